@@ -1,0 +1,15 @@
+"""rulebook: a compliance rule engine with a small declarative DSL.
+
+    import rulebook
+    book = rulebook.load()                 # the program's bundled rulebook
+    verdict = book.check(snapshot)         # a mapping, JSON text or book.model
+"""
+
+__version__ = "0.1.0"
+
+from .book import Rulebook, load  # noqa: E402
+from .diagnostic import Diagnostic, RulebookError  # noqa: E402
+from .snapshot import Rejected as SnapshotError  # noqa: E402
+from .verdict import Verdict  # noqa: E402
+
+__all__ = ["Rulebook", "load", "Diagnostic", "RulebookError", "SnapshotError", "Verdict", "__version__"]

@@ -1,0 +1,226 @@
+"""book: a rulebook folder → a loaded, immutable Rulebook.
+
+The pipeline: read the `.rules` files, parse, check, compile; the compiled plan
+is cached by the digest of the sources, the grammar and this version, so a
+second start skips the parser. A loaded Rulebook is immutable and can be
+shared between threads.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import pickle
+import tempfile
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .check import check
+from .compile import Plan, compile_program
+from .diagnostic import Diagnostic, RulebookError
+from .evaluate import EvaluationError, Evaluator
+from .explain import explain, rulebook_info
+from .model import build_models
+from .parse import grammar_text, parse
+from .schema import Schema
+from .snapshot import InputError, Rejected, Validator
+from .source import Source, Span
+from .verdict import Verdict
+
+RULE_SUFFIX = ".rules"
+
+
+def bundled_rules() -> Path:
+    """The program's rulebook: inside the installed package, or the source tree's `rules/`."""
+    packaged = resources.files("rulebook").joinpath("rules")
+    if packaged.is_dir():
+        return Path(str(packaged))
+    return Path(__file__).resolve().parents[2] / "rules"
+
+
+def read_sources(folder: Path) -> tuple[list[Source], list[Diagnostic]]:
+    sources, diags = [], []
+    if not folder.is_dir():
+        raise RulebookError([Diagnostic("RB309", f"no rulebook folder at `{folder}`", None)])
+    files = sorted(p for p in folder.rglob(f"*{RULE_SUFFIX}") if p.is_file())
+    if not files:
+        raise RulebookError([Diagnostic("RB309", f"no `{RULE_SUFFIX}` files in `{folder}`", None)])
+    for path in files:
+        shown = str(path)
+        raw = path.read_bytes()
+        if raw.startswith(b"\xef\xbb\xbf"):
+            raw = raw[3:]
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as error:
+            line = raw[: error.start].count(b"\n") + 1
+            diags.append(Diagnostic("RB106", f"`{shown}` is not UTF-8 (line {line})", None,
+                                    help="save the rule file as UTF-8"))
+            continue
+        if "\x00" in text:
+            diags.append(Diagnostic("RB106", f"`{shown}` holds a NUL character", None,
+                                    help="a rule file is text"))
+            continue
+        sources.append(Source(shown, text))
+    return sources, diags
+
+
+def digest_of(sources: list[Source], folder: Path) -> str:
+    h = hashlib.sha256()
+    h.update(__version__.encode())
+    h.update(b"\0")
+    h.update(grammar_text().encode())
+    for source in sources:
+        h.update(b"\0")
+        h.update(os.path.relpath(source.path, folder).encode())
+        h.update(b"\0")
+        h.update(source.text.encode())
+    return "sha256:" + h.hexdigest()
+
+
+def build(sources: list[Source]) -> tuple[Plan, Schema]:
+    """Parse, check and compile; raises RulebookError with every diagnostic."""
+    files, diags = [], []
+    for source in sources:
+        file, found = parse(source)
+        diags.extend(found)
+        if file is not None:
+            files.append(file)
+    if diags:
+        raise RulebookError(diags)
+    program, diags = check(files)
+    if diags or program is None:
+        raise RulebookError(diags)
+    return compile_program(program), program.schema
+
+
+def _cache_dir() -> Path | None:
+    configured = os.environ.get("RULEBOOK_CACHE")
+    if configured == "off":
+        return None
+    if configured:
+        return Path(configured)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "rulebook"
+
+
+def _cached(digest: str):
+    folder = _cache_dir()
+    if folder is None:
+        return None
+    path = folder / (digest.split(":", 1)[1] + ".pickle")
+    try:
+        with open(path, "rb") as fh:
+            plan, schema = pickle.load(fh)  # noqa: S301 - our own cache, in the user's own folder
+        return plan, schema
+    except (OSError, EOFError, pickle.PickleError, ValueError, TypeError, AttributeError, ImportError):
+        return None
+
+
+def _store(digest: str, plan: Plan, schema: Schema) -> None:
+    folder = _cache_dir()
+    if folder is None:
+        return
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
+        with os.fdopen(fd, "wb") as fh:
+            pickle.dump((plan, schema), fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, folder / (digest.split(":", 1)[1] + ".pickle"))
+    except OSError:
+        pass
+
+
+class Rulebook:
+    """A loaded rulebook: `check` judges snapshots; `model` is the snapshot's model class."""
+
+    def __init__(self, plan: Plan, schema: Schema, digest: str, path: Path):
+        self.plan = plan
+        self.schema = schema
+        self.digest = digest
+        self.path = path
+        self.model = build_models(schema)
+        self._validator = Validator(self.model, schema)
+        self._evaluator = Evaluator(plan)
+
+    @property
+    def name(self) -> str:
+        return self.plan.name
+
+    @property
+    def version(self) -> str:
+        return self.plan.version
+
+    def info(self) -> dict:
+        return rulebook_info(self.plan, self.digest)
+
+    def validate(self, snapshot: Any, origin: str | None = None, line: int | None = None):
+        """The validated snapshot and its warnings; raises Rejected if it is not valid input."""
+        return self._validator.validate(snapshot, origin, line)
+
+    def judge(self, snapshot: Any, as_of: dt.date | str | None = None, *,
+              origin: str | None = None, line: int | None = None) -> dict:
+        """The verdict as a JSON-ready mapping, or the `rulebook.error/v1` mapping."""
+        try:
+            checked = self._validator.validate(snapshot, origin, line)
+        except Rejected as rejected:
+            return rejected.to_dict()
+        try:
+            outcome = self._evaluator.evaluate(checked.case, _day(as_of))
+        except EvaluationError as error:
+            report = Rejected(checked.case.case_id, [InputError("", f"{error} [{error.code}]")], origin, line)
+            return report.to_dict()
+        return explain(self.plan, outcome, self.digest, checked.warnings)
+
+    def check(self, snapshot: Any, as_of: dt.date | str | None = None) -> Verdict:
+        """Judge one snapshot (a mapping, JSON text, or `self.model`); raises Rejected if invalid."""
+        result = self.judge(snapshot, as_of)
+        if result["format"] != "rulebook.verdict/v1":
+            errors = [InputError(**e) for e in result["errors"]]
+            raise Rejected(result.get("case_id"), errors)
+        return Verdict.model_validate(result)
+
+    def evaluate(self, case, as_of: dt.date | None = None):
+        """The raw outcome (results and payout) of a validated snapshot."""
+        return self._evaluator.evaluate(case, as_of)
+
+    def catalogue(self) -> list[dict]:
+        """Every rule: id, subject, stage, titles and the source sentence."""
+        return [{"rule": r.id, "subject": {"case": "case", "each_step": "step:N"}.get(r.subject, "step:N (final)"),
+                 "stage": r.stage, "title": dict(r.titles),
+                 "source": {"text": r.source[0], "ref": r.source[1]},
+                 "statuses": sorted({c.status for c in r.clauses})} for r in self.plan.rules]
+
+    def json_schema(self) -> dict:
+        schema = self.model.model_json_schema()
+        schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+        schema["title"] = "rulebook.case/v1"
+        return schema
+
+
+def _day(value) -> dt.date | None:
+    if value is None or isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value))
+
+
+def load(path: str | os.PathLike | None = None, *, cache: bool = True) -> Rulebook:
+    """Load a rulebook folder (the program's own when no path is given)."""
+    folder = Path(path) if path is not None else bundled_rules()
+    sources, diags = read_sources(folder)
+    if diags:
+        raise RulebookError(diags)
+    digest = digest_of(sources, folder)
+    built = _cached(digest) if cache else None
+    if built is None:
+        built = build(sources)
+        if cache:
+            _store(digest, *built)
+    plan, schema = built
+    return Rulebook(plan, schema, digest, folder)
+
+
+__all__ = ["Rulebook", "load", "bundled_rules", "Span"]

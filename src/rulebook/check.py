@@ -1,0 +1,935 @@
+"""check: syntax → Program, or every problem at once.
+
+Resolves every name against the schema, the parameters and the lets; types
+every expression; follows which optional values are known to be set (after
+`x is set`, or after an earlier clause took the cases where `x is missing`) and
+reports a read of an optional value where nothing says what happens when it is
+missing. All diagnostics are collected and returned sorted by position.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field, replace
+
+from . import datatype as t
+from . import syntax as s
+from .diagnostic import LANGUAGES, Diagnostic, did_you_mean
+from .program import Clause, Order, OrderNode, Parameter, PayoutSection, Program, Rule
+from .schema import ROOT, Schema, declare, resolve_type
+
+BUILTINS = {"as_of": t.DATE}
+_UNIT_KINDS = {None: None, "yen": "yen", "rate": "rate", "hours": "hours", "days": "days",
+               "business_days": "business_days", "percent": "percent"}
+
+
+@dataclass(frozen=True, slots=True)
+class Binding:
+    kind: str  # field param let var step builtin amount payout
+    type: t.Type | None = None
+    expr: s.Expr | None = None
+    scope: "dict | None" = None  # for lets: the scope they were defined in
+
+
+@dataclass(frozen=True)
+class Env:
+    names: dict
+    known: frozenset = frozenset()
+    strict: bool = False
+    context: str = "rule"  # rule / step_payout / case_payout / header
+    lets_in_progress: tuple = ()
+    record: bool = True  # record the types found (off when re-reading a let at a use)
+
+    def bind(self, name: str, binding: Binding) -> "Env":
+        names = dict(self.names)
+        names[name] = binding
+        return replace(self, names=names)
+
+    def knowing(self, keys) -> "Env":
+        if not keys:
+            return self
+        return replace(self, known=self.known | _with_prefixes(keys))
+
+
+def _with_prefixes(keys) -> frozenset:
+    out = set()
+    for key in keys:
+        parts = key.split(".")
+        for i in range(1, len(parts) + 1):
+            out.add(".".join(parts[:i]))
+    return frozenset(out)
+
+
+def key_of(expr) -> str | None:
+    """The narrowing key of a name or field path (`plan.proposed_on`), else None."""
+    if isinstance(expr, s.Name):
+        return expr.name
+    if isinstance(expr, s.Attribute):
+        inner = key_of(expr.obj)
+        return None if inner is None else f"{inner}.{expr.name}"
+    return None
+
+
+def canonical(expr) -> str:
+    """A text form of an expression, equal for equal expressions (for RB303)."""
+    if expr is None:
+        return ""
+    if isinstance(expr, s.Literal):
+        return f"{expr.kind}:{expr.value!r}:{expr.unit}"
+    parts = [type(expr).__name__]
+    for name in expr.__slots__:
+        if name in ("span", "name_span", "var_span"):
+            continue
+        value = getattr(expr, name)
+        if isinstance(value, tuple):
+            parts.append("(" + ",".join(canonical(v) if not isinstance(v, (str, tuple)) else repr(v[0] if isinstance(v, tuple) else v) for v in value) + ")")
+        elif isinstance(value, (str, bool, type(None))):
+            parts.append(repr(value))
+        else:
+            parts.append(canonical(value))
+    return "[" + " ".join(parts) + "]"
+
+
+class _Checker:
+    def __init__(self, files: list[s.File]):
+        self.files = files
+        self.diags: list[Diagnostic] = []
+        self.types: dict[int, t.Type] = {}
+        self.reads_payout = False
+        self.step_amounts: dict[str, t.Type] = {}
+        self.case_amounts: dict[str, t.Type] = {}
+        self.rule_ids: dict[str, s.RuleDecl] = {}
+        self.rules_by_subject: dict[str, str] = {}
+
+    # ------------------------------------------------------------ reporting
+    def error(self, code, message, span, label="", help=None, env: Env | None = None):
+        if env is not None and env.strict != (code == "RB302"):
+            return  # lenient pass reports all but RB302; strict pass only RB302
+        self.diags.append(Diagnostic(code, message, span, label, help))
+
+    def result(self) -> list[Diagnostic]:
+        seen, out = set(), []
+        for d in sorted(self.diags, key=Diagnostic.sort_key):
+            key = (d.code, d.message, d.span.sort_key() if d.span else None)
+            if key not in seen:
+                seen.add(key)
+                out.append(d)
+        return out
+
+    # ------------------------------------------------------------- the run
+    def run(self) -> Program | None:
+        decls = [d for f in self.files for d in f.decls]
+        of = lambda kind: [d for d in decls if isinstance(d, kind)]  # noqa: E731
+        headers = of(s.RulebookDecl)
+        if not headers:
+            first = decls[0].span if decls else None
+            self.error("RB309", "the rulebook has no `rulebook` header", first, "rules start here",
+                       'declare it once: `rulebook "name" version "1" title ja "…" en "…"`')
+        for extra in headers[1:]:
+            self.error("RB204", "the `rulebook` header is declared twice", extra.span, "second header",
+                       f"the first is at {headers[0].span}")
+        header = headers[0] if headers else None
+
+        self.schema = declare(of(s.RecordDecl), self.diags)
+        self.steps_field = self._steps_field()
+        root = self.schema.records.get(ROOT)
+        self.root_names = {}
+        if root:
+            for name, f in root.fields.items():
+                self.root_names[name] = Binding("field", f.type)
+
+        stages = []
+        if header:
+            seen = {}
+            for st in header.stages:
+                if st.name in seen:
+                    self.error("RB204", f"stage `{st.name}` is declared twice", st.span, "second declaration")
+                    continue
+                seen[st.name] = st
+                stages.append((st.name, self.texts(st.title, "title", st.span, plain=True)))
+        self.stage_names = [name for name, _ in stages]
+
+        self.parameters = self.check_parameters(of(s.ParameterDecl))
+        self.param_names = {n: Binding("param", p.type) for n, p in self.parameters.items()}
+        self.orders = self.check_orders(of(s.OrderDecl))
+
+        payouts = of(s.PayoutDecl)
+        self._declare_amounts(payouts)
+
+        dated = None
+        if header and header.dated is not None:
+            dated = header.dated
+            self.check_expr_both(dated, self.base_env("header"), want=t.DATE, what="the parameters' date")
+
+        rule_decls = of(s.RuleDecl)
+        for decl in rule_decls:
+            if decl.id in self.rule_ids:
+                self.error("RB203", f"rule `{decl.id}` is declared twice", decl.id_span, "second declaration",
+                           f"the first is at {self.rule_ids[decl.id].id_span}")
+            else:
+                self.rule_ids[decl.id] = decl
+                self.rules_by_subject[decl.id] = decl.subject.kind
+        rules = [self.check_rule(decl, i) for i, decl in enumerate(rule_decls)]
+
+        step_payout = case_payout = None
+        for decl in payouts:
+            section = self.check_payout(decl)
+            if section.subject == "each_step":
+                step_payout = section
+            else:
+                case_payout = section
+        self.check_dependencies(rules, payouts)
+
+        if header is None or any(d.severity == "error" for d in self.diags):
+            return None
+        return Program(
+            name=header.name,
+            version=header.version or "0",
+            titles=self.texts(header.title, "title", header.span, plain=True) if header.title else {},
+            stages=stages,
+            schema=self.schema,
+            steps_field=self.steps_field,
+            parameters=self.parameters,
+            orders=self.orders,
+            rules=rules,
+            step_payout=step_payout,
+            case_payout=case_payout,
+            dated=dated,
+            types=self.types,
+        )
+
+    def _steps_field(self) -> str | None:
+        root = self.schema.records.get(ROOT)
+        if not root:
+            return None
+        for name, f in root.fields.items():
+            if f.numbered_by and f.type.kind == "list" and f.type.inner.kind == "record":
+                return name
+        return None
+
+    def step_type(self) -> t.Type | None:
+        if self.steps_field is None:
+            return None
+        return self.schema.root.fields[self.steps_field].type.inner
+
+    # -------------------------------------------------------------- texts
+    def texts(self, texts: s.Texts | None, what: str, span, plain=False, env: Env | None = None) -> dict:
+        out: dict = {}
+        if texts is None:
+            return out
+        for item in texts.items:
+            if item.lang not in LANGUAGES:
+                self.error("RB310", f"unknown language `{item.lang}`", item.lang_span, "not a language of the rulebook",
+                           did_you_mean(item.lang, LANGUAGES) or "texts are in `ja` and `en`")
+                continue
+            if item.lang in out:
+                self.error("RB311", f"the {what} is given twice in `{item.lang}`", item.lang_span, "second text")
+                continue
+            if plain and any(not isinstance(p, str) for p in item.text.parts):
+                self.error("RB104", f"a {what} cannot hold interpolations", item.text.span, "only plain text here",
+                           "write `\\{` for a literal brace")
+            out[item.lang] = "".join(p for p in item.text.parts if isinstance(p, str)) if plain else item.text
+        for lang in LANGUAGES:
+            if lang not in out:
+                self.error("RB304", f"the {what} has no `{lang}` text", texts.span, f"`{lang}` missing",
+                           f'add `{lang} "…"` after the other language')
+        return out
+
+    # -------------------------------------------------------- parameters
+    def check_parameters(self, decls) -> dict[str, Parameter]:
+        out: dict[str, Parameter] = {}
+        for decl in decls:
+            if decl.name in out:
+                self.error("RB204", f"parameter `{decl.name}` is declared twice", decl.span, "second declaration")
+                continue
+            ptype = resolve_type(decl.type, set(self.schema.records), self.diags)
+            titles = self.one(decl.titles, "title", decl.span, decl.name)
+            sources = self.one(decl.sources, "source", decl.span, decl.name)
+            values = []
+            for pv in decl.values:
+                value = self.literal_value(pv.value, ptype)
+                if pv.until is not None and pv.until < pv.start:
+                    self.error("RB308", "the value ends before it starts", pv.span, "until is before from")
+                values.append((pv.start, pv.until, value, pv.span))
+            if not values:
+                self.error("RB309", f"parameter `{decl.name}` has no value", decl.span, "no `value … from …`",
+                           "add a line `value … from YYYY-MM-DD`")
+            values.sort(key=lambda v: v[0])
+            for (a_start, a_until, _, _), (b_start, _, _, b_span) in zip(values, values[1:]):
+                if a_until is None or a_until >= b_start:
+                    self.error("RB308", f"two values of `{decl.name}` hold on the same day", b_span,
+                               "overlaps the value before it",
+                               "end the earlier value with `until` the day before this one starts")
+            out[decl.name] = Parameter(
+                decl.name, ptype,
+                self.texts(titles, "title", decl.span, plain=True) if titles else {},
+                (sources.text, sources.ref) if sources else ("", None),
+                tuple((a, b, v) for a, b, v, _ in values),
+            )
+        return out
+
+    def one(self, items, what, span, owner):
+        if not items:
+            self.error("RB309", f"`{owner}` has no {what}", span, f"{what} missing",
+                       f"add a `{what}` line")
+            return None
+        for extra in items[1:]:
+            self.error("RB311", f"`{owner}` has two {what}s", extra.span, f"second {what}")
+        return items[0]
+
+    def literal_value(self, lit: s.Literal, want: t.Type):
+        """The Python value of a parameter literal, checked against its type."""
+        kind = want.kind
+        if kind == "error":
+            return None
+        if kind == "list":
+            if lit.kind == "empty":
+                return ()
+            if lit.kind != "list":
+                return self._bad_literal(lit, want)
+            return tuple(self.literal_value(item, want.inner) for item in lit.value)
+        if kind == "table":
+            if lit.kind != "table":
+                return self._bad_literal(lit, want)
+            table = {}
+            for key, value, key_span in lit.value:
+                if (want.key.kind == "text") != isinstance(key, str):
+                    self.error("RB308", f"the key `{key}` is not {want.key.describe()}", key_span, "wrong key")
+                table[key] = self.literal_value(value, want.inner)
+            return table
+        if lit.kind == "string" and kind == "text":
+            return lit.value
+        if lit.kind == "date" and kind == "date":
+            return lit.value
+        if lit.kind == "boolean" and kind == "boolean":
+            return lit.value
+        if lit.kind == "number":
+            unit = _UNIT_KINDS.get(lit.unit)
+            if unit == kind or (unit is None and kind in ("integer", "decimal")):
+                if kind == "integer" and not isinstance(lit.value, int):
+                    return self._bad_literal(lit, want)
+                return lit.value
+        return self._bad_literal(lit, want)
+
+    def _bad_literal(self, lit, want):
+        hint = {"yen": "write it as `3500 yen`", "rate": "write it as `500 yen per hour`",
+                "days": "write it as `10 days`", "business_days": "write it as `3 business days`",
+                "hours": "write it as `40 hours`", "percent": "write it as `20%`"}.get(want.kind)
+        self.error("RB308", f"this value is not {want.describe()}", lit.span, "wrong kind of value", hint)
+        return None
+
+    # ------------------------------------------------------------ orders
+    def check_orders(self, decls) -> dict[str, Order]:
+        out = {}
+        step = self.step_type()
+        for decl in decls:
+            if decl.name in out:
+                self.error("RB204", f"order `{decl.name}` is declared twice", decl.span, "second declaration")
+                continue
+            nodes: dict[tuple, int] = {}
+            edges = []
+
+            def node_index(node: s.OrderNode) -> int:
+                path = node.path
+                if path[0] == "step" and len(path) > 1:
+                    scope, rest = ("first" if node.first else "step"), path[1:]
+                    base = step
+                    if base is None:
+                        self.error("RB309", "the schema has no numbered list of steps", node.span, "no steps")
+                else:
+                    scope, rest = "case", path
+                    base = t.record(ROOT)
+                    if node.first:
+                        self.error("RB301", "`first` goes before `step.…`", node.span, "not a step date")
+                ftype = self.resolve_path(base, rest, node.span) if base else t.ERROR
+                if ftype.kind not in ("date", "error"):
+                    self.error("RB301", f"`{'.'.join(path)}` is {ftype.describe()}, not a date", node.span,
+                               "an order is between dates")
+                key = (scope, rest)
+                if key not in nodes:
+                    nodes[key] = len(nodes)
+                return nodes[key]
+
+            for chain in decl.chains:
+                groups = [[node_index(n) for n in group] for group in chain]
+                for before, after in zip(groups, groups[1:]):
+                    for a in before:
+                        for b in after:
+                            if (a, b) not in edges:
+                                edges.append((a, b))
+            ordered = sorted(nodes.items(), key=lambda kv: kv[1])
+            out[decl.name] = Order(decl.name, tuple(OrderNode(scope, path) for (scope, path), _ in ordered),
+                                   tuple(edges))
+            self._check_acyclic(out[decl.name], decl)
+        return out
+
+    def _check_acyclic(self, order: Order, decl) -> None:
+        succ = {i: [] for i in range(len(order.nodes))}
+        for a, b in order.edges:
+            succ[a].append(b)
+        state = {}
+
+        def visit(i) -> bool:
+            state[i] = 1
+            for j in succ[i]:
+                if state.get(j) == 1 or (j not in state and not visit(j)):
+                    return False
+            state[i] = 2
+            return True
+
+        for i in succ:
+            if i not in state and not visit(i):
+                self.error("RB307", f"order `{order.name}` goes round in a circle", decl.span,
+                           "a date comes after itself", "remove one of the arrows of the circle")
+                return
+
+    def resolve_path(self, base: t.Type, path, span) -> t.Type:
+        current = base
+        for name in path:
+            if current.kind != "record":
+                self.error("RB301", f"`{name}` is read from {current.describe()}, which has no fields", span,
+                           "not a record")
+                return t.ERROR
+            record = self.schema.records.get(current.record)
+            if record is None or name not in record.fields:
+                fields = record.fields if record else {}
+                self.error("RB201", f"unknown field `{name}` on {current.record}", span,
+                           f"not a field of {current.record}", did_you_mean(name, fields))
+                return t.ERROR
+            optional = current.optional
+            current = record.fields[name].type
+            if optional:
+                current = current.maybe()
+        return current
+
+    # ------------------------------------------------------------- scopes
+    def base_env(self, context: str) -> Env:
+        names = dict(self.root_names)
+        if context != "header":
+            names.update(self.param_names)
+        for name, typ in BUILTINS.items():
+            names[name] = Binding("builtin", typ)
+        if context == "rule" and self.case_amounts:
+            names["payout"] = Binding("payout", t.record("payout"))
+        return Env(names, context=context)
+
+    def _declare_amounts(self, payouts) -> None:
+        for decl in payouts:
+            target = self.step_amounts if decl.subject.kind == "each_step" else self.case_amounts
+            for amount in decl.amounts:
+                target[amount.name] = t.YEN
+        seen: dict[str, s.PayoutDecl] = {}
+        for decl in payouts:
+            if decl.subject.kind == "numbered_step":
+                self.error("RB301", "a payout is `on each step` or `on case`", decl.subject.span, "not a payout subject")
+            elif decl.subject.kind in seen:
+                self.error("RB204", "this payout section is declared twice", decl.span, "second declaration")
+            seen[decl.subject.kind] = decl
+
+    # -------------------------------------------------------------- rules
+    def check_rule(self, decl: s.RuleDecl, index: int) -> Rule:
+        self.reads_payout = False
+        env = self.base_env("rule")
+        subject = decl.subject
+        number = None
+        if subject.kind in ("each_step", "numbered_step"):
+            step = self.step_type()
+            if step is None:
+                self.error("RB309", "the schema has no numbered list of steps", subject.span, "no steps",
+                           "mark the list of steps `numbered by number` in `record case`")
+                step = t.ERROR
+            if subject.kind == "numbered_step":
+                number = subject.number
+                self.check_expr_both(number, env, want=t.INTEGER, what="the step number", allow_optional=True)
+                step = step.maybe()
+            env = env.bind("step", Binding("step", step))
+        title = self.one(decl.titles, "title", decl.id_span, decl.id)
+        titles = self.texts(title, "title", decl.id_span, plain=True) if title else {}
+        source = self.one(decl.sources, "source", decl.id_span, decl.id)
+        stage_ref = self.one([_Spanned(n, sp) for n, sp in decl.stages], "stage", decl.id_span, decl.id)
+        stage = ""
+        if stage_ref:
+            stage = stage_ref.value
+            if self.stage_names and stage not in self.stage_names:
+                self.error("RB207", f"unknown stage `{stage}`", stage_ref.span, "not a declared stage",
+                           did_you_mean(stage, self.stage_names) or f"stages are {', '.join(self.stage_names)}")
+        dated = None
+        if decl.dated:
+            dated = self.one(list(decl.dated), "parameters date", decl.id_span, decl.id)
+            self.check_expr_both(dated, self.base_env("header"), want=t.DATE, what="the parameters' date")
+        effective = None
+        if decl.effective:
+            eff = self.one(list(decl.effective), "effective period", decl.id_span, decl.id)
+            effective = (eff.start, eff.until)
+        env, lets = self.declare_lets(decl.lets, env)
+        clauses = self.check_clauses(decl, env)
+        reads = self.reads_payout
+        return Rule(index, decl.id, subject.kind, number, stage, titles,
+                    (source.text, source.ref) if source else ("", None), dated, effective, lets,
+                    tuple(clauses), reads, decl.span)
+
+    def declare_lets(self, decl_lets, env: Env):
+        lets = {}
+        for let in decl_lets:
+            if let.name in lets or let.name in env.names and env.names[let.name].kind in ("let", "step", "amount"):
+                self.error("RB204", f"`{let.name}` is defined twice", let.span, "second definition")
+                continue
+            if let.name in env.names and env.names[let.name].kind in ("field", "param", "builtin", "payout"):
+                self.error("RB204", f"`{let.name}` is already a {_KIND_WORDS[env.names[let.name].kind]}",
+                           let.span, "hides it", "choose another name")
+                continue
+            lets[let.name] = let.expr
+            env = env.bind(let.name, Binding("let", None, let.expr, None))
+        # lets see each other and the rule's names; bind their defining scope
+        scope = dict(env.names)
+        names = dict(env.names)
+        for name, expr in lets.items():
+            names[name] = Binding("let", None, expr, scope)
+        for name in lets:
+            scope[name] = names[name]
+        env = replace(env, names=names)
+        for name, expr in lets.items():
+            self.infer(expr, replace(env, lets_in_progress=(name,)))
+        return env, lets
+
+    def check_clauses(self, decl: s.RuleDecl, env: Env) -> list[Clause]:
+        out = []
+        known = frozenset()
+        seen_conditions: dict[str, s.Clause] = {}
+        after_otherwise = None
+        for i, clause in enumerate(decl.clauses):
+            if after_otherwise is not None:
+                self.error("RB303", "this clause can never be reached", clause.span, "after `otherwise`",
+                           f"`otherwise` at {after_otherwise.span} takes every case left")
+            strict = replace(env, known=known, strict=True)
+            body = strict
+            if clause.condition is not None:
+                cond = clause.condition
+                self.check_expr_both(cond, replace(env, known=known), want=t.BOOLEAN, what="a condition")
+                text = canonical(cond)
+                if text in seen_conditions:
+                    self.error("RB303", "this clause can never be reached", clause.span,
+                               "same condition as an earlier clause",
+                               f"the clause at {seen_conditions[text].span} takes these cases first")
+                elif isinstance(cond, s.Test) and cond.test == "missing" and key_of(cond.operand) in known:
+                    self.error("RB303", "this clause can never be reached", clause.span,
+                               f"`{key_of(cond.operand)}` is known to be set here",
+                               "an earlier clause took the cases where it is missing")
+                elif isinstance(cond, s.Literal) and cond.value is False:
+                    self.error("RB303", "this clause can never be reached", clause.span, "the condition is `false`")
+                seen_conditions.setdefault(text, clause)
+                when_true, when_false = self.facts(cond)
+                body = strict.knowing(when_true)
+                known = known | _with_prefixes(when_false)
+            else:
+                after_otherwise = clause
+            message = self.one(clause.messages, "message", clause.span, decl.id)
+            fix = clause.fixes[0] if clause.fixes else None
+            for extra in clause.fixes[1:]:
+                self.error("RB311", f"`{decl.id}` has two fixes in one clause", extra.span, "second fix")
+            due = clause.dues[0] if clause.dues else None
+            for extra in clause.dues[1:]:
+                self.error("RB311", f"`{decl.id}` has two due dates in one clause", extra.span, "second due date")
+            msg = self.template_texts(message, "message", clause.span, body)
+            fix_texts = self.template_texts(fix, "fix", clause.span, body) if fix else None
+            if due is not None:
+                self.check_expr_both(due, replace(body, strict=False), want=t.DATE, what="a due date",
+                                     strict_env=body)
+            out.append(Clause(i, clause.condition, clause.status, msg, fix_texts, due, clause.span))
+        if after_otherwise is None and decl.clauses:
+            last = decl.clauses[-1]
+            self.error("RB305", f"rule `{decl.id}` has no `otherwise` clause", last.span, "the last clause",
+                       "end the rule with `otherwise STATUS` so that every case gets a status")
+        elif not decl.clauses:
+            self.error("RB309", f"rule `{decl.id}` has no clauses", decl.id_span, "no `when` or `otherwise`")
+        return out
+
+    def template_texts(self, texts, what, span, body: Env) -> dict:
+        out = self.texts(texts, what, span) if texts else {}
+        for template in out.values():
+            for part in template.parts:
+                if not isinstance(part, str):
+                    self.check_expr_both(part, replace(body, strict=False), want=None, what="an interpolation",
+                                         strict_env=body)
+        return out
+
+    # ------------------------------------------------------------- payout
+    def check_payout(self, decl: s.PayoutDecl) -> PayoutSection:
+        self.reads_payout = False
+        context = "step_payout" if decl.subject.kind == "each_step" else "case_payout"
+        env = self.base_env(context)
+        if context == "step_payout":
+            env = env.bind("step", Binding("step", self.step_type() or t.ERROR))
+        env, lets = self.declare_lets(decl.lets, env)
+        amounts = []
+        for amount in decl.amounts:
+            if any(name == amount.name for name, _ in amounts):
+                self.error("RB204", f"amount `{amount.name}` is defined twice", amount.span, "second definition")
+                continue
+            typ = self.check_expr_both(amount.expr, env, want=None, what="an amount")
+            if typ.kind == "yen" and typ.fractional:
+                self.error("RB306", f"amount `{amount.name}` may hold a fraction of a yen", amount.expr.span,
+                           "not rounded", "say how to round it: `(…) rounded down`")
+            elif typ.kind not in ("yen", "error"):
+                self.error("RB301", f"amount `{amount.name}` is {typ.describe()}, not yen", amount.expr.span,
+                           "an amount is in yen")
+            amounts.append((amount.name, amount.expr))
+            env = env.bind(amount.name, Binding("amount", t.YEN))
+        return PayoutSection(decl.subject.kind, lets, tuple(amounts))
+
+    def check_dependencies(self, rules: list[Rule], payouts) -> None:
+        reads = {r.id: r for r in rules if r.reads_payout}
+        for decl in payouts:
+            for failure in _walk_failures(decl):
+                excepted = {rid for rid, _ in failure.excepted}
+                for rid, rule in reads.items():
+                    covered = (rule.subject in ("case", "numbered_step")) if failure.subject is None \
+                        else (rule.subject in ("each_step", "numbered_step"))
+                    if covered and rid not in excepted:
+                        self.error("RB307", f"rule `{rid}` reads the payout, and the payout reads its result",
+                                   failure.span, "depends on every rule of this subject",
+                                   f"add `except {rid}` here, or let the rule not read the payout")
+
+    # --------------------------------------------------------- expressions
+    def check_expr_both(self, expr, env: Env, want: t.Type | None, what: str, allow_optional=False,
+                        strict_env: Env | None = None) -> t.Type:
+        """Check an expression in both passes: names and types, then missing values."""
+        lenient = replace(env, strict=False)
+        typ = self.infer(expr, lenient)
+        if want is not None and typ.kind != "error" and not typ.same_kind(want):
+            self.error("RB301", f"{what} must be {want.describe()}, not {typ.describe()}", expr.span,
+                       f"this is {typ.describe()}")
+        strict = strict_env if strict_env is not None else replace(env, strict=True)
+        narrowed = self.infer(expr, strict)
+        if narrowed.optional and not allow_optional and narrowed.kind != "error":
+            self.optional_error(expr, strict, what)
+        return typ
+
+    def optional_error(self, expr, env: Env, what="this value"):
+        key = key_of(expr)
+        shown = f"`{key}`" if key else "this value"
+        self.error("RB302", f"{shown} may be missing here, and nothing says what happens then", expr.span,
+                   "may be missing",
+                   f"guard it with `{key or '…'} is set and …` (or an earlier `when {key or '…'} is missing` clause), "
+                   f"or give a default with `{key or '…'} if missing …`", env=env)
+
+    def require(self, expr, typ: t.Type, env: Env) -> t.Type:
+        if typ.optional and typ.kind != "error":
+            self.optional_error(expr, env)
+        return typ.required()
+
+    def facts(self, cond) -> tuple[frozenset, frozenset]:
+        """Keys known set when the condition holds, and when it does not."""
+        if isinstance(cond, s.Test) and cond.test in ("set", "missing"):
+            key = key_of(cond.operand)
+            if key is None:
+                return frozenset(), frozenset()
+            return (frozenset({key}), frozenset()) if cond.test == "set" else (frozenset(), frozenset({key}))
+        if isinstance(cond, s.Not):
+            yes, no = self.facts(cond.operand)
+            return no, yes
+        if isinstance(cond, s.Logical):
+            ly, ln = self.facts(cond.left)
+            ry, rn = self.facts(cond.right)
+            if cond.op == "and":
+                return ly | ry, ln & rn
+            return ly & ry, ln | rn
+        return frozenset(), frozenset()
+
+    def infer(self, expr, env: Env) -> t.Type:
+        typ = self._infer(expr, env)
+        if not env.strict and env.record:
+            self.types[id(expr)] = typ
+        key = key_of(expr)
+        if key is not None and typ.optional and key in env.known:
+            typ = typ.required()
+        return typ
+
+    def _infer(self, e, env: Env) -> t.Type:  # noqa: C901 - one case per node kind
+        if isinstance(e, s.Literal):
+            return self._literal_type(e, env)
+        if isinstance(e, s.Name):
+            return self._name(e, env)
+        if isinstance(e, s.Attribute):
+            obj = self.infer(e.obj, env)
+            if obj.kind == "error":
+                return t.ERROR
+            if obj.kind != "record":
+                self.error("RB301", f"`{e.name}` is read from {obj.describe()}, which has no fields", e.name_span,
+                           "not a record", env=env)
+                return t.ERROR
+            if obj.record == "payout":
+                if e.name not in self.case_amounts:
+                    self.error("RB201", f"unknown amount `{e.name}` of the payout", e.name_span,
+                               "not an amount of the case", did_you_mean(e.name, self.case_amounts), env=env)
+                    return t.ERROR
+                return t.YEN
+            record = self.schema.records.get(obj.record)
+            if record is None or e.name not in record.fields:
+                fields = record.fields if record else {}
+                self.error("RB201", f"unknown field `{e.name}` on {obj.record}", e.name_span,
+                           f"not a field of {obj.record}", did_you_mean(e.name, fields), env=env)
+                return t.ERROR
+            ftype = record.fields[e.name].type
+            return ftype.maybe() if obj.optional else ftype
+        if isinstance(e, s.Index):
+            obj = self.require(e.obj, self.infer(e.obj, env), env)
+            key = self.require(e.key, self.infer(e.key, env), env)
+            if obj.kind == "error" or key.kind == "error":
+                return t.ERROR
+            if obj.kind != "table":
+                self.error("RB301", f"only a table can be looked up with `[…]`, not {obj.describe()}", e.span,
+                           "not a table", env=env)
+                return t.ERROR
+            if not key.same_kind(obj.key):
+                self.error("RB301", f"this table is keyed by {obj.key.describe()}, not {key.describe()}",
+                           e.key.span, "wrong key", env=env)
+            return obj.inner.maybe()
+        if isinstance(e, s.Binary):
+            left, right = self.infer(e.left, env), self.infer(e.right, env)
+            if left.kind == "error" or right.kind == "error":
+                return t.ERROR
+            result = t.arithmetic(e.op, left.required(), right.required())
+            if result is None:
+                self.error("RB301", f"cannot {_OPS[e.op]} {left.required().describe()} and "
+                           f"{right.required().describe()}", e.span, "no such arithmetic", env=env)
+                return t.ERROR
+            return result.maybe() if (left.optional or right.optional) else result
+        if isinstance(e, s.Negate):
+            inner = self.infer(e.operand, env)
+            if inner.kind not in t.NUMERIC | {"error"}:
+                self.error("RB301", f"cannot negate {inner.describe()}", e.span, "not a number", env=env)
+                return t.ERROR
+            return inner
+        if isinstance(e, s.Compare):
+            left = self.require(e.left, self.infer(e.left, env), env)
+            right = self.require(e.right, self.infer(e.right, env), env)
+            if left.kind != "error" and right.kind != "error":
+                ok = t.equatable(left, right) if e.op in ("=", "!=") else t.comparable(left, right)
+                if not ok:
+                    self.error("RB301", f"cannot compare {left.describe()} with {right.describe()}", e.span,
+                               "different kinds of value", _compare_help(left, right), env=env)
+            return t.BOOLEAN
+        if isinstance(e, s.Logical):
+            self.boolean(e.left, env)
+            yes, no = self.facts(e.left)
+            self.boolean(e.right, env.knowing(yes if e.op == "and" else no))
+            return t.BOOLEAN
+        if isinstance(e, s.Not):
+            self.boolean(e.operand, env)
+            return t.BOOLEAN
+        if isinstance(e, s.Test):
+            inner = self.infer(e.operand, env)
+            if e.test in ("set", "missing"):
+                return t.BOOLEAN
+            inner = self.require(e.operand, inner, env)
+            if e.test in ("empty", "not_empty") and inner.kind not in ("list", "text", "table", "error", "nothing"):
+                self.error("RB301", f"only a list or a text can be empty, not {inner.describe()}", e.span,
+                           "not a list", env=env)
+            if e.test in ("blank", "not_blank") and inner.kind not in ("text", "error"):
+                self.error("RB301", f"only a text can be blank, not {inner.describe()}", e.span, "not a text",
+                           env=env)
+            return t.BOOLEAN
+        if isinstance(e, s.Member):
+            item = self.require(e.item, self.infer(e.item, env), env)
+            box = self.require(e.container, self.infer(e.container, env), env)
+            if item.kind != "error" and box.kind != "error":
+                if box.kind == "table":
+                    inner = box.key
+                elif box.kind == "list":
+                    inner = box.inner
+                else:
+                    self.error("RB301", f"`in` looks in a list, not in {box.describe()}", e.container.span,
+                               "not a list", env=env)
+                    return t.BOOLEAN
+                if not t.equatable(item, inner):
+                    self.error("RB301", f"a list of {inner.describe()} cannot hold {item.describe()}", e.span,
+                               "different kinds of value", env=env)
+            return t.BOOLEAN
+        if isinstance(e, s.IfElse):
+            self.boolean(e.condition, env)
+            yes, no = self.facts(e.condition)
+            a = self.infer(e.then, env.knowing(yes))
+            b = self.infer(e.otherwise, env.knowing(no))
+            return self.join(a, b, e, env)
+        if isinstance(e, s.IfMissing):
+            a = self.infer(e.value, env)
+            b = self.infer(e.default, env)
+            joined = self.join(a.required(), b, e, env)
+            return joined.required() if not b.optional else joined
+        if isinstance(e, s.Rounded):
+            inner = self.require(e.operand, self.infer(e.operand, env), env)
+            if inner.kind in ("yen", "rate", "hours"):
+                return inner.whole()
+            if inner.kind in ("decimal", "integer", "percent"):
+                return t.INTEGER
+            if inner.kind != "error":
+                self.error("RB301", f"cannot round {inner.describe()}", e.span, "not a number", env=env)
+            return t.ERROR
+        if isinstance(e, s.Quantifier):
+            element = self.element(e.items, env)
+            inner = env.bind(e.var, Binding("var", element))
+            self.boolean(e.body, inner)
+            return {"any": t.BOOLEAN, "all": t.BOOLEAN, "count": t.INTEGER}.get(e.kind) or t.list_of(element)
+        if isinstance(e, s.Aggregate):
+            if e.kind == "count":
+                self.element(e.items, env)
+                return t.INTEGER
+            element = self.element(e.items, env)
+            body = self.require(e.body, self.infer(e.body, env.bind(e.var, Binding("var", element))),
+                                env.bind(e.var, Binding("var", element)))
+            if e.kind == "list":
+                return t.list_of(body)
+            if body.kind not in t.NUMERIC | {"error"}:
+                self.error("RB301", f"cannot add up {body.describe()}", e.body.span, "not a number", env=env)
+                return t.ERROR
+            return body
+        if isinstance(e, s.Total):
+            if env.context != "case_payout":
+                self.error("RB301", "`total` sums a step amount, in `payout on case`", e.span,
+                           "only in the case's payout", env=env)
+                return t.ERROR
+            if e.name not in self.step_amounts:
+                self.error("RB202", f"unknown step amount `{e.name}`", e.name_span, "not an amount of a step",
+                           did_you_mean(e.name, self.step_amounts), env=env)
+                return t.ERROR
+            return t.YEN
+        if isinstance(e, s.Failure):
+            if env.context not in ("step_payout", "case_payout"):
+                self.error("RB301", "results of rules can be read only in a payout", e.span,
+                           "not in a payout", env=env)
+                return t.BOOLEAN
+            if e.subject is not None:
+                binding = env.names.get(e.subject)
+                if binding is None or binding.kind != "step":
+                    self.error("RB202", f"`{e.subject}` is not a step here", e.span, "not a step",
+                               "write `on step` in `payout on each step`, or `on case`", env=env)
+            for rid, span in e.excepted:
+                if rid not in self.rule_ids:
+                    self.error("RB205", f"unknown rule `{rid}`", span, "no such rule",
+                               did_you_mean(rid, self.rule_ids), env=env)
+            return t.BOOLEAN
+        if isinstance(e, s.OutOfOrder):
+            if e.order not in self.orders:
+                self.error("RB202", f"unknown order `{e.order}`", e.name_span, "not a declared order",
+                           did_you_mean(e.order, self.orders), env=env)
+            return t.PAIRS
+        raise AssertionError(f"unknown node {type(e).__name__}")  # pragma: no cover
+
+    def _literal_type(self, e: s.Literal, env: Env) -> t.Type:
+        if e.kind == "number":
+            unit = _UNIT_KINDS.get(e.unit)
+            if unit:
+                return t.Type(unit)
+            return t.INTEGER if isinstance(e.value, int) else t.DECIMAL
+        if e.kind == "string":
+            return t.TEXT
+        if e.kind == "date":
+            return t.DATE
+        if e.kind == "boolean":
+            return t.BOOLEAN
+        if e.kind == "empty":
+            return t.NOTHING
+        if e.kind == "list":
+            types = [self.infer(item, env) for item in e.value]
+            if not types:
+                return t.NOTHING
+            for other, item in zip(types[1:], e.value[1:]):
+                if not other.same_kind(types[0]):
+                    self.error("RB301", "a list holds values of one kind", item.span,
+                               f"{other.describe()} among {types[0].describe()}", env=env)
+            return t.list_of(types[0])
+        self.error("RB301", "a table can only be a parameter's value", e.span, "not here", env=env)
+        return t.ERROR
+
+    def _name(self, e: s.Name, env: Env) -> t.Type:
+        binding = env.names.get(e.name)
+        if binding is None:
+            candidates = [n for n in env.names]
+            self.error("RB202", f"unknown name `{e.name}`", e.span, "not a field, parameter or `let` here",
+                       did_you_mean(e.name, candidates), env=env)
+            return t.ERROR
+        if binding.kind == "payout":
+            self.reads_payout = True
+        if binding.kind == "let":
+            if e.name in env.lets_in_progress:
+                self.error("RB307", f"`{e.name}` is defined in terms of itself", e.span, "goes round in a circle",
+                           env=env)
+                return t.ERROR
+            scope = binding.scope if binding.scope is not None else env.names
+            inner = replace(env, names=scope, lets_in_progress=env.lets_in_progress + (e.name,), record=False)
+            return self.infer(binding.expr, inner)
+        return binding.type
+
+    def boolean(self, expr, env: Env) -> None:
+        typ = self.require(expr, self.infer(expr, env), env)
+        if typ.kind not in ("boolean", "error"):
+            self.error("RB301", f"a condition must be yes or no, not {typ.describe()}", expr.span,
+                       f"this is {typ.describe()}", env=env)
+
+    def element(self, items, env: Env) -> t.Type:
+        typ = self.require(items, self.infer(items, env), env)
+        if typ.kind == "list":
+            return typ.inner
+        if typ.kind == "nothing":
+            return t.ERROR
+        if typ.kind != "error":
+            self.error("RB301", f"expected a list, found {typ.describe()}", items.span, "not a list", env=env)
+        return t.ERROR
+
+    def join(self, a: t.Type, b: t.Type, e, env: Env) -> t.Type:
+        if a.kind == "error" or b.kind == "error":
+            return t.ERROR
+        if not a.same_kind(b):
+            self.error("RB301", f"the two values are of different kinds: {a.required().describe()} and "
+                       f"{b.required().describe()}", e.span, "both sides must be of one kind", env=env)
+            return t.ERROR
+        result = a if a.kind != "nothing" else b
+        result = replace(result, fractional=a.fractional or b.fractional)
+        return result.maybe() if (a.optional or b.optional) else result
+
+
+@dataclass(frozen=True)
+class _Spanned:
+    value: str
+    span: object
+
+
+_OPS = {"+": "add", "-": "subtract", "*": "multiply", "/": "divide"}
+_KIND_WORDS = {"field": "field of the case", "param": "parameter", "builtin": "built-in name",
+               "payout": "built-in name"}
+
+
+def _compare_help(left: t.Type, right: t.Type) -> str | None:
+    units = {"yen": "yen", "rate": "yen per hour", "hours": "hours", "days": "days"}
+    for a, b in ((left, right), (right, left)):
+        if a.kind in units and b.kind in ("integer", "decimal"):
+            return f"give the number its unit: `… {units[a.kind]}`"
+    return None
+
+
+def _walk_failures(node):
+    """Every `no failure` / `some failure` in a payout declaration."""
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, s.Failure):
+            yield item
+            continue
+        if isinstance(item, (str, int, float, bool, type(None), dt.date)) or not hasattr(item, "__slots__"):
+            if isinstance(item, tuple):
+                stack.extend(item)
+            continue
+        for name in item.__slots__:
+            value = getattr(item, name)
+            if isinstance(value, tuple):
+                stack.extend(value)
+            elif hasattr(value, "__slots__"):
+                stack.append(value)
+
+
+def check(files: list[s.File]) -> tuple[Program | None, list[Diagnostic]]:
+    """Check parsed rule files. Returns the program (or None) and the diagnostics."""
+    checker = _Checker(files)
+    program = checker.run()
+    return program, checker.result()

@@ -1,0 +1,545 @@
+"""compile: Program → Plan, Python source for every rule, payout and order.
+
+Each rule becomes one Python function that evaluates its clauses in order and
+returns `(clause, facts, args)`: the index of the clause that decided, the
+values of every fact slot (UNSET where evaluation did not read it), and the
+values its message, fix and due date interpolate. Every field, parameter, let
+and the as-of date has one fact slot, assigned where it is read (`:=`), so the
+trace of facts read costs a local store.
+
+Only names checked against the grammar's NAME pattern reach the source as
+identifiers (prefixed), attribute names that are not plain identifiers are read
+with getattr, and every string or value of the rulebook enters as a constant
+or through `repr`: a rule file cannot inject code.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import keyword
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from . import datatype as t
+from . import syntax as s
+from .check import canonical
+from .program import Order, Program, Rule
+
+# --------------------------------------------------------------------- plan
+
+
+@dataclass(frozen=True, slots=True)
+class TemplatePlan:
+    """A text: literal strings and (arg index, format kind) pairs."""
+
+    parts: tuple
+
+
+@dataclass(frozen=True, slots=True)
+class ClausePlan:
+    index: int
+    status: str
+    message: dict[str, TemplatePlan]
+    fix: dict[str, TemplatePlan] | None
+    due: int | None  # arg index of the due date
+
+
+@dataclass(frozen=True, slots=True)
+class RulePlan:
+    index: int
+    id: str
+    subject: str
+    stage: str
+    titles: dict[str, str]
+    source: tuple[str, str | None]
+    clauses: tuple[ClausePlan, ...]
+    facts: tuple[tuple[str, str], ...]  # per slot: (key template, format kind)
+    reads_payout: bool
+    effective: tuple[dt.date, dt.date | None] | None
+
+
+@dataclass(frozen=True, slots=True)
+class OrderPlan:
+    nodes: tuple[tuple[str, tuple[str, ...]], ...]  # (case / step / first, path)
+    edges: tuple[tuple[int, int], ...]
+    steps_field: str | None
+
+
+@dataclass
+class Plan:
+    """Everything evaluation and explanation need, and nothing of the syntax.
+
+    Picklable: the functions are rebuilt from `source` by `link`.
+    """
+
+    name: str
+    version: str
+    titles: dict[str, str]
+    stages: list[tuple[str, dict[str, str]]]
+    rules: list[RulePlan]
+    step_amounts: tuple[str, ...]
+    case_amounts: tuple[str, ...]
+    parameters: dict[str, tuple]  # name → ((from, until, value), …)
+    orders: dict[str, OrderPlan]
+    steps_field: str | None
+    steps_number: str | None  # the field that numbers the steps
+    source: str
+    constants: list
+    functions: dict = field(default_factory=dict, repr=False)
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state["functions"] = {}
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self.functions = {}
+
+
+def compile_program(program: Program) -> Plan:
+    gen = _Generator(program)
+    return gen.run()
+
+
+# ----------------------------------------------------------- code generation
+
+_PY_OPS = {"=": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
+
+
+def _attr(obj: str, name: str) -> str:
+    if name.isidentifier() and not keyword.iskeyword(name) and not name.startswith("__"):
+        return f"{obj}.{name}"
+    return f"getattr({obj}, {name!r})"
+
+
+def _format_kind(typ: t.Type) -> str:
+    if typ.kind == "list":
+        inner = typ.inner.kind if typ.inner else "text"
+        return f"list:{inner}"
+    return typ.kind
+
+
+class _RuleScope:
+    """The fact slots and locals of one function being generated."""
+
+    def __init__(self, step_var: str | None):
+        self.slots: dict[str, int] = {}
+        self.kinds: list[str] = []
+        self.keys: list[str] = []
+        self.lets: dict[str, str] = {}
+        self.step_var = step_var
+        self.temps = 0
+
+    def slot(self, key: str, kind: str) -> str:
+        if key not in self.slots:
+            self.slots[key] = len(self.slots)
+            self.keys.append(key)
+            self.kinds.append(kind)
+        return f"_f{self.slots[key]}"
+
+    def temp(self) -> str:
+        self.temps += 1
+        return f"_t{self.temps}"
+
+
+class _Generator:
+    def __init__(self, program: Program):
+        self.p = program
+        self.names: dict[str, str] = {}  # quantifier variables in scope
+        self.amount_locals: dict[str, str] = {}
+        self.let_exprs: dict = {}
+        self.lines: list[str] = []
+        self.constants: list = []
+        self.const_ids: dict = {}
+
+    def const(self, value) -> str:
+        key = (type(value).__name__, repr(value))
+        if key not in self.const_ids:
+            self.const_ids[key] = len(self.constants)
+            self.constants.append(value)
+        return f"_K[{self.const_ids[key]}]"
+
+    def type_of(self, expr) -> t.Type:
+        return self.p.types.get(id(expr), t.ERROR)
+
+    # ------------------------------------------------------------------ run
+    def run(self) -> Plan:
+        p = self.p
+        rules = [self.rule(r) for r in p.rules]
+        step_amounts = case_amounts = ()
+        if p.step_payout:
+            step_amounts = tuple(n for n, _ in p.step_payout.amounts)
+            self.payout(p.step_payout, "payout_step")
+        if p.case_payout:
+            case_amounts = tuple(n for n, _ in p.case_payout.amounts)
+            self.payout(p.case_payout, "payout_case")
+        self.dated_function("dated_default", p.dated)
+        orders = {name: _order_plan(o, p.steps_field) for name, o in p.orders.items()}
+        return Plan(
+            name=p.name, version=p.version, titles=p.titles, stages=p.stages, rules=rules,
+            step_amounts=step_amounts, case_amounts=case_amounts,
+            parameters={n: par.values for n, par in p.parameters.items()},
+            orders=orders, steps_field=p.steps_field,
+            steps_number=p.schema.root.fields[p.steps_field].numbered_by if p.steps_field else None,
+            source="\n".join(self.lines) + "\n", constants=self.constants,
+        )
+
+    def emit(self, line: str, depth: int = 0) -> None:
+        self.lines.append("    " * depth + line)
+
+    def dated_function(self, name: str, expr) -> None:
+        scope = _RuleScope(None)
+        self.emit(f"def {name}(c, ctx):")
+        if expr is None:
+            self.emit("return ctx.as_of", 1)
+        else:
+            body = self.expr(expr, scope)
+            self.emit(_init_slots(scope), 1)
+            self.emit(f"return {body}", 1)
+        self.emit("")
+
+    # ---------------------------------------------------------------- rules
+    def rule(self, rule: Rule):
+        step_var = "st" if rule.subject != "case" else None
+        scope = _RuleScope(step_var)
+        scope.lets = dict.fromkeys(rule.lets)
+        self.let_exprs = rule.lets
+        self.names = {}
+        body: list[tuple[str, int]] = []
+        if rule.subject == "numbered_step":
+            number = self.expr(rule.number, _RuleScope(None))
+            self.emit(f"def number_{rule.index}(c, ctx):")
+            self.emit("_P = ctx.params", 1)
+            self.emit(f"return {number}", 1)
+            self.emit("")
+        clause_plans = []
+        for clause in rule.clauses:
+            args: list[str] = []
+            arg_index: dict[str, int] = {}
+
+            def arg(expr) -> int:
+                key = canonical(expr)
+                if key not in arg_index:
+                    arg_index[key] = len(args)
+                    args.append(self.expr(expr, scope))
+                return arg_index[key]
+
+            message = {lang: self.template(tmpl, arg) for lang, tmpl in clause.message.items()}
+            fix = {lang: self.template(tmpl, arg) for lang, tmpl in clause.fix.items()} if clause.fix else None
+            due = arg(clause.due) if clause.due is not None else None
+            clause_plans.append(ClausePlan(clause.index, clause.status, message, fix, due))
+            arg_tuple = "(" + "".join(f"{a}, " for a in args) + ")"
+            result = f"return ({clause.index}, {arg_tuple}, (__SLOTS__))"
+            if clause.condition is None:
+                body.append((result, 1))
+            else:
+                body.append((f"if {self.expr(clause.condition, scope)}:", 1))
+                body.append((result, 2))
+        dated = self.expr(rule.dated, scope) if rule.dated is not None else None
+        slots_tuple = "".join(f"_f{i}, " for i in range(len(scope.slots)))
+        self.emit(f"def rule_{rule.index}(c, st, si, ctx):")
+        self.emit(_init_slots(scope), 1)
+        if dated is not None:
+            self.emit(f"_D = {dated}", 1)
+            self.emit("_P = ctx.params_at(_D)", 1)
+        else:
+            self.emit("_D = ctx.as_of", 1)
+            self.emit("_P = ctx.params", 1)
+        if rule.effective:
+            start, until = rule.effective
+            cond = f"_D < {self.const(start)}"
+            if until is not None:
+                cond += f" or _D > {self.const(until)}"
+            self.emit(f"if {cond}:", 1)
+            self.emit("return (-1, (_D,), ())", 2)
+        for line, depth in body:
+            self.emit(line.replace("__SLOTS__", slots_tuple), depth)
+        self.emit("")
+        return RulePlan(
+            rule.index, rule.id, rule.subject, rule.stage, rule.titles, rule.source, tuple(clause_plans),
+            tuple(zip(scope.keys, scope.kinds)), rule.reads_payout, rule.effective,
+        )
+
+    def template(self, tmpl: s.Template, arg) -> TemplatePlan:
+        parts = []
+        for part in tmpl.parts:
+            if isinstance(part, str):
+                parts.append(part)
+            else:
+                parts.append((arg(part), _format_kind(self.type_of(part))))
+        return TemplatePlan(tuple(parts))
+
+    # --------------------------------------------------------------- payout
+    def payout(self, section, name: str) -> None:
+        scope = _RuleScope("st" if section.subject == "each_step" else None)
+        scope.lets = dict.fromkeys(section.lets)
+        self.let_exprs = section.lets
+        self.names = {}
+        self.amount_locals = {}
+        lines = []
+        for i, (amount, expr) in enumerate(section.amounts):
+            code = self.expr(expr, scope)
+            local = f"_a{i}"
+            lines.append(f"{local} = {code}")
+            self.amount_locals[amount] = local
+        signature = "(c, st, si, ctx)" if section.subject == "each_step" else "(c, ctx, steps)"
+        self.emit(f"def {name}{signature}:")
+        self.emit("_P = ctx.params", 1)
+        self.emit(_init_slots(scope), 1)
+        for line in lines:
+            self.emit(line, 1)
+        pairs = ", ".join(f"{amount!r}: {self.amount_locals[amount]}" for amount, _ in section.amounts)
+        self.emit(f"return {{{pairs}}}", 1)
+        self.emit("")
+        self.amount_locals = {}
+
+    # ---------------------------------------------------------- expressions
+    def path_key(self, e, scope: _RuleScope) -> str | None:
+        """The fact key of a field path, or None if it is not one."""
+        if isinstance(e, s.Name):
+            binding = self.binding_kind(e, scope)
+            if binding == "field":
+                return e.name
+            if binding == "step":
+                return "{step}"
+            return None
+        if isinstance(e, s.Attribute):
+            inner = self.path_key(e.obj, scope)
+            if inner is None:
+                return None
+            return f"{inner}.{e.name}"
+        return None
+
+    def binding_kind(self, e: s.Name, scope: _RuleScope) -> str:
+        """What a name stands for here, in the checker's order of scopes."""
+        name = e.name
+        if name in self.names:
+            return "var"
+        if name in scope.lets:
+            return "let"
+        if name in self.amount_locals:
+            return "amount"
+        if name == "step" and scope.step_var:
+            return "step"
+        if name == "payout" and self.p.case_payout is not None:
+            return "payout"
+        if name in self.p.parameters:
+            return "param"
+        if name == "as_of":
+            return "builtin"
+        return "field"
+
+    def expr(self, e, scope: _RuleScope) -> str:
+        return self._expr(e, scope)
+
+    def _expr(self, e, scope: _RuleScope, trace: bool = True) -> str:  # noqa: C901 - one case per node
+        typ = self.type_of(e)
+        if isinstance(e, s.Literal):
+            if e.kind == "boolean":
+                return "True" if e.value else "False"
+            if e.kind == "empty":
+                return "()"
+            if e.kind == "list":
+                return "(" + "".join(self._expr(item, scope) + ", " for item in e.value) + ")"
+            if e.kind == "string":
+                return repr(e.value)
+            if e.kind == "number" and isinstance(e.value, int):
+                return repr(e.value)
+            return self.const(e.value)
+        if isinstance(e, s.Name):
+            if not trace and self.binding_kind(e, scope) == "field":
+                return _attr("c", e.name)
+            return self.name(e, scope)
+        if isinstance(e, s.Attribute):
+            key = self.path_key(e, scope)
+            if isinstance(e.obj, s.Name) and self.binding_kind(e.obj, scope) == "payout":
+                slot = scope.slot(f"payout.{e.name}", "yen")
+                return f"({slot} := ctx.payout[{e.name!r}])"
+            obj_type = self.type_of(e.obj)
+            obj = self._expr(e.obj, scope)
+            if obj_type.optional:
+                tmp = scope.temp()
+                code = f"(None if ({tmp} := {obj}) is None else {_attr(tmp, e.name)})"
+            else:
+                code = _attr(obj, e.name)
+            if key is not None and typ.kind != "record" and trace:
+                return f"({scope.slot(key, _format_kind(typ))} := {code})"
+            return code
+        if isinstance(e, s.Index):
+            return f"{self._expr(e.obj, scope)}.get({self._expr(e.key, scope)})"
+        if isinstance(e, s.Binary):
+            left_type, right_type = self.type_of(e.left), self.type_of(e.right)
+            left, right = self._expr(e.left, scope), self._expr(e.right, scope)
+            if typ.optional:
+                a, b = scope.temp(), scope.temp()
+                inner = self.binary(e.op, a, b, left_type, right_type)
+                return f"(None if ({a} := {left}) is None or ({b} := {right}) is None else {inner})"
+            return self.binary(e.op, left, right, left_type, right_type)
+        if isinstance(e, s.Negate):
+            return f"(-{self._expr(e.operand, scope)})"
+        if isinstance(e, s.Compare):
+            return f"({self._expr(e.left, scope)} {_PY_OPS[e.op]} {self._expr(e.right, scope)})"
+        if isinstance(e, s.Logical):
+            return f"({self._expr(e.left, scope)} {e.op} {self._expr(e.right, scope)})"
+        if isinstance(e, s.Not):
+            return f"(not {self._expr(e.operand, scope)})"
+        if isinstance(e, s.Test):
+            inner = self._expr(e.operand, scope)
+            return {
+                "set": f"({inner} is not None)",
+                "missing": f"({inner} is None)",
+                "empty": f"(len({inner}) == 0)",
+                "not_empty": f"(len({inner}) != 0)",
+                "blank": f"(not {inner}.strip())",
+                "not_blank": f"(not not {inner}.strip())",
+            }[e.test]
+        if isinstance(e, s.Member):
+            op = "not in" if e.negated else "in"
+            return f"({self._expr(e.item, scope)} {op} {self._expr(e.container, scope)})"
+        if isinstance(e, s.IfElse):
+            return (f"({self._expr(e.then, scope)} if {self._expr(e.condition, scope)} "
+                    f"else {self._expr(e.otherwise, scope)})")
+        if isinstance(e, s.IfMissing):
+            tmp = scope.temp()
+            return f"({tmp} if ({tmp} := {self._expr(e.value, scope)}) is not None else {self._expr(e.default, scope)})"
+        if isinstance(e, s.Rounded):
+            fn = {"down": "_floor", "up": "_ceil", "half_up": "_round_half_up"}[e.mode]
+            return f"{fn}({self._expr(e.operand, scope)})"
+        if isinstance(e, s.Quantifier):
+            items = self._expr(e.items, scope)
+            tmp = scope.temp()
+            var = f"v_{e.var}"
+            body = self.bound(e.var, lambda: self._expr(e.body, scope))
+            form = {
+                "any": f"any({body} for {var} in {tmp})",
+                "all": f"all({body} for {var} in {tmp})",
+                "count": f"sum(1 for {var} in {tmp} if {body})",
+                "each": f"[{var} for {var} in {tmp} if {body}]",
+            }[e.kind]
+            return f"({tmp} := {items}, {form})[1]"
+        if isinstance(e, s.Aggregate):
+            if e.kind == "count":  # the count is the fact, not the whole list
+                return f"len({self._expr(e.items, scope, trace=False)})"
+            items = self._expr(e.items, scope)
+            tmp = scope.temp()
+            var = f"v_{e.var}"
+            body = self.bound(e.var, lambda: self._expr(e.body, scope))
+            form = f"sum({body} for {var} in {tmp})" if e.kind == "sum" else f"[{body} for {var} in {tmp}]"
+            return f"({tmp} := {items}, {form})[1]"
+        if isinstance(e, s.Total):
+            return f"sum(_s[{e.name!r}] for _s in steps)"
+        if isinstance(e, s.Failure):
+            if e.subject is None:
+                failing = "ctx.failed_case"
+                if e.excepted:
+                    failing = f"(ctx.failed_case - {self.const(frozenset(r for r, _ in e.excepted))})"
+                test = f"(not {failing})"
+            else:
+                number = self.p.schema.root.fields[self.p.steps_field].numbered_by
+                test = f"({_attr('st', number)} not in ctx.failed_steps)"
+            return test if e.negated else f"(not {test})"
+        if isinstance(e, s.OutOfOrder):
+            order = self.p.orders[e.order]
+            return f"_out_of_order({self.const(_order_plan(order, self.p.steps_field))}, c)"
+        raise AssertionError(type(e).__name__)  # pragma: no cover
+
+    def bound(self, var: str, build):
+        saved = self.names.get(var)
+        self.names[var] = "var"
+        try:
+            return build()
+        finally:
+            if saved is None:
+                del self.names[var]
+            else:
+                self.names[var] = saved
+
+    def name(self, e: s.Name, scope: _RuleScope) -> str:
+        kind = self.binding_kind(e, scope)
+        if kind == "var":
+            return f"v_{e.name}"
+        if kind == "let":
+            body = self.bound_let(e.name, scope)
+            slot = scope.slot(e.name, _format_kind(self.type_of(self.let_exprs[e.name])))
+            return f"({slot} if {slot} is not _U else ({slot} := {body}))"
+        if kind == "amount":
+            return self.amount_locals[e.name]
+        if kind == "step":
+            return scope.step_var
+        if kind == "payout":
+            return "ctx.payout"
+        if kind == "param":
+            typ = self.p.parameters[e.name].type
+            return f"({scope.slot(e.name, _format_kind(typ))} := _P[{e.name!r}])"
+        if kind == "builtin":
+            return f"({scope.slot('as_of', 'date')} := ctx.as_of)"
+        root = self.p.schema.root.fields.get(e.name)
+        if root is None:  # pragma: no cover - the checker resolved every name
+            raise AssertionError(f"unresolved name {e.name}")
+        if root.type.kind == "record":
+            return _attr("c", e.name)
+        return f"({scope.slot(e.name, _format_kind(root.type))} := {_attr('c', e.name)})"
+
+    def bound_let(self, name: str, scope: _RuleScope) -> str:
+        # A let's body reads the rule's names, not the quantifier variables around its use.
+        saved = self.names
+        self.names = {}
+        try:
+            return self._expr(self.let_exprs[name], scope)
+        finally:
+            self.names = saved
+
+    def binary(self, op: str, a: str, b: str, ta: t.Type, tb: t.Type) -> str:
+        ka, kb = ta.kind, tb.kind
+        if op == "+" and ka == "date":
+            return f"_add_bdays({a}, {b})" if kb == "business_days" else f"_add_days({a}, {b})"
+        if op == "+" and kb == "date":
+            return f"_add_bdays({b}, {a})" if ka == "business_days" else f"_add_days({b}, {a})"
+        if op == "-" and ka == "date" and kb == "date":
+            return f"({a} - {b}).days"
+        if op == "-" and ka == "date":
+            return f"_add_bdays({a}, -{b})" if kb == "business_days" else f"_add_days({a}, -{b})"
+        if op == "/":
+            return f"_divide({a}, {b})"
+        return f"({a} {op} {b})"
+
+
+def _init_slots(scope: _RuleScope) -> str:
+    names = [f"_f{i}" for i in range(len(scope.slots))]
+    if not names:
+        return "pass"
+    return " = ".join(names) + " = _U"
+
+
+def _order_plan(order: Order, steps_field: str | None) -> OrderPlan:
+    return OrderPlan(tuple((n.scope, n.path) for n in order.nodes), order.edges, steps_field)
+
+
+# ------------------------------------------------------------------- linking
+
+
+def link(plan: Plan) -> dict:
+    """Compile the plan's source into functions (once per process)."""
+    if plan.functions:
+        return plan.functions
+    from . import runtime
+    from .order import out_of_order
+
+    namespace = {
+        "__builtins__": {"any": any, "all": all, "sum": sum, "len": len, "getattr": getattr},
+        "_K": plan.constants,
+        "_U": runtime.UNSET,
+        "_add_days": runtime.add_days,
+        "_add_bdays": runtime.add_business_days,
+        "_divide": runtime.divide,
+        "_floor": runtime.floor,
+        "_ceil": runtime.ceil,
+        "_round_half_up": runtime.round_half_up,
+        "_out_of_order": out_of_order,
+        "Decimal": Decimal,
+    }
+    code = compile(plan.source, f"<rulebook {plan.name}>", "exec")
+    exec(code, namespace)  # noqa: S102 - source generated above from checked names and constants
+    plan.functions = {k: v for k, v in namespace.items() if callable(v) and not k.startswith("_")}
+    return plan.functions

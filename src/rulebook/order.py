@@ -1,0 +1,132 @@
+"""The order graph of dates at run time: which pairs of set dates are out of order.
+
+A pair (a, b) is checked when b can be reached from a along the arrows and both
+dates are set; it is out of order when a is later than b. The graph's shape
+depends only on how many steps a case has, so the pairs to check are worked out
+once per step count.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Pair:
+    """Two dates out of order: `before` should not be later than `after`."""
+
+    before: str
+    before_on: object
+    after: str
+    after_on: object
+
+    def as_fact(self) -> dict:
+        return {"before": self.before, "before_on": self.before_on.isoformat(),
+                "after": self.after, "after_on": self.after_on.isoformat()}
+
+
+@dataclass(frozen=True, slots=True)
+class _Graph:
+    nodes: tuple  # (step index or None, path, label)
+    topo: tuple  # node indexes in an order where predecessors come first
+    preds: tuple  # per node: direct predecessors
+    pairs: tuple  # (a, b): b reachable from a, in a stable order
+
+
+@functools.lru_cache(maxsize=64)
+def _graph(plan, steps: int) -> _Graph:
+    nodes: list = []
+    index: dict = {}
+
+    def node(step, path) -> int:
+        key = (step, path)
+        if key not in index:
+            index[key] = len(nodes)
+            field = plan.steps_field or "steps"
+            label = ".".join(path) if step is None else f"{field}[{step}]." + ".".join(path)
+            nodes.append((step, path, label))
+        return index[key]
+
+    def expand(template: int) -> list[tuple]:
+        scope, path = plan.nodes[template]
+        if scope == "case":
+            return [(None, path)]
+        if scope == "first":
+            return [(0, path)] if steps else []
+        return [(j, path) for j in range(steps)]
+
+    edges = set()
+    for a, b in plan.edges:
+        if plan.nodes[a][0] == "step" and plan.nodes[b][0] == "step":
+            for j in range(steps):
+                edges.add((node(j, plan.nodes[a][1]), node(j, plan.nodes[b][1])))
+            continue
+        for x in expand(a):
+            for y in expand(b):
+                edges.add((node(*x), node(*y)))
+    for template in range(len(plan.nodes)):
+        for x in expand(template):
+            node(*x)
+    succ = [[] for _ in nodes]
+    preds = [[] for _ in nodes]
+    for a, b in sorted(edges):
+        succ[a].append(b)
+        preds[b].append(a)
+    # Kahn's algorithm, smallest index first: a stable topological order.
+    indegree = [len(p) for p in preds]
+    ready = sorted(i for i, d in enumerate(indegree) if d == 0)
+    topo = []
+    while ready:
+        i = ready.pop(0)
+        topo.append(i)
+        for j in succ[i]:
+            indegree[j] -= 1
+            if indegree[j] == 0:
+                ready.append(j)
+                ready.sort()
+    pairs = []
+    for a in range(len(nodes)):
+        seen, stack = set(), list(succ[a])
+        while stack:
+            b = stack.pop()
+            if b not in seen:
+                seen.add(b)
+                stack.extend(succ[b])
+        pairs.extend((a, b) for b in sorted(seen))
+    return _Graph(tuple(nodes), tuple(topo), tuple(tuple(p) for p in preds), tuple(pairs))
+
+
+def _value(case, steps_list, step, path):
+    obj = case if step is None else steps_list[step]
+    for name in path:
+        if obj is None:
+            return None
+        obj = getattr(obj, name, None)
+    return obj
+
+
+def out_of_order(plan, case) -> list[Pair]:
+    steps_list = getattr(case, plan.steps_field) if plan.steps_field else []
+    graph = _graph(plan, len(steps_list))
+    values = [_value(case, steps_list, step, path) for step, path, _ in graph.nodes]
+    # Fast path: carry the latest date seen before each node along the arrows.
+    latest = [None] * len(values)
+    broken = False
+    for b in graph.topo:
+        best = None
+        for a in graph.preds[b]:
+            for candidate in (latest[a], values[a]):
+                if candidate is not None and (best is None or candidate > best):
+                    best = candidate
+        latest[b] = best
+        if best is not None and values[b] is not None and best > values[b]:
+            broken = True
+    if not broken:
+        return []
+    out = []
+    for a, b in graph.pairs:
+        va, vb = values[a], values[b]
+        if va is not None and vb is not None and va > vb:
+            out.append(Pair(graph.nodes[a][2], va, graph.nodes[b][2], vb))
+    return out

@@ -1,0 +1,616 @@
+"""parse: rule-file text → syntax tree, or diagnostics.
+
+The grammar is `grammar/rulebook.lark`, shipped inside the package. Strings in
+messages hold interpolations `{expr}`, parsed here with the same grammar so
+that their errors point into the string.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from decimal import Decimal, InvalidOperation
+from importlib import resources
+from pathlib import Path
+
+from lark import Lark, Token, Transformer, v_args
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
+
+from . import syntax as s
+from .diagnostic import Diagnostic
+from .source import Source, Span
+
+GRAMMAR_FILE = "rulebook.lark"
+
+
+def grammar_text() -> str:
+    """The grammar, from the installed package (or the source tree)."""
+    packaged = resources.files("rulebook").joinpath("grammar").joinpath(GRAMMAR_FILE)
+    if packaged.is_file():
+        return packaged.read_text(encoding="utf-8")
+    here = Path(__file__).resolve().parents[2] / "grammar" / GRAMMAR_FILE
+    return here.read_text(encoding="utf-8")
+
+
+@functools.cache
+def _parser() -> Lark:
+    return Lark(
+        grammar_text(),
+        parser="lalr",
+        start=["start", "expr"],
+        propagate_positions=True,
+        maybe_placeholders=False,
+        cache=False,
+    )
+
+
+class ParseFailure(Exception):
+    def __init__(self, diagnostic: Diagnostic):
+        self.diagnostic = diagnostic
+
+
+def parse(source: Source) -> tuple[s.File | None, list[Diagnostic]]:
+    """Parse one rule file. Returns the file, or None and its diagnostics."""
+    try:
+        tree = _parser().parse(source.text, start="start")
+        decls = _Builder(source, 0).transform(tree)
+        return s.File(source.path, tuple(decls)), []
+    except UnexpectedInput as error:
+        return None, [_syntax_diagnostic(source, error, 0)]
+    except ParseFailure as failure:
+        return None, [failure.diagnostic]
+    except VisitError as error:
+        if isinstance(error.orig_exc, ParseFailure):
+            return None, [error.orig_exc.diagnostic]
+        raise
+
+
+# ------------------------------------------------------------ syntax errors
+
+_TERMINAL_WORDS = {
+    "NAME": "a name",
+    "STRING": "a text in double quotes",
+    "NUMBER": "a number",
+    "DATE": "a date (YYYY-MM-DD)",
+    "PERCENT": "a percentage",
+    "RULE_ID": "a rule id such as `step.photos`",
+    "COMPARE": "a comparison (=, !=, <, <=, >, >=)",
+    "ROUNDING": "`rounded`",
+    "NOT_APPLICABLE": "`not applicable`",
+}
+
+
+def _expected_words(expected) -> str:
+    patterns = {t.name: t.pattern for t in _parser().terminals}
+    words = set()
+    for name in expected:
+        if name in _TERMINAL_WORDS:
+            words.add(_TERMINAL_WORDS[name])
+        elif name in patterns and patterns[name].type == "str":
+            words.add(f"`{patterns[name].value}`")
+        elif name != "$END":
+            words.add(name.lower())
+    ordered = sorted(words)
+    if len(ordered) > 8:
+        ordered = ordered[:8] + ["…"]
+    return ", ".join(ordered)
+
+
+def _syntax_diagnostic(source: Source, error: UnexpectedInput, base: int) -> Diagnostic:
+    if isinstance(error, UnexpectedCharacters):
+        start = base + error.pos_in_stream
+        char = source.text[start : start + 1]
+        if char == '"':
+            return Diagnostic(
+                "RB104", "unterminated text", Span(source, start, start + 1),
+                "this text has no closing `\"` on its line",
+                "close the text with `\"` on the same line; write `\\\"` for a quote inside it",
+            )
+        if char in "{}":
+            return Diagnostic(
+                "RB104", "unbalanced brace in a text", Span(source, start, start + 1),
+                "a brace must open or close an interpolation",
+                "write `\\{` or `\\}` for a literal brace",
+            )
+        shown = char if char.strip() else repr(char)
+        return Diagnostic(
+            "RB101", f"unexpected character `{shown}`", Span(source, start, start + 1),
+            "not part of the rule language",
+            f"expected {_expected_words(error.allowed)}" if error.allowed else None,
+        )
+    if isinstance(error, UnexpectedEOF) or (
+        isinstance(error, UnexpectedToken) and error.token.type == "$END"
+    ):
+        end = len(source.text) if base == 0 else base
+        return Diagnostic(
+            "RB103", "the file ends in the middle of a declaration", Span(source, end, end),
+            "more was expected here",
+            f"expected {_expected_words(error.expected)}" if error.expected else None,
+        )
+    assert isinstance(error, UnexpectedToken)
+    token = error.token
+    start = base + token.start_pos
+    end = base + (token.end_pos if token.end_pos is not None else token.start_pos + len(token))
+    return Diagnostic(
+        "RB102", f"unexpected `{token}`", Span(source, start, end),
+        "not expected here", f"expected {_expected_words(error.expected)}",
+    )
+
+
+# ------------------------------------------------------------ tree → syntax
+
+
+def _unescape(raw: str) -> str:
+    out, i = [], 0
+    while i < len(raw):
+        ch = raw[i]
+        if ch == "\\" and i + 1 < len(raw):
+            nxt = raw[i + 1]
+            out.append({"n": "\n", "t": "\t"}.get(nxt, nxt))
+            i += 2
+        else:
+            out.append(ch)
+            i += 1
+    return "".join(out)
+
+
+def _plain(token: Token) -> str:
+    """A STRING token's value, with no interpolation."""
+    return _unescape(token[1:-1])
+
+
+_UNITS = {"yen_unit": "yen", "rate_unit": "rate", "hours_unit": "hours",
+          "days_unit": "days", "business_days_unit": "business_days"}
+
+
+@v_args(meta=True)
+class _Builder(Transformer):
+    """Builds syntax nodes. `base` shifts offsets for interpolations."""
+
+    def __init__(self, source: Source, base: int):
+        super().__init__()
+        self.src = source
+        self.base = base
+
+    # -- positions
+    def _span(self, meta) -> Span:
+        if getattr(meta, "empty", False):
+            return Span(self.src, self.base, self.base)
+        return Span(self.src, self.base + meta.start_pos, self.base + meta.end_pos)
+
+    def _tspan(self, token: Token) -> Span:
+        return Span(self.src, self.base + token.start_pos, self.base + token.end_pos)
+
+    def _fail(self, code: str, message: str, span: Span, label: str, help: str | None = None):
+        raise ParseFailure(Diagnostic(code, message, span, label, help))
+
+    # -- top level
+    def start(self, meta, children):
+        return list(children)
+
+    def rulebook_decl(self, meta, children):
+        name = _plain(children[0])
+        version = title = dated = None
+        stages = []
+        for item in children[1:]:
+            kind, value = item
+            if kind == "version":
+                version = value
+            elif kind == "title":
+                title = value
+            elif kind == "dated":
+                dated = value
+            elif kind == "stage":
+                stages.append(value)
+        return s.RulebookDecl(name, self._span(meta), version, title, dated, tuple(stages))
+
+    def version(self, meta, children):
+        return ("version", _plain(children[0]))
+
+    def title(self, meta, children):
+        return ("title", children[0])
+
+    def dated(self, meta, children):
+        return ("dated", children[0])
+
+    def stage_decl(self, meta, children):
+        return ("stage", s.StageDecl(str(children[0]), children[1][1], self._span(meta)))
+
+    def texts(self, meta, children):
+        return s.Texts(tuple(children), self._span(meta))
+
+    def lang_text(self, meta, children):
+        lang, string = children
+        return s.LangText(str(lang), self._template(string), self._span(meta), self._tspan(lang))
+
+    def _template(self, token: Token) -> s.Template:
+        """Split a STRING token into literal parts and parsed interpolations."""
+        raw = str(token)
+        start = token.start_pos
+        parts: list = []
+        buf: list[str] = []
+        i = 1
+        end = len(raw) - 1
+        while i < end:
+            ch = raw[i]
+            if ch == "\\" and i + 1 < end:
+                buf.append(_unescape(raw[i : i + 2]))
+                i += 2
+            elif ch == "{":
+                close = _closing_brace(raw, i)
+                inner = raw[i + 1 : close]
+                offset = self.base + start + i + 1
+                if not inner.strip():
+                    self._fail("RB104", "empty interpolation", Span(self.src, offset - 1, offset + 1),
+                               "nothing between the braces", "write a name or expression inside, or `\\{` for a brace")
+                if buf:
+                    parts.append("".join(buf))
+                    buf = []
+                parts.append(_parse_expression(self.src, inner, offset))
+                i = close + 1
+            else:
+                buf.append(ch)
+                i += 1
+        if buf:
+            parts.append("".join(buf))
+        return s.Template(tuple(parts), self._tspan(token))
+
+    # -- records
+    def record_decl(self, meta, children):
+        return s.RecordDecl(str(children[0]), tuple(children[1:]), self._span(meta))
+
+    def field_decl(self, meta, children):
+        return s.FieldDecl(str(children[0]), children[1], tuple(children[2:]), self._span(meta))
+
+    def optional_type(self, meta, children):
+        return s.TypeRef("optional", self._span(meta), inner=children[0])
+
+    def list_type(self, meta, children):
+        return s.TypeRef("list", self._span(meta), inner=children[0])
+
+    def table_type(self, meta, children):
+        return s.TypeRef("table", self._span(meta), inner=children[0], key=children[1])
+
+    def rate_type(self, meta, children):
+        return s.TypeRef("named", self._span(meta), name="rate")
+
+    def business_days_type(self, meta, children):
+        return s.TypeRef("named", self._span(meta), name="business_days")
+
+    def yen_type(self, meta, children):
+        return s.TypeRef("named", self._span(meta), name="yen")
+
+    def named_type(self, meta, children):
+        return s.TypeRef("named", self._span(meta), name=str(children[0]))
+
+    def _option(kind):
+        def build(self, meta, children):
+            value = children[0] if children else None
+            if isinstance(value, Token):
+                if value.type == "STRING":
+                    value = _plain(value)
+                elif value.type == "NUMBER":
+                    value = self._number(value)
+                else:
+                    value = str(value)
+            return s.FieldOption(kind, value, self._span(meta))
+        return build
+
+    default_option = _option("default")
+    one_of_option = _option("one_of")
+    numbered_option = _option("numbered")
+    not_before_option = _option("not_before")
+    exactly_option = _option("exactly")
+    not_blank_option = _option("not_blank")
+    at_least_option = _option("at_least")
+
+    # -- parameters
+    def parameter_decl(self, meta, children):
+        name, type_ref, *items = children
+        titles = tuple(v for k, v in items if k == "title")
+        sources = tuple(v for k, v in items if k == "source")
+        values = tuple(v for k, v in items if k == "value")
+        return s.ParameterDecl(str(name), type_ref, titles, sources, values, self._span(meta))
+
+    def period_value(self, meta, children):
+        value, start, *until = children
+        return ("value", s.PeriodValue(value, self._date(start), self._date(until[0]) if until else None,
+                                       self._span(meta)))
+
+    def source(self, meta, children):
+        ref = _plain(children[1]) if len(children) > 1 else None
+        return ("source", s.SourceRef(_plain(children[0]), ref, self._span(meta)))
+
+    # -- orders
+    def order_decl(self, meta, children):
+        return s.OrderDecl(str(children[0]), tuple(children[1:]), self._span(meta))
+
+    def chain(self, meta, children):
+        return tuple(children)
+
+    def order_nodes(self, meta, children):
+        return tuple(children)
+
+    def each_node(self, meta, children):
+        return s.OrderNode(children[0], False, self._span(meta))
+
+    def first_node(self, meta, children):
+        return s.OrderNode(children[0], True, self._span(meta))
+
+    def dotted(self, meta, children):
+        return tuple(str(c) for c in children)
+
+    # -- rules
+    def rule_decl(self, meta, children):
+        rule_id, subject, *items = children
+        pick = lambda kind: tuple(v for k, v in items if k == kind)  # noqa: E731
+        return s.RuleDecl(
+            str(rule_id), subject, pick("stage"), pick("title"), pick("source"), pick("dated"),
+            pick("effective"), pick("let"), pick("clause"), self._span(meta), self._tspan(rule_id),
+        )
+
+    def case_subject(self, meta, children):
+        return s.Subject("case", self._span(meta))
+
+    def each_step_subject(self, meta, children):
+        return s.Subject("each_step", self._span(meta))
+
+    def numbered_step_subject(self, meta, children):
+        return s.Subject("numbered_step", self._span(meta), children[0])
+
+    def stage_ref(self, meta, children):
+        return ("stage", (str(children[0]), self._tspan(children[0])))
+
+    def effective(self, meta, children):
+        start, *until = children
+        return ("effective", s.Effective(self._date(start), self._date(until[0]) if until else None,
+                                         self._span(meta)))
+
+    def let(self, meta, children):
+        return ("let", s.Let(str(children[0]), children[1], self._span(meta)))
+
+    def when_clause(self, meta, children):
+        condition, status, *items = children
+        return ("clause", self._clause(meta, condition, status, items))
+
+    def otherwise_clause(self, meta, children):
+        status, *items = children
+        return ("clause", self._clause(meta, None, status, items))
+
+    def _clause(self, meta, condition, status, items):
+        pick = lambda kind: tuple(v for k, v in items if k == kind)  # noqa: E731
+        return s.Clause(condition, status, pick("message"), pick("fix"), pick("due"), self._span(meta))
+
+    def message(self, meta, children):
+        return ("message", children[0])
+
+    def fix(self, meta, children):
+        return ("fix", children[0])
+
+    def due(self, meta, children):
+        return ("due", children[0])
+
+    def status(self, meta, children):
+        token = str(children[0])
+        return "not_applicable" if token.startswith("not") else token
+
+    # -- payout
+    def payout_decl(self, meta, children):
+        subject, *items = children
+        lets = tuple(v for k, v in items if k == "let")
+        amounts = tuple(v for k, v in items if k == "amount")
+        return s.PayoutDecl(subject, lets, amounts, self._span(meta))
+
+    def amount(self, meta, children):
+        return ("amount", s.Amount(str(children[0]), children[1], self._span(meta)))
+
+    # -- expressions
+    def _quantifier(kind):
+        def build(self, meta, children):
+            var, items, body = children
+            return s.Quantifier(kind, str(var), items, body, self._span(meta), self._tspan(var))
+        return build
+
+    any_ = _quantifier("any")
+    all_ = _quantifier("all")
+    count_where = _quantifier("count")
+    each_where = _quantifier("each")
+
+    def if_else(self, meta, children):
+        value, condition, otherwise = children
+        return s.IfElse(condition, value, otherwise, self._span(meta))
+
+    def if_missing(self, meta, children):
+        return s.IfMissing(children[0], children[1], self._span(meta))
+
+    def or_(self, meta, children):
+        return s.Logical("or", children[0], children[1], self._span(meta))
+
+    def and_(self, meta, children):
+        return s.Logical("and", children[0], children[1], self._span(meta))
+
+    def not_(self, meta, children):
+        return s.Not(children[0], self._span(meta))
+
+    def compare(self, meta, children):
+        left, op, right = children
+        return s.Compare(str(op), left, right, self._span(meta))
+
+    def _test(test):
+        def build(self, meta, children):
+            return s.Test(test, children[0], self._span(meta))
+        return build
+
+    is_set = _test("set")
+    is_missing = _test("missing")
+    is_empty = _test("empty")
+    is_not_empty = _test("not_empty")
+    is_blank = _test("blank")
+    is_not_blank = _test("not_blank")
+
+    def member(self, meta, children):
+        return s.Member(children[0], children[1], False, self._span(meta))
+
+    def not_member(self, meta, children):
+        return s.Member(children[0], children[1], True, self._span(meta))
+
+    def rounded(self, meta, children):
+        operand, token = children
+        words = str(token).split()
+        mode = {"down": "down", "up": "up"}.get(words[-1], "half_up") if len(words) > 1 else "half_up"
+        return s.Rounded(operand, mode, self._span(meta))
+
+    def binary(self, meta, children):
+        left, op, right = children
+        return s.Binary(str(op), left, right, self._span(meta))
+
+    def negate(self, meta, children):
+        return s.Negate(children[-1], self._span(meta))
+
+    def count_of(self, meta, children):
+        return s.Aggregate("count", children[0], self._span(meta))
+
+    def sum_of(self, meta, children):
+        body, var, items = children
+        return s.Aggregate("sum", items, self._span(meta), str(var), body, self._tspan(var))
+
+    def list_of(self, meta, children):
+        body, var, items = children
+        return s.Aggregate("list", items, self._span(meta), str(var), body, self._tspan(var))
+
+    def attribute(self, meta, children):
+        obj, name = children
+        return s.Attribute(obj, str(name), self._span(meta), self._tspan(name))
+
+    def index(self, meta, children):
+        return s.Index(children[0], children[1], self._span(meta))
+
+    def name(self, meta, children):
+        return s.Name(str(children[0]), self._span(meta))
+
+    def total(self, meta, children):
+        return s.Total(str(children[0]), self._span(meta), self._tspan(children[0]))
+
+    def _failure(negated):
+        def build(self, meta, children):
+            subject = children[0]
+            excepted = children[1] if len(children) > 1 else ()
+            name = subject.name if isinstance(subject, s.Name) else None
+            return s.Failure(negated, name, excepted, self._span(meta))
+        return build
+
+    no_failure = _failure(True)
+    some_failure = _failure(False)
+
+    def exception(self, meta, children):
+        return tuple((str(t), self._tspan(t)) for t in children)
+
+    def out_of_order(self, meta, children):
+        return s.OutOfOrder(str(children[0]), self._span(meta), self._tspan(children[0]))
+
+    # -- literals
+    def _number(self, token: Token) -> Decimal | int:
+        text = str(token)
+        return Decimal(text) if "." in text else int(text)
+
+    def _date(self, token: Token) -> dt.date:
+        try:
+            return dt.date.fromisoformat(str(token))
+        except ValueError:
+            self._fail("RB105", f"`{token}` is not a date", self._tspan(token), "no such day",
+                       "write a real calendar day as YYYY-MM-DD")
+
+    def number(self, meta, children):
+        token = children[0]
+        unit = _UNITS[children[1].data] if len(children) > 1 else None
+        return s.Literal("number", self._number(token), self._span(meta), unit)
+
+    def percent(self, meta, children):
+        try:
+            value = Decimal(str(children[0])[:-1]) / 100
+        except InvalidOperation:  # pragma: no cover - the terminal only matches numbers
+            value = Decimal(0)
+        return s.Literal("number", value, self._span(meta), "percent")
+
+    def string(self, meta, children):
+        return s.Literal("string", _plain(children[0]), self._span(meta))
+
+    def date(self, meta, children):
+        return s.Literal("date", self._date(children[0]), self._span(meta))
+
+    def true(self, meta, children):
+        return s.Literal("boolean", True, self._span(meta))
+
+    def false(self, meta, children):
+        return s.Literal("boolean", False, self._span(meta))
+
+    def empty(self, meta, children):
+        return s.Literal("empty", (), self._span(meta))
+
+    def list_literal(self, meta, children):
+        return s.Literal("list", tuple(children), self._span(meta))
+
+    def table_literal(self, meta, children):
+        return s.Literal("table", tuple(children), self._span(meta))
+
+    def table_row(self, meta, children):
+        key, value = children
+        key_value = _plain(key) if key.type == "STRING" else self._number(key)
+        return (key_value, value, self._tspan(key))
+
+    def rate_unit(self, meta, children):
+        return _UnitMark("rate_unit")
+
+    yen_unit = hours_unit = days_unit = business_days_unit = None  # set below
+
+
+class _UnitMark:
+    __slots__ = ("data",)
+
+    def __init__(self, data: str):
+        self.data = data
+
+
+for _unit in ("yen_unit", "hours_unit", "days_unit", "business_days_unit"):
+    setattr(_Builder, _unit, v_args(meta=True)(lambda self, meta, children, _u=_unit: _UnitMark(_u)))
+_Builder.rate_unit = v_args(meta=True)(lambda self, meta, children: _UnitMark("rate_unit"))
+
+
+def _closing_brace(raw: str, start: int) -> int:
+    """The index of the `}` closing the interpolation opened at `start`."""
+    i, in_string = start + 1, False
+    while i < len(raw):
+        ch = raw[i]
+        if in_string:
+            if ch == "\\":
+                i += 1
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch == "}":
+            return i
+        i += 1
+    return len(raw) - 1
+
+
+def _parse_expression(source: Source, text: str, offset: int) -> s.Expr:
+    try:
+        tree = _parser().parse(text, start="expr")
+    except UnexpectedInput as error:
+        if isinstance(error, (UnexpectedEOF,)) or (
+            isinstance(error, UnexpectedToken) and error.token.type == "$END"
+        ):
+            end = offset + len(text)
+            raise ParseFailure(Diagnostic(
+                "RB104", "incomplete expression in an interpolation", Span(source, offset, end),
+                "this expression stops short",
+                f"expected {_expected_words(error.expected)}" if error.expected else None,
+            ))
+        raise ParseFailure(_syntax_diagnostic(source, error, offset))
+    try:
+        return _Builder(source, offset).transform(tree)
+    except VisitError as error:
+        if isinstance(error.orig_exc, ParseFailure):
+            raise error.orig_exc
+        raise

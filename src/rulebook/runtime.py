@@ -1,0 +1,64 @@
+"""What compiled rules call at run time: the few operations that are more than
+one Python operator, and the evaluation context of one case."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from decimal import ROUND_HALF_UP, Decimal
+
+from .calendar import add_business_days, add_days
+
+__all__ = ["UNSET", "Context", "add_days", "add_business_days", "divide", "floor", "ceil",
+           "round_half_up", "ParameterMissing"]
+
+
+class _Unset:
+    """A fact slot that evaluation did not reach."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "UNSET"
+
+    def __reduce__(self):
+        return "UNSET"
+
+
+UNSET = _Unset()
+
+
+class ParameterMissing(KeyError):
+    """A parameter with no value in force on the day asked."""
+
+
+def divide(a, b):
+    return Decimal(a) / Decimal(b)
+
+
+def floor(x) -> int:
+    return x if isinstance(x, int) else math.floor(x)
+
+
+def ceil(x) -> int:
+    return x if isinstance(x, int) else math.ceil(x)
+
+
+def round_half_up(x) -> int:
+    if isinstance(x, int):
+        return x
+    return int(Decimal(x).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+class Context:
+    """What one case's evaluation shares between rules."""
+
+    __slots__ = ("as_of", "params", "params_at", "failed_steps", "failed_case", "payout")
+
+    def __init__(self, as_of: dt.date, params_at):
+        self.as_of = as_of
+        self.params_at = params_at
+        self.params = None
+        self.failed_steps: set = set()
+        self.failed_case: set = set()
+        self.payout: dict = {}

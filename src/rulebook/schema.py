@@ -1,0 +1,155 @@
+"""The case snapshot's schema, as declared by the rulebook's `record`s.
+
+`Schema` is plain data: records, their fields, each field's type and options.
+`declare` builds it from the syntax, reporting unknown types and bad options;
+`model` turns it into pydantic models.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from . import datatype as t
+from . import syntax as s
+from .diagnostic import Diagnostic, did_you_mean
+
+ROOT = "case"
+SCALAR_NAMES = {
+    "text": t.TEXT, "date": t.DATE, "boolean": t.BOOLEAN, "integer": t.INTEGER,
+    "decimal": t.DECIMAL, "yen": t.YEN, "rate": t.RATE, "hours": t.HOURS, "days": t.DAYS,
+    "business_days": t.BUSINESS_DAYS, "percent": t.PERCENT,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    name: str
+    type: t.Type
+    default: object = None
+    has_default: bool = False
+    one_of: tuple[str, ...] | None = None
+    exactly: str | None = None
+    not_blank: bool = False
+    at_least: int | None = None
+    numbered_by: str | None = None
+    not_before: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    name: str
+    fields: dict[str, Field]
+
+
+@dataclass(frozen=True, slots=True)
+class Schema:
+    records: dict[str, Record] = field(default_factory=dict)
+
+    @property
+    def root(self) -> Record:
+        return self.records[ROOT]
+
+
+def resolve_type(ref: s.TypeRef, records: set[str], diags: list[Diagnostic]) -> t.Type:
+    """The type a TypeRef names; unknown names are reported (RB206)."""
+    if ref.kind == "optional":
+        return resolve_type(ref.inner, records, diags).maybe()
+    if ref.kind == "list":
+        return t.list_of(resolve_type(ref.inner, records, diags))
+    if ref.kind == "table":
+        value = resolve_type(ref.inner, records, diags)
+        key = resolve_type(ref.key, records, diags)
+        if key.kind not in ("text", "integer", "error"):
+            diags.append(Diagnostic("RB301", f"a table is keyed by text or integer, not `{key.describe()}`",
+                                    ref.key.span, "not a key type"))
+        return t.Type("table", inner=value, key=key)
+    name = ref.name
+    if name in SCALAR_NAMES:
+        return SCALAR_NAMES[name]
+    if name in records:
+        return t.record(name)
+    diags.append(Diagnostic(
+        "RB206", f"unknown type `{name}`", ref.span, "not a type",
+        did_you_mean(name, list(SCALAR_NAMES) + sorted(records))
+        or "types are text, date, boolean, integer, decimal, yen, yen per hour, hours, days, "
+           "business days, percent, optional T, list of T, table of T by K, and the records",
+    ))
+    return t.ERROR
+
+
+def declare(decls: list[s.RecordDecl], diags: list[Diagnostic]) -> Schema:
+    names = {}
+    for decl in decls:
+        if decl.name in names:
+            diags.append(Diagnostic("RB204", f"record `{decl.name}` is declared twice", decl.span,
+                                    "second declaration", f"the first is at {names[decl.name].span}"))
+        else:
+            names[decl.name] = decl
+    records: dict[str, Record] = {}
+    for decl in names.values():
+        fields: dict[str, Field] = {}
+        for f in decl.fields:
+            if f.name in fields:
+                diags.append(Diagnostic("RB204", f"field `{f.name}` is declared twice in `{decl.name}`",
+                                        f.span, "second declaration"))
+                continue
+            fields[f.name] = _field(f, decl, set(names), diags)
+        for f in fields.values():
+            if f.not_before and f.not_before not in fields:
+                span = next(o.span for o in next(x for x in decl.fields if x.name == f.name).options
+                            if o.kind == "not_before")
+                diags.append(Diagnostic("RB201", f"unknown field `{f.not_before}` in `{decl.name}`", span,
+                                        "not a field of this record", did_you_mean(f.not_before, fields)))
+        records[decl.name] = Record(decl.name, fields)
+    if decls and ROOT not in records:
+        diags.append(Diagnostic("RB309", "the schema has no `record case`", decls[0].span,
+                                "records are declared here", "declare the snapshot itself as `record case`"))
+    return Schema(records)
+
+
+def _field(f: s.FieldDecl, decl: s.RecordDecl, records: set[str], diags) -> Field:
+    ftype = resolve_type(f.type, records, diags)
+    opts: dict = {}
+    for option in f.options:
+        kind, value = option.kind, option.value
+        if kind == "default":
+            literal = value
+            if literal.kind == "empty" and ftype.kind == "list":
+                opts.update(default=(), has_default=True)
+            elif literal.kind == "boolean" and ftype.kind == "boolean":
+                opts.update(default=literal.value, has_default=True)
+            elif literal.kind == "string" and ftype.kind == "text":
+                opts.update(default=literal.value, has_default=True)
+            elif literal.kind == "number" and ftype.kind in ("integer", "yen") and literal.unit in (None, "yen"):
+                opts.update(default=literal.value, has_default=True)
+            else:
+                diags.append(Diagnostic("RB301", f"the default does not fit `{ftype.describe()}`",
+                                        option.span, "wrong kind of default"))
+        elif kind == "one_of":
+            items = value.value if hasattr(value, "value") else ()
+            if ftype.required().kind != "text" or not all(i.kind == "string" for i in items):
+                diags.append(Diagnostic("RB301", "`one of` takes a list of texts on a text field",
+                                        option.span, "not a list of texts"))
+            else:
+                opts["one_of"] = tuple(i.value for i in items)
+        elif kind == "numbered":
+            inner = ftype.inner if ftype.kind == "list" else None
+            if inner is None or inner.kind != "record":
+                diags.append(Diagnostic("RB301", "`numbered by` goes on a list of records", option.span,
+                                        "not a list of records"))
+            else:
+                opts["numbered_by"] = value
+        elif kind == "not_before":
+            if ftype.required().kind != "date":
+                diags.append(Diagnostic("RB301", "`not before` goes on a date field", option.span,
+                                        "not a date field"))
+            opts["not_before"] = value
+        elif kind == "exactly":
+            opts["exactly"] = value
+        elif kind == "not_blank":
+            opts["not_blank"] = True
+        elif kind == "at_least":
+            opts["at_least"] = value
+    if opts.get("has_default"):
+        ftype = ftype.required()
+    return Field(f.name, ftype, **opts)

@@ -1,0 +1,265 @@
+"""snapshot: outside data → a validated case snapshot, or the reasons it is not one.
+
+A snapshot that breaks the schema is not judged: `Rejected` names each bad
+field by its path (`steps[1].hours`, list indexes from 0), the value found and
+what was expected — `rulebook.error/v1`. Unknown extra fields are kept and
+reported as warnings.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import orjson
+from pydantic import BaseModel, ValidationError
+
+from .schema import ROOT, Schema
+
+ERROR_FORMAT = "rulebook.error/v1"
+
+
+@dataclass(frozen=True, slots=True)
+class InputError:
+    path: str
+    message: str
+    value: Any = None
+
+    def to_dict(self) -> dict:
+        return {"path": self.path, "message": self.message, "value": self.value}
+
+
+@dataclass
+class Rejected(Exception):
+    """A snapshot that is not valid input, with every reason."""
+
+    case_id: str | None
+    errors: list[InputError]
+    origin: str | None = None
+    line: int | None = None
+
+    def __str__(self) -> str:
+        return "; ".join(f"{e.path or '(snapshot)'}: {e.message}" for e in self.errors)
+
+    def to_dict(self) -> dict:
+        out = {"format": ERROR_FORMAT, "case_id": self.case_id,
+               "errors": [e.to_dict() for e in self.errors]}
+        if self.origin is not None:
+            out["source"] = {"file": self.origin, "line": self.line}
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Checked:
+    """A valid snapshot and the warnings about it."""
+
+    case: BaseModel
+    warnings: tuple[str, ...] = field(default=())
+
+
+def path_of(loc) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def jsonable(value: Any, depth: int = 0) -> Any:
+    """A value as JSON can hold it: dates as ISO text, decimals as numbers, models as mappings."""
+    if value is None or isinstance(value, (bool, int, str)):
+        if isinstance(value, str) and len(value) > 200:
+            return value[:200] + "…"
+        return value
+    if isinstance(value, float):
+        return value if value == value and value not in (float("inf"), float("-inf")) else str(value)
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            return str(value)
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if depth > 20:
+        return "…"
+    if isinstance(value, BaseModel):
+        return {k: jsonable(v, depth + 1) for k, v in value.__dict__.items()} | {
+            k: jsonable(v, depth + 1) for k, v in (value.__pydantic_extra__ or {}).items()}
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v, depth + 1) for v in value]
+    if hasattr(value, "as_fact"):
+        return value.as_fact()
+    return str(value)
+
+
+def _default(value):
+    if isinstance(value, Decimal):
+        return orjson.Fragment(str(value).encode())
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    raise TypeError(f"a value of kind `{type(value).__name__}` is not snapshot data")
+
+
+def _message(error: dict) -> str:
+    kind = error["type"]
+    ctx = error.get("ctx") or {}
+    value = error.get("input")
+    if kind == "missing":
+        return "required, but missing"
+    if kind == "int_type":
+        if isinstance(value, float):
+            return "expected a whole number; money and counts are never floats"
+        return "expected a whole number"
+    if kind in ("int_from_float", "int_parsing"):
+        return "expected a whole number"
+    if kind == "string_type":
+        return "expected text (in quotes)"
+    if kind.startswith("date"):
+        return "expected a date as YYYY-MM-DD"
+    if kind == "bool_type":
+        return "expected true or false"
+    if kind == "greater_than_equal":
+        return f"must be at least {ctx.get('ge')}"
+    if kind == "greater_than":
+        return f"must be more than {ctx.get('gt')}"
+    if kind == "decimal_max_places":
+        return f"at most {ctx.get('decimal_places')} decimals"
+    if kind == "literal_error":
+        return f"expected one of {ctx.get('expected')}"
+    if kind == "list_type":
+        return "expected a list"
+    if kind in ("model_type", "dict_type", "model_attributes_type"):
+        return "expected a mapping of fields"
+    if kind == "string_too_short" or kind == "string_pattern_mismatch":
+        return "must not be blank"
+    if kind == "finite_number":
+        return "expected a finite number"
+    if kind in ("decimal_type", "decimal_parsing"):
+        return "expected a number"
+    if kind == "json_invalid":
+        return f"not valid JSON: {ctx.get('error', '')}".strip()
+    msg = error.get("msg", "invalid value")
+    return msg[:1].lower() + msg[1:]
+
+
+class Validator:
+    """Validates snapshots against one rulebook's model and schema."""
+
+    def __init__(self, model: type[BaseModel], schema: Schema):
+        self.model = model
+        self.schema = schema
+        self._constraints = _constraints(schema)
+
+    def validate(self, data: Any, origin: str | None = None, line: int | None = None) -> Checked:
+        """Validate JSON text (str/bytes), a mapping, or a model instance."""
+        case_id = None
+        if isinstance(data, self.model):
+            case = data
+        else:
+            if isinstance(data, dict):
+                cid = data.get("case_id")
+                case_id = cid if isinstance(cid, str) else None
+                try:
+                    data = orjson.dumps(data, default=_default)
+                except TypeError as error:
+                    raise Rejected(case_id, [InputError("", str(error))], origin, line) from None
+            elif isinstance(data, BaseModel):
+                data = data.model_dump_json()
+            elif not isinstance(data, (str, bytes, bytearray)):
+                raise Rejected(None, [InputError("", "a snapshot is a mapping of fields")], origin, line)
+            try:
+                case = self.model.model_validate_json(data)
+            except ValidationError as error:
+                if case_id is None:
+                    case_id = _case_id_of(data)
+                errors = []
+                for e in error.errors(include_url=False):
+                    value = None if e["type"] == "missing" else jsonable(e.get("input"))
+                    if isinstance(value, (dict, list)) and e["type"] not in ("list_type",):
+                        value = None if e["type"] in ("model_type", "dict_type") and isinstance(value, dict) else value
+                    errors.append(InputError(path_of(e["loc"]), _message(e), value))
+                raise Rejected(case_id, errors, origin, line) from None
+        errors = self._check_constraints(case)
+        if errors:
+            raise Rejected(getattr(case, "case_id", None), errors, origin, line)
+        return Checked(case, tuple(_extras(case, "")))
+
+    def _check_constraints(self, case) -> list[InputError]:
+        errors: list[InputError] = []
+        for record, numbered, not_before in self._constraints:
+            for path, obj in _instances(case, ROOT, record, "", self.schema):
+                for fname, key in numbered:
+                    items = getattr(obj, fname) or []
+                    for i, item in enumerate(items):
+                        number = getattr(item, key, None)
+                        if number != i + 1:
+                            errors.append(InputError(
+                                f"{path + '.' if path else ''}{fname}[{i}].{key}",
+                                f"items are numbered 1, 2, 3… in list order without gaps or repeats: "
+                                f"expected {i + 1}", jsonable(number)))
+                            break
+                for fname, other in not_before:
+                    a, b = getattr(obj, fname), getattr(obj, other)
+                    if a is not None and b is not None and a < b:
+                        errors.append(InputError(
+                            f"{path + '.' if path else ''}{fname}",
+                            f"comes before `{other}` ({b.isoformat()})", a.isoformat()))
+        return errors
+
+
+def _constraints(schema: Schema) -> list:
+    out = []
+    for name, record in schema.records.items():
+        numbered = [(f.name, f.numbered_by) for f in record.fields.values() if f.numbered_by]
+        not_before = [(f.name, f.not_before) for f in record.fields.values() if f.not_before]
+        if numbered or not_before:
+            out.append((name, numbered, not_before))
+    return out
+
+
+def _instances(obj, record: str, target: str, path: str, schema: Schema):
+    """Every instance of record `target` inside `obj` (of record `record`), with its path."""
+    if obj is None:
+        return
+    if record == target:
+        yield path, obj
+    for f in schema.records[record].fields.values():
+        typ = f.type
+        if typ.kind == "record":
+            yield from _instances(getattr(obj, f.name), typ.record, target, _join(path, f.name), schema)
+        elif typ.kind == "list" and typ.inner.kind == "record":
+            for i, item in enumerate(getattr(obj, f.name) or ()):
+                yield from _instances(item, typ.inner.record, target, f"{_join(path, f.name)}[{i}]", schema)
+
+
+def _join(path: str, name: str) -> str:
+    return f"{path}.{name}" if path else name
+
+
+def _extras(obj, path: str):
+    extra = obj.__pydantic_extra__
+    if extra:
+        for key in extra:
+            yield f"unknown field `{_join(path, key)}` was kept but not judged"
+    for name, value in obj.__dict__.items():
+        if isinstance(value, BaseModel):
+            yield from _extras(value, _join(path, name))
+        elif isinstance(value, list) and value and isinstance(value[0], BaseModel):
+            for i, item in enumerate(value):
+                yield from _extras(item, f"{_join(path, name)}[{i}]")
+
+
+def _case_id_of(data) -> str | None:
+    try:
+        parsed = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return None
+    if isinstance(parsed, dict) and isinstance(parsed.get("case_id"), str):
+        return parsed["case_id"]
+    return None
