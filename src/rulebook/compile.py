@@ -42,6 +42,7 @@ class ClausePlan:
     message: dict[str, TemplatePlan]
     fix: dict[str, TemplatePlan] | None
     due: int | None  # arg index of the due date
+    where: str = ""  # file:line:column of the clause
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +57,7 @@ class RulePlan:
     facts: tuple[tuple[str, str], ...]  # per slot: (key template, format kind)
     reads_payout: bool
     effective: tuple[dt.date, dt.date | None] | None
+    where: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,7 +230,7 @@ class _Generator:
             message = {lang: self.template(tmpl, arg) for lang, tmpl in clause.message.items()}
             fix = {lang: self.template(tmpl, arg) for lang, tmpl in clause.fix.items()} if clause.fix else None
             due = arg(clause.due) if clause.due is not None else None
-            clause_plans.append(ClausePlan(clause.index, clause.status, message, fix, due))
+            clause_plans.append(ClausePlan(clause.index, clause.status, message, fix, due, str(clause.span)))
             arg_tuple = "(" + "".join(f"{a}, " for a in args) + ")"
             result = f"return ({clause.index}, {arg_tuple}, (__SLOTS__))"
             if clause.condition is None:
@@ -258,7 +260,7 @@ class _Generator:
         self.emit("")
         return RulePlan(
             rule.index, rule.id, rule.subject, rule.stage, rule.titles, rule.source, tuple(clause_plans),
-            tuple(zip(scope.keys, scope.kinds)), rule.reads_payout, rule.effective,
+            tuple(zip(scope.keys, scope.kinds)), rule.reads_payout, rule.effective, str(rule.span),
         )
 
     def template(self, tmpl: s.Template, arg) -> TemplatePlan:

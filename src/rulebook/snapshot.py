@@ -263,3 +263,59 @@ def _case_id_of(data) -> str | None:
     if isinstance(parsed, dict) and isinstance(parsed.get("case_id"), str):
         return parsed["case_id"]
     return None
+
+
+def parse_path(path: str) -> list:
+    """`steps[0].photos[1].shows_sme` → ["steps", 0, "photos", 1, "shows_sme"]."""
+    import re
+
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*(\[\d+\])*(\.[A-Za-z_][A-Za-z0-9_]*(\[\d+\])*)*", path or ""):
+        raise ValueError(f"`{path}` is not a field path such as `steps[0].hours`")
+    parts: list = []
+    for name, index in re.findall(r"([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]", path):
+        parts.append(name if name else int(index))
+    return parts
+
+
+def set_path(data: dict, path: str, value: Any) -> None:
+    """Set a value in nested snapshot data, making mappings on the way; lists must exist."""
+    parts = parse_path(path)
+    target = data
+    for here, nxt in zip(parts, parts[1:]):
+        if isinstance(here, int):
+            if not isinstance(target, list) or here >= len(target):
+                raise ValueError(f"`{path}`: there is no item {here} to go into")
+            target = target[here]
+        else:
+            if not isinstance(target, dict):
+                raise ValueError(f"`{path}`: `{here}` is not inside a mapping")
+            if target.get(here) is None:
+                target[here] = [] if isinstance(nxt, int) else {}
+            target = target[here]
+    last = parts[-1]
+    if isinstance(last, int):
+        if not isinstance(target, list) or last > len(target):
+            raise ValueError(f"`{path}`: there is no item {last}")
+        if last == len(target):
+            target.append(value)
+        else:
+            target[last] = value
+    else:
+        if not isinstance(target, dict):
+            raise ValueError(f"`{path}`: `{last}` is not inside a mapping")
+        target[last] = value
+
+
+def unset_path(data: dict, path: str) -> None:
+    """Remove a field (absent, as a fact that has not happened yet)."""
+    parts = parse_path(path)
+    target = data
+    for here in parts[:-1]:
+        try:
+            target = target[here]
+        except (KeyError, IndexError, TypeError):
+            return
+    if isinstance(target, dict):
+        target.pop(parts[-1], None)
+    elif isinstance(target, list) and isinstance(parts[-1], int) and parts[-1] < len(target):
+        del target[parts[-1]]

@@ -1,0 +1,190 @@
+"""The `rulebook` command: check cases, print the schema and the catalogue, test the rulebook.
+
+Exit codes of `rulebook check`: 0 every case eligible, 1 some case ineligible,
+3 none ineligible but some incomplete, 2 bad usage or invalid input (the other
+cases are still judged and printed).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+from pathlib import Path
+
+import click
+import orjson
+
+EXIT_ELIGIBLE, EXIT_INELIGIBLE, EXIT_INVALID, EXIT_INCOMPLETE = 0, 1, 2, 3
+
+
+def _use_color(stream) -> bool:
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    return hasattr(stream, "isatty") and stream.isatty()
+
+
+def _load_book(rules: str | None):
+    from .diagnostic import RulebookError
+    from .book import load
+
+    try:
+        return load(rules)
+    except RulebookError as error:
+        click.echo(error.render(color=_use_color(sys.stderr)), err=True)
+        sys.exit(EXIT_INVALID)
+
+
+def _date(ctx, param, value):
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"`{value}` is not a date; write YYYY-MM-DD") from None
+
+
+def _dump(obj, pretty: bool) -> str:
+    option = orjson.OPT_INDENT_2 if pretty else 0
+    return orjson.dumps(obj, option=option).decode()
+
+
+rules_option = click.option("--rules", "rules", metavar="DIR", default=None,
+                            help="A rulebook folder (default: the program's bundled rulebook).")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="rulebook")
+def main():
+    """rulebook: judge support cases against the program's requirements, with explanations."""
+
+
+@main.command()
+@click.argument("cases", nargs=-1, required=True, metavar="CASE...")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "jsonl"]), default="text", show_default=True)
+@click.option("--lang", type=click.Choice(["ja", "en"]), default="ja", show_default=True,
+              help="Language of the text output.")
+@click.option("--as-of", "as_of", metavar="DATE", callback=_date, help="Judge the cases on this day.")
+@click.option("--color/--no-color", default=None, help="Colour the text (default: on a terminal, unless NO_COLOR).")
+@rules_option
+def check(cases, fmt, lang, as_of, color, rules):
+    """Judge case snapshots (YAML, JSON or JSON Lines files, folders, or - for stdin)."""
+    from .documents import load_bytes, load_path
+
+    book = _load_book(rules)
+    color = _use_color(sys.stdout) if color is None else color
+    results = []
+
+    def documents():
+        for name in cases:
+            if name == "-":
+                yield from load_bytes(sys.stdin.buffer.read(), "<stdin>")
+            else:
+                yield from load_path(name)
+
+    out = sys.stdout
+    from .render import render_error, render_verdict
+
+    first = True
+    collected: list = []
+    for doc in documents():
+        if doc.error is not None:
+            report = {"format": "rulebook.error/v1", "case_id": None,
+                      "errors": [{"path": "", "message": doc.error, "value": None}],
+                      "source": {"file": doc.location.origin, "line": doc.location.line}}
+        else:
+            report = book.judge(doc.data, as_of, origin=doc.location.origin, line=doc.location.line)
+        results.append(report["format"] == "rulebook.verdict/v1" and report["verdict"] or "invalid")
+        if fmt == "jsonl":
+            out.write(_dump(report, False) + "\n")
+        elif fmt == "json":
+            collected.append(report)
+        else:
+            if not first:
+                out.write("\n" + "─" * 60 + "\n\n")
+            first = False
+            if report["format"] == "rulebook.verdict/v1":
+                out.write(render_verdict(report, book.plan.stages, lang, color) + "\n")
+            else:
+                out.write(render_error(report, lang, color) + "\n")
+        out.flush()
+    if fmt == "json" and collected:
+        body = collected[0] if len(collected) == 1 else collected
+        out.write(_dump(body, True) + "\n")
+    if not results:
+        click.echo("rulebook: no case found in the given files", err=True)
+        sys.exit(EXIT_INVALID)
+    sys.exit(_exit_code(results))
+
+
+def _exit_code(verdicts: list[str]) -> int:
+    if "invalid" in verdicts:
+        return EXIT_INVALID
+    if "ineligible" in verdicts:
+        return EXIT_INELIGIBLE
+    if "incomplete" in verdicts:
+        return EXIT_INCOMPLETE
+    return EXIT_ELIGIBLE
+
+
+@main.command()
+@rules_option
+def schema(rules):
+    """Print the JSON Schema of the case snapshot."""
+    book = _load_book(rules)
+    click.echo(_dump(book.json_schema(), True))
+
+
+@main.command(name="rules")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--lang", type=click.Choice(["ja", "en"]), default="ja", show_default=True)
+@rules_option
+def rules_command(fmt, lang, rules):
+    """List the rulebook's catalogue: ids, titles and source sentences."""
+    book = _load_book(rules)
+    catalogue = book.catalogue()
+    if fmt == "json":
+        click.echo(_dump(catalogue, True))
+        return
+    stages = {name: titles.get(lang, name) for name, titles in book.plan.stages}
+    click.echo(f"{book.name} {book.version} ({len(catalogue)} rules)")
+    for entry in catalogue:
+        click.echo("")
+        click.echo(f"{entry['rule']}  [{entry['subject']}]  {stages.get(entry['stage'], entry['stage'])}")
+        click.echo(f"    {entry['title'][lang]}")
+        ref = f"  ({entry['source']['ref']})" if entry["source"]["ref"] else ""
+        click.echo(f"    「{entry['source']['text']}」{ref}")
+
+
+@main.command(name="test")
+@click.argument("folder", required=False, default=None, metavar="[RULES_DIR]")
+@click.option("--require-coverage", is_flag=True, help="Fail when a clause of a rule is reached by no test.")
+def test_command(folder, require_coverage):
+    """Run the rulebook's YAML test cases (RULES_DIR/tests/*.yaml) and report clause coverage."""
+    from .book import bundled_rules
+    from .testing import run_tests, unreached
+
+    path = Path(folder) if folder else bundled_rules()
+    book = _load_book(str(path))
+    report = run_tests(book, path)
+    for problem in report.problems:
+        click.echo(f"error: {problem}", err=True)
+    for outcome in report.failed:
+        click.echo(f"FAIL {outcome.file}:{outcome.line}: {outcome.note}")
+        for failure in outcome.failures:
+            click.echo(f"     {failure}")
+    missing = unreached(book, report.reached)
+    total = sum(len(r.clauses) for r in book.plan.rules)
+    passed = len(report.outcomes) - len(report.failed)
+    click.echo(f"{len(report.outcomes)} cases: {passed} passed, {len(report.failed)} failed")
+    click.echo(f"clause coverage: {total - len(missing)}/{total} clauses reached")
+    for rule, number, status, where in missing:
+        click.echo(f"  not reached: {rule} clause {number} (→ {status}) at {where}")
+    failed = bool(report.failed or report.problems or (require_coverage and missing))
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,165 @@
+"""testing: the rulebook's own YAML test cases, and which clauses they reach.
+
+A test file (`rules/tests/*.yaml`) names a base snapshot and a list of cases;
+each case changes the base by field path (`set`, `unset`), may judge it on
+another day (`as_of`), and says what it wants: the verdict, statuses by rule
+(`rule` for every subject of the rule, or `rule step:N`), payout amounts, or
+an input error at a path. Like OPA's conformance cases, they are data a
+non-programmer can read.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from .book import Rulebook
+from .snapshot import set_path, unset_path
+
+
+@dataclass
+class CaseOutcome:
+    file: str
+    note: str
+    line: int
+    failures: list[str]
+
+
+@dataclass
+class Report:
+    outcomes: list[CaseOutcome] = field(default_factory=list)
+    reached: set = field(default_factory=set)  # (rule id, clause index)
+    problems: list[str] = field(default_factory=list)  # files that could not be read
+
+    @property
+    def failed(self) -> list[CaseOutcome]:
+        return [o for o in self.outcomes if o.failures]
+
+
+class _LineLoader(yaml.SafeLoader):
+    """A safe loader that remembers the line of each case."""
+
+
+def _construct_mapping(loader, node, deep=False):
+    mapping = yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
+    mapping["__line__"] = node.start_mark.line + 1
+    return mapping
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def _strip_lines(value):
+    if isinstance(value, dict):
+        return {k: _strip_lines(v) for k, v in value.items() if k != "__line__"}
+    if isinstance(value, list):
+        return [_strip_lines(v) for v in value]
+    return value
+
+
+def test_files(folder: Path) -> list[Path]:
+    tests = folder / "tests"
+    return sorted(tests.glob("*.yaml")) if tests.is_dir() else []
+
+
+def run_tests(book: Rulebook, folder: Path) -> Report:
+    report = Report()
+    for path in test_files(folder):
+        try:
+            doc = yaml.load(path.read_text(encoding="utf-8-sig"), Loader=_LineLoader)  # noqa: S506 - safe loader
+        except (OSError, yaml.YAMLError, UnicodeDecodeError) as error:
+            report.problems.append(f"{path}: cannot read the test file: {error}")
+            continue
+        if not isinstance(doc, dict) or not isinstance(doc.get("cases"), list):
+            report.problems.append(f"{path}: a test file is a mapping with `cases:` (a list)")
+            continue
+        bases: dict = {}
+        for case in doc["cases"]:
+            report.outcomes.append(_run_case(book, path, doc, case, bases, report.reached))
+    return report
+
+
+def _load_base(path: Path, name: str, bases: dict):
+    if name not in bases:
+        base_path = (path.parent / name).resolve()
+        bases[name] = _strip_lines(yaml.load(base_path.read_text(encoding="utf-8-sig"),  # noqa: S506
+                                             Loader=_LineLoader))
+    return copy.deepcopy(bases[name])
+
+
+def _run_case(book: Rulebook, path: Path, doc: dict, case: dict, bases: dict, reached: set) -> CaseOutcome:
+    line = case.get("__line__", 0)
+    case = _strip_lines(case)
+    note = str(case.get("note", f"case at line {line}"))
+    failures: list[str] = []
+    try:
+        if "case" in case:
+            data = copy.deepcopy(case["case"])
+        else:
+            data = _load_base(path, case.get("base", doc.get("base", "base.yaml")), bases)
+        for key in case.get("unset", []) or []:
+            unset_path(data, key)
+        for key, value in (case.get("set") or {}).items():
+            set_path(data, key, value)
+    except (OSError, ValueError, yaml.YAMLError) as error:
+        return CaseOutcome(str(path), note, line, [f"cannot build the snapshot: {error}"])
+    as_of = case.get("as_of")
+    if isinstance(as_of, str):
+        as_of = dt.date.fromisoformat(as_of)
+    got = book.judge(data, as_of)
+    want = case.get("want") or {}
+    if got["format"] != "rulebook.verdict/v1":
+        wanted_error = want.get("error")
+        if wanted_error is None:
+            failures.append("the snapshot was rejected: " +
+                            "; ".join(f"{e['path']}: {e['message']}" for e in got["errors"]))
+        elif not any(e["path"] == wanted_error for e in got["errors"]):
+            failures.append(f"wanted an input error at `{wanted_error}`, got "
+                            + ", ".join(f"`{e['path']}`" for e in got["errors"]))
+        return CaseOutcome(str(path), note, line, failures)
+    if "error" in want:
+        failures.append(f"wanted an input error at `{want['error']}`, but the snapshot was judged")
+    for result in got["results"]:
+        reached.add((result["rule"], result["clause"] - 1))
+    if "verdict" in want and got["verdict"] != want["verdict"]:
+        failures.append(f"verdict: wanted {want['verdict']}, got {got['verdict']}")
+    for key, status in (want.get("results") or {}).items():
+        rule, _, subject = str(key).partition(" ")
+        found = [r for r in got["results"] if r["rule"] == rule and (not subject or r["subject"] == subject)]
+        if not found:
+            failures.append(f"{key}: no such result")
+        for r in found:
+            if r["status"] != status:
+                failures.append(f"{rule} {r['subject']}: wanted {status}, got {r['status']} "
+                                f"(clause {r['clause']}: {r['message']['en']})")
+    for key, amount in (want.get("payout") or {}).items():
+        if got["payout"].get(key) != amount:
+            failures.append(f"payout.{key}: wanted {amount}, got {got['payout'].get(key)}")
+    for key, needle in (want.get("message") or {}).items():
+        rule, _, subject = str(key).partition(" ")
+        found = [r for r in got["results"] if r["rule"] == rule and (not subject or r["subject"] == subject)]
+        for r in found:
+            if needle not in r["message"]["ja"] and needle not in r["message"]["en"]:
+                failures.append(f"{key}: the message does not say `{needle}`: {r['message']['ja']}")
+    if "due" in want:
+        for key, day in want["due"].items():
+            rule, _, subject = str(key).partition(" ")
+            found = [r for r in got["results"] if r["rule"] == rule and (not subject or r["subject"] == subject)]
+            for r in found:
+                if r["due"] != str(day):
+                    failures.append(f"{key}: wanted due {day}, got {r['due']}")
+    return CaseOutcome(str(path), note, line, failures)
+
+
+def unreached(book: Rulebook, reached: set) -> list[tuple[str, int, str, str]]:
+    """(rule, clause number, status, where) for every clause no test reached."""
+    out = []
+    for rule in book.plan.rules:
+        for clause in rule.clauses:
+            if (rule.id, clause.index) not in reached:
+                out.append((rule.id, clause.index + 1, clause.status, clause.where))
+    return out
