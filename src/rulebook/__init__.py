@@ -10,6 +10,13 @@ __version__ = "0.1.0"
 from .book import Rulebook, load  # noqa: E402
 from .diagnostic import Diagnostic, RulebookError  # noqa: E402
 from .snapshot import Rejected as SnapshotError  # noqa: E402
-from .verdict import Verdict  # noqa: E402
+
+
+def __getattr__(name):
+    if name == "Verdict":  # the pydantic model of the output, built on first use
+        from .verdict import Verdict
+
+        return Verdict
+    raise AttributeError(name)
 
 __all__ = ["Rulebook", "load", "Diagnostic", "RulebookError", "SnapshotError", "Verdict", "__version__"]

@@ -9,6 +9,7 @@ shared between threads.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import os
 import pickle
@@ -18,17 +19,15 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .check import check
-from .compile import Plan, compile_program
 from .diagnostic import Diagnostic, RulebookError
 from .evaluate import EvaluationError, Evaluator
+from .grammar import grammar_text
 from .explain import explain, rulebook_info
 from .model import build_models
-from .parse import grammar_text, parse
+from .plan import Plan
 from .schema import Schema
 from .snapshot import InputError, Rejected, Validator
-from .source import Source, Span
-from .verdict import Verdict
+from .source import Source
 
 RULE_SUFFIX = ".rules"
 
@@ -69,9 +68,8 @@ def read_sources(folder: Path) -> tuple[list[Source], list[Diagnostic]]:
 
 
 def digest_of(sources: list[Source], folder: Path) -> str:
+    """The rulebook's digest: its rule files and the grammar they are written in."""
     h = hashlib.sha256()
-    h.update(__version__.encode())
-    h.update(b"\0")
     h.update(grammar_text().encode())
     for source in sources:
         h.update(b"\0")
@@ -83,6 +81,10 @@ def digest_of(sources: list[Source], folder: Path) -> str:
 
 def build(sources: list[Source]) -> tuple[Plan, Schema]:
     """Parse, check and compile; raises RulebookError with every diagnostic."""
+    from .check import check
+    from .compile import compile_program
+    from .parse import parse
+
     files, diags = [], []
     for source in sources:
         file, found = parse(source)
@@ -107,11 +109,25 @@ def _cache_dir() -> Path | None:
     return Path(base) / "rulebook"
 
 
+@functools.cache
+def _engine_fingerprint() -> str:
+    """Changes whenever this package's code does, so a cached plan never outlives its compiler."""
+    h = hashlib.sha256(__version__.encode())
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        h.update(path.name.encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def _cache_file(folder: Path, digest: str) -> Path:
+    return folder / f"{digest.split(':', 1)[1][:32]}-{_engine_fingerprint()}.pickle"
+
+
 def _cached(digest: str):
     folder = _cache_dir()
     if folder is None:
         return None
-    path = folder / (digest.split(":", 1)[1] + ".pickle")
+    path = _cache_file(folder, digest)
     try:
         with open(path, "rb") as fh:
             plan, schema = pickle.load(fh)  # noqa: S301 - our own cache, in the user's own folder
@@ -129,7 +145,7 @@ def _store(digest: str, plan: Plan, schema: Schema) -> None:
         fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
         with os.fdopen(fd, "wb") as fh:
             pickle.dump((plan, schema), fh, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, folder / (digest.split(":", 1)[1] + ".pickle"))
+        os.replace(tmp, _cache_file(folder, digest))
     except OSError:
         pass
 
@@ -175,8 +191,12 @@ class Rulebook:
             return report.to_dict()
         return explain(self.plan, outcome, self.digest, checked.warnings)
 
-    def check(self, snapshot: Any, as_of: dt.date | str | None = None) -> Verdict:
-        """Judge one snapshot (a mapping, JSON text, or `self.model`); raises Rejected if invalid."""
+    def check(self, snapshot: Any, as_of: dt.date | str | None = None):
+        """Judge one snapshot (a mapping, JSON text, or `self.model`) → `rulebook.Verdict`.
+
+        Raises `rulebook.SnapshotError` if the snapshot is not valid input."""
+        from .verdict import Verdict
+
         result = self.judge(snapshot, as_of)
         if result["format"] != "rulebook.verdict/v1":
             errors = [InputError(**e) for e in result["errors"]]
@@ -223,4 +243,4 @@ def load(path: str | os.PathLike | None = None, *, cache: bool = True) -> Rulebo
     return Rulebook(plan, schema, digest, folder)
 
 
-__all__ = ["Rulebook", "load", "bundled_rules", "Span"]
+__all__ = ["Rulebook", "load", "bundled_rules"]

@@ -15,89 +15,13 @@ or through `repr`: a rule file cannot inject code.
 
 from __future__ import annotations
 
-import datetime as dt
 import keyword
-from dataclasses import dataclass, field
-from decimal import Decimal
 
 from . import datatype as t
 from . import syntax as s
 from .check import canonical
+from .plan import ClausePlan, OrderPlan, Plan, RulePlan, TemplatePlan
 from .program import Order, Program, Rule
-
-# --------------------------------------------------------------------- plan
-
-
-@dataclass(frozen=True, slots=True)
-class TemplatePlan:
-    """A text: literal strings and (arg index, format kind) pairs."""
-
-    parts: tuple
-
-
-@dataclass(frozen=True, slots=True)
-class ClausePlan:
-    index: int
-    status: str
-    message: dict[str, TemplatePlan]
-    fix: dict[str, TemplatePlan] | None
-    due: int | None  # arg index of the due date
-    where: str = ""  # file:line:column of the clause
-
-
-@dataclass(frozen=True, slots=True)
-class RulePlan:
-    index: int
-    id: str
-    subject: str
-    stage: str
-    titles: dict[str, str]
-    source: tuple[str, str | None]
-    clauses: tuple[ClausePlan, ...]
-    facts: tuple[tuple[str, str], ...]  # per slot: (key template, format kind)
-    reads_payout: bool
-    effective: tuple[dt.date, dt.date | None] | None
-    where: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class OrderPlan:
-    nodes: tuple[tuple[str, tuple[str, ...]], ...]  # (case / step / first, path)
-    edges: tuple[tuple[int, int], ...]
-    steps_field: str | None
-
-
-@dataclass
-class Plan:
-    """Everything evaluation and explanation need, and nothing of the syntax.
-
-    Picklable: the functions are rebuilt from `source` by `link`.
-    """
-
-    name: str
-    version: str
-    titles: dict[str, str]
-    stages: list[tuple[str, dict[str, str]]]
-    rules: list[RulePlan]
-    step_amounts: tuple[str, ...]
-    case_amounts: tuple[str, ...]
-    parameters: dict[str, tuple]  # name → ((from, until, value), …)
-    orders: dict[str, OrderPlan]
-    steps_field: str | None
-    steps_number: str | None  # the field that numbers the steps
-    source: str
-    constants: list
-    functions: dict = field(default_factory=dict, repr=False)
-
-    def __getstate__(self):
-        state = dict(self.__dict__)
-        state["functions"] = {}
-        return state
-
-    def __setstate__(self, state):
-        self.__dict__.update(state)
-        self.functions = {}
-
 
 def compile_program(program: Program) -> Plan:
     gen = _Generator(program)
@@ -518,30 +442,3 @@ def _order_plan(order: Order, steps_field: str | None) -> OrderPlan:
     return OrderPlan(tuple((n.scope, n.path) for n in order.nodes), order.edges, steps_field)
 
 
-# ------------------------------------------------------------------- linking
-
-
-def link(plan: Plan) -> dict:
-    """Compile the plan's source into functions (once per process)."""
-    if plan.functions:
-        return plan.functions
-    from . import runtime
-    from .order import out_of_order
-
-    namespace = {
-        "__builtins__": {"any": any, "all": all, "sum": sum, "len": len, "getattr": getattr},
-        "_K": plan.constants,
-        "_U": runtime.UNSET,
-        "_add_days": runtime.add_days,
-        "_add_bdays": runtime.add_business_days,
-        "_divide": runtime.divide,
-        "_floor": runtime.floor,
-        "_ceil": runtime.ceil,
-        "_round_half_up": runtime.round_half_up,
-        "_out_of_order": out_of_order,
-        "Decimal": Decimal,
-    }
-    code = compile(plan.source, f"<rulebook {plan.name}>", "exec")
-    exec(code, namespace)  # noqa: S102 - source generated above from checked names and constants
-    plan.functions = {k: v for k, v in namespace.items() if callable(v) and not k.startswith("_")}
-    return plan.functions

@@ -10,7 +10,9 @@ import datetime as dt
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from .compile import Plan, link
+from decimal import Decimal
+
+from .plan import Plan
 from .runtime import Context
 
 
@@ -146,3 +148,32 @@ class Evaluator:
             results.append(Result(rule.index, f"step:{n}", index, clause, args, facts))
             if clause in fails:
                 ctx.failed_steps.add(n)
+
+
+# ------------------------------------------------------------------- linking
+
+
+def link(plan: Plan) -> dict:
+    """Compile the plan's source into functions (once per process)."""
+    if plan.functions:
+        return plan.functions
+    from . import runtime
+    from .order import out_of_order
+
+    namespace = {
+        "__builtins__": {"any": any, "all": all, "sum": sum, "len": len, "getattr": getattr},
+        "_K": plan.constants,
+        "_U": runtime.UNSET,
+        "_add_days": runtime.add_days,
+        "_add_bdays": runtime.add_business_days,
+        "_divide": runtime.divide,
+        "_floor": runtime.floor,
+        "_ceil": runtime.ceil,
+        "_round_half_up": runtime.round_half_up,
+        "_out_of_order": out_of_order,
+        "Decimal": Decimal,
+    }
+    code = compile(plan.source, f"<rulebook {plan.name}>", "exec")
+    exec(code, namespace)  # noqa: S102 - source generated above from checked names and constants
+    plan.functions = {k: v for k, v in namespace.items() if callable(v) and not k.startswith("_")}
+    return plan.functions

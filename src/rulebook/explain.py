@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from .compile import Plan, TemplatePlan
+from .plan import Plan, TemplatePlan
 from .evaluate import Outcome
 from .runtime import UNSET
 from .snapshot import jsonable

@@ -10,27 +10,14 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from decimal import Decimal, InvalidOperation
-from importlib import resources
-from pathlib import Path
 
 from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
 from . import syntax as s
 from .diagnostic import Diagnostic
+from .grammar import grammar_text
 from .source import Source, Span
-
-GRAMMAR_FILE = "rulebook.lark"
-
-
-def grammar_text() -> str:
-    """The grammar, from the installed package (or the source tree)."""
-    packaged = resources.files("rulebook").joinpath("grammar").joinpath(GRAMMAR_FILE)
-    if packaged.is_file():
-        return packaged.read_text(encoding="utf-8")
-    here = Path(__file__).resolve().parents[2] / "grammar" / GRAMMAR_FILE
-    return here.read_text(encoding="utf-8")
-
 
 @functools.cache
 def _parser() -> Lark:
@@ -90,7 +77,7 @@ def _expected_words(expected) -> str:
             words.add(f"`{patterns[name].value}`")
         elif name != "$END":
             words.add(name.lower())
-    ordered = sorted(words)
+    ordered = sorted(words, key=lambda w: (not w[1:2].isalpha() and not w.startswith("a "), w))
     if len(ordered) > 8:
         ordered = ordered[:8] + ["…"]
     return ", ".join(ordered)
@@ -128,12 +115,18 @@ def _syntax_diagnostic(source: Source, error: UnexpectedInput, base: int) -> Dia
             f"expected {_expected_words(error.expected)}" if error.expected else None,
         )
     assert isinstance(error, UnexpectedToken)
+    expected = error.expected
+    if error.interactive_parser is not None:
+        try:  # what the parser really accepts here, not the whole merged state's lookahead
+            expected = error.interactive_parser.accepts() or expected
+        except Exception:  # noqa: BLE001 - fall back to lark's own list
+            pass
     token = error.token
     start = base + token.start_pos
     end = base + (token.end_pos if token.end_pos is not None else token.start_pos + len(token))
     return Diagnostic(
         "RB102", f"unexpected `{token}`", Span(source, start, end),
-        "not expected here", f"expected {_expected_words(error.expected)}",
+        "not expected here", f"expected {_expected_words(expected)}",
     )
 
 

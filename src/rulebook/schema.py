@@ -8,10 +8,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from . import datatype as t
-from . import syntax as s
 from .diagnostic import Diagnostic, did_you_mean
+
+if TYPE_CHECKING:
+    from . import syntax as s
 
 ROOT = "case"
 SCALAR_NAMES = {

@@ -1,0 +1,85 @@
+"""The compiled rulebook: Python source for every rule, and what explaining needs.
+
+Plain data, picklable (the cache keeps it); `evaluate.link` turns the source
+into functions. Nothing here refers to the syntax tree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+
+
+
+@dataclass(frozen=True, slots=True)
+class TemplatePlan:
+    """A text: literal strings and (arg index, format kind) pairs."""
+
+    parts: tuple
+
+
+@dataclass(frozen=True, slots=True)
+class ClausePlan:
+    index: int
+    status: str
+    message: dict[str, TemplatePlan]
+    fix: dict[str, TemplatePlan] | None
+    due: int | None  # arg index of the due date
+    where: str = ""  # file:line:column of the clause
+
+
+@dataclass(frozen=True, slots=True)
+class RulePlan:
+    index: int
+    id: str
+    subject: str
+    stage: str
+    titles: dict[str, str]
+    source: tuple[str, str | None]
+    clauses: tuple[ClausePlan, ...]
+    facts: tuple[tuple[str, str], ...]  # per slot: (key template, format kind)
+    reads_payout: bool
+    effective: tuple[dt.date, dt.date | None] | None
+    where: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class OrderPlan:
+    nodes: tuple[tuple[str, tuple[str, ...]], ...]  # (case / step / first, path)
+    edges: tuple[tuple[int, int], ...]
+    steps_field: str | None
+
+
+@dataclass
+class Plan:
+    """Everything evaluation and explanation need, and nothing of the syntax.
+
+    Picklable: the functions are rebuilt from `source` by `link`.
+    """
+
+    name: str
+    version: str
+    titles: dict[str, str]
+    stages: list[tuple[str, dict[str, str]]]
+    rules: list[RulePlan]
+    step_amounts: tuple[str, ...]
+    case_amounts: tuple[str, ...]
+    parameters: dict[str, tuple]  # name → ((from, until, value), …)
+    orders: dict[str, OrderPlan]
+    steps_field: str | None
+    steps_number: str | None  # the field that numbers the steps
+    source: str
+    constants: list
+    functions: dict = field(default_factory=dict, repr=False)
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state["functions"] = {}
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self.functions = {}
+
+

@@ -1,0 +1,54 @@
+"""Shared fixtures: the bundled rulebook, the examples, and golden files."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples"
+
+
+def pytest_addoption(parser):
+    parser.addoption("--update-golden", action="store_true",
+                     help="Rewrite golden files from the current output (review with git diff).")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_cache(tmp_path_factory):
+    """Tests use their own plan cache, never the user's."""
+    os.environ["RULEBOOK_CACHE"] = str(tmp_path_factory.mktemp("rulebook-cache"))
+    yield
+
+
+@pytest.fixture(scope="session")
+def book(_private_cache):
+    import rulebook
+
+    return rulebook.load()
+
+
+@pytest.fixture
+def seed() -> dict:
+    return yaml.safe_load((EXAMPLES / "seed-case.yaml").read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def golden(request):
+    """golden(path, text): compare with the file, or rewrite it with --update-golden."""
+    update = request.config.getoption("--update-golden")
+
+    def check(path: Path, text: str) -> None:
+        if update or not path.exists():
+            if not update:
+                pytest.fail(f"golden file {path} is missing; run pytest --update-golden and review it")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+            return
+        expected = path.read_text(encoding="utf-8")
+        assert text == expected, f"output differs from {path.relative_to(ROOT)} (pytest --update-golden rewrites it)"
+
+    return check
