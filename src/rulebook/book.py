@@ -40,7 +40,8 @@ def bundled_rules() -> Path:
     return Path(__file__).resolve().parents[2] / "rules"
 
 
-def read_sources(folder: Path) -> tuple[list[Source], list[Diagnostic]]:
+def read_sources(folder: Path, shown_as: str | None = None) -> tuple[list[Source], list[Diagnostic]]:
+    """The rule files of a folder, in sorted order; `shown_as` names the folder in messages."""
     sources, diags = [], []
     if not folder.is_dir():
         raise RulebookError([Diagnostic("RB309", f"no rulebook folder at `{folder}`", None)])
@@ -48,7 +49,8 @@ def read_sources(folder: Path) -> tuple[list[Source], list[Diagnostic]]:
     if not files:
         raise RulebookError([Diagnostic("RB309", f"no `{RULE_SUFFIX}` files in `{folder}`", None)])
     for path in files:
-        shown = str(path)
+        relative = path.relative_to(folder).as_posix()
+        shown = f"{shown_as}/{relative}" if shown_as else str(path)
         raw = path.read_bytes()
         if raw.startswith(b"\xef\xbb\xbf"):
             raw = raw[3:]
@@ -230,7 +232,7 @@ def _day(value) -> dt.date | None:
 def load(path: str | os.PathLike | None = None, *, cache: bool = True) -> Rulebook:
     """Load a rulebook folder (the program's own when no path is given)."""
     folder = Path(path) if path is not None else bundled_rules()
-    sources, diags = read_sources(folder)
+    sources, diags = read_sources(folder, None if path is not None else "rules")
     if diags:
         raise RulebookError(diags)
     digest = digest_of(sources, folder)

@@ -1,0 +1,152 @@
+"""`rulebook check`, `schema`, `rules`, `test` as a user runs them."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import orjson
+import pytest
+from click.testing import CliRunner
+
+from rulebook.cli import main
+
+from ..conftest import EXAMPLES, ROOT
+
+SEED = str(EXAMPLES / "seed-case.yaml")
+FAILING = str(EXAMPLES / "failing-case.yaml")
+PENDING = str(EXAMPLES / "pending-case.yaml")
+
+
+def run(*args, env=None, input=None):
+    runner = CliRunner()
+    return runner.invoke(main, list(args), env=env or {}, input=input, catch_exceptions=False)
+
+
+def test_check_the_worked_example_in_japanese():
+    result = run("check", SEED)
+    assert result.exit_code == 0
+    out = result.output
+    assert "謝金の対象" in out
+    for amount in ("60,000円", "12,000円", "48,000円", "140,000円", "188,000円"):
+        assert amount in out
+    assert "\x1b[" not in out  # not a terminal: plain
+
+
+def test_check_in_english():
+    result = run("check", SEED, "--lang", "en")
+    assert result.exit_code == 0
+    assert "eligible" in result.output and "188,000 yen" in result.output
+
+
+@pytest.mark.parametrize("path, code, verdict", [(SEED, 0, "eligible"), (FAILING, 1, "ineligible"),
+                                                  (PENDING, 3, "incomplete")])
+def test_exit_codes(path, code, verdict):
+    result = run("check", path, "--format", "json")
+    assert result.exit_code == code
+    assert json.loads(result.output)["verdict"] == verdict
+
+
+def test_failures_and_pending_come_first_with_fix_and_due():
+    out = run("check", PENDING).output
+    todo, rest = out.split("■ そのほかの要件")
+    assert "支援報告書の提出期限" in todo and "→ 対応:" in todo
+    assert "→ 期限: 2021年2月18日(あと8日)" in todo
+    assert "✓" not in todo
+
+
+def test_jsonl_keeps_input_order_and_judges_around_bad_input(tmp_path):
+    seed = orjson.loads(orjson.dumps(__import__("yaml").safe_load(Path(SEED).read_text(encoding="utf-8"))))
+    lines = []
+    for i in range(3):
+        case = dict(seed, case_id=f"C-{i}")
+        lines.append(orjson.dumps(case).decode())
+    lines.insert(1, "{not json")
+    lines.insert(3, orjson.dumps(dict(seed, case_id="BAD", steps=[dict(seed["steps"][0], hours=-1)])).decode())
+    batch = tmp_path / "batch.jsonl"
+    batch.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = run("check", str(batch), "--format", "jsonl")
+    assert result.exit_code == 2
+    out = [json.loads(x) for x in result.output.splitlines()]
+    assert [o["format"] for o in out] == ["rulebook.verdict/v1", "rulebook.error/v1", "rulebook.verdict/v1",
+                                          "rulebook.error/v1", "rulebook.verdict/v1"]
+    assert [o.get("case_id") for o in out] == ["C-0", None, "C-1", "BAD", "C-2"]
+    assert out[1]["source"] == {"file": str(batch), "line": 2}
+    assert out[3]["errors"][0]["path"] == "steps[0].hours"
+    assert out[3]["source"]["line"] == 4
+
+
+def test_a_folder_of_cases_in_sorted_order(tmp_path):
+    for name in ("b.yaml", "a.yaml"):
+        shutil.copy(SEED, tmp_path / name)
+    shutil.copy(FAILING, tmp_path / "c.yaml")
+    result = run("check", str(tmp_path), "--format", "jsonl")
+    assert result.exit_code == 1
+    assert [json.loads(x)["verdict"] for x in result.output.splitlines()] == ["eligible", "eligible", "ineligible"]
+
+
+def test_stdin_and_as_of():
+    text = Path(PENDING).read_text(encoding="utf-8")
+    on_time = run("check", "-", "--format", "json", "--as-of", "2021-02-18", input=text)
+    assert json.loads(on_time.output)["verdict"] == "incomplete" and on_time.exit_code == 3
+    late = run("check", "-", "--format", "json", "--as-of", "2021-02-19", input=text)
+    data = json.loads(late.output)
+    assert data["as_of"] == "2021-02-19"
+    assert data["verdict"] == "ineligible" and late.exit_code == 1
+    deadline = next(r for r in data["results"] if r["rule"] == "step.report-deadline")
+    assert deadline["status"] == "fail" and "2021-02-18" in deadline["message"]["en"]
+
+
+def test_bad_usage_exits_2():
+    assert run("check", SEED, "--as-of", "yesterday").exit_code == 2
+    assert run("check", "/nonexistent/case.yaml").exit_code == 2
+    assert run("check").exit_code == 2
+
+
+def test_a_bad_rule_folder_prints_diagnostics_not_a_traceback(tmp_path):
+    (tmp_path / "x.rules").write_text('rulebook "x"\n  stage a title ja "a"\n', encoding="utf-8")
+    result = run("check", SEED, "--rules", str(tmp_path))
+    assert result.exit_code == 2
+    assert "error[RB" in result.output and "Traceback" not in result.output
+
+
+def test_colour_on_request_and_no_color_respected():
+    assert "\x1b[" in run("check", SEED, "--color").output
+    assert "\x1b[" in run("check", SEED, env={"FORCE_COLOR": "1"}).output
+    assert "\x1b[" not in run("check", SEED, env={"FORCE_COLOR": "1", "NO_COLOR": "1"}).output
+
+
+def test_schema_rules_and_test_commands():
+    schema = json.loads(run("schema").output)
+    assert schema["title"] == "rulebook.case/v1"
+    assert "steps" in schema["properties"]
+    listing = run("rules").output
+    assert "step.report-deadline" in listing and "原則完了報告から10日以内に提出してください" in listing
+    catalogue = json.loads(run("rules", "--format", "json").output)
+    assert len(catalogue) == 17
+    tested = run("test", "--require-coverage")
+    assert tested.exit_code == 0, tested.output
+    assert "failed" in tested.output and "clause coverage" in tested.output
+
+
+def test_rulebook_test_fails_on_an_unreached_clause_only_with_the_flag(tmp_path):
+    folder = tmp_path / "rules"
+    shutil.copytree(ROOT / "rules", folder, ignore=shutil.ignore_patterns("tests"))
+    (folder / "tests").mkdir()
+    (folder / "tests" / "base.yaml").write_text(Path(SEED).read_text(encoding="utf-8"), encoding="utf-8")
+    (folder / "tests" / "one.yaml").write_text(
+        "cases:\n  - note: the worked example is eligible\n    want: {verdict: eligible}\n", encoding="utf-8")
+    lenient = run("test", str(folder))
+    assert lenient.exit_code == 0
+    assert "not reached: lancers.project-method clause 2 (→ fail)" in lenient.output
+    assert run("test", str(folder), "--require-coverage").exit_code == 1
+
+
+def test_the_installed_command_runs_as_a_process():
+    result = subprocess.run([sys.executable, "-m", "rulebook.cli", "check", SEED, "--format", "json"],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0
+    assert json.loads(result.stdout)["payout"]["expert_total_jpy"] == 188000
