@@ -1,0 +1,131 @@
+"""samples: synthetic case snapshots, valid by construction, for tests and benchmarks.
+
+`make_case(rng, i)` draws one snapshot from a `random.Random`, so the same
+seed gives the same cases (benchmarks) and hypothesis can drive it (properties).
+Cases wander through every branch: sections not started yet, late reports,
+wrong referrers, missing photos, dates out of order, claims too high.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from decimal import Decimal
+
+PARTNER = "ランサーズ株式会社"
+AREAS = ["analysis", "telework", "web_meeting", "ec_site", "cashless_payment", "security", "other_digital"]
+
+
+def _day(base: dt.date, offset: int) -> str:
+    return (base + dt.timedelta(days=offset)).isoformat()
+
+
+def make_case(rng: random.Random, i: int = 0) -> dict:
+    """One valid `rulebook.case/v1` snapshot, as JSON-ready data."""
+    base = dt.date(2020, 6, 1) + dt.timedelta(days=rng.randrange(0, 400))
+    t = 0
+
+    def later(lo=0, hi=4):
+        nonlocal t
+        t += rng.randint(lo, hi)
+        return t
+
+    def maybe(p=0.9):
+        return rng.random() < p
+
+    stage = rng.choice([1, 2, 3, 4, 5, 5, 5, 5, 5])  # how far the case has gone
+    case: dict = {
+        "format": "rulebook.case/v1",
+        "case_id": f"G-{i:07d}",
+        "lancers": {
+            "project_id": str(3300000 + i),
+            "method": "project" if maybe(0.98) else rng.choice(["task", "competition"]),
+            "program_consent_on": _day(base, later()) if maybe(0.95) else None,
+            "program_consent_via": rng.choice(["message", "workspace"]) if maybe(0.98) else "email",
+        },
+    }
+
+    def party(name):
+        applied = later(0, 3)
+        out = {"name": name, "applied_on": _day(base, applied) if maybe(0.97) else None,
+               "referrer": PARTNER if maybe(0.97) else rng.choice(["商工会議所", None]),
+               "terms_agreed": True if maybe(0.97) else rng.choice([False, None])}
+        if out["applied_on"] and maybe(0.93):
+            approved = applied + rng.randint(0, 5)
+            out["approved_on"] = _day(base, approved)
+            nonlocal t
+            t = max(t, approved)
+        return out
+
+    case["sme"] = party(f"株式会社サンプル{i}")
+    case["expert"] = party(f"専門家 {i}") | {"lancers_user": f"user{i}"}
+    if stage >= 2:
+        registered = later(1, 5)
+        approved = registered + rng.randint(0, 4)
+        case["consultation"] = {"id": f"S-{i:06d}", "registered_on": _day(base, registered),
+                                "approved_on": _day(base, approved) if maybe(0.9) else None}
+        t = max(t, approved)
+    n_steps = rng.choice([1, 1, 2, 2, 3])
+    if stage >= 3:
+        areas = rng.sample(AREAS, rng.randint(1, 3)) if maybe(0.97) else rng.choice([[], ["sns"]])
+        case["plan"] = {
+            "id": f"P-{i:06d}", "proposed_on": _day(base, later(0, 3)),
+            "matching_route": "matching_partner" if maybe(0.97) else "other",
+            "matching_partner": PARTNER if maybe(0.96) else None,
+            "support_areas": areas,
+            "support_note": ("EC運用の相談" if maybe(0.9) else "  ") if "other_digital" in areas else None,
+            "sme_agreed_on": _day(base, later(0, 3)) if maybe(0.95) else None,
+            "approved_on": _day(base, later(0, 4)) if maybe(0.9) else None,
+            "steps": n_steps,
+        }
+    if stage >= 4:
+        case["contract"] = {"sme_accepted_on": _day(base, later(0, 3)),
+                            "expert_accepted_on": _day(base, later(0, 2)) if maybe(0.95) else None,
+                            "received_on": _day(base, later(0, 3)) if maybe(0.9) else None}
+    if stage >= 5:
+        steps = []
+        listed = n_steps if maybe(0.8) else rng.randint(1, n_steps + (1 if maybe(0.2) else 0))
+        for number in range(1, listed + 1):
+            start = later(1, 6) - (rng.randint(1, 30) if rng.random() < 0.01 else 0)
+            planned_end = start + rng.randint(10, 40)
+            hours = Decimal(rng.choice([10, 20, 40, 12.5, 7.25, 33, 0.5]))
+            hours = hours.quantize(Decimal("0.01")).normalize()
+            per_hour = rng.choice([500, 800, 1500, 2000, 1000]) if maybe(0.96) else rng.choice([400, 499])
+            step: dict = {
+                "number": number, "planned_end_on": _day(base, planned_end), "hours": hours,
+                "client_payment_jpy": int(per_hour * hours) if maybe(0.99) else int(per_hour * hours) - 1,
+                "started_on": _day(base, start),
+                "photos": [],
+            }
+            done = maybe(0.85)
+            if done:
+                completed = planned_end + (rng.choice([-5, -3, -1, 0]) if maybe(0.9) else rng.choice([2, 8]))
+                step["completion_reported_on"] = _day(base, completed)
+                step["client_paid_on"] = _day(base, completed + rng.randint(0, 3))
+                report = (completed + (rng.choice([1, 4, 9, 10]) if maybe(0.93) else rng.choice([11, 20]))
+                          if maybe(0.85) else None)
+                step["report_submitted_on"] = _day(base, report) if report is not None else None
+                if maybe(0.15):
+                    step["delay_report_submitted_on"] = _day(base, completed + rng.randint(-3, 12))
+                t = max(t, completed + 1, report or 0)
+            for moment in ("start", "end"):
+                if moment == "end" and not done:
+                    continue
+                for _ in range(rng.choice([1, 1, 1, 2]) if maybe(0.97) else 0):
+                    step["photos"].append({
+                        "moment": moment, "taken_on": _day(base, start), "setting": rng.choice(["onsite", "online"]),
+                        "shows_sme": maybe(0.98), "shows_expert": maybe(0.99)})
+            if number == n_steps:
+                step["payment_capture_attached"] = maybe(0.9)
+            steps.append(step)
+        case["steps"] = steps
+        if maybe(0.7):
+            honorarium = int(sum(3500 * s["hours"] for s in steps))
+            case["claim"] = {"honorarium_jpy": honorarium + (rng.choice([0, -1000]) if maybe(0.95) else 3500)}
+    case["as_of"] = _day(base, t + rng.randint(0, 30))
+    return case
+
+
+def generate(count: int, seed: int = 1) -> list[dict]:
+    rng = random.Random(seed)
+    return [make_case(rng, i) for i in range(count)]

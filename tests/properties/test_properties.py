@@ -1,0 +1,143 @@
+"""Properties that hold for any input (hypothesis).
+
+- any text fed to the parser and checker gives a rulebook or our diagnostics, never another exception;
+- any valid snapshot gives a verdict, never an exception; its output is deterministic;
+- reordering the rules in the files changes no status;
+- any JSON-like data gives a verdict or our structured error.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import shutil
+from pathlib import Path
+
+import orjson
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import rulebook
+from rulebook.book import build
+from rulebook.diagnostic import CODES, RulebookError
+from rulebook.samples import make_case
+from rulebook.source import Source
+
+from ..conftest import ROOT
+
+RULE_FILES = sorted((ROOT / "rules").glob("*.rules"))
+SOURCES = [Source(f"rules/{p.name}", p.read_text(encoding="utf-8")) for p in RULE_FILES]
+FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def _build_or_diagnose(sources):
+    try:
+        build(sources)
+    except RulebookError as error:
+        assert error.diagnostics
+        for d in error.diagnostics:
+            assert d.code in CODES
+            d.render()  # rendering never fails either
+
+
+@FAST
+@given(st.text(max_size=300))
+def test_any_text_gives_diagnostics_or_a_rulebook(text):
+    _build_or_diagnose(SOURCES[:1] + [Source("fuzz.rules", text)])
+
+
+TOKENS = ["rule", "a.b", "on", "case", "each", "step", "when", "then", "pass", "fail", "otherwise", "message",
+          "ja", "en", '"x"', '"{step.hours}"', "let", "x", "=", "+", "*", "is", "set", "missing", "(", ")",
+          "and", "or", "not", "stage", "matching", "title", "source", "10", "yen", "days", "2021-01-01",
+          "if", "else", "any", "p", "in", "where", "step.photos", "rounded", "down", "payout", "amount",
+          "total", "no", "failure", "except", "parameter", ":", "value", "from", "record", "list", "of", ","]
+
+
+@FAST
+@given(st.lists(st.sampled_from(TOKENS), max_size=40))
+def test_token_soup_gives_diagnostics_or_a_rulebook(tokens):
+    _build_or_diagnose(SOURCES + [Source("soup.rules", " ".join(tokens))])
+
+
+@FAST
+@given(st.data())
+def test_mutated_rule_files_give_diagnostics_or_a_rulebook(data):
+    index = data.draw(st.integers(0, len(SOURCES) - 1))
+    text = SOURCES[index].text
+    at = data.draw(st.integers(0, len(text)))
+    cut = data.draw(st.integers(0, 20))
+    insert = data.draw(st.text(max_size=8))
+    mutated = text[:at] + insert + text[at + cut:]
+    _build_or_diagnose(SOURCES[:index] + [Source(SOURCES[index].path, mutated)] + SOURCES[index + 1:])
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.randoms(use_true_random=False), st.integers(0, 10**6))
+def test_any_valid_snapshot_gives_a_verdict_deterministically(book, rng, i):
+    case = make_case(rng, i)
+    first = book.judge(case)
+    assert first["format"] == "rulebook.verdict/v1", first
+    assert orjson.dumps(book.judge(case)) == orjson.dumps(first)
+    statuses = {r["status"] for r in first["results"]}
+    assert first["verdict"] == ("ineligible" if "fail" in statuses else
+                                "incomplete" if "pending" in statuses else "eligible")
+    steps = len(case.get("steps", []))
+    assert len(first["results"]) == 12 + 4 * steps + 1
+    assert first["payout"]["honorarium_jpy"] <= first["payout"]["honorarium_at_stake_jpy"]
+
+
+JSONISH = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
+    max_leaves=20)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.randoms(use_true_random=False), st.lists(st.tuples(st.sampled_from(
+    ["case_id", "as_of", "sme", "sme.applied_on", "plan", "plan.steps", "steps", "steps[0]", "steps[0].hours",
+     "steps[0].photos", "claim.honorarium_jpy", "lancers.method", "format"]), JSONISH), max_size=3))
+def test_any_damage_to_a_snapshot_gives_a_verdict_or_our_error(book, rng, damage):
+    from rulebook.snapshot import set_path
+
+    case = make_case(rng, 0)
+    for path, value in damage:
+        try:
+            set_path(case, path, value)
+        except ValueError:
+            pass
+    out = book.judge(case)
+    assert out["format"] in ("rulebook.verdict/v1", "rulebook.error/v1")
+    if out["format"] == "rulebook.error/v1":
+        assert out["errors"] and all(isinstance(e["path"], str) and e["message"] for e in out["errors"])
+    orjson.dumps(out)  # always serialisable
+
+
+def _rule_blocks(text: str) -> tuple[str, list[str]]:
+    parts = re.split(r"(?m)^(?=rule )", text)
+    return parts[0], parts[1:]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_reordering_rules_changes_no_status(tmp_path, seed, book):
+    rng = random.Random(seed)
+    folder = tmp_path / "rules"
+    shutil.copytree(ROOT / "rules", folder, ignore=shutil.ignore_patterns("tests"))
+    blocks = []
+    for name in ("case.rules", "steps.rules"):
+        _, found = _rule_blocks((folder / name).read_text(encoding="utf-8"))
+        blocks.extend(b if b.endswith("\n\n") else b + "\n" for b in found)
+        (folder / name).unlink()
+    rng.shuffle(blocks)
+    half = len(blocks) // 2
+    (folder / "z-first.rules").write_text("".join(blocks[:half]), encoding="utf-8")
+    (folder / "a-second.rules").write_text("".join(blocks[half:]), encoding="utf-8")
+    shuffled = rulebook.load(folder)
+    assert [r.id for r in shuffled.plan.rules] != [r.id for r in book.plan.rules]
+    case_rng = random.Random(seed)
+    for i in range(150):
+        case = make_case(case_rng, i)
+        a, b = book.judge(case), shuffled.judge(case)
+        key = lambda out: sorted((r["rule"], r["subject"], r["status"]) for r in out["results"])  # noqa: E731
+        assert key(a) == key(b)
+        assert a["payout"] == b["payout"]
