@@ -191,7 +191,7 @@ class Rulebook:
         except EvaluationError as error:
             report = Rejected(checked.case.case_id, [InputError("", f"{error} [{error.code}]")], origin, line)
             return report.to_dict()
-        return explain(self.plan, outcome, self.digest, checked.warnings)
+        return explain(self.plan, outcome, self.digest, checked.warnings, self._evaluator.args)
 
     def check(self, snapshot: Any, as_of: dt.date | str | None = None):
         """Judge one snapshot (a mapping, JSON text, or `self.model`) → `rulebook.Verdict`.

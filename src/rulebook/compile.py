@@ -49,24 +49,29 @@ def _format_kind(typ: t.Type) -> str:
 class _RuleScope:
     """The fact slots and locals of one function being generated."""
 
-    def __init__(self, step_var: str | None):
+    def __init__(self, step_var: str | None, prefix: str = "", params: str = "_P"):
         self.slots: dict[str, int] = {}
         self.kinds: list[str] = []
         self.keys: list[str] = []
         self.lets: dict[str, str] = {}
         self.step_var = step_var
         self.temps = 0
+        self.prefix = prefix  # keeps the locals of rules inlined in one function apart
+        self.params = params  # the local holding the parameters in force
 
     def slot(self, key: str, kind: str) -> str:
         if key not in self.slots:
             self.slots[key] = len(self.slots)
             self.keys.append(key)
             self.kinds.append(kind)
-        return f"_f{self.slots[key]}"
+        return f"{self.prefix}_f{self.slots[key]}"
+
+    def slot_names(self) -> list[str]:
+        return [f"{self.prefix}_f{i}" for i in range(len(self.slots))]
 
     def temp(self) -> str:
         self.temps += 1
-        return f"_t{self.temps}"
+        return f"{self.prefix}_t{self.temps}"
 
 
 class _Generator:
@@ -75,6 +80,9 @@ class _Generator:
         self.names: dict[str, str] = {}  # quantifier variables in scope
         self.amount_locals: dict[str, str] = {}
         self.let_exprs: dict = {}
+        self.helpers: list[str] = []
+        self.blocks: dict[int, list] = {}  # rule index → its decision block
+        self.rule_lines: list = []  # (first line, last line, rule index) in the source
         self.lines: list[str] = []
         self.constants: list = []
         self.const_ids: dict = {}
@@ -93,6 +101,7 @@ class _Generator:
     def run(self) -> Plan:
         p = self.p
         rules = [self.rule(r) for r in p.rules]
+        self.lines[:0] = "\n".join(self.helpers).splitlines() + [""]
         step_amounts = case_amounts = ()
         if p.step_payout:
             step_amounts = tuple(n for n, _ in p.step_payout.amounts)
@@ -101,6 +110,7 @@ class _Generator:
             case_amounts = tuple(n for n, _ in p.case_payout.amounts)
             self.payout(p.case_payout, "payout_case")
         self.dated_function("dated_default", p.dated)
+        self.driver(rules)
         orders = {name: _order_plan(o, p.steps_field) for name, o in p.orders.items()}
         return Plan(
             name=p.name, version=p.version, titles=p.titles, stages=p.stages, rules=rules,
@@ -109,7 +119,101 @@ class _Generator:
             orders=orders, steps_field=p.steps_field,
             steps_number=p.schema.root.fields[p.steps_field].numbered_by if p.steps_field else None,
             source="\n".join(self.lines) + "\n", constants=self.constants,
+            rule_lines=tuple(self.rule_lines),
         )
+
+    def driver(self, rules: list[RulePlan]) -> None:
+        """`evaluate_case(c, ctx, steps)`: every rule, inlined, in rulebook order; the payout;
+        then the rules that read the payout. Results are (rule index, subject, step index,
+        clause, facts) tuples, by rule then subject."""
+        number_key = self.p.schema.root.fields[self.p.steps_field].numbered_by if self.p.steps_field else None
+        emit = self.emit
+        emit("def evaluate_case(c, ctx, steps):")
+        emit("_P = ctx.params", 1)
+        emit("fc = ctx.failed_case", 1)
+        emit("fs = ctx.failed_steps", 1)
+
+        def fails_test(rule: RulePlan) -> str:
+            fails = [c.index for c in rule.clauses if c.status == "fail"]
+            if not fails:
+                return ""
+            if len(fails) == 1:
+                return f"k == {fails[0]}"
+            return f"k in {self.const(frozenset(fails))}"
+
+        def step_subject(var: str) -> str:
+            return f"(_SUBJECTS[{var}] if 0 <= {var} < 1000 else 'step:' + str({var}))"
+
+        def inline(rule: RulePlan, depth: int, failed: str | None, one: bool = False) -> None:
+            """Emit the rule's block; `one` result (a case rule) goes to `r{N}`, not to a list."""
+            first = len(self.lines) + 1
+            append = f"ap(({rule.index}, "
+            for line, extra in self.blocks[rule.index]:
+                if one and line.startswith(append):
+                    line = f"r{rule.index} = ({rule.index}, " + line[len(append):-1]
+                    if rule.subject == "case":
+                        line = line.replace(", subject, si, ", ", 'case', None, ", 1)
+                emit(line, depth + extra)
+            test = fails_test(rule)
+            if test and failed:
+                emit(f"if {test}: {failed}", depth)
+            self.rule_lines.append((first, len(self.lines), rule.index))
+
+        def run_case_rules(group: list[RulePlan]) -> None:
+            for rule in group:
+                if rule.subject == "case":
+                    emit("st = None", 1) if "st" in _block_names(self.blocks[rule.index]) else None
+                    inline(rule, 1, f"fc.add({rule.id!r})", one=True)
+                elif rule.subject == "numbered_step":
+                    emit(f"n = number_{rule.index}(c, ctx)", 1)
+                    emit("if n is None:", 1)
+                    emit("subject, si, st = 'case', None, None", 2)
+                    emit("else:", 1)
+                    emit(f"subject = {step_subject('n')}", 2)
+                    emit(f"si = n - 1 if 0 < n <= len(steps) and {_attr('steps[n - 1]', number_key)} == n "
+                         "else None", 2)
+                    emit("st = steps[si] if si is not None else None", 2)
+                    inline(rule, 1, f"fs.add(n) if n is not None else fc.add({rule.id!r})", one=True)
+
+        def run_step_rules(group: list[RulePlan]) -> None:
+            if not group:
+                return
+            for rule in group:
+                emit(f"out{rule.index} = []", 1)
+            emit("for si, st in enumerate(steps):", 1)
+            emit(f"n = {_attr('st', number_key)}", 2)
+            emit(f"subject = {step_subject('n')}", 2)
+            for rule in group:
+                emit(f"ap = out{rule.index}.append", 2)
+                inline(rule, 2, "fs.add(n)")
+
+        first = [r for r in rules if not r.reads_payout]
+        later = [r for r in rules if r.reads_payout]
+        run_case_rules([r for r in first if r.subject != "each_step"])
+        run_step_rules([r for r in first if r.subject == "each_step"])
+        if self.p.step_payout:
+            emit("sp = [payout_step(c, st, i, ctx) for i, st in enumerate(steps)]", 1)
+        else:
+            emit("sp = [{} for st in steps]", 1)
+        if self.p.case_payout:
+            emit("ctx.payout = pc = payout_case(c, ctx, sp)", 1)
+        else:
+            emit("pc = {}", 1)
+        run_case_rules([r for r in later if r.subject != "each_step"])
+        run_step_rules([r for r in later if r.subject == "each_step"])
+        parts, singles = [], []
+        for r in rules:
+            if r.subject == "each_step":
+                if singles:
+                    parts.append("[" + ", ".join(singles) + "]")
+                    singles = []
+                parts.append(f"out{r.index}")
+            else:
+                singles.append(f"r{r.index}")
+        if singles:
+            parts.append("[" + ", ".join(singles) + "]")
+        emit("return " + " + ".join(parts) + ", sp, pc", 1)
+        emit("")
 
     def emit(self, line: str, depth: int = 0) -> None:
         self.lines.append("    " * depth + line)
@@ -127,20 +231,30 @@ class _Generator:
 
     # ---------------------------------------------------------------- rules
     def rule(self, rule: Rule):
+        """The rule's decision, as a block of code that `evaluate_case` inlines, and `args_N`.
+
+        The block leaves `k`, the deciding clause, and appends (N, subject, step index, k,
+        facts) to the results; args_N(c, st, si, ctx, k) computes the values the clause's
+        message, fix and due date show, when the verdict is explained.
+        """
         step_var = "st" if rule.subject != "case" else None
-        scope = _RuleScope(step_var)
+        params = "_P" if rule.dated is None else f"_P{rule.index}"
+        scope = _RuleScope(step_var, prefix=f"_{rule.index}", params=params)
         scope.lets = dict.fromkeys(rule.lets)
         self.let_exprs = rule.lets
         self.names = {}
-        body: list[tuple[str, int]] = []
         if rule.subject == "numbered_step":
             number = self.expr(rule.number, _RuleScope(None))
             self.emit(f"def number_{rule.index}(c, ctx):")
             self.emit("_P = ctx.params", 1)
             self.emit(f"return {number}", 1)
             self.emit("")
+        arg_scope = _RuleScope(step_var)
+        arg_scope.lets = scope.lets
+        decide: list[tuple[str, int]] = []
+        arg_body: list[tuple[str, int]] = []
         clause_plans = []
-        for clause in rule.clauses:
+        for position, clause in enumerate(rule.clauses):
             args: list[str] = []
             arg_index: dict[str, int] = {}
 
@@ -148,44 +262,68 @@ class _Generator:
                 key = canonical(expr)
                 if key not in arg_index:
                     arg_index[key] = len(args)
-                    args.append(self.expr(expr, scope))
+                    args.append(self.expr(expr, arg_scope))
                 return arg_index[key]
 
             message = {lang: self.template(tmpl, arg) for lang, tmpl in clause.message.items()}
             fix = {lang: self.template(tmpl, arg) for lang, tmpl in clause.fix.items()} if clause.fix else None
             due = arg(clause.due) if clause.due is not None else None
             clause_plans.append(ClausePlan(clause.index, clause.status, message, fix, due, str(clause.span)))
-            arg_tuple = "(" + "".join(f"{a}, " for a in args) + ")"
-            result = f"return ({clause.index}, {arg_tuple}, (__SLOTS__))"
             if clause.condition is None:
-                body.append((result, 1))
+                decide.append(("else:" if position else "if True:", 0))
             else:
-                body.append((f"if {self.expr(clause.condition, scope)}:", 1))
-                body.append((result, 2))
-        dated = self.expr(rule.dated, scope) if rule.dated is not None else None
-        slots_tuple = "".join(f"_f{i}, " for i in range(len(scope.slots)))
-        self.emit(f"def rule_{rule.index}(c, st, si, ctx):")
-        self.emit(_init_slots(scope), 1)
-        if dated is not None:
-            self.emit(f"_D = {dated}", 1)
-            self.emit("_P = ctx.params_at(_D)", 1)
-        else:
-            self.emit("_D = ctx.as_of", 1)
-            self.emit("_P = ctx.params", 1)
+                keyword_ = "elif" if position else "if"
+                decide.append((f"{keyword_} {self.expr(clause.condition, scope)}:", 0))
+            decide.append((f"k = {clause.index}", 1))
+            if args:
+                arg_body.append((f"if k == {clause.index}:", 1))
+                arg_body.append(("return (" + "".join(f"{a}, " for a in args) + ")", 2))
+        facts = "(" + "".join(f"{name}, " for name in scope.slot_names()) + ")"
+        block: list[tuple[str, int]] = []
+        if rule.dated is not None:
+            dated = self.expr(rule.dated, scope)
+            block.append((f"_D = {dated}", 0))
+            block.append((f"{params} = ctx.params_at(_D)", 0))
+        elif rule.effective:
+            block.append(("_D = ctx.as_of", 0))
+        inner = 0
         if rule.effective:
             start, until = rule.effective
             cond = f"_D < {self.const(start)}"
             if until is not None:
                 cond += f" or _D > {self.const(until)}"
-            self.emit(f"if {cond}:", 1)
-            self.emit("return (-1, (_D,), ())", 2)
-        for line, depth in body:
-            self.emit(line.replace("__SLOTS__", slots_tuple), depth)
+            block.append((f"if {cond}:", 0))
+            block.append(("k = -1", 1))
+            block.append((f"ap(({rule.index}, subject, si, -1, (_D,)))", 1))
+            block.append(("else:", 0))
+            inner = 1
+        block.append((_init_slots(scope), inner))
+        block.extend((line, depth + inner) for line, depth in decide)
+        block.append((f"ap(({rule.index}, subject, si, k, {facts}))", inner))
+        self.blocks[rule.index] = block
+        self.emit(f"def args_{rule.index}(c, st, si, ctx, k):")
+        self.emit(_init_slots(arg_scope), 1)
+        self.prologue(rule, self.expr(rule.dated, arg_scope) if rule.dated is not None else None,
+                      " ".join(line for line, _ in arg_body))
+        for line, depth in arg_body:
+            self.emit(line, depth)
+        self.emit("return ()", 1)
         self.emit("")
         return RulePlan(
             rule.index, rule.id, rule.subject, rule.stage, rule.titles, rule.source, tuple(clause_plans),
             tuple(zip(scope.keys, scope.kinds)), rule.reads_payout, rule.effective, str(rule.span),
         )
+
+    def prologue(self, rule: Rule, dated: str | None, body: str) -> None:
+        """The day parameters are read on, and the parameters in force then (only if the body needs them)."""
+        if dated is not None:
+            self.emit(f"_D = {dated}", 1)
+            self.emit("_P = ctx.params_at(_D)", 1)
+            return
+        if rule.effective or "_D" in body:
+            self.emit("_D = ctx.as_of", 1)
+        if "_P[" in body:
+            self.emit("_P = ctx.params", 1)
 
     def template(self, tmpl: s.Template, arg) -> TemplatePlan:
         parts = []
@@ -330,13 +468,16 @@ class _Generator:
             tmp = scope.temp()
             return f"({tmp} if ({tmp} := {self._expr(e.value, scope)}) is not None else {self._expr(e.default, scope)})"
         if isinstance(e, s.Rounded):
-            fn = {"down": "_floor", "up": "_ceil", "half_up": "_round_half_up"}[e.mode]
+            fn = {"down": "_math_floor", "up": "_math_ceil", "half_up": "_round_half_up"}[e.mode]
             return f"{fn}({self._expr(e.operand, scope)})"
         if isinstance(e, s.Quantifier):
             items = self._expr(e.items, scope)
             tmp = scope.temp()
             var = f"v_{e.var}"
             body = self.bound(e.var, lambda: self._expr(e.body, scope))
+            helper = self.loop_helper(e.kind, var, body)
+            if helper is not None:
+                return f"{helper}({items})"
             form = {
                 "any": f"any({body} for {var} in {tmp})",
                 "all": f"all({body} for {var} in {tmp})",
@@ -354,7 +495,7 @@ class _Generator:
             form = f"sum({body} for {var} in {tmp})" if e.kind == "sum" else f"[{body} for {var} in {tmp}]"
             return f"({tmp} := {items}, {form})[1]"
         if isinstance(e, s.Total):
-            return f"sum(_s[{e.name!r}] for _s in steps)"
+            return f"sum([_s[{e.name!r}] for _s in steps])"
         if isinstance(e, s.Failure):
             if e.subject is None:
                 failing = "ctx.failed_case"
@@ -369,6 +510,21 @@ class _Generator:
             order = self.p.orders[e.order]
             return f"_out_of_order({self.const(_order_plan(order, self.p.steps_field))}, c)"
         raise AssertionError(type(e).__name__)  # pragma: no cover
+
+    def loop_helper(self, kind: str, var: str, body: str) -> str | None:
+        """A plain loop in a function of its own, for `any`, `all` and `count` whose body reads
+        nothing but the loop variable: faster than a generator expression."""
+        if kind not in ("any", "all", "count") or _free_names(body) - {var}:
+            return None
+        name = f"_loop{len(self.helpers)}"
+        if kind == "any":
+            lines = [f"for {var} in items:", f"    if {body}: return True", "return False"]
+        elif kind == "all":
+            lines = [f"for {var} in items:", f"    if not {body}: return False", "return True"]
+        else:
+            lines = ["n = 0", f"for {var} in items:", f"    if {body}: n += 1", "return n"]
+        self.helpers.append(f"def {name}(items):\n" + "".join(f"    {line}\n" for line in lines))
+        return name
 
     def bound(self, var: str, build):
         saved = self.names.get(var)
@@ -397,7 +553,7 @@ class _Generator:
             return "ctx.payout"
         if kind == "param":
             typ = self.p.parameters[e.name].type
-            return f"({scope.slot(e.name, _format_kind(typ))} := _P[{e.name!r}])"
+            return f"({scope.slot(e.name, _format_kind(typ))} := {scope.params}[{e.name!r}])"
         if kind == "builtin":
             return f"({scope.slot('as_of', 'date')} := ctx.as_of)"
         root = self.p.schema.root.fields.get(e.name)
@@ -431,8 +587,26 @@ class _Generator:
         return f"({a} {op} {b})"
 
 
+def _block_names(block) -> set[str]:
+    return set().union(*(_free_names(line.rstrip(":").removeprefix("elif ").removeprefix("if ")
+                                     .removeprefix("else") or "None") for line, _ in block))
+
+
+def _free_names(code: str) -> set[str]:
+    """The names an expression's code reads (not attributes, not keywords or strings)."""
+    import io
+    import tokenize
+
+    names, previous = set(), None
+    for token in tokenize.generate_tokens(io.StringIO(code).readline):
+        if token.type == tokenize.NAME and not keyword.iskeyword(token.string) and previous != ".":
+            names.add(token.string)
+        previous = token.string
+    return names
+
+
 def _init_slots(scope: _RuleScope) -> str:
-    names = [f"_f{i}" for i in range(len(scope.slots))]
+    names = scope.slot_names()
     if not names:
         return "pass"
     return " = ".join(names) + " = _U"

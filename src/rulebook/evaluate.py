@@ -7,7 +7,9 @@ Rules that do not read the payout run first, in rulebook order; then the payout
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+import math
+from operator import itemgetter
+from typing import NamedTuple
 from types import MappingProxyType
 
 from decimal import Decimal
@@ -16,23 +18,29 @@ from .plan import Plan
 from .runtime import Context
 
 
-@dataclass(frozen=True, slots=True)
-class Result:
+class Result(NamedTuple):
+    """One (rule, subject) result. Evaluation builds them as plain tuples, in this layout."""
+
     rule: int  # index into plan.rules
     subject: str  # "case" or "step:N"
     step: int | None  # index of the step in the snapshot's list, for fact paths
     clause: int  # index of the deciding clause; -1 when the rule is not in force
-    args: tuple  # values the clause's texts interpolate
-    facts: tuple  # one value per fact slot of the rule (UNSET where not read)
+    facts: tuple  # one value per fact slot of the rule (UNSET where not read); (day,) when not in force
 
 
-@dataclass(frozen=True, slots=True)
 class Outcome:
-    case: object
-    as_of: dt.date
-    results: tuple[Result, ...]
-    step_payouts: tuple[tuple[int, dict], ...]
-    payout: dict
+    """The results of every rule on one case, and the payout."""
+
+    __slots__ = ("case", "as_of", "results", "step_amounts", "payout", "context", "steps")
+
+    def __init__(self, case, as_of, results, step_amounts, payout, context, steps):
+        self.case = case
+        self.as_of: dt.date = as_of
+        self.results: list = results  # Result-shaped tuples, by rule then subject
+        self.step_amounts: list[dict] = step_amounts  # one mapping of amounts per step
+        self.payout: dict = payout
+        self.context = context  # what `args` needs to compute the texts' values again
+        self.steps = steps
 
 
 class EvaluationError(Exception):
@@ -73,81 +81,46 @@ class Evaluator:
         fns = link(plan)
         self.params_at = parameters_at(plan.parameters)
         self.dated = fns["dated_default"]
-        self.payout_step = fns.get("payout_step")
-        self.payout_case = fns.get("payout_case")
-        first, later = [], []
-        for rule in plan.rules:
-            entry = (rule, fns[f"rule_{rule.index}"], fns.get(f"number_{rule.index}"),
-                     frozenset(i for i, c in enumerate(rule.clauses) if c.status == "fail"))
-            (later if rule.reads_payout else first).append(entry)
-        self.first = tuple(first)
-        self.later = tuple(later)
+        self.evaluate_case = fns["evaluate_case"]
+        self.arg_functions = tuple(fns[f"args_{rule.index}"] for rule in plan.rules)
 
     def evaluate(self, case, as_of: dt.date | None = None) -> Outcome:
         plan = self.plan
         ctx = Context(as_of or case.as_of, self.params_at)
         steps = getattr(case, plan.steps_field) if plan.steps_field else ()
-        rule_id = None
         try:
             ctx.params = self.params_at(self.dated(case, ctx))
-            results: list[Result] = []
-            for rule, fn, number, fails in self.first:
-                rule_id = rule.id
-                self._run(rule, fn, number, fails, case, steps, ctx, results)
-            step_payouts = []
-            payout: dict = {}
-            if self.payout_step is not None:
-                rule_id = None
-                step_payouts = [(getattr(st, plan.steps_number), self.payout_step(case, st, i, ctx))
-                                for i, st in enumerate(steps)]
-            if self.payout_case is not None:
-                payout = self.payout_case(case, ctx, [amounts for _, amounts in step_payouts])
-            ctx.payout = payout
-            for rule, fn, number, fails in self.later:
-                rule_id = rule.id
-                self._run(rule, fn, number, fails, case, steps, ctx, results)
+            results, step_amounts, payout = self.evaluate_case(case, ctx, steps)
         except KeyError as error:
             name = error.args[0] if error.args else "?"
             raise EvaluationError("RB401", f"parameter `{name}` has no value in force on the day asked",
-                                  rule_id) from None
+                                  self._rule(error)) from None
         except (ArithmeticError, TypeError, ValueError, AttributeError) as error:
-            where = f"rule `{rule_id}`" if rule_id else "the payout"
-            raise EvaluationError("RB402", f"{where} could not be evaluated on this case: {error}",
-                                  rule_id) from None
-        if self.later:
-            results.sort(key=lambda r: r.rule)
-        return Outcome(case, ctx.as_of, tuple(results), tuple(step_payouts), payout)
+            rule = self._rule(error)
+            where = f"rule `{rule}`" if rule else "the payout"
+            raise EvaluationError("RB402", f"{where} could not be evaluated on this case: {error}", rule) from None
+        return Outcome(case, ctx.as_of, results, step_amounts, payout, ctx, steps)
 
-    def _run(self, rule, fn, number, fails, case, steps, ctx, results) -> None:
-        subject = rule.subject
-        if subject == "case":
-            clause, args, facts = fn(case, None, None, ctx)
-            results.append(Result(rule.index, "case", None, clause, args, facts))
-            if clause in fails:
-                ctx.failed_case.add(rule.id)
-        elif subject == "each_step":
-            key = self.plan.steps_number
-            for i, st in enumerate(steps):
-                clause, args, facts = fn(case, st, i, ctx)
-                n = getattr(st, key)
-                results.append(Result(rule.index, f"step:{n}", i, clause, args, facts))
-                if clause in fails:
-                    ctx.failed_steps.add(n)
-        else:
-            n = number(case, ctx)
-            if n is None:
-                clause, args, facts = fn(case, None, None, ctx)
-                results.append(Result(rule.index, "case", None, clause, args, facts))
-                if clause in fails:
-                    ctx.failed_case.add(rule.id)
-                return
-            key = self.plan.steps_number
-            index = next((i for i, st in enumerate(steps) if getattr(st, key) == n), None)
-            st = steps[index] if index is not None else None
-            clause, args, facts = fn(case, st, index, ctx)
-            results.append(Result(rule.index, f"step:{n}", index, clause, args, facts))
-            if clause in fails:
-                ctx.failed_steps.add(n)
+    def args(self, outcome: Outcome, result) -> tuple:
+        """The values a result's texts interpolate (computed when explaining, not when judging)."""
+        rule_index, _subject, step, clause, _facts = result
+        if clause < 0:
+            return ()
+        st = outcome.steps[step] if step is not None else None
+        return self.arg_functions[rule_index](outcome.case, st, step, outcome.context, clause)
+
+    def _rule(self, error: BaseException) -> str | None:
+        """The rule whose inlined code raised, from the line the traceback stops at."""
+        tb = error.__traceback__
+        line = None
+        while tb is not None:
+            if tb.tb_frame.f_code.co_name == "evaluate_case":
+                line = tb.tb_lineno
+            tb = tb.tb_next
+        for first, last, index in self.plan.rule_lines:
+            if line is not None and first <= line <= last:
+                return self.plan.rules[index].id
+        return None
 
 
 # ------------------------------------------------------------------- linking
@@ -161,16 +134,19 @@ def link(plan: Plan) -> dict:
     from .order import out_of_order
 
     namespace = {
-        "__builtins__": {"any": any, "all": all, "sum": sum, "len": len, "getattr": getattr},
+        "__builtins__": {"any": any, "all": all, "sum": sum, "len": len, "getattr": getattr, "str": str},
         "_K": plan.constants,
         "_U": runtime.UNSET,
         "_add_days": runtime.add_days,
         "_add_bdays": runtime.add_business_days,
         "_divide": runtime.divide,
-        "_floor": runtime.floor,
-        "_ceil": runtime.ceil,
+        "_math_floor": math.floor,
+        "_math_ceil": math.ceil,
         "_round_half_up": runtime.round_half_up,
         "_out_of_order": out_of_order,
+        "_SUBJECTS": tuple(f"step:{n}" for n in range(1000)),
+        "_first": itemgetter(0),
+        "enumerate": enumerate,
         "Decimal": Decimal,
     }
     code = compile(plan.source, f"<rulebook {plan.name}>", "exec")

@@ -100,30 +100,34 @@ def rulebook_info(plan: Plan, digest: str) -> dict:
     return {"name": plan.name, "version": plan.version, "digest": digest}
 
 
-def explain(plan: Plan, outcome: Outcome, digest: str, warnings=()) -> dict:
-    """The verdict of one case, as the JSON-ready mapping of verdict-output.md."""
+def explain(plan: Plan, outcome: Outcome, digest: str, warnings=(), args_of=None) -> dict:
+    """The verdict of one case, as the JSON-ready mapping of verdict-output.md.
+
+    `args_of(outcome, result)` gives the values a result's texts interpolate."""
     counts = dict.fromkeys(STATUSES, 0)
     results = []
     steps_field = plan.steps_field or "steps"
-    for r in outcome.results:
-        rule = plan.rules[r.rule]
-        if r.clause < 0:
-            day = r.args[0] if r.args else outcome.as_of
+    for result in outcome.results:
+        rule_index, subject, step, clause_index, values = result
+        rule = plan.rules[rule_index]
+        if clause_index < 0:
+            day = values[0] if values else outcome.as_of
             status = "not_applicable"
             message = {lang: text.format(day=format_value(day, "date", lang)) for lang, text in _NOT_IN_FORCE.items()}
             fix = None
             due = None
             facts = {}
         else:
-            clause = rule.clauses[r.clause]
+            clause = rule.clauses[clause_index]
             status = clause.status
-            message = {lang: render_template(t, r.args, lang) for lang, t in clause.message.items()}
-            fix = ({lang: render_template(t, r.args, lang) for lang, t in clause.fix.items()}
+            args = args_of(outcome, result)
+            message = {lang: render_template(t, args, lang) for lang, t in clause.message.items()}
+            fix = ({lang: render_template(t, args, lang) for lang, t in clause.fix.items()}
                    if clause.fix else None)
-            due = r.args[clause.due].isoformat() if clause.due is not None and r.args[clause.due] else None
+            due = args[clause.due].isoformat() if clause.due is not None and args[clause.due] else None
             facts = {}
-            prefix = f"{steps_field}[{r.step}]" if r.step is not None else steps_field
-            for (key, _kind), value in zip(rule.facts, r.facts):
+            prefix = f"{steps_field}[{step}]" if step is not None else steps_field
+            for (key, _kind), value in zip(rule.facts, values):
                 if value is UNSET:
                     continue
                 if "{step}" in key:
@@ -132,10 +136,10 @@ def explain(plan: Plan, outcome: Outcome, digest: str, warnings=()) -> dict:
         counts[status] += 1
         results.append({
             "rule": rule.id,
-            "subject": r.subject,
+            "subject": subject,
             "status": status,
             "stage": rule.stage,
-            "clause": r.clause + 1,
+            "clause": clause_index + 1,
             "title": dict(rule.titles),
             "message": message,
             "facts": facts,
@@ -150,8 +154,8 @@ def explain(plan: Plan, outcome: Outcome, digest: str, warnings=()) -> dict:
     else:
         verdict = "eligible"
     payout = {name: jsonable(value) for name, value in outcome.payout.items()}
-    payout["steps"] = [{"step": number, **{k: jsonable(v) for k, v in amounts.items()}}
-                       for number, amounts in outcome.step_payouts]
+    payout["steps"] = [{"step": getattr(st, plan.steps_number), **{k: jsonable(v) for k, v in amounts.items()}}
+                       for st, amounts in zip(outcome.steps, outcome.step_amounts)]
     out = {
         "format": VERDICT_FORMAT,
         "case_id": outcome.case.case_id,

@@ -9,6 +9,7 @@ once per step count.
 from __future__ import annotations
 
 import functools
+import keyword
 from dataclasses import dataclass
 
 
@@ -106,24 +107,74 @@ def _value(case, steps_list, step, path):
     return obj
 
 
+def _attr(obj: str, name: str) -> str:
+    if name.isidentifier() and not keyword.iskeyword(name) and not name.startswith("__"):
+        return f"{obj}.{name}"
+    return f"getattr({obj}, {name!r})"
+
+
+@functools.lru_cache(maxsize=64)
+def _quick_check(plan, steps: int):
+    """A function (case, steps) → True when some pair is out of order, as straight-line code.
+
+    It carries, along the arrows in topological order, the latest date seen
+    before each node; the first node set earlier than that carry is a broken pair.
+    """
+    graph = _graph(plan, steps)
+    lines = ["def broken(c, steps):"]
+    objects: dict = {}
+
+    def obj(step, path) -> str:
+        """The local holding the record that the node's last field is read from."""
+        key = (step, path[:-1])
+        if key not in objects:
+            name = f"o{len(objects)}"
+            objects[key] = name
+            if step is None and len(path) == 1:
+                lines.append(f"    {name} = c")
+            elif step is None:
+                parent = obj(None, path[:-1])
+                lines.append(f"    {name} = None if {parent} is None else {_attr(parent, path[-2])}")
+            elif len(path) == 1:
+                lines.append(f"    {name} = steps[{step}]")
+            else:
+                parent = obj(step, path[:-1])
+                lines.append(f"    {name} = None if {parent} is None else {_attr(parent, path[-2])}")
+        return objects[key]
+
+    for i, (step, path, _) in enumerate(graph.nodes):
+        holder = obj(step, path)
+        lines.append(f"    v{i} = None if {holder} is None else {_attr(holder, path[-1])}")
+    for b in graph.topo:
+        preds = graph.preds[b]
+        if not preds:
+            lines.append(f"    k{b} = v{b}")
+            continue
+        lines.append(f"    m = k{preds[0]}")
+        for a in preds[1:]:
+            lines.append(f"    if k{a} is not None and (m is None or k{a} > m): m = k{a}")
+        lines.append(f"    if v{b} is None: k{b} = m")
+        lines.append(f"    elif m is not None and m > v{b}: return True")
+        lines.append(f"    else: k{b} = v{b}")
+    lines.append("    return False")
+    namespace = {"__builtins__": {"getattr": getattr}}
+    exec(compile("\n".join(lines), "<order check>", "exec"), namespace)  # noqa: S102 - names checked above
+    return namespace["broken"]
+
+
+_CHECKS: dict = {}  # (id of plan, step count) → (plan, check): hashing the plan each time costs more
+
+
 def out_of_order(plan, case) -> list[Pair]:
     steps_list = getattr(case, plan.steps_field) if plan.steps_field else []
+    key = (id(plan), len(steps_list))
+    found = _CHECKS.get(key)
+    if found is None or found[0] is not plan:
+        found = _CHECKS[key] = (plan, _quick_check(plan, len(steps_list)))
+    if not found[1](case, steps_list):
+        return []
     graph = _graph(plan, len(steps_list))
     values = [_value(case, steps_list, step, path) for step, path, _ in graph.nodes]
-    # Fast path: carry the latest date seen before each node along the arrows.
-    latest = [None] * len(values)
-    broken = False
-    for b in graph.topo:
-        best = None
-        for a in graph.preds[b]:
-            for candidate in (latest[a], values[a]):
-                if candidate is not None and (best is None or candidate > best):
-                    best = candidate
-        latest[b] = best
-        if best is not None and values[b] is not None and best > values[b]:
-            broken = True
-    if not broken:
-        return []
     out = []
     for a, b in graph.pairs:
         va, vb = values[a], values[b]

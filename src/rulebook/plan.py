@@ -71,6 +71,7 @@ class Plan:
     steps_number: str | None  # the field that numbers the steps
     source: str
     constants: list
+    rule_lines: tuple = ()  # (first line, last line, rule index) of each inlined rule in `source`
     functions: dict = field(default_factory=dict, repr=False)
 
     def __getstate__(self):

@@ -92,7 +92,8 @@ def make_case(rng: random.Random, i: int = 0) -> dict:
             hours = hours.quantize(Decimal("0.01")).normalize()
             per_hour = rng.choice([500, 800, 1500, 2000, 1000]) if maybe(0.96) else rng.choice([400, 499])
             step: dict = {
-                "number": number, "planned_end_on": _day(base, planned_end), "hours": hours,
+                "number": number, "planned_end_on": _day(base, planned_end),
+                "hours": int(hours) if hours == int(hours) else float(hours),
                 "client_payment_jpy": int(per_hour * hours) if maybe(0.99) else int(per_hour * hours) - 1,
                 "started_on": _day(base, start),
                 "photos": [],

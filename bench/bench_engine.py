@@ -1,0 +1,143 @@
+"""Benchmark of the engine (`make bench`): load, evaluate and render, per case.
+
+On N generated snapshots (JSON, as a batch file holds them), in one run:
+  - load: JSON text → validated snapshot (pydantic, with the schema's constraints);
+  - evaluate: the whole rulebook, with its trace of facts, and the payout;
+  - render: the explained verdict (both languages) serialised to JSON;
+  - floor: the same rules hand-written as plain Python functions (bench/floor.py);
+  - cold start: `rulebook check` of one file, a new process each time.
+Each figure is the median of several runs; speed is reported as ratios against
+the floor measured in the same run, since this machine is shared and noisy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import orjson
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+
+import floor  # noqa: E402  (bench/floor.py: the rules hand-written in plain Python)
+
+import rulebook  # noqa: E402
+from rulebook.explain import explain  # noqa: E402
+from rulebook.samples import generate  # noqa: E402
+
+
+def timed(fn, repeats: int) -> float:
+    """Median seconds of `repeats` runs of fn()."""
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--cases", type=int, default=10_000)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--starts", type=int, default=7, help="cold starts of `rulebook check` to time")
+    args = parser.parse_args()
+
+    book = rulebook.load()
+    raw = [orjson.dumps(c) for c in generate(args.cases, seed=2026)]
+    n = len(raw)
+    models = [book.validate(r).case for r in raw]
+    outcomes = [book.evaluate(m) for m in models]
+
+    # The floor must agree with the engine, or the comparison means nothing.
+    status_of = {}
+    for outcome in outcomes:
+        for r in outcome.results:
+            rule = book.plan.rules[r.rule]
+            status_of[(outcome.case.case_id, rule.id, r.subject)] = (
+                rule.clauses[r.clause].status if r.clause >= 0 else "not_applicable")
+    disagreements = 0
+    for m in models:
+        triples, _payout = floor.judge(m)
+        for rule_id, subject, status in triples:
+            if status_of.get((m.case_id, rule_id, subject)) != status:
+                disagreements += 1
+    results = sum(len(o.results) for o in outcomes)
+
+    validate = book.validate
+    evaluate = book.evaluate
+    plan, digest = book.plan, book.digest
+
+    def load_all():
+        for r in raw:
+            validate(r)
+
+    def evaluate_all():
+        for m in models:
+            evaluate(m)
+
+    def render_all():
+        for o in outcomes:
+            orjson.dumps(explain(plan, o, digest, (), book._evaluator.args))
+
+    def floor_all():
+        for m in models:
+            floor.judge(m)
+
+    def judge_all():  # what `rulebook check --format jsonl` does per case
+        for r in raw:
+            orjson.dumps(book.judge(r))
+
+    figures = {}
+    for name, fn in [("floor", floor_all), ("evaluate", evaluate_all), ("load", load_all),
+                     ("render", render_all), ("judge", judge_all)]:
+        fn()  # warm up
+        figures[name] = timed(fn, args.repeats) / n * 1e6
+
+    env = dict(os.environ)
+    env.pop("RULEBOOK_CACHE", None)
+    example = str(ROOT / "examples" / "seed-case.yaml")
+    command = [str(Path(sys.executable).with_name("rulebook")), "check", example]
+    subprocess.run(command, capture_output=True, env=env, check=False)  # fills the plan cache
+    starts = []
+    for _ in range(args.starts):
+        start = time.perf_counter()
+        subprocess.run(command, capture_output=True, env=env, check=False)
+        starts.append(time.perf_counter() - start)
+    python_start = timed(lambda: subprocess.run([sys.executable, "-c", "pass"], check=True), args.starts)
+    cold = statistics.median(starts)
+
+    load_eval = figures["load"] + figures["evaluate"]
+    print(f"rulebook engine benchmark — {n:,} generated cases, {results:,} results, "
+          f"median of {args.repeats} runs; Python {platform.python_version()}, {os.cpu_count()} cores")
+    print(f"floor agrees with the engine on every result: {'yes' if not disagreements else f'NO ({disagreements})'}")
+    print()
+    print("| phase | µs per case | × floor |")
+    print("| --- | ---: | ---: |")
+    print(f"| hand-written Python (floor) | {figures['floor']:.1f} | 1.00 |")
+    print(f"| evaluate (whole rulebook, trace on, payout) | {figures['evaluate']:.1f} | "
+          f"{figures['evaluate'] / figures['floor']:.2f} |")
+    print(f"| load (JSON → validated snapshot) | {figures['load']:.1f} | {figures['load'] / figures['floor']:.2f} |")
+    print(f"| render (explained verdict → JSON) | {figures['render']:.1f} | "
+          f"{figures['render'] / figures['floor']:.2f} |")
+    print(f"| judge end to end (load + evaluate + render) | {figures['judge']:.1f} | "
+          f"{figures['judge'] / figures['floor']:.2f} |")
+    print()
+    print(f"load + evaluate on one core: {1e6 / load_eval:,.0f} cases/s (target ≥ 10,000)")
+    print(f"evaluate vs floor: {figures['evaluate'] / figures['floor']:.2f}× (target ≤ 2×)")
+    print(f"`rulebook check` of one file, cold process: {cold * 1000:.0f} ms median of {args.starts} "
+          f"(bare `python -c pass`: {python_start * 1000:.0f} ms; target < 500 ms)")
+    if disagreements:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
