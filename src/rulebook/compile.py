@@ -498,10 +498,10 @@ class _Generator:
             return f"sum([_s[{e.name!r}] for _s in steps])"
         if isinstance(e, s.Failure):
             if e.subject is None:
-                failing = "ctx.failed_case"
                 if e.excepted:
-                    failing = f"(ctx.failed_case - {self.const(frozenset(r for r, _ in e.excepted))})"
-                test = f"(not {failing})"
+                    test = f"(ctx.failed_case <= {self.const(frozenset(r for r, _ in e.excepted))})"
+                else:
+                    test = "(not ctx.failed_case)"
             else:
                 number = self.p.schema.root.fields[self.p.steps_field].numbered_by
                 test = f"({_attr('st', number)} not in ctx.failed_steps)"
@@ -575,13 +575,13 @@ class _Generator:
     def binary(self, op: str, a: str, b: str, ta: t.Type, tb: t.Type) -> str:
         ka, kb = ta.kind, tb.kind
         if op == "+" and ka == "date":
-            return f"_add_bdays({a}, {b})" if kb == "business_days" else f"_add_days({a}, {b})"
+            return f"_add_bdays({a}, {b})" if kb == "business_days" else f"({a} + _days({b}))"
         if op == "+" and kb == "date":
-            return f"_add_bdays({b}, {a})" if ka == "business_days" else f"_add_days({b}, {a})"
+            return f"_add_bdays({b}, {a})" if ka == "business_days" else f"({b} + _days({a}))"
         if op == "-" and ka == "date" and kb == "date":
             return f"({a} - {b}).days"
         if op == "-" and ka == "date":
-            return f"_add_bdays({a}, -{b})" if kb == "business_days" else f"_add_days({a}, -{b})"
+            return f"_add_bdays({a}, -{b})" if kb == "business_days" else f"({a} - _days({b}))"
         if op == "/":
             return f"_divide({a}, {b})"
         return f"({a} {op} {b})"

@@ -137,7 +137,7 @@ def link(plan: Plan) -> dict:
         "__builtins__": {"any": any, "all": all, "sum": sum, "len": len, "getattr": getattr, "str": str},
         "_K": plan.constants,
         "_U": runtime.UNSET,
-        "_add_days": runtime.add_days,
+        "_days": runtime.days,
         "_add_bdays": runtime.add_business_days,
         "_divide": runtime.divide,
         "_math_floor": math.floor,

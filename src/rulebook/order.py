@@ -8,6 +8,7 @@ once per step count.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import keyword
 from dataclasses import dataclass
@@ -147,17 +148,17 @@ def _quick_check(plan, steps: int):
         lines.append(f"    v{i} = None if {holder} is None else {_attr(holder, path[-1])}")
     for b in graph.topo:
         preds = graph.preds[b]
-        if not preds:
-            lines.append(f"    k{b} = v{b}")
+        if not preds:  # the latest date so far: the node's own, or the earliest day there is
+            lines.append(f"    k{b} = _MIN if v{b} is None else v{b}")
             continue
         lines.append(f"    m = k{preds[0]}")
         for a in preds[1:]:
-            lines.append(f"    if k{a} is not None and (m is None or k{a} > m): m = k{a}")
+            lines.append(f"    if k{a} > m: m = k{a}")
         lines.append(f"    if v{b} is None: k{b} = m")
-        lines.append(f"    elif m is not None and m > v{b}: return True")
+        lines.append(f"    elif m > v{b}: return True")
         lines.append(f"    else: k{b} = v{b}")
     lines.append("    return False")
-    namespace = {"__builtins__": {"getattr": getattr}}
+    namespace = {"__builtins__": {"getattr": getattr}, "_MIN": dt.date.min}
     exec(compile("\n".join(lines), "<order check>", "exec"), namespace)  # noqa: S102 - names checked above
     return namespace["broken"]
 

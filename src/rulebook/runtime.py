@@ -4,12 +4,13 @@ one Python operator, and the evaluation context of one case."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 from decimal import ROUND_HALF_UP, Decimal
 
 from .calendar import add_business_days, add_days
 
-__all__ = ["UNSET", "Context", "add_days", "add_business_days", "divide", "floor", "ceil",
+__all__ = ["UNSET", "Context", "days", "add_days", "add_business_days", "divide", "floor", "ceil",
            "round_half_up", "ParameterMissing"]
 
 
@@ -26,6 +27,12 @@ class _Unset:
 
 
 UNSET = _Unset()
+
+
+@functools.lru_cache(maxsize=4096)
+def days(count: int) -> dt.timedelta:
+    """A span of calendar days (cached: deadlines use a handful of them)."""
+    return dt.timedelta(days=count)
 
 
 class ParameterMissing(KeyError):

@@ -154,7 +154,7 @@ class Validator:
     def __init__(self, model: type[BaseModel], schema: Schema):
         self.model = model
         self.schema = schema
-        self._constraints = _constraints(schema)
+        self._post = _compile_post_checks(schema)
 
     def validate(self, data: Any, origin: str | None = None, line: int | None = None) -> Checked:
         """Validate JSON text (str/bytes), a mapping, or a model instance."""
@@ -185,74 +185,74 @@ class Validator:
                         value = None if e["type"] in ("model_type", "dict_type") and isinstance(value, dict) else value
                     errors.append(InputError(path_of(e["loc"]), _message(e), value))
                 raise Rejected(case_id, errors, origin, line) from None
-        errors = self._check_constraints(case)
+        errors, warnings = self._post(case)
         if errors:
             raise Rejected(getattr(case, "case_id", None), errors, origin, line)
-        return Checked(case, tuple(_extras(case, "")))
-
-    def _check_constraints(self, case) -> list[InputError]:
-        errors: list[InputError] = []
-        for record, numbered, not_before in self._constraints:
-            for path, obj in _instances(case, ROOT, record, "", self.schema):
-                for fname, key in numbered:
-                    items = getattr(obj, fname) or []
-                    for i, item in enumerate(items):
-                        number = getattr(item, key, None)
-                        if number != i + 1:
-                            errors.append(InputError(
-                                f"{path + '.' if path else ''}{fname}[{i}].{key}",
-                                f"items are numbered 1, 2, 3… in list order without gaps or repeats: "
-                                f"expected {i + 1}", jsonable(number)))
-                            break
-                for fname, other in not_before:
-                    a, b = getattr(obj, fname), getattr(obj, other)
-                    if a is not None and b is not None and a < b:
-                        errors.append(InputError(
-                            f"{path + '.' if path else ''}{fname}",
-                            f"comes before `{other}` ({b.isoformat()})", a.isoformat()))
-        return errors
+        return Checked(case, tuple(warnings))
 
 
-def _constraints(schema: Schema) -> list:
-    out = []
-    for name, record in schema.records.items():
-        numbered = [(f.name, f.numbered_by) for f in record.fields.values() if f.numbered_by]
-        not_before = [(f.name, f.not_before) for f in record.fields.values() if f.not_before]
-        if numbered or not_before:
-            out.append((name, numbered, not_before))
-    return out
+def _compile_post_checks(schema: Schema):
+    """One function, generated from the schema, that checks what pydantic does not
+    (steps numbered 1, 2, 3…; approvals not before applications) and lists unknown
+    extra fields — straight-line code along the schema's records, no walk by reflection.
+    Returns (errors, warnings) of a validated snapshot."""
+    lines = ["def post(o0):", "    errors = []", "    warnings = []"]
+    counter = [0]
+
+    def visit(record_name: str, var: str, path: str, depth: int, seen: tuple) -> None:
+        pad = "    " * depth
+        record = schema.records[record_name]
+        lines.append(f"{pad}if {var}.__pydantic_extra__:")
+        lines.append(f"{pad}    warnings.extend(_extra_warnings({var}, {path}))")
+        for f in record.fields.values():
+            if f.not_before:
+                lines.append(f"{pad}a = {_get(var, f.name)}")
+                lines.append(f"{pad}b = {_get(var, f.not_before)}")
+                lines.append(f"{pad}if a is not None and b is not None and a < b:")
+                lines.append(f"{pad}    errors.append(_InputError(_at({path}, {f.name!r}), "
+                             f"'comes before `{f.not_before}` (' + b.isoformat() + ')', a.isoformat()))")
+        for f in record.fields.values():
+            typ = f.type
+            if typ.kind == "record" and typ.record not in seen:
+                counter[0] += 1
+                child = f"o{counter[0]}"
+                lines.append(f"{pad}{child} = {_get(var, f.name)}")
+                lines.append(f"{pad}if {child} is not None:")
+                visit(typ.record, child, f"_at({path}, {f.name!r})", depth + 1, seen + (typ.record,))
+            elif typ.kind == "list" and typ.inner is not None and typ.inner.kind == "record" \
+                    and typ.inner.record not in seen:
+                counter[0] += 1
+                child, index = f"o{counter[0]}", f"i{counter[0]}"
+                lines.append(f"{pad}for {index}, {child} in enumerate({_get(var, f.name)} or ()):")
+                item_path = f"_at({path}, {f.name!r}) + '[' + str({index}) + ']'"
+                if f.numbered_by:
+                    lines.append(f"{pad}    if {_get(child, f.numbered_by)} != {index} + 1:")
+                    lines.append(f"{pad}        errors.append(_InputError({item_path} + '.{f.numbered_by}', "
+                                 f"_NUMBERED + str({index} + 1), {_get(child, f.numbered_by)}))")
+                visit(typ.inner.record, child, item_path, depth + 1, seen + (typ.inner.record,))
+    visit(ROOT, "o0", "''", 1, (ROOT,))
+    lines.append("    return errors, warnings")
+    namespace = {"__builtins__": {"enumerate": enumerate, "str": str, "getattr": getattr},
+                 "_InputError": InputError, "_at": _at, "_extra_warnings": _extra_warnings,
+                 "_NUMBERED": "items are numbered 1, 2, 3… in list order without gaps or repeats: expected "}
+    exec(compile("\n".join(lines) + "\n", "<snapshot checks>", "exec"), namespace)  # noqa: S102 - schema names
+    return namespace["post"]
 
 
-def _instances(obj, record: str, target: str, path: str, schema: Schema):
-    """Every instance of record `target` inside `obj` (of record `record`), with its path."""
-    if obj is None:
-        return
-    if record == target:
-        yield path, obj
-    for f in schema.records[record].fields.values():
-        typ = f.type
-        if typ.kind == "record":
-            yield from _instances(getattr(obj, f.name), typ.record, target, _join(path, f.name), schema)
-        elif typ.kind == "list" and typ.inner.kind == "record":
-            for i, item in enumerate(getattr(obj, f.name) or ()):
-                yield from _instances(item, typ.inner.record, target, f"{_join(path, f.name)}[{i}]", schema)
+def _get(var: str, name: str) -> str:
+    import keyword
+
+    if name.isidentifier() and not keyword.iskeyword(name) and not name.startswith("__"):
+        return f"{var}.{name}"
+    return f"getattr({var}, {name!r})"
 
 
-def _join(path: str, name: str) -> str:
+def _at(path: str, name: str) -> str:
     return f"{path}.{name}" if path else name
 
 
-def _extras(obj, path: str):
-    extra = obj.__pydantic_extra__
-    if extra:
-        for key in extra:
-            yield f"unknown field `{_join(path, key)}` was kept but not judged"
-    for name, value in obj.__dict__.items():
-        if isinstance(value, BaseModel):
-            yield from _extras(value, _join(path, name))
-        elif isinstance(value, list) and value and isinstance(value[0], BaseModel):
-            for i, item in enumerate(value):
-                yield from _extras(item, f"{_join(path, name)}[{i}]")
+def _extra_warnings(obj, path: str) -> list[str]:
+    return [f"unknown field `{_at(path, key)}` was kept but not judged" for key in obj.__pydantic_extra__]
 
 
 def _case_id_of(data) -> str | None:
