@@ -10,6 +10,7 @@ $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/python -m compileall -q src
 	touch $(STAMP)
 
 setup: $(STAMP)
@@ -22,3 +23,6 @@ test: setup
 
 clean:
 	rm -rf $(VENV) dist build .pytest_cache .hypothesis
+
+bench: setup
+	$(BIN)/python bench/bench_engine.py

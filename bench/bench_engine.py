@@ -30,7 +30,6 @@ sys.path.insert(0, str(HERE))
 import floor  # noqa: E402  (bench/floor.py: the rules hand-written in plain Python)
 
 import rulebook  # noqa: E402
-from rulebook.explain import explain  # noqa: E402
 from rulebook.samples import generate  # noqa: E402
 
 
@@ -60,10 +59,10 @@ def main() -> None:
     # The floor must agree with the engine, or the comparison means nothing.
     status_of = {}
     for outcome in outcomes:
-        for r in outcome.results:
-            rule = book.plan.rules[r.rule]
-            status_of[(outcome.case.case_id, rule.id, r.subject)] = (
-                rule.clauses[r.clause].status if r.clause >= 0 else "not_applicable")
+        for rule_index, subject, _step, clause, _facts in outcome.results:
+            rule = book.plan.rules[rule_index]
+            status_of[(outcome.case.case_id, rule.id, subject)] = (
+                rule.clauses[clause].status if clause >= 0 else "not_applicable")
     disagreements = 0
     for m in models:
         triples, _payout = floor.judge(m)
@@ -74,7 +73,6 @@ def main() -> None:
 
     validate = book.validate
     evaluate = book.evaluate
-    plan, digest = book.plan, book.digest
 
     def load_all():
         for r in raw:
@@ -84,9 +82,11 @@ def main() -> None:
         for m in models:
             evaluate(m)
 
+    explainer = book._explainer
+
     def render_all():
         for o in outcomes:
-            orjson.dumps(explain(plan, o, digest, (), book._evaluator.args))
+            orjson.dumps(explainer.explain(o))
 
     def floor_all():
         for m in models:

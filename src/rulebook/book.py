@@ -22,7 +22,7 @@ from . import __version__
 from .diagnostic import Diagnostic, RulebookError
 from .evaluate import EvaluationError, Evaluator
 from .grammar import grammar_text
-from .explain import explain, rulebook_info
+from .explain import Explainer, rulebook_info
 from .model import build_models
 from .plan import Plan
 from .schema import Schema
@@ -163,6 +163,7 @@ class Rulebook:
         self.model = build_models(schema)
         self._validator = Validator(self.model, schema)
         self._evaluator = Evaluator(plan)
+        self._explainer = Explainer(plan, digest, self._evaluator.args)
 
     @property
     def name(self) -> str:
@@ -180,7 +181,7 @@ class Rulebook:
         return self._validator.validate(snapshot, origin, line)
 
     def judge(self, snapshot: Any, as_of: dt.date | str | None = None, *,
-              origin: str | None = None, line: int | None = None) -> dict:
+              origin: str | None = None, line: int | None = None, compact: bool = False) -> dict:
         """The verdict as a JSON-ready mapping, or the `rulebook.error/v1` mapping."""
         try:
             checked = self._validator.validate(snapshot, origin, line)
@@ -191,7 +192,7 @@ class Rulebook:
         except EvaluationError as error:
             report = Rejected(checked.case.case_id, [InputError("", f"{error} [{error.code}]")], origin, line)
             return report.to_dict()
-        return explain(self.plan, outcome, self.digest, checked.warnings, self._evaluator.args)
+        return self._explainer.explain(outcome, checked.warnings, compact)
 
     def check(self, snapshot: Any, as_of: dt.date | str | None = None):
         """Judge one snapshot (a mapping, JSON text, or `self.model`) → `rulebook.Verdict`.

@@ -44,53 +44,57 @@ def _plain(value) -> str:
     return str(value)
 
 
+def _plural(value, one: str, many: str) -> str:
+    return f"{value} {one if value == 1 else many}"
+
+
+_FORMATS = {
+    ("yen", "ja"): lambda v: f"{_number(v)}円",
+    ("yen", "en"): lambda v: f"{_number(v)} yen",
+    ("rate", "ja"): lambda v: f"{_number(v)}円/時間",
+    ("rate", "en"): lambda v: f"{_number(v)} yen/hour",
+    ("hours", "ja"): lambda v: f"{_plain(v)}時間",
+    ("hours", "en"): lambda v: _plural(_plain(v), "hour", "hours") if v != 1 else "1 hour",
+    ("days", "ja"): lambda v: f"{v}日",
+    ("days", "en"): lambda v: _plural(v, "day", "days"),
+    ("business_days", "ja"): lambda v: f"{v}営業日",
+    ("business_days", "en"): lambda v: _plural(v, "business day", "business days"),
+    ("percent", "ja"): lambda v: f"{_plain(v * 100)}%",
+    ("percent", "en"): lambda v: f"{_plain(v * 100)}%",
+    ("date", "ja"): lambda v: f"{v.year}年{v.month}月{v.day}日",
+    ("date", "en"): lambda v: v.isoformat(),
+    ("boolean", "ja"): lambda v: "はい" if v else "いいえ",
+    ("boolean", "en"): lambda v: "yes" if v else "no",
+    ("integer", "ja"): _number, ("integer", "en"): _number,
+    ("decimal", "ja"): _number, ("decimal", "en"): _number,
+    ("pair", "ja"): lambda v: (f"{v.before}({v.before_on.year}年{v.before_on.month}月{v.before_on.day}日)が"
+                               f"{v.after}({v.after_on.year}年{v.after_on.month}月{v.after_on.day}日)より後"),
+    ("pair", "en"): lambda v: (f"{v.before} ({v.before_on.isoformat()}) is after "
+                               f"{v.after} ({v.after_on.isoformat()})"),
+}
+
+
+def formatter(kind: str, lang: str):
+    """The function that shows a value of this kind in this language (— when missing)."""
+    if kind.startswith("list:"):
+        inner = formatter(kind[5:], lang)
+        joiner, empty = ("、", "なし") if lang == "ja" else (", ", "none")
+
+        def show_list(value):
+            if value is None:
+                return "—"
+            return joiner.join([inner(v) for v in value]) if value else empty
+        return show_list
+    base = _FORMATS.get((kind, lang), str)
+
+    def show(value):
+        return "—" if value is None else base(value)
+    return show
+
+
 def format_value(value, kind: str, lang: str) -> str:
     """A value as a person reads it, in one language."""
-    if value is None:
-        return "—"
-    ja = lang == "ja"
-    if kind.startswith("list:"):
-        inner = kind[5:]
-        items = [format_value(v, inner, lang) for v in value]
-        if not items:
-            return "なし" if ja else "none"
-        return ("、" if ja else ", ").join(items)
-    if kind == "yen":
-        return f"{_number(value)}円" if ja else f"{_number(value)} yen"
-    if kind == "rate":
-        return f"{_number(value)}円/時間" if ja else f"{_number(value)} yen/hour"
-    if kind == "hours":
-        return f"{_plain(value)}時間" if ja else f"{_plain(value)} hour{'s' if value != 1 else ''}"
-    if kind == "days":
-        return f"{value}日" if ja else f"{value} day{'s' if value != 1 else ''}"
-    if kind == "business_days":
-        return f"{value}営業日" if ja else f"{value} business day{'s' if value != 1 else ''}"
-    if kind == "percent":
-        return f"{_plain(value * 100)}%"
-    if kind == "date" and isinstance(value, dt.date):
-        return f"{value.year}年{value.month}月{value.day}日" if ja else value.isoformat()
-    if kind == "boolean":
-        return ("はい" if value else "いいえ") if ja else ("yes" if value else "no")
-    if kind in ("integer", "decimal"):
-        return _number(value)
-    if kind == "pair":
-        if ja:
-            return (f"{value.before}({format_value(value.before_on, 'date', lang)})が"
-                    f"{value.after}({format_value(value.after_on, 'date', lang)})より後")
-        return (f"{value.before} ({value.before_on.isoformat()}) is after "
-                f"{value.after} ({value.after_on.isoformat()})")
-    return str(value)
-
-
-def render_template(template: TemplatePlan, args: tuple, lang: str) -> str:
-    out = []
-    for part in template.parts:
-        if isinstance(part, str):
-            out.append(part)
-        else:
-            index, kind = part
-            out.append(format_value(args[index], kind, lang))
-    return "".join(out)
+    return formatter(kind, lang)(value)
 
 
 # ------------------------------------------------------------------ verdict
@@ -100,73 +104,136 @@ def rulebook_info(plan: Plan, digest: str) -> dict:
     return {"name": plan.name, "version": plan.version, "digest": digest}
 
 
-def explain(plan: Plan, outcome: Outcome, digest: str, warnings=(), args_of=None) -> dict:
-    """The verdict of one case, as the JSON-ready mapping of verdict-output.md.
+def _fact(value):
+    """A fact as JSON holds it; the common kinds first, without a call."""
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return value
+    if kind is dt.date:
+        return value.isoformat()
+    return jsonable(value)
 
-    `args_of(outcome, result)` gives the values a result's texts interpolate."""
-    counts = dict.fromkeys(STATUSES, 0)
-    results = []
-    steps_field = plan.steps_field or "steps"
-    for result in outcome.results:
-        rule_index, subject, step, clause_index, values = result
-        rule = plan.rules[rule_index]
-        if clause_index < 0:
-            day = values[0] if values else outcome.as_of
-            status = "not_applicable"
-            message = {lang: text.format(day=format_value(day, "date", lang)) for lang, text in _NOT_IN_FORCE.items()}
-            fix = None
-            due = None
+
+class Explainer:
+    """Turns outcomes into explained verdicts for one plan.
+
+    Every text of every clause is compiled once into a function of its values,
+    so explaining a result is a few string concatenations.
+    """
+
+    def __init__(self, plan: Plan, digest: str, args_of):
+        self.plan = plan
+        self.digest = digest
+        self.args_of = args_of
+        self.info = rulebook_info(plan, digest)
+        self.steps_field = plan.steps_field or "steps"
+        namespace = {"__builtins__": {}}
+        self._formats: dict = {}
+        lines: list[str] = []
+        self.texts: dict = {}  # (rule, clause) → (message {lang: fn}, fix {lang: fn} | None)
+        for rule in plan.rules:
+            for clause in rule.clauses:
+                key = (rule.index, clause.index)
+                message = {lang: self._compile(t, lang, lines, f"m{rule.index}_{clause.index}_{lang}", namespace)
+                           for lang, t in clause.message.items()}
+                fix = ({lang: self._compile(t, lang, lines, f"f{rule.index}_{clause.index}_{lang}", namespace)
+                        for lang, t in clause.fix.items()} if clause.fix else None)
+                self.texts[key] = (message, fix)
+        exec(compile("\n".join(lines) + "\n", "<rulebook texts>", "exec"), namespace)  # noqa: S102 - literals via repr
+        self.functions = {name: fn for name, fn in namespace.items() if name.startswith(("m", "f"))}
+        self.rule_parts = [
+            {"rule": r.id, "stage": r.stage, "title": dict(r.titles),
+             "source": {"text": r.source[0], "ref": r.source[1]}} for r in plan.rules]
+
+    def _compile(self, template: TemplatePlan, lang: str, lines: list[str], name: str, namespace: dict) -> str:
+        pieces = []
+        for part in template.parts:
+            if isinstance(part, str):
+                pieces.append(repr(part))
+            else:
+                index, kind = part
+                key = (kind, lang)
+                if key not in self._formats:
+                    self._formats[key] = f"_show{len(self._formats)}"
+                    namespace[self._formats[key]] = formatter(kind, lang)
+                pieces.append(f"{self._formats[key]}(a[{index}])")
+        lines.append(f"def {name}(a):")
+        lines.append(f"    return {' + '.join(pieces) if pieces else repr('')}")
+        return name
+
+    def explain(self, outcome: Outcome, warnings=(), compact: bool = False) -> dict:
+        """The verdict of one case, as the JSON-ready mapping of verdict-output.md.
+
+        `compact` keeps rule, subject, status and facts of each result, and drops the texts."""
+        plan = self.plan
+        functions = self.functions
+        counts = dict.fromkeys(STATUSES, 0)
+        results = []
+        steps_field = self.steps_field
+        for result in outcome.results:
+            rule_index, subject, step, clause_index, values = result
+            rule = plan.rules[rule_index]
             facts = {}
+            if clause_index < 0:
+                status = "not_applicable"
+                day = values[0] if values else outcome.as_of
+                message = {lang: text.format(day=format_value(day, "date", lang))
+                           for lang, text in _NOT_IN_FORCE.items()}
+                fix = due = None
+            else:
+                clause = rule.clauses[clause_index]
+                status = clause.status
+                prefix = None
+                for (key, _kind), value in zip(rule.facts, values):
+                    if value is UNSET:
+                        continue
+                    if key[0] == "{":
+                        if prefix is None:
+                            prefix = f"{steps_field}[{step}]" if step is not None else steps_field
+                        key = prefix + key[6:]
+                    facts[key] = _fact(value)
+                if not compact:
+                    args = self.args_of(outcome, result)
+                    texts, fixes = self.texts[(rule_index, clause_index)]
+                    message = {lang: functions[name](args) for lang, name in texts.items()}
+                    fix = {lang: functions[name](args) for lang, name in fixes.items()} if fixes else None
+                    due = args[clause.due] if clause.due is not None else None
+                    due = due.isoformat() if due is not None else None
+            counts[status] += 1
+            if compact:
+                results.append({"rule": rule.id, "subject": subject, "status": status, "facts": facts})
+                continue
+            parts = self.rule_parts[rule_index]
+            results.append({
+                "rule": parts["rule"], "subject": subject, "status": status, "stage": parts["stage"],
+                "clause": clause_index + 1, "title": dict(parts["title"]), "message": message, "facts": facts,
+                "source": dict(parts["source"]), "fix": fix, "due": due,
+            })
+        if counts["fail"]:
+            verdict = "ineligible"
+        elif counts["pending"]:
+            verdict = "incomplete"
         else:
-            clause = rule.clauses[clause_index]
-            status = clause.status
-            args = args_of(outcome, result)
-            message = {lang: render_template(t, args, lang) for lang, t in clause.message.items()}
-            fix = ({lang: render_template(t, args, lang) for lang, t in clause.fix.items()}
-                   if clause.fix else None)
-            due = args[clause.due].isoformat() if clause.due is not None and args[clause.due] else None
-            facts = {}
-            prefix = f"{steps_field}[{step}]" if step is not None else steps_field
-            for (key, _kind), value in zip(rule.facts, values):
-                if value is UNSET:
-                    continue
-                if "{step}" in key:
-                    key = key.replace("{step}", prefix)
-                facts[key] = jsonable(value)
-        counts[status] += 1
-        results.append({
-            "rule": rule.id,
-            "subject": subject,
-            "status": status,
-            "stage": rule.stage,
-            "clause": clause_index + 1,
-            "title": dict(rule.titles),
-            "message": message,
-            "facts": facts,
-            "source": {"text": rule.source[0], "ref": rule.source[1]},
-            "fix": fix,
-            "due": due,
-        })
-    if counts["fail"]:
-        verdict = "ineligible"
-    elif counts["pending"]:
-        verdict = "incomplete"
-    else:
-        verdict = "eligible"
-    payout = {name: jsonable(value) for name, value in outcome.payout.items()}
-    payout["steps"] = [{"step": getattr(st, plan.steps_number), **{k: jsonable(v) for k, v in amounts.items()}}
-                       for st, amounts in zip(outcome.steps, outcome.step_amounts)]
-    out = {
-        "format": VERDICT_FORMAT,
-        "case_id": outcome.case.case_id,
-        "as_of": outcome.as_of.isoformat(),
-        "rulebook": None,
-        "verdict": verdict,
-        "counts": counts,
-        "results": results,
-        "payout": payout,
-    }
-    out["rulebook"] = {"name": plan.name, "version": plan.version, "digest": digest}
-    if warnings:
-        out["warnings"] = list(warnings)
-    return out
+            verdict = "eligible"
+        payout = {name: _fact(value) for name, value in outcome.payout.items()}
+        number = plan.steps_number
+        payout["steps"] = [{"step": getattr(st, number), **{k: _fact(v) for k, v in amounts.items()}}
+                           for st, amounts in zip(outcome.steps, outcome.step_amounts)]
+        out = {
+            "format": VERDICT_FORMAT,
+            "case_id": outcome.case.case_id,
+            "as_of": outcome.as_of.isoformat(),
+            "rulebook": dict(self.info),
+            "verdict": verdict,
+            "counts": counts,
+            "results": results,
+            "payout": payout,
+        }
+        if warnings:
+            out["warnings"] = list(warnings)
+        return out
+
+
+def explain(plan: Plan, outcome: Outcome, digest: str, warnings=(), args_of=None) -> dict:
+    """The verdict of one case (see Explainer, which does the same faster when reused)."""
+    return Explainer(plan, digest, args_of).explain(outcome, warnings)
