@@ -82,6 +82,7 @@ class _Generator:
         self.let_exprs: dict = {}
         self.helpers: list[str] = []
         self.blocks: dict[int, list] = {}  # rule index → its decision block
+        self.numbers: dict[int, str] = {}  # rule index → the step number expression of `on step numbered`
         self.rule_lines: list = []  # (first line, last line, rule index) in the source
         self.lines: list[str] = []
         self.constants: list = []
@@ -103,12 +104,13 @@ class _Generator:
         rules = [self.rule(r) for r in p.rules]
         self.lines[:0] = "\n".join(self.helpers).splitlines() + [""]
         step_amounts = case_amounts = ()
+        self.step_payout_lines = self.case_payout_lines = None
         if p.step_payout:
             step_amounts = tuple(n for n, _ in p.step_payout.amounts)
-            self.payout(p.step_payout, "payout_step")
+            self.step_payout_lines = self.payout(p.step_payout)
         if p.case_payout:
             case_amounts = tuple(n for n, _ in p.case_payout.amounts)
-            self.payout(p.case_payout, "payout_case")
+            self.case_payout_lines = self.payout(p.case_payout)
         self.dated_function("dated_default", p.dated)
         self.driver(rules)
         orders = {name: _order_plan(o, p.steps_field) for name, o in p.orders.items()}
@@ -123,15 +125,17 @@ class _Generator:
         )
 
     def driver(self, rules: list[RulePlan]) -> None:
-        """`evaluate_case(c, ctx, steps)`: every rule, inlined, in rulebook order; the payout;
-        then the rules that read the payout. Results are (rule index, subject, step index,
-        clause, facts) tuples, by rule then subject."""
+        """`evaluate_case(c, steps, as_of, _P, params_at)`: every rule, inlined, in rulebook
+        order, each step's payout after that step's rules, the case's payout, then the rules
+        that read the payout. Returns the results — (rule index, subject, step index,
+        clause, fact slot values…) tuples, by rule then subject — the steps' amounts (tuples)
+        and the case's amounts (a mapping)."""
         number_key = self.p.schema.root.fields[self.p.steps_field].numbered_by if self.p.steps_field else None
         emit = self.emit
-        emit("def evaluate_case(c, ctx, steps):")
-        emit("_P = ctx.params", 1)
-        emit("fc = ctx.failed_case", 1)
-        emit("fs = ctx.failed_steps", 1)
+        emit("def evaluate_case(c, steps, as_of, _P, params_at):")
+        emit("fc = set()", 1)
+        emit("fs = set()", 1)
+        emit("pc = None", 1)
 
         def fails_test(rule: RulePlan) -> str:
             fails = [c.index for c in rule.clauses if c.status == "fail"]
@@ -165,7 +169,8 @@ class _Generator:
                     emit("st = None", 1) if "st" in _block_names(self.blocks[rule.index]) else None
                     inline(rule, 1, f"fc.add({rule.id!r})", one=True)
                 elif rule.subject == "numbered_step":
-                    emit(f"n = number_{rule.index}(c, ctx)", 1)
+                    first = len(self.lines) + 1
+                    emit(f"n = {self.numbers[rule.index]}", 1)
                     emit("if n is None:", 1)
                     emit("subject, si, st = 'case', None, None", 2)
                     emit("else:", 1)
@@ -173,34 +178,44 @@ class _Generator:
                     emit(f"si = n - 1 if 0 < n <= len(steps) and {_attr('steps[n - 1]', number_key)} == n "
                          "else None", 2)
                     emit("st = steps[si] if si is not None else None", 2)
+                    self.rule_lines.append((first, len(self.lines), rule.index))
                     inline(rule, 1, f"fs.add(n) if n is not None else fc.add({rule.id!r})", one=True)
 
-        def run_step_rules(group: list[RulePlan]) -> None:
-            if not group:
+        def run_step_rules(group: list[RulePlan], payout: list[str] | None) -> None:
+            if not group and payout is None:
                 return
             for rule in group:
                 emit(f"out{rule.index} = []", 1)
+            if payout is not None:
+                emit("sp = []", 1)
             emit("for si, st in enumerate(steps):", 1)
             emit(f"n = {_attr('st', number_key)}", 2)
-            emit(f"subject = {step_subject('n')}", 2)
+            if group:
+                emit(f"subject = {step_subject('n')}", 2)
             for rule in group:
                 emit(f"ap = out{rule.index}.append", 2)
                 inline(rule, 2, "fs.add(n)")
+            if payout is not None:
+                for line in payout:
+                    emit(line, 2)
+                amounts = len(self.p.step_payout.amounts)
+                emit("sp.append((" + "".join(f"_s{i}, " for i in range(amounts)) + "))", 2)
 
         first = [r for r in rules if not r.reads_payout]
         later = [r for r in rules if r.reads_payout]
         run_case_rules([r for r in first if r.subject != "each_step"])
-        run_step_rules([r for r in first if r.subject == "each_step"])
-        if self.p.step_payout:
-            emit("sp = [payout_step(c, st, i, ctx) for i, st in enumerate(steps)]", 1)
-        else:
-            emit("sp = [{} for st in steps]", 1)
-        if self.p.case_payout:
-            emit("ctx.payout = pc = payout_case(c, ctx, sp)", 1)
+        run_step_rules([r for r in first if r.subject == "each_step"], self.step_payout_lines)
+        if self.step_payout_lines is None:
+            emit("sp = [() for st in steps]", 1)
+        if self.case_payout_lines is not None:
+            for line in self.case_payout_lines:
+                emit(line, 1)
+            names = [name for name, _ in self.p.case_payout.amounts]
+            emit("pc = {" + ", ".join(f"{name!r}: _c{i}" for i, name in enumerate(names)) + "}", 1)
         else:
             emit("pc = {}", 1)
         run_case_rules([r for r in later if r.subject != "each_step"])
-        run_step_rules([r for r in later if r.subject == "each_step"])
+        run_step_rules([r for r in later if r.subject == "each_step"], None)
         parts, singles = [], []
         for r in rules:
             if r.subject == "each_step":
@@ -220,9 +235,9 @@ class _Generator:
 
     def dated_function(self, name: str, expr) -> None:
         scope = _RuleScope(None)
-        self.emit(f"def {name}(c, ctx):")
+        self.emit(f"def {name}(c, as_of):")
         if expr is None:
-            self.emit("return ctx.as_of", 1)
+            self.emit("return as_of", 1)
         else:
             body = self.expr(expr, scope)
             self.emit(_init_slots(scope), 1)
@@ -234,7 +249,7 @@ class _Generator:
         """The rule's decision, as a block of code that `evaluate_case` inlines, and `args_N`.
 
         The block leaves `k`, the deciding clause, and appends (N, subject, step index, k,
-        facts) to the results; args_N(c, st, si, ctx, k) computes the values the clause's
+        fact slot values…) to the results; args_N(c, st, si, as_of, _P, params_at, pc, k) computes the values the clause's
         message, fix and due date show, when the verdict is explained.
         """
         step_var = "st" if rule.subject != "case" else None
@@ -244,11 +259,7 @@ class _Generator:
         self.let_exprs = rule.lets
         self.names = {}
         if rule.subject == "numbered_step":
-            number = self.expr(rule.number, _RuleScope(None))
-            self.emit(f"def number_{rule.index}(c, ctx):")
-            self.emit("_P = ctx.params", 1)
-            self.emit(f"return {number}", 1)
-            self.emit("")
+            self.numbers[rule.index] = self.expr(rule.number, _RuleScope(None, prefix=f"_n{rule.index}"))
         arg_scope = _RuleScope(step_var)
         arg_scope.lets = scope.lets
         decide: list[tuple[str, int]] = []
@@ -278,14 +289,14 @@ class _Generator:
             if args:
                 arg_body.append((f"if k == {clause.index}:", 1))
                 arg_body.append(("return (" + "".join(f"{a}, " for a in args) + ")", 2))
-        facts = "(" + "".join(f"{name}, " for name in scope.slot_names()) + ")"
+        facts = "".join(f", {name}" for name in scope.slot_names())
         block: list[tuple[str, int]] = []
         if rule.dated is not None:
             dated = self.expr(rule.dated, scope)
             block.append((f"_D = {dated}", 0))
-            block.append((f"{params} = ctx.params_at(_D)", 0))
+            block.append((f"{params} = params_at(_D)", 0))
         elif rule.effective:
-            block.append(("_D = ctx.as_of", 0))
+            block.append(("_D = as_of", 0))
         inner = 0
         if rule.effective:
             start, until = rule.effective
@@ -294,14 +305,14 @@ class _Generator:
                 cond += f" or _D > {self.const(until)}"
             block.append((f"if {cond}:", 0))
             block.append(("k = -1", 1))
-            block.append((f"ap(({rule.index}, subject, si, -1, (_D,)))", 1))
+            block.append((f"ap(({rule.index}, subject, si, -1, _D))", 1))
             block.append(("else:", 0))
             inner = 1
         block.append((_init_slots(scope), inner))
         block.extend((line, depth + inner) for line, depth in decide)
-        block.append((f"ap(({rule.index}, subject, si, k, {facts}))", inner))
+        block.append((f"ap(({rule.index}, subject, si, k{facts}))", inner))
         self.blocks[rule.index] = block
-        self.emit(f"def args_{rule.index}(c, st, si, ctx, k):")
+        self.emit(f"def args_{rule.index}(c, st, si, as_of, _P, params_at, pc, k):")
         self.emit(_init_slots(arg_scope), 1)
         self.prologue(rule, self.expr(rule.dated, arg_scope) if rule.dated is not None else None,
                       " ".join(line for line, _ in arg_body))
@@ -318,12 +329,10 @@ class _Generator:
         """The day parameters are read on, and the parameters in force then (only if the body needs them)."""
         if dated is not None:
             self.emit(f"_D = {dated}", 1)
-            self.emit("_P = ctx.params_at(_D)", 1)
+            self.emit("_P = params_at(_D)", 1)
             return
         if rule.effective or "_D" in body:
-            self.emit("_D = ctx.as_of", 1)
-        if "_P[" in body:
-            self.emit("_P = ctx.params", 1)
+            self.emit("_D = as_of", 1)
 
     def template(self, tmpl: s.Template, arg) -> TemplatePlan:
         parts = []
@@ -335,8 +344,11 @@ class _Generator:
         return TemplatePlan(tuple(parts))
 
     # --------------------------------------------------------------- payout
-    def payout(self, section, name: str) -> None:
-        scope = _RuleScope("st" if section.subject == "each_step" else None)
+    def payout(self, section) -> list[str]:
+        """The section's amounts as lines of code: `_s{i}` (a step's, inside the loop over
+        steps, where `st` and `n` are the step and its number) or `_c{i}` (the case's)."""
+        each_step = section.subject == "each_step"
+        scope = _RuleScope("st" if each_step else None, prefix="_ps" if each_step else "_pc")
         scope.lets = dict.fromkeys(section.lets)
         self.let_exprs = section.lets
         self.names = {}
@@ -344,19 +356,11 @@ class _Generator:
         lines = []
         for i, (amount, expr) in enumerate(section.amounts):
             code = self.expr(expr, scope)
-            local = f"_a{i}"
+            local = f"_s{i}" if each_step else f"_c{i}"
             lines.append(f"{local} = {code}")
             self.amount_locals[amount] = local
-        signature = "(c, st, si, ctx)" if section.subject == "each_step" else "(c, ctx, steps)"
-        self.emit(f"def {name}{signature}:")
-        self.emit("_P = ctx.params", 1)
-        self.emit(_init_slots(scope), 1)
-        for line in lines:
-            self.emit(line, 1)
-        pairs = ", ".join(f"{amount!r}: {self.amount_locals[amount]}" for amount, _ in section.amounts)
-        self.emit(f"return {{{pairs}}}", 1)
-        self.emit("")
         self.amount_locals = {}
+        return [_init_slots(scope)] + lines
 
     # ---------------------------------------------------------- expressions
     def path_key(self, e, scope: _RuleScope) -> str | None:
@@ -419,7 +423,7 @@ class _Generator:
             key = self.path_key(e, scope)
             if isinstance(e.obj, s.Name) and self.binding_kind(e.obj, scope) == "payout":
                 slot = scope.slot(f"payout.{e.name}", "yen")
-                return f"({slot} := ctx.payout[{e.name!r}])"
+                return f"({slot} := pc[{e.name!r}])"
             obj_type = self.type_of(e.obj)
             obj = self._expr(e.obj, scope)
             if obj_type.optional:
@@ -495,16 +499,16 @@ class _Generator:
             form = f"sum({body} for {var} in {tmp})" if e.kind == "sum" else f"[{body} for {var} in {tmp}]"
             return f"({tmp} := {items}, {form})[1]"
         if isinstance(e, s.Total):
-            return f"sum([_s[{e.name!r}] for _s in steps])"
+            index = [name for name, _ in self.p.step_payout.amounts].index(e.name)
+            return f"sum([_x[{index}] for _x in sp])"
         if isinstance(e, s.Failure):
             if e.subject is None:
                 if e.excepted:
-                    test = f"(ctx.failed_case <= {self.const(frozenset(r for r, _ in e.excepted))})"
+                    test = f"(fc <= {self.const(frozenset(r for r, _ in e.excepted))})"
                 else:
-                    test = "(not ctx.failed_case)"
+                    test = "(not fc)"
             else:
-                number = self.p.schema.root.fields[self.p.steps_field].numbered_by
-                test = f"({_attr('st', number)} not in ctx.failed_steps)"
+                    test = "(n not in fs)"
             return test if e.negated else f"(not {test})"
         if isinstance(e, s.OutOfOrder):
             order = self.p.orders[e.order]
@@ -550,12 +554,12 @@ class _Generator:
         if kind == "step":
             return scope.step_var
         if kind == "payout":
-            return "ctx.payout"
+            return "pc"
         if kind == "param":
             typ = self.p.parameters[e.name].type
             return f"({scope.slot(e.name, _format_kind(typ))} := {scope.params}[{e.name!r}])"
         if kind == "builtin":
-            return f"({scope.slot('as_of', 'date')} := ctx.as_of)"
+            return f"({scope.slot('as_of', 'date')} := as_of)"
         root = self.p.schema.root.fields.get(e.name)
         if root is None:  # pragma: no cover - the checker resolved every name
             raise AssertionError(f"unresolved name {e.name}")

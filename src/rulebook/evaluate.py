@@ -15,31 +15,31 @@ from types import MappingProxyType
 from decimal import Decimal
 
 from .plan import Plan
-from .runtime import Context
 
 
 class Result(NamedTuple):
-    """One (rule, subject) result. Evaluation builds them as plain tuples, in this layout."""
+    """One (rule, subject) result. Evaluation builds them as plain tuples: these four
+    fields, then the value of each of the rule's fact slots (UNSET where evaluation did
+    not read it), or the day it was judged on when the rule is not in force."""
 
     rule: int  # index into plan.rules
     subject: str  # "case" or "step:N"
     step: int | None  # index of the step in the snapshot's list, for fact paths
     clause: int  # index of the deciding clause; -1 when the rule is not in force
-    facts: tuple  # one value per fact slot of the rule (UNSET where not read); (day,) when not in force
 
 
 class Outcome:
     """The results of every rule on one case, and the payout."""
 
-    __slots__ = ("case", "as_of", "results", "step_amounts", "payout", "context", "steps")
+    __slots__ = ("case", "as_of", "results", "step_amounts", "payout", "params", "steps")
 
-    def __init__(self, case, as_of, results, step_amounts, payout, context, steps):
+    def __init__(self, case, as_of, results, step_amounts, payout, params, steps):
         self.case = case
         self.as_of: dt.date = as_of
         self.results: list = results  # Result-shaped tuples, by rule then subject
-        self.step_amounts: list[dict] = step_amounts  # one mapping of amounts per step
+        self.step_amounts: list[tuple] = step_amounts  # per step, the amounts in plan.step_amounts order
         self.payout: dict = payout
-        self.context = context  # what `args` needs to compute the texts' values again
+        self.params = params  # the parameters in force: `args` computes the texts' values with them
         self.steps = steps
 
 
@@ -86,11 +86,12 @@ class Evaluator:
 
     def evaluate(self, case, as_of: dt.date | None = None) -> Outcome:
         plan = self.plan
-        ctx = Context(as_of or case.as_of, self.params_at)
+        day = as_of or case.as_of
         steps = getattr(case, plan.steps_field) if plan.steps_field else ()
+        params_at = self.params_at
         try:
-            ctx.params = self.params_at(self.dated(case, ctx))
-            results, step_amounts, payout = self.evaluate_case(case, ctx, steps)
+            params = params_at(self.dated(case, day))
+            results, step_amounts, payout = self.evaluate_case(case, steps, day, params, params_at)
         except KeyError as error:
             name = error.args[0] if error.args else "?"
             raise EvaluationError("RB401", f"parameter `{name}` has no value in force on the day asked",
@@ -99,15 +100,16 @@ class Evaluator:
             rule = self._rule(error)
             where = f"rule `{rule}`" if rule else "the payout"
             raise EvaluationError("RB402", f"{where} could not be evaluated on this case: {error}", rule) from None
-        return Outcome(case, ctx.as_of, results, step_amounts, payout, ctx, steps)
+        return Outcome(case, day, results, step_amounts, payout, params, steps)
 
     def args(self, outcome: Outcome, result) -> tuple:
         """The values a result's texts interpolate (computed when explaining, not when judging)."""
-        rule_index, _subject, step, clause, _facts = result
+        rule_index, _subject, step, clause = result[:4]
         if clause < 0:
             return ()
         st = outcome.steps[step] if step is not None else None
-        return self.arg_functions[rule_index](outcome.case, st, step, outcome.context, clause)
+        return self.arg_functions[rule_index](outcome.case, st, step, outcome.as_of, outcome.params,
+                                              self.params_at, outcome.payout, clause)
 
     def _rule(self, error: BaseException) -> str | None:
         """The rule whose inlined code raised, from the line the traceback stops at."""
@@ -134,7 +136,7 @@ def link(plan: Plan) -> dict:
     from .order import out_of_order
 
     namespace = {
-        "__builtins__": {"any": any, "all": all, "sum": sum, "len": len, "getattr": getattr, "str": str},
+        "__builtins__": {"any": any, "all": all, "sum": sum, "len": len, "getattr": getattr, "str": str, "set": set},
         "_K": plan.constants,
         "_U": runtime.UNSET,
         "_days": runtime.days,

@@ -171,7 +171,8 @@ class Explainer:
         results = []
         steps_field = self.steps_field
         for result in outcome.results:
-            rule_index, subject, step, clause_index, values = result
+            rule_index, subject, step, clause_index = result[:4]
+            values = result[4:]
             rule = plan.rules[rule_index]
             facts = {}
             if clause_index < 0:
@@ -216,8 +217,8 @@ class Explainer:
         else:
             verdict = "eligible"
         payout = {name: _fact(value) for name, value in outcome.payout.items()}
-        number = plan.steps_number
-        payout["steps"] = [{"step": getattr(st, number), **{k: _fact(v) for k, v in amounts.items()}}
+        number, names = plan.steps_number, plan.step_amounts
+        payout["steps"] = [{"step": getattr(st, number), **{k: _fact(v) for k, v in zip(names, amounts)}}
                            for st, amounts in zip(outcome.steps, outcome.step_amounts)]
         out = {
             "format": VERDICT_FORMAT,

@@ -10,7 +10,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from .calendar import add_business_days, add_days
 
-__all__ = ["UNSET", "Context", "days", "add_days", "add_business_days", "divide", "floor", "ceil",
+__all__ = ["UNSET", "days", "add_days", "add_business_days", "divide", "floor", "ceil",
            "round_half_up", "ParameterMissing"]
 
 
@@ -55,17 +55,3 @@ def round_half_up(x) -> int:
     if isinstance(x, int):
         return x
     return int(Decimal(x).quantize(Decimal(1), rounding=ROUND_HALF_UP))
-
-
-class Context:
-    """What one case's evaluation shares between rules."""
-
-    __slots__ = ("as_of", "params", "params_at", "failed_steps", "failed_case", "payout")
-
-    def __init__(self, as_of: dt.date, params_at):
-        self.as_of = as_of
-        self.params_at = params_at
-        self.params = None
-        self.failed_steps: set = set()
-        self.failed_case: set = set()
-        self.payout: dict = {}
