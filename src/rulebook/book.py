@@ -190,7 +190,8 @@ class Rulebook:
         try:
             outcome = self._evaluator.evaluate(checked.case, _day(as_of))
         except EvaluationError as error:
-            report = Rejected(checked.case.case_id, [InputError("", f"{error} [{error.code}]")], origin, line)
+            report = Rejected(checked.case.case_id, [InputError(
+                "", f"the rulebook could not judge this case: {error} [{error.code}]")], origin, line)
             return report.to_dict()
         return self._explainer.explain(outcome, checked.warnings, compact)
 

@@ -454,9 +454,12 @@ class _Checker:
                 self.error("RB207", f"unknown stage `{stage}`", stage_ref.span, "not a declared stage",
                            did_you_mean(stage, self.stage_names) or f"stages are {', '.join(self.stage_names)}")
         dated = None
-        if decl.dated:
+        if decl.dated:  # the day the rule's parameters are taken on: may read the step it judges
             dated = self.one(list(decl.dated), "parameters date", decl.id_span, decl.id)
-            self.check_expr_both(dated, self.base_env("header"), want=t.DATE, what="the parameters' date")
+            dated_env = self.base_env("header")
+            if "step" in env.names:
+                dated_env = dated_env.bind("step", env.names["step"])
+            self.check_expr_both(dated, dated_env, want=t.DATE, what="the parameters' date")
         effective = None
         if decl.effective:
             eff = self.one(list(decl.effective), "effective period", decl.id_span, decl.id)
@@ -820,7 +823,7 @@ class _Checker:
         if e.kind == "number":
             unit = _UNIT_KINDS.get(e.unit)
             if unit:
-                return t.Type(unit)
+                return t.Type(unit, fractional=unit in ("yen", "rate") and not isinstance(e.value, int))
             return t.INTEGER if isinstance(e.value, int) else t.DECIMAL
         if e.kind == "string":
             return t.TEXT

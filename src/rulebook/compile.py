@@ -125,14 +125,14 @@ class _Generator:
         )
 
     def driver(self, rules: list[RulePlan]) -> None:
-        """`evaluate_case(c, steps, as_of, _P, params_at)`: every rule, inlined, in rulebook
+        """`evaluate_case(c, steps, as_of, _P, params_at, dated_day)`: every rule, inlined, in rulebook
         order, each step's payout after that step's rules, the case's payout, then the rules
         that read the payout. Returns the results — (rule index, subject, step index,
         clause, fact slot values…) tuples, by rule then subject — the steps' amounts (tuples)
         and the case's amounts (a mapping)."""
         number_key = self.p.schema.root.fields[self.p.steps_field].numbered_by if self.p.steps_field else None
         emit = self.emit
-        emit("def evaluate_case(c, steps, as_of, _P, params_at):")
+        emit("def evaluate_case(c, steps, as_of, _P, params_at, dated_day):")
         emit("fc = set()", 1)
         emit("fs = set()", 1)
         emit("pc = None", 1)
@@ -289,14 +289,14 @@ class _Generator:
             if args:
                 arg_body.append((f"if k == {clause.index}:", 1))
                 arg_body.append(("return (" + "".join(f"{a}, " for a in args) + ")", 2))
+        dated = self.expr(rule.dated, scope) if rule.dated is not None else None
         facts = "".join(f", {name}" for name in scope.slot_names())
-        block: list[tuple[str, int]] = []
-        if rule.dated is not None:
-            dated = self.expr(rule.dated, scope)
+        block: list[tuple[str, int]] = [(_init_slots(scope), 0)]
+        if dated is not None:
             block.append((f"_D = {dated}", 0))
             block.append((f"{params} = params_at(_D)", 0))
         elif rule.effective:
-            block.append(("_D = as_of", 0))
+            block.append(("_D = dated_day", 0))
         inner = 0
         if rule.effective:
             start, until = rule.effective
@@ -308,7 +308,6 @@ class _Generator:
             block.append((f"ap(({rule.index}, subject, si, -1, _D))", 1))
             block.append(("else:", 0))
             inner = 1
-        block.append((_init_slots(scope), inner))
         block.extend((line, depth + inner) for line, depth in decide)
         block.append((f"ap(({rule.index}, subject, si, k{facts}))", inner))
         self.blocks[rule.index] = block

@@ -43,6 +43,7 @@ CODES: dict[str, str] = {
     "RB311": "part given twice",
     # evaluation
     "RB401": "no parameter value in force",
+    "RB402": "a rule could not be evaluated on this case",
 }
 
 LANGUAGES = ("ja", "en")

@@ -90,8 +90,9 @@ class Evaluator:
         steps = getattr(case, plan.steps_field) if plan.steps_field else ()
         params_at = self.params_at
         try:
-            params = params_at(self.dated(case, day))
-            results, step_amounts, payout = self.evaluate_case(case, steps, day, params, params_at)
+            dated_day = self.dated(case, day)
+            params = params_at(dated_day)
+            results, step_amounts, payout = self.evaluate_case(case, steps, day, params, params_at, dated_day)
         except KeyError as error:
             name = error.args[0] if error.args else "?"
             raise EvaluationError("RB401", f"parameter `{name}` has no value in force on the day asked",

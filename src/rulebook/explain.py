@@ -31,8 +31,9 @@ def _number(value) -> str:
     if isinstance(value, Decimal):
         if value == value.to_integral_value():
             return f"{int(value):,}"
-        text = f"{value.normalize():,f}"
-        return text
+        if value.as_tuple().exponent < -2:  # an unrounded quotient: two decimals are enough to read
+            value = value.quantize(Decimal("0.01"))
+        return f"{value.normalize():,f}"
     return f"{value:,}"
 
 

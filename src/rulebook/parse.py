@@ -124,6 +124,13 @@ def _syntax_diagnostic(source: Source, error: UnexpectedInput, base: int) -> Dia
     token = error.token
     start = base + token.start_pos
     end = base + (token.end_pos if token.end_pos is not None else token.start_pos + len(token))
+    before = source.text[:start].rstrip().rsplit(None, 1)[-1:] or [""]
+    if before[0] in ("any", "all", "count", "each"):
+        return Diagnostic(
+            "RB102", f"unexpected `{token}` after `{before[0]}`", Span(source, start, end),
+            "not expected here",
+            f"inside a larger expression, write `({before[0]} … in … where …)` in parentheses",
+        )
     return Diagnostic(
         "RB102", f"unexpected `{token}`", Span(source, start, end),
         "not expected here", f"expected {_expected_words(expected)}",

@@ -114,6 +114,10 @@ def _run_case(book: Rulebook, path: Path, doc: dict, case: dict, bases: dict, re
         as_of = dt.date.fromisoformat(as_of)
     got = book.judge(data, as_of)
     want = case.get("want") or {}
+    unknown = set(want) - {"verdict", "results", "payout", "message", "due", "error"}
+    if unknown:
+        failures.append(f"unknown `want` keys: {', '.join(sorted(map(str, unknown)))} "
+                        "(verdict, results, payout, message, due, error)")
     if got["format"] != "rulebook.verdict/v1":
         wanted_error = want.get("error")
         if wanted_error is None:
@@ -144,6 +148,8 @@ def _run_case(book: Rulebook, path: Path, doc: dict, case: dict, bases: dict, re
     for key, needle in (want.get("message") or {}).items():
         rule, _, subject = str(key).partition(" ")
         found = [r for r in got["results"] if r["rule"] == rule and (not subject or r["subject"] == subject)]
+        if not found:
+            failures.append(f"{key}: no such result")
         for r in found:
             if needle not in r["message"]["ja"] and needle not in r["message"]["en"]:
                 failures.append(f"{key}: the message does not say `{needle}`: {r['message']['ja']}")
@@ -151,6 +157,8 @@ def _run_case(book: Rulebook, path: Path, doc: dict, case: dict, bases: dict, re
         for key, day in want["due"].items():
             rule, _, subject = str(key).partition(" ")
             found = [r for r in got["results"] if r["rule"] == rule and (not subject or r["subject"] == subject)]
+            if not found:
+                failures.append(f"{key}: no such result")
             for r in found:
                 if r["due"] != str(day):
                     failures.append(f"{key}: wanted due {day}, got {r['due']}")

@@ -1,0 +1,195 @@
+"""Constructs of the language that the program's rulebook does not use, evaluated for real
+on a small rulebook: effective periods, parameters dated by the step, tables, lists,
+rounding, business days, `some failure`, editions of a parameter."""
+
+from __future__ import annotations
+
+import datetime as dt
+import textwrap
+
+import pytest
+
+import rulebook
+from rulebook.diagnostic import RulebookError
+
+HEADER = '''
+rulebook "language" version "1" title ja "言語" en "Language"
+  parameters dated as_of
+  stage s1 title ja "段階" en "Stage"
+
+record case
+  format: text, exactly "rulebook.case/v1"
+  case_id: text
+  as_of: date
+  industry: optional text
+  paid_jpy: yen
+  opened_on: date
+  steps: list of step, default empty, numbered by number
+
+record step
+  number: integer
+  hours: hours
+  done_on: optional date
+
+parameter rate: yen per hour
+  title ja "単価" en "Rate"
+  source "s"
+  value 1000 yen per hour from 2020-01-01 until 2020-12-31
+  value 1200 yen per hour from 2021-01-01
+
+parameter minimum_by_industry: table of yen by text
+  title ja "業種別の最低額" en "Minimum by industry"
+  source "s"
+  value {"retail": 500 yen, "food": 800 yen} from 2020-01-01
+
+parameter fee: percent
+  title ja "手数料" en "Fee"
+  source "s"
+  value 12.5% from 2020-01-01
+
+parameter review: business days
+  title ja "確認" en "Review"
+  source "s"
+  value 1 business day from 2020-01-01
+'''
+
+
+def book_with(tmp_path, text: str):
+    (tmp_path / "header.rules").write_text(HEADER, encoding="utf-8")
+    (tmp_path / "rules.rules").write_text(textwrap.dedent(text), encoding="utf-8")
+    return rulebook.load(tmp_path, cache=False)
+
+
+def case(**extra) -> dict:
+    base = {"format": "rulebook.case/v1", "case_id": "X", "as_of": "2021-03-01", "paid_jpy": 1000,
+            "opened_on": "2021-01-08", "steps": [{"number": 1, "hours": 2.5, "done_on": "2020-06-01"},
+                                                   {"number": 2, "hours": 1, "done_on": "2021-02-01"}]}
+    base.update(extra)
+    return base
+
+
+def result(verdict: dict, rule: str, subject: str = "case") -> dict:
+    return next(r for r in verdict["results"] if r["rule"] == rule and r["subject"] == subject)
+
+
+def test_effective_period_and_editions(tmp_path):
+    book = book_with(tmp_path, '''
+        rule new.rule on case
+          stage s1
+          title ja "新" en "New"
+          source "s"
+          effective from 2021-02-01 until 2021-12-31
+          otherwise pass
+            message ja "{rate}" en "{rate}"
+        ''')
+    before = book.judge(case(), as_of=dt.date(2021, 1, 15))
+    assert result(before, "new.rule")["status"] == "not_applicable"
+    assert "2021-01-15" in result(before, "new.rule")["message"]["en"]
+    during = book.judge(case())
+    assert result(during, "new.rule")["message"]["en"] == "1,200 yen/hour"
+    after = book.judge(case(), as_of=dt.date(2022, 1, 1))
+    assert result(after, "new.rule")["status"] == "not_applicable"
+
+
+def test_parameters_dated_by_the_step(tmp_path):
+    book = book_with(tmp_path, '''
+        rule step.pay on each step
+          stage s1
+          title ja "支払" en "Pay"
+          source "s"
+          parameters dated step.done_on if missing as_of
+          let due_jpy = (rate * step.hours) rounded down
+          otherwise pass
+            message ja "{due_jpy}" en "{due_jpy}"
+        ''')
+    out = book.judge(case())
+    assert result(out, "step.pay", "step:1")["message"]["en"] == "2,500 yen"  # 2020 edition: 1,000/h
+    assert result(out, "step.pay", "step:2")["message"]["en"] == "1,200 yen"  # 2021 edition: 1,200/h
+    assert result(out, "step.pay", "step:1")["facts"] == {"steps[0].done_on": "2020-06-01"}  # the day it read
+
+
+def test_tables_lists_rounding_and_business_days(tmp_path):
+    book = book_with(tmp_path, '''
+        rule case.minimum on case
+          stage s1
+          title ja "最低額" en "Minimum"
+          source "s"
+          let minimum = minimum_by_industry[industry] if missing 0 yen
+          let fee_jpy = paid_jpy * fee
+          let hours_each = list of step.hours for step in steps
+          let total_hours = sum of step.hours for step in steps
+          let reviewed_by = opened_on + review
+          when industry is missing then pending
+            message ja "業種なし" en "no industry"
+          when paid_jpy >= minimum then pass
+            message ja "{fee_jpy rounded down} {fee_jpy rounded up} {fee_jpy rounded} {hours_each} {total_hours} {reviewed_by}"
+                    en "{fee_jpy rounded down} {fee_jpy rounded up} {fee_jpy rounded} {hours_each} {total_hours} {reviewed_by}"
+          otherwise fail
+            message ja "不足" en "short of {minimum}"
+        ''')
+    assert result(book.judge(case()), "case.minimum")["status"] == "pending"
+    out = result(book.judge(case(industry="retail", paid_jpy=1004)), "case.minimum")
+    # 1004 × 12.5% = 125.5 → 125 / 126 / 126; Friday 2021-01-08 + 1 business day (Mon 11th is a holiday)
+    assert out["message"]["en"] == "125 yen 126 yen 126 yen 2.5 hours, 1 hour 3.5 hours 2021-01-12"
+    assert out["status"] == "pass"
+    short = result(book.judge(case(industry="food", paid_jpy=700)), "case.minimum")
+    assert short["status"] == "fail" and short["message"]["en"] == "short of 800 yen"
+    unknown = result(book.judge(case(industry="mining", paid_jpy=0)), "case.minimum")
+    assert unknown["status"] == "pass"  # a key not in the table: `if missing 0 yen`
+
+
+def test_some_failure_in_a_payout(tmp_path):
+    book = book_with(tmp_path, '''
+        rule step.done on each step
+          stage s1
+          title ja "完了" en "Done"
+          source "s"
+          when step.done_on is set then pass
+            message ja "済" en "done"
+          otherwise fail
+            message ja "未" en "not done"
+
+        payout on each step
+          amount penalty_jpy = 100 yen if some failure on step else 0 yen
+
+        payout on case
+          amount penalties_jpy = total penalty_jpy
+        ''')
+    data = case()
+    data["steps"][1]["done_on"] = None
+    out = book.judge(data)
+    assert out["payout"]["penalties_jpy"] == 100
+    assert [s["penalty_jpy"] for s in out["payout"]["steps"]] == [0, 100]
+
+
+def test_a_fractional_yen_literal_is_not_a_whole_amount(tmp_path):
+    with pytest.raises(RulebookError) as caught:
+        book_with(tmp_path, '''
+            payout on case
+              amount half_jpy = 0.5 yen
+            ''')
+    assert [d.code for d in caught.value.diagnostics] == ["RB306"]
+
+
+def test_a_rule_file_cannot_run_code(tmp_path):
+    """Names and texts reach the generated Python only as checked identifiers and literals."""
+    hostile = '''
+        rule x.y on case
+          stage s1
+          title ja "__import__('os').system('touch pwned')" en "\\"); import os; os.system('touch pwned'); (\\""
+          source "\\{\\}; import os"
+          let __class__ = paid_jpy
+          when paid_jpy >= 0 yen then pass
+            message ja "{__class__}') or __import__('os').system('touch pwned') or ('" en "{paid_jpy}"
+          otherwise fail
+            message ja "a" en "b"
+        '''
+    try:
+        book = book_with(tmp_path, hostile)
+    except RulebookError:
+        book = None
+    if book is not None:
+        book.judge(case())
+    assert not (tmp_path / "pwned").exists()
+    import os
+    assert not os.path.exists("pwned")
