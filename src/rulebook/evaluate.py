@@ -100,7 +100,9 @@ class Evaluator:
         except (ArithmeticError, TypeError, ValueError, AttributeError) as error:
             rule = self._rule(error)
             where = f"rule `{rule}`" if rule else "the payout"
-            raise EvaluationError("RB402", f"{where} could not be evaluated on this case: {error}", rule) from None
+            what = "division by zero" if isinstance(error, ZeroDivisionError) or "Division" in repr(error) \
+                else str(error)
+            raise EvaluationError("RB402", f"{where} could not be evaluated on this case: {what}", rule) from None
         return Outcome(case, day, results, step_amounts, payout, params, steps)
 
     def args(self, outcome: Outcome, result) -> tuple:
