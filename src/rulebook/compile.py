@@ -54,6 +54,7 @@ class _RuleScope:
         self.kinds: list[str] = []
         self.keys: list[str] = []
         self.lets: dict[str, str] = {}
+        self.once: set[str] = set()  # lets read at exactly one place of the code generated with this scope
         self.step_var = step_var
         self.temps = 0
         self.prefix = prefix  # keeps the locals of rules inlined in one function apart
@@ -122,6 +123,7 @@ class _Generator:
             steps_number=p.schema.root.fields[p.steps_field].numbered_by if p.steps_field else None,
             source="\n".join(self.lines) + "\n", constants=self.constants,
             rule_lines=tuple(self.rule_lines),
+            dated_is_as_of=p.dated is None or (isinstance(p.dated, s.Name) and p.dated.name == "as_of"),
         )
 
     def driver(self, rules: list[RulePlan]) -> None:
@@ -256,6 +258,7 @@ class _Generator:
         params = "_P" if rule.dated is None else f"_P{rule.index}"
         scope = _RuleScope(step_var, prefix=f"_{rule.index}", params=params)
         scope.lets = dict.fromkeys(rule.lets)
+        scope.once = _read_once(rule)
         self.let_exprs = rule.lets
         self.names = {}
         if rule.subject == "numbered_step":
@@ -510,8 +513,8 @@ class _Generator:
                     test = "(n not in fs)"
             return test if e.negated else f"(not {test})"
         if isinstance(e, s.OutOfOrder):
-            order = self.p.orders[e.order]
-            return f"_out_of_order({self.const(_order_plan(order, self.p.steps_field))}, c)"
+            steps = _attr("c", self.p.steps_field) if self.p.steps_field else "()"
+            return f"_order_{self.order_index(e.order)}(c, {steps})"
         raise AssertionError(type(e).__name__)  # pragma: no cover
 
     def loop_helper(self, kind: str, var: str, body: str) -> str | None:
@@ -528,6 +531,9 @@ class _Generator:
             lines = ["n = 0", f"for {var} in items:", f"    if {body}: n += 1", "return n"]
         self.helpers.append(f"def {name}(items):\n" + "".join(f"    {line}\n" for line in lines))
         return name
+
+    def order_index(self, name: str) -> int:
+        return sorted(self.p.orders).index(name)
 
     def bound(self, var: str, build):
         saved = self.names.get(var)
@@ -547,6 +553,8 @@ class _Generator:
         if kind == "let":
             body = self.bound_let(e.name, scope)
             slot = scope.slot(e.name, _format_kind(self.type_of(self.let_exprs[e.name])))
+            if e.name in scope.once:  # read at one place only: nothing to remember it for
+                return f"({slot} := {body})"
             return f"({slot} if {slot} is not _U else ({slot} := {body}))"
         if kind == "amount":
             return self.amount_locals[e.name]
@@ -588,6 +596,36 @@ class _Generator:
         if op == "/":
             return f"_divide({a}, {b})"
         return f"({a} {op} {b})"
+
+
+def _read_once(rule: Rule) -> set[str]:
+    """The lets that the rule's decision reads at exactly one place (and no let reads)."""
+    counts: dict[str, int] = {}
+
+    def walk(node) -> None:
+        if isinstance(node, s.Name):
+            counts[node.name] = counts.get(node.name, 0) + 1
+            return
+        if isinstance(node, tuple):
+            for item in node:
+                walk(item)
+            return
+        for name in getattr(node, "__slots__", ()):
+            value = getattr(node, name)
+            if isinstance(value, (tuple, s.Name)) or hasattr(value, "__slots__"):
+                walk(value)
+
+    for clause in rule.clauses:
+        if clause.condition is not None:
+            walk(clause.condition)
+    if rule.dated is not None:
+        walk(rule.dated)
+    in_lets: dict[str, int] = {}
+    saved, counts = counts, {}
+    for expr in rule.lets.values():
+        walk(expr)
+    in_lets, counts = counts, saved
+    return {name for name in rule.lets if counts.get(name, 0) == 1 and name not in in_lets}
 
 
 def _block_names(block) -> set[str]:

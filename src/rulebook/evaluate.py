@@ -81,6 +81,7 @@ class Evaluator:
         fns = link(plan)
         self.params_at = parameters_at(plan.parameters)
         self.dated = fns["dated_default"]
+        self.dated_is_as_of = plan.dated_is_as_of
         self.evaluate_case = fns["evaluate_case"]
         self.arg_functions = tuple(fns[f"args_{rule.index}"] for rule in plan.rules)
 
@@ -90,7 +91,7 @@ class Evaluator:
         steps = getattr(case, plan.steps_field) if plan.steps_field else ()
         params_at = self.params_at
         try:
-            dated_day = self.dated(case, day)
+            dated_day = day if self.dated_is_as_of else self.dated(case, day)
             params = params_at(dated_day)
             results, step_amounts, payout = self.evaluate_case(case, steps, day, params, params_at, dated_day)
         except KeyError as error:
@@ -136,7 +137,7 @@ def link(plan: Plan) -> dict:
     if plan.functions:
         return plan.functions
     from . import runtime
-    from .order import out_of_order
+    from .order import checker
 
     namespace = {
         "__builtins__": {"any": any, "all": all, "sum": sum, "len": len, "getattr": getattr, "str": str, "set": set},
@@ -148,7 +149,7 @@ def link(plan: Plan) -> dict:
         "_math_floor": math.floor,
         "_math_ceil": math.ceil,
         "_round_half_up": runtime.round_half_up,
-        "_out_of_order": out_of_order,
+        **{f"_order_{i}": checker(plan.orders[name]) for i, name in enumerate(sorted(plan.orders))},
         "_SUBJECTS": tuple(f"step:{n}" for n in range(1000)),
         "_first": itemgetter(0),
         "enumerate": enumerate,

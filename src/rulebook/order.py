@@ -143,37 +143,55 @@ def _quick_check(plan, steps: int):
                 lines.append(f"    {name} = None if {parent} is None else {_attr(parent, path[-2])}")
         return objects[key]
 
+    reads = {}
     for i, (step, path, _) in enumerate(graph.nodes):
         holder = obj(step, path)
-        lines.append(f"    v{i} = None if {holder} is None else {_attr(holder, path[-1])}")
+        reads[i] = f"(None if {holder} is None else {_attr(holder, path[-1])})" if holder != "c" \
+            else _attr("c", path[-1])
     for b in graph.topo:
         preds = graph.preds[b]
+        read = reads[b]
         if not preds:  # the latest date so far: the node's own, or the earliest day there is
-            lines.append(f"    k{b} = _MIN if v{b} is None else v{b}")
+            lines.append(f"    k{b} = _MIN if (v := {read}) is None else v")
             continue
-        lines.append(f"    m = k{preds[0]}")
-        for a in preds[1:]:
-            lines.append(f"    if k{a} > m: m = k{a}")
-        lines.append(f"    if v{b} is None: k{b} = m")
-        lines.append(f"    elif m > v{b}: return True")
-        lines.append(f"    else: k{b} = v{b}")
+        if len(preds) == 1:
+            m = f"k{preds[0]}"
+        else:
+            m = "m"
+            lines.append(f"    m = k{preds[0]}")
+            for a in preds[1:]:
+                lines.append(f"    if k{a} > m: m = k{a}")
+        lines.append(f"    if (v := {read}) is None: k{b} = {m}")
+        lines.append(f"    elif {m} > v: return True")
+        lines.append(f"    else: k{b} = v")
     lines.append("    return False")
     namespace = {"__builtins__": {"getattr": getattr}, "_MIN": dt.date.min}
     exec(compile("\n".join(lines), "<order check>", "exec"), namespace)  # noqa: S102 - names checked above
     return namespace["broken"]
 
 
-_CHECKS: dict = {}  # (id of plan, step count) → (plan, check): hashing the plan each time costs more
+def checker(plan):
+    """out_of_order(case, steps) for one order graph, with its checks kept by step count."""
+    checks: dict = {}
+
+    def out_of_order(case, steps) -> list[Pair] | tuple:
+        check = checks.get(len(steps))
+        if check is None:
+            check = checks[len(steps)] = _quick_check(plan, len(steps))
+        if not check(case, steps):
+            return ()
+        return _pairs(plan, case, steps)
+
+    return out_of_order
 
 
 def out_of_order(plan, case) -> list[Pair]:
+    """Every pair of dates out of order (for one-off use; compiled rules use `checker`)."""
     steps_list = getattr(case, plan.steps_field) if plan.steps_field else []
-    key = (id(plan), len(steps_list))
-    found = _CHECKS.get(key)
-    if found is None or found[0] is not plan:
-        found = _CHECKS[key] = (plan, _quick_check(plan, len(steps_list)))
-    if not found[1](case, steps_list):
-        return []
+    return list(checker(plan)(case, steps_list))
+
+
+def _pairs(plan, case, steps_list) -> list[Pair]:
     graph = _graph(plan, len(steps_list))
     values = [_value(case, steps_list, step, path) for step, path, _ in graph.nodes]
     out = []

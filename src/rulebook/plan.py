@@ -71,7 +71,8 @@ class Plan:
     steps_number: str | None  # the field that numbers the steps
     source: str
     constants: list
-    rule_lines: tuple = ()  # (first line, last line, rule index) of each inlined rule in `source`
+    rule_lines: tuple = ()
+    dated_is_as_of: bool = True  # parameters are taken on the day the case is judged  # (first line, last line, rule index) of each inlined rule in `source`
     functions: dict = field(default_factory=dict, repr=False)
 
     def __getstate__(self):
