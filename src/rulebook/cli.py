@@ -71,7 +71,7 @@ def main():
 @rules_option
 def check(cases, fmt, lang, as_of, color, rules):
     """Judge case snapshots (YAML, JSON or JSON Lines files, folders, or - for stdin)."""
-    from .documents import load_bytes, load_path
+    from .documents import load_path, load_stream
 
     book = _load_book(rules)
     color = _use_color(sys.stdout) if color is None else color
@@ -80,7 +80,7 @@ def check(cases, fmt, lang, as_of, color, rules):
     def documents():
         for name in cases:
             if name == "-":
-                yield from load_bytes(sys.stdin.buffer.read(), "<stdin>")
+                yield from load_stream(sys.stdin.buffer, "<stdin>")
             else:
                 yield from load_path(name)
 
