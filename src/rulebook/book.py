@@ -183,17 +183,22 @@ class Rulebook:
     def judge(self, snapshot: Any, as_of: dt.date | str | None = None, *,
               origin: str | None = None, line: int | None = None, compact: bool = False) -> dict:
         """The verdict as a JSON-ready mapping, or the `rulebook.error/v1` mapping."""
+        return self.judge_case(snapshot, as_of, origin=origin, line=line, compact=compact)[0]
+
+    def judge_case(self, snapshot: Any, as_of: dt.date | str | None = None, *,
+                   origin: str | None = None, line: int | None = None, compact: bool = False):
+        """(verdict or error mapping, the validated snapshot or None)."""
         try:
             checked = self._validator.validate(snapshot, origin, line)
         except Rejected as rejected:
-            return rejected.to_dict()
+            return rejected.to_dict(), None
         try:
             outcome = self._evaluator.evaluate(checked.case, _day(as_of))
         except EvaluationError as error:
             report = Rejected(checked.case.case_id, [InputError(
                 "", f"the rulebook could not judge this case: {error} [{error.code}]")], origin, line)
-            return report.to_dict()
-        return self._explainer.explain(outcome, checked.warnings, compact)
+            return report.to_dict(), checked.case
+        return self._explainer.explain(outcome, checked.warnings, compact), checked.case
 
     def check(self, snapshot: Any, as_of: dt.date | str | None = None):
         """Judge one snapshot (a mapping, JSON text, or `self.model`) → `rulebook.Verdict`.

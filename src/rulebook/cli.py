@@ -130,6 +130,49 @@ def _exit_code(verdicts: list[str]) -> int:
 
 
 @main.command()
+@click.argument("inputs", nargs=-1, required=True, metavar="INPUT...")
+@click.option("--out", "out", required=True, metavar="DIR", help="The folder the audit writes into.")
+@click.option("--jobs", type=click.IntRange(min=1), default=None, help="Worker processes (default: every core).")
+@click.option("--compact", is_flag=True, help="results.jsonl keeps rule, subject, status and facts, not the texts.")
+@click.option("--lang", type=click.Choice(["ja", "en"]), default="ja", show_default=True,
+              help="Language of report.html and cases.csv.")
+@click.option("--as-of", "as_of", metavar="DATE", callback=_date, help="Judge every case on this day.")
+@click.option("--resume", is_flag=True, help="Finish an audit that was interrupted, from its last checkpoint.")
+@click.option("--since", metavar="PREVIOUS_DIR", type=click.Path(file_okay=False), default=None,
+              help="Also say what changed since an earlier audit.")
+@click.option("--dask", metavar="ADDRESS", default=None,
+              help="Run on a Dask cluster: tcp://HOST:8786, or `local` for a LocalCluster.")
+@click.option("--hours-per-day", type=float, default=24.0, show_default=True,
+              help="More hours than this on one day for one expert is flagged as implausible.")
+@click.option("--progress/--no-progress", default=None, help="A progress bar (default: on a terminal).")
+@click.option("--chunk-size", type=click.IntRange(min=1), default=256, show_default=True,
+              help="Inputs judged together; a checkpoint follows each chunk.")
+@rules_option
+def audit(inputs, out, jobs, compact, lang, as_of, resume, since, dask, hours_per_day, progress, chunk_size, rules):
+    """Audit a batch: JSON Lines (plain or .gz), folders of YAML/JSON files, or several of these.
+
+    Writes results.jsonl, errors.jsonl, summary.json, report.html and cases.csv into DIR.
+    Exit status: 0 all eligible, 1 some ineligible, 3 some incomplete, 2 some input invalid or the
+    audit could not run."""
+    from .audit import AuditError, Options, run
+
+    _load_book(rules)  # a bad rulebook is reported before any work starts
+    options = Options(inputs=list(inputs), out=Path(out), jobs=jobs or 0, compact=compact, lang=lang,
+                      as_of=as_of, rules=rules, resume=resume, since=Path(since) if since else None,
+                      dask=dask, hours_bound=hours_per_day, progress=progress, chunk=chunk_size)
+    try:
+        outcome = run(options)
+    except AuditError as error:
+        click.echo(f"rulebook audit: {error}", err=True)
+        sys.exit(EXIT_INVALID)
+    verdicts = outcome.verdicts
+    click.echo(f"{outcome.cases} cases judged ({verdicts.get('eligible', 0)} eligible, "
+               f"{verdicts.get('incomplete', 0)} incomplete, {verdicts.get('ineligible', 0)} ineligible), "
+               f"{outcome.errors} invalid; written to {out}", err=True)
+    sys.exit(outcome.exit_code)
+
+
+@main.command()
 @rules_option
 def schema(rules):
     """Print the JSON Schema of the case snapshot."""

@@ -1193,3 +1193,93 @@ def load_paths(
         paths = [paths]
     for path in paths:
         yield from _load_path(path, limits)
+
+
+# --------------------------------------------------------------------------
+# Units: the input cut into pieces that can be parsed elsewhere (batch audits)
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Unit:
+    """One piece of input, read but not parsed: a JSON Lines line, or a whole YAML/JSON file.
+
+    Reading stays in one process, in a fixed order; parsing a unit (`parse_unit`) can
+    happen in another. An unreadable piece is a unit with an `error` and no payload.
+    """
+
+    origin: str
+    line: int
+    kind: str  # "line" (one JSON document), "file" (YAML or JSON, maybe several documents)
+    payload: bytes | None = None
+    error: str | None = None
+    file_kind: str | None = None  # for "file": yaml / json / None (sniff)
+
+
+def iter_units(paths: Iterable[str | os.PathLike] | str | os.PathLike,
+               limits: Limits = Limits()) -> Iterator[Unit]:
+    """The units of several paths, in order: folders walked as `load_path` does."""
+    if isinstance(paths, (str, bytes, os.PathLike)):
+        paths = [paths]
+    for path in paths:
+        origin = os.fsdecode(path)
+        if os.path.isdir(origin):
+            for file_path, problem in _walk(origin):
+                if problem is not None:
+                    doc = _read_failure(file_path, problem)
+                    yield Unit(file_path, doc.location.line, "file", error=doc.error)
+                else:
+                    yield from _file_units(file_path, limits)
+        else:
+            yield from _file_units(origin, limits)
+
+
+def _file_units(path: str, limits: Limits) -> Iterator[Unit]:
+    kind, gz = _guess(path)
+    try:
+        raw = open(path, "rb")  # noqa: SIM115 - closed below
+    except FileNotFoundError:
+        yield Unit(path, 1, "file", error=f"{_quote(path, 200)} does not exist")
+        return
+    except (OSError, ValueError) as exc:
+        yield Unit(path, 1, "file", error=_read_failure(path, exc).error if isinstance(exc, OSError)
+                   else f"{_quote(path, 200)} is not a valid path")
+        return
+    with raw:
+        try:
+            head = raw.peek(2)[:2] if hasattr(raw, "peek") else b""
+            stream: BinaryIO = raw
+            if gz or head == b"\x1f\x8b":
+                stream = gzip.GzipFile(fileobj=raw, mode="rb")
+            if kind is None:
+                kind, stream = _sniff(stream, limits)
+            if kind == "jsonl":
+                first = True
+                for lineno, content in _lines(stream, limits.max_line_bytes):
+                    if isinstance(content, int):
+                        yield Unit(path, lineno, "line", error=f"line {lineno} is {_size(content)} long; "
+                                   f"a line holds at most {_size(limits.max_line_bytes)}")
+                        first = False
+                        continue
+                    if first and content.startswith(codecs.BOM_UTF8):
+                        content = content[len(codecs.BOM_UTF8):]
+                    first = False
+                    if content.strip(_BLANK):
+                        yield Unit(path, lineno, "line", payload=content)
+                return
+            data = stream.read(limits.max_file_bytes + 1)
+            if len(data) > limits.max_file_bytes:
+                yield Unit(path, 1, "file", error=f"{_quote(path, 200)} is larger than "
+                           f"{_size(limits.max_file_bytes)}; split it, or use JSON Lines")
+                return
+            yield Unit(path, 1, "file", payload=data, file_kind=kind)
+        except (OSError, EOFError, zlib.error) as exc:
+            yield Unit(path, 1, "file", error=f"{_quote(path, 200)} cannot be read: {_os_reason(exc)}")
+
+
+def parse_unit(unit: Unit, limits: Limits = Limits()) -> Iterator[Document]:
+    """The documents of a "file" unit (a "line" unit is JSON text, for the caller to parse)."""
+    if unit.error is not None:
+        yield _error(unit.origin, unit.error, unit.line)
+        return
+    yield from _load_stream(io.BytesIO(unit.payload or b""), unit.origin, unit.file_kind, limits)

@@ -1,0 +1,525 @@
+"""audit: a batch of case snapshots → results, errors, summary, report and spreadsheet.
+
+The input is read in one process, in a fixed order, and cut into chunks of
+units (JSON Lines lines, YAML/JSON files); worker processes (or Dask workers)
+judge the chunks; the results come back in input order and are appended to
+`results.jsonl` / `errors.jsonl`, then recorded in the ledger with a checkpoint.
+Memory is bounded by the number of chunks in flight, whatever the input size.
+After a crash at any moment, `--resume` truncates the files to the last
+checkpoint and goes on: the final files equal those of an uninterrupted run.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import os
+import sys
+from collections import Counter, deque
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import orjson
+
+from .documents import Limits, Unit, iter_units, parse_unit
+from .ledger import LEDGER, Ledger
+
+RESULTS, ERRORS, SUMMARY, REPORT, CASES_CSV = "results.jsonl", "errors.jsonl", "summary.json", "report.html", \
+    "cases.csv"
+SUMMARY_FORMAT = "rulebook.audit-summary/v1"
+
+
+class AuditError(Exception):
+    """A problem that stops the audit (not a bad case): said plainly, exit status 2."""
+
+
+@dataclass
+class Options:
+    inputs: list[str]
+    out: Path
+    jobs: int = 0  # 0: every core
+    compact: bool = False
+    lang: str = "ja"
+    as_of: dt.date | None = None
+    rules: str | None = None
+    resume: bool = False
+    since: Path | None = None
+    dask: str | None = None
+    chunk: int = 256
+    hours_bound: float = 24.0
+    progress: bool | None = None  # None: on a terminal
+    top: int = 100
+
+
+@dataclass
+class Outcome:
+    cases: int = 0
+    errors: int = 0
+    verdicts: Counter = field(default_factory=Counter)
+
+    @property
+    def exit_code(self) -> int:
+        if self.errors:
+            return 2
+        if self.verdicts.get("ineligible"):
+            return 1
+        if self.verdicts.get("incomplete"):
+            return 3
+        return 0
+
+
+# --------------------------------------------------------------- the workers
+
+_BOOK = None
+_SETTINGS: dict = {}
+
+
+def _init_worker(rules: str | None, as_of: dt.date | None, compact: bool) -> None:
+    global _BOOK
+    from .book import load
+
+    _BOOK = load(rules)
+    _SETTINGS.update(as_of=as_of, compact=compact)
+
+
+def judge_chunk(units: list[Unit], rules: str | None = None, as_of=None, compact: bool = False):
+    """Judge a chunk; returns one record per document, in input order (see `_record`)."""
+    if _BOOK is None or (rules, as_of, compact) != _SETTINGS.get("key"):
+        _init_worker(rules, as_of, compact)
+        _SETTINGS["key"] = (rules, as_of, compact)
+    book = _BOOK
+    records = []
+    for unit in units:
+        if unit.kind == "line" and unit.error is None:
+            out, case = book.judge_case(unit.payload, as_of, origin=unit.origin, line=unit.line, compact=compact)
+            records.append(_record(out, case, unit.origin, unit.line))
+            continue
+        for doc in parse_unit(unit, Limits()):
+            if doc.error is not None:
+                out = {"format": "rulebook.error/v1", "case_id": None,
+                       "errors": [{"path": "", "message": doc.error, "value": None}],
+                       "source": {"file": doc.location.origin, "line": doc.location.line}}
+                case = None
+            else:
+                out, case = book.judge_case(doc.data, as_of, origin=doc.location.origin, line=doc.location.line,
+                                            compact=compact)
+            records.append(_record(out, case, doc.location.origin, doc.location.line))
+    return records
+
+
+def _get(obj, *path):
+    for name in path:
+        if obj is None:
+            return None
+        obj = getattr(obj, name, None)
+    return obj
+
+
+def _record(out: dict, case, origin: str, line: int):
+    """(verdict?, JSON line, ledger row, steps' hours, statuses) of one document.
+
+    The ledger keeps what the batch checks need: who the expert and the SME are,
+    the money, and each step's days and hours (fields of the program's snapshot)."""
+    line_bytes = orjson.dumps(out) + b"\n"
+    if out["format"] != "rulebook.verdict/v1":
+        message = "; ".join(f"{e['path'] or '(snapshot)'}: {e['message']}" for e in out["errors"])
+        return (False, line_bytes, (origin, line, out.get("case_id"), message), (), None)
+    payout = out["payout"]
+    statuses = Counter((r["rule"], r["status"]) for r in out["results"])
+    failed = " ".join(f"{r['rule']}@{r['subject']}" for r in out["results"] if r["status"] == "fail")
+    expert = _get(case, "expert", "lancers_user") or _get(case, "expert", "name")
+    sme = _get(case, "sme", "name")
+    claimed = _get(case, "claim", "honorarium_jpy")
+    steps = []
+    for step in _get(case, "steps") or ():
+        first = _get(step, "started_on")
+        last = _get(step, "completion_reported_on") or _get(step, "planned_end_on")
+        hours = _get(step, "hours")
+        if expert and first and last and hours is not None and last >= first:
+            steps.append((expert, first.isoformat(), last.isoformat(), float(hours), out["case_id"]))
+    row = (origin, line, out["case_id"], out["verdict"], failed, payout.get("honorarium_jpy", 0),
+           payout.get("honorarium_at_stake_jpy", 0), claimed, expert, sme)
+    return (True, line_bytes, row, steps, statuses)
+
+
+# ------------------------------------------------------------------ running
+
+def _chunks(units, size: int):
+    chunk = []
+    for unit in units:
+        chunk.append(unit)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _fingerprint(options: Options) -> dict:
+    inputs = []
+    for name in options.inputs:
+        try:
+            info = os.stat(name)
+            inputs.append([os.path.abspath(name), info.st_size, int(info.st_mtime)])
+        except OSError:
+            inputs.append([os.path.abspath(name), None, None])
+    return {"inputs": inputs, "as_of": options.as_of.isoformat() if options.as_of else None,
+            "compact": options.compact, "rules": options.rules}
+
+
+class _LocalRunner:
+    """Chunks judged in this process (one job), or in a pool of worker processes."""
+
+    def __init__(self, jobs: int, rules, as_of, compact):
+        self.jobs = jobs
+        self.args = (rules, as_of, compact)
+        self.pool = None
+        if jobs > 1:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            context = multiprocessing.get_context("spawn" if sys.platform == "darwin" else "fork")
+            self.pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker,
+                                            initargs=self.args)
+
+    def map(self, chunks):
+        """Results of the chunks, in order, with at most a few chunks in flight."""
+        if self.pool is None:
+            for chunk in chunks:
+                yield chunk, judge_chunk(chunk, *self.args)
+            return
+        window = deque()
+        ahead = self.jobs * 3
+        for chunk in chunks:
+            window.append((chunk, self.pool.submit(judge_chunk, chunk, *self.args)))
+            if len(window) >= ahead:
+                done, future = window.popleft()
+                yield done, future.result()
+        while window:
+            done, future = window.popleft()
+            yield done, future.result()
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+
+
+class _DaskRunner:
+    """Chunks judged on a Dask distributed cluster (`--dask tcp://host:8786` or `--dask local`)."""
+
+    def __init__(self, address: str, jobs: int, rules, as_of, compact):
+        try:
+            from dask.distributed import Client, LocalCluster
+        except ImportError:
+            raise AuditError("Dask is not installed: pip install 'rulebook[dask]'") from None
+        self.cluster = None
+        if address == "local":
+            self.cluster = LocalCluster(n_workers=max(jobs, 1), threads_per_worker=1, processes=True,
+                                        dashboard_address=None)
+            self.client = Client(self.cluster)
+        else:
+            try:
+                self.client = Client(address, timeout="5s")
+            except OSError as error:
+                raise AuditError(f"cannot reach the Dask scheduler at {address}: {error}") from None
+        self.args = (rules, as_of, compact)
+        self.ahead = max(len(self.client.scheduler_info().get("workers", {})), 1) * 3
+
+    def map(self, chunks):
+        window = deque()
+        for chunk in chunks:
+            window.append((chunk, self.client.submit(judge_chunk, chunk, *self.args, pure=False)))
+            if len(window) >= self.ahead:
+                done, future = window.popleft()
+                yield done, future.result()
+        while window:
+            done, future = window.popleft()
+            yield done, future.result()
+
+    def close(self) -> None:
+        self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()
+
+
+def _progress_bar(options: Options):
+    show = options.progress if options.progress is not None else sys.stderr.isatty()
+    if not show:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(unit=" cases", desc="audit", file=sys.stderr, dynamic_ncols=True, smoothing=0.1)
+
+
+def _open_out(folder: Path, options: Options) -> Ledger:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / ".write-test"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as error:
+        raise AuditError(f"cannot write to the output folder `{folder}`: {error.strerror or error}") from None
+    existing = (folder / LEDGER).exists()
+    if existing and not options.resume:
+        raise AuditError(f"`{folder}` already holds an audit: add --resume to finish it, or choose another --out")
+    if not existing and options.resume and any((folder / name).exists() for name in (RESULTS, ERRORS)):
+        raise AuditError(f"`{folder}` holds results but no ledger to resume from; choose another --out")
+    ledger = Ledger(folder)
+    fingerprint = _fingerprint(options)
+    stored = ledger.get("fingerprint")
+    if stored is None:
+        ledger.set("fingerprint", fingerprint)
+    elif stored != fingerprint:
+        ledger.close()
+        raise AuditError(f"`{folder}` holds an audit of other inputs or options; --resume finishes the same audit")
+    return ledger
+
+
+def run(options: Options) -> Outcome:
+    """Run (or finish, with options.resume) an audit; the files are written into options.out."""
+    folder = options.out
+    ledger = _open_out(folder, options)
+    try:
+        return _run(options, folder, ledger)
+    except OSError as error:
+        raise AuditError(f"cannot write to `{folder}`: {error.strerror or error}; what was written is intact, "
+                         f"and --resume goes on from there") from None
+    finally:
+        ledger.close()
+
+
+def _run(options: Options, folder: Path, ledger: Ledger) -> Outcome:
+    point = ledger.checkpoint()
+    results = open(folder / RESULTS, "ab")
+    errors = open(folder / ERRORS, "ab")
+    try:
+        # Cut off anything written after the last checkpoint (a crash in the middle of a chunk).
+        results.truncate(point["results_bytes"])
+        errors.truncate(point["errors_bytes"])
+        results.seek(0, os.SEEK_END)
+        errors.seek(0, os.SEEK_END)
+        units = iter_units(options.inputs)
+        skipped = 0
+        while skipped < point["units"]:
+            next(units, None)
+            skipped += 1
+        jobs = options.jobs or os.cpu_count() or 1
+        if options.dask:
+            runner = _DaskRunner(options.dask, jobs, options.rules, options.as_of, options.compact)
+        else:
+            runner = _LocalRunner(jobs, options.rules, options.as_of, options.compact)
+        bar = _progress_bar(options)
+        if bar is not None:
+            bar.update(point["docs"])
+        try:
+            done_units, docs = point["units"], point["docs"]
+            results_bytes, errors_bytes = point["results_bytes"], point["errors_bytes"]
+            for chunk, records in runner.map(_chunks(units, options.chunk)):
+                cases, error_rows, step_rows, statuses = [], [], [], Counter()
+                out_lines, err_lines = [], []
+                for record in records:
+                    is_verdict, line_bytes, row, steps, counts = record
+                    if is_verdict:
+                        cases.append((docs, *row, results_bytes, len(line_bytes)))
+                        out_lines.append(line_bytes)
+                        results_bytes += len(line_bytes)
+                        step_rows.extend((docs, *step) for step in steps)
+                        statuses.update(counts)
+                    else:
+                        error_rows.append((docs, *row))
+                        err_lines.append(line_bytes)
+                        errors_bytes += len(line_bytes)
+                    docs += 1
+                results.write(b"".join(out_lines))
+                errors.write(b"".join(err_lines))
+                results.flush()
+                errors.flush()
+                os.fsync(results.fileno())
+                os.fsync(errors.fileno())
+                done_units += len(chunk)
+                ledger.commit_chunk(cases, error_rows, step_rows, statuses,
+                                    {"units": done_units, "docs": docs, "results_bytes": results_bytes,
+                                     "errors_bytes": errors_bytes})
+                if bar is not None:
+                    bar.update(len(records))
+        finally:
+            if bar is not None:
+                bar.close()
+            runner.close()
+    finally:
+        results.close()
+        errors.close()
+    summary = build_summary(ledger, options)
+    _write_reports(folder, ledger, summary, options)
+    return Outcome(summary["cases"], summary["errors"], Counter(summary["verdicts"]))
+
+
+# ------------------------------------------------------------------ the summary
+
+def _money_rows(ledger: Ledger, column: str) -> list[dict]:
+    rows = ledger.query(f"""
+        SELECT {column}, COUNT(*), SUM(verdict = 'ineligible'), SUM(due), SUM(at_stake), SUM(COALESCE(claimed, 0))
+        FROM cases WHERE {column} IS NOT NULL GROUP BY {column}
+        ORDER BY SUM(at_stake) - SUM(due) DESC, SUM(at_stake) DESC, {column}""")
+    return [{"name": name, "cases": n, "ineligible": bad, "honorarium_due_jpy": due,
+             "honorarium_at_stake_jpy": stake, "claimed_jpy": claimed}
+            for name, n, bad, due, stake, claimed in rows]
+
+
+def _implausible_hours(ledger: Ledger, bound: float) -> list[dict]:
+    """Days on which an expert's steps ask for more hours than a day holds.
+
+    A step's hours are spread evenly over its days (start to completion); on the day a
+    step starts, the hours a day of every step of the same expert running then add up."""
+    out = []
+    current, active = None, []
+    rows = ledger.query("SELECT expert, first_day, last_day, hours, case_id FROM steps "
+                        "ORDER BY expert, first_day, seq")
+    for expert, first, last, hours, case_id in rows:
+        if expert != current:
+            current, active = expert, []
+        first_day = dt.date.fromisoformat(first)
+        last_day = dt.date.fromisoformat(last)
+        per_day = hours / ((last_day - first_day).days + 1)
+        active = [a for a in active if a[0] >= first_day]
+        active.append((last_day, per_day, case_id))
+        total = sum(a[1] for a in active)
+        if total > bound:
+            out.append({"expert": expert, "day": first, "hours": round(total, 2), "bound": bound,
+                        "cases": sorted({a[2] for a in active})})
+    return out
+
+
+def build_summary(ledger: Ledger, options: Options) -> dict:
+    from .book import load
+
+    book = load(options.rules)
+    verdicts = dict.fromkeys(("eligible", "incomplete", "ineligible"), 0)
+    for verdict, n in ledger.query("SELECT verdict, COUNT(*) FROM cases GROUP BY verdict"):
+        verdicts[verdict] = n
+    counts = {(rule, status): n for rule, status, n in ledger.query("SELECT rule, status, count FROM statuses")}
+    rules = []
+    for entry in book.catalogue():
+        row = {"rule": entry["rule"], "title": entry["title"], "stage": entry["stage"]}
+        for status in ("pass", "fail", "pending", "not_applicable"):
+            row[status] = counts.get((entry["rule"], status), 0)
+        rules.append(row)
+    due, stake, claimed = ledger.query(
+        "SELECT COALESCE(SUM(due), 0), COALESCE(SUM(at_stake), 0), COALESCE(SUM(claimed), 0) FROM cases").fetchone()
+    duplicates = []
+    for case_id, n in ledger.query("SELECT case_id, COUNT(*) FROM cases GROUP BY case_id HAVING COUNT(*) > 1 "
+                                   "ORDER BY MIN(seq)"):
+        where = [f"{o}:{ln}" for o, ln in ledger.query("SELECT origin, line FROM cases WHERE case_id = ? "
+                                                         "ORDER BY seq", (case_id,))]
+        duplicates.append({"case_id": case_id, "count": n, "where": where})
+    top = []
+    for row in ledger.query("""SELECT case_id, verdict, failed, due, at_stake, claimed, expert, sme, origin, line
+                               FROM cases WHERE at_stake > due
+                               ORDER BY at_stake - due DESC, at_stake DESC, seq LIMIT ?""", (options.top,)):
+        case_id, verdict, failed, due_, stake_, claimed_, expert, sme, origin, line = row
+        top.append({"case_id": case_id, "verdict": verdict,
+                    "failed": sorted({f.split("@")[0] for f in failed.split()}) if failed else [],
+                    "honorarium_due_jpy": due_, "honorarium_at_stake_jpy": stake_, "claimed_jpy": claimed_,
+                    "expert": expert, "sme": sme, "where": f"{origin}:{line}"})
+    errors = ledger.query("SELECT COUNT(*) FROM errors").fetchone()[0]
+    summary = {
+        "format": SUMMARY_FORMAT,
+        "rulebook": book.info(),
+        "title": dict(book.plan.titles),
+        "inputs": list(options.inputs),
+        "as_of": options.as_of.isoformat() if options.as_of else None,
+        "cases": sum(verdicts.values()),
+        "errors": errors,
+        "verdicts": verdicts,
+        "rules": rules,
+        "money": {"honorarium_due_jpy": due, "honorarium_at_stake_jpy": stake, "claimed_jpy": claimed},
+        "experts": _money_rows(ledger, "expert"),
+        "smes": _money_rows(ledger, "sme"),
+        "duplicates": duplicates,
+        "implausible_hours": _implausible_hours(ledger, options.hours_bound),
+        "top_cases": top,
+        "since": _since(ledger, options.since) if options.since else None,
+    }
+    return summary
+
+
+def _since(ledger: Ledger, previous: Path) -> dict:
+    path = previous / LEDGER
+    if not path.exists():
+        raise AuditError(f"`{previous}` holds no earlier audit to compare with")
+    ledger.query("ATTACH DATABASE ? AS before", (f"file:{path}?mode=ro",))
+    try:
+        changed = [{"case_id": cid, "from": a, "to": b} for cid, a, b in ledger.query(
+            """SELECT now.case_id, old.verdict, now.verdict FROM cases AS now
+               JOIN before.cases AS old ON old.case_id = now.case_id
+               WHERE old.verdict != now.verdict ORDER BY now.seq""")]
+        new_failures = []
+        for cid, now_failed, old_failed in ledger.query(
+                """SELECT now.case_id, now.failed, COALESCE(old.failed, '') FROM cases AS now
+                   LEFT JOIN before.cases AS old ON old.case_id = now.case_id
+                   WHERE now.failed != '' ORDER BY now.seq"""):
+            for item in sorted(set(now_failed.split()) - set(old_failed.split())):
+                rule, _, subject = item.partition("@")
+                new_failures.append({"case_id": cid, "rule": rule, "subject": subject})
+        now = ledger.query("SELECT COALESCE(SUM(due),0), COALESCE(SUM(at_stake),0), COALESCE(SUM(claimed),0) "
+                           "FROM cases").fetchone()
+        old = ledger.query("SELECT COALESCE(SUM(due),0), COALESCE(SUM(at_stake),0), COALESCE(SUM(claimed),0) "
+                           "FROM before.cases").fetchone()
+        new_cases = ledger.query("SELECT COUNT(*) FROM cases WHERE case_id NOT IN "
+                                 "(SELECT case_id FROM before.cases)").fetchone()[0]
+    finally:
+        ledger.query("DETACH DATABASE before")
+    keys = ("honorarium_due_jpy", "honorarium_at_stake_jpy", "claimed_jpy")
+    return {"previous": str(previous), "new_cases": new_cases, "changed": changed, "new_failures": new_failures,
+            "money_moved": {k: a - b for k, a, b in zip(keys, now, old)}}
+
+
+# ----------------------------------------------------------------- the files
+
+CSV_HEADERS = {
+    "ja": ["事例ID", "判定", "不適合の要件", "支払われる謝金(円)", "謝金の対象額(円)", "請求額(円)", "IT専門家", "中小企業",
+           "入力元"],
+    "en": ["case id", "verdict", "failed requirements", "honorarium due (yen)", "honorarium at stake (yen)",
+           "claimed (yen)", "IT expert", "SME", "source"],
+}
+VERDICT_WORDS = {"ja": {"eligible": "対象", "incomplete": "未完了", "ineligible": "対象外"},
+                 "en": {"eligible": "eligible", "incomplete": "incomplete", "ineligible": "ineligible"}}
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def _write_reports(folder: Path, ledger: Ledger, summary: dict, options: Options) -> None:
+    _write_atomically(folder / SUMMARY, orjson.dumps(summary, option=orjson.OPT_INDENT_2) + b"\n")
+    # cases.csv: UTF-8 with a byte-order mark and CRLF, as Excel in Japan opens it.
+    tmp = folder / (CASES_CSV + ".tmp")
+    with open(tmp, "w", encoding="utf-8-sig", newline="") as fh:
+        writer = csv.writer(fh, lineterminator="\r\n")
+        writer.writerow(CSV_HEADERS[options.lang])
+        words = VERDICT_WORDS[options.lang]
+        for case_id, verdict, failed, due, stake, claimed, expert, sme, origin, line in ledger.query(
+                "SELECT case_id, verdict, failed, due, at_stake, claimed, expert, sme, origin, line "
+                "FROM cases ORDER BY seq"):
+            rules = " ".join(sorted({f.split("@")[0] for f in failed.split()})) if failed else ""
+            writer.writerow([case_id, words.get(verdict, verdict), rules, due, stake,
+                             "" if claimed is None else claimed, expert or "", sme or "", f"{origin}:{line}"])
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, folder / CASES_CSV)
+    cases = []
+    if summary["top_cases"] and not options.compact:  # compact results hold no texts to show
+        with open(folder / RESULTS, "rb") as fh:
+            for (offset, length) in ledger.query(
+                    """SELECT offset, length FROM cases WHERE at_stake > due
+                       ORDER BY at_stake - due DESC, at_stake DESC, seq LIMIT ?""", (options.top,)):
+                fh.seek(offset)
+                cases.append(orjson.loads(fh.read(length)))
+    from .report import render_report
+
+    _write_atomically(folder / REPORT, render_report(summary, cases, options.lang).encode("utf-8"))

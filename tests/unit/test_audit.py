@@ -1,0 +1,201 @@
+"""`rulebook audit`: outputs, order, parallel runs, cross-case checks, resuming after kill -9."""
+
+from __future__ import annotations
+
+import copy
+import csv
+import gzip
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import orjson
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from rulebook.cli import main
+from rulebook.samples import generate
+
+from ..conftest import EXAMPLES
+
+FILES = ("results.jsonl", "errors.jsonl", "summary.json", "report.html", "cases.csv")
+
+
+def write_batch(path: Path, cases: list[dict], broken: dict[int, bytes] | None = None) -> Path:
+    lines = [orjson.dumps(c) for c in cases]
+    for index, raw in (broken or {}).items():
+        lines.insert(index, raw)
+    data = b"\n".join(lines) + b"\n"
+    if path.suffix == ".gz":
+        data = gzip.compress(data)
+    path.write_bytes(data)
+    return path
+
+
+def audit(*args, env=None):
+    return CliRunner().invoke(main, ["audit", *map(str, args)], env=env or {}, catch_exceptions=False)
+
+
+def contents(folder: Path) -> dict:
+    return {name: (folder / name).read_bytes() for name in FILES}
+
+
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("batch")
+    cases = generate(600, seed=11)
+    write_batch(folder / "a.jsonl", cases[:300], broken={5: b"{not json", 40: b'{"format": "rulebook.case/v1"}'})
+    write_batch(folder / "b.jsonl.gz", cases[300:])
+    yamls = folder / "yaml"
+    yamls.mkdir()
+    for name in ("seed-case", "failing-case", "pending-case"):
+        shutil.copy(EXAMPLES / f"{name}.yaml", yamls / f"{name}.yaml")
+    (yamls / "latin1.yaml").write_bytes("case_id: caf\xe9\n".encode("latin-1"))
+    return folder
+
+
+def test_an_audit_writes_every_file_in_input_order(batch, tmp_path, book):
+    out = tmp_path / "out"
+    result = audit(batch / "a.jsonl", batch / "b.jsonl.gz", batch / "yaml", "--out", out, "--jobs", "1")
+    assert result.exit_code == 2  # some inputs are invalid
+    results = [json.loads(x) for x in (out / "results.jsonl").read_text(encoding="utf-8").splitlines()]
+    errors = [json.loads(x) for x in (out / "errors.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert len(results) == 600 + 3  # the two broken lines and the latin-1 file are errors
+    assert [r["case_id"] for r in results[:5]] == [f"G-{i:07d}" for i in range(5)]
+    assert results[-3:][0]["case_id"] == "C-2021-0042"  # the YAML folder, in sorted order
+    assert [(e["source"]["file"].rsplit("/", 1)[-1], e["source"]["line"]) for e in errors] == [
+        ("a.jsonl", 6), ("a.jsonl", 41), ("latin1.yaml", 1)]
+    # the same verdicts as `rulebook check` would give, case by case
+    sample = generate(600, seed=11)[123]
+    assert results[123]["case_id"] == sample["case_id"]
+    assert results[123] == book.judge(sample)
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["cases"] == len(results) and summary["errors"] == 3
+    assert sum(summary["verdicts"].values()) == len(results)
+    assert summary["money"]["honorarium_due_jpy"] == sum(r["payout"]["honorarium_jpy"] for r in results)
+    rule_fails = {r["rule"]: r["fail"] for r in summary["rules"]}
+    assert rule_fails["step.photos"] == sum(1 for v in results for r in v["results"]
+                                            if r["rule"] == "step.photos" and r["status"] == "fail")
+    raw = (out / "cases.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf") and b"\r\n" in raw
+    rows = list(csv.reader(raw.decode("utf-8-sig").splitlines()))
+    assert rows[0][:3] == ["事例ID", "判定", "不適合の要件"]
+    assert len(rows) == 1 + len(results)
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "<svg" in html and "http://" not in html and "https://" not in html
+
+
+def test_the_files_are_the_same_whatever_the_number_of_jobs(batch, tmp_path):
+    one, two = tmp_path / "one", tmp_path / "two"
+    audit(batch / "a.jsonl", batch / "yaml", "--out", one, "--jobs", "1", "--chunk-size", "7")
+    audit(batch / "a.jsonl", batch / "yaml", "--out", two, "--jobs", "2", "--chunk-size", "13")
+    assert contents(one) == contents(two)
+
+
+def test_compact_results_keep_statuses_and_facts(batch, tmp_path):
+    out = tmp_path / "compact"
+    audit(batch / "a.jsonl", "--out", out, "--compact", "--jobs", "1")
+    first = json.loads((out / "results.jsonl").read_text(encoding="utf-8").splitlines()[0])
+    assert set(first["results"][0]) == {"rule", "subject", "status", "facts"}
+    assert first["payout"]["honorarium_at_stake_jpy"] >= first["payout"]["honorarium_jpy"]
+
+
+def test_cross_case_checks_duplicates_and_impossible_hours(tmp_path):
+    seed = yaml.safe_load((EXAMPLES / "seed-case.yaml").read_text(encoding="utf-8"))
+    seed = orjson.loads(orjson.dumps(seed))
+    other = copy.deepcopy(seed) | {"case_id": "OTHER"}
+    # the same expert, another case: 50 hours in the two days of 2021-02-25 and 26, beside the seed case
+    other["steps"][0] |= {"started_on": "2021-02-25", "completion_reported_on": "2021-02-26", "hours": 50}
+    batch = write_batch(tmp_path / "x.jsonl", [seed, other, seed])
+    out = tmp_path / "out"
+    assert audit(batch, "--out", out, "--jobs", "1").exit_code == 0
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["duplicates"] == [{"case_id": "SEED-EXAMPLE", "count": 2,
+                                      "where": [f"{batch}:1", f"{batch}:3"]}]
+    flagged = summary["implausible_hours"]
+    assert flagged and flagged[0]["expert"] == "hanako_y" and flagged[0]["day"] == "2021-02-25"
+    assert flagged[0]["cases"] == ["OTHER", "SEED-EXAMPLE"] and flagged[0]["hours"] > 24
+    assert summary["experts"][0]["name"] == "hanako_y" and summary["experts"][0]["cases"] == 3
+
+
+def test_since_an_earlier_audit(tmp_path):
+    seed = orjson.loads(orjson.dumps(yaml.safe_load((EXAMPLES / "seed-case.yaml").read_text(encoding="utf-8"))))
+    first = write_batch(tmp_path / "march.jsonl", [seed])
+    audit(first, "--out", tmp_path / "march", "--jobs", "1")
+    worse = copy.deepcopy(seed)
+    worse["steps"][0]["payment_capture_attached"] = False
+    second = write_batch(tmp_path / "april.jsonl", [worse])
+    assert audit(second, "--out", tmp_path / "april", "--since", tmp_path / "march", "--jobs", "1").exit_code == 1
+    since = json.loads((tmp_path / "april" / "summary.json").read_text(encoding="utf-8"))["since"]
+    assert since["changed"] == [{"case_id": "SEED-EXAMPLE", "from": "eligible", "to": "ineligible"}]
+    assert {"case_id": "SEED-EXAMPLE", "rule": "final.payment-capture", "subject": "step:1"} in since["new_failures"]
+    assert since["money_moved"]["honorarium_due_jpy"] == -140000
+
+
+def test_refuses_to_mix_audits_and_says_why(batch, tmp_path):
+    out = tmp_path / "out"
+    audit(batch / "yaml", "--out", out, "--jobs", "1")
+    again = audit(batch / "yaml", "--out", out)
+    assert again.exit_code == 2 and "already holds an audit" in again.output
+    other = audit(batch / "a.jsonl", "--out", out, "--resume")
+    assert other.exit_code == 2 and "other inputs" in other.output
+
+
+def test_an_output_folder_that_cannot_be_written(batch, tmp_path):
+    blocked = tmp_path / "file-not-folder"
+    blocked.write_text("x")
+    result = audit(batch / "yaml", "--out", blocked / "out")
+    assert result.exit_code == 2 and "cannot write to the output folder" in result.output
+    assert "Traceback" not in result.output
+
+
+def _audit_process(inputs, out, *extra):
+    return subprocess.Popen([sys.executable, "-m", "rulebook.cli", "audit", *map(str, inputs), "--out", str(out),
+                             "--chunk-size", "20", *extra], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def test_kill_9_at_random_moments_then_resume_gives_the_same_files(tmp_path):
+    cases = generate(10000, seed=23)
+    inputs = [write_batch(tmp_path / "big.jsonl", cases, broken={700: b"[1, 2"})]
+    reference = tmp_path / "reference"
+    assert _audit_process(inputs, reference, "--jobs", "2").wait(timeout=300) == 2
+    rng = random.Random(5)
+    out = tmp_path / "killed"
+    kills = 0
+    extra = ["--jobs", "2"]
+    for attempt in range(6):
+        process = _audit_process(inputs, out, *extra)
+        time.sleep(rng.uniform(0.3, 1.5))
+        if process.poll() is not None:
+            break  # it finished before the kill
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait()
+        kills += 1
+        extra = ["--jobs", str(rng.choice([1, 2])), "--resume"]
+    finish = _audit_process(inputs, out, "--jobs", "2", "--resume")
+    assert finish.wait(timeout=300) == 2, finish.stderr.read().decode()
+    assert kills >= 2
+    assert contents(out) == contents(reference)
+
+
+def test_on_a_dask_local_cluster_the_files_equal_a_local_run(batch, tmp_path):
+    pytest.importorskip("dask.distributed")
+    local, on_dask = tmp_path / "local", tmp_path / "dask"
+    audit(batch / "a.jsonl", batch / "yaml", "--out", local, "--jobs", "1", "--chunk-size", "50")
+    result = audit(batch / "a.jsonl", batch / "yaml", "--out", on_dask, "--dask", "local", "--jobs", "2",
+                   "--chunk-size", "50")
+    assert result.exit_code == 2, result.output
+    assert contents(local) == contents(on_dask)
+
+
+def test_an_unreachable_dask_scheduler_is_a_clear_error(batch, tmp_path):
+    pytest.importorskip("dask.distributed")
+    result = audit(batch / "yaml", "--out", tmp_path / "out", "--dask", "tcp://127.0.0.1:9")
+    assert result.exit_code == 2 and "cannot reach the Dask scheduler" in result.output

@@ -1,0 +1,355 @@
+"""report: the audit's summary and explained verdicts → one self-contained HTML page."""
+
+from __future__ import annotations
+
+import copy
+import html
+import re
+from html.parser import HTMLParser
+
+import pytest
+import yaml
+
+from rulebook.report import TABLE_LIMIT, render_report
+
+from ..conftest import EXAMPLES
+
+HOSTILE_NAME = "<script>alert(1)</script>"
+HOSTILE_ID = '"><img src=x onerror=alert(2)>'
+MONEY = ("honorarium_due_jpy", "honorarium_at_stake_jpy", "claimed_jpy")
+
+
+def _snapshot(name: str) -> dict:
+    return yaml.safe_load((EXAMPLES / f"{name}.yaml").read_text(encoding="utf-8"))
+
+
+def _audit(book, snapshots: list[dict], where: str = "cases.jsonl") -> tuple[dict, list[dict]]:
+    """What `rulebook audit` gives the renderer, built by hand from real verdicts."""
+    verdicts = [book.judge(s) for s in snapshots]
+    rules: dict = {}
+    counts = {"eligible": 0, "incomplete": 0, "ineligible": 0}
+    money = dict.fromkeys(MONEY, 0)
+    people: dict = {"expert": {}, "sme": {}}
+    tops = []
+    for line, (snapshot, verdict) in enumerate(zip(snapshots, verdicts), 1):
+        counts[verdict["verdict"]] += 1
+        for r in verdict["results"]:
+            entry = rules.setdefault(r["rule"], {"rule": r["rule"], "title": r["title"], "stage": r["stage"],
+                                                 "pass": 0, "fail": 0, "pending": 0, "not_applicable": 0})
+            entry[r["status"]] += 1
+        amounts = {"honorarium_due_jpy": verdict["payout"]["honorarium_jpy"],
+                   "honorarium_at_stake_jpy": verdict["payout"]["honorarium_at_stake_jpy"],
+                   "claimed_jpy": (snapshot.get("claim") or {}).get("honorarium_jpy") or 0}
+        for k in MONEY:
+            money[k] += amounts[k]
+        for kind in people:
+            name = snapshot[kind]["name"]
+            row = people[kind].setdefault(name, {"name": name, "cases": 0, "ineligible": 0} | dict.fromkeys(MONEY, 0))
+            row["cases"] += 1
+            row["ineligible"] += verdict["verdict"] == "ineligible"
+            for k in MONEY:
+                row[k] += amounts[k]
+        tops.append({"case_id": verdict["case_id"], "verdict": verdict["verdict"],
+                     "failed": sorted({r["rule"] for r in verdict["results"] if r["status"] == "fail"}),
+                     **amounts, "expert": snapshot["expert"]["name"], "sme": snapshot["sme"]["name"],
+                     "where": f"{where}:{line}"})
+    order = sorted(range(len(tops)), key=lambda i: -tops[i]["honorarium_at_stake_jpy"])
+    summary = {
+        "format": "rulebook.audit-summary/v1",
+        "rulebook": verdicts[0]["rulebook"],
+        "title": {"ja": "中小企業デジタル化応援隊事業(ランサーズ経由)", "en": "SME Digitalization Support Corps (via Lancers)"},
+        "inputs": [where],
+        "as_of": None,
+        "cases": len(verdicts), "errors": 0,
+        "verdicts": counts,
+        "rules": list(rules.values()),
+        "money": money,
+        "experts": sorted(people["expert"].values(), key=lambda x: -x["honorarium_at_stake_jpy"]),
+        "smes": sorted(people["sme"].values(), key=lambda x: -x["honorarium_at_stake_jpy"]),
+        "duplicates": [],
+        "implausible_hours": [],
+        "top_cases": [tops[i] for i in order],
+        "since": None,
+    }
+    return summary, [verdicts[i] for i in order]
+
+
+@pytest.fixture(scope="module")
+def audit(book):
+    hostile = _snapshot("pending-case")
+    hostile["case_id"] = HOSTILE_ID
+    hostile["expert"]["name"] = HOSTILE_NAME
+    summary, cases = _audit(book, [_snapshot("seed-case"), _snapshot("failing-case"),
+                                   _snapshot("pending-case"), hostile])
+    summary["as_of"] = "2021-04-20"
+    summary["duplicates"] = [{"case_id": HOSTILE_ID, "count": 2, "where": ["cases.jsonl:4", "cases.jsonl:9"]}]
+    summary["implausible_hours"] = [{"expert": HOSTILE_NAME, "day": "2021-02-01", "hours": 30.5, "bound": 24,
+                                     "cases": ["C-2021-0042", HOSTILE_ID]}]
+    summary["since"] = {"previous": "out-2021-03",
+                        "changed": [{"case_id": "C-2021-0042", "from": "eligible", "to": "ineligible"}],
+                        "new_failures": [{"case_id": "C-2021-0042", "rule": "claim.honorarium", "subject": "case"}],
+                        "money_moved": {"honorarium_due_jpy": -140000, "honorarium_at_stake_jpy": 0,
+                                        "claimed_jpy": 35000}}
+    return summary, cases
+
+
+@pytest.fixture(scope="module")
+def ja(audit):
+    return render_report(*audit)
+
+
+@pytest.fixture(scope="module")
+def en(audit):
+    return render_report(*audit, lang="en")
+
+
+class _Tree(HTMLParser):
+    """Checks that every opened tag is closed in order, and collects attributes and ids."""
+
+    VOID = {"meta", "br", "hr", "img", "input", "link", "wbr", "col", "area", "base", "source"}
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.stack, self.problems, self.attrs, self.tags, self.ids = [], [], [], [], []
+        self.doctype = 0
+
+    def handle_decl(self, decl):
+        self.doctype += decl.lower() == "doctype html"
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        self.attrs.extend((tag, k, v) for k, v in attrs)
+        self.ids.extend(v for k, v in attrs if k == "id")
+        if tag not in self.VOID:
+            self.stack.append(tag)
+
+    def handle_startendtag(self, tag, attrs):
+        self.tags.append(tag)
+        self.attrs.extend((tag, k, v) for k, v in attrs)
+        self.ids.extend(v for k, v in attrs if k == "id")
+
+    def handle_endtag(self, tag):
+        if not self.stack or self.stack[-1] != tag:
+            self.problems.append(f"</{tag}> closes {self.stack[-1:] or 'nothing'}")
+        else:
+            self.stack.pop()
+
+
+def _tree(page: str) -> _Tree:
+    tree = _Tree()
+    tree.feed(page)
+    tree.close()
+    return tree
+
+
+def _yen(value: int, lang: str) -> str:
+    return f"{value:,}円" if lang == "ja" else f"{value:,} yen"
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_it_is_one_well_formed_html_document(audit, lang):
+    page = render_report(*audit, lang=lang)
+    assert page.startswith("<!DOCTYPE html>\n") and page.endswith("</html>\n")
+    tree = _tree(page)
+    assert tree.doctype == 1
+    assert tree.problems == [] and tree.stack == []
+    assert tree.tags.count("html") == tree.tags.count("head") == tree.tags.count("body") == 1
+    assert f'<html lang="{lang}">' in page
+    assert len(tree.ids) == len(set(tree.ids)), "ids are unique"
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_it_is_self_contained(audit, lang):
+    page = render_report(*audit, lang=lang)
+    tree = _tree(page)
+    refs = [(tag, v) for tag, k, v in tree.attrs if k in ("src", "href", "xlink:href", "action", "srcset")]
+    assert refs, "the page links to its own sections"
+    for tag, ref in refs:
+        assert not re.match(r"\s*(https?:|//|[a-z]+:)", ref, re.I), (tag, ref)
+        assert ref.startswith("#"), (tag, ref)
+    assert not {"script", "link", "img", "iframe", "object", "embed"} & set(tree.tags)
+    assert "url(" not in page and "@import" not in page
+    ids = set(tree.ids)
+    for tag, ref in refs:
+        assert ref[1:] in ids, f"{ref} points nowhere"
+
+
+def test_totals_are_formatted(audit, ja, en):
+    summary, _ = audit
+    money = summary["money"]
+    due, stake, claimed = (money[k] for k in MONEY)
+    assert stake > due  # the examples hold some money back
+    for page, lang in ((ja, "ja"), (en, "en")):
+        for value in (due, stake, claimed, stake - due):
+            assert _yen(value, lang) in page
+    assert "SEED-EXAMPLE" in ja and "中小企業デジタル化応援隊事業(ランサーズ経由)" in ja
+    assert "SME Digitalization Support Corps (via Lancers)" in en
+    assert summary["rulebook"]["version"] in ja
+    assert summary["rulebook"]["digest"][:19] in ja
+    assert "2021年4月20日" in ja and "2021-04-20" in en
+
+
+def test_failures_by_rule_are_an_inline_svg_chart(audit, ja, en):
+    summary, _ = audit
+    failing = [r for r in summary["rules"] if r["fail"]]
+    assert failing
+    for page, lang in ((ja, "ja"), (en, "en")):
+        svg = page[page.index("<svg"):page.index("</svg>")]
+        for rule in failing:
+            assert html.escape(rule["title"][lang]) in svg
+        # sorted by failures, most first, each with its count
+        in_chart = sorted(failing, key=lambda r: svg.index(f"({r['rule']})"))
+        fails = [r["fail"] for r in in_chart]
+        assert fails == sorted(fails, reverse=True)
+        counts = re.findall(r'<text class="count"[^>]*>(\d+)', svg)
+        assert [int(c) for c in counts[:len(fails)]] == fails
+    assert page.count("<svg") == 1
+
+
+def test_top_cases_link_to_their_explanations(audit, ja, en):
+    summary, cases = audit
+    tree = _tree(ja)
+    ids = set(tree.ids)
+    for top, verdict in zip(summary["top_cases"], cases):
+        assert html.escape(top["case_id"]) in ja
+        for r in verdict["results"]:
+            if r["status"] in ("fail", "pending"):
+                assert html.escape(r["message"]["ja"]) in ja
+                assert html.escape(r["message"]["en"]) in en
+                if r["fix"]:
+                    assert html.escape(r["fix"]["ja"]) in ja
+                    assert html.escape(r["fix"]["en"]) in en
+    assert 'href="#case-C-2021-0042"' in ja and "case-C-2021-0042" in ids
+    assert 'id="row-case-C-2021-0042"' in ja  # and back from the explanation
+    assert "2021年2月18日(あと8日)" in ja and "2021-02-18 (8 days left)" in en  # the pending report's due day
+    # passes are folded
+    assert '<details class="passes">' in ja
+
+
+def test_labels_follow_the_language(ja, en):
+    for word in ("集計", "要件別の不適合", "事例をまたぐ確認", "IT専門家別", "中小企業別", "前回の監査からの変化",
+                 "対応が必要な要件", "謝金の対象", "支払われる謝金"):
+        assert word in ja and word not in en
+    for word in ("Totals", "Failures by rule", "Cross-case checks", "By expert", "By SME",
+                 "Since the previous audit", "Needs attention", "Honorarium due", "Held back"):
+        assert word in en and word not in ja
+    assert "ステップ1" in ja and "step 1" in en
+
+
+def test_data_is_escaped_everywhere(audit, ja, en):
+    for page in (ja, en):
+        assert "<script" not in page.lower()
+        assert "<img" not in page.lower()
+        assert html.escape(HOSTILE_NAME) in page
+        assert html.escape(HOSTILE_ID) in page
+        assert "onerror=alert(2)>" not in page
+        tree = _tree(page)
+        assert tree.problems == []
+        assert not any(k.startswith("on") for _, k, _ in tree.attrs)  # the id never breaks out of an attribute
+    summary, cases = audit
+    evil = copy.deepcopy(summary)
+    evil["rulebook"]["name"] = "</title><script>x()</script>"
+    evil["inputs"] = ["<b>a.jsonl</b>"]
+    evil["rules"][0]["title"] = {"ja": "<svg onload=x()>", "en": "<svg onload=x()>"}
+    evil["rules"][0]["fail"] = 99
+    evil["title"] = None
+    page = render_report(evil, cases)
+    assert "<script" not in page and "<b>" not in page and "<svg onload" not in page
+    assert _tree(page).problems == []
+
+
+def test_output_is_deterministic(audit):
+    summary, cases = audit
+    first = render_report(summary, cases)
+    assert render_report(copy.deepcopy(summary), copy.deepcopy(cases)) == first
+    assert render_report(summary, cases, "en") == render_report(summary, cases, "en")
+    assert summary == audit[0]  # the inputs are not changed
+
+
+def test_empty_lists_say_so(audit):
+    summary, _ = audit
+    empty = copy.deepcopy(summary)
+    for key in ("duplicates", "implausible_hours", "experts", "smes", "top_cases"):
+        empty[key] = []
+    empty["since"] = {"previous": "out-2021-03", "changed": [], "new_failures": [], "money_moved": {}}
+    for r in empty["rules"]:
+        r["fail"] = r["pending"] = 0
+    ja, en = render_report(empty, []), render_report(empty, [], "en")
+    for text in ("重複した事例IDはありません。", "1日の作業時間が上限を超える専門家はいません。", "一覧にする事例はありません。",
+                 "判定が変わった事例はありません。", "新たな不適合はありません。", "不適合・未完了の要件はありません。"):
+        assert text in ja
+    for text in ("No case id appears more than once.", "No expert works more hours in a day than the bound.",
+                 "No cases to list.", "No verdict changed.", "No new failures.", "No rule failed"):
+        assert text in en
+    assert "<svg" not in ja
+    assert _tree(ja).problems == [] and _tree(en).problems == []
+    # no since at all: no section
+    empty["since"] = None
+    assert 'id="since"' not in render_report(empty, [])
+    # the bare minimum still renders
+    assert "<!DOCTYPE html>" in render_report({}, [])
+
+
+def test_cross_case_checks_and_since_are_shown(ja, en):
+    assert "30.5時間" in ja and "24時間" in ja and "30.5 hours" in en
+    assert "out-2021-03" in ja
+    assert "−140,000円" in ja and "+35,000円" in ja and "−140,000 yen" in en
+    # case ids in the checks link to the explanation when the case is in the report
+    assert ja.count('href="#case-C-2021-0042"') >= 3
+
+
+def test_people_tables_show_the_top_by_money_with_a_note(audit):
+    summary, cases = audit
+    many = copy.deepcopy(summary)
+    many["experts"] = [{"name": f"専門家{i:03d}", "cases": 1, "ineligible": 0, "honorarium_due_jpy": 0,
+                        "honorarium_at_stake_jpy": 1000 * i, "claimed_jpy": 0} for i in range(TABLE_LIMIT + 12)]
+    page = render_report(many, cases)
+    section = page[page.index('id="experts"'):page.index('id="smes"')]
+    assert section.count("<tr>") == TABLE_LIMIT + 1  # with the header
+    assert f"専門家{TABLE_LIMIT + 11:03d}" in section and "専門家011" not in section
+    assert "ほか12件は summary.json にあります" in section
+    assert "12 more are in summary.json" in render_report(many, cases, "en")
+
+
+def test_cases_are_paired_by_id_and_missing_ones_said(audit):
+    summary, cases = audit
+    page = render_report(summary, list(reversed(cases)))
+    assert page == render_report(summary, cases)
+    page = render_report(summary, cases[1:])
+    assert page.count("この事例の説明は含まれていません。") == 1
+
+
+def test_a_large_audit_stays_quick_and_linked(audit):
+    summary, cases = audit
+    big = copy.deepcopy(summary)
+    big["top_cases"], many = [], []
+    for i in range(500):
+        top, case = copy.deepcopy(summary["top_cases"][i % 4]), copy.deepcopy(cases[i % 4])
+        top["case_id"] = case["case_id"] = f"C-{i:04d}"
+        big["top_cases"].append(top)
+        many.append(case)
+    page = render_report(big, many)
+    assert page.count('<article class="case"') == 500
+    assert 'href="#case-C-0499"' in page and 'id="case-C-0499"' in page
+    assert len(page.encode()) < 12_000_000
+
+
+def test_an_invalid_input_among_the_cases_shows_its_errors(audit, book):
+    summary, cases = audit
+    bad = _snapshot("seed-case")
+    bad["case_id"] = "BAD-<1>"
+    bad["steps"][0]["hours"] = "<many>"
+    error = book.judge(bad)
+    assert error["format"] == "rulebook.error/v1"
+    odd = copy.deepcopy(summary)
+    odd["errors"] = 1
+    odd["top_cases"].append({"case_id": "BAD-<1>", "verdict": "ineligible", "failed": [], "honorarium_due_jpy": 0,
+                             "honorarium_at_stake_jpy": 0, "claimed_jpy": 0, "expert": "", "sme": "", "where": "x:1"})
+    page = render_report(odd, cases + [error])
+    assert "steps[0].hours" in page and "&lt;many&gt;" in page and "BAD-&lt;1&gt;" in page
+    assert _tree(page).problems == []
+
+
+def test_an_unknown_language_is_refused(audit):
+    with pytest.raises(ValueError, match="`fr`"):
+        render_report(*audit, lang="fr")
