@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test bench clean
+.PHONY: setup demo test bench bench-audit clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -26,3 +26,6 @@ clean:
 
 bench: setup
 	$(BIN)/python bench/bench_engine.py
+
+bench-audit: setup
+	$(BIN)/python bench/bench_audit.py --cases 200000 --big 1000000

@@ -22,6 +22,7 @@ from pathlib import Path
 import orjson
 
 from .documents import Limits, Unit, iter_units, parse_unit
+from .explain import dumps
 from .ledger import LEDGER, Ledger
 
 RESULTS, ERRORS, SUMMARY, REPORT, CASES_CSV = "results.jsonl", "errors.jsonl", "summary.json", "report.html", \
@@ -76,10 +77,17 @@ _SETTINGS: dict = {}
 
 def _init_worker(rules: str | None, as_of: dt.date | None, compact: bool) -> None:
     global _BOOK
+    import gc
+
     from .book import load
 
     _BOOK = load(rules)
     _SETTINGS.update(as_of=as_of, compact=compact)
+    # A worker makes many short-lived objects and keeps only the rulebook: move what is loaded
+    # out of the collector's way, and collect the young less often.
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 20)
 
 
 def judge_chunk(units: list[Unit], rules: str | None = None, as_of=None, compact: bool = False):
@@ -91,7 +99,8 @@ def judge_chunk(units: list[Unit], rules: str | None = None, as_of=None, compact
     records = []
     for unit in units:
         if unit.kind == "line" and unit.error is None:
-            out, case = book.judge_case(unit.payload, as_of, origin=unit.origin, line=unit.line, compact=compact)
+            out, case = book.judge_case(unit.payload, as_of, origin=unit.origin, line=unit.line, compact=compact,
+                                        raw=True)
             records.append(_record(out, case, unit.origin, unit.line))
             continue
         for doc in parse_unit(unit, Limits()):
@@ -102,41 +111,42 @@ def judge_chunk(units: list[Unit], rules: str | None = None, as_of=None, compact
                 case = None
             else:
                 out, case = book.judge_case(doc.data, as_of, origin=doc.location.origin, line=doc.location.line,
-                                            compact=compact)
+                                            compact=compact, raw=True)
             records.append(_record(out, case, doc.location.origin, doc.location.line))
     return records
 
 
-def _get(obj, *path):
-    for name in path:
-        if obj is None:
-            return None
-        obj = getattr(obj, name, None)
-    return obj
-
-
-def _record(out: dict, case, origin: str, line: int):
+def _record(out: dict, case, origin: str, line: int, statuses: dict | None = None):
     """(verdict?, JSON line, ledger row, steps' hours, statuses) of one document.
 
     The ledger keeps what the batch checks need: who the expert and the SME are,
     the money, and each step's days and hours (fields of the program's snapshot)."""
-    line_bytes = orjson.dumps(out) + b"\n"
+    line_bytes = dumps(out) + b"\n"
     if out["format"] != "rulebook.verdict/v1":
         message = "; ".join(f"{e['path'] or '(snapshot)'}: {e['message']}" for e in out["errors"])
         return (False, line_bytes, (origin, line, out.get("case_id"), message), (), None)
     payout = out["payout"]
-    statuses = Counter((r["rule"], r["status"]) for r in out["results"])
-    failed = " ".join(f"{r['rule']}@{r['subject']}" for r in out["results"] if r["status"] == "fail")
-    expert = _get(case, "expert", "lancers_user") or _get(case, "expert", "name")
-    sme = _get(case, "sme", "name")
-    claimed = _get(case, "claim", "honorarium_jpy")
+    if statuses is None:
+        statuses = {}
+    failed = []
+    for r in out["results"]:
+        key = (r["rule"], r["status"])
+        statuses[key] = statuses.get(key, 0) + 1
+        if key[1] == "fail":
+            failed.append(f"{key[0]}@{r['subject']}")
+    failed = " ".join(failed)
+    who = getattr(case, "expert", None)
+    expert = (getattr(who, "lancers_user", None) or getattr(who, "name", None)) if who is not None else None
+    sme = getattr(getattr(case, "sme", None), "name", None)
+    claimed = getattr(getattr(case, "claim", None), "honorarium_jpy", None)
     steps = []
-    for step in _get(case, "steps") or ():
-        first = _get(step, "started_on")
-        last = _get(step, "completion_reported_on") or _get(step, "planned_end_on")
-        hours = _get(step, "hours")
-        if expert and first and last and hours is not None and last >= first:
-            steps.append((expert, first.isoformat(), last.isoformat(), float(hours), out["case_id"]))
+    if expert:
+        for step in getattr(case, "steps", None) or ():
+            first = getattr(step, "started_on", None)
+            last = getattr(step, "completion_reported_on", None) or getattr(step, "planned_end_on", None)
+            hours = getattr(step, "hours", None)
+            if first and last and hours is not None and last >= first:
+                steps.append((expert, first.isoformat(), last.isoformat(), float(hours), out["case_id"]))
     row = (origin, line, out["case_id"], out["verdict"], failed, payout.get("honorarium_jpy", 0),
            payout.get("honorarium_at_stake_jpy", 0), claimed, expert, sme)
     return (True, line_bytes, row, steps, statuses)

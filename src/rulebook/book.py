@@ -186,8 +186,10 @@ class Rulebook:
         return self.judge_case(snapshot, as_of, origin=origin, line=line, compact=compact)[0]
 
     def judge_case(self, snapshot: Any, as_of: dt.date | str | None = None, *,
-                   origin: str | None = None, line: int | None = None, compact: bool = False):
-        """(verdict or error mapping, the validated snapshot or None)."""
+                   origin: str | None = None, line: int | None = None, compact: bool = False,
+                   raw: bool = False):
+        """(verdict or error mapping, the validated snapshot or None); `raw` leaves the facts'
+        values unconverted, for `explain.dumps`."""
         try:
             checked = self._validator.validate(snapshot, origin, line)
         except Rejected as rejected:
@@ -198,7 +200,7 @@ class Rulebook:
             report = Rejected(checked.case.case_id, [InputError(
                 "", f"the rulebook could not judge this case: {error} [{error.code}]")], origin, line)
             return report.to_dict(), checked.case
-        return self._explainer.explain(outcome, checked.warnings, compact), checked.case
+        return self._explainer.explain(outcome, checked.warnings, compact, raw), checked.case
 
     def check(self, snapshot: Any, as_of: dt.date | str | None = None):
         """Judge one snapshot (a mapping, JSON text, or `self.model`) → `rulebook.Verdict`.

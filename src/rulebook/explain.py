@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+import orjson
+
 from .plan import Plan, TemplatePlan
 from .evaluate import Outcome
 from .runtime import UNSET
@@ -105,6 +107,16 @@ def rulebook_info(plan: Plan, digest: str) -> dict:
     return {"name": plan.name, "version": plan.version, "digest": digest}
 
 
+def _json_default(value):
+    """What orjson cannot write itself, written as `jsonable` would."""
+    return jsonable(value)
+
+
+def dumps(verdict: dict) -> bytes:
+    """A verdict (from `explain`, raw or not) as one line of JSON."""
+    return orjson.dumps(verdict, default=_json_default)
+
+
 def _fact(value):
     """A fact as JSON holds it; the common kinds first, without a call."""
     kind = type(value)
@@ -127,6 +139,7 @@ class Explainer:
         self.digest = digest
         self.args_of = args_of
         self.info = rulebook_info(plan, digest)
+        self._keys: dict = {}  # (rule, step index) → the rule's fact keys with the step's path
         self.steps_field = plan.steps_field or "steps"
         namespace = {"__builtins__": {}}
         self._formats: dict = {}
@@ -162,38 +175,40 @@ class Explainer:
         lines.append(f"    return {' + '.join(pieces) if pieces else repr('')}")
         return name
 
-    def explain(self, outcome: Outcome, warnings=(), compact: bool = False) -> dict:
+    def explain(self, outcome: Outcome, warnings=(), compact: bool = False, raw: bool = False) -> dict:
         """The verdict of one case, as the JSON-ready mapping of verdict-output.md.
 
-        `compact` keeps rule, subject, status and facts of each result, and drops the texts."""
+        `compact` keeps rule, subject, status and facts of each result, and drops the texts.
+        `raw` leaves the facts' values as they are (dates, decimals, records), for `dumps`,
+        which writes the same JSON as the JSON-ready mapping would give, faster."""
         plan = self.plan
         functions = self.functions
         counts = dict.fromkeys(STATUSES, 0)
         results = []
         steps_field = self.steps_field
+        key_cache = self._keys
         for result in outcome.results:
-            rule_index, subject, step, clause_index = result[:4]
-            values = result[4:]
+            rule_index, subject, step, clause_index = result[0], result[1], result[2], result[3]
             rule = plan.rules[rule_index]
-            facts = {}
             if clause_index < 0:
+                facts = {}
                 status = "not_applicable"
-                day = values[0] if values else outcome.as_of
+                day = result[4] if len(result) > 4 else outcome.as_of
                 message = {lang: text.format(day=format_value(day, "date", lang))
                            for lang, text in _NOT_IN_FORCE.items()}
                 fix = due = None
             else:
                 clause = rule.clauses[clause_index]
                 status = clause.status
-                prefix = None
-                for (key, _kind), value in zip(rule.facts, values):
-                    if value is UNSET:
-                        continue
-                    if key[0] == "{":
-                        if prefix is None:
-                            prefix = f"{steps_field}[{step}]" if step is not None else steps_field
-                        key = prefix + key[6:]
-                    facts[key] = _fact(value)
+                keys = key_cache.get((rule_index, step))
+                if keys is None:
+                    prefix = f"{steps_field}[{step}]" if step is not None else steps_field
+                    keys = key_cache[(rule_index, step)] = tuple(
+                        prefix + key[6:] if key[0] == "{" else key for key, _kind in rule.facts)
+                if raw:
+                    facts = {k: v for k, v in zip(keys, result[4:]) if v is not UNSET}
+                else:
+                    facts = {k: _fact(v) for k, v in zip(keys, result[4:]) if v is not UNSET}
                 if not compact:
                     args = self.args_of(outcome, result)
                     texts, fixes = self.texts[(rule_index, clause_index)]

@@ -87,8 +87,14 @@ def jsonable(value: Any, depth: int = 0) -> Any:
     if depth > 20:
         return "…"
     if isinstance(value, BaseModel):
-        return {k: jsonable(v, depth + 1) for k, v in value.__dict__.items()} | {
-            k: jsonable(v, depth + 1) for k, v in (value.__pydantic_extra__ or {}).items()}
+        out = {}
+        for k, v in value.__dict__.items():
+            kind = type(v)
+            out[k] = v if kind is str or kind is bool or kind is int or v is None else \
+                v.isoformat() if kind is dt.date else jsonable(v, depth + 1)
+        if value.__pydantic_extra__:
+            out.update((k, jsonable(v, depth + 1)) for k, v in value.__pydantic_extra__.items())
+        return out
     if isinstance(value, Mapping):
         return {str(k): jsonable(v, depth + 1) for k, v in value.items()}
     if isinstance(value, (list, tuple)):

@@ -1,0 +1,90 @@
+"""Benchmark of `rulebook audit` (`make bench-audit`): end-to-end cases/s and peak memory.
+
+Generates N cases as JSON Lines, then times `rulebook audit --compact` as a new
+process with 1 and 2 jobs (best of R runs each), and reports the scaling ratio
+and the peak resident memory of the largest process of the run (the main
+process or a worker). With --big, a second input of 5× the size shows whether
+memory depends on the input size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import orjson
+
+from rulebook.samples import make_case
+
+HERE = Path(__file__).resolve().parent
+
+
+def write_cases(path: Path, count: int) -> None:
+    import random
+
+    rng = random.Random(2026)
+    with open(path, "wb") as fh:
+        for i in range(count):
+            fh.write(orjson.dumps(make_case(rng, i)) + b"\n")
+
+
+def run_audit(inputs: Path, jobs: int, work: Path) -> tuple[float, int]:
+    """(seconds, peak RSS in KiB of the largest process) of one audit, in a fresh process."""
+    out = work / f"out-{jobs}"
+    shutil.rmtree(out, ignore_errors=True)
+    command = [str(Path(sys.executable).with_name("rulebook")), "audit", str(inputs), "--out", str(out),
+               "--jobs", str(jobs), "--compact", "--no-progress"]
+    script = ("import resource, subprocess, sys, time\n"
+              "t = time.perf_counter(); code = subprocess.run(sys.argv[1:]).returncode\n"
+              "t = time.perf_counter() - t\n"
+              "print(t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, code)")
+    result = subprocess.run([sys.executable, "-c", script, *command], capture_output=True, text=True, check=True)
+    seconds, rss, code = result.stdout.split()
+    if code not in ("0", "1", "3"):
+        raise SystemExit(f"audit failed ({code}): {result.stderr}")
+    return float(seconds), int(rss)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--cases", type=int, default=200_000)
+    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--big", type=int, default=0, help="also measure memory on this many cases")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="rulebook-bench-audit-"))
+    try:
+        inputs = work / "cases.jsonl"
+        write_cases(inputs, args.cases)
+        size = inputs.stat().st_size
+        figures = {}
+        for jobs in (1, 2):
+            runs = [run_audit(inputs, jobs, work) for _ in range(args.repeats)]
+            figures[jobs] = (min(r[0] for r in runs), max(r[1] for r in runs))
+        print(f"rulebook audit --compact — {args.cases:,} generated cases ({size / 2**20:,.0f} MiB of JSON Lines), "
+              f"best of {args.repeats}; {os.cpu_count()} cores")
+        print()
+        print("| jobs | seconds | cases/s | peak RSS (largest process) |")
+        print("| ---: | ---: | ---: | ---: |")
+        for jobs, (seconds, rss) in figures.items():
+            print(f"| {jobs} | {seconds:.1f} | {args.cases / seconds:,.0f} | {rss / 1024:.0f} MiB |")
+        print()
+        print(f"scaling from 1 to 2 jobs: {figures[1][0] / figures[2][0]:.2f}× (target ≥ 1.8×)")
+        if args.big:
+            big = work / "big.jsonl"
+            write_cases(big, args.big)
+            seconds, rss = run_audit(big, 2, work)
+            print(f"{args.big:,} cases with 2 jobs: {seconds:.0f} s, peak RSS {rss / 1024:.0f} MiB "
+                  f"(vs {figures[2][1] / 1024:.0f} MiB at {args.cases:,})")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
