@@ -177,6 +177,19 @@ def _fingerprint(options: Options) -> dict:
             "compact": options.compact, "rules": options.rules}
 
 
+def _in_order(chunks, submit, ahead: int):
+    """(chunk, its records) in input order, with at most `ahead` chunks in flight."""
+    window = deque()
+    for chunk in chunks:
+        window.append((chunk, submit(chunk)))
+        if len(window) >= ahead:
+            done, future = window.popleft()
+            yield done, future.result()
+    while window:
+        done, future = window.popleft()
+        yield done, future.result()
+
+
 class _LocalRunner:
     """Chunks judged in this process (one job), or in a pool of worker processes."""
 
@@ -198,16 +211,8 @@ class _LocalRunner:
             for chunk in chunks:
                 yield chunk, judge_chunk(chunk, *self.args)
             return
-        window = deque()
-        ahead = self.jobs * 3
-        for chunk in chunks:
-            window.append((chunk, self.pool.submit(judge_chunk, chunk, *self.args)))
-            if len(window) >= ahead:
-                done, future = window.popleft()
-                yield done, future.result()
-        while window:
-            done, future = window.popleft()
-            yield done, future.result()
+        yield from _in_order(chunks, lambda chunk: self.pool.submit(judge_chunk, chunk, *self.args),
+                             self.jobs * 3)
 
     def close(self) -> None:
         if self.pool is not None:
@@ -236,15 +241,8 @@ class _DaskRunner:
         self.ahead = max(len(self.client.scheduler_info().get("workers", {})), 1) * 3
 
     def map(self, chunks):
-        window = deque()
-        for chunk in chunks:
-            window.append((chunk, self.client.submit(judge_chunk, chunk, *self.args, pure=False)))
-            if len(window) >= self.ahead:
-                done, future = window.popleft()
-                yield done, future.result()
-        while window:
-            done, future = window.popleft()
-            yield done, future.result()
+        yield from _in_order(chunks, lambda chunk: self.client.submit(judge_chunk, chunk, *self.args, pure=False),
+                             self.ahead)
 
     def close(self) -> None:
         self.client.close()

@@ -100,15 +100,19 @@ def render_verdict(verdict: dict, stages: list, lang: str = "ja", color: bool = 
     lines.append(paint(f"■ {words['todo']}", "1"))
     if not todo:
         lines.append(f"  {words['none_todo']}")
-    current = None
-    for r in sorted(todo, key=by_stage):
-        if r["stage"] != current:
-            current = r["stage"]
-            lines.append(f"  【{stage_titles.get(current, current)}】" if lang == "ja"
-                         else f"  [{stage_titles.get(current, current)}]")
-        status = paint(f"{_MARK[r['status']]} {_STATUS[lang][r['status']]}", _COLOR[r["status"]])
-        where = _subject(r["subject"], lang)
-        where = f" {where}" if where else ""
+    def by_stages(group):
+        """The results in stage order, each stage's heading before its first result."""
+        current = None
+        for r in sorted(group, key=by_stage):
+            if r["stage"] != current:
+                current = r["stage"]
+                title = stage_titles.get(current, current)
+                lines.append(f"  【{title}】" if lang == "ja" else f"  [{title}]")
+            status = paint(f"{_MARK[r['status']]} {_STATUS[lang][r['status']]}", _COLOR[r["status"]])
+            where = _subject(r["subject"], lang)
+            yield r, status, f" {where}" if where else ""
+
+    for r, status, where in by_stages(todo):
         lines.append(f"    {status}  {r['title'][lang]}{where}  ({r['rule']})")
         lines.append(f"        {r['message'][lang]}")
         if r.get("fix"):
@@ -118,15 +122,7 @@ def render_verdict(verdict: dict, stages: list, lang: str = "ja", color: bool = 
 
     lines.append("")
     lines.append(paint(f"■ {words['done']}", "1"))
-    current = None
-    for r in sorted(done, key=by_stage):
-        if r["stage"] != current:
-            current = r["stage"]
-            lines.append(f"  【{stage_titles.get(current, current)}】" if lang == "ja"
-                         else f"  [{stage_titles.get(current, current)}]")
-        status = paint(f"{_MARK[r['status']]} {_STATUS[lang][r['status']]}", _COLOR[r["status"]])
-        where = _subject(r["subject"], lang)
-        where = f" {where}" if where else ""
+    for r, status, where in by_stages(done):
         lines.append(f"    {status}  {r['title'][lang]}{where}: {r['message'][lang]}")
 
     payout = {k: v for k, v in verdict.get("payout", {}).items() if k != "steps"}

@@ -133,35 +133,30 @@ def _run_case(book: Rulebook, path: Path, doc: dict, case: dict, bases: dict, re
         reached.add((result["rule"], result["clause"] - 1))
     if "verdict" in want and got["verdict"] != want["verdict"]:
         failures.append(f"verdict: wanted {want['verdict']}, got {got['verdict']}")
-    for key, status in (want.get("results") or {}).items():
+    def found(key) -> list[dict]:
+        """The results a want key names: `rule` (every subject) or `rule step:N`."""
         rule, _, subject = str(key).partition(" ")
-        found = [r for r in got["results"] if r["rule"] == rule and (not subject or r["subject"] == subject)]
-        if not found:
+        matches = [r for r in got["results"] if r["rule"] == rule and (not subject or r["subject"] == subject)]
+        if not matches:
             failures.append(f"{key}: no such result")
-        for r in found:
+        return matches
+
+    for key, status in (want.get("results") or {}).items():
+        for r in found(key):
             if r["status"] != status:
-                failures.append(f"{rule} {r['subject']}: wanted {status}, got {r['status']} "
+                failures.append(f"{r['rule']} {r['subject']}: wanted {status}, got {r['status']} "
                                 f"(clause {r['clause']}: {r['message']['en']})")
     for key, amount in (want.get("payout") or {}).items():
         if got["payout"].get(key) != amount:
             failures.append(f"payout.{key}: wanted {amount}, got {got['payout'].get(key)}")
     for key, needle in (want.get("message") or {}).items():
-        rule, _, subject = str(key).partition(" ")
-        found = [r for r in got["results"] if r["rule"] == rule and (not subject or r["subject"] == subject)]
-        if not found:
-            failures.append(f"{key}: no such result")
-        for r in found:
+        for r in found(key):
             if needle not in r["message"]["ja"] and needle not in r["message"]["en"]:
                 failures.append(f"{key}: the message does not say `{needle}`: {r['message']['ja']}")
-    if "due" in want:
-        for key, day in want["due"].items():
-            rule, _, subject = str(key).partition(" ")
-            found = [r for r in got["results"] if r["rule"] == rule and (not subject or r["subject"] == subject)]
-            if not found:
-                failures.append(f"{key}: no such result")
-            for r in found:
-                if r["due"] != str(day):
-                    failures.append(f"{key}: wanted due {day}, got {r['due']}")
+    for key, day in (want.get("due") or {}).items():
+        for r in found(key):
+            if r["due"] != str(day):
+                failures.append(f"{key}: wanted due {day}, got {r['due']}")
     return CaseOutcome(str(path), note, line, failures)
 
 
