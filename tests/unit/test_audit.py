@@ -166,11 +166,11 @@ def test_kill_9_at_random_moments_then_resume_gives_the_same_files(tmp_path):
     inputs = [write_batch(tmp_path / "big.jsonl", cases, broken={700: b"[1, 2"})]
     reference = tmp_path / "reference"
     assert _audit_process(inputs, reference, "--jobs", "2").wait(timeout=300) == 2
-    rng = random.Random(5)
+    rng = random.Random(int(os.environ.get("RULEBOOK_KILL_SEED", "5")))
     out = tmp_path / "killed"
     kills = 0
     extra = ["--jobs", "2"]
-    for attempt in range(6):
+    for attempt in range(int(os.environ.get("RULEBOOK_KILLS", "6"))):
         process = _audit_process(inputs, out, *extra)
         time.sleep(rng.uniform(0.3, 1.5))
         if process.poll() is not None:
@@ -199,3 +199,25 @@ def test_an_unreachable_dask_scheduler_is_a_clear_error(batch, tmp_path):
     pytest.importorskip("dask.distributed")
     result = audit(batch / "yaml", "--out", tmp_path / "out", "--dask", "tcp://127.0.0.1:9")
     assert result.exit_code == 2 and "cannot reach the Dask scheduler" in result.output
+
+
+def test_a_full_disk_is_a_clear_error_and_the_audit_resumes_elsewhere(tmp_path):
+    small = tmp_path / "small-disk"
+    small.mkdir()
+    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(small)],
+                                           capture_output=True).returncode != 0:
+        pytest.skip("needs root to mount a small tmpfs")
+    try:
+        inputs = write_batch(tmp_path / "cases.jsonl", generate(2000, seed=31))
+        full = audit(inputs, "--out", small / "out", "--jobs", "1", "--compact")
+        assert full.exit_code == 2
+        assert "No space left on device" in full.output and "--resume" in full.output
+        assert "Traceback" not in full.output
+        moved = tmp_path / "moved"
+        shutil.copytree(small / "out", moved)
+    finally:
+        subprocess.run(["umount", str(small)], check=False)
+    assert audit(inputs, "--out", moved, "--jobs", "2", "--compact", "--resume").exit_code in (1, 3)
+    reference = tmp_path / "reference"
+    audit(inputs, "--out", reference, "--jobs", "1", "--compact")
+    assert contents(moved) == contents(reference)
