@@ -27,6 +27,7 @@ from .ledger import LEDGER, Ledger
 
 RESULTS, ERRORS, SUMMARY, REPORT, CASES_CSV = "results.jsonl", "errors.jsonl", "summary.json", "report.html", \
     "cases.csv"
+PEOPLE_CSV = {"expert": "experts.csv", "sme": "smes.csv"}
 SUMMARY_FORMAT = "rulebook.audit-summary/v1"
 
 
@@ -364,14 +365,19 @@ def _run(options: Options, folder: Path, ledger: Ledger) -> Outcome:
 
 # ------------------------------------------------------------------ the summary
 
-def _money_rows(ledger: Ledger, column: str) -> list[dict]:
+SUMMARY_PEOPLE = 1000  # experts and SMEs listed in summary.json; experts.csv and smes.csv hold them all
+
+
+def _money_rows(ledger: Ledger, column: str, limit: int | None = SUMMARY_PEOPLE):
+    """Totals per expert or per SME, those with the most money held back first."""
     rows = ledger.query(f"""
         SELECT {column}, COUNT(*), SUM(verdict = 'ineligible'), SUM(due), SUM(at_stake), SUM(COALESCE(claimed, 0))
         FROM cases WHERE {column} IS NOT NULL GROUP BY {column}
-        ORDER BY SUM(at_stake) - SUM(due) DESC, SUM(at_stake) DESC, {column}""")
-    return [{"name": name, "cases": n, "ineligible": bad, "honorarium_due_jpy": due,
+        ORDER BY SUM(at_stake) - SUM(due) DESC, SUM(at_stake) DESC, {column}
+        LIMIT ?""", (-1 if limit is None else limit,))
+    return ({"name": name, "cases": n, "ineligible": bad, "honorarium_due_jpy": due,
              "honorarium_at_stake_jpy": stake, "claimed_jpy": claimed}
-            for name, n, bad, due, stake, claimed in rows]
+            for name, n, bad, due, stake, claimed in rows)
 
 
 def _implausible_hours(ledger: Ledger, bound: float) -> list[dict]:
@@ -441,8 +447,10 @@ def build_summary(ledger: Ledger, options: Options) -> dict:
         "verdicts": verdicts,
         "rules": rules,
         "money": {"honorarium_due_jpy": due, "honorarium_at_stake_jpy": stake, "claimed_jpy": claimed},
-        "experts": _money_rows(ledger, "expert"),
-        "smes": _money_rows(ledger, "sme"),
+        "experts": list(_money_rows(ledger, "expert")),
+        "experts_total": ledger.query("SELECT COUNT(DISTINCT expert) FROM cases").fetchone()[0],
+        "smes": list(_money_rows(ledger, "sme")),
+        "smes_total": ledger.query("SELECT COUNT(DISTINCT sme) FROM cases").fetchone()[0],
         "duplicates": duplicates,
         "implausible_hours": _implausible_hours(ledger, options.hours_bound),
         "top_cases": top,
@@ -520,6 +528,20 @@ def _write_reports(folder: Path, ledger: Ledger, summary: dict, options: Options
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, folder / CASES_CSV)
+    # Every expert's and every SME's totals (summary.json lists the first thousand of each).
+    headers = {"ja": ["名前", "事例数", "対象外の事例数", "支払われる謝金(円)", "謝金の対象額(円)", "請求額(円)"],
+               "en": ["name", "cases", "ineligible cases", "honorarium due (yen)", "honorarium at stake (yen)",
+                      "claimed (yen)"]}[options.lang]
+    for column, name in PEOPLE_CSV.items():
+        tmp = folder / (name + ".tmp")
+        with open(tmp, "w", encoding="utf-8-sig", newline="") as fh:
+            writer = csv.writer(fh, lineterminator="\r\n")
+            writer.writerow(headers)
+            for row in _money_rows(ledger, column, None):
+                writer.writerow(list(row.values()))
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, folder / name)
     cases = []
     if summary["top_cases"] and not options.compact:  # compact results hold no texts to show
         with open(folder / RESULTS, "rb") as fh:

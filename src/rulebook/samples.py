@@ -57,8 +57,10 @@ def make_case(rng: random.Random, i: int = 0) -> dict:
             t = max(t, approved)
         return out
 
+    # An expert helps several SMEs: a pool of experts, fewer than the cases.
+    expert = rng.randrange(max(10, i // 4 + 10))
     case["sme"] = party(f"株式会社サンプル{i}")
-    case["expert"] = party(f"専門家 {i}") | {"lancers_user": f"user{i}"}
+    case["expert"] = party(f"専門家 {expert}") | {"lancers_user": f"user{expert}"}
     if stage >= 2:
         registered = later(1, 5)
         approved = registered + rng.randint(0, 4)

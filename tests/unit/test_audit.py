@@ -25,7 +25,7 @@ from rulebook.samples import generate
 
 from ..conftest import EXAMPLES
 
-FILES = ("results.jsonl", "errors.jsonl", "summary.json", "report.html", "cases.csv")
+FILES = ("results.jsonl", "errors.jsonl", "summary.json", "report.html", "cases.csv", "experts.csv", "smes.csv")
 
 
 def write_batch(path: Path, cases: list[dict], broken: dict[int, bytes] | None = None) -> Path:
