@@ -193,3 +193,23 @@ def test_a_rule_file_cannot_run_code(tmp_path):
     assert not (tmp_path / "pwned").exists()
     import os
     assert not os.path.exists("pwned")
+
+
+def test_not_applicable_is_spelled_either_way(tmp_path):
+    book = book_with(tmp_path, '''
+        rule a.spaced on case
+          stage s1
+          title ja "空白" en "Spaced"
+          source "s"
+          otherwise not applicable
+            message ja "対象外" en "n/a"
+
+        rule a.joined on case
+          stage s1
+          title ja "下線" en "Joined"
+          source "s"
+          otherwise not_applicable
+            message ja "対象外" en "n/a"
+        ''')
+    out = book.judge(case())
+    assert [r["status"] for r in out["results"]] == ["not_applicable", "not_applicable"]
