@@ -92,17 +92,25 @@ def _init_worker(rules: str | None, as_of: dt.date | None, compact: bool) -> Non
 
 
 def judge_chunk(units: list[Unit], rules: str | None = None, as_of=None, compact: bool = False):
-    """Judge a chunk; returns one record per document, in input order (see `_record`)."""
+    """Judge a chunk of units. Returns (results bytes, errors bytes, one entry per document in
+    input order — (is verdict, length of its line, ledger row, steps' hours) —, counts per
+    rule and status): few objects to send back, and nothing left for the main process to join."""
     if _BOOK is None or (rules, as_of, compact) != _SETTINGS.get("key"):
         _init_worker(rules, as_of, compact)
         _SETTINGS["key"] = (rules, as_of, compact)
     book = _BOOK
-    records = []
+    out_lines, err_lines, docs, statuses = [], [], [], {}
+
+    def add(out: dict, case, origin: str, line: int) -> None:
+        is_verdict, line_bytes, row, steps = _record(out, case, origin, line, statuses)
+        (out_lines if is_verdict else err_lines).append(line_bytes)
+        docs.append((is_verdict, len(line_bytes), row, steps))
+
     for unit in units:
         if unit.kind == "line" and unit.error is None:
             out, case = book.judge_case(unit.payload, as_of, origin=unit.origin, line=unit.line, compact=compact,
                                         raw=True)
-            records.append(_record(out, case, unit.origin, unit.line))
+            add(out, case, unit.origin, unit.line)
             continue
         for doc in parse_unit(unit, Limits()):
             if doc.error is not None:
@@ -113,22 +121,20 @@ def judge_chunk(units: list[Unit], rules: str | None = None, as_of=None, compact
             else:
                 out, case = book.judge_case(doc.data, as_of, origin=doc.location.origin, line=doc.location.line,
                                             compact=compact, raw=True)
-            records.append(_record(out, case, doc.location.origin, doc.location.line))
-    return records
+            add(out, case, doc.location.origin, doc.location.line)
+    return b"".join(out_lines), b"".join(err_lines), docs, statuses
 
 
-def _record(out: dict, case, origin: str, line: int, statuses: dict | None = None):
-    """(verdict?, JSON line, ledger row, steps' hours, statuses) of one document.
+def _record(out: dict, case, origin: str, line: int, statuses: dict):
+    """(verdict?, JSON line, ledger row, steps' hours) of one document; counts its statuses.
 
     The ledger keeps what the batch checks need: who the expert and the SME are,
     the money, and each step's days and hours (fields of the program's snapshot)."""
     line_bytes = dumps(out) + b"\n"
     if out["format"] != "rulebook.verdict/v1":
         message = "; ".join(f"{e['path'] or '(snapshot)'}: {e['message']}" for e in out["errors"])
-        return (False, line_bytes, (origin, line, out.get("case_id"), message), (), None)
+        return (False, line_bytes, (origin, line, out.get("case_id"), message), ())
     payout = out["payout"]
-    if statuses is None:
-        statuses = {}
     failed = []
     for r in out["results"]:
         key = (r["rule"], r["status"])
@@ -150,7 +156,7 @@ def _record(out: dict, case, origin: str, line: int, statuses: dict | None = Non
                 steps.append((expert, first.isoformat(), last.isoformat(), float(hours), out["case_id"]))
     row = (origin, line, out["case_id"], out["verdict"], failed, payout.get("honorarium_jpy", 0),
            payout.get("honorarium_at_stake_jpy", 0), claimed, expert, sme)
-    return (True, line_bytes, row, steps, statuses)
+    return (True, line_bytes, row, steps)
 
 
 # ------------------------------------------------------------------ running
@@ -323,24 +329,20 @@ def _run(options: Options, folder: Path, ledger: Ledger) -> Outcome:
         try:
             done_units, docs = point["units"], point["docs"]
             results_bytes, errors_bytes = point["results_bytes"], point["errors_bytes"]
-            for chunk, records in runner.map(_chunks(units, options.chunk)):
-                cases, error_rows, step_rows, statuses = [], [], [], Counter()
-                out_lines, err_lines = [], []
-                for record in records:
-                    is_verdict, line_bytes, row, steps, counts = record
+            for chunk, (out_blob, err_blob, records, statuses) in runner.map(_chunks(units, options.chunk)):
+                cases, error_rows, step_rows = [], [], []
+                for is_verdict, length, row, steps in records:
                     if is_verdict:
-                        cases.append((docs, *row, results_bytes, len(line_bytes)))
-                        out_lines.append(line_bytes)
-                        results_bytes += len(line_bytes)
-                        step_rows.extend((docs, *step) for step in steps)
-                        statuses.update(counts)
+                        cases.append((docs, *row, results_bytes, length))
+                        results_bytes += length
+                        if steps:
+                            step_rows.extend((docs, *step) for step in steps)
                     else:
                         error_rows.append((docs, *row))
-                        err_lines.append(line_bytes)
-                        errors_bytes += len(line_bytes)
+                        errors_bytes += length
                     docs += 1
-                results.write(b"".join(out_lines))
-                errors.write(b"".join(err_lines))
+                results.write(out_blob)
+                errors.write(err_blob)
                 results.flush()
                 errors.flush()
                 os.fsync(results.fileno())

@@ -38,7 +38,7 @@ import stat
 import zlib
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, BinaryIO, Iterable, Iterator
+from typing import Any, BinaryIO, Iterable, Iterator, NamedTuple
 
 import orjson
 import yaml
@@ -1200,12 +1200,12 @@ def load_paths(
 # --------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Unit:
+class Unit(NamedTuple):
     """One piece of input, read but not parsed: a JSON Lines line, or a whole YAML/JSON file.
 
     Reading stays in one process, in a fixed order; parsing a unit (`parse_unit`) can
-    happen in another. An unreadable piece is a unit with an `error` and no payload.
+    happen in another (a tuple: cheap to send there). An unreadable piece is a unit with an
+    `error` and no payload.
     """
 
     origin: str
