@@ -309,6 +309,10 @@ def _run(options: Options, folder: Path, ledger: Ledger) -> Outcome:
     errors = open(folder / ERRORS, "ab")
     try:
         # Cut off anything written after the last checkpoint (a crash in the middle of a chunk).
+        for fh, name, size in ((results, RESULTS, point["results_bytes"]), (errors, ERRORS, point["errors_bytes"])):
+            if os.fstat(fh.fileno()).st_size < size:
+                raise AuditError(f"`{name}` in `{folder}` is shorter than its ledger says; it was changed or lost "
+                                 "since: start the audit again in a new folder")
         results.truncate(point["results_bytes"])
         errors.truncate(point["errors_bytes"])
         results.seek(0, os.SEEK_END)

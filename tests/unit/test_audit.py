@@ -221,3 +221,12 @@ def test_a_full_disk_is_a_clear_error_and_the_audit_resumes_elsewhere(tmp_path):
     reference = tmp_path / "reference"
     audit(inputs, "--out", reference, "--jobs", "1", "--compact")
     assert contents(moved) == contents(reference)
+
+
+def test_resume_refuses_files_shorter_than_the_ledger_says(batch, tmp_path):
+    out = tmp_path / "out"
+    audit(batch / "a.jsonl", "--out", out, "--jobs", "1")
+    results = out / "results.jsonl"
+    results.write_bytes(results.read_bytes()[:1000])
+    again = audit(batch / "a.jsonl", "--out", out, "--resume")
+    assert again.exit_code == 2 and "shorter than its ledger says" in again.output
