@@ -173,6 +173,29 @@ def audit(inputs, out, jobs, compact, lang, as_of, resume, since, dask, hours_pe
 
 
 @main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, default=8000, show_default=True)
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--api-key-file", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="A file of API keys, one a line: requests without one of them get 401.")
+@click.option("--max-body", type=click.IntRange(min=1), default=1024 * 1024, show_default=True,
+              help="The largest snapshot accepted by POST /v1/check, in bytes (413 above).")
+@rules_option
+def serve(host, port, workers, api_key_file, max_body, rules):
+    """Serve the HTTP validator and the self-service page (FastAPI on uvicorn)."""
+    _load_book(rules)  # a bad rulebook is reported before the server starts
+    import uvicorn
+
+    os.environ["RULEBOOK_MAX_BODY"] = str(max_body)
+    if api_key_file:
+        os.environ["RULEBOOK_API_KEY_FILE"] = os.path.abspath(api_key_file)
+    if rules:
+        os.environ["RULEBOOK_RULES"] = os.path.abspath(rules)
+    uvicorn.run("rulebook.service:app_from_environment", factory=True, host=host, port=port, workers=workers,
+                access_log=False, log_level="warning")
+
+
+@main.command()
 @rules_option
 def schema(rules):
     """Print the JSON Schema of the case snapshot."""

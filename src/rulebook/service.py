@@ -1,0 +1,223 @@
+"""service: rulebook as an HTTP validator (FastAPI, served by uvicorn) and the self-service page.
+
+    POST /v1/check        one snapshot (JSON, or YAML with Content-Type application/yaml)
+                          → rulebook.verdict/v1; ?as_of=YYYY-MM-DD&lang=ja|en
+    POST /v1/check/batch  JSON Lines in → JSON Lines out, streamed, one verdict or error a line
+    GET  /v1/rules        the catalogue, with sources
+    GET  /v1/schema       the snapshot's JSON Schema
+    GET  /healthz         liveness
+    GET  /                the page where an IT expert checks a case before submitting a report
+
+Every answer is JSON with a stable shape — errors are `rulebook.error/v1` — and no
+traceback ever reaches a client. Optional API keys are compared in constant time
+and never logged; the access log is one JSON line a request, with no snapshot in it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+import json
+import logging
+import os
+import sys
+import time
+from importlib import resources
+from pathlib import Path
+
+import orjson
+from fastapi import FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from .book import Rulebook, load
+from .documents import Limits, load_bytes
+from .explain import dumps
+from .render import render_verdict
+
+MIB = 1024 * 1024
+ERROR_FORMAT = "rulebook.error/v1"
+log = logging.getLogger("rulebook.access")
+
+
+def _error(status: int, message: str, case_id=None, path: str = "", headers=None) -> JSONResponse:
+    body = {"format": ERROR_FORMAT, "case_id": case_id, "errors": [{"path": path, "message": message, "value": None}]}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise _TooLarge
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _TooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _is_yaml(request: Request) -> bool:
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    return kind in ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml")
+
+
+def _page() -> str:
+    return resources.files("rulebook").joinpath("web").joinpath("index.html").read_text(encoding="utf-8")
+
+
+def create_app(book: Rulebook | None = None, api_keys: set[str] | None = None, max_body: int = MIB,
+               max_line: int = MIB, max_batch: int = 64 * MIB) -> FastAPI:
+    """The service's app; `api_keys` None means no key is asked for."""
+    book = book or load()
+    keys = [k.encode() for k in sorted(api_keys or ())]
+    app = FastAPI(
+        title="rulebook", version=book.version,
+        description=f"Explained verdicts of `{book.name}`: which requirement of the program passed, failed, "
+                    "is pending or does not apply, why, and what to do.",
+    )
+
+    def authorised(request: Request) -> bool:
+        if not keys:
+            return True
+        given = request.headers.get("x-api-key") or ""
+        auth = request.headers.get("authorization", "")
+        if not given and auth.lower().startswith("bearer "):
+            given = auth[7:].strip()
+        offered = given.encode()
+        # Compare with every key, whatever matches: constant time in the key given.
+        matched = False
+        for key in keys:
+            matched |= hmac.compare_digest(offered, key)
+        return matched
+
+    @app.middleware("http")
+    async def guard_and_log(request: Request, call_next):
+        start = time.perf_counter()
+        request.state.case_id = None
+        open_paths = ("/healthz", "/", "/docs", "/openapi.json", "/docs/oauth2-redirect")
+        if request.url.path not in open_paths and not authorised(request):
+            response = _error(401, "an API key is needed: send it as `X-API-Key` or `Authorization: Bearer …`",
+                              headers={"WWW-Authenticate": "Bearer"})
+        else:
+            try:
+                response = await call_next(request)
+            except Exception:  # noqa: BLE001 - nothing but JSON reaches a client
+                logging.getLogger("rulebook.service").exception("internal error")
+                response = _error(500, "internal error; the request can be sent again")
+        log.info(json.dumps({
+            "method": request.method, "route": request.url.path, "status": response.status_code,
+            "duration_ms": round((time.perf_counter() - start) * 1000, 2), "case_id": request.state.case_id,
+        }, ensure_ascii=False))
+        return response
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException):
+        if exc.status_code == 404:
+            return _error(404, f"no such route: {request.method} {request.url.path}")
+        if exc.status_code == 405:
+            return _error(405, f"{request.method} is not allowed on {request.url.path}")
+        return _error(exc.status_code, str(exc.detail))
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_request(request: Request, exc: RequestValidationError):
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(p) for p in first.get("loc", ()) if p not in ("query", "body"))
+        return _error(422, f"bad request parameter `{where}`: {first.get('msg', 'invalid')}", path=where)
+
+    def verdict_response(request: Request, out: dict, lang: str | None) -> Response:
+        request.state.case_id = out.get("case_id")
+        if out["format"] != "rulebook.verdict/v1":
+            return Response(dumps(out), status_code=422, media_type="application/json")
+        if lang:
+            out["text"] = render_verdict(out, book.plan.stages, lang, color=False)
+        return Response(dumps(out), media_type="application/json")
+
+    @app.post("/v1/check", summary="Judge one snapshot", responses={
+        200: {"description": "rulebook.verdict/v1"}, 413: {"description": "body over the limit"},
+        422: {"description": "rulebook.error/v1: the snapshot is not valid input"}})
+    async def check(request: Request, as_of: dt.date | None = Query(None, description="Judge on this day"),
+                    lang: str | None = Query(None, pattern="^(ja|en)$",
+                                             description="Also give the explanation as text in this language")):
+        try:
+            body = await _read_body(request, max_body)
+        except _TooLarge:
+            return _error(413, f"the snapshot is larger than {max_body:,} bytes")
+        if _is_yaml(request):
+            docs = [d for d in load_bytes(body, "<request>", "yaml", Limits(max_file_bytes=max_body))]
+            if len(docs) != 1:
+                return _error(422, "send exactly one YAML document" if docs else "the body holds no document")
+            if docs[0].error is not None:
+                return _error(422, docs[0].error)
+            snapshot = docs[0].data
+        else:
+            snapshot = body
+        out = book.judge(snapshot, as_of, compact=False)
+        return verdict_response(request, out, lang)
+
+    @app.post("/v1/check/batch", summary="Judge snapshots, JSON Lines in and out", responses={
+        200: {"description": "one rulebook.verdict/v1 or rulebook.error/v1 a line, in input order"}})
+    async def check_batch(request: Request, as_of: dt.date | None = Query(None)):
+        def too_long(number: int) -> bytes:
+            return dumps({"format": ERROR_FORMAT, "case_id": None, "errors": [{
+                "path": "", "message": f"line {number} is longer than {max_line:,} bytes", "value": None}],
+                "source": {"file": "<request>", "line": number}}) + b"\n"
+
+        # The body is read before answering: Starlette's streaming response listens for the
+        # client going away on the same channel the body comes in on. The answer is streamed.
+        try:
+            body = await _read_body(request, max_batch)
+        except _TooLarge:
+            return _error(413, f"the batch is larger than {max_batch:,} bytes; send it in parts")
+
+        def lines():
+
+            for number, line in enumerate(body.split(b"\n"), start=1):
+                if len(line) > max_line:
+                    yield too_long(number)
+                elif (out := judge_line(line, number)) is not None:
+                    yield out
+
+        def judge_line(line: bytes, number: int) -> bytes | None:
+            if not line.strip():
+                return None
+            return dumps(book.judge(line, as_of, origin="<request>", line=number)) + b"\n"
+
+        return StreamingResponse(lines(), media_type="application/x-ndjson")
+
+    @app.get("/v1/rules", summary="The catalogue of rules, with their sources")
+    async def rules():
+        return JSONResponse({"rulebook": book.info(), "rules": book.catalogue()})
+
+    @app.get("/v1/schema", summary="The JSON Schema of the case snapshot")
+    async def schema():
+        return JSONResponse(book.json_schema())
+
+    @app.get("/healthz", summary="Liveness")
+    async def healthz():
+        return JSONResponse({"status": "ok", "rulebook": book.info()})
+
+    @app.get("/", include_in_schema=False)
+    async def page():
+        return HTMLResponse(_page())
+
+    return app
+
+
+def app_from_environment() -> FastAPI:
+    """The app as `rulebook serve` configures it (also for uvicorn's worker processes)."""
+    keys = None
+    key_file = os.environ.get("RULEBOOK_API_KEY_FILE")
+    if key_file:
+        keys = {line.strip() for line in Path(key_file).read_text(encoding="utf-8").splitlines()
+                if line.strip() and not line.startswith("#")}
+    rules = os.environ.get("RULEBOOK_RULES") or None
+    max_body = int(os.environ.get("RULEBOOK_MAX_BODY", MIB))
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    return create_app(load(rules), keys, max_body)

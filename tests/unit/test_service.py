@@ -1,0 +1,162 @@
+"""The HTTP service over a real socket: uvicorn on a free port, spoken to with httpx."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import orjson
+import pytest
+import yaml
+
+from rulebook.samples import generate
+
+from ..conftest import EXAMPLES
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start(tmp_path, *extra) -> tuple[subprocess.Popen, str, Path]:
+    port = free_port()
+    log = tmp_path / f"server-{port}.log"
+    process = subprocess.Popen([sys.executable, "-m", "rulebook.cli", "serve", "--port", str(port), *extra],
+                               stdout=subprocess.DEVNULL, stderr=open(log, "wb"))
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(200):
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                return process, base, log
+        except httpx.HTTPError:
+            time.sleep(0.05)
+    process.kill()
+    raise RuntimeError(log.read_text())
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("service")
+    process, base, log = start(tmp, "--max-body", "200000")
+    yield base, log
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def seed_text() -> str:
+    return (EXAMPLES / "seed-case.yaml").read_text(encoding="utf-8")
+
+
+def seed_json() -> bytes:
+    return orjson.dumps(yaml.safe_load(seed_text()))
+
+
+def test_check_json_and_yaml(server):
+    base, _ = server
+    as_json = httpx.post(f"{base}/v1/check", content=seed_json(), headers={"content-type": "application/json"})
+    assert as_json.status_code == 200
+    verdict = as_json.json()
+    assert verdict["format"] == "rulebook.verdict/v1" and verdict["verdict"] == "eligible"
+    assert verdict["payout"]["expert_total_jpy"] == 188000
+    as_yaml = httpx.post(f"{base}/v1/check", content=seed_text().encode(), headers={"content-type": "application/yaml"})
+    assert as_yaml.json() == verdict
+
+
+def test_as_of_and_lang(server):
+    base, _ = server
+    pending = (EXAMPLES / "pending-case.yaml").read_text(encoding="utf-8").encode()
+    later = httpx.post(f"{base}/v1/check", params={"as_of": "2021-02-19", "lang": "en"}, content=pending,
+                       headers={"content-type": "application/yaml"}).json()
+    assert later["as_of"] == "2021-02-19" and later["verdict"] == "ineligible"
+    assert "Needs attention" in later["text"]
+    bad = httpx.post(f"{base}/v1/check", params={"as_of": "yesterday"}, content=seed_json())
+    assert bad.status_code == 422 and bad.json()["format"] == "rulebook.error/v1"
+
+
+def test_invalid_input_is_422_with_the_path(server):
+    base, _ = server
+    data = yaml.safe_load(seed_text())
+    data["steps"][0]["hours"] = -1
+    response = httpx.post(f"{base}/v1/check", content=orjson.dumps(data, default=str))
+    assert response.status_code == 422
+    body = response.json()
+    assert body["format"] == "rulebook.error/v1" and body["case_id"] == "SEED-EXAMPLE"
+    assert body["errors"][0]["path"] == "steps[0].hours"
+    for junk in (b"", b"{", b"\xff\xfe", b"[]", b"null"):
+        reply = httpx.post(f"{base}/v1/check", content=junk)
+        assert reply.status_code == 422 and reply.json()["format"] == "rulebook.error/v1"
+    two = httpx.post(f"{base}/v1/check", content=b"a: 1\n---\nb: 2\n", headers={"content-type": "application/yaml"})
+    assert two.status_code == 422
+
+
+def test_a_body_over_the_limit_is_413(server):
+    base, _ = server
+    big = b'{"case_id": "' + b"x" * 300_000 + b'"}'
+    response = httpx.post(f"{base}/v1/check", content=big)
+    assert response.status_code == 413 and response.json()["format"] == "rulebook.error/v1"
+
+
+def test_batch_streams_json_lines_in_order(server):
+    base, _ = server
+    cases = generate(50, seed=3)
+    lines = [orjson.dumps(c) for c in cases]
+    lines.insert(10, b"{broken")
+    body = b"\n".join(lines) + b"\n\n"
+    with httpx.stream("POST", f"{base}/v1/check/batch", content=body) as response:
+        assert response.status_code == 200
+        out = [json.loads(line) for line in response.iter_lines() if line]
+    assert len(out) == 51
+    assert out[10]["format"] == "rulebook.error/v1" and out[10]["source"]["line"] == 11
+    assert [o["case_id"] for o in out[:3]] == [c["case_id"] for c in cases[:3]]
+
+
+def test_catalogue_schema_health_openapi_and_unknown_routes(server):
+    base, _ = server
+    rules = httpx.get(f"{base}/v1/rules").json()
+    assert len(rules["rules"]) == 17 and rules["rules"][0]["source"]["text"]
+    assert httpx.get(f"{base}/v1/schema").json()["title"] == "rulebook.case/v1"
+    assert httpx.get(f"{base}/healthz").json()["status"] == "ok"
+    spec = httpx.get(f"{base}/openapi.json").json()
+    assert "/v1/check" in spec["paths"] and "/v1/check/batch" in spec["paths"]
+    assert httpx.get(f"{base}/docs").status_code == 200
+    missing = httpx.get(f"{base}/nope")
+    assert missing.status_code == 404 and missing.json()["format"] == "rulebook.error/v1"
+    wrong = httpx.get(f"{base}/v1/check")
+    assert wrong.status_code == 405 and wrong.json()["format"] == "rulebook.error/v1"
+    assert httpx.get(f"{base}/").headers["content-type"].startswith("text/html")
+
+
+def test_access_log_is_json_without_snapshot_contents(server):
+    base, log = server
+    httpx.post(f"{base}/v1/check", content=seed_json())
+    time.sleep(0.2)
+    entries = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines() if line.startswith("{")]
+    checks = [e for e in entries if e["route"] == "/v1/check" and e["status"] == 200]
+    assert checks and checks[-1]["case_id"] == "SEED-EXAMPLE" and checks[-1]["duration_ms"] >= 0
+    assert "株式会社サンプル商店" not in log.read_text(encoding="utf-8")
+
+
+def test_api_keys(tmp_path):
+    keys = tmp_path / "keys"
+    keys.write_text("# keys\nsecret-one\nsecret-two\n", encoding="utf-8")
+    process, base, log = start(tmp_path, "--api-key-file", str(keys))
+    try:
+        assert httpx.post(f"{base}/v1/check", content=seed_json()).status_code == 401
+        wrong = httpx.post(f"{base}/v1/check", content=seed_json(), headers={"x-api-key": "secret-three"})
+        assert wrong.status_code == 401 and wrong.json()["format"] == "rulebook.error/v1"
+        assert httpx.post(f"{base}/v1/check", content=seed_json(),
+                          headers={"x-api-key": "secret-two"}).status_code == 200
+        assert httpx.post(f"{base}/v1/check", content=seed_json(),
+                          headers={"authorization": "Bearer secret-one"}).status_code == 200
+        assert httpx.get(f"{base}/healthz").status_code == 200
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    assert "secret-" not in log.read_text(encoding="utf-8")
