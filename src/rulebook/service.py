@@ -35,6 +35,18 @@ from .book import Rulebook, load
 from .documents import Limits, load_bytes
 from .explain import dumps
 from .render import render_verdict
+from .verdict import ErrorReport, Verdict
+
+_SNAPSHOT_BODY = {
+    "required": True,
+    "content": {
+        "application/json": {"schema": {"type": "object", "description": "a rulebook.case/v1 snapshot (see /v1/schema)"}},
+        "application/yaml": {"schema": {"type": "string", "description": "the same snapshot, as YAML"}},
+    },
+}
+_ERRORS = {422: {"model": ErrorReport, "description": "rulebook.error/v1: not valid input"},
+           413: {"model": ErrorReport, "description": "the body is over the limit"},
+           401: {"model": ErrorReport, "description": "an API key is needed"}}
 
 MIB = 1024 * 1024
 ERROR_FORMAT = "rulebook.error/v1"
@@ -122,8 +134,9 @@ def create_app(book: Rulebook | None = None, api_keys: set[str] | None = None, m
         if exc.status_code == 404:
             return _error(404, f"no such route: {request.method} {request.url.path}")
         if exc.status_code == 405:
-            return _error(405, f"{request.method} is not allowed on {request.url.path}")
-        return _error(exc.status_code, str(exc.detail))
+            return _error(405, f"{request.method} is not allowed on {request.url.path}",
+                          headers=getattr(exc, "headers", None))
+        return _error(exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None))
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(request: Request, exc: RequestValidationError):
@@ -139,9 +152,8 @@ def create_app(book: Rulebook | None = None, api_keys: set[str] | None = None, m
             out["text"] = render_verdict(out, book.plan.stages, lang, color=False)
         return Response(dumps(out), media_type="application/json")
 
-    @app.post("/v1/check", summary="Judge one snapshot", responses={
-        200: {"description": "rulebook.verdict/v1"}, 413: {"description": "body over the limit"},
-        422: {"description": "rulebook.error/v1: the snapshot is not valid input"}})
+    @app.post("/v1/check", summary="Judge one snapshot", openapi_extra={"requestBody": _SNAPSHOT_BODY},
+              responses={200: {"model": Verdict, "description": "rulebook.verdict/v1"}, **_ERRORS})
     async def check(request: Request, as_of: dt.date | None = Query(None, description="Judge on this day"),
                     lang: str | None = Query(None, pattern="^(ja|en)$",
                                              description="Also give the explanation as text in this language")):
@@ -161,8 +173,12 @@ def create_app(book: Rulebook | None = None, api_keys: set[str] | None = None, m
         out = book.judge(snapshot, as_of, compact=False)
         return verdict_response(request, out, lang)
 
-    @app.post("/v1/check/batch", summary="Judge snapshots, JSON Lines in and out", responses={
-        200: {"description": "one rulebook.verdict/v1 or rulebook.error/v1 a line, in input order"}})
+    @app.post("/v1/check/batch", summary="Judge snapshots, JSON Lines in and out",
+              openapi_extra={"requestBody": {"required": True, "content": {
+                  "application/x-ndjson": {"schema": {"type": "string"}}}}},
+              responses={200: {"description": "one rulebook.verdict/v1 or rulebook.error/v1 a line, in input order",
+                               "content": {"application/x-ndjson": {"schema": {"type": "string"}}}},
+                         **_ERRORS})
     async def check_batch(request: Request, as_of: dt.date | None = Query(None)):
         def too_long(number: int) -> bytes:
             return dumps({"format": ERROR_FORMAT, "case_id": None, "errors": [{
@@ -175,6 +191,8 @@ def create_app(book: Rulebook | None = None, api_keys: set[str] | None = None, m
             body = await _read_body(request, max_batch)
         except _TooLarge:
             return _error(413, f"the batch is larger than {max_batch:,} bytes; send it in parts")
+        if not body.strip():
+            return _error(422, "the body holds no line: send one JSON snapshot a line")
 
         def lines():
 
