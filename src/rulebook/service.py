@@ -75,6 +75,19 @@ async def _read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
+_DATE = r"^\d{4}-\d{2}-\d{2}$"
+
+
+def _day(text: str | None):
+    """The day a query names, None when it names none, False when it is not a real day."""
+    if text is None:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        return False
+
+
 def _is_yaml(request: Request) -> bool:
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     return kind in ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml")
@@ -154,9 +167,12 @@ def create_app(book: Rulebook | None = None, api_keys: set[str] | None = None, m
 
     @app.post("/v1/check", summary="Judge one snapshot", openapi_extra={"requestBody": _SNAPSHOT_BODY},
               responses={200: {"model": Verdict, "description": "rulebook.verdict/v1"}, **_ERRORS})
-    async def check(request: Request, as_of: dt.date | None = Query(None, description="Judge on this day"),
+    async def check(request: Request, as_of: str | None = Query(None, pattern=_DATE, description="Judge on this day"),
                     lang: str | None = Query(None, pattern="^(ja|en)$",
                                              description="Also give the explanation as text in this language")):
+        day = _day(as_of)
+        if day is False:
+            return _error(422, f"`{as_of}` is not a day (YYYY-MM-DD)", path="as_of")
         try:
             body = await _read_body(request, max_body)
         except _TooLarge:
@@ -170,21 +186,26 @@ def create_app(book: Rulebook | None = None, api_keys: set[str] | None = None, m
             snapshot = docs[0].data
         else:
             snapshot = body
-        out = book.judge(snapshot, as_of, compact=False)
+        out = book.judge(snapshot, day, compact=False)
         return verdict_response(request, out, lang)
 
     @app.post("/v1/check/batch", summary="Judge snapshots, JSON Lines in and out",
               openapi_extra={"requestBody": {"required": True, "content": {
-                  "application/x-ndjson": {"schema": {"type": "string"}}}}},
+                  "application/x-ndjson": {"schema": {
+                      "description": "JSON Lines: one snapshot a line; a bad line gets an error line"}}}}},
               responses={200: {"description": "one rulebook.verdict/v1 or rulebook.error/v1 a line, in input order",
                                "content": {"application/x-ndjson": {"schema": {"type": "string"}}}},
                          **_ERRORS})
-    async def check_batch(request: Request, as_of: dt.date | None = Query(None)):
+    async def check_batch(request: Request, as_of: str | None = Query(None, pattern=_DATE,
+                                                                    description="Judge on this day")):
         def too_long(number: int) -> bytes:
             return dumps({"format": ERROR_FORMAT, "case_id": None, "errors": [{
                 "path": "", "message": f"line {number} is longer than {max_line:,} bytes", "value": None}],
                 "source": {"file": "<request>", "line": number}}) + b"\n"
 
+        day = _day(as_of)
+        if day is False:
+            return _error(422, f"`{as_of}` is not a day (YYYY-MM-DD)", path="as_of")
         # The body is read before answering: Starlette's streaming response listens for the
         # client going away on the same channel the body comes in on. The answer is streamed.
         try:
@@ -205,7 +226,7 @@ def create_app(book: Rulebook | None = None, api_keys: set[str] | None = None, m
         def judge_line(line: bytes, number: int) -> bytes | None:
             if not line.strip():
                 return None
-            return dumps(book.judge(line, as_of, origin="<request>", line=number)) + b"\n"
+            return dumps(book.judge(line, day, origin="<request>", line=number)) + b"\n"
 
         return StreamingResponse(lines(), media_type="application/x-ndjson")
 
