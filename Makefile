@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test bench bench-audit fuzz-audit clean
+.PHONY: setup demo test bench bench-audit bench-serve fuzz-audit clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -30,6 +30,10 @@ bench: setup
 # Kill -9 an audit at random moments many times, resuming each time (the test suite does a few).
 fuzz-audit: setup
 	RULEBOOK_KILLS=40 RULEBOOK_KILL_SEED=$$RANDOM $(BIN)/python -m pytest tests/unit/test_audit.py -k kill_9 -p no:warnings
+
+bench-serve: setup
+	command -v hey >/dev/null || apt-get install -y -qq hey
+	$(BIN)/python bench/bench_serve.py
 
 bench-audit: setup
 	$(BIN)/python bench/bench_audit.py --cases 200000 --big 1000000
