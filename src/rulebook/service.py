@@ -232,7 +232,9 @@ def create_app(book: Rulebook | None = None, api_keys: set[str] | None = None, m
 
     @app.get("/v1/rules", summary="The catalogue of rules, with their sources")
     async def rules():
-        return JSONResponse({"rulebook": book.info(), "rules": book.catalogue()})
+        return JSONResponse({"rulebook": book.info(),
+                             "stages": [{"stage": name, "title": titles} for name, titles in book.plan.stages],
+                             "rules": book.catalogue()})
 
     @app.get("/v1/schema", summary="The JSON Schema of the case snapshot")
     async def schema():

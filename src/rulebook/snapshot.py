@@ -78,6 +78,8 @@ def jsonable(value: Any, depth: int = 0) -> Any:
         return value
     if isinstance(value, float):
         return value if value == value and value not in (float("inf"), float("-inf")) else str(value)
+    if isinstance(value, (bytes, bytearray)):  # input that was not even JSON: show it as text
+        return bytes(value[:200]).decode("utf-8", "replace") + ("…" if len(value) > 200 else "")
     if isinstance(value, Decimal):
         if not value.is_finite():
             return str(value)
