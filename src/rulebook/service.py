@@ -28,7 +28,7 @@ from pathlib import Path
 import orjson
 from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .book import Rulebook, load
@@ -97,8 +97,62 @@ def _page() -> str:
     return resources.files("rulebook").joinpath("web").joinpath("index.html").read_text(encoding="utf-8")
 
 
+class _BatchResponse(Response):
+    """JSON Lines in and out, both streamed: each chunk of the request's body is read as it
+    comes and the answers to its complete lines are sent at once, so neither the batch nor
+    its answers are held whole. A line longer than the limit is answered with an error and
+    skipped as it streams by: memory stays near one line."""
+
+    media_type = "application/x-ndjson"
+
+    def __init__(self, judge_lines, too_long, max_line: int):
+        super().__init__(media_type=self.media_type)
+        # No content-length: the answer is as long as the batch turns out to be.
+        self.raw_headers = [(k, v) for k, v in self.raw_headers if k != b"content-length"]
+        self.judge_lines, self.too_long, self.max_line = judge_lines, too_long, max_line
+
+    async def __call__(self, scope, receive, send) -> None:
+        buffer, more = b"", True
+        while more and not buffer.strip():  # wait for the first line before answering 200
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            buffer += message.get("body", b"")
+            more = message.get("more_body", False)
+        if not buffer.strip():
+            await _error(422, "the body holds no line: send one JSON snapshot a line")(scope, receive, send)
+            return
+        await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
+        number, skipping = 0, False
+        while True:
+            answers = []
+            if skipping and (cut := buffer.find(b"\n")) >= 0:  # the end of a line too long
+                number += 1
+                answers.append(self.too_long(number))
+                buffer, skipping = buffer[cut + 1:], False
+            if skipping:
+                buffer = b""
+            else:
+                done, buffer, number = self.judge_lines(buffer, number, final=not more)
+                answers.extend(done)
+                if len(buffer) > self.max_line:
+                    skipping, buffer = True, b""
+            if answers:
+                await send({"type": "http.response.body", "body": b"".join(answers), "more_body": True})
+            if not more:
+                break
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            buffer += message.get("body", b"")
+            more = message.get("more_body", False)
+        if skipping:
+            await send({"type": "http.response.body", "body": self.too_long(number + 1), "more_body": True})
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
 def create_app(book: Rulebook | None = None, api_keys: set[str] | None = None, max_body: int = MIB,
-               max_line: int = MIB, max_batch: int = 64 * MIB) -> FastAPI:
+               max_line: int = MIB) -> FastAPI:
     """The service's app; `api_keys` None means no key is asked for."""
     book = book or load()
     keys = [k.encode() for k in sorted(api_keys or ())]
@@ -206,29 +260,30 @@ def create_app(book: Rulebook | None = None, api_keys: set[str] | None = None, m
         day = _day(as_of)
         if day is False:
             return _error(422, f"`{as_of}` is not a day (YYYY-MM-DD)", path="as_of")
-        # The body is read before answering: Starlette's streaming response listens for the
-        # client going away on the same channel the body comes in on. The answer is streamed.
-        try:
-            body = await _read_body(request, max_batch)
-        except _TooLarge:
-            return _error(413, f"the batch is larger than {max_batch:,} bytes; send it in parts")
-        if not body.strip():
-            return _error(422, "the body holds no line: send one JSON snapshot a line")
-
-        def lines():
-
-            for number, line in enumerate(body.split(b"\n"), start=1):
-                if len(line) > max_line:
-                    yield too_long(number)
-                elif (out := judge_line(line, number)) is not None:
-                    yield out
 
         def judge_line(line: bytes, number: int) -> bytes | None:
             if not line.strip():
                 return None
             return dumps(book.judge(line, day, origin="<request>", line=number)) + b"\n"
 
-        return StreamingResponse(lines(), media_type="application/x-ndjson")
+        def judge_lines(buffer: bytes, number: int, final: bool):
+            """The answers to the complete lines in the buffer, and what is left of it."""
+            out = []
+            while (cut := buffer.find(b"\n")) >= 0:
+                line, buffer = buffer[:cut], buffer[cut + 1:]
+                number += 1
+                answer = too_long(number) if len(line) > max_line else judge_line(line, number)
+                if answer is not None:
+                    out.append(answer)
+            if final and buffer:
+                number += 1
+                answer = too_long(number) if len(buffer) > max_line else judge_line(buffer, number)
+                if answer is not None:
+                    out.append(answer)
+                buffer = b""
+            return out, buffer, number
+
+        return _BatchResponse(judge_lines, too_long, max_line)
 
     @app.get("/v1/rules", summary="The catalogue of rules, with their sources")
     async def rules():

@@ -160,3 +160,34 @@ def test_api_keys(tmp_path):
         process.terminate()
         process.wait(timeout=10)
     assert "secret-" not in log.read_text(encoding="utf-8")
+
+
+def test_batch_answers_while_the_request_is_still_coming(server):
+    """Both directions stream: the first answer arrives before the rest of the batch is sent
+    (a raw socket, since an HTTP client library reads the answer only after the whole request)."""
+    base, _ = server
+    host, port = base.removeprefix("http://").split(":")
+    first = orjson.dumps(generate(1, seed=4)[0]) + b"\n"
+
+    def chunk(data: bytes) -> bytes:
+        return f"{len(data):x}\r\n".encode() + data + b"\r\n"
+
+    with socket.create_connection((host, int(port)), timeout=20) as sock:
+        sock.sendall(b"POST /v1/check/batch HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-ndjson\r\n"
+                     b"Transfer-Encoding: chunked\r\n\r\n" + chunk(first))
+        early = b""
+        while b"rulebook.verdict/v1" not in early:  # the first verdict, with the batch still open
+            early += sock.recv(65536)
+        assert early.startswith(b"HTTP/1.1 200")
+        sock.sendall(chunk(b"{broken\n" + b"x" * 2_000_000 + b"\n" + first) + b"0\r\n\r\n")
+        rest = b""
+        while not rest.endswith(b"0\r\n\r\n"):
+            data = sock.recv(65536)
+            if not data:
+                break
+            rest += data
+    body = early.split(b"\r\n\r\n", 1)[1] + rest
+    lines = [json.loads(line) for line in body.split(b"\n") if line.startswith(b"{")]
+    assert [r["format"] for r in lines] == ["rulebook.verdict/v1", "rulebook.error/v1", "rulebook.error/v1",
+                                            "rulebook.verdict/v1"]
+    assert "longer than" in lines[2]["errors"][0]["message"] and lines[2]["source"]["line"] == 3
