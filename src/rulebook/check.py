@@ -10,13 +10,13 @@ missing. All diagnostics are collected and returned sorted by position.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 from . import datatype as t
 from . import syntax as s
 from .diagnostic import LANGUAGES, Diagnostic, did_you_mean
 from .program import Clause, Order, OrderNode, Parameter, PayoutSection, Program, Rule
-from .schema import ROOT, Schema, declare, resolve_type
+from .schema import ROOT, declare, resolve_type
 
 BUILTINS = {"as_of": t.DATE}
 _UNIT_KINDS = {None: None, "yen": "yen", "rate": "rate", "hours": "hours", "days": "days",

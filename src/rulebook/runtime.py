@@ -1,17 +1,16 @@
-"""What compiled rules call at run time: the few operations that are more than
-one Python operator, and the evaluation context of one case."""
+"""What compiled rules call at run time: the few operations that are more than one
+Python operator (business days, exact division, rounding half up), and the marker of
+a fact slot that evaluation did not reach."""
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
-import math
 from decimal import ROUND_HALF_UP, Decimal
 
-from .calendar import add_business_days, add_days
+from .calendar import add_business_days
 
-__all__ = ["UNSET", "days", "add_days", "add_business_days", "divide", "floor", "ceil",
-           "round_half_up", "ParameterMissing"]
+__all__ = ["UNSET", "days", "add_business_days", "divide", "round_half_up"]
 
 
 class _Unset:
@@ -35,20 +34,8 @@ def days(count: int) -> dt.timedelta:
     return dt.timedelta(days=count)
 
 
-class ParameterMissing(KeyError):
-    """A parameter with no value in force on the day asked."""
-
-
 def divide(a, b):
     return Decimal(a) / Decimal(b)
-
-
-def floor(x) -> int:
-    return x if isinstance(x, int) else math.floor(x)
-
-
-def ceil(x) -> int:
-    return x if isinstance(x, int) else math.ceil(x)
 
 
 def round_half_up(x) -> int:

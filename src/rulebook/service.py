@@ -25,7 +25,6 @@ import time
 from importlib import resources
 from pathlib import Path
 
-import orjson
 from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
