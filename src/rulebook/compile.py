@@ -22,6 +22,7 @@ from . import syntax as s
 from .check import canonical
 from .plan import ClausePlan, OrderPlan, Plan, RulePlan, TemplatePlan
 from .program import Order, Program, Rule
+from .pycode import attribute
 
 def compile_program(program: Program) -> Plan:
     gen = _Generator(program)
@@ -33,10 +34,6 @@ def compile_program(program: Program) -> Plan:
 _PY_OPS = {"=": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 
 
-def _attr(obj: str, name: str) -> str:
-    if name.isidentifier() and not keyword.iskeyword(name) and not name.startswith("__"):
-        return f"{obj}.{name}"
-    return f"getattr({obj}, {name!r})"
 
 
 def _format_kind(typ: t.Type) -> str:
@@ -177,7 +174,7 @@ class _Generator:
                     emit("subject, si, st = 'case', None, None", 2)
                     emit("else:", 1)
                     emit(f"subject = {step_subject('n')}", 2)
-                    emit(f"si = n - 1 if 0 < n <= len(steps) and {_attr('steps[n - 1]', number_key)} == n "
+                    emit(f"si = n - 1 if 0 < n <= len(steps) and {attribute('steps[n - 1]', number_key)} == n "
                          "else None", 2)
                     emit("st = steps[si] if si is not None else None", 2)
                     self.rule_lines.append((first, len(self.lines), rule.index))
@@ -191,7 +188,7 @@ class _Generator:
             if payout is not None:
                 emit("sp = []", 1)
             emit("for si, st in enumerate(steps):", 1)
-            emit(f"n = {_attr('st', number_key)}", 2)
+            emit(f"n = {attribute('st', number_key)}", 2)
             if group:
                 emit(f"subject = {step_subject('n')}", 2)
             for rule in group:
@@ -419,7 +416,7 @@ class _Generator:
             return self.const(e.value)
         if isinstance(e, s.Name):
             if not trace and self.binding_kind(e, scope) == "field":
-                return _attr("c", e.name)
+                return attribute("c", e.name)
             return self.name(e, scope)
         if isinstance(e, s.Attribute):
             key = self.path_key(e, scope)
@@ -430,9 +427,9 @@ class _Generator:
             obj = self._expr(e.obj, scope)
             if obj_type.optional:
                 tmp = scope.temp()
-                code = f"(None if ({tmp} := {obj}) is None else {_attr(tmp, e.name)})"
+                code = f"(None if ({tmp} := {obj}) is None else {attribute(tmp, e.name)})"
             else:
-                code = _attr(obj, e.name)
+                code = attribute(obj, e.name)
             if key is not None and typ.kind != "record" and trace:
                 return f"({scope.slot(key, _format_kind(typ))} := {code})"
             return code
@@ -513,7 +510,7 @@ class _Generator:
                     test = "(n not in fs)"
             return test if e.negated else f"(not {test})"
         if isinstance(e, s.OutOfOrder):
-            steps = _attr("c", self.p.steps_field) if self.p.steps_field else "()"
+            steps = attribute("c", self.p.steps_field) if self.p.steps_field else "()"
             return f"_order_{self.order_index(e.order)}(c, {steps})"
         raise AssertionError(type(e).__name__)  # pragma: no cover
 
@@ -571,8 +568,8 @@ class _Generator:
         if root is None:  # pragma: no cover - the checker resolved every name
             raise AssertionError(f"unresolved name {e.name}")
         if root.type.kind == "record":
-            return _attr("c", e.name)
-        return f"({scope.slot(e.name, _format_kind(root.type))} := {_attr('c', e.name)})"
+            return attribute("c", e.name)
+        return f"({scope.slot(e.name, _format_kind(root.type))} := {attribute('c', e.name)})"
 
     def bound_let(self, name: str, scope: _RuleScope) -> str:
         # A let's body reads the rule's names, not the quantifier variables around its use.

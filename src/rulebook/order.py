@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import keyword
 from dataclasses import dataclass
+
+from .pycode import attribute
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,10 +109,6 @@ def _value(case, steps_list, step, path):
     return obj
 
 
-def _attr(obj: str, name: str) -> str:
-    if name.isidentifier() and not keyword.iskeyword(name) and not name.startswith("__"):
-        return f"{obj}.{name}"
-    return f"getattr({obj}, {name!r})"
 
 
 @functools.lru_cache(maxsize=64)
@@ -135,19 +132,19 @@ def _quick_check(plan, steps: int):
                 lines.append(f"    {name} = c")
             elif step is None:
                 parent = obj(None, path[:-1])
-                lines.append(f"    {name} = None if {parent} is None else {_attr(parent, path[-2])}")
+                lines.append(f"    {name} = None if {parent} is None else {attribute(parent, path[-2])}")
             elif len(path) == 1:
                 lines.append(f"    {name} = steps[{step}]")
             else:
                 parent = obj(step, path[:-1])
-                lines.append(f"    {name} = None if {parent} is None else {_attr(parent, path[-2])}")
+                lines.append(f"    {name} = None if {parent} is None else {attribute(parent, path[-2])}")
         return objects[key]
 
     reads = {}
     for i, (step, path, _) in enumerate(graph.nodes):
         holder = obj(step, path)
-        reads[i] = f"(None if {holder} is None else {_attr(holder, path[-1])})" if holder != "c" \
-            else _attr("c", path[-1])
+        reads[i] = f"(None if {holder} is None else {attribute(holder, path[-1])})" if holder != "c" \
+            else attribute("c", path[-1])
     for b in graph.topo:
         preds = graph.preds[b]
         read = reads[b]

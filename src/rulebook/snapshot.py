@@ -18,6 +18,7 @@ import orjson
 from pydantic import BaseModel, ValidationError
 
 from .schema import ROOT, Schema
+from .pycode import attribute
 
 ERROR_FORMAT = "rulebook.error/v1"
 
@@ -214,8 +215,8 @@ def _compile_post_checks(schema: Schema):
         lines.append(f"{pad}    warnings.extend(_extra_warnings({var}, {path}))")
         for f in record.fields.values():
             if f.not_before:
-                lines.append(f"{pad}a = {_get(var, f.name)}")
-                lines.append(f"{pad}b = {_get(var, f.not_before)}")
+                lines.append(f"{pad}a = {attribute(var, f.name)}")
+                lines.append(f"{pad}b = {attribute(var, f.not_before)}")
                 lines.append(f"{pad}if a is not None and b is not None and a < b:")
                 lines.append(f"{pad}    errors.append(_InputError(_at({path}, {f.name!r}), "
                              f"'comes before `{f.not_before}` (' + b.isoformat() + ')', a.isoformat()))")
@@ -224,19 +225,19 @@ def _compile_post_checks(schema: Schema):
             if typ.kind == "record" and typ.record not in seen:
                 counter[0] += 1
                 child = f"o{counter[0]}"
-                lines.append(f"{pad}{child} = {_get(var, f.name)}")
+                lines.append(f"{pad}{child} = {attribute(var, f.name)}")
                 lines.append(f"{pad}if {child} is not None:")
                 visit(typ.record, child, f"_at({path}, {f.name!r})", depth + 1, seen + (typ.record,))
             elif typ.kind == "list" and typ.inner is not None and typ.inner.kind == "record" \
                     and typ.inner.record not in seen:
                 counter[0] += 1
                 child, index = f"o{counter[0]}", f"i{counter[0]}"
-                lines.append(f"{pad}for {index}, {child} in enumerate({_get(var, f.name)} or ()):")
+                lines.append(f"{pad}for {index}, {child} in enumerate({attribute(var, f.name)} or ()):")
                 item_path = f"_at({path}, {f.name!r}) + '[' + str({index}) + ']'"
                 if f.numbered_by:
-                    lines.append(f"{pad}    if {_get(child, f.numbered_by)} != {index} + 1:")
+                    lines.append(f"{pad}    if {attribute(child, f.numbered_by)} != {index} + 1:")
                     lines.append(f"{pad}        errors.append(_InputError({item_path} + '.{f.numbered_by}', "
-                                 f"_NUMBERED + str({index} + 1), {_get(child, f.numbered_by)}))")
+                                 f"_NUMBERED + str({index} + 1), {attribute(child, f.numbered_by)}))")
                 visit(typ.inner.record, child, item_path, depth + 1, seen + (typ.inner.record,))
     visit(ROOT, "o0", "''", 1, (ROOT,))
     lines.append("    return errors, warnings")
@@ -247,12 +248,6 @@ def _compile_post_checks(schema: Schema):
     return namespace["post"]
 
 
-def _get(var: str, name: str) -> str:
-    import keyword
-
-    if name.isidentifier() and not keyword.iskeyword(name) and not name.startswith("__"):
-        return f"{var}.{name}"
-    return f"getattr({var}, {name!r})"
 
 
 def _at(path: str, name: str) -> str:
