@@ -34,8 +34,6 @@ def compile_program(program: Program) -> Plan:
 _PY_OPS = {"=": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 
 
-
-
 def _format_kind(typ: t.Type) -> str:
     if typ.kind == "list":
         inner = typ.inner.kind if typ.inner else "text"
