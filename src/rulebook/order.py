@@ -109,8 +109,6 @@ def _value(case, steps_list, step, path):
     return obj
 
 
-
-
 @functools.lru_cache(maxsize=64)
 def _quick_check(plan, steps: int):
     """A function (case, steps) → True when some pair is out of order, as straight-line code.

@@ -248,8 +248,6 @@ def _compile_post_checks(schema: Schema):
     return namespace["post"]
 
 
-
-
 def _at(path: str, name: str) -> str:
     return f"{path}.{name}" if path else name
 
