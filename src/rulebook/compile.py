@@ -23,6 +23,7 @@ from .check import canonical
 from .plan import ClausePlan, OrderPlan, Plan, RulePlan, TemplatePlan
 from .program import Order, Program, Rule
 from .pycode import attribute
+from .timeline import always_daily, boundaries, time_use
 
 def compile_program(program: Program) -> Plan:
     gen = _Generator(program)
@@ -118,6 +119,7 @@ class _Generator:
             steps_number=p.schema.root.fields[p.steps_field].numbered_by if p.steps_field else None,
             source="\n".join(self.lines) + "\n", constants=self.constants,
             rule_lines=tuple(self.rule_lines),
+            boundaries=boundaries(p), daily=always_daily(p),
             dated_is_as_of=p.dated is None or (isinstance(p.dated, s.Name) and p.dated.name == "as_of"),
         )
 
@@ -317,10 +319,33 @@ class _Generator:
             self.emit(line, depth)
         self.emit("return ()", 1)
         self.emit("")
+        use = time_use(rule)
+        if use.bounds:
+            self.times_function(rule, use.bounds, step_var)
         return RulePlan(
             rule.index, rule.id, rule.subject, rule.stage, rule.titles, rule.source, tuple(clause_plans),
             tuple(zip(scope.keys, scope.kinds)), rule.reads_payout, rule.effective, str(rule.span),
+            timed=bool(use.bounds), daily=use.daily,
         )
+
+    def times_function(self, rule: Rule, bounds: tuple, step_var: str | None) -> None:
+        """`times_N(c, st, si, as_of, _P, params_at, pc)`: the dates the rule's decision compares
+        the as-of date with, on this case (those that cannot be computed, such as a date of a
+        field not set, are left out: the comparison cannot change with time then)."""
+        scope = _RuleScope(step_var)
+        scope.lets = dict.fromkeys(rule.lets)
+        body = [self.expr(bound, scope) for bound in bounds]
+        self.emit(f"def times_{rule.index}(c, st, si, as_of, _P, params_at, pc):")
+        self.emit(_init_slots(scope), 1)
+        self.prologue(rule, self.expr(rule.dated, scope) if rule.dated is not None else None, " ".join(body))
+        self.emit("out = []", 1)
+        for code in body:
+            self.emit("try:", 1)
+            self.emit(f"out.append({code})", 2)
+            self.emit("except Exception:", 1)
+            self.emit("pass", 2)
+        self.emit("return out", 1)
+        self.emit("")
 
     def prologue(self, rule: Rule, dated: str | None, body: str) -> None:
         """The day parameters are read on, and the parameters in force then (only if the body needs them)."""

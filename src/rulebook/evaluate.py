@@ -84,6 +84,8 @@ class Evaluator:
         self.dated_is_as_of = plan.dated_is_as_of
         self.evaluate_case = fns["evaluate_case"]
         self.arg_functions = tuple(fns[f"args_{rule.index}"] for rule in plan.rules)
+        self.time_functions = tuple(fns.get(f"times_{rule.index}") for rule in plan.rules)
+        self.daily = plan.daily or any(rule.daily for rule in plan.rules)
 
     def evaluate(self, case, as_of: dt.date | None = None) -> Outcome:
         plan = self.plan
@@ -115,6 +117,31 @@ class Evaluator:
         return self.arg_functions[rule_index](outcome.case, st, step, outcome.as_of, outcome.params,
                                               self.params_at, outcome.payout, clause)
 
+    def next_change(self, outcome: Outcome) -> dt.date | None:
+        """The first day after the outcome's as-of date on which judging the same case could give
+        other results: a date the rules compare the as-of date with (or the day after it), or a
+        day a parameter edition or a rule's period of force starts or ends. None: never."""
+        day = outcome.as_of
+        one_day = dt.timedelta(days=1)
+        if self.daily:
+            return day + one_day
+        later = [b for b in self.plan.boundaries if b > day]
+        best = later[0] if later else None
+        functions, steps = self.time_functions, outcome.steps
+        for result in outcome.results:
+            times = functions[result[0]]
+            if times is None:
+                continue
+            si = result[2]
+            for date in times(outcome.case, steps[si] if si is not None else None, si, day,
+                              outcome.params, self.params_at, outcome.payout):
+                if not isinstance(date, dt.date):
+                    continue
+                for candidate in (date, date + one_day):
+                    if candidate > day and (best is None or candidate < best):
+                        best = candidate
+        return best
+
     def _rule(self, error: BaseException) -> str | None:
         """The rule whose inlined code raised, from the line the traceback stops at."""
         tb = error.__traceback__
@@ -140,7 +167,7 @@ def link(plan: Plan) -> dict:
     from .order import checker
 
     namespace = {
-        "__builtins__": {"any": any, "all": all, "sum": sum, "len": len, "getattr": getattr, "str": str, "set": set},
+        "__builtins__": {"Exception": Exception, "any": any, "all": all, "sum": sum, "len": len, "getattr": getattr, "str": str, "set": set},
         "_K": plan.constants,
         "_U": runtime.UNSET,
         "_days": runtime.days,

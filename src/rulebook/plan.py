@@ -42,6 +42,8 @@ class RulePlan:
     reads_payout: bool
     effective: tuple[dt.date, dt.date | None] | None
     where: str = ""
+    timed: bool = False  # its decision compares the as-of date with dates `times_N` computes
+    daily: bool = False  # it reads the as-of date otherwise: its outcome may change any day
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +74,8 @@ class Plan:
     source: str
     constants: list
     rule_lines: tuple = ()
+    boundaries: tuple = ()  # days on which parameter editions and rules' periods of force start or end
+    daily: bool = False  # every case may change any day (see timeline.always_daily)
     dated_is_as_of: bool = True  # parameters are taken on the day the case is judged  # (first line, last line, rule index) of each inlined rule in `source`
     functions: dict = field(default_factory=dict, repr=False)
 

@@ -1,0 +1,145 @@
+"""timeline: where the outcome of a rule depends on the day it is judged on.
+
+A rule's decision reads the as-of date in comparisons such as `as_of <= last_day`:
+such a comparison can only change its value on the day E or the day after, E
+being the other side. `time_use` finds these comparisons in a rule's conditions
+(and in the lets they read), so that a watcher knows the next day on which a
+case could change by time alone, without judging it every day. A rule that reads
+the as-of date in any other way (in arithmetic, inside a quantifier, in the day
+its parameters are taken on) is `daily`: it may change any day.
+
+Parameter editions and rules in force for a period change every case on the
+days they start and end: `boundaries` lists those days.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from . import syntax as s
+from .program import Program, Rule
+from .source import Span
+
+AS_OF = "as_of"
+_BINDERS = (s.Quantifier, s.Aggregate)
+
+
+@dataclass(frozen=True, slots=True)
+class TimeUse:
+    bounds: tuple  # the other side E of every `as_of OP E` the decision reads
+    daily: bool  # the as-of date is read in another way: the outcome may change any day
+
+
+def _children(node):
+    for name in getattr(node, "__slots__", ()):
+        value = getattr(node, name)
+        if isinstance(value, tuple):
+            yield from (item for item in value if hasattr(item, "__slots__"))
+        elif hasattr(value, "__slots__") and not isinstance(value, Span):
+            yield value
+
+
+def _reads(node, names: frozenset, lets: dict) -> set[str]:
+    """The names of `names` the expression reads (through lets too)."""
+    found: set[str] = set()
+    stack, seen = [node], set()
+    while stack:
+        here = stack.pop()
+        if isinstance(here, s.Name):
+            if here.name in names:
+                found.add(here.name)
+            if here.name in lets and here.name not in seen:
+                seen.add(here.name)
+                stack.append(lets[here.name])
+            continue
+        stack.extend(_children(here))
+    return found
+
+
+class _Finder:
+    def __init__(self, lets: dict):
+        self.lets = lets
+        self.bounds: list = []
+        self.daily = False
+        self.walked: set[str] = set()
+
+    def is_as_of(self, node, bound: frozenset) -> bool:
+        return isinstance(node, s.Name) and node.name == AS_OF and AS_OF not in self.lets and AS_OF not in bound
+
+    def walk(self, node, bound: frozenset = frozenset()) -> None:
+        if isinstance(node, s.Compare):
+            for mine, other in ((node.left, node.right), (node.right, node.left)):
+                if self.is_as_of(mine, bound):
+                    if bound or self.reads_as_of(other, bound):
+                        self.daily = True  # E changes with the quantified item or with the day
+                    else:
+                        self.bounds.append(other)
+                        self.walk(other, bound)
+                    return
+        if isinstance(node, s.Name):
+            if self.is_as_of(node, bound):
+                self.daily = True  # read other than as one side of a comparison
+            elif node.name in self.lets and node.name not in bound and node.name not in self.walked:
+                self.walked.add(node.name)
+                self.walk(self.lets[node.name])
+            return
+        if isinstance(node, _BINDERS) and node.var:
+            self.walk(node.items, bound)
+            if node.body is not None:
+                self.walk(node.body, bound | {node.var})
+            return
+        for child in _children(node):
+            self.walk(child, bound)
+
+    def reads_as_of(self, node, bound: frozenset) -> bool:
+        if AS_OF in self.lets:
+            return bool(_reads(node, frozenset(), self.lets))
+        return AS_OF in _reads(node, frozenset({AS_OF}) - bound, self.lets)
+
+
+def time_use(rule: Rule) -> TimeUse:
+    """The comparisons with the as-of date that the rule's decision reads."""
+    finder = _Finder(rule.lets)
+    for clause in rule.clauses:
+        if clause.condition is not None:
+            finder.walk(clause.condition)
+    if rule.dated is not None and finder.reads_as_of(rule.dated, frozenset()):
+        finder.daily = True
+    if AS_OF in rule.lets:
+        finder.walk(rule.lets[AS_OF])
+    return TimeUse(tuple(finder.bounds), finder.daily)
+
+
+def always_daily(program: Program) -> bool:
+    """True when the day parameters are taken on is computed from the as-of date (not the
+    date itself), or the payout reads the date: then no list of days can say when a case
+    changes."""
+    dated = program.dated
+    if dated is not None and not (isinstance(dated, s.Name) and dated.name == AS_OF) \
+            and AS_OF in _reads(dated, frozenset({AS_OF}), {}):
+        return True
+    for section in (program.step_payout, program.case_payout):
+        if section is None:
+            continue
+        exprs = list(section.lets.values()) + [expr for _name, expr in section.amounts]
+        if any(AS_OF in _reads(expr, frozenset({AS_OF}), section.lets) for expr in exprs):
+            return True
+    return False
+
+
+def boundaries(program: Program) -> tuple[dt.date, ...]:
+    """The days on which a parameter edition or a rule's period of force starts or ends."""
+    days: set[dt.date] = set()
+    for parameter in program.parameters.values():
+        for start, until, _value in parameter.values:
+            days.add(start)
+            if until is not None:
+                days.add(until + dt.timedelta(days=1))
+    for rule in program.rules:
+        if rule.effective:
+            start, until = rule.effective
+            days.add(start)
+            if until is not None:
+                days.add(until + dt.timedelta(days=1))
+    return tuple(sorted(day for day in days if day > dt.date.min))
