@@ -196,6 +196,76 @@ def serve(host, port, workers, api_key_file, max_body, rules):
 
 
 @main.command()
+@click.argument("events", required=False, default="-", metavar="[EVENTS]")
+@click.option("--follow", "-f", is_flag=True, help="At the end of EVENTS, wait for more lines (like tail -f).")
+@click.option("--live", is_flag=True,
+              help="Time is the system clock (events may leave out `at`); else the events' `at` (replay).")
+@click.option("--remind-days", type=click.IntRange(min=0), default=3, show_default=True,
+              help="Remind this many days before a pending requirement's last day.")
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "text"]), default="jsonl", show_default=True)
+@click.option("--lang", type=click.Choice(["ja", "en"]), default="ja", show_default=True, help="For --format text.")
+@click.option("--out", "out", metavar="FILE", default=None, help="Write the alerts there (default: stdout).")
+@click.option("--errors", "errors_to", metavar="FILE", default=None,
+              help="Write the bad events' error lines there (default: stderr).")
+@rules_option
+def watch(events, follow, live, remind_days, fmt, lang, out, errors_to, rules):
+    """Watch case events (JSON Lines, or - for stdin) and print an alert whenever a case's standing
+    changes, and reminders before last days.
+
+    An event is {"case_id", "at", "set": {PATH: VALUE}} or {"case_id", "at", "snapshot": {...}}.
+    Bad events are error lines (rulebook.error/v1) and are skipped. Exit code 2 if there were any."""
+    from .documents import load_stream
+    from .watch import Watcher, follow as followed, run
+
+    book = _load_book(rules)
+    watcher = Watcher(book, remind_days, live)
+    origin = "<stdin>" if events == "-" else events
+    try:
+        handle = sys.stdin.buffer if events == "-" else open(events, "rb")
+    except OSError as error:
+        click.echo(f"error: cannot read `{events}`: {error.strerror}", err=True)
+        sys.exit(EXIT_INVALID)
+    try:
+        alerts_out = open(out, "w", encoding="utf-8") if out else sys.stdout
+        errors_out = open(errors_to, "w", encoding="utf-8") if errors_to else sys.stderr
+    except OSError as error:
+        click.echo(f"error: cannot write `{error.filename}`: {error.strerror}", err=True)
+        sys.exit(EXIT_INVALID)
+
+    def emit(item: dict) -> None:
+        stream = alerts_out if item["format"] == "rulebook.alert/v1" else errors_out
+        if fmt == "text" and stream is alerts_out:
+            stream.write(_alert_text(item, lang) + "\n")
+        else:
+            stream.write(orjson.dumps(item).decode() + "\n")
+        stream.flush()
+
+    def tick() -> None:
+        for item in watcher.advance(dt.date.today()):
+            emit(item)
+
+    stream = followed(handle.fileno(), tick if live else (lambda: None)) if follow else handle
+    try:
+        if live:
+            tick()
+        _alerts, errors = run(watcher, load_stream(stream, origin, "jsonl"), emit)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except BrokenPipeError:
+        sys.exit(0)
+    sys.exit(EXIT_INVALID if errors else 0)
+
+
+def _alert_text(alert: dict, lang: str) -> str:
+    arrow = f"{alert['from'] or '-'} → {alert['to']}" if alert["kind"] == "change" else \
+        ("リマインダー" if lang == "ja" else "reminder")
+    text = f"{alert['at']}  {alert['case_id']}  {alert['rule']} {alert['subject']}  {arrow}: {alert['message'][lang]}"
+    if alert.get("fix"):
+        text += f"  → {alert['fix'][lang]}"
+    return text
+
+
+@main.command()
 @rules_option
 def schema(rules):
     """Print the JSON Schema of the case snapshot."""

@@ -175,6 +175,21 @@ class Explainer:
         lines.append(f"    return {' + '.join(pieces) if pieces else repr('')}")
         return name
 
+    def describe(self, outcome: Outcome, result) -> tuple:
+        """One result's status, message and fix ({lang: text}) and due date (a date or None)."""
+        rule_index, clause_index = result[0], result[3]
+        if clause_index < 0:
+            day = result[4] if len(result) > 4 else outcome.as_of
+            message = {lang: text.format(day=format_value(day, "date", lang)) for lang, text in _NOT_IN_FORCE.items()}
+            return "not_applicable", message, None, None
+        clause = self.plan.rules[rule_index].clauses[clause_index]
+        functions = self.functions
+        args = self.args_of(outcome, result)
+        texts, fixes = self.texts[(rule_index, clause_index)]
+        message = {lang: functions[name](args) for lang, name in texts.items()}
+        fix = {lang: functions[name](args) for lang, name in fixes.items()} if fixes else None
+        return clause.status, message, fix, (args[clause.due] if clause.due is not None else None)
+
     def explain(self, outcome: Outcome, warnings=(), compact: bool = False, raw: bool = False) -> dict:
         """The verdict of one case, as the JSON-ready mapping of verdict-output.md.
 
