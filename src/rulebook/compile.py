@@ -15,6 +15,7 @@ or through `repr`: a rule file cannot inject code.
 
 from __future__ import annotations
 
+import datetime as dt
 import keyword
 
 from . import datatype as t
@@ -329,19 +330,22 @@ class _Generator:
         )
 
     def times_function(self, rule: Rule, bounds: tuple, step_var: str | None) -> None:
-        """`times_N(c, st, si, as_of, _P, params_at, pc)`: the dates the rule's decision compares
-        the as-of date with, on this case (those that cannot be computed, such as a date of a
-        field not set, are left out: the comparison cannot change with time then)."""
+        """`times_N(c, st, si, as_of, _P, params_at, pc)`: the days on which a comparison of the
+        rule's decision with the as-of date changes its value, on this case (those that cannot
+        be computed, such as from a date not set, are left out: they cannot change with time)."""
         scope = _RuleScope(step_var)
         scope.lets = dict.fromkeys(rule.lets)
-        body = [self.expr(bound, scope) for bound in bounds]
+        body = [self.expr(bound, scope) for bound, _offsets in bounds]
+        one_day = self.const(dt.timedelta(days=1))
         self.emit(f"def times_{rule.index}(c, st, si, as_of, _P, params_at, pc):")
         self.emit(_init_slots(scope), 1)
         self.prologue(rule, self.expr(rule.dated, scope) if rule.dated is not None else None, " ".join(body))
         self.emit("out = []", 1)
-        for code in body:
+        for code, (_bound, offsets) in zip(body, bounds):
             self.emit("try:", 1)
-            self.emit(f"out.append({code})", 2)
+            self.emit(f"_d = {code}", 2)
+            for offset in offsets:
+                self.emit(f"out.append(_d + {one_day})" if offset else "out.append(_d)", 2)
             self.emit("except Exception:", 1)
             self.emit("pass", 2)
         self.emit("return out", 1)

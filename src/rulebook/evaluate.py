@@ -119,12 +119,11 @@ class Evaluator:
 
     def next_change(self, outcome: Outcome) -> dt.date | None:
         """The first day after the outcome's as-of date on which judging the same case could give
-        other results: a date the rules compare the as-of date with (or the day after it), or a
+        other results: a day on which a comparison of a rule with the as-of date changes, or a
         day a parameter edition or a rule's period of force starts or ends. None: never."""
         day = outcome.as_of
-        one_day = dt.timedelta(days=1)
         if self.daily:
-            return day + one_day
+            return day + dt.timedelta(days=1)
         later = [b for b in self.plan.boundaries if b > day]
         best = later[0] if later else None
         functions, steps = self.time_functions, outcome.steps
@@ -135,11 +134,8 @@ class Evaluator:
             si = result[2]
             for date in times(outcome.case, steps[si] if si is not None else None, si, day,
                               outcome.params, self.params_at, outcome.payout):
-                if not isinstance(date, dt.date):
-                    continue
-                for candidate in (date, date + one_day):
-                    if candidate > day and (best is None or candidate < best):
-                        best = candidate
+                if isinstance(date, dt.date) and date > day and (best is None or date < best):
+                    best = date
         return best
 
     def _rule(self, error: BaseException) -> str | None:

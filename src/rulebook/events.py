@@ -88,7 +88,28 @@ def type_at(schema: Schema, path: str) -> t.Type:
     return here
 
 
-def read_event(data: Any, schema: Schema, live: bool = False) -> Event:
+class PathChecker:
+    """`type_at` for one schema, remembering the paths it has seen (a log names few)."""
+
+    def __init__(self, schema: Schema):
+        self.schema = schema
+        self._seen: dict[str, t.Type | str] = {}
+
+    def __call__(self, path: str) -> t.Type:
+        got = self._seen.get(path)
+        if got is None:
+            try:
+                got = type_at(self.schema, path)
+            except ValueError as error:
+                got = str(error)
+            if len(self._seen) < 100_000:
+                self._seen[path] = got
+        if isinstance(got, str):
+            raise ValueError(got)
+        return got
+
+
+def read_event(data: Any, paths: PathChecker, live: bool = False) -> Event:
     """An event from a parsed JSON line; Rejected (with paths into the event) if it is not one."""
     if not isinstance(data, dict):
         raise Rejected(None, [InputError("", f"an event is a JSON object, not {_kind(data)}")])
@@ -125,7 +146,7 @@ def read_event(data: Any, schema: Schema, live: bool = False) -> Event:
         else:
             for path, value in changes.items():
                 try:
-                    type_at(schema, path)
+                    paths(path)
                 except ValueError as error:
                     errors.append(InputError(f"set.{path}", str(error)))
                     continue

@@ -132,3 +132,77 @@ def make_case(rng: random.Random, i: int = 0) -> dict:
 def generate(count: int, seed: int = 1) -> list[dict]:
     rng = random.Random(seed)
     return [make_case(rng, i) for i in range(count)]
+
+
+# ------------------------------------------------------------------ event logs
+
+def _dated_leaves(data, path: str = ""):
+    """(path, date) of every `…_on` date in a snapshot, but the planned ends (required)."""
+    if isinstance(data, dict):
+        for key, value in data.items():
+            here = f"{path}.{key}" if path else key
+            if isinstance(value, str) and key.endswith("_on") and key != "planned_end_on":
+                yield here, dt.date.fromisoformat(value)
+            elif isinstance(value, (dict, list)):
+                yield from _dated_leaves(value, here)
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            yield from _dated_leaves(value, f"{path}[{index}]")
+
+
+def case_history(case: dict, rng: random.Random, extra: int = 0) -> list[tuple[dt.date, dict | None, dict]]:
+    """A case as it happened: (day, snapshot or None, changes), in day order.
+
+    The first entry carries the snapshot with every date still to come removed; then
+    each date is set on its day. `extra` more entries re-send a value the case already
+    has, on a random later day (as systems that report a whole record do)."""
+    from .snapshot import unset_path
+
+    leaves = sorted(_dated_leaves(case), key=lambda item: (item[1], item[0]))
+    day0 = leaves[0][1] if leaves else dt.date.fromisoformat(case["as_of"])
+    first = _copy(case)
+    later: dict[dt.date, dict] = {}
+    for path, day in leaves:
+        if day > day0:
+            unset_path(first, path)
+            later.setdefault(day, {})[path] = day.isoformat()
+    history: list = [(day0, first, {})]
+    history += [(day, None, changes) for day, changes in sorted(later.items())]
+    last = max([day0, *later])
+    for _ in range(extra):
+        path, day = rng.choice(leaves) if leaves else ("lancers.project_id", day0)
+        when = max(day, day0) + dt.timedelta(days=rng.randint(0, 20))
+        value = day.isoformat() if path != "lancers.project_id" else case["lancers"]["project_id"]
+        history.append((when, None, {path: value}))
+        last = max(last, when)
+    history.sort(key=lambda item: (item[0], item[1] is None))
+    return history
+
+
+def _copy(data):
+    if isinstance(data, dict):
+        return {k: _copy(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_copy(v) for v in data]
+    return data
+
+
+def generate_events(cases: int, events: int, seed: int = 1) -> list[dict]:
+    """An event log of about `events` events over `cases` cases, in time order: each case's
+    history (see case_history), interleaved by day."""
+    rng = random.Random(seed)
+    per_case = max(1, events // max(1, cases))
+    entries = []
+    for i in range(cases):
+        case = make_case(rng, i)
+        days = len({day for _path, day in _dated_leaves(case)})
+        history = case_history(case, rng, extra=max(0, per_case - days))
+        for order, (day, snapshot, changes) in enumerate(history):
+            event: dict = {"case_id": case["case_id"], "at": day.isoformat()}
+            if snapshot is not None:
+                event["snapshot"] = snapshot
+            if changes:
+                event["set"] = changes
+            entries.append((day, i, order, event))
+    entries.sort(key=lambda item: item[:3])
+    return [event for *_key, event in entries]

@@ -25,9 +25,14 @@ AS_OF = "as_of"
 _BINDERS = (s.Quantifier, s.Aggregate)
 
 
+# `as_of OP E` can change its value on day E (offset 0) or the day after (offset 1).
+_FLIPS = {"<=": (1,), ">": (1,), "<": (0,), ">=": (0,), "=": (0, 1), "!=": (0, 1)}
+_MIRROR = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "=": "=", "!=": "!="}
+
+
 @dataclass(frozen=True, slots=True)
 class TimeUse:
-    bounds: tuple  # the other side E of every `as_of OP E` the decision reads
+    bounds: tuple  # (E, offsets) for every `as_of OP E` the decision reads: it flips on E + offset
     daily: bool  # the as-of date is read in another way: the outcome may change any day
 
 
@@ -69,12 +74,12 @@ class _Finder:
 
     def walk(self, node, bound: frozenset = frozenset()) -> None:
         if isinstance(node, s.Compare):
-            for mine, other in ((node.left, node.right), (node.right, node.left)):
+            for mine, other, op in ((node.left, node.right, node.op), (node.right, node.left, _MIRROR[node.op])):
                 if self.is_as_of(mine, bound):
                     if bound or self.reads_as_of(other, bound):
                         self.daily = True  # E changes with the quantified item or with the day
                     else:
-                        self.bounds.append(other)
+                        self.bounds.append((other, _FLIPS[op]))
                         self.walk(other, bound)
                     return
         if isinstance(node, s.Name):

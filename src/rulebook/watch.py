@@ -6,12 +6,16 @@ The division of work:
   `rulebook check`, and `Evaluator.next_change` says from the rules themselves on which
   day the case could next change by time alone (a last day passing, a planned end
   coming, a parameter edition starting).
-- **durable_rules** holds each case as a session (sid = case_id) and reacts. Its state
-  is the case's snapshot as last accepted and its standing (the status of every
-  result). Its facts are the case's `deadline`s (one per pending result with a due
-  date, and whether it has been reminded), its `wake` day and its `clock`. Its rules:
-  a `change` event re-judges the case; the clock reaching the wake day re-judges it;
-  the clock entering a deadline's reminder window raises a reminder.
+- **durable_rules** holds each case as a session (sid = case_id) and reacts. The
+  session's state is the case's standing: the status of every result, and the
+  reminders already sent. Its facts are the case's `reminder`s (one per pending result
+  whose reminder day, N days before its due date, is still to come), its `wake` day
+  and its `clock`. Its rules: a `change` event re-judges the case; the clock reaching
+  the wake day re-judges it; the clock reaching a reminder's day (and not past its due
+  date) raises the reminder. The snapshots themselves, and their validated models, are
+  kept beside the sessions by the watcher: they are inputs of the judging, not of the
+  reacting, and keeping them in the sessions would mean encoding each as JSON twice
+  per event.
 
 Time is the events' `at` (replay) or the system clock (`live`). It only goes forward:
 before an event is applied, every case whose wake or reminder day has come is brought
@@ -41,8 +45,8 @@ from durable import engine
 
 from .book import Rulebook
 from .evaluate import EvaluationError
-from .events import Moment, read_event
-from .snapshot import InputError, Rejected, jsonable, set_path, unset_path
+from .events import Moment, PathChecker, read_event
+from .snapshot import InputError, Rejected, jsonable, parse_path, set_path, unset_path
 
 ALERT_FORMAT = "rulebook.alert/v1"
 SESSIONS_PER_RULESET = 1000
@@ -90,7 +94,8 @@ class Watcher:
         self._prefix = f"rulebook-watch-{next(_ids)}"
         self._rulesets: list[str] = []
         self._session: dict[str, str] = {}  # case_id → ruleset holding its session
-        self._cases: dict[str, Any] = {}  # case_id → the validated snapshot (a cache of the session's state)
+        self._snapshots: dict[str, dict] = {}  # case_id → its snapshot as last accepted (JSON data)
+        self._cases: dict[str, Any] = {}  # case_id → the same, validated
         self._facts: dict[str, dict] = {}  # case_id → the facts its session holds, to retract them
         self._clock: Moment | None = None
         self._queue: list = []  # (day, order, case_id): sessions to bring to a day
@@ -100,13 +105,15 @@ class Watcher:
         self._incoming = None
         self._failure: BaseException | None = None
         self._results: dict[str, tuple] = {}  # "rule|subject" → (rule index, subject)
+        self._keys: dict[tuple, str] = {}  # the other way
+        self._paths = PathChecker(book.schema)
 
     # ------------------------------------------------------------ the API
     def feed(self, data: Any, origin: str | None = None, line: int | None = None) -> list[dict]:
         """Apply one event (a parsed JSON line); the alerts and errors it gives."""
         out = self._out = []
         try:
-            event = read_event(data, self.book.schema, self.live)
+            event = read_event(data, self._paths, self.live)
         except Rejected as rejected:
             return [self._error(rejected, origin, line)]
         at = event.at or _now()
@@ -122,12 +129,15 @@ class Watcher:
             out.append(self._error(Rejected(case_id, [InputError(
                 "case_id", "unknown case: its first event must carry its `snapshot`", case_id)]), origin, line))
             return out
-        snapshot = copy.deepcopy(event.snapshot) if event.snapshot is not None else self.snapshot(case_id)
+        # Accepted snapshots are never changed in place: a new one shares all but the
+        # mappings and lists on the paths it changes.
+        snapshot = dict(event.snapshot if event.snapshot is not None else self._snapshots[case_id])
         snapshot["case_id"] = case_id
         snapshot["as_of"] = at.day.isoformat()
         problems = []
         for path, value in event.changes:
             try:
+                _own_path(snapshot, path)
                 if value is None:
                     unset_path(snapshot, path)
                 else:
@@ -148,8 +158,9 @@ class Watcher:
                 "", f"the rulebook could not judge this case: {error} [{error.code}]")]), origin, line))
             return out
         ruleset = self._session.get(case_id) or self._open(case_id)
+        self._snapshots[case_id] = snapshot
         self._cases[case_id] = checked.case
-        self._incoming = (snapshot, outcome, at)
+        self._incoming = (outcome, at)
         try:
             self._host.post(ruleset, {"sid": case_id, "kind": "change"})
         finally:
@@ -171,8 +182,8 @@ class Watcher:
         return {tuple(key.split("|", 1)): status for key, status in state["standing"].items()}
 
     def snapshot(self, case_id: str) -> dict:
-        """The case's snapshot as its session holds it (a copy)."""
-        return self._host.get_state(self._session[case_id], case_id)["snapshot"]
+        """The case's snapshot as last accepted (a copy)."""
+        return copy.deepcopy(self._snapshots[case_id])
 
     @property
     def cases(self) -> list[str]:
@@ -192,7 +203,7 @@ class Watcher:
         ruleset = self._rulesets[-1]
         self._session[case_id] = ruleset
         self._facts[case_id] = {"reminder": {}, "wake": None, "clock": None}
-        self._host.update_state(ruleset, {"sid": case_id, "snapshot": None, "standing": {}, "reminded": {}})
+        self._host.update_state(ruleset, {"sid": case_id, "standing": {}, "reminded": {}})
         return ruleset
 
     def _advance(self, day: dt.date) -> None:
@@ -248,8 +259,7 @@ class Watcher:
             raise failure
 
     def _on_change(self, c) -> None:
-        snapshot, outcome, at = self._incoming
-        c.s.snapshot = snapshot
+        outcome, at = self._incoming
         self._settle(c, outcome, at.text)
 
     def _on_wake(self, c) -> None:
@@ -287,18 +297,21 @@ class Watcher:
         case_id = c.s.sid
         rules = self.book.plan.rules
         before = c.s.standing._d
-        first = not before
         standing = {}
         deadlines = {}
+        keys = self._keys
         for result in outcome.results:
             rule = rules[result[0]]
-            key = f"{rule.id}|{result[1]}"
+            key = keys.get((result[0], result[1]))
+            if key is None:
+                key = keys[(result[0], result[1])] = f"{rule.id}|{result[1]}"
+                self._results[key] = (result[0], result[1])
             clause = rule.clauses[result[3]] if result[3] >= 0 else None
             status = clause.status if clause is not None else "not_applicable"
             standing[key] = status
-            self._results.setdefault(key, (result[0], result[1]))
             was = before.get(key)
-            changed = was != status and not (first and status in ("pass", "not_applicable"))
+            # A requirement seen for the first time is news only when something is to be done.
+            changed = was != status and not (was is None and status in ("pass", "not_applicable"))
             due_date = None
             if changed or (status == "pending" and clause.due is not None):
                 status, message, fix, due_date = self._explainer.describe(outcome, result)
@@ -336,7 +349,8 @@ class Watcher:
             if wake_fact is not None:
                 self._assert(ruleset, wake_fact, c)
             facts["wake"] = wake_fact
-        self._set_clock(case_id, day, c)
+        # The session's clock is left where it is: the reminders and the wake just asserted
+        # lie after `day`, so they cannot have come due; the clock moves when they do.
         self._schedule(case_id, day)
 
     def _schedule(self, case_id: str, day: dt.date) -> None:
@@ -367,6 +381,25 @@ class Watcher:
         for error in out["errors"]:
             error["value"] = jsonable(error["value"])
         return out
+
+
+def _own_path(root: dict, path: str) -> None:
+    """Replace the mappings and lists along `path` (below `root`) by copies, so that setting
+    the path changes no other snapshot sharing them."""
+    target = root
+    for part in parse_path(path)[:-1]:
+        try:
+            inner = target[part]
+        except (KeyError, IndexError, TypeError):
+            return
+        if isinstance(inner, dict):
+            inner = dict(inner)
+        elif isinstance(inner, list):
+            inner = list(inner)
+        else:
+            return
+        target[part] = inner
+        target = inner
 
 
 def _now() -> Moment:
@@ -404,8 +437,10 @@ class FollowedStream(io.RawIOBase):
             self.idle()
 
 
-def follow(fd: int, idle: Callable[[], None] = lambda: None, interval: float = 0.5) -> io.BufferedReader:
-    return io.BufferedReader(FollowedStream(fd, idle, interval))
+def follow(fd: int, idle: Callable[[], None] = lambda: None, interval: float = 0.5) -> FollowedStream:
+    """The stream to give `documents.load_stream`; unbuffered, as a buffer would wait to be
+    filled: every read returns what has come."""
+    return FollowedStream(fd, idle, interval)
 
 
 def run(watcher: Watcher, documents, emit: Callable[[dict], None]) -> tuple[int, int]:

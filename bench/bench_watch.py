@@ -1,0 +1,87 @@
+"""Benchmark of `rulebook watch` (`make bench-watch`): events/s, against re-checking after every event.
+
+Generates an event log (by default 100,000 events over 5,000 cases, see
+`rulebook.samples.generate_events`) as JSON Lines, then times in this process:
+
+- the watcher: every line parsed and fed to `Watcher.feed` (durable_rules sessions,
+  the compiled rules, alerts for what changed);
+- the baseline: every line parsed and applied to the case's snapshot, then the whole
+  `rulebook check` verdict computed again (`Rulebook.judge`, with every text) and its
+  statuses compared with the case's previous ones, giving the same status changes
+  (without the reminders and the changes by time alone, which it cannot see).
+
+Both runs read the same lines; the figure that matters is their ratio, measured in
+the same run (the machine is shared).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import orjson
+
+from rulebook import load
+from rulebook.samples import generate_events
+from rulebook.snapshot import set_path, unset_path
+from rulebook.watch import ALERT_FORMAT, Watcher
+
+
+def run_watcher(book, lines: list[bytes]) -> tuple[float, int]:
+    watcher = Watcher(book)
+    alerts = 0
+    start = time.perf_counter()
+    for number, line in enumerate(lines, 1):
+        for item in watcher.feed(orjson.loads(line), "bench", number):
+            alerts += item["format"] == ALERT_FORMAT
+    return time.perf_counter() - start, alerts
+
+
+def run_baseline(book, lines: list[bytes]) -> tuple[float, int]:
+    snapshots: dict[str, dict] = {}
+    standing: dict[str, dict] = {}
+    changes = 0
+    start = time.perf_counter()
+    for line in lines:
+        event = orjson.loads(line)
+        case_id = event["case_id"]
+        snapshot = event.get("snapshot") or orjson.loads(orjson.dumps(snapshots[case_id]))
+        for path, value in (event.get("set") or {}).items():
+            if value is None:
+                unset_path(snapshot, path)
+            else:
+                set_path(snapshot, path, value)
+        snapshot["as_of"] = event["at"][:10]
+        verdict = book.judge(snapshot)
+        if verdict["format"] != "rulebook.verdict/v1":
+            continue
+        snapshots[case_id] = snapshot
+        now = {(r["rule"], r["subject"]): r["status"] for r in verdict["results"]}
+        before = standing.get(case_id, {})
+        changes += sum(1 for key, status in now.items() if before.get(key) != status)
+        standing[case_id] = now
+    return time.perf_counter() - start, changes
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument("--cases", type=int, default=5_000)
+    parser.add_argument("--seed", type=int, default=2026)
+    args = parser.parse_args()
+
+    book = load()
+    lines = [orjson.dumps(event) for event in generate_events(args.cases, args.events, args.seed)]
+    print(f"{len(lines):,} events over {args.cases:,} cases "
+          f"({sum(map(len, lines)) / 2**20:.1f} MiB of JSON Lines)")
+    watched, alerts = run_watcher(book, lines)
+    print(f"watch (durable_rules sessions + compiled rules): {len(lines) / watched:9,.0f} events/s "
+          f"({watched:.1f} s, {alerts:,} alerts)")
+    checked, changes = run_baseline(book, lines)
+    print(f"re-check the whole case after every event:       {len(lines) / checked:9,.0f} events/s "
+          f"({checked:.1f} s, {changes:,} status changes)")
+    print(f"watch is {checked / watched:.2f}x the speed of re-checking")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,194 @@
+"""`rulebook watch`: alerts from case events, on durable_rules sessions.
+
+Golden files hold the alerts of the bundled example log and the errors of a log of
+bad events; `pytest --update-golden` rewrites them (review with `git diff`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import orjson
+import pytest
+
+from rulebook.samples import generate_events, make_case
+from rulebook.watch import ALERT_FORMAT, SESSIONS_PER_RULESET, Watcher
+
+from ..conftest import EXAMPLES
+
+HERE = Path(__file__).parent
+RULEBOOK = str(Path(sys.executable).with_name("rulebook"))
+
+
+def watch_cli(*args, stdin: bytes | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run([RULEBOOK, "watch", *args], input=stdin, capture_output=True, timeout=timeout,
+                          env={**os.environ, "NO_COLOR": "1"})
+
+
+def feed_all(watcher: Watcher, events) -> list[dict]:
+    out = []
+    for number, event in enumerate(events, 1):
+        out += watcher.feed(event, "log", number)
+    return out
+
+
+def statuses(verdict: dict) -> dict:
+    return {(r["rule"], r["subject"]): r["status"] for r in verdict["results"]}
+
+
+# ------------------------------------------------------------------ golden files
+
+def test_example_log_alerts(golden):
+    run = watch_cli(str(EXAMPLES / "events.jsonl"))
+    assert run.returncode == 0, run.stderr.decode()
+    assert run.stderr == b""
+    golden(HERE / "events.alerts.jsonl", run.stdout.decode())
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_example_log_as_text(golden, lang):
+    run = watch_cli(str(EXAMPLES / "events.jsonl"), "--format", "text", "--lang", lang)
+    assert run.returncode == 0
+    golden(HERE / f"events.alerts.{lang}.txt", run.stdout.decode())
+
+
+def test_bad_events_are_error_lines_and_skipped(golden):
+    run = watch_cli(str(HERE / "bad-events.jsonl"), "--errors", "/dev/stdout")
+    assert run.returncode == 2
+    golden(HERE / "bad-events.out.jsonl", run.stdout.decode())
+    lines = [orjson.loads(line) for line in run.stdout.splitlines()]
+    errors = [item for item in lines if item["format"] == "rulebook.error/v1"]
+    # Every line but the snapshot (4) and the good event (15) is refused, each naming its line.
+    assert [e["source"]["line"] for e in errors] == [1, 2, 3, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 16]
+    # The refused events changed nothing: the last one is judged on the snapshot of line 4 alone.
+    alerts = [item for item in lines if item["format"] == ALERT_FORMAT]
+    assert alerts and all(a["at"] in ("2021-02-10", "2021-02-14") for a in alerts)
+
+
+def test_bad_events_messages_name_the_problem():
+    text = watch_cli(str(HERE / "bad-events.jsonl")).stderr.decode()
+    for expected in ("unknown case", "not valid JSON", "an event is a JSON object", "did you mean `referrer`",
+                     "out of order", "expected a date", "did you mean `set`", "no item 3",
+                     "cannot change", "another case", "case_id"):
+        assert expected in text, expected
+
+
+# ------------------------------------------------------------------ behaviour
+
+def test_replay_is_byte_identical(tmp_path):
+    log = tmp_path / "log.jsonl"
+    log.write_bytes(b"".join(orjson.dumps(e) + b"\n" for e in generate_events(60, 900, seed=11)))
+    first, second = watch_cli(str(log)), watch_cli(str(log))
+    assert first.returncode == 0, first.stderr.decode()
+    assert first.stdout == second.stdout and first.stdout.count(b"\n") > 100
+
+
+def test_deadline_passing_fails_the_report_on_the_day_after(book, seed):
+    seed = orjson.loads(orjson.dumps(seed, default=str))
+    step = seed["steps"][0]
+    step.pop("report_submitted_on")
+    completed = dt.date.fromisoformat(step["completion_reported_on"])
+    watcher = Watcher(book, remind_days=2)
+    watcher.feed({"case_id": seed["case_id"], "at": step["completion_reported_on"], "snapshot": seed})
+    later = (completed + dt.timedelta(days=30)).isoformat()
+    got = watcher.feed({"case_id": seed["case_id"], "at": later, "set": {"sme.name": "改名"}})
+    report = [a for a in got if a["rule"] == "step.report-deadline"]
+    last_day = completed + dt.timedelta(days=10)
+    assert [(a["kind"], a["at"], a["from"], a["to"]) for a in report] == [
+        ("reminder", (last_day - dt.timedelta(days=2)).isoformat(), "pending", "pending"),
+        ("change", (last_day + dt.timedelta(days=1)).isoformat(), "pending", "fail"),
+    ]
+    assert report[0]["due"] == last_day.isoformat() and report[0]["message"]["en"].endswith("(2 days left).")
+    assert report[1]["fix"]["ja"]
+
+
+def test_live_clock_advances_without_events(book, seed):
+    seed = orjson.loads(orjson.dumps(seed, default=str))
+    seed["steps"][0].pop("report_submitted_on")
+    watcher = Watcher(book, live=True)
+    assert watcher.feed({"case_id": seed["case_id"], "snapshot": seed}) != []  # `at` may be left out
+    completed = dt.date.fromisoformat(seed["steps"][0]["completion_reported_on"])
+    # The event took today's date; in a live watcher time then passes without events.
+    watcher2 = Watcher(book, live=True)
+    watcher2.feed({"case_id": seed["case_id"], "at": completed.isoformat(), "snapshot": seed})
+    assert watcher2.advance(completed + dt.timedelta(days=5)) == []
+    got = watcher2.advance(completed + dt.timedelta(days=11))
+    # The report turns late, and the claim, which needs every requirement met, with it.
+    assert [(a["kind"], a["rule"], a["to"]) for a in got] == [
+        ("reminder", "step.report-deadline", "pending"), ("change", "claim.honorarium", "fail"),
+        ("change", "step.report-deadline", "fail")]
+    assert watcher2.advance(completed + dt.timedelta(days=40)) == []
+
+
+def test_more_cases_than_one_ruleset_holds(book):
+    rng = __import__("random").Random(3)
+    count = SESSIONS_PER_RULESET + 30
+    watcher = Watcher(book)
+    for i in range(count):
+        case = make_case(rng, i)
+        out = watcher.feed({"case_id": case["case_id"], "at": "2022-01-01", "snapshot": case})
+        assert all(item["format"] == ALERT_FORMAT for item in out)
+    assert len(watcher.cases) == count and len(set(watcher._session.values())) == 2
+    last = watcher.cases[-1]
+    assert watcher.standing(last) == statuses(book.judge(watcher.snapshot(last), as_of="2022-01-01"))
+
+
+def test_a_refused_event_loses_no_state(book, seed):
+    seed = orjson.loads(orjson.dumps(seed, default=str))
+    watcher = Watcher(book)
+    watcher.feed({"case_id": seed["case_id"], "at": "2021-03-31", "snapshot": seed})
+    before = (watcher.snapshot(seed["case_id"]), watcher.standing(seed["case_id"]))
+    for bad in ({"steps[0].hours": "many"}, {"steps[9].hours": 1}, {"steps[0].nope": 1},
+                {"sme.approved_on": "2000-01-01"}):
+        got = watcher.feed({"case_id": seed["case_id"], "at": "2021-04-01", "set": bad})
+        assert [item["format"] for item in got] == ["rulebook.error/v1"], bad
+    assert (watcher.snapshot(seed["case_id"]), watcher.standing(seed["case_id"])) == before
+
+
+def test_an_event_does_not_change_an_earlier_snapshot(book, seed):
+    """Snapshots share what they do not change: setting a path must copy what lies on it."""
+    seed = orjson.loads(orjson.dumps(seed, default=str))
+    watcher = Watcher(book)
+    watcher.feed({"case_id": seed["case_id"], "at": "2021-03-31", "snapshot": seed})
+    kept = watcher._snapshots[seed["case_id"]]
+    hours = kept["steps"][0]["hours"]
+    watcher.feed({"case_id": seed["case_id"], "at": "2021-04-01", "set": {"steps[0].hours": hours + 1}})
+    assert kept["steps"][0]["hours"] == hours
+    assert watcher.snapshot(seed["case_id"])["steps"][0]["hours"] == hours + 1
+
+
+def test_stdin_and_follow(tmp_path):
+    events = (EXAMPLES / "events.jsonl").read_bytes().splitlines(keepends=True)
+    piped = watch_cli("-", stdin=b"".join(events))
+    assert piped.returncode == 0 and piped.stdout == watch_cli(str(EXAMPLES / "events.jsonl")).stdout
+
+    log = tmp_path / "growing.jsonl"
+    log.write_bytes(events[0])
+    process = subprocess.Popen([RULEBOOK, "watch", str(log), "--follow"], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE)
+    try:
+        first = process.stdout.readline()
+        assert orjson.loads(first)["at"].startswith("2021-02-10")
+        with open(log, "ab") as fh:  # the log grows while the watcher waits
+            fh.write(events[1])
+        deadline = time.monotonic() + 60
+        seen = []
+        while time.monotonic() < deadline:
+            line = process.stdout.readline()
+            seen.append(orjson.loads(line))
+            if seen[-1]["kind"] == "change" and seen[-1]["to"] == "pass":
+                break
+        assert [a["kind"] for a in seen] == ["change", "reminder", "change"]
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def test_unreadable_input_is_a_message(tmp_path):
+    run = watch_cli(str(tmp_path / "missing.jsonl"))
+    assert run.returncode == 2 and b"cannot read" in run.stderr and b"Traceback" not in run.stderr
