@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test bench bench-audit bench-serve fuzz-audit clean
+.PHONY: setup demo test bench bench-audit bench-serve bench-watch fuzz-audit clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -37,3 +37,6 @@ bench-serve: setup
 
 bench-audit: setup
 	$(BIN)/python bench/bench_audit.py --cases 200000 --big 1000000
+
+bench-watch: setup
+	$(BIN)/python bench/bench_watch.py --events 100000 --cases 5000

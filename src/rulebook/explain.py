@@ -190,6 +190,13 @@ class Explainer:
         fix = {lang: functions[name](args) for lang, name in fixes.items()} if fixes else None
         return clause.status, message, fix, (args[clause.due] if clause.due is not None else None)
 
+    def due(self, outcome: Outcome, result):
+        """A result's due date (or None), without its texts."""
+        if result[3] < 0:
+            return None
+        clause = self.plan.rules[result[0]].clauses[result[3]]
+        return self.args_of(outcome, result)[clause.due] if clause.due is not None else None
+
     def explain(self, outcome: Outcome, warnings=(), compact: bool = False, raw: bool = False) -> dict:
         """The verdict of one case, as the JSON-ready mapping of verdict-output.md.
 

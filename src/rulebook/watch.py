@@ -49,6 +49,9 @@ from .events import Moment, PathChecker, read_event
 from .snapshot import InputError, Rejected, jsonable, parse_path, set_path, unset_path
 
 ALERT_FORMAT = "rulebook.alert/v1"
+# A session keeps its case's standing as one letter per rule for each subject ("." for none).
+LETTER = {"pass": "p", "fail": "f", "pending": "w", "not_applicable": "n"}
+STATUS_OF = {letter: status for status, letter in LETTER.items()}
 SESSIONS_PER_RULESET = 1000
 DAY = dt.timedelta(days=1)
 _ids = itertools.count()
@@ -179,7 +182,10 @@ class Watcher:
     def standing(self, case_id: str) -> dict[tuple[str, str], str]:
         """The status of every (rule, subject) of a case, as its session holds it."""
         state = self._host.get_state(self._session[case_id], case_id)
-        return {tuple(key.split("|", 1)): status for key, status in state["standing"].items()}
+        rules = self.book.plan.rules
+        return {(rules[index].id, subject): STATUS_OF[letter]
+                for subject, letters in state["standing"].items()
+                for index, letter in enumerate(letters) if letter != "."}
 
     def snapshot(self, case_id: str) -> dict:
         """The case's snapshot as last accepted (a copy)."""
@@ -296,31 +302,37 @@ class Watcher:
         its session's reminders, wake day and clock brought up to date."""
         case_id = c.s.sid
         rules = self.book.plan.rules
-        before = c.s.standing._d
-        standing = {}
+        before = c.s.standing._d  # subject → one letter per rule (see LETTER)
+        standing: dict[str, list] = {}
         deadlines = {}
         keys = self._keys
+        empty = "." * len(rules)
         for result in outcome.results:
             rule = rules[result[0]]
-            key = keys.get((result[0], result[1]))
+            subject = result[1]
+            key = keys.get((result[0], subject))
             if key is None:
-                key = keys[(result[0], result[1])] = f"{rule.id}|{result[1]}"
-                self._results[key] = (result[0], result[1])
+                key = keys[(result[0], subject)] = f"{rule.id}|{subject}"
+                self._results[key] = (result[0], subject)
             clause = rule.clauses[result[3]] if result[3] >= 0 else None
             status = clause.status if clause is not None else "not_applicable"
-            standing[key] = status
-            was = before.get(key)
+            letters = standing.get(subject)
+            if letters is None:
+                letters = standing[subject] = list(empty)
+            letters[result[0]] = LETTER[status]
+            was = STATUS_OF.get(before.get(subject, empty)[result[0]])
             # A requirement seen for the first time is news only when something is to be done.
             changed = was != status and not (was is None and status in ("pass", "not_applicable"))
             due_date = None
-            if changed or (status == "pending" and clause.due is not None):
-                status, message, fix, due_date = self._explainer.describe(outcome, result)
             if changed:
+                status, message, fix, due_date = self._explainer.describe(outcome, result)
                 self._out.append(self._alert(case_id, label, "change", rule.id, result[1],
                                              was, status, message, fix, due_date))
+            elif status == "pending" and clause.due is not None:
+                due_date = self._explainer.due(outcome, result)
             if status == "pending" and due_date is not None:
                 deadlines[key] = due_date.toordinal()
-        c.s.standing = standing
+        c.s.standing = {subject: "".join(letters) for subject, letters in standing.items()}
         self._sync(c, case_id, outcome.as_of, deadlines, self._evaluator.next_change(outcome))
 
     def _sync(self, c, case_id: str, day: dt.date, deadlines: dict, wake: dt.date | None) -> None:
