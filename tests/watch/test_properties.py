@@ -94,3 +94,35 @@ def test_replay_gives_the_statuses_of_check(book, seed, cases, damage, tail, rem
         verdict = book.judge(snapshot, as_of=last)
         want = {(r["rule"], r["subject"]): r["status"] for r in verdict["results"]}
         assert watcher.standing(case_id) == want, case_id
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-10**20, 10**20) | st.floats(allow_nan=False) | st.text(max_size=30),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4),
+    max_leaves=20)
+PATHS = st.sampled_from(["steps[0].hours", "steps[0].photos[0].shows_sme", "steps[5].hours", "sme", "plan.steps",
+                         "claim.honorarium_jpy", "steps", "steps[0]", "as_of", "format", "x.y", "steps[0].x",
+                         "", "steps[", "steps[-1].hours", "lancers.method"])
+
+
+@SETTINGS
+@given(events=st.lists(
+    st.fixed_dictionaries({"case_id": st.sampled_from(["G-0000000", "G-0000001", 7, None]),
+                           "at": st.sampled_from(["2021-01-01", "2021-06-30T10:00:00", "2020-12-31", "1-1-1", None])},
+                          optional={"set": st.dictionaries(PATHS | st.text(max_size=10), JSON, max_size=3),
+                                    "snapshot": JSON, "extra": JSON}) | JSON,
+    max_size=12))
+def test_any_event_gives_alerts_or_error_lines(book, events):
+    """Whatever a log holds, the watcher answers each line with alerts or error lines, never an
+    exception, and everything it answers can be written as JSON."""
+    import orjson
+
+    watcher = Watcher(book)
+    rng = random.Random(0)
+    for i in range(2):
+        case = make_case(rng, i)
+        watcher.feed({"case_id": case["case_id"], "at": "2021-01-01", "snapshot": case})
+    for number, event in enumerate(events, 1):
+        for item in watcher.feed(event, "fuzz", number):
+            assert item["format"] in ("rulebook.alert/v1", "rulebook.error/v1")
+            orjson.dumps(item)
