@@ -204,7 +204,6 @@ class Explainer:
         `raw` leaves the facts' values as they are (dates, decimals, records), for `dumps`,
         which writes the same JSON as the JSON-ready mapping would give, faster."""
         plan = self.plan
-        functions = self.functions
         counts = dict.fromkeys(STATUSES, 0)
         results = []
         steps_field = self.steps_field
@@ -214,14 +213,9 @@ class Explainer:
             rule = plan.rules[rule_index]
             if clause_index < 0:
                 facts = {}
-                status = "not_applicable"
-                day = result[4] if len(result) > 4 else outcome.as_of
-                message = {lang: text.format(day=format_value(day, "date", lang))
-                           for lang, text in _NOT_IN_FORCE.items()}
-                fix = due = None
+                status, message, fix, due = self.describe(outcome, result)
             else:
-                clause = rule.clauses[clause_index]
-                status = clause.status
+                status = rule.clauses[clause_index].status
                 keys = key_cache.get((rule_index, step))
                 if keys is None:
                     prefix = f"{steps_field}[{step}]" if step is not None else steps_field
@@ -232,11 +226,7 @@ class Explainer:
                 else:
                     facts = {k: _fact(v) for k, v in zip(keys, result[4:]) if v is not UNSET}
                 if not compact:
-                    args = self.args_of(outcome, result)
-                    texts, fixes = self.texts[(rule_index, clause_index)]
-                    message = {lang: functions[name](args) for lang, name in texts.items()}
-                    fix = {lang: functions[name](args) for lang, name in fixes.items()} if fixes else None
-                    due = args[clause.due] if clause.due is not None else None
+                    _status, message, fix, due = self.describe(outcome, result)
                     due = due.isoformat() if due is not None else None
             counts[status] += 1
             if compact:
