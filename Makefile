@@ -27,9 +27,15 @@ clean:
 bench: setup
 	$(BIN)/python bench/bench_engine.py
 
+# The seed of the fuzz targets' kills: random unless given (make fuzz-audit KILL_SEED=1234 repeats a run).
+# (Not $RANDOM: make's shell is /bin/sh, dash here, where it is empty.)
+ifndef KILL_SEED
+KILL_SEED := $(shell od -An -N2 -tu2 /dev/urandom | tr -d ' ')
+endif
+
 # Kill -9 an audit at random moments many times, resuming each time (the test suite does a few).
 fuzz-audit: setup
-	RULEBOOK_KILLS=40 RULEBOOK_KILL_SEED=$$RANDOM $(BIN)/python -m pytest tests/unit/test_audit.py -k kill_9 -p no:warnings
+	RULEBOOK_KILLS=40 RULEBOOK_KILL_SEED=$(KILL_SEED) $(BIN)/python -m pytest tests/unit/test_audit.py -k kill_9 -p no:warnings
 
 bench-serve: setup
 	command -v hey >/dev/null || apt-get install -y -qq hey
