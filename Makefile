@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test bench bench-audit bench-serve bench-watch fuzz-audit clean
+.PHONY: setup demo test bench bench-audit bench-serve bench-watch fuzz-audit fuzz-serve clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -27,9 +27,19 @@ clean:
 bench: setup
 	$(BIN)/python bench/bench_engine.py
 
+# The seed of the fuzz targets' kills: random unless given (make fuzz-audit KILL_SEED=1234 repeats a run).
+# (Not $RANDOM: make's shell is /bin/sh, dash here, where it is empty.)
+ifndef KILL_SEED
+KILL_SEED := $(shell od -An -N2 -tu2 /dev/urandom | tr -d ' ')
+endif
+
 # Kill -9 an audit at random moments many times, resuming each time (the test suite does a few).
 fuzz-audit: setup
-	RULEBOOK_KILLS=40 RULEBOOK_KILL_SEED=$$RANDOM $(BIN)/python -m pytest tests/unit/test_audit.py -k kill_9 -p no:warnings
+	RULEBOOK_KILLS=40 RULEBOOK_KILL_SEED=$(KILL_SEED) $(BIN)/python -m pytest tests/unit/test_audit.py -k kill_9 -p no:warnings
+
+# Kill -9 `rulebook serve` workers under load many times; prints what the clients saw (the test suite does 3).
+fuzz-serve: setup
+	RULEBOOK_KILLS=40 RULEBOOK_KILL_SEED=$(KILL_SEED) $(BIN)/python -m pytest tests/unit/test_service_faults.py -s -p no:warnings
 
 bench-serve: setup
 	command -v hey >/dev/null || apt-get install -y -qq hey
