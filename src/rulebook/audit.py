@@ -84,11 +84,28 @@ def _init_worker(rules: str | None, as_of: dt.date | None, compact: bool) -> Non
 
     _BOOK = load(rules)
     _SETTINGS.update(as_of=as_of, compact=compact)
+    _exit_with_parent()
     # A worker makes many short-lived objects and keeps only the rulebook: move what is loaded
     # out of the collector's way, and collect the young less often.
     gc.collect()
     gc.freeze()
     gc.set_threshold(50_000, 20, 20)
+
+
+def _exit_with_parent(interval: float = 1.0) -> None:
+    """End this worker when the audit that started it is gone (killed with -9, say): a
+    worker left behind would wait forever to hand back its chunk."""
+    import threading
+    import time
+
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(interval)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 def judge_chunk(units: list[Unit], rules: str | None = None, as_of=None, compact: bool = False):

@@ -185,6 +185,41 @@ def test_kill_9_at_random_moments_then_resume_gives_the_same_files(tmp_path):
     assert contents(out) == contents(reference)
 
 
+def _children(pid: int) -> set[int]:
+    found = set()
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat", "rb") as fh:
+                    fields = fh.read().rsplit(b")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.add(int(entry))
+    return found
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="finds the workers through /proc")
+def test_workers_end_when_the_audit_is_killed(tmp_path):
+    inputs = [write_batch(tmp_path / "big.jsonl", generate(20000, seed=29))]
+    process = _audit_process(inputs, tmp_path / "out", "--jobs", "2")
+    workers: set[int] = set()
+    deadline = time.monotonic() + 120
+    while len(workers) < 2 and time.monotonic() < deadline and process.poll() is None:
+        workers = _children(process.pid)
+        time.sleep(0.05)
+    assert len(workers) >= 2, "the audit never started its workers"
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and any(os.path.exists(f"/proc/{pid}") for pid in workers):
+        time.sleep(0.1)
+    left = [pid for pid in workers if os.path.exists(f"/proc/{pid}")]
+    for pid in left:
+        os.kill(pid, signal.SIGKILL)
+    assert not left, "workers outlived the audit that started them"
+
+
 def test_on_a_dask_local_cluster_the_files_equal_a_local_run(batch, tmp_path):
     pytest.importorskip("dask.distributed")
     local, on_dask = tmp_path / "local", tmp_path / "dask"
