@@ -330,24 +330,29 @@ class _Generator:
         )
 
     def times_function(self, rule: Rule, bounds: tuple, step_var: str | None) -> None:
-        """`times_N(c, st, si, as_of, _P, params_at, pc)`: the days on which a comparison of the
-        rule's decision with the as-of date changes its value, on this case (those that cannot
-        be computed, such as from a date not set, are left out: they cannot change with time)."""
+        """`times_N(c, st, si, as_of, _P, params_at, pc, k)`: the days on which a comparison with
+        the as-of date in clause k (the deciding one) or before it changes its value, on this case
+        (those that cannot be computed, such as from a date not set, are left out: they cannot
+        change with time)."""
         scope = _RuleScope(step_var)
         scope.lets = dict.fromkeys(rule.lets)
-        body = [self.expr(bound, scope) for bound, _offsets in bounds]
+        body = [self.expr(bound, scope) for bound, _offsets, _clause in bounds]
         one_day = self.const(dt.timedelta(days=1))
-        self.emit(f"def times_{rule.index}(c, st, si, as_of, _P, params_at, pc):")
+        self.emit(f"def times_{rule.index}(c, st, si, as_of, _P, params_at, pc, k):")
         self.emit(_init_slots(scope), 1)
         self.prologue(rule, self.expr(rule.dated, scope) if rule.dated is not None else None, " ".join(body))
         self.emit("out = []", 1)
-        for code, (_bound, offsets) in zip(body, bounds):
-            self.emit("try:", 1)
-            self.emit(f"_d = {code}", 2)
+        for code, (_bound, offsets, clause) in zip(body, bounds):
+            depth = 1
+            if clause:
+                self.emit(f"if k >= {rule.clauses[clause].index}:", 1)
+                depth = 2
+            self.emit("try:", depth)
+            self.emit(f"_d = {code}", depth + 1)
             for offset in offsets:
-                self.emit(f"out.append(_d + {one_day})" if offset else "out.append(_d)", 2)
-            self.emit("except Exception:", 1)
-            self.emit("pass", 2)
+                self.emit(f"out.append(_d + {one_day})" if offset else "out.append(_d)", depth + 1)
+            self.emit("except Exception:", depth)
+            self.emit("pass", depth + 1)
         self.emit("return out", 1)
         self.emit("")
 

@@ -129,11 +129,11 @@ class Evaluator:
         functions, steps = self.time_functions, outcome.steps
         for result in outcome.results:
             times = functions[result[0]]
-            if times is None:
+            if times is None or result[3] < 0:
                 continue
             si = result[2]
             for date in times(outcome.case, steps[si] if si is not None else None, si, day,
-                              outcome.params, self.params_at, outcome.payout):
+                              outcome.params, self.params_at, outcome.payout, result[3]):
                 if isinstance(date, dt.date) and date > day and (best is None or date < best):
                     best = date
         return best

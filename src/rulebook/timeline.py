@@ -2,7 +2,8 @@
 
 A rule's decision reads the as-of date in comparisons such as `as_of <= last_day`:
 such a comparison can only change its value on the day E or the day after, E
-being the other side. `time_use` finds these comparisons in a rule's conditions
+being the other side; and it can change the outcome only if it lies in the
+deciding clause or one before it (the later ones were not evaluated). `time_use` finds these comparisons in a rule's conditions
 (and in the lets they read), so that a watcher knows the next day on which a
 case could change by time alone, without judging it every day. A rule that reads
 the as-of date in any other way (in arithmetic, inside a quantifier, in the day
@@ -32,7 +33,8 @@ _MIRROR = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "=": "=", "!=": "!="}
 
 @dataclass(frozen=True, slots=True)
 class TimeUse:
-    bounds: tuple  # (E, offsets) for every `as_of OP E` the decision reads: it flips on E + offset
+    bounds: tuple  # (E, offsets, clause) for every `as_of OP E` the decision reads: it flips on
+    # day E + offset, and matters while the deciding clause is that clause or a later one
     daily: bool  # the as-of date is read in another way: the outcome may change any day
 
 
@@ -67,6 +69,7 @@ class _Finder:
         self.lets = lets
         self.bounds: list = []
         self.daily = False
+        self.clause = 0  # the position of the clause being walked
         self.walked: set[str] = set()
 
     def is_as_of(self, node, bound: frozenset) -> bool:
@@ -79,7 +82,7 @@ class _Finder:
                     if bound or self.reads_as_of(other, bound):
                         self.daily = True  # E changes with the quantified item or with the day
                     else:
-                        self.bounds.append((other, _FLIPS[op]))
+                        self.bounds.append((other, _FLIPS[op], self.clause))
                         self.walk(other, bound)
                     return
         if isinstance(node, s.Name):
@@ -106,7 +109,8 @@ class _Finder:
 def time_use(rule: Rule) -> TimeUse:
     """The comparisons with the as-of date that the rule's decision reads."""
     finder = _Finder(rule.lets)
-    for clause in rule.clauses:
+    for position, clause in enumerate(rule.clauses):
+        finder.clause = position
         if clause.condition is not None:
             finder.walk(clause.condition)
     if rule.dated is not None and finder.reads_as_of(rule.dated, frozenset()):
