@@ -192,3 +192,26 @@ def test_stdin_and_follow(tmp_path):
 def test_unreadable_input_is_a_message(tmp_path):
     run = watch_cli(str(tmp_path / "missing.jsonl"))
     assert run.returncode == 2 and b"cannot read" in run.stderr and b"Traceback" not in run.stderr
+
+
+def test_live_events_may_leave_out_at(seed):
+    seed = orjson.loads(orjson.dumps(seed, default=str))
+    seed["steps"][0].pop("report_submitted_on")
+    event = orjson.dumps({"case_id": seed["case_id"], "snapshot": seed}) + b"\n"
+    live = watch_cli("-", "--live", stdin=event)
+    assert live.returncode == 0, live.stderr.decode()
+    alerts = [orjson.loads(line) for line in live.stdout.splitlines()]
+    # Judged today, long after the report's last day: the report is late.
+    assert alerts and all(a["at"].startswith(dt.date.today().isoformat()[:4]) for a in alerts)
+    assert ("step.report-deadline", "fail") in {(a["rule"], a["to"]) for a in alerts}
+    replay = watch_cli("-", stdin=event)  # without --live, `at` is required
+    assert replay.returncode == 2 and b'"path":"at"' in replay.stderr
+
+
+def test_remind_days_moves_the_reminder():
+    days = {}
+    for n in ("1", "5"):
+        run = watch_cli(str(EXAMPLES / "events.jsonl"), "--remind-days", n)
+        days[n] = [orjson.loads(line)["at"] for line in run.stdout.splitlines()
+                   if orjson.loads(line)["kind"] == "reminder"]
+    assert days["1"][0] == "2021-02-17" and days["5"][0] == "2021-02-13"
