@@ -24,8 +24,10 @@ clocks are moved by the watcher, never by durable_rules' own (wall-clock) timers
 the host's background threads are not started: every action runs inside the call that
 caused it, and the same log gives the same alerts, byte for byte.
 
-A durable_rules ruleset holds at most 1,024 sessions (a limit compiled into its
-engine), so cases are spread over as many copies of the ruleset as needed.
+A durable_rules session costs about 125 KB and a ruleset holds at most 1,024 of them
+(limits compiled into its engine). A case at rest — no wake day, no reminder to come —
+has its session's state put away and the session deleted; its next event opens one
+again. Live cases are spread over as many copies of the ruleset as needed.
 """
 
 from __future__ import annotations
@@ -96,7 +98,9 @@ class Watcher:
         self._host = _Host()
         self._prefix = f"rulebook-watch-{next(_ids)}"
         self._rulesets: list[str] = []
-        self._session: dict[str, str] = {}  # case_id → ruleset holding its session
+        self._session: dict[str, str] = {}  # case_id → the ruleset holding its session, while it is live
+        self._resting: dict[str, dict] = {}  # case_id → the state of its session, put away
+        self._live: dict[str, int] = {}  # ruleset → how many sessions it holds
         self._snapshots: dict[str, dict] = {}  # case_id → its snapshot as last accepted (JSON data)
         self._cases: dict[str, Any] = {}  # case_id → the same, validated
         self._facts: dict[str, dict] = {}  # case_id → the facts its session holds, to retract them
@@ -127,7 +131,7 @@ class Watcher:
         self._advance(at.day)
         if self._clock is None or self._clock.before(at) or self._clock.time is None:
             self._clock = at
-        known = case_id in self._session
+        known = case_id in self._snapshots
         if not known and event.snapshot is None:
             out.append(self._error(Rejected(case_id, [InputError(
                 "case_id", "unknown case: its first event must carry its `snapshot`", case_id)]), origin, line))
@@ -169,6 +173,7 @@ class Watcher:
         finally:
             self._incoming = None
         self._raise_failure()
+        self._rest_if_idle(case_id)
         return out
 
     def advance(self, day: dt.date) -> list[dict]:
@@ -181,7 +186,7 @@ class Watcher:
 
     def standing(self, case_id: str) -> dict[tuple[str, str], str]:
         """The status of every (rule, subject) of a case, as its session holds it."""
-        state = self._host.get_state(self._session[case_id], case_id)
+        state = self._resting.get(case_id) or self._host.get_state(self._session[case_id], case_id)
         rules = self.book.plan.rules
         return {(rules[index].id, subject): STATUS_OF[letter]
                 for subject, letters in state["standing"].items()
@@ -193,7 +198,7 @@ class Watcher:
 
     @property
     def cases(self) -> list[str]:
-        return list(self._session)
+        return list(self._snapshots)
 
     @property
     def clock(self) -> Moment | None:
@@ -201,16 +206,33 @@ class Watcher:
 
     # ---------------------------------------------------------- sessions
     def _open(self, case_id: str) -> str:
-        if not self._rulesets or len(self._session) >= len(self._rulesets) * SESSIONS_PER_RULESET:
-            name = f"{self._prefix}-{len(self._rulesets)}"
-            self._host.register_rulesets({name: _definition(
+        """A session for the case, with the state it had when it was put to rest, if it was."""
+        ruleset = next((name for name in self._rulesets if self._live[name] < SESSIONS_PER_RULESET), None)
+        if ruleset is None:
+            ruleset = f"{self._prefix}-{len(self._rulesets)}"
+            self._host.register_rulesets({ruleset: _definition(
                 self._guarded(self._on_change), self._guarded(self._on_wake), self._guarded(self._on_remind))})
-            self._rulesets.append(name)
-        ruleset = self._rulesets[-1]
+            self._rulesets.append(ruleset)
+            self._live[ruleset] = 0
+        self._live[ruleset] += 1
         self._session[case_id] = ruleset
         self._facts[case_id] = {"reminder": {}, "wake": None, "clock": None}
-        self._host.update_state(ruleset, {"sid": case_id, "standing": {}, "reminded": {}})
+        state = self._resting.pop(case_id, None) or {"standing": {}, "reminded": {}}
+        self._host.update_state(ruleset, {"sid": case_id, **state})
         return ruleset
+
+    def _rest_if_idle(self, case_id: str) -> None:
+        """Put the session away when nothing of it can come due (no wake day, no reminder): a
+        durable_rules session costs about 125 KB, and most cases of a long watch are done. Its
+        state is kept here; the case's next event opens a session again."""
+        if case_id in self._scheduled or case_id not in self._session:
+            return
+        ruleset = self._session.pop(case_id)
+        state = self._host.get_state(ruleset, case_id)
+        self._resting[case_id] = {"standing": state["standing"], "reminded": state["reminded"]}
+        self._host.delete_state(ruleset, case_id)
+        self._live[ruleset] -= 1
+        del self._facts[case_id]
 
     def _advance(self, day: dt.date) -> None:
         """Bring every session whose wake or reminder day is at most `day` to that day, in order."""
@@ -222,6 +244,7 @@ class Watcher:
             del scheduled[case_id]
             self._set_clock(case_id, when)
             self._raise_failure()
+            self._rest_if_idle(case_id)
 
     def _set_clock(self, case_id: str, day: dt.date, closure=None) -> None:
         """Move a session's clock fact to `day` (durable_rules then fires what has come due)."""

@@ -125,17 +125,37 @@ def test_live_clock_advances_without_events(book, seed):
     assert watcher2.advance(completed + dt.timedelta(days=40)) == []
 
 
-def test_more_cases_than_one_ruleset_holds(book):
-    rng = __import__("random").Random(3)
+def test_more_cases_than_one_ruleset_holds(book, seed):
+    """Live cases (a report still due) hold a session each, over more than one ruleset."""
+    seed = orjson.loads(orjson.dumps(seed, default=str))
+    seed["steps"][0].pop("report_submitted_on")
+    day = seed["steps"][0]["completion_reported_on"]
     count = SESSIONS_PER_RULESET + 30
     watcher = Watcher(book)
     for i in range(count):
-        case = make_case(rng, i)
-        out = watcher.feed({"case_id": case["case_id"], "at": "2022-01-01", "snapshot": case})
-        assert all(item["format"] == ALERT_FORMAT for item in out)
-    assert len(watcher.cases) == count and len(set(watcher._session.values())) == 2
-    last = watcher.cases[-1]
-    assert watcher.standing(last) == statuses(book.judge(watcher.snapshot(last), as_of="2022-01-01"))
+        out = watcher.feed({"case_id": f"C-{i:05d}", "at": day, "snapshot": {**seed, "case_id": f"C-{i:05d}"}})
+        assert [a["to"] for a in out if a["rule"] == "step.report-deadline"] == ["pending"]
+    assert len(watcher._session) == count and len(watcher._rulesets) == 2
+    later = (dt.date.fromisoformat(day) + dt.timedelta(days=11)).isoformat()
+    got = watcher.advance(dt.date.fromisoformat(later))
+    assert sum(1 for a in got if a["rule"] == "step.report-deadline" and a["to"] == "fail") == count
+    for case_id in ("C-00000", "C-01029"):
+        assert watcher.standing(case_id) == statuses(book.judge(watcher.snapshot(case_id), as_of=later))
+
+
+def test_a_case_at_rest_gives_back_its_session_and_resumes(book, seed):
+    """A case with nothing to come due holds no durable_rules session; its next event brings
+    back its standing, so the change is told from what it was."""
+    seed = orjson.loads(orjson.dumps(seed, default=str))
+    watcher = Watcher(book)
+    assert watcher.feed({"case_id": seed["case_id"], "at": "2021-04-01", "snapshot": seed}) == []
+    assert seed["case_id"] not in watcher._session and seed["case_id"] in watcher.cases
+    got = watcher.feed({"case_id": seed["case_id"], "at": "2021-04-02",
+                        "set": {"steps[0].payment_capture_attached": False}})
+    assert [(a["rule"], a["from"], a["to"]) for a in got] == [
+        ("claim.honorarium", "pass", "fail"), ("final.payment-capture", "pass", "fail")]
+    assert watcher.standing(seed["case_id"]) == statuses(book.judge(watcher.snapshot(seed["case_id"]),
+                                                                    as_of="2021-04-02"))
 
 
 def test_a_refused_event_loses_no_state(book, seed):
