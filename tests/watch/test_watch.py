@@ -25,9 +25,9 @@ HERE = Path(__file__).parent
 RULEBOOK = str(Path(sys.executable).with_name("rulebook"))
 
 
-def watch_cli(*args, stdin: bytes | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+def watch_cli(*args, stdin: bytes | None = None, timeout: float = 120, cwd=None) -> subprocess.CompletedProcess:
     return subprocess.run([RULEBOOK, "watch", *args], input=stdin, capture_output=True, timeout=timeout,
-                          env={**os.environ, "NO_COLOR": "1"})
+                          env={**os.environ, "NO_COLOR": "1"}, cwd=cwd)
 
 
 def feed_all(watcher: Watcher, events) -> list[dict]:
@@ -58,7 +58,7 @@ def test_example_log_as_text(golden, lang):
 
 
 def test_bad_events_are_error_lines_and_skipped(golden):
-    run = watch_cli(str(HERE / "bad-events.jsonl"), "--errors", "/dev/stdout")
+    run = watch_cli("bad-events.jsonl", "--errors", "/dev/stdout", cwd=HERE)  # errors name the file as given
     assert run.returncode == 2
     golden(HERE / "bad-events.out.jsonl", run.stdout.decode())
     lines = [orjson.loads(line) for line in run.stdout.splitlines()]
