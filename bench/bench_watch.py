@@ -17,6 +17,7 @@ matters is their ratio, measured in the same run (the machine is shared).
 from __future__ import annotations
 
 import argparse
+import resource
 import time
 
 import orjson
@@ -76,13 +77,15 @@ def main() -> None:
     print(f"{len(lines):,} events over {args.cases:,} cases "
           f"({sum(map(len, lines)) / 2**20:.1f} MiB of JSON Lines)")
     watched = checked = float("inf")
+    peak_mib = 0.0
     for _round in range(args.rounds):  # interleaved, best of each: the machine is shared
         seconds, alerts = run_watcher(book, lines)
         watched = min(watched, seconds)
+        peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         seconds, changes = run_baseline(book, lines)
         checked = min(checked, seconds)
     print(f"watch (durable_rules sessions + compiled rules): {len(lines) / watched:9,.0f} events/s "
-          f"({watched:.1f} s, {alerts:,} alerts)")
+          f"({watched:.1f} s, {alerts:,} alerts; peak RSS of this process {peak_mib:.0f} MiB)")
     print(f"re-check the whole case after every event:       {len(lines) / checked:9,.0f} events/s "
           f"({checked:.1f} s, {changes:,} status changes)")
     print(f"watch is {checked / watched:.2f}x the speed of re-checking")
