@@ -8,7 +8,9 @@ Generates an event log (by default 100,000 events over 5,000 cases, see
 - the baseline: every line parsed and applied to the case's snapshot, then the whole
   `rulebook check` verdict computed again (`Rulebook.judge`, with every text) and its
   statuses compared with the case's previous ones, giving the same status changes
-  (without the reminders and the changes by time alone, which it cannot see).
+  (without the reminders and the changes by time alone, which it cannot see);
+- what the baseline must add to see those: a sweep re-checking every case, once for
+  each day the log spans (one sweep is timed, and multiplied).
 
 Both runs read the same lines, in interleaved rounds (best of each); the figure that
 matters is their ratio, measured in the same run (the machine is shared).
@@ -17,6 +19,7 @@ matters is their ratio, measured in the same run (the machine is shared).
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import resource
 import time
 
@@ -36,6 +39,23 @@ def run_watcher(book, lines: list[bytes]) -> tuple[float, int]:
         for item in watcher.feed(orjson.loads(line), "bench", number):
             alerts += item["format"] == ALERT_FORMAT
     return time.perf_counter() - start, alerts
+
+
+def sweep_seconds(book, lines: list[bytes]) -> tuple[float, int]:
+    """(seconds for one sweep that re-checks every case of the log, days the log spans): what
+    re-checking must add, every day, to see what time alone changes."""
+    snapshots: dict[str, dict] = {}
+    for line in lines:
+        event = orjson.loads(line)
+        if "snapshot" in event:
+            snapshots[event["case_id"]] = event["snapshot"]
+    first = orjson.loads(lines[0])["at"][:10]
+    last = orjson.loads(lines[-1])["at"][:10]
+    start = time.perf_counter()
+    for snapshot in snapshots.values():
+        book.judge(snapshot, as_of=last)
+    days = (dt.date.fromisoformat(last) - dt.date.fromisoformat(first)).days + 1
+    return time.perf_counter() - start, days
 
 
 def run_baseline(book, lines: list[bytes]) -> tuple[float, int]:
@@ -89,6 +109,11 @@ def main() -> None:
     print(f"re-check the whole case after every event:       {len(lines) / checked:9,.0f} events/s "
           f"({checked:.1f} s, {changes:,} status changes)")
     print(f"watch is {checked / watched:.2f}x the speed of re-checking")
+    sweep, days = sweep_seconds(book, lines)
+    daily = checked + sweep * days
+    print(f"re-check after every event, and every case once a day (to see deadlines pass): "
+          f"{len(lines) / daily:,.0f} events/s ({days} days x {sweep:.1f} s a sweep + {checked:.1f} s); "
+          f"watch is {daily / watched:.1f}x that")
 
 
 if __name__ == "__main__":
