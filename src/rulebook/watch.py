@@ -17,7 +17,8 @@ The division of work:
   reacting, and keeping them in the sessions would mean encoding each as JSON twice
   per event.
 
-Time is the events' `at` (replay) or the system clock (`live`). It only goes forward:
+Time is the events' `at` (replay) or the system clock (`live`: an event is then judged
+when it arrives, and its `at`, if given, only labels its alerts). It only goes forward:
 before an event is applied, every case whose wake or reminder day has come is brought
 to that day, in day order, so an alert says the day the change happened. The sessions'
 clocks are moved by the watcher, never by durable_rules' own (wall-clock) timers, and
@@ -123,8 +124,11 @@ class Watcher:
             event = read_event(data, self._paths, self.live)
         except Rejected as rejected:
             return [self._error(rejected, origin, line)]
-        at = event.at or _now()
         case_id = event.case_id
+        # Live, the case is judged now, and the event's own `at` (it may arrive late) is what its
+        # alerts show; replaying, the event's `at` is the time.
+        at = _now() if self.live else event.at
+        label = event.at.text if event.at is not None else at.text
         if self._clock is not None and at.before(self._clock):
             return [self._error(Rejected(case_id, [InputError(
                 "at", f"out of order: the log has already reached {self._clock.text}", at.text)]), origin, line)]
@@ -167,7 +171,7 @@ class Watcher:
         ruleset = self._session.get(case_id) or self._open(case_id)
         self._snapshots[case_id] = snapshot
         self._cases[case_id] = checked.case
-        self._incoming = (outcome, at)
+        self._incoming = (outcome, label)
         try:
             self._host.post(ruleset, {"sid": case_id, "kind": "change"})
         finally:
@@ -288,8 +292,8 @@ class Watcher:
             raise failure
 
     def _on_change(self, c) -> None:
-        outcome, at = self._incoming
-        self._settle(c, outcome, at.text)
+        outcome, label = self._incoming
+        self._settle(c, outcome, label)
 
     def _on_wake(self, c) -> None:
         case_id = c.s.sid

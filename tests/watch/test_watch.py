@@ -113,8 +113,8 @@ def test_live_clock_advances_without_events(book, seed):
     watcher = Watcher(book, live=True)
     assert watcher.feed({"case_id": seed["case_id"], "snapshot": seed}) != []  # `at` may be left out
     completed = dt.date.fromisoformat(seed["steps"][0]["completion_reported_on"])
-    # The event took today's date; in a live watcher time then passes without events.
-    watcher2 = Watcher(book, live=True)
+    # Time passes without events (the live command calls `advance` with today's date).
+    watcher2 = Watcher(book)
     watcher2.feed({"case_id": seed["case_id"], "at": completed.isoformat(), "snapshot": seed})
     assert watcher2.advance(completed + dt.timedelta(days=5)) == []
     got = watcher2.advance(completed + dt.timedelta(days=11))
@@ -235,3 +235,14 @@ def test_remind_days_moves_the_reminder():
         days[n] = [orjson.loads(line)["at"] for line in run.stdout.splitlines()
                    if orjson.loads(line)["kind"] == "reminder"]
     assert days["1"][0] == "2021-02-17" and days["5"][0] == "2021-02-13"
+
+
+def test_live_judges_late_events_now_and_labels_them_with_their_at():
+    run = watch_cli(str(EXAMPLES / "events.jsonl"), "--live")
+    assert run.returncode == 0, run.stderr.decode()
+    alerts = [orjson.loads(line) for line in run.stdout.splitlines()]
+    # Everything happened years ago: judged today, no report can be pending any more.
+    assert alerts and alerts[0]["at"] == "2021-02-10T09:00:00+09:00"
+    assert not [a for a in alerts if a["kind"] == "reminder"]
+    first = [a for a in alerts if a["rule"] == "step.report-deadline" and a["subject"] == "step:1"]
+    assert [(a["from"], a["to"]) for a in first] == [(None, "fail"), ("fail", "pass")]
