@@ -69,13 +69,15 @@ def read_sources(folder: Path, shown_as: str | None = None) -> tuple[list[Source
     return sources, diags
 
 
-def digest_of(sources: list[Source], folder: Path) -> str:
-    """The rulebook's digest: its rule files and the grammar they are written in."""
+def digest_of(sources: list[Source], folder: Path, shown_as: str | None = None) -> str:
+    """The rulebook's digest: its rule files (named within the folder, so that the digest is the
+    same wherever the folder lies and whatever the current directory) and the grammar."""
     h = hashlib.sha256()
     h.update(grammar_text().encode())
     for source in sources:
+        name = source.path[len(shown_as) + 1:] if shown_as else os.path.relpath(source.path, folder)
         h.update(b"\0")
-        h.update(os.path.relpath(source.path, folder).encode())
+        h.update(name.encode())
         h.update(b"\0")
         h.update(source.text.encode())
     return "sha256:" + h.hexdigest()
@@ -241,10 +243,11 @@ def _day(value) -> dt.date | None:
 def load(path: str | os.PathLike | None = None, *, cache: bool = True) -> Rulebook:
     """Load a rulebook folder (the program's own when no path is given)."""
     folder = Path(path) if path is not None else bundled_rules()
-    sources, diags = read_sources(folder, None if path is not None else "rules")
+    shown_as = None if path is not None else "rules"
+    sources, diags = read_sources(folder, shown_as)
     if diags:
         raise RulebookError(diags)
-    digest = digest_of(sources, folder)
+    digest = digest_of(sources, folder, shown_as)
     built = _cached(digest) if cache else None
     if built is None:
         built = build(sources)

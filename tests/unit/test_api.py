@@ -170,3 +170,23 @@ def test_a_bad_rule_folder_raises_diagnostics(tmp_path):
 def test_rules_folder_in_the_package_is_the_repository_one():
     assert (bundled_rules() / "case.rules").is_file()
     assert Path(bundled_rules() / "tests").is_dir()
+
+
+def test_the_digest_does_not_depend_on_where_things_are(tmp_path):
+    """The digest is in every verdict: the same rules give it from any directory, bundled or copied."""
+    import shutil
+    import subprocess
+    import sys
+
+    from rulebook.book import bundled_rules
+
+    copy = tmp_path / "elsewhere" / "rules"
+    shutil.copytree(bundled_rules(), copy)
+    code = "import rulebook, sys; print(rulebook.load(sys.argv[1] if len(sys.argv) > 1 else None, cache=False).digest)"
+    digests = set()
+    for cwd, args in ((tmp_path, []), (bundled_rules().parent, []), (tmp_path, [str(copy)]),
+                      (copy.parent, ["rules"])):
+        run = subprocess.run([sys.executable, "-c", code, *args], cwd=cwd, capture_output=True, text=True)
+        assert run.returncode == 0, run.stderr
+        digests.add(run.stdout.strip())
+    assert len(digests) == 1, digests
