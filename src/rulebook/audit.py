@@ -76,15 +76,18 @@ _BOOK = None
 _SETTINGS: dict = {}
 
 
-def _init_worker(rules: str | None, as_of: dt.date | None, compact: bool) -> None:
+def _init_worker(rules: str | None, as_of: dt.date | None, compact: bool, audit: int | None = None) -> None:
+    """Load the rulebook into this process; `audit`: the pid of the audit that started this
+    process as a pool worker (it then ends with it)."""
     global _BOOK
     import gc
 
     from .book import load
 
+    if audit is not None:
+        _exit_with(audit)
     _BOOK = load(rules)
     _SETTINGS.update(as_of=as_of, compact=compact)
-    _exit_with_parent()
     # A worker makes many short-lived objects and keeps only the rulebook: move what is loaded
     # out of the collector's way, and collect the young less often.
     gc.collect()
@@ -92,13 +95,12 @@ def _init_worker(rules: str | None, as_of: dt.date | None, compact: bool) -> Non
     gc.set_threshold(50_000, 20, 20)
 
 
-def _exit_with_parent(interval: float = 1.0) -> None:
-    """End this worker when the audit that started it is gone (killed with -9, say): a
-    worker left behind would wait forever to hand back its chunk."""
+def _exit_with(parent: int, interval: float = 1.0) -> None:
+    """End this worker when the audit that started it (`parent`, its pid as the audit knew it,
+    so a death before this runs is seen too) is gone — killed with -9, say: a worker left
+    behind would wait forever to hand back its chunk."""
     import threading
     import time
-
-    parent = os.getppid()
 
     def watch() -> None:
         while os.getppid() == parent:
@@ -227,7 +229,7 @@ class _LocalRunner:
 
             context = multiprocessing.get_context("spawn" if sys.platform == "darwin" else "fork")
             self.pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker,
-                                            initargs=self.args)
+                                            initargs=(*self.args, os.getpid()))
 
     def map(self, chunks):
         """Results of the chunks, in order, with at most a few chunks in flight."""

@@ -185,6 +185,15 @@ def test_kill_9_at_random_moments_then_resume_gives_the_same_files(tmp_path):
     assert contents(out) == contents(reference)
 
 
+def _running(pid: int) -> bool:
+    """Alive, and not a zombie waiting for whoever adopted it to reap it."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            return fh.read().rsplit(b")", 1)[1].split()[0] != b"Z"
+    except OSError:
+        return False
+
+
 def _children(pid: int) -> set[int]:
     found = set()
     for entry in os.listdir("/proc"):
@@ -218,6 +227,25 @@ def test_workers_end_when_the_audit_is_killed(tmp_path):
     for pid in left:
         os.kill(pid, signal.SIGKILL)
     assert not left, "workers outlived the audit that started them"
+
+
+def test_an_audit_outlives_the_shell_that_started_it(tmp_path):
+    """Only pool workers end with their parent: `rulebook audit … &` from a shell that then
+    exits (nohup, a cron job) runs to the end."""
+    cases = [dict(case, case_id=f"{case['case_id']}-{copy}") for copy in range(20) for case in generate(1000, seed=37)]
+    inputs = write_batch(tmp_path / "cases.jsonl", cases)
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "rulebook.cli", "audit", str(inputs), "--out", str(out), "--jobs", "1",
+               "--compact"]
+    # The shell outlives the audit's start by a second, then exits; the audit goes on.
+    shell = subprocess.run(["sh", "-c", '"$@" >/dev/null 2>&1 & echo $!; sleep 1', "sh", *command],
+                           capture_output=True, text=True, check=True)
+    audit_pid = int(shell.stdout)
+    deadline = time.monotonic() + 300
+    while _running(audit_pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert (out / "summary.json").exists(), "the audit ended before its summary"
+    assert json.loads((out / "summary.json").read_text())["cases"] == len(cases)
 
 
 def test_on_a_dask_local_cluster_the_files_equal_a_local_run(batch, tmp_path):
