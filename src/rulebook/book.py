@@ -198,11 +198,12 @@ class Rulebook:
             return rejected.to_dict(), None
         try:
             outcome = self._evaluator.evaluate(checked.case, _day(as_of))
+            # Explaining computes the messages' values, which may read a parameter not in force.
+            return self._explainer.explain(outcome, checked.warnings, compact, raw), checked.case
         except EvaluationError as error:
             report = Rejected(checked.case.case_id, [InputError(
                 "", f"the rulebook could not judge this case: {error} [{error.code}]")], origin, line)
             return report.to_dict(), checked.case
-        return self._explainer.explain(outcome, checked.warnings, compact, raw), checked.case
 
     def check(self, snapshot: Any, as_of: dt.date | str | None = None):
         """Judge one snapshot (a mapping, JSON text, or `self.model`) → `rulebook.Verdict`.

@@ -47,8 +47,10 @@ def _date(ctx, param, value):
 
 
 def _dump(obj, pretty: bool) -> str:
+    from .snapshot import dumps_json
+
     option = orjson.OPT_INDENT_2 if pretty else 0
-    return orjson.dumps(obj, option=option).decode()
+    return dumps_json(obj, option=option).decode()
 
 
 rules_option = click.option("--rules", "rules", metavar="DIR", default=None,
@@ -215,6 +217,7 @@ def watch(events, follow, live, remind_days, fmt, lang, out, errors_to, rules):
     An event is {"case_id", "at", "set": {PATH: VALUE}} or {"case_id", "at", "snapshot": {...}}.
     Bad events are error lines (rulebook.error/v1) and are skipped. Exit code 2 if there were any."""
     from .documents import load_stream
+    from .snapshot import dumps_json
     from .watch import Watcher, follow as followed, run
 
     book = _load_book(rules)
@@ -237,7 +240,7 @@ def watch(events, follow, live, remind_days, fmt, lang, out, errors_to, rules):
         if fmt == "text" and stream is alerts_out:
             stream.write(_alert_text(item, lang) + "\n")
         else:
-            stream.write(orjson.dumps(item).decode() + "\n")
+            stream.write(dumps_json(item).decode() + "\n")
         stream.flush()
 
     def tick() -> None:

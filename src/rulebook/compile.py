@@ -227,7 +227,7 @@ class _Generator:
                 singles.append(f"r{r.index}")
         if singles:
             parts.append("[" + ", ".join(singles) + "]")
-        emit("return " + " + ".join(parts) + ", sp, pc", 1)
+        emit("return " + (" + ".join(parts) or "[]") + ", sp, pc", 1)  # a rulebook may have no rules
         emit("")
 
     def emit(self, line: str, depth: int = 0) -> None:

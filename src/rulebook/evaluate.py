@@ -114,8 +114,19 @@ class Evaluator:
         if clause < 0:
             return ()
         st = outcome.steps[step] if step is not None else None
-        return self.arg_functions[rule_index](outcome.case, st, step, outcome.as_of, outcome.params,
-                                              self.params_at, outcome.payout, clause)
+        try:
+            return self.arg_functions[rule_index](outcome.case, st, step, outcome.as_of, outcome.params,
+                                                  self.params_at, outcome.payout, clause)
+        except KeyError as error:
+            # A parameter that only a message reads is looked up here, when explaining.
+            name = error.args[0] if error.args else "?"
+            raise EvaluationError("RB401", f"parameter `{name}` has no value in force on the day asked",
+                                  self.plan.rules[rule_index].id) from None
+        except (ArithmeticError, TypeError, ValueError, AttributeError) as error:
+            rule = self.plan.rules[rule_index].id
+            what = "division by zero" if isinstance(error, ZeroDivisionError) or "Division" in repr(error) \
+                else str(error)
+            raise EvaluationError("RB402", f"rule `{rule}` could not be explained on this case: {what}", rule) from None
 
     def next_change(self, outcome: Outcome) -> dt.date | None:
         """The first day after the outcome's as-of date on which judging the same case could give

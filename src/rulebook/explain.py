@@ -15,7 +15,7 @@ import orjson
 from .plan import Plan, TemplatePlan
 from .evaluate import Outcome
 from .runtime import UNSET
-from .snapshot import jsonable
+from .snapshot import dumps_json, jsonable
 
 VERDICT_FORMAT = "rulebook.verdict/v1"
 STATUSES = ("pass", "fail", "pending", "not_applicable")
@@ -114,7 +114,7 @@ def _json_default(value):
 
 def dumps(verdict: dict) -> bytes:
     """A verdict (from `explain`, raw or not) as one line of JSON."""
-    return orjson.dumps(verdict, default=_json_default)
+    return dumps_json(verdict, default=_json_default)
 
 
 def _fact(value):

@@ -104,8 +104,24 @@ def declare(decls: list[s.RecordDecl], diags: list[Diagnostic]) -> Schema:
                 diags.append(Diagnostic("RB201", f"unknown field `{f.not_before}` in `{decl.name}`", span,
                                         "not a field of this record", did_you_mean(f.not_before, fields)))
         records[decl.name] = Record(decl.name, fields)
-    if decls and ROOT not in records:
-        diags.append(Diagnostic("RB309", "the schema has no `record case`", decls[0].span,
+    for decl in names.values():
+        for f in records[decl.name].fields.values():
+            if f.numbered_by is None:
+                continue
+            inner = records.get(f.type.inner.record)
+            if inner is None:
+                continue  # its type is unknown: RB206 says so
+            span = next(o.span for o in next(x for x in decl.fields if x.name == f.name).options
+                        if o.kind == "numbered")
+            number = inner.fields.get(f.numbered_by)
+            if number is None:
+                diags.append(Diagnostic("RB201", f"unknown field `{f.numbered_by}` in `{inner.name}`", span,
+                                        "not a field of the listed record", did_you_mean(f.numbered_by, inner.fields)))
+            elif number.type.kind != "integer":
+                diags.append(Diagnostic("RB301", f"`numbered by` needs an integer field, and `{f.numbered_by}` is "
+                                        f"`{number.type.describe()}`", span, "not an integer field"))
+    if ROOT not in records:
+        diags.append(Diagnostic("RB309", "the schema has no `record case`", decls[0].span if decls else None,
                                 "records are declared here", "declare the snapshot itself as `record case`"))
     return Schema(records)
 

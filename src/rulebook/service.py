@@ -155,8 +155,10 @@ def create_app(book: Rulebook | None = None, api_keys: set[str] | None = None, m
     """The service's app; `api_keys` None means no key is asked for."""
     book = book or load()
     keys = [k.encode() for k in sorted(api_keys or ())]
+    # No redirect from `/v1/check/` to `/v1/check`: a path with a trailing slash is not a route
+    # (a 404 JSON body), rather than a 307 whose Location is built from the request's Host header.
     app = FastAPI(
-        title="rulebook", version=book.version,
+        title="rulebook", version=book.version, redirect_slashes=False,
         description=f"Explained verdicts of `{book.name}`: which requirement of the program passed, failed, "
                     "is pending or does not apply, why, and what to do.",
     )

@@ -107,6 +107,38 @@ def jsonable(value: Any, depth: int = 0) -> Any:
     return str(value)
 
 
+_INT_MIN, _INT_MAX = -(2 ** 63), 2 ** 64 - 1  # what orjson writes itself
+
+
+def _exact(value: Any, default) -> Any:
+    """`value` with every integer orjson cannot write (wider than 64 bits) as an exact
+    fragment of JSON; what `default` gives is walked too, as it may hold such integers."""
+    kind = type(value)
+    if kind is int:
+        return orjson.Fragment(str(value).encode()) if not _INT_MIN <= value <= _INT_MAX else value
+    if kind is dict:
+        return {k: _exact(v, default) for k, v in value.items()}
+    if kind is list or kind is tuple:
+        return [_exact(v, default) for v in value]
+    if value is None or kind is str or kind is bool or kind is float or kind is orjson.Fragment:
+        return value
+    if isinstance(value, Mapping):
+        return {k: _exact(v, default) for k, v in value.items()}
+    return _exact(default(value), default)
+
+
+def dumps_json(value: Any, default=None, option: int = 0) -> bytes:
+    """orjson.dumps, also for integers wider than 64 bits (written exactly, as Python does)."""
+    try:
+        return orjson.dumps(value, default=default, option=option)
+    except TypeError as error:
+        if "64-bit" not in str(error):
+            raise
+    def fail(v):
+        raise TypeError(f"Type is not JSON serializable: {type(v).__name__}")
+    return orjson.dumps(_exact(value, default or fail), option=option)
+
+
 def _default(value):
     if isinstance(value, Decimal):
         return orjson.Fragment(str(value).encode())
@@ -175,7 +207,7 @@ class Validator:
                 cid = data.get("case_id")
                 case_id = cid if isinstance(cid, str) else None
                 try:
-                    data = orjson.dumps(data, default=_default)
+                    data = dumps_json(data, default=_default)
                 except TypeError as error:
                     raise Rejected(case_id, [InputError("", str(error))], origin, line) from None
             elif isinstance(data, BaseModel):

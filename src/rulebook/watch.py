@@ -314,15 +314,24 @@ class Watcher:
         self._facts[case_id]["reminder"].pop(key, None)
         c.retract_fact(dict(reminder))
         c.s.reminded = dict(c.s.reminded._d, **{key: reminder["due"]})
-        outcome = self._evaluator.evaluate(self._cases[case_id], day)
         index = self._results[key]
-        for result in outcome.results:
-            if result[0] == index[0] and result[1] == index[1]:
-                status, message, fix, due = self._explainer.describe(outcome, result)
-                self._out.append(self._alert(case_id, day.isoformat(), "reminder", key.split("|", 1)[0],
-                                             result[1], status, status, message, fix, due))
-                break
+        try:
+            outcome = self._evaluator.evaluate(self._cases[case_id], day)
+            for result in outcome.results:
+                if result[0] == index[0] and result[1] == index[1]:
+                    status, message, fix, due = self._explainer.describe(outcome, result)
+                    self._out.append(self._alert(case_id, day.isoformat(), "reminder", key.split("|", 1)[0],
+                                                 result[1], status, status, message, fix, due))
+                    break
+        except EvaluationError as error:
+            self._could_not(case_id, day.isoformat(), error)
         self._schedule(case_id, day)
+
+    def _could_not(self, case_id: str, label: str, error: EvaluationError) -> None:
+        """The error line of a case the rulebook could not judge or explain (a custom rulebook's
+        parameter with no value in force, a division by zero…): the watch goes on."""
+        self._out.append(self._error(Rejected(case_id, [InputError(
+            "", f"the rulebook could not judge this case on {label}: {error} [{error.code}]")])))
 
     def _settle(self, c, outcome, label: str) -> None:
         """Compare the case's new results with its standing: alerts for what changed, then
@@ -351,12 +360,16 @@ class Watcher:
             # A requirement seen for the first time is news only when something is to be done.
             changed = was != status and not (was is None and status in ("pass", "not_applicable"))
             due_date = None
-            if changed:
-                status, message, fix, due_date = self._explainer.describe(outcome, result)
-                self._out.append(self._alert(case_id, label, "change", rule.id, result[1],
-                                             was, status, message, fix, due_date))
-            elif status == "pending" and clause.due is not None:
-                due_date = self._explainer.due(outcome, result)
+            try:
+                if changed:
+                    status, message, fix, due_date = self._explainer.describe(outcome, result)
+                    self._out.append(self._alert(case_id, label, "change", rule.id, result[1],
+                                                 was, status, message, fix, due_date))
+                elif status == "pending" and clause.due is not None:
+                    due_date = self._explainer.due(outcome, result)
+            except EvaluationError as error:
+                # The status stands; its explanation (or due date) could not be computed.
+                self._could_not(case_id, label, error)
             if status == "pending" and due_date is not None:
                 deadlines[key] = due_date.toordinal()
         c.s.standing = {subject: "".join(letters) for subject, letters in standing.items()}

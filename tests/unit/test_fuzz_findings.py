@@ -1,0 +1,176 @@
+"""Regressions for what the coverage-guided fuzzing (fuzz/, issue 6) found: each input crashed,
+compiled invalid Python or answered with a 500 before its fix."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import textwrap
+
+import orjson
+import pytest
+from fastapi.testclient import TestClient
+
+import rulebook
+from rulebook.book import build
+from rulebook.diagnostic import RulebookError
+from rulebook.evaluate import EvaluationError
+from rulebook.service import create_app
+from rulebook.source import Source
+from rulebook.watch import Watcher
+
+from .test_language import HEADER, case
+
+LATE = '''
+parameter late: yen
+  title ja "後" en "Late"
+  source "s"
+  value 5 yen from 2021-01-01 until 2021-01-31
+'''
+
+
+def book_of(tmp_path, header: str, rules: str):
+    (tmp_path / "header.rules").write_text(header, encoding="utf-8")
+    (tmp_path / "rules.rules").write_text(textwrap.dedent(rules), encoding="utf-8")
+    return rulebook.load(tmp_path, cache=False)
+
+
+def test_a_rulebook_with_no_rules_compiles_and_judges(tmp_path):
+    book = book_of(tmp_path, HEADER, "# no rules yet\n")
+    verdict = book.judge(case())
+    assert verdict["format"] == "rulebook.verdict/v1"
+    assert verdict["results"] == []
+
+
+def test_a_rulebook_with_no_records_is_a_diagnostic():
+    header = HEADER[:HEADER.index("record case")]
+    with pytest.raises(RulebookError) as caught:
+        build([Source("h.rules", header)])
+    assert [d.code for d in caught.value.diagnostics] == ["RB309"]
+    assert "record case" in caught.value.render()
+
+
+@pytest.mark.parametrize("name, code", [("nosuch", "RB201"), ("hours", "RB301")])
+def test_numbered_by_names_an_integer_field_of_the_listed_record(name, code):
+    with pytest.raises(RulebookError) as caught:
+        build([Source("h.rules", HEADER.replace("numbered by number", f"numbered by {name}"))])
+    assert [d.code for d in caught.value.diagnostics] == [code]
+    assert f"`{name}`" in caught.value.render()
+
+
+MESSAGE_READS_LATE = '''
+rule r.late on case
+  stage s1
+  title ja "一" en "One"
+  source "s"
+  otherwise pass
+    message ja "{late}" en "{late}"
+'''
+
+
+def test_a_parameter_read_only_by_a_message_not_in_force_is_an_error(tmp_path):
+    book = book_of(tmp_path, HEADER + LATE, MESSAGE_READS_LATE)
+    assert book.judge(case(), as_of=dt.date(2021, 1, 15))["format"] == "rulebook.verdict/v1"
+    out = book.judge(case(), as_of=dt.date(2021, 3, 1))
+    assert out["format"] == "rulebook.error/v1"
+    assert "`late`" in out["errors"][0]["message"] and "RB401" in out["errors"][0]["message"]
+    with pytest.raises(rulebook.SnapshotError):
+        book.check(case(), as_of=dt.date(2021, 3, 1))
+
+
+def test_integers_wider_than_64_bits_are_written_exactly():
+    client = TestClient(create_app(), raise_server_exceptions=False)
+    wide = 2 ** 70 + 1
+    data = open_seed()
+    data["claim"] = {"honorarium_jpy": "WIDE"}
+    answer = client.post("/v1/check", content=orjson.dumps(data).replace(b'"WIDE"', b"%d" % wide))
+    assert answer.status_code == 200, answer.text
+    assert b"%d" % wide in answer.content
+    data = open_seed()
+    data["lancers"]["project_id"] = "WIDE"  # a number where text is wanted: the error shows it exactly
+    answer = client.post("/v1/check", content=orjson.dumps(data).replace(b'"WIDE"', b"%d" % wide))
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["errors"][0]["value"] == wide
+    # the library writes them too
+    data["lancers"]["project_id"] = wide
+    from rulebook.explain import dumps
+    assert json.loads(dumps(rulebook.load().judge(data)))["errors"][0]["value"] == wide
+
+
+def open_seed() -> dict:
+    import yaml
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "examples" / "seed-case.yaml"
+    return orjson.loads(orjson.dumps(yaml.safe_load(path.read_text(encoding="utf-8")), default=str))
+
+
+@pytest.mark.parametrize("path", ["/v1/check/", "/v1/rules/", "/healthz/", "/v1/schema/"])
+def test_a_path_with_a_trailing_slash_is_a_404_json_body(path):
+    client = TestClient(create_app(), raise_server_exceptions=False, follow_redirects=False)
+    for method in ("GET", "POST"):
+        answer = client.request(method, path, headers={"host": "elsewhere.example"}, content=b"{}")
+        assert answer.status_code == 404, (method, answer.status_code, answer.headers)
+        assert answer.json()["format"] == "rulebook.error/v1"
+        assert "location" not in answer.headers
+
+
+# ------------------------------------------------------------------ watch
+
+DUE = '''
+rule r.due on case
+  stage s1
+  title ja "期限" en "Due"
+  source "s"
+  let last_day = opened_on + 30 days
+  when as_of <= last_day then pending
+    message ja "{late} {last_day}" en "{late} {last_day}"
+    due last_day
+  otherwise fail
+    message ja "過ぎた" en "passed"
+'''
+
+
+def event(case_id: str, at: str, opened_on: str) -> dict:
+    return {"case_id": case_id, "at": at, "snapshot": case(case_id=case_id, as_of=at, opened_on=opened_on)}
+
+
+def test_watch_a_change_that_cannot_be_explained_is_an_error_line(tmp_path):
+    watcher = Watcher(book_of(tmp_path, HEADER + LATE, DUE), remind_days=3)
+    out = watcher.feed(event("A", "2021-02-10", "2021-02-01"), "log", 1)
+    assert [o["format"] for o in out] == ["rulebook.error/v1"]
+    assert "`late`" in out[0]["errors"][0]["message"] and out[0]["case_id"] == "A"
+    # the watch goes on: the next event is judged
+    assert watcher.feed(event("B", "2021-02-11", "2021-02-01"), "log", 2)[0]["case_id"] == "B"
+
+
+def test_watch_a_pending_due_date_that_cannot_be_computed_is_an_error_line(tmp_path):
+    watcher = Watcher(book_of(tmp_path, HEADER + LATE, DUE), remind_days=3)
+    out = watcher.feed(event("A", "2021-01-10", "2021-01-08"), "log", 1)
+    assert [(o["format"], o["to"]) for o in out] == [("rulebook.alert/v1", "pending")]
+    # `late` ends on 2021-01-31: the case is judged again on 2021-02-01, still pending, and
+    # its due date is computed with the messages' values, which read `late`
+    out = watcher.advance(dt.date(2021, 2, 5))
+    assert [o["format"] for o in out] == ["rulebook.error/v1"]
+    assert "2021-02-01" in out[0]["errors"][0]["message"] and "`late`" in out[0]["errors"][0]["message"]
+
+
+def test_watch_a_reminder_that_cannot_be_explained_is_an_error_line(tmp_path):
+    book = book_of(tmp_path, HEADER + LATE.replace(" until 2021-01-31", ""), DUE)
+    watcher = Watcher(book, remind_days=3)
+    out = watcher.feed(event("A", "2021-01-10", "2021-01-08"), "log", 1)
+    assert [(o["format"], o["to"]) for o in out] == [("rulebook.alert/v1", "pending")]
+
+    class Failing:  # what a custom rulebook's message can do when it is explained
+        def __init__(self, explainer):
+            self.due = explainer.due
+
+        def describe(self, outcome, result):
+            raise EvaluationError("RB402", "rule `r.due` could not be explained on this case: division by zero")
+
+    watcher._explainer = Failing(watcher._explainer)
+    out = watcher.advance(dt.date(2021, 2, 5))  # the reminder falls on 2021-02-04
+    assert [o["format"] for o in out] == ["rulebook.error/v1"]
+    assert "2021-02-04" in out[0]["errors"][0]["message"] and "RB402" in out[0]["errors"][0]["message"]
+    # the watch goes on
+    assert watcher.feed(event("B", "2021-02-06", "2021-02-01"), "log", 2)[0]["case_id"] == "B"
