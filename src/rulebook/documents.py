@@ -759,6 +759,7 @@ class _SafeYAML(Composer, SafeConstructor, Resolver):
         node = super().compose_scalar_node(anchor)
         self._check_tag(node.tag, _SCALAR_TAGS, "a single value", event.start_mark)
         node._rb_height = 0
+        node._rb_tagged = event.tag is not None and event.tag != "!"
         return node
 
     def compose_sequence_node(self, anchor: Any) -> Any:
@@ -861,7 +862,11 @@ class _SafeYAML(Composer, SafeConstructor, Resolver):
         try:
             value = super().construct_yaml_timestamp(node)
         except (ValueError, AttributeError, OverflowError):
-            raise _Refused.at_mark(f"{_quote(node.value)} is not a valid date", node.start_mark) from None
+            if getattr(node, "_rb_tagged", True):
+                raise _Refused.at_mark(f"{_quote(node.value)} is not a valid date", node.start_mark) from None
+            # Looks like a date but is none (2021-13-01): kept as the text it is, so that
+            # validation refuses it naming its field, as it does the same text in JSON.
+            return node.value
         if isinstance(value, datetime.datetime):
             return value.isoformat()
         return value

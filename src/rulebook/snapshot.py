@@ -9,6 +9,7 @@ reported as warnings.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -147,6 +148,9 @@ def _default(value):
     raise TypeError(f"a value of kind `{type(value).__name__}` is not snapshot data")
 
 
+_DATE_SHAPE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}")
+
+
 def _message(error: dict) -> str:
     kind = error["type"]
     ctx = error.get("ctx") or {}
@@ -162,6 +166,8 @@ def _message(error: dict) -> str:
     if kind == "string_type":
         return "expected text (in quotes)"
     if kind.startswith("date"):
+        if isinstance(value, str) and _DATE_SHAPE.fullmatch(value):
+            return "no such day in the calendar (a date as YYYY-MM-DD)"
         return "expected a date as YYYY-MM-DD"
     if kind == "bool_type":
         return "expected true or false"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import re
 import shutil
 import threading
 from pathlib import Path
@@ -12,6 +13,9 @@ import pytest
 
 import rulebook
 from rulebook.book import bundled_rules
+from rulebook.documents import load_bytes
+
+from ..conftest import EXAMPLES
 
 
 def test_check_returns_the_verdict_model(book, seed):
@@ -69,6 +73,18 @@ def test_invalid_snapshot_raises_with_paths(book, seed):
     paths = {e.path for e in caught.value.errors}
     assert paths == {"case_id", "steps[0].hours"}
     assert caught.value.to_dict()["format"] == "rulebook.error/v1"
+
+
+def test_a_yaml_day_not_in_the_calendar_is_named_by_its_field(book):
+    text = (EXAMPLES / "seed-case.yaml").read_text(encoding="utf-8")
+    text = re.sub(r"(?m)^as_of: .*$", "as_of: 2021-13-01", text)
+    text = re.sub(r"completion_reported_on: [0-9-]+", "completion_reported_on: 2021-02-30", text, count=1)
+    (document,) = load_bytes(text.encode(), "case.yaml")
+    with pytest.raises(rulebook.SnapshotError) as caught:
+        book.check(document.data)
+    found = {e.path: e.message for e in caught.value.errors}
+    assert set(found) == {"as_of", "steps[0].completion_reported_on"}
+    assert all(message.startswith("no such day in the calendar") for message in found.values())
 
 
 def test_judge_never_raises_on_bad_input(book):

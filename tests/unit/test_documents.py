@@ -620,6 +620,14 @@ def test_broken_yaml_gives_a_located_error(yaml_backend: str, data: bytes) -> No
     assert_clean_message(error.error)
 
 
+def test_an_unquoted_day_not_in_the_calendar_is_left_to_validation(yaml_backend: str) -> None:
+    """`as_of: 2021-13-01` reads as the text it is (as in JSON), so that the snapshot's
+    validation names its field; a `!!timestamp` tag asked for a date and is refused here."""
+    (document,) = load(b"as_of: 2021-13-01\nsteps:\n  - day: 2021-02-30\n    ok: 2021-02-28\n")
+    assert document.ok
+    assert document.data == {"as_of": "2021-13-01", "steps": [{"day": "2021-02-30", "ok": datetime.date(2021, 2, 28)}]}
+
+
 # --------------------------------------------------------------------------
 # Properties
 # --------------------------------------------------------------------------
