@@ -34,8 +34,28 @@ def setup():
     small = {"format": "rulebook.case/v1", "case_id": "F", "as_of": "2021-03-01", "paid_jpy": 1000,
              "opened_on": "2021-01-08", "steps": [{"number": 1, "hours": 2.5, "done_on": "2020-06-01"},
                                                   {"number": 2, "hours": 1, "done_on": "2021-02-01"}]}
-    rulebook.load()  # warms the grammar
-    return {"bundled": bundled, "snapshots": [seed, small, {"case_id": "F"}]}
+    from rulebook.parse import parse
+    from rulebook.source import Source
+
+    # The bundled files an input does not replace are parsed once (the syntax tree is frozen).
+    parsed = {name: parse(Source(f"rules/{name}", text))[0] for name, text in bundled.items()}
+    return {"parsed": parsed, "snapshots": [seed, small, {"case_id": "F"}]}
+
+
+def build(files, source):
+    """`rulebook.book.build`, with the files already parsed: (plan, schema) or RulebookError."""
+    from rulebook.check import check as check_program
+    from rulebook.compile import compile_program
+    from rulebook.diagnostic import RulebookError
+    from rulebook.parse import parse
+
+    file, diags = parse(source)
+    if diags:
+        raise RulebookError(diags)
+    program, diags = check_program(files + ([file] if file is not None else []))
+    if diags or program is None:
+        raise RulebookError(diags)
+    return compile_program(program), program.schema
 
 
 def _text(data: bytes) -> str | None:
@@ -50,23 +70,22 @@ def _text(data: bytes) -> str | None:
 
 
 def check(data: bytes, state) -> None:
-    from rulebook.book import Rulebook, build
+    from rulebook.book import Rulebook
     from rulebook.diagnostic import Diagnostic, RulebookError
     from rulebook.evaluate import EvaluationError
     from rulebook.explain import dumps
     from rulebook.source import Source
 
-    sources = []
+    files = []
     if data.startswith(REPLACES):
         first, _, _ = data.partition(b"\n")
         name = first[len(REPLACES):].decode("utf-8", "replace").strip()
-        sources = [Source(f"rules/{n}", t) for n, t in state["bundled"].items() if n != name]
+        files = [f for n, f in state["parsed"].items() if n != name]
     text = _text(data)
     if text is None:
         return  # RB106: `read_sources` refuses it before parsing
-    sources.append(Source("fuzz.rules", text))
     try:
-        plan, schema = build(sources)
+        plan, schema = build(files, Source("fuzz.rules", text))
     except RulebookError as error:
         if not error.diagnostics or not all(isinstance(d, Diagnostic) for d in error.diagnostics):
             raise Failure(f"a RulebookError without diagnostics: {error!r}") from None
