@@ -58,6 +58,41 @@ def test_numbered_by_names_an_integer_field_of_the_listed_record(name, code):
     assert f"`{name}`" in caught.value.render()
 
 
+DEEP_RULE = '''
+rule deep.one on case
+  stage s1
+  title ja "深" en "Deep"
+  source "s"
+  when {} then pass
+    message ja "{{{}}}" en "a"
+  otherwise fail
+    message ja "b" en "b"
+'''
+
+
+@pytest.mark.parametrize("depth", [150, 700, 5000])
+@pytest.mark.parametrize("chain", ["sum", "and", "not", "negate"])
+def test_deeply_nested_expressions_are_a_diagnostic(chain, depth):
+    """150 levels compiled Python with too many nested parentheses (SyntaxError); 700 overflowed
+    the parser's recursive tree walk (RecursionError)."""
+    expr = {"sum": " + ".join(["amount"] * depth) + " > 0 yen",
+            "and": " and ".join(["amount > 0 yen"] * depth),
+            "not": "not " * depth + "amount > 0 yen",
+            "negate": "amount > " + "-" * depth + "1 yen"}[chain]
+    for where in (expr, "amount > 0 yen"):  # in the condition, and in an interpolation only
+        text = DEEP_RULE.format(where, expr if where != expr else "amount")
+        with pytest.raises(RulebookError) as caught:
+            build([Source("h.rules", HEADER), Source("deep.rules", text)])
+        assert [d.code for d in caught.value.diagnostics] == ["RB107"]
+        assert "deep.rules:" in caught.value.render()
+
+
+def test_nesting_below_the_limit_still_compiles_and_judges(tmp_path):
+    expr = " + ".join(["paid_jpy"] * 90) + " > 0 yen"
+    book = book_of(tmp_path, HEADER, DEEP_RULE.format(expr, "paid_jpy"))
+    assert book.judge(case())["verdict"] == "eligible"
+
+
 MESSAGE_READS_LATE = '''
 rule r.late on case
   stage s1
