@@ -93,6 +93,17 @@ def test_nesting_below_the_limit_still_compiles_and_judges(tmp_path):
     assert book.judge(case())["verdict"] == "eligible"
 
 
+def test_a_payout_on_each_step_without_a_list_of_steps_is_a_diagnostic():
+    """Found by atheris (fuzz/corpus/rules/found-payout-each-step-without-steps): the compiler
+    read the steps' number field, None, and crashed with an AttributeError."""
+    header = HEADER.replace("  steps: list of step, default empty, numbered by number\n", "")
+    payout = "payout on each step\n  amount honorarium_jpy = rate * step.hours rounded down\n"
+    with pytest.raises(RulebookError) as caught:
+        build([Source("h.rules", header), Source("payout.rules", payout)])
+    assert [d.code for d in caught.value.diagnostics] == ["RB309"]
+    assert "payout.rules:1:" in caught.value.render()
+
+
 MESSAGE_READS_LATE = '''
 rule r.late on case
   stage s1
