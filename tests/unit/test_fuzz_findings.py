@@ -104,6 +104,21 @@ def test_a_payout_on_each_step_without_a_list_of_steps_is_a_diagnostic():
     assert "payout.rules:1:" in caught.value.render()
 
 
+@pytest.mark.parametrize("field, replacement, code", [
+    ("as_of", "", "RB309"), ("case_id", "", "RB309"),
+    ("as_of", "  as_of: text\n", "RB301"), ("case_id", "  case_id: integer\n", "RB301"),
+    ("as_of", "  as_of: optional date\n", "RB301")])
+def test_record_case_declares_case_id_text_and_as_of_date(field, replacement, code):
+    """Found by atheris (fuzz/corpus/rules/found-record-case-without-as-of): a `record case`
+    without `as_of: date` judged, then crashed writing the verdict's day (a text, not a date)."""
+    line = {"as_of": "  as_of: date\n", "case_id": "  case_id: text\n"}[field]
+    assert line in HEADER
+    with pytest.raises(RulebookError) as caught:
+        build([Source("h.rules", HEADER.replace(line, replacement))])
+    assert [d.code for d in caught.value.diagnostics] == [code]
+    assert f"`{field}`" in caught.value.render()
+
+
 MESSAGE_READS_LATE = '''
 rule r.late on case
   stage s1
