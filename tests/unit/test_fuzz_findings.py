@@ -3,6 +3,7 @@ compiled invalid Python or answered with a 500 before its fix."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import textwrap
@@ -174,6 +175,20 @@ def test_a_path_with_a_trailing_slash_is_a_404_json_body(path):
         assert answer.status_code == 404, (method, answer.status_code, answer.headers)
         assert answer.json()["format"] == "rulebook.error/v1"
         assert "location" not in answer.headers
+
+
+def test_a_content_length_with_a_non_ascii_digit_is_not_a_500():
+    """Found by atheris (fuzz/corpus/service/found-content-length-superscript-digit): `isdigit()`
+    is true of "¹", which int() refuses. (uvicorn would refuse such a header itself; the app is
+    called by other ASGI servers too.)"""
+    from fuzz.fuzz_service import call
+
+    app = create_app()
+    for value in (b"9999\xb9999999", "\u0663".encode("utf-8"), b"12"):
+        status, _headers, body = asyncio.run(call(app, "POST", b"/v1/check", b"",
+                                                  [(b"content-length", value)], b"{}"))
+        assert status == 422, body
+        assert json.loads(body)["format"] == "rulebook.error/v1"
 
 
 # ------------------------------------------------------------------ watch
