@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test bench bench-audit bench-serve bench-watch fuzz-audit fuzz-serve clean
+.PHONY: setup demo test bench bench-audit bench-serve bench-watch fuzz fuzz-seeds fuzz-audit fuzz-serve clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -32,6 +32,19 @@ bench: setup
 ifndef KILL_SEED
 KILL_SEED := $(shell od -An -N2 -tu2 /dev/urandom | tr -d ' ')
 endif
+
+# Coverage-guided fuzzing (atheris) of the entry points, one target after the other, each for
+# FUZZ_SECONDS in rounds; new interesting inputs are merged into fuzz/corpus/<target>/ (commit
+# them: the tests replay them), failing inputs are kept in fuzz/crashes/<target>/.
+# make fuzz FUZZ_TARGETS="rules events" FUZZ_SECONDS=60
+FUZZ_SECONDS ?= 300
+FUZZ_TARGETS ?= documents rules service events
+fuzz: setup
+	$(BIN)/python -m fuzz.harness $(FUZZ_TARGETS) --seconds $(FUZZ_SECONDS)
+
+# The fuzz targets' first inputs, from examples/, rules/ and the tests (existing inputs stay).
+fuzz-seeds: setup
+	$(BIN)/python -m fuzz.seeds
 
 # Kill -9 an audit at random moments many times, resuming each time (the test suite does a few).
 fuzz-audit: setup

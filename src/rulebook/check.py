@@ -562,7 +562,11 @@ class _Checker:
         context = "step_payout" if decl.subject.kind == "each_step" else "case_payout"
         env = self.base_env(context)
         if context == "step_payout":
-            env = env.bind("step", Binding("step", self.step_type() or t.ERROR))
+            step = self.step_type()
+            if step is None:
+                self.error("RB309", "the schema has no numbered list of steps", decl.subject.span, "no steps",
+                           "mark the list of steps `numbered by number` in `record case`")
+            env = env.bind("step", Binding("step", step or t.ERROR))
         env, lets = self.declare_lets(decl.lets, env)
         amounts = []
         for amount in decl.amounts:

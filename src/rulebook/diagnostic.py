@@ -21,6 +21,7 @@ CODES: dict[str, str] = {
     "RB104": "bad text or interpolation",
     "RB105": "bad literal",
     "RB106": "rule file is not text in UTF-8",
+    "RB107": "expression nested too deeply",
     # names
     "RB201": "unknown field",
     "RB202": "unknown name",

@@ -7,11 +7,12 @@ that their errors point into the string.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 from decimal import Decimal, InvalidOperation
 
-from lark import Lark, Token, Transformer, v_args
+from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
 from . import syntax as s
@@ -40,8 +41,11 @@ def parse(source: Source) -> tuple[s.File | None, list[Diagnostic]]:
     """Parse one rule file. Returns the file, or None and its diagnostics."""
     try:
         tree = _parser().parse(source.text, start="start")
+        _check_nesting(source, tree, 0)
         decls = _Builder(source, 0).transform(tree)
-        return s.File(source.path, tuple(decls)), []
+        file = s.File(source.path, tuple(decls))
+        _check_file_nesting(source, file)
+        return file, []
     except UnexpectedInput as error:
         return None, [_syntax_diagnostic(source, error, 0)]
     except ParseFailure as failure:
@@ -49,7 +53,48 @@ def parse(source: Source) -> tuple[s.File | None, list[Diagnostic]]:
     except VisitError as error:
         if isinstance(error.orig_exc, ParseFailure):
             return None, [error.orig_exc.diagnostic]
+        if isinstance(error.orig_exc, RecursionError):
+            return None, [_too_deep(Span(source, 0, 0))]
         raise
+    except RecursionError:  # interpolations inside texts inside interpolations…, each within the limit
+        return None, [_too_deep(Span(source, 0, 0))]
+
+
+# How deep expressions may nest: far more than a rule needs, and well below what the parser's
+# tree walk (Python's recursion limit) and the generated Python (200 nested parentheses) can take.
+MAX_NESTING = 100
+
+
+def _too_deep(span: Span) -> Diagnostic:
+    return Diagnostic("RB107", f"expression nested more than {MAX_NESTING} levels deep", span,
+                      "nested too deeply", "name the inner parts with `let` and use the names")
+
+
+def _check_nesting(source: Source, tree: Tree, base: int) -> None:
+    """ParseFailure RB107 if the parse tree is deeper than MAX_NESTING (walked without recursion)."""
+    stack = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_NESTING:
+            meta = node.meta
+            start = base + meta.start_pos if not getattr(meta, "empty", True) else base
+            raise ParseFailure(_too_deep(Span(source, start, start + 1)))
+        stack.extend((child, depth + 1) for child in node.children if isinstance(child, Tree))
+
+
+def _check_file_nesting(source: Source, file: s.File) -> None:
+    """The same limit on the syntax tree, where interpolations (parsed apart) add up."""
+    stack: list = [(file, 0)]
+    limit = MAX_NESTING + 20  # the declarations above the expressions
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, (tuple, list)):
+            stack.extend((item, depth) for item in node)
+        elif dataclasses.is_dataclass(node) and type(node).__module__ == s.__name__:
+            if depth > limit:
+                span = getattr(node, "span", None)
+                raise ParseFailure(_too_deep(span if isinstance(span, Span) else Span(source, 0, 0)))
+            stack.extend((getattr(node, f.name), depth + 1) for f in dataclasses.fields(node))
 
 
 # ------------------------------------------------------------ syntax errors
@@ -608,6 +653,7 @@ def _parse_expression(source: Source, text: str, offset: int) -> s.Expr:
                 f"expected {_expected_words(error.expected)}" if error.expected else None,
             ))
         raise ParseFailure(_syntax_diagnostic(source, error, offset))
+    _check_nesting(source, tree, offset)
     try:
         return _Builder(source, offset).transform(tree)
     except VisitError as error:

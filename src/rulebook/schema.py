@@ -123,6 +123,18 @@ def declare(decls: list[s.RecordDecl], diags: list[Diagnostic]) -> Schema:
     if ROOT not in records:
         diags.append(Diagnostic("RB309", "the schema has no `record case`", decls[0].span if decls else None,
                                 "records are declared here", "declare the snapshot itself as `record case`"))
+    else:
+        # The engine reads these two of every snapshot: the verdict names the case and its day.
+        decl = names[ROOT]
+        for name, want in (("case_id", t.TEXT), ("as_of", t.DATE)):
+            found = records[ROOT].fields.get(name)
+            if found is None:
+                diags.append(Diagnostic("RB309", f"`record case` has no `{name}` field", decl.span,
+                                        "the snapshot is declared here", f"declare `{name}: {want.describe()}`"))
+            elif found.type != want:
+                span = next(x for x in decl.fields if x.name == name).span
+                diags.append(Diagnostic("RB301", f"`{name}` in `record case` is {found.type.describe()}, "
+                                        f"not {want.describe()}", span, f"must be {want.describe()}"))
     return Schema(records)
 
 

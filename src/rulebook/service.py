@@ -63,7 +63,8 @@ class _TooLarge(Exception):
 
 async def _read_body(request: Request, limit: int) -> bytes:
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
+    # isdigit() alone takes "¹" or "٣" (a header is read as Latin-1), which int() refuses.
+    if declared is not None and declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise _TooLarge
     chunks, size = [], 0
     async for chunk in request.stream():

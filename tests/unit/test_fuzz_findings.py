@@ -3,6 +3,7 @@ compiled invalid Python or answered with a 500 before its fix."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import textwrap
@@ -56,6 +57,67 @@ def test_numbered_by_names_an_integer_field_of_the_listed_record(name, code):
         build([Source("h.rules", HEADER.replace("numbered by number", f"numbered by {name}"))])
     assert [d.code for d in caught.value.diagnostics] == [code]
     assert f"`{name}`" in caught.value.render()
+
+
+DEEP_RULE = '''
+rule deep.one on case
+  stage s1
+  title ja "深" en "Deep"
+  source "s"
+  when {} then pass
+    message ja "{{{}}}" en "a"
+  otherwise fail
+    message ja "b" en "b"
+'''
+
+
+@pytest.mark.parametrize("depth", [150, 700, 5000])
+@pytest.mark.parametrize("chain", ["sum", "and", "not", "negate"])
+def test_deeply_nested_expressions_are_a_diagnostic(chain, depth):
+    """150 levels compiled Python with too many nested parentheses (SyntaxError); 700 overflowed
+    the parser's recursive tree walk (RecursionError)."""
+    expr = {"sum": " + ".join(["amount"] * depth) + " > 0 yen",
+            "and": " and ".join(["amount > 0 yen"] * depth),
+            "not": "not " * depth + "amount > 0 yen",
+            "negate": "amount > " + "-" * depth + "1 yen"}[chain]
+    for where in (expr, "amount > 0 yen"):  # in the condition, and in an interpolation only
+        text = DEEP_RULE.format(where, expr if where != expr else "amount")
+        with pytest.raises(RulebookError) as caught:
+            build([Source("h.rules", HEADER), Source("deep.rules", text)])
+        assert [d.code for d in caught.value.diagnostics] == ["RB107"]
+        assert "deep.rules:" in caught.value.render()
+
+
+def test_nesting_below_the_limit_still_compiles_and_judges(tmp_path):
+    expr = " + ".join(["paid_jpy"] * 90) + " > 0 yen"
+    book = book_of(tmp_path, HEADER, DEEP_RULE.format(expr, "paid_jpy"))
+    assert book.judge(case())["verdict"] == "eligible"
+
+
+def test_a_payout_on_each_step_without_a_list_of_steps_is_a_diagnostic():
+    """Found by atheris (fuzz/corpus/rules/found-payout-each-step-without-steps): the compiler
+    read the steps' number field, None, and crashed with an AttributeError."""
+    header = HEADER.replace("  steps: list of step, default empty, numbered by number\n", "")
+    payout = "payout on each step\n  amount honorarium_jpy = rate * step.hours rounded down\n"
+    with pytest.raises(RulebookError) as caught:
+        build([Source("h.rules", header), Source("payout.rules", payout)])
+    assert [d.code for d in caught.value.diagnostics] == ["RB309"]
+    assert "payout.rules:1:" in caught.value.render()
+
+
+@pytest.mark.parametrize("field, replacement, code", [
+    ("as_of", "", "RB309"), ("case_id", "", "RB309"),
+    ("as_of", "  as_of: text\n", "RB301"), ("case_id", "  case_id: integer\n", "RB301"),
+    ("as_of", "  as_of: optional date\n", "RB301")])
+def test_record_case_declares_case_id_text_and_as_of_date(field, replacement, code):
+    """Found by atheris (fuzz/corpus/rules/found-record-case-without-as-of): a `record case`
+    without `as_of: date` judged, then crashed writing the verdict's day (a text, not a date)."""
+    line = {"as_of": "  as_of: date\n", "case_id": "  case_id: text\n"}[field]
+    assert line in HEADER
+    with pytest.raises(RulebookError) as caught:
+        build([Source("h.rules", HEADER.replace(line, replacement))])
+    assert [d.code for d in caught.value.diagnostics] == [code]
+    assert f"`{field}`" in caught.value.render()
 
 
 MESSAGE_READS_LATE = '''
@@ -113,6 +175,20 @@ def test_a_path_with_a_trailing_slash_is_a_404_json_body(path):
         assert answer.status_code == 404, (method, answer.status_code, answer.headers)
         assert answer.json()["format"] == "rulebook.error/v1"
         assert "location" not in answer.headers
+
+
+def test_a_content_length_with_a_non_ascii_digit_is_not_a_500():
+    """Found by atheris (fuzz/corpus/service/found-content-length-superscript-digit): `isdigit()`
+    is true of "¹", which int() refuses. (uvicorn would refuse such a header itself; the app is
+    called by other ASGI servers too.)"""
+    from fuzz.fuzz_service import call
+
+    app = create_app()
+    for value in (b"9999\xb9999999", "\u0663".encode("utf-8"), b"12"):
+        status, _headers, body = asyncio.run(call(app, "POST", b"/v1/check", b"",
+                                                  [(b"content-length", value)], b"{}"))
+        assert status == 422, body
+        assert json.loads(body)["format"] == "rulebook.error/v1"
 
 
 # ------------------------------------------------------------------ watch

@@ -1,0 +1,83 @@
+"""The fuzz targets' corpora (fuzz/corpus/, grown by atheris: `make fuzz`), replayed through the
+same property as the fuzzing: any input gives a verdict or our structured error, within the time
+and memory bound. Also: the harness does catch failures, and atheris itself runs the targets."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from fuzz import fuzz_service
+from fuzz.harness import CORPUS, ROOT, TARGETS, Failure, _peak, _rss, judge, replay
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_corpus_replays_within_the_property(target):
+    replayed = replay(target, CORPUS / target)
+    assert replayed.inputs >= 10, f"fuzz/corpus/{target} holds {replayed.inputs} inputs"
+    assert not replayed.failures, "\n\n".join(f"fuzz/corpus/{target}/{name}: {what}"
+                                              for name, what in replayed.failures)
+
+
+def planted(data: bytes, state) -> None:
+    """A target that breaks the property in each way the harness must catch."""
+    if data == b"raise":
+        raise KeyError("planted")
+    if data == b"recurse":
+        def down(n):
+            return down(n + 1)
+        down(0)
+    if data == b"hang":
+        while True:
+            time.sleep(0.01)
+    if data == b"memory":
+        held = b"x" * (max(0, _peak() - _rss()) + 64 * 2**20)  # above the process's earlier peak
+        del held
+    if data == b"wrong":
+        raise Failure("planted: the answer is not a verdict")
+
+
+PLANTED = SimpleNamespace(setup=lambda: None, check=planted)
+
+
+def test_the_harness_catches_planted_failures(tmp_path):
+    for name in ("fine", "raise", "recurse", "hang", "memory", "wrong"):
+        (tmp_path / name).write_bytes(name.encode())
+    replayed = replay(PLANTED, tmp_path, seconds=0.5, memory=16 * 2**20)
+    failed = dict(replayed.failures)
+    assert replayed.inputs == 6
+    assert sorted(failed) == ["hang", "memory", "raise", "recurse", "wrong"]
+    assert "KeyError" in failed["raise"] and "RecursionError" in failed["recurse"]
+    assert "no answer within" in failed["hang"] and "memory grew" in failed["memory"]
+
+
+def test_the_service_target_catches_a_500():
+    from rulebook.service import create_app
+
+    app = create_app()
+
+    @app.get("/boom")
+    async def boom():
+        raise RuntimeError("planted")
+
+    state = {"apps": {False: app, True: app}, "loop": asyncio.new_event_loop()}
+    judge(fuzz_service, b"GET /v1/rules\n\n", state)
+    with pytest.raises(Failure, match="500"):
+        judge(fuzz_service, b"GET /boom\n\n", state)
+    state["loop"].close()
+
+
+@pytest.mark.parametrize("target", ["documents", "events"])
+def test_atheris_runs_the_target(tmp_path, target):
+    pytest.importorskip("atheris")
+    out = subprocess.run([sys.executable, str(ROOT / "fuzz" / f"fuzz_{target}.py"), "-runs=200",
+                          f"-artifact_prefix={tmp_path}/", str(tmp_path), str(CORPUS / target)],
+                         capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert "Done 200 runs" in out.stderr
