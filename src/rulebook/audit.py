@@ -14,14 +14,16 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import os
+import queue
 import sys
+import threading
 from collections import Counter, deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import orjson
 
-from .documents import Limits, Unit, iter_units, parse_unit
+from .documents import Limits, Unit, iter_units, parse_unit, skip_lines, span_units
 from .explain import dumps
 from .ledger import LEDGER, Ledger
 
@@ -47,7 +49,7 @@ class Options:
     resume: bool = False
     since: Path | None = None
     dask: str | None = None
-    chunk: int = 256
+    chunk: int = 1024
     hours_bound: float = 24.0
     progress: bool | None = None  # None: on a terminal
     top: int = 100
@@ -82,9 +84,9 @@ def _init_worker(rules: str | None, as_of: dt.date | None, compact: bool) -> Non
 
     from .book import load
 
-    _BOOK = load(rules)
-    _SETTINGS.update(as_of=as_of, compact=compact)
     _exit_with_parent()
+    _BOOK = load(rules)
+    _SETTINGS.update(as_of=as_of, compact=compact, key=(rules, as_of, compact))
     # A worker makes many short-lived objects and keeps only the rulebook: move what is loaded
     # out of the collector's way, and collect the young less often.
     gc.collect()
@@ -114,7 +116,6 @@ def judge_chunk(units: list[Unit], rules: str | None = None, as_of=None, compact
     rule and status): few objects to send back, and nothing left for the main process to join."""
     if _BOOK is None or (rules, as_of, compact) != _SETTINGS.get("key"):
         _init_worker(rules, as_of, compact)
-        _SETTINGS["key"] = (rules, as_of, compact)
     book = _BOOK
     out_lines, err_lines, docs, statuses = [], [], [], {}
 
@@ -123,7 +124,7 @@ def judge_chunk(units: list[Unit], rules: str | None = None, as_of=None, compact
         (out_lines if is_verdict else err_lines).append(line_bytes)
         docs.append((is_verdict, len(line_bytes), row, steps))
 
-    for unit in units:
+    for unit in _lines_of(units):
         if unit.kind == "line" and unit.error is None:
             out, case = book.judge_case(unit.payload, as_of, origin=unit.origin, line=unit.line, compact=compact,
                                         raw=True)
@@ -140,6 +141,15 @@ def judge_chunk(units: list[Unit], rules: str | None = None, as_of=None, compact
                                             compact=compact, raw=True)
             add(out, case, doc.location.origin, doc.location.line)
     return b"".join(out_lines), b"".join(err_lines), docs, statuses
+
+
+def _lines_of(units: list[Unit]):
+    """The units of a chunk, a span read here from its file."""
+    for unit in units:
+        if unit.kind == "span":
+            yield from span_units(unit)
+        else:
+            yield unit
 
 
 def _record(out: dict, case, origin: str, line: int, statuses: dict):
@@ -178,9 +188,32 @@ def _record(out: dict, case, origin: str, line: int, statuses: dict):
 
 # ------------------------------------------------------------------ running
 
+def _weight(unit: Unit) -> int:
+    """How many units of the checkpoint's count a unit is: a span, as many as its lines."""
+    return unit.lines if unit.kind == "span" else 1
+
+
+def _skip(units, count: int):
+    """The units after the first `count` (a span cut where the count ends in it)."""
+    for unit in units:
+        if count > 0:
+            weight = _weight(unit)
+            if weight <= count:
+                count -= weight
+                continue
+            unit, count = skip_lines(unit, count), 0
+        yield unit
+
+
 def _chunks(units, size: int):
     chunk = []
     for unit in units:
+        if unit.kind == "span":  # a span is a chunk of its own
+            if chunk:
+                yield chunk
+                chunk = []
+            yield [unit]
+            continue
         chunk.append(unit)
         if len(chunk) >= size:
             yield chunk
@@ -197,7 +230,8 @@ def _fingerprint(options: Options) -> dict:
             inputs.append([os.path.abspath(name), info.st_size, int(info.st_mtime)])
         except OSError:
             inputs.append([os.path.abspath(name), None, None])
-    return {"inputs": inputs, "as_of": options.as_of.isoformat() if options.as_of else None,
+    # "units": how the checkpoint counts the input done (a plain JSON Lines file by its lines)
+    return {"inputs": inputs, "units": "lines", "as_of": options.as_of.isoformat() if options.as_of else None,
             "compact": options.compact, "rules": options.rules}
 
 
@@ -228,6 +262,9 @@ class _LocalRunner:
             context = multiprocessing.get_context("spawn" if sys.platform == "darwin" else "fork")
             self.pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker,
                                             initargs=self.args)
+            # Start the workers now, before the audit starts its writer thread: a process forked
+            # while another thread holds a lock could wait for it forever.
+            self.pool.submit(int).result()
 
     def map(self, chunks):
         """Results of the chunks, in order, with at most a few chunks in flight."""
@@ -272,6 +309,77 @@ class _DaskRunner:
         self.client.close()
         if self.cluster is not None:
             self.cluster.close()
+
+
+class _Writer:
+    """Appends the judged chunks to the files and commits them to the ledger, in a thread of its
+    own, while the next chunks are judged. Each chunk as before: its lines written and fsynced,
+    then its rows and the new checkpoint committed in one transaction."""
+
+    def __init__(self, results, errors, ledger: Ledger, point: dict):
+        self.files = (results, errors)
+        self.ledger = ledger
+        self.units, self.docs = point["units"], point["docs"]
+        self.results_bytes, self.errors_bytes = point["results_bytes"], point["errors_bytes"]
+        self.queue: queue.Queue = queue.Queue(maxsize=2)
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._loop, name="audit-writer", daemon=True)
+        self.thread.start()
+
+    def put(self, units: int, judged) -> None:
+        if self.error is not None:
+            self._raise()
+        self.queue.put((units, judged))
+
+    def close(self) -> None:
+        """Waits until every chunk put is written; raises what stopped the writer, if anything."""
+        if self.thread.is_alive():
+            self.queue.put(None)
+            self.thread.join()
+        if self.error is not None:
+            self._raise()
+
+    def _raise(self):
+        error, self.error = self.error, None
+        raise error
+
+    def _loop(self) -> None:
+        while True:
+            item = self.queue.get()
+            if item is None:
+                return
+            if self.error is None:  # after a failure, only empty the queue
+                try:
+                    self._write(*item)
+                except BaseException as error:  # noqa: BLE001 - raised again in the main thread
+                    self.error = error
+
+    def _write(self, units: int, judged) -> None:
+        out_blob, err_blob, records, statuses = judged
+        docs, results_bytes, errors_bytes = self.docs, self.results_bytes, self.errors_bytes
+        cases, error_rows, step_rows = [], [], []
+        for is_verdict, length, row, steps in records:
+            if is_verdict:
+                cases.append((docs, *row, results_bytes, length))
+                results_bytes += length
+                if steps:
+                    step_rows.extend((docs, *step) for step in steps)
+            else:
+                error_rows.append((docs, *row))
+                errors_bytes += length
+            docs += 1
+        results, errors = self.files
+        results.write(out_blob)
+        errors.write(err_blob)
+        results.flush()
+        errors.flush()
+        os.fsync(results.fileno())
+        os.fsync(errors.fileno())
+        self.ledger.commit_chunk(cases, error_rows, step_rows, statuses,
+                                 {"units": self.units + units, "docs": docs, "results_bytes": results_bytes,
+                                  "errors_bytes": errors_bytes})
+        self.units += units
+        self.docs, self.results_bytes, self.errors_bytes = docs, results_bytes, errors_bytes
 
 
 def _progress_bar(options: Options):
@@ -334,11 +442,10 @@ def _run(options: Options, folder: Path, ledger: Ledger) -> Outcome:
         errors.truncate(point["errors_bytes"])
         results.seek(0, os.SEEK_END)
         errors.seek(0, os.SEEK_END)
-        units = iter_units(options.inputs)
-        skipped = 0
-        while skipped < point["units"]:
-            next(units, None)
-            skipped += 1
+        # Spans of plain JSON Lines files are read by the workers themselves; a Dask cluster's
+        # workers may not see this machine's files, so they are sent the lines.
+        units = iter_units(options.inputs, span_lines=None if options.dask else options.chunk)
+        units = _skip(units, point["units"])
         jobs = options.jobs or os.cpu_count() or 1
         if options.dask:
             runner = _DaskRunner(options.dask, jobs, options.rules, options.as_of, options.compact)
@@ -347,40 +454,22 @@ def _run(options: Options, folder: Path, ledger: Ledger) -> Outcome:
         bar = _progress_bar(options)
         if bar is not None:
             bar.update(point["docs"])
+        writer = _Writer(results, errors, ledger, point)
         try:
-            done_units, docs = point["units"], point["docs"]
-            results_bytes, errors_bytes = point["results_bytes"], point["errors_bytes"]
-            for chunk, (out_blob, err_blob, records, statuses) in runner.map(_chunks(units, options.chunk)):
-                cases, error_rows, step_rows = [], [], []
-                for is_verdict, length, row, steps in records:
-                    if is_verdict:
-                        cases.append((docs, *row, results_bytes, length))
-                        results_bytes += length
-                        if steps:
-                            step_rows.extend((docs, *step) for step in steps)
-                    else:
-                        error_rows.append((docs, *row))
-                        errors_bytes += length
-                    docs += 1
-                results.write(out_blob)
-                errors.write(err_blob)
-                results.flush()
-                errors.flush()
-                os.fsync(results.fileno())
-                os.fsync(errors.fileno())
-                done_units += len(chunk)
-                ledger.commit_chunk(cases, error_rows, step_rows, statuses,
-                                    {"units": done_units, "docs": docs, "results_bytes": results_bytes,
-                                     "errors_bytes": errors_bytes})
+            for chunk, judged in runner.map(_chunks(units, options.chunk)):
+                writer.put(sum(map(_weight, chunk)), judged)
                 if bar is not None:
-                    bar.update(len(records))
+                    bar.update(len(judged[2]))
+            writer.close()
         finally:
+            writer.close()
             if bar is not None:
                 bar.close()
             runner.close()
     finally:
         results.close()
         errors.close()
+    ledger.index()
     summary = build_summary(ledger, options)
     _write_reports(folder, ledger, summary, options)
     return Outcome(summary["cases"], summary["errors"], Counter(summary["verdicts"]))
