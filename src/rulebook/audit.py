@@ -124,7 +124,22 @@ def judge_chunk(units: list[Unit], rules: str | None = None, as_of=None, compact
         (out_lines if is_verdict else err_lines).append(line_bytes)
         docs.append((is_verdict, len(line_bytes), row, steps))
 
+    def add_compact(compact, case, origin: str, line: int) -> None:
+        line_bytes, verdict, failed, payout = compact
+        line_bytes += b"\n"
+        out_lines.append(line_bytes)
+        row, steps = _row(case, case.case_id, verdict, " ".join(failed), payout, origin, line)
+        docs.append((True, len(line_bytes), row, steps))
+
     for unit in _lines_of(units):
+        if compact and unit.kind == "line" and unit.error is None:
+            done, out, case = book.judge_compact(unit.payload, as_of, origin=unit.origin, line=unit.line,
+                                                 statuses=statuses)
+            if done is not None:
+                add_compact(done, case, unit.origin, unit.line)
+            else:
+                add(out, case, unit.origin, unit.line)
+            continue
         if unit.kind == "line" and unit.error is None:
             out, case = book.judge_case(unit.payload, as_of, origin=unit.origin, line=unit.line, compact=compact,
                                         raw=True)
@@ -168,7 +183,12 @@ def _record(out: dict, case, origin: str, line: int, statuses: dict):
         statuses[key] = statuses.get(key, 0) + 1
         if key[1] == "fail":
             failed.append(f"{key[0]}@{r['subject']}")
-    failed = " ".join(failed)
+    row, steps = _row(case, out["case_id"], out["verdict"], " ".join(failed), payout, origin, line)
+    return (True, line_bytes, row, steps)
+
+
+def _row(case, case_id, verdict: str, failed: str, payout: dict, origin: str, line: int):
+    """The ledger row of a verdict, and its steps' hours."""
     who = getattr(case, "expert", None)
     expert = (getattr(who, "lancers_user", None) or getattr(who, "name", None)) if who is not None else None
     sme = getattr(getattr(case, "sme", None), "name", None)
@@ -180,10 +200,10 @@ def _record(out: dict, case, origin: str, line: int, statuses: dict):
             last = getattr(step, "completion_reported_on", None) or getattr(step, "planned_end_on", None)
             hours = getattr(step, "hours", None)
             if first and last and hours is not None and last >= first:
-                steps.append((expert, first.isoformat(), last.isoformat(), float(hours), out["case_id"]))
-    row = (origin, line, out["case_id"], out["verdict"], failed, payout.get("honorarium_jpy", 0),
+                steps.append((expert, first.isoformat(), last.isoformat(), float(hours), case_id))
+    row = (origin, line, case_id, verdict, failed, payout.get("honorarium_jpy", 0),
            payout.get("honorarium_at_stake_jpy", 0), claimed, expert, sme)
-    return (True, line_bytes, row, steps)
+    return row, steps
 
 
 # ------------------------------------------------------------------ running
