@@ -5,6 +5,11 @@ process with 1 and 2 jobs (best of R runs each), and reports the scaling ratio
 and the peak resident memory of the largest process of the run (the main
 process or a worker). With --big, a second input of 5× the size shows whether
 memory depends on the input size.
+
+With --baseline SRC (another source tree of rulebook, e.g. a `git worktree` of main), the same
+audits run with that tree's code too, in interleaved rounds (this tree, then the other, for each
+number of jobs, round after round): on a shared, noisy machine a speedup is the ratio of two
+figures measured in the same run.
 """
 
 from __future__ import annotations
@@ -33,20 +38,26 @@ def write_cases(path: Path, count: int) -> None:
             fh.write(orjson.dumps(make_case(rng, i)) + b"\n")
 
 
-def run_audit(inputs: Path, jobs: int, work: Path) -> tuple[float, int]:
-    """(seconds, peak RSS in KiB of the largest process) of one audit, in a fresh process."""
+def run_audit(inputs: Path, jobs: int, work: Path, source: Path | None = None) -> tuple[float, int]:
+    """(seconds, peak RSS in KiB of the largest process) of one audit, in a fresh process; with
+    `source`, the rulebook of that source tree (its `src` first on the path)."""
     out = work / f"out-{jobs}"
     shutil.rmtree(out, ignore_errors=True)
     command = [str(Path(sys.executable).with_name("rulebook")), "audit", str(inputs), "--out", str(out),
                "--jobs", str(jobs), "--compact", "--no-progress"]
+    env = dict(os.environ)
+    if source is not None:
+        env["PYTHONPATH"] = str(source / "src") + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     script = ("import resource, subprocess, sys, time\n"
               "t = time.perf_counter(); code = subprocess.run(sys.argv[1:]).returncode\n"
               "t = time.perf_counter() - t\n"
               "print(t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, code)")
-    result = subprocess.run([sys.executable, "-c", script, *command], capture_output=True, text=True, check=True)
+    result = subprocess.run([sys.executable, "-c", script, *command], capture_output=True, text=True, check=True,
+                            env=env)
     seconds, rss, code = result.stdout.split()
     if code not in ("0", "1", "3"):
         raise SystemExit(f"audit failed ({code}): {result.stderr}")
+    shutil.rmtree(out, ignore_errors=True)
     return float(seconds), int(rss)
 
 
@@ -55,31 +66,46 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=200_000)
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--big", type=int, default=0, help="also measure memory on this many cases")
+    parser.add_argument("--baseline", type=Path, default=None, metavar="SRC",
+                        help="also run another rulebook source tree, in interleaved rounds")
     args = parser.parse_args()
+    if args.baseline is not None and not (args.baseline / "src" / "rulebook").is_dir():
+        parser.error(f"{args.baseline} is not a rulebook source tree (no src/rulebook)")
+    trees = {"this tree": None}
+    if args.baseline is not None:
+        trees["baseline"] = args.baseline.resolve()
     work = Path(tempfile.mkdtemp(prefix="rulebook-bench-audit-"))
     try:
         inputs = work / "cases.jsonl"
         write_cases(inputs, args.cases)
         size = inputs.stat().st_size
-        figures = {}
-        for jobs in (1, 2):
-            runs = [run_audit(inputs, jobs, work) for _ in range(args.repeats)]
-            figures[jobs] = (min(r[0] for r in runs), max(r[1] for r in runs))
+        runs: dict = {(name, jobs): [] for name in trees for jobs in (1, 2)}
+        for _ in range(args.repeats):
+            for jobs in (1, 2):
+                for name, source in trees.items():
+                    runs[(name, jobs)].append(run_audit(inputs, jobs, work, source))
+        figures = {key: (min(r[0] for r in rs), max(r[1] for r in rs)) for key, rs in runs.items()}
         print(f"rulebook audit --compact — {args.cases:,} generated cases ({size / 2**20:,.0f} MiB of JSON Lines), "
-              f"best of {args.repeats}; {os.cpu_count()} cores")
+              f"best of {args.repeats}{' interleaved rounds' if len(trees) > 1 else ''}; {os.cpu_count()} cores")
         print()
-        print("| jobs | seconds | cases/s | peak RSS (largest process) |")
-        print("| ---: | ---: | ---: | ---: |")
-        for jobs, (seconds, rss) in figures.items():
-            print(f"| {jobs} | {seconds:.1f} | {args.cases / seconds:,.0f} | {rss / 1024:.0f} MiB |")
+        print("| code | jobs | seconds | cases/s | peak RSS (largest process) |")
+        print("| --- | ---: | ---: | ---: | ---: |")
+        for (name, jobs), (seconds, rss) in figures.items():
+            print(f"| {name} | {jobs} | {seconds:.1f} | {args.cases / seconds:,.0f} | {rss / 1024:.0f} MiB |")
         print()
-        print(f"scaling from 1 to 2 jobs: {figures[1][0] / figures[2][0]:.2f}× (target ≥ 1.8×)")
+        for name in trees:
+            print(f"{name}: scaling from 1 to 2 jobs: {figures[(name, 1)][0] / figures[(name, 2)][0]:.2f}× "
+                  "(target ≥ 1.8×)")
+        if len(trees) > 1:
+            for jobs in (1, 2):
+                print(f"speedup over the baseline with {jobs} job{'s' if jobs > 1 else ''}: "
+                      f"{figures[('baseline', jobs)][0] / figures[('this tree', jobs)][0]:.2f}×")
         if args.big:
             big = work / "big.jsonl"
             write_cases(big, args.big)
             seconds, rss = run_audit(big, 2, work)
             print(f"{args.big:,} cases with 2 jobs: {seconds:.0f} s, peak RSS {rss / 1024:.0f} MiB "
-                  f"(vs {figures[2][1] / 1024:.0f} MiB at {args.cases:,})")
+                  f"(vs {figures[('this tree', 2)][1] / 1024:.0f} MiB at {args.cases:,})")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

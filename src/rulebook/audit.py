@@ -14,14 +14,16 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import os
+import queue
 import sys
+import threading
 from collections import Counter, deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import orjson
 
-from .documents import Limits, Unit, iter_units, parse_unit
+from .documents import Limits, Unit, iter_units, parse_unit, skip_lines, span_units
 from .explain import dumps
 from .ledger import LEDGER, Ledger
 
@@ -47,7 +49,7 @@ class Options:
     resume: bool = False
     since: Path | None = None
     dask: str | None = None
-    chunk: int = 256
+    chunk: int = 1024
     hours_bound: float = 24.0
     progress: bool | None = None  # None: on a terminal
     top: int = 100
@@ -87,7 +89,7 @@ def _init_worker(rules: str | None, as_of: dt.date | None, compact: bool, audit:
     if audit is not None:
         _exit_with(audit)
     _BOOK = load(rules)
-    _SETTINGS.update(as_of=as_of, compact=compact)
+    _SETTINGS.update(as_of=as_of, compact=compact, key=(rules, as_of, compact))
     # A worker makes many short-lived objects and keeps only the rulebook: move what is loaded
     # out of the collector's way, and collect the young less often.
     gc.collect()
@@ -116,7 +118,6 @@ def judge_chunk(units: list[Unit], rules: str | None = None, as_of=None, compact
     rule and status): few objects to send back, and nothing left for the main process to join."""
     if _BOOK is None or (rules, as_of, compact) != _SETTINGS.get("key"):
         _init_worker(rules, as_of, compact)
-        _SETTINGS["key"] = (rules, as_of, compact)
     book = _BOOK
     out_lines, err_lines, docs, statuses = [], [], [], {}
 
@@ -125,7 +126,22 @@ def judge_chunk(units: list[Unit], rules: str | None = None, as_of=None, compact
         (out_lines if is_verdict else err_lines).append(line_bytes)
         docs.append((is_verdict, len(line_bytes), row, steps))
 
-    for unit in units:
+    def add_compact(compact, case, origin: str, line: int) -> None:
+        line_bytes, verdict, failed, payout = compact
+        line_bytes += b"\n"
+        out_lines.append(line_bytes)
+        row, steps = _row(case, case.case_id, verdict, " ".join(failed), payout, origin, line)
+        docs.append((True, len(line_bytes), row, steps))
+
+    for unit in _lines_of(units):
+        if compact and unit.kind == "line" and unit.error is None:
+            done, out, case = book.judge_compact(unit.payload, as_of, origin=unit.origin, line=unit.line,
+                                                 statuses=statuses)
+            if done is not None:
+                add_compact(done, case, unit.origin, unit.line)
+            else:
+                add(out, case, unit.origin, unit.line)
+            continue
         if unit.kind == "line" and unit.error is None:
             out, case = book.judge_case(unit.payload, as_of, origin=unit.origin, line=unit.line, compact=compact,
                                         raw=True)
@@ -144,6 +160,15 @@ def judge_chunk(units: list[Unit], rules: str | None = None, as_of=None, compact
     return b"".join(out_lines), b"".join(err_lines), docs, statuses
 
 
+def _lines_of(units: list[Unit]):
+    """The units of a chunk, a span read here from its file."""
+    for unit in units:
+        if unit.kind == "span":
+            yield from span_units(unit)
+        else:
+            yield unit
+
+
 def _record(out: dict, case, origin: str, line: int, statuses: dict):
     """(verdict?, JSON line, ledger row, steps' hours) of one document; counts its statuses.
 
@@ -160,7 +185,12 @@ def _record(out: dict, case, origin: str, line: int, statuses: dict):
         statuses[key] = statuses.get(key, 0) + 1
         if key[1] == "fail":
             failed.append(f"{key[0]}@{r['subject']}")
-    failed = " ".join(failed)
+    row, steps = _row(case, out["case_id"], out["verdict"], " ".join(failed), payout, origin, line)
+    return (True, line_bytes, row, steps)
+
+
+def _row(case, case_id, verdict: str, failed: str, payout: dict, origin: str, line: int):
+    """The ledger row of a verdict, and its steps' hours."""
     who = getattr(case, "expert", None)
     expert = (getattr(who, "lancers_user", None) or getattr(who, "name", None)) if who is not None else None
     sme = getattr(getattr(case, "sme", None), "name", None)
@@ -172,17 +202,40 @@ def _record(out: dict, case, origin: str, line: int, statuses: dict):
             last = getattr(step, "completion_reported_on", None) or getattr(step, "planned_end_on", None)
             hours = getattr(step, "hours", None)
             if first and last and hours is not None and last >= first:
-                steps.append((expert, first.isoformat(), last.isoformat(), float(hours), out["case_id"]))
-    row = (origin, line, out["case_id"], out["verdict"], failed, payout.get("honorarium_jpy", 0),
+                steps.append((expert, first.isoformat(), last.isoformat(), float(hours), case_id))
+    row = (origin, line, case_id, verdict, failed, payout.get("honorarium_jpy", 0),
            payout.get("honorarium_at_stake_jpy", 0), claimed, expert, sme)
-    return (True, line_bytes, row, steps)
+    return row, steps
 
 
 # ------------------------------------------------------------------ running
 
+def _weight(unit: Unit) -> int:
+    """How many units of the checkpoint's count a unit is: a span, as many as its lines."""
+    return unit.lines if unit.kind == "span" else 1
+
+
+def _skip(units, count: int):
+    """The units after the first `count` (a span cut where the count ends in it)."""
+    for unit in units:
+        if count > 0:
+            weight = _weight(unit)
+            if weight <= count:
+                count -= weight
+                continue
+            unit, count = skip_lines(unit, count), 0
+        yield unit
+
+
 def _chunks(units, size: int):
     chunk = []
     for unit in units:
+        if unit.kind == "span":  # a span is a chunk of its own
+            if chunk:
+                yield chunk
+                chunk = []
+            yield [unit]
+            continue
         chunk.append(unit)
         if len(chunk) >= size:
             yield chunk
@@ -199,7 +252,8 @@ def _fingerprint(options: Options) -> dict:
             inputs.append([os.path.abspath(name), info.st_size, int(info.st_mtime)])
         except OSError:
             inputs.append([os.path.abspath(name), None, None])
-    return {"inputs": inputs, "as_of": options.as_of.isoformat() if options.as_of else None,
+    # "units": how the checkpoint counts the input done (a plain JSON Lines file by its lines)
+    return {"inputs": inputs, "units": "lines", "as_of": options.as_of.isoformat() if options.as_of else None,
             "compact": options.compact, "rules": options.rules}
 
 
@@ -230,6 +284,9 @@ class _LocalRunner:
             context = multiprocessing.get_context("spawn" if sys.platform == "darwin" else "fork")
             self.pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker,
                                             initargs=(*self.args, os.getpid()))
+            # Start the workers now, before the audit starts its writer thread: a process forked
+            # while another thread holds a lock could wait for it forever.
+            self.pool.submit(int).result()
 
     def map(self, chunks):
         """Results of the chunks, in order, with at most a few chunks in flight."""
@@ -274,6 +331,77 @@ class _DaskRunner:
         self.client.close()
         if self.cluster is not None:
             self.cluster.close()
+
+
+class _Writer:
+    """Appends the judged chunks to the files and commits them to the ledger, in a thread of its
+    own, while the next chunks are judged. Each chunk as before: its lines written and fsynced,
+    then its rows and the new checkpoint committed in one transaction."""
+
+    def __init__(self, results, errors, ledger: Ledger, point: dict):
+        self.files = (results, errors)
+        self.ledger = ledger
+        self.units, self.docs = point["units"], point["docs"]
+        self.results_bytes, self.errors_bytes = point["results_bytes"], point["errors_bytes"]
+        self.queue: queue.Queue = queue.Queue(maxsize=2)
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._loop, name="audit-writer", daemon=True)
+        self.thread.start()
+
+    def put(self, units: int, judged) -> None:
+        if self.error is not None:
+            self._raise()
+        self.queue.put((units, judged))
+
+    def close(self) -> None:
+        """Waits until every chunk put is written; raises what stopped the writer, if anything."""
+        if self.thread.is_alive():
+            self.queue.put(None)
+            self.thread.join()
+        if self.error is not None:
+            self._raise()
+
+    def _raise(self):
+        error, self.error = self.error, None
+        raise error
+
+    def _loop(self) -> None:
+        while True:
+            item = self.queue.get()
+            if item is None:
+                return
+            if self.error is None:  # after a failure, only empty the queue
+                try:
+                    self._write(*item)
+                except BaseException as error:  # noqa: BLE001 - raised again in the main thread
+                    self.error = error
+
+    def _write(self, units: int, judged) -> None:
+        out_blob, err_blob, records, statuses = judged
+        docs, results_bytes, errors_bytes = self.docs, self.results_bytes, self.errors_bytes
+        cases, error_rows, step_rows = [], [], []
+        for is_verdict, length, row, steps in records:
+            if is_verdict:
+                cases.append((docs, *row, results_bytes, length))
+                results_bytes += length
+                if steps:
+                    step_rows.extend((docs, *step) for step in steps)
+            else:
+                error_rows.append((docs, *row))
+                errors_bytes += length
+            docs += 1
+        results, errors = self.files
+        results.write(out_blob)
+        errors.write(err_blob)
+        results.flush()
+        errors.flush()
+        os.fsync(results.fileno())
+        os.fsync(errors.fileno())
+        self.ledger.commit_chunk(cases, error_rows, step_rows, statuses,
+                                 {"units": self.units + units, "docs": docs, "results_bytes": results_bytes,
+                                  "errors_bytes": errors_bytes})
+        self.units += units
+        self.docs, self.results_bytes, self.errors_bytes = docs, results_bytes, errors_bytes
 
 
 def _progress_bar(options: Options):
@@ -336,11 +464,10 @@ def _run(options: Options, folder: Path, ledger: Ledger) -> Outcome:
         errors.truncate(point["errors_bytes"])
         results.seek(0, os.SEEK_END)
         errors.seek(0, os.SEEK_END)
-        units = iter_units(options.inputs)
-        skipped = 0
-        while skipped < point["units"]:
-            next(units, None)
-            skipped += 1
+        # Spans of plain JSON Lines files are read by the workers themselves; a Dask cluster's
+        # workers may not see this machine's files, so they are sent the lines.
+        units = iter_units(options.inputs, span_lines=None if options.dask else options.chunk)
+        units = _skip(units, point["units"])
         jobs = options.jobs or os.cpu_count() or 1
         if options.dask:
             runner = _DaskRunner(options.dask, jobs, options.rules, options.as_of, options.compact)
@@ -349,40 +476,22 @@ def _run(options: Options, folder: Path, ledger: Ledger) -> Outcome:
         bar = _progress_bar(options)
         if bar is not None:
             bar.update(point["docs"])
+        writer = _Writer(results, errors, ledger, point)
         try:
-            done_units, docs = point["units"], point["docs"]
-            results_bytes, errors_bytes = point["results_bytes"], point["errors_bytes"]
-            for chunk, (out_blob, err_blob, records, statuses) in runner.map(_chunks(units, options.chunk)):
-                cases, error_rows, step_rows = [], [], []
-                for is_verdict, length, row, steps in records:
-                    if is_verdict:
-                        cases.append((docs, *row, results_bytes, length))
-                        results_bytes += length
-                        if steps:
-                            step_rows.extend((docs, *step) for step in steps)
-                    else:
-                        error_rows.append((docs, *row))
-                        errors_bytes += length
-                    docs += 1
-                results.write(out_blob)
-                errors.write(err_blob)
-                results.flush()
-                errors.flush()
-                os.fsync(results.fileno())
-                os.fsync(errors.fileno())
-                done_units += len(chunk)
-                ledger.commit_chunk(cases, error_rows, step_rows, statuses,
-                                    {"units": done_units, "docs": docs, "results_bytes": results_bytes,
-                                     "errors_bytes": errors_bytes})
+            for chunk, judged in runner.map(_chunks(units, options.chunk)):
+                writer.put(sum(map(_weight, chunk)), judged)
                 if bar is not None:
-                    bar.update(len(records))
+                    bar.update(len(judged[2]))
+            writer.close()
         finally:
+            writer.close()
             if bar is not None:
                 bar.close()
             runner.close()
     finally:
         results.close()
         errors.close()
+    ledger.index()
     summary = build_summary(ledger, options)
     _write_reports(folder, ledger, summary, options)
     return Outcome(summary["cases"], summary["errors"], Counter(summary["verdicts"]))

@@ -205,6 +205,25 @@ class Rulebook:
                 "", f"the rulebook could not judge this case: {error} [{error.code}]")], origin, line)
             return report.to_dict(), checked.case
 
+    def judge_compact(self, snapshot: Any, as_of: dt.date | None = None, *, origin: str | None = None,
+                      line: int | None = None, statuses: dict | None = None):
+        """The compact verdict straight as its JSON line (see `Explainer.compact`), for batches.
+
+        Returns (compact, error, validated snapshot or None): compact is (JSON line without its
+        line break, verdict, failed "rule@subject", payout) and error None, or compact is None and
+        error the `rulebook.error/v1` mapping, as `judge_case` gives it."""
+        try:
+            checked = self._validator.validate(snapshot, origin, line)
+        except Rejected as rejected:
+            return None, rejected.to_dict(), None
+        try:
+            outcome = self._evaluator.evaluate(checked.case, _day(as_of))
+        except EvaluationError as error:
+            report = Rejected(checked.case.case_id, [InputError(
+                "", f"the rulebook could not judge this case: {error} [{error.code}]")], origin, line)
+            return None, report.to_dict(), checked.case
+        return self._explainer.compact(outcome, checked.warnings, statuses), None, checked.case
+
     def check(self, snapshot: Any, as_of: dt.date | str | None = None):
         """Judge one snapshot (a mapping, JSON text, or `self.model`) → `rulebook.Verdict`.
 

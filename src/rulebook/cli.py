@@ -147,7 +147,7 @@ def _exit_code(verdicts: list[str]) -> int:
 @click.option("--hours-per-day", type=float, default=24.0, show_default=True,
               help="More hours than this on one day for one expert is flagged as implausible.")
 @click.option("--progress/--no-progress", default=None, help="A progress bar (default: on a terminal).")
-@click.option("--chunk-size", type=click.IntRange(min=1), default=256, show_default=True,
+@click.option("--chunk-size", type=click.IntRange(min=1), default=1024, show_default=True,
               help="Inputs judged together; a checkpoint follows each chunk.")
 @rules_option
 def audit(inputs, out, jobs, compact, lang, as_of, resume, since, dask, hours_per_day, progress, chunk_size, rules):

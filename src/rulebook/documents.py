@@ -1219,11 +1219,19 @@ class Unit(NamedTuple):
     payload: bytes | None = None
     error: str | None = None
     file_kind: str | None = None  # for "file": yaml / json / None (sniff)
+    # for "span": the bytes [start, end) of a plain JSON Lines file, `lines` lines from `line` on
+    start: int = 0
+    end: int = 0
+    lines: int = 0
 
 
 def iter_units(paths: Iterable[str | os.PathLike] | str | os.PathLike,
-               limits: Limits = Limits()) -> Iterator[Unit]:
-    """The units of several paths, in order: folders walked as `load_path` does."""
+               limits: Limits = Limits(), span_lines: int | None = None) -> Iterator[Unit]:
+    """The units of several paths, in order: folders walked as `load_path` does.
+
+    With `span_lines`, a plain (not compressed) JSON Lines file is cut into "span" units of at
+    most that many lines, which say where the lines are instead of holding them: whoever
+    parses a span reads it from the file (`span_units`), so the lines are not sent around."""
     if isinstance(paths, (str, bytes, os.PathLike)):
         paths = [paths]
     for path in paths:
@@ -1234,12 +1242,94 @@ def iter_units(paths: Iterable[str | os.PathLike] | str | os.PathLike,
                     doc = _read_failure(file_path, problem)
                     yield Unit(file_path, doc.location.line, "file", error=doc.error)
                 else:
-                    yield from _file_units(file_path, limits)
+                    yield from _file_units(file_path, limits, span_lines)
         else:
-            yield from _file_units(origin, limits)
+            yield from _file_units(origin, limits, span_lines)
 
 
-def _file_units(path: str, limits: Limits) -> Iterator[Unit]:
+_SPAN_BYTES = 16 * 2**20  # a span also ends at the first line break after this many bytes
+
+
+def _spans(path: str, fh: BinaryIO, span_lines: int) -> Iterator[Unit]:
+    """The spans of a plain JSON Lines file: line numbers count line breaks, as `_lines` does."""
+    first_line, start, count, pos, last = 1, 0, 0, 0, b"\n"
+    while True:
+        block = fh.read(_CHUNK * 16)
+        if not block:
+            break
+        i = block.find(b"\n")
+        while i >= 0:
+            count += 1
+            end = pos + i + 1
+            if count >= span_lines or end - start >= _SPAN_BYTES:
+                yield Unit(path, first_line, "span", start=start, end=end, lines=count)
+                first_line, start, count = first_line + count, end, 0
+            i = block.find(b"\n", i + 1)
+        pos += len(block)
+        last = block[-1:]
+    if pos > start:  # the lines after the last full span; the last one may have no line break
+        yield Unit(path, first_line, "span", start=start, end=pos, lines=count + (last != b"\n"))
+
+
+class _Bounded:
+    """The `readline` of a file, stopping after `size` bytes."""
+
+    def __init__(self, fh: BinaryIO, size: int) -> None:
+        self.fh, self.left = fh, size
+
+    def readline(self, limit: int = -1) -> bytes:
+        if self.left <= 0:
+            return b""
+        raw = self.fh.readline(self.left if limit < 0 else min(limit, self.left))
+        self.left -= len(raw)
+        return raw
+
+
+def span_units(unit: Unit, limits: Limits = Limits()) -> Iterator[Unit]:
+    """The "line" units of a "span" unit, read from its file: the same units, with the same line
+    numbers, as reading the whole file would give."""
+    try:
+        with open(unit.origin, "rb") as fh:
+            fh.seek(unit.start)
+            yield from _jsonl_units(unit.origin, _Bounded(fh, unit.end - unit.start), limits, unit.line)
+    except (OSError, ValueError) as exc:
+        reason = _os_reason(exc) if isinstance(exc, OSError) else str(exc)
+        yield Unit(unit.origin, unit.line, "file", error=f"{_quote(unit.origin, 200)} cannot be read: {reason}")
+
+
+def skip_lines(unit: Unit, count: int) -> Unit:
+    """A span without its first `count` lines (fewer than it has)."""
+    with open(unit.origin, "rb") as fh:
+        fh.seek(unit.start)
+        reader = _Bounded(fh, unit.end - unit.start)
+        start = unit.start
+        for _ in range(count):
+            raw = reader.readline(_CHUNK)
+            start += len(raw)
+            while raw and not raw.endswith(b"\n"):
+                raw = reader.readline(_CHUNK)
+                start += len(raw)
+    return unit._replace(line=unit.line + count, start=start, lines=unit.lines - count)
+
+
+def _jsonl_units(path: str, stream: Any, limits: Limits, first_line: int = 1) -> Iterator[Unit]:
+    """The "line" units of JSON Lines text whose first line is line `first_line` of the file."""
+    first = first_line == 1
+    for lineno, content in _lines(stream, limits.max_line_bytes):
+        lineno += first_line - 1
+        if isinstance(content, int):
+            yield Unit(path, lineno, "line", error=f"line {lineno} is {_size(content)} long; "
+                       f"a line holds at most {_size(limits.max_line_bytes)}")
+            first = False
+            continue
+        if first and content.startswith(codecs.BOM_UTF8):
+            content = content[len(codecs.BOM_UTF8):]
+        first = False
+        if content.strip(_BLANK):
+            yield Unit(path, lineno, "line", payload=content)
+
+
+def _file_units(path: str, limits: Limits, span_lines: int | None = None) -> Iterator[Unit]:
     kind, gz = _guess(path)
     try:
         raw = open(path, "rb")  # noqa: SIM115 - closed below
@@ -1258,19 +1348,11 @@ def _file_units(path: str, limits: Limits) -> Iterator[Unit]:
                 stream = gzip.GzipFile(fileobj=raw, mode="rb")
             if kind is None:
                 kind, stream = _sniff(stream, limits)
+            if kind == "jsonl" and span_lines and stream is raw:
+                yield from _spans(path, raw, span_lines)
+                return
             if kind == "jsonl":
-                first = True
-                for lineno, content in _lines(stream, limits.max_line_bytes):
-                    if isinstance(content, int):
-                        yield Unit(path, lineno, "line", error=f"line {lineno} is {_size(content)} long; "
-                                   f"a line holds at most {_size(limits.max_line_bytes)}")
-                        first = False
-                        continue
-                    if first and content.startswith(codecs.BOM_UTF8):
-                        content = content[len(codecs.BOM_UTF8):]
-                    first = False
-                    if content.strip(_BLANK):
-                        yield Unit(path, lineno, "line", payload=content)
+                yield from _jsonl_units(path, stream, limits)
                 return
             data = stream.read(limits.max_file_bytes + 1)
             if len(data) > limits.max_file_bytes:

@@ -36,6 +36,10 @@ CREATE TABLE IF NOT EXISTS steps (
 CREATE TABLE IF NOT EXISTS statuses (
     rule TEXT, status TEXT, count INTEGER, PRIMARY KEY (rule, status)
 );
+"""
+
+# Made once the rows are in (`Ledger.index`), not kept up to date by every insert.
+_INDEXES = """
 CREATE INDEX IF NOT EXISTS cases_by_id ON cases (case_id);
 CREATE INDEX IF NOT EXISTS steps_by_expert ON steps (expert, first_day);
 """
@@ -44,12 +48,18 @@ CREATE INDEX IF NOT EXISTS steps_by_expert ON steps (expert, first_day);
 class Ledger:
     def __init__(self, folder: Path):
         self.path = folder / LEDGER
-        self.db = sqlite3.connect(self.path, isolation_level=None)
+        # The audit's writer thread commits the chunks while the main thread waits for the next
+        # ones; the two never use the connection at the same time.
+        self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         self.db.execute("PRAGMA journal_mode=WAL")
         # NORMAL is enough: a commit lost with the machine only sends --resume back to an
         # earlier checkpoint, and the output files are fsynced before each commit.
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(_SCHEMA)
+
+    def index(self) -> None:
+        """The indexes of the summary's queries, made when every row is in."""
+        self.db.executescript(_INDEXES)
 
     def close(self) -> None:
         self.db.close()

@@ -1,0 +1,148 @@
+"""The audit's byte spans of plain JSON Lines files, and its compact verdicts built directly.
+
+A span says where lines are in a file; a worker reads it itself. Whatever the spans, their lines
+must be the units (content, line numbers, errors) that reading the whole file gives.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import random
+
+import orjson
+import pytest
+
+from rulebook import documents
+from rulebook.audit import _chunks, _skip, _weight
+from rulebook.documents import Limits, iter_units, skip_lines, span_units
+from rulebook.explain import dumps
+from rulebook.samples import generate
+
+from .test_audit import audit
+
+SMALL = Limits(max_line_bytes=200)
+
+
+def _awkward() -> bytes:
+    """A BOM, CRLF then LF line breaks, blank lines, a broken line, a line that is not UTF-8, a
+    line over the limit, and a last line without a line break."""
+    lines = [b"\xef\xbb\xbf" + b'{"n": 1}', b'{"n": 2}', b"", b"   ", b"{not json", b'{"n": "caf\xe9"}',
+             b"x" * 500, b'{"n": 7}', b"\t", b'{"n": 9}']
+    return b"\r\n".join(lines[:4]) + b"\r\n" + b"\n".join(lines[4:])
+
+
+def _whole(path, limits=SMALL) -> list:
+    return list(iter_units([path], limits))
+
+
+def _by_spans(path, size: int, limits=SMALL) -> list:
+    spans = list(iter_units([path], limits, span_lines=size))
+    assert all(span.kind == "span" for span in spans)
+    return spans, [unit for span in spans for unit in span_units(span, limits)]
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 4, 7, 100])
+def test_spans_give_the_units_of_the_whole_file(tmp_path, size):
+    path = tmp_path / "awkward.jsonl"
+    path.write_bytes(_awkward())
+    whole = _whole(path)
+    assert [(u.line, u.payload is not None, u.error is not None) for u in whole] == [
+        (1, True, False), (2, True, False), (5, True, False), (6, True, False), (7, False, True),
+        (8, True, False), (10, True, False)]
+    assert whole[0].payload == b'{"n": 1}'  # no BOM, no CR
+    assert whole[-1].payload == b'{"n": 9}'
+    spans, units = _by_spans(path, size)
+    assert units == whole
+    # the spans cover the file, one after the other, and count its lines
+    assert spans[0].start == 0 and spans[-1].end == path.stat().st_size
+    assert all(a.end == b.start and a.line + a.lines == b.line for a, b in zip(spans, spans[1:]))
+    assert sum(span.lines for span in spans) == 10
+    assert all(span.lines <= size for span in spans)
+
+
+def test_a_file_ending_with_a_line_break_has_no_empty_last_span(tmp_path):
+    path = tmp_path / "lf.jsonl"
+    path.write_bytes(b'{"n": 1}\n{"n": 2}\n')
+    spans, units = _by_spans(path, 1)
+    assert [(s.line, s.lines) for s in spans] == [(1, 1), (2, 1)]
+    assert units == _whole(path)
+    empty = tmp_path / "empty.jsonl"
+    empty.write_bytes(b"")
+    assert list(iter_units([empty], span_lines=5)) == []
+
+
+def test_spans_end_after_a_number_of_bytes_too(tmp_path, monkeypatch):
+    monkeypatch.setattr(documents, "_SPAN_BYTES", 20)
+    path = tmp_path / "awkward.jsonl"
+    path.write_bytes(_awkward())
+    spans, units = _by_spans(path, 1000)
+    assert len(spans) > 2
+    assert units == _whole(path)
+
+
+@pytest.mark.parametrize("count", range(0, 10))
+def test_skipping_lines_of_a_span(tmp_path, count):
+    path = tmp_path / "awkward.jsonl"
+    path.write_bytes(_awkward())
+    (span,) = iter_units([path], SMALL, span_lines=100)
+    rest = skip_lines(span, count) if count else span
+    assert rest.line == 1 + count and rest.lines == 10 - count
+    assert list(span_units(rest, SMALL)) == [u for u in _whole(path) if u.line > count]
+
+
+def test_resuming_counts_a_span_as_its_lines_and_cuts_one_where_the_count_ends(tmp_path):
+    path = tmp_path / "awkward.jsonl"
+    path.write_bytes(_awkward())
+    for size in (1, 3, 4):
+        chunks = list(_chunks(iter_units([path], SMALL, span_lines=size), size))
+        assert sum(_weight(u) for chunk in chunks for u in chunk) == 10
+        for done in range(11):
+            rest = [u for span in _skip(iter_units([path], SMALL, span_lines=size), done)
+                    for u in span_units(span, SMALL)]
+            assert [u.line for u in rest] == [u.line for u in _whole(path) if u.line > done]
+
+
+def test_a_gzipped_file_or_a_yaml_folder_is_not_cut_into_spans(tmp_path):
+    import gzip
+
+    (tmp_path / "a.jsonl.gz").write_bytes(gzip.compress(b'{"n": 1}\n{"n": 2}\n'))
+    (tmp_path / "b.yaml").write_text("n: 1\n", encoding="utf-8")
+    kinds = [u.kind for u in iter_units([tmp_path / "a.jsonl.gz", tmp_path], span_lines=10)]
+    assert kinds == ["line", "line", "line", "line", "file"]
+
+
+def test_an_audit_names_the_lines_of_bad_input_inside_spans(tmp_path):
+    cases = generate(40, seed=3)
+    lines = [orjson.dumps(c) for c in cases]
+    lines[10] = b"{broken"
+    lines[21] = b'{"case_id": "caf\xe9"}'
+    path = tmp_path / "cases.jsonl"
+    path.write_bytes(b"\r\n".join(lines))  # CRLF, no line break at the end
+    for chunk in ("1", "4", "1024"):
+        out = tmp_path / f"out-{chunk}"
+        result = audit(path, "--out", out, "--jobs", "1", "--chunk-size", chunk)
+        assert result.exit_code == 2
+        errors = [json.loads(x) for x in (out / "errors.jsonl").read_text(encoding="utf-8").splitlines()]
+        assert [(e["source"]["file"], e["source"]["line"]) for e in errors] == [(str(path), 11), (str(path), 22)]
+        results = (out / "results.jsonl").read_bytes().splitlines()
+        assert len(results) == 38 and json.loads(results[-1])["case_id"] == cases[-1]["case_id"]
+        if chunk != "1":
+            assert (out / "results.jsonl").read_bytes() == (tmp_path / "out-1" / "results.jsonl").read_bytes()
+
+
+def test_the_compact_line_is_the_compact_verdict_written(book):
+    rng = random.Random(7)
+    for case in generate(300, seed=17):
+        as_of = None if rng.random() < 0.7 else dt.date(2021, 3, 31)
+        out, _ = book.judge_case(case, as_of, compact=True, raw=True)
+        statuses: dict = {}
+        done, error, _ = book.judge_compact(case, as_of, statuses=statuses)
+        if out["format"] != "rulebook.verdict/v1":
+            assert done is None and error == out
+            continue
+        line, verdict, failed, payout = done
+        assert line == dumps(out)
+        assert verdict == out["verdict"] and payout == out["payout"]
+        assert failed == [f"{r['rule']}@{r['subject']}" for r in out["results"] if r["status"] == "fail"]
+        assert sum(statuses.values()) == len(out["results"])
