@@ -14,6 +14,10 @@ The property, for every target: any input gives a verdict or our structured erro
 Run a target under atheris (coverage-guided):   python fuzz/fuzz_documents.py [libFuzzer flags] [corpus…]
 Run it for a while, in rounds, keeping a small corpus:  python -m fuzz.harness documents --seconds 300
 Replay a corpus without atheris (the tests do):  replay(target, corpus_dir)
+
+fuzz/corpus/<target>/ is what atheris keeps (merged to a minimal set after each round);
+fuzz/found/<target>/ holds, by name, the inputs that once broke the property (each has a
+regression test in tests/unit/test_fuzz_findings.py too).
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ from pathlib import Path
 FUZZ = Path(__file__).resolve().parent
 ROOT = FUZZ.parent
 CORPUS = FUZZ / "corpus"
+FOUND = FUZZ / "found"  # inputs that once failed, by name: replayed, and read (not merged) by the fuzzer
 TARGETS = ("documents", "rules", "service", "events")
 
 SECONDS = 5.0  # wall time for one input
@@ -188,7 +193,7 @@ def run(name: str, seconds: int, rounds: int = 5, corpus: Path | None = None, lo
             fresh.mkdir()
             out = subprocess.run(
                 [sys.executable, str(script), f"-max_total_time={per_round}", f"-artifact_prefix={crashes}/",
-                 "-print_final_stats=1", str(fresh), str(corpus)],
+                 "-print_final_stats=1", str(fresh), str(corpus)] + ([str(FOUND / name)] if (FOUND / name).is_dir() else []),
                 cwd=ROOT, capture_output=True)
             done = _RUNS.findall(out.stderr)
             runs = int(done[-1][0]) if done else sum(int(m) for m in re.findall(rb"stat::number_of_executed_units:\s+(\d+)", out.stderr))

@@ -109,6 +109,12 @@ def events() -> dict[str, bytes]:
         out[name] = data
         lines = data.splitlines(keepends=True)
         out[f"{name}-first-half"] = b"".join(lines[: len(lines) // 2])
+    small = [{"case_id": "A", "at": "2021-01-10", "snapshot": {"case_id": "A", "as_of": "2021-01-10",
+                                                               "opened_on": "2021-01-08"}},
+             {"case_id": "B", "at": "2021-02-10", "snapshot": {"case_id": "B", "as_of": "2021-02-10",
+                                                               "opened_on": "2021-02-01"}},
+             {"case_id": "A", "at": "2021-02-12", "set": {"paid_jpy": 10}}]
+    out["small"] = b"#small\n" + b"".join(json.dumps(e).encode() + b"\n" for e in small)
     return out
 
 

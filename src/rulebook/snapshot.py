@@ -128,6 +128,10 @@ def _exact(value: Any, default) -> Any:
     return _exact(default(value), default)
 
 
+def _not_json(value: Any):
+    raise TypeError(f"Type is not JSON serializable: {type(value).__name__}")
+
+
 def dumps_json(value: Any, default=None, option: int = 0) -> bytes:
     """orjson.dumps, also for integers wider than 64 bits (written exactly, as Python does)."""
     try:
@@ -135,9 +139,7 @@ def dumps_json(value: Any, default=None, option: int = 0) -> bytes:
     except TypeError as error:
         if "64-bit" not in str(error):
             raise
-    def fail(v):
-        raise TypeError(f"Type is not JSON serializable: {type(v).__name__}")
-    return orjson.dumps(_exact(value, default or fail), option=option)
+    return orjson.dumps(_exact(value, default or _not_json), option=option)
 
 
 def _default(value):
