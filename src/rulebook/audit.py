@@ -1,10 +1,13 @@
 """audit: a batch of case snapshots → results, errors, summary, report and spreadsheet.
 
 The input is read in one process, in a fixed order, and cut into chunks of
-units (JSON Lines lines, YAML/JSON files); worker processes (or Dask workers)
-judge the chunks; the results come back in input order and are appended to
-`results.jsonl` / `errors.jsonl`, then recorded in the ledger with a checkpoint.
-Memory is bounded by the number of chunks in flight, whatever the input size.
+units (JSON Lines lines, YAML/JSON files); a plain JSON Lines file is cut into
+spans of lines instead, which say where the lines are and which the workers
+read themselves. Worker processes (or Dask workers) judge the chunks; the
+results come back in input order and a writer thread appends them to
+`results.jsonl` / `errors.jsonl`, then records them in the ledger with a
+checkpoint, while the next chunks are judged. Memory is bounded by the number
+of chunks in flight, whatever the input size.
 After a crash at any moment, `--resume` truncates the files to the last
 checkpoint and goes on: the final files equal those of an uninterrupted run.
 """
