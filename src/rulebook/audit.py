@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import gc
 import os
 import queue
 import sys
@@ -83,8 +84,6 @@ _SETTINGS: dict = {}
 
 def _init_worker(rules: str | None, as_of: dt.date | None, compact: bool) -> None:
     global _BOOK
-    import gc
-
     from .book import load
 
     _exit_with_parent()
@@ -478,6 +477,9 @@ def _run(options: Options, folder: Path, ledger: Ledger) -> Outcome:
         if bar is not None:
             bar.update(point["docs"])
         writer = _Writer(results, errors, ledger, point)
+        collect = gc.get_threshold()
+        # The records coming back are many small tuples, none of them in a cycle: collect less often.
+        gc.set_threshold(50_000, 20, 20)
         try:
             for chunk, judged in runner.map(_chunks(units, options.chunk)):
                 writer.put(sum(map(_weight, chunk)), judged)
@@ -485,6 +487,7 @@ def _run(options: Options, folder: Path, ledger: Ledger) -> Outcome:
                     bar.update(len(judged[2]))
             writer.close()
         finally:
+            gc.set_threshold(*collect)
             writer.close()
             if bar is not None:
                 bar.close()
