@@ -11,6 +11,7 @@ import datetime as dt
 from decimal import Decimal
 
 import orjson
+from pydantic import BaseModel
 
 from .plan import Plan, TemplatePlan
 from .evaluate import Outcome
@@ -107,10 +108,22 @@ def rulebook_info(plan: Plan, digest: str) -> dict:
     return {"name": plan.name, "version": plan.version, "digest": digest}
 
 
+# Values orjson writes as `jsonable` would (dates as ISO text), or hands back to `_json_default`.
+_NATIVE = frozenset({str, bool, int, type(None), dt.date, Decimal})
+
+
 def _json_default(value):
-    """What orjson cannot write itself, written as `jsonable` would (decimals first: the most common)."""
+    """What orjson cannot write itself, written as `jsonable` would: decimals first (the most
+    common), then records whose fields orjson writes the same way itself (it comes back here for
+    a decimal or a record inside)."""
     if type(value) is Decimal and value.is_finite():
         return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, BaseModel) and not value.__pydantic_extra__:
+        fields = value.__dict__
+        for field in fields.values():
+            if type(field) not in _NATIVE and not isinstance(field, BaseModel):
+                return jsonable(value)
+        return fields
     return jsonable(value)
 
 
