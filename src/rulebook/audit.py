@@ -1,10 +1,13 @@
 """audit: a batch of case snapshots → results, errors, summary, report and spreadsheet.
 
 The input is read in one process, in a fixed order, and cut into chunks of
-units (JSON Lines lines, YAML/JSON files); worker processes (or Dask workers)
-judge the chunks; the results come back in input order and are appended to
-`results.jsonl` / `errors.jsonl`, then recorded in the ledger with a checkpoint.
-Memory is bounded by the number of chunks in flight, whatever the input size.
+units (JSON Lines lines, YAML/JSON files); a plain JSON Lines file is cut into
+spans of lines instead, which say where the lines are and which the workers
+read themselves. Worker processes (or Dask workers) judge the chunks; the
+results come back in input order and a writer thread appends them to
+`results.jsonl` / `errors.jsonl`, then records them in the ledger with a
+checkpoint, while the next chunks are judged. Memory is bounded by the number
+of chunks in flight, whatever the input size.
 After a crash at any moment, `--resume` truncates the files to the last
 checkpoint and goes on: the final files equal those of an uninterrupted run.
 """
@@ -13,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import gc
 import os
 import queue
 import sys
@@ -82,8 +86,6 @@ def _init_worker(rules: str | None, as_of: dt.date | None, compact: bool, audit:
     """Load the rulebook into this process; `audit`: the pid of the audit that started this
     process as a pool worker (it then ends with it)."""
     global _BOOK
-    import gc
-
     from .book import load
 
     if audit is not None:
@@ -477,6 +479,9 @@ def _run(options: Options, folder: Path, ledger: Ledger) -> Outcome:
         if bar is not None:
             bar.update(point["docs"])
         writer = _Writer(results, errors, ledger, point)
+        collect = gc.get_threshold()
+        # The records coming back are many small tuples, none of them in a cycle: collect less often.
+        gc.set_threshold(50_000, 20, 20)
         try:
             for chunk, judged in runner.map(_chunks(units, options.chunk)):
                 writer.put(sum(map(_weight, chunk)), judged)
@@ -484,6 +489,7 @@ def _run(options: Options, folder: Path, ledger: Ledger) -> Outcome:
                     bar.update(len(judged[2]))
             writer.close()
         finally:
+            gc.set_threshold(*collect)
             writer.close()
             if bar is not None:
                 bar.close()

@@ -1288,10 +1288,13 @@ class _Bounded:
 def span_units(unit: Unit, limits: Limits = Limits()) -> Iterator[Unit]:
     """The "line" units of a "span" unit, read from its file: the same units, with the same line
     numbers, as reading the whole file would give."""
+    size = unit.end - unit.start
     try:
         with open(unit.origin, "rb") as fh:
             fh.seek(unit.start)
-            yield from _jsonl_units(unit.origin, _Bounded(fh, unit.end - unit.start), limits, unit.line)
+            # A span of the usual size is read at once; one that holds a huge line, bit by bit.
+            stream = io.BytesIO(fh.read(size)) if size <= 2 * _SPAN_BYTES else _Bounded(fh, size)
+            yield from _jsonl_units(unit.origin, stream, limits, unit.line)
     except (OSError, ValueError) as exc:
         reason = _os_reason(exc) if isinstance(exc, OSError) else str(exc)
         yield Unit(unit.origin, unit.line, "file", error=f"{_quote(unit.origin, 200)} cannot be read: {reason}")

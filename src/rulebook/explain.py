@@ -11,6 +11,7 @@ import datetime as dt
 from decimal import Decimal
 
 import orjson
+from pydantic import BaseModel
 
 from .plan import Plan, TemplatePlan
 from .evaluate import Outcome
@@ -107,10 +108,22 @@ def rulebook_info(plan: Plan, digest: str) -> dict:
     return {"name": plan.name, "version": plan.version, "digest": digest}
 
 
+# Values orjson writes as `jsonable` would (dates as ISO text), or hands back to `_json_default`.
+_NATIVE = frozenset({str, bool, int, type(None), dt.date, Decimal})
+
+
 def _json_default(value):
-    """What orjson cannot write itself, written as `jsonable` would (decimals first: the most common)."""
+    """What orjson cannot write itself, written as `jsonable` would: decimals first (the most
+    common), then records whose fields orjson writes the same way itself (it comes back here for
+    a decimal or a record inside)."""
     if type(value) is Decimal and value.is_finite():
         return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, BaseModel) and not value.__pydantic_extra__:
+        fields = value.__dict__
+        for field in fields.values():
+            if type(field) not in _NATIVE and not isinstance(field, BaseModel):
+                return jsonable(value)
+        return fields
     return jsonable(value)
 
 
@@ -265,34 +278,28 @@ class Explainer:
             out["warnings"] = list(warnings)
         return out
 
-
     def compact(self, outcome: Outcome, warnings=(), statuses: dict | None = None):
         """The compact verdict of one case as its JSON line (without the line break), the same
         bytes as `dumps(self.explain(outcome, warnings, compact=True, raw=True))`, built without
         the texts or anything else the compact verdict drops. Returns (line, verdict, failed
         results as "rule@subject", payout mapping), and counts each (rule, status) into `statuses`."""
         plan = self.plan
-        rules = plan.rules
         entries = self._compact
         counts = dict.fromkeys(STATUSES, 0)
         results = []
         failed = []
         for result in outcome.results:
-            rule_index, subject, step, clause_index = result[0], result[1], result[2], result[3]
-            entry = entries.get((rule_index, step, clause_index))
+            shape = result[0], result[2], result[3]
+            entry = entries.get(shape)
             if entry is None:
-                entry = entries[(rule_index, step, clause_index)] = self._compact_entry(rule_index, step, clause_index)
-            rule_id, status, keys, key = entry
-            if keys is None:
-                facts = {}
-            else:
-                facts = {k: v for k, v in zip(keys, result[4:]) if v is not UNSET}
+                entry = entries[shape] = self._compact_entry(*shape)
+            build, status, key = entry
             counts[status] += 1
             if statuses is not None:
                 statuses[key] = statuses.get(key, 0) + 1
             if status == "fail":
-                failed.append(f"{rule_id}@{subject}")
-            results.append({"rule": rule_id, "subject": subject, "status": status, "facts": facts})
+                failed.append(f"{key[0]}@{result[1]}")
+            results.append(build(result))
         if counts["fail"]:
             verdict = "ineligible"
         elif counts["pending"]:
@@ -318,15 +325,24 @@ class Explainer:
         return orjson.dumps(out, default=_json_default), verdict, failed, payout
 
     def _compact_entry(self, rule_index: int, step, clause_index: int) -> tuple:
-        """(rule id, status, the facts' keys or None, (rule id, status)) of a result's shape."""
+        """(function from a result to its compact mapping, status, (rule id, status)) for the
+        results of one rule, step and clause: the function, generated, writes the facts' keys
+        as literals and leaves out the facts that are unset."""
         rule = self.plan.rules[rule_index]
         if clause_index < 0:
-            return rule.id, "not_applicable", None, (rule.id, "not_applicable")
-        status = rule.clauses[clause_index].status
-        steps_field = self.steps_field
-        prefix = f"{steps_field}[{step}]" if step is not None else steps_field
-        keys = tuple(prefix + key[6:] if key[0] == "{" else key for key, _kind in rule.facts)
-        return rule.id, status, keys, (rule.id, status)
+            status, keys = "not_applicable", ()
+        else:
+            status = rule.clauses[clause_index].status
+            prefix = f"{self.steps_field}[{step}]" if step is not None else self.steps_field
+            keys = tuple(prefix + key[6:] if key[0] == "{" else key for key, _kind in rule.facts)
+        lines = ["def build(r):", "    facts = {}"]
+        for offset, key in enumerate(keys, 4):
+            lines.append(f"    v = r[{offset}]")
+            lines.append(f"    if v is not UNSET: facts[{key!r}] = v")
+        lines.append(f"    return {{'rule': {rule.id!r}, 'subject': r[1], 'status': {status!r}, 'facts': facts}}")
+        namespace = {"__builtins__": {}, "UNSET": UNSET}
+        exec(compile("\n".join(lines) + "\n", f"<compact {rule.id}>", "exec"), namespace)  # noqa: S102 - literals via repr
+        return namespace["build"], status, (rule.id, status)
 
 
 def explain(plan: Plan, outcome: Outcome, digest: str, warnings=(), args_of=None) -> dict:
