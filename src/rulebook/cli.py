@@ -212,7 +212,7 @@ def serve(host, port, workers, api_key_file, max_body, rules):
 @rules_option
 def watch(events, follow, live, remind_days, fmt, lang, out, errors_to, rules):
     """Watch case events (JSON Lines, or - for stdin) and print an alert whenever a case's standing
-    changes, and reminders before last days.
+    changes or a pending requirement's last day moves, and reminders before last days.
 
     An event is {"case_id", "at", "set": {PATH: VALUE}} or {"case_id", "at", "snapshot": {...}}.
     Bad events are error lines (rulebook.error/v1) and are skipped. Exit code 2 if there were any."""
@@ -260,8 +260,13 @@ def watch(events, follow, live, remind_days, fmt, lang, out, errors_to, rules):
 
 
 def _alert_text(alert: dict, lang: str) -> str:
-    arrow = f"{alert['from'] or '-'} → {alert['to']}" if alert["kind"] == "change" else \
-        ("リマインダー" if lang == "ja" else "reminder")
+    kind = alert["kind"]
+    if kind == "change":
+        arrow = f"{alert['from'] or '-'} → {alert['to']}"
+    elif kind == "due":
+        arrow = f"期限変更 → {alert['due']}" if lang == "ja" else f"last day moved → {alert['due']}"
+    else:
+        arrow = "リマインダー" if lang == "ja" else "reminder"
     text = f"{alert['at']}  {alert['case_id']}  {alert['rule']} {alert['subject']}  {arrow}: {alert['message'][lang]}"
     if alert.get("fix"):
         text += f"  → {alert['fix'][lang]}"

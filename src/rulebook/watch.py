@@ -7,8 +7,8 @@ The division of work:
   day the case could next change by time alone (a last day passing, a planned end
   coming, a parameter edition starting).
 - **durable_rules** holds each case as a session (sid = case_id) and reacts. The
-  session's state is the case's standing: the status of every result, and the
-  reminders already sent. Its facts are the case's `reminder`s (one per pending result
+  session's state is the case's standing: the status of every result, the due date of
+  each pending one, and the reminders already sent. Its facts are the case's `reminder`s (one per pending result
   whose reminder day, N days before its due date, is still to come), its `wake` day
   and its `clock`. Its rules: a `change` event re-judges the case; the clock reaching
   the wake day re-judges it; the clock reaching a reminder's day (and not past its due
@@ -55,6 +55,9 @@ ALERT_FORMAT = "rulebook.alert/v1"
 # A session keeps its case's standing as one letter per rule for each subject ("." for none).
 LETTER = {"pass": "p", "fail": "f", "pending": "w", "not_applicable": "n"}
 STATUS_OF = {letter: status for status, letter in LETTER.items()}
+# A session's state: the standing; the due date of each pending result that has one, as a day
+# number ("rule|subject" → day); the due date each reminder already sent was for (the same).
+STATE = ("standing", "due", "reminded")
 SESSIONS_PER_RULESET = 1000
 DAY = dt.timedelta(days=1)
 _ids = itertools.count()
@@ -221,7 +224,7 @@ class Watcher:
         self._live[ruleset] += 1
         self._session[case_id] = ruleset
         self._facts[case_id] = {"reminder": {}, "wake": None, "clock": None}
-        state = self._resting.pop(case_id, None) or {"standing": {}, "reminded": {}}
+        state = self._resting.pop(case_id, None) or {key: {} for key in STATE}
         self._host.update_state(ruleset, {"sid": case_id, **state})
         return ruleset
 
@@ -233,7 +236,7 @@ class Watcher:
             return
         ruleset = self._session.pop(case_id)
         state = self._host.get_state(ruleset, case_id)
-        self._resting[case_id] = {"standing": state["standing"], "reminded": state["reminded"]}
+        self._resting[case_id] = {key: state[key] for key in STATE}
         self._host.delete_state(ruleset, case_id)
         self._live[ruleset] -= 1
         del self._facts[case_id]
@@ -301,8 +304,7 @@ class Watcher:
         try:
             outcome = self._evaluator.evaluate(self._cases[case_id], day)
         except EvaluationError as error:
-            self._out.append(self._error(Rejected(case_id, [InputError(
-                "", f"the rulebook could not judge this case on {day.isoformat()}: {error} [{error.code}]")])))
+            self._could_not(case_id, day.isoformat(), error)
             return
         self._settle(c, outcome, day.isoformat())
 
@@ -339,6 +341,7 @@ class Watcher:
         case_id = c.s.sid
         rules = self.book.plan.rules
         before = c.s.standing._d  # subject → one letter per rule (see LETTER)
+        due_before = c.s.due._d
         standing: dict[str, list] = {}
         deadlines = {}
         keys = self._keys
@@ -367,12 +370,18 @@ class Watcher:
                                                  was, status, message, fix, due_date))
                 elif status == "pending" and clause.due is not None:
                     due_date = self._explainer.due(outcome, result)
+                    if due_date is not None and due_before.get(key, due_date.toordinal()) != due_date.toordinal():
+                        # Still pending, by another last day (a delay report moved it, say).
+                        status, message, fix, due_date = self._explainer.describe(outcome, result)
+                        self._out.append(self._alert(case_id, label, "due", rule.id, result[1],
+                                                     was, status, message, fix, due_date))
             except EvaluationError as error:
                 # The status stands; its explanation (or due date) could not be computed.
                 self._could_not(case_id, label, error)
             if status == "pending" and due_date is not None:
                 deadlines[key] = due_date.toordinal()
         c.s.standing = {subject: "".join(letters) for subject, letters in standing.items()}
+        c.s.due = deadlines
         self._sync(c, case_id, outcome.as_of, deadlines, self._evaluator.next_change(outcome))
 
     def _sync(self, c, case_id: str, day: dt.date, deadlines: dict, wake: dt.date | None) -> None:

@@ -107,6 +107,31 @@ def test_deadline_passing_fails_the_report_on_the_day_after(book, seed):
     assert report[1]["fix"]["ja"]
 
 
+def test_a_moved_last_day_is_an_alert_and_the_reminder_follows_it(book, seed):
+    seed = orjson.loads(orjson.dumps(seed, default=str))
+    step = seed["steps"][0]
+    step.pop("report_submitted_on")
+    completed = dt.date.fromisoformat(step["completion_reported_on"])
+    watcher = Watcher(book, remind_days=2)
+    watcher.feed({"case_id": seed["case_id"], "at": completed.isoformat(), "snapshot": seed})
+    # Nothing about the deadline changes: no alert for it.
+    same = watcher.feed({"case_id": seed["case_id"], "at": completed.isoformat(), "set": {"sme.name": "改名"}})
+    assert not [a for a in same if a["rule"] == "step.report-deadline"]
+    # The completion report's day is corrected: the report is still pending, by another day.
+    corrected = completed + dt.timedelta(days=4)
+    moved = watcher.feed({"case_id": seed["case_id"], "at": completed.isoformat(),
+                          "set": {"steps[0].completion_reported_on": corrected.isoformat()}})
+    new_last_day = corrected + dt.timedelta(days=10)
+    (alert,) = [a for a in moved if a["rule"] == "step.report-deadline"]
+    assert (alert["kind"], alert["from"], alert["to"], alert["due"]) == (
+        "due", "pending", "pending", new_last_day.isoformat())
+    assert new_last_day.isoformat() in alert["message"]["en"] and alert["fix"]["ja"]
+    later = watcher.advance(new_last_day + dt.timedelta(days=1))
+    report = [(a["kind"], a["at"], a["due"]) for a in later if a["rule"] == "step.report-deadline"]
+    assert report == [("reminder", (new_last_day - dt.timedelta(days=2)).isoformat(), new_last_day.isoformat()),
+                      ("change", (new_last_day + dt.timedelta(days=1)).isoformat(), None)]
+
+
 def test_live_clock_advances_without_events(book, seed):
     seed = orjson.loads(orjson.dumps(seed, default=str))
     seed["steps"][0].pop("report_submitted_on")
@@ -246,3 +271,14 @@ def test_live_judges_late_events_now_and_labels_them_with_their_at():
     assert not [a for a in alerts if a["kind"] == "reminder"]
     first = [a for a in alerts if a["rule"] == "step.report-deadline" and a["subject"] == "step:1"]
     assert [(a["from"], a["to"]) for a in first] == [(None, "fail"), ("fail", "pass")]
+
+
+def test_a_moved_last_day_as_text():
+    from rulebook.cli import _alert_text
+
+    alert = {"format": ALERT_FORMAT, "case_id": "C-1", "at": "2021-03-01", "kind": "due", "rule": "step.report-deadline",
+             "subject": "step:1", "from": "pending", "to": "pending", "due": "2021-03-12",
+             "message": {"ja": "期限は2021-03-12です。", "en": "Due by 2021-03-12."}, "fix": None}
+    assert _alert_text(alert, "en") == ("2021-03-01  C-1  step.report-deadline step:1  last day moved → 2021-03-12: "
+                                        "Due by 2021-03-12.")
+    assert "期限変更 → 2021-03-12" in _alert_text(alert, "ja")
