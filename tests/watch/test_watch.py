@@ -88,13 +88,20 @@ def test_replay_is_byte_identical(tmp_path):
     assert first.stdout == second.stdout and first.stdout.count(b"\n") > 100
 
 
-def test_deadline_passing_fails_the_report_on_the_day_after(book, seed):
+def _awaiting_its_report(book, seed) -> tuple[Watcher, dict, dt.date]:
+    """A watcher (reminders 2 days ahead) holding the worked example, its first step reported
+    complete and its report not yet in, as of the completion day."""
     seed = orjson.loads(orjson.dumps(seed, default=str))
     step = seed["steps"][0]
     step.pop("report_submitted_on")
     completed = dt.date.fromisoformat(step["completion_reported_on"])
     watcher = Watcher(book, remind_days=2)
-    watcher.feed({"case_id": seed["case_id"], "at": step["completion_reported_on"], "snapshot": seed})
+    watcher.feed({"case_id": seed["case_id"], "at": completed.isoformat(), "snapshot": seed})
+    return watcher, seed, completed
+
+
+def test_deadline_passing_fails_the_report_on_the_day_after(book, seed):
+    watcher, seed, completed = _awaiting_its_report(book, seed)
     later = (completed + dt.timedelta(days=30)).isoformat()
     got = watcher.feed({"case_id": seed["case_id"], "at": later, "set": {"sme.name": "改名"}})
     report = [a for a in got if a["rule"] == "step.report-deadline"]
@@ -108,12 +115,7 @@ def test_deadline_passing_fails_the_report_on_the_day_after(book, seed):
 
 
 def test_a_moved_last_day_is_an_alert_and_the_reminder_follows_it(book, seed):
-    seed = orjson.loads(orjson.dumps(seed, default=str))
-    step = seed["steps"][0]
-    step.pop("report_submitted_on")
-    completed = dt.date.fromisoformat(step["completion_reported_on"])
-    watcher = Watcher(book, remind_days=2)
-    watcher.feed({"case_id": seed["case_id"], "at": completed.isoformat(), "snapshot": seed})
+    watcher, seed, completed = _awaiting_its_report(book, seed)
     # Nothing about the deadline changes: no alert for it.
     same = watcher.feed({"case_id": seed["case_id"], "at": completed.isoformat(), "set": {"sme.name": "改名"}})
     assert not [a for a in same if a["rule"] == "step.report-deadline"]
