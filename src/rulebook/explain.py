@@ -254,6 +254,10 @@ class Explainer:
                 "clause": clause_index + 1, "title": dict(parts["title"]), "message": message, "facts": facts,
                 "source": dict(parts["source"]), "fix": fix, "due": due,
             })
+        return self._verdict(outcome, counts, results, warnings, dict(self.info))
+
+    def _verdict(self, outcome: Outcome, counts: dict, results: list, warnings, info: dict) -> dict:
+        """The verdict document around a case's results: the verdict from the counts, the payout."""
         if counts["fail"]:
             verdict = "ineligible"
         elif counts["pending"]:
@@ -261,14 +265,14 @@ class Explainer:
         else:
             verdict = "eligible"
         payout = {name: _fact(value) for name, value in outcome.payout.items()}
-        number, names = plan.steps_number, plan.step_amounts
+        number, names = self.plan.steps_number, self.plan.step_amounts
         payout["steps"] = [{"step": getattr(st, number), **{k: _fact(v) for k, v in zip(names, amounts)}}
                            for st, amounts in zip(outcome.steps, outcome.step_amounts)]
         out = {
             "format": VERDICT_FORMAT,
             "case_id": outcome.case.case_id,
             "as_of": outcome.as_of.isoformat(),
-            "rulebook": dict(self.info),
+            "rulebook": info,
             "verdict": verdict,
             "counts": counts,
             "results": results,
@@ -283,7 +287,6 @@ class Explainer:
         bytes as `dumps(self.explain(outcome, warnings, compact=True, raw=True))`, built without
         the texts or anything else the compact verdict drops. Returns (line, verdict, failed
         results as "rule@subject", payout mapping), and counts each (rule, status) into `statuses`."""
-        plan = self.plan
         entries = self._compact
         counts = dict.fromkeys(STATUSES, 0)
         results = []
@@ -300,29 +303,8 @@ class Explainer:
             if status == "fail":
                 failed.append(f"{key[0]}@{result[1]}")
             results.append(build(result))
-        if counts["fail"]:
-            verdict = "ineligible"
-        elif counts["pending"]:
-            verdict = "incomplete"
-        else:
-            verdict = "eligible"
-        payout = {name: _fact(value) for name, value in outcome.payout.items()}
-        number, names = plan.steps_number, plan.step_amounts
-        payout["steps"] = [{"step": getattr(st, number), **{k: _fact(v) for k, v in zip(names, amounts)}}
-                           for st, amounts in zip(outcome.steps, outcome.step_amounts)]
-        out = {
-            "format": VERDICT_FORMAT,
-            "case_id": outcome.case.case_id,
-            "as_of": outcome.as_of.isoformat(),
-            "rulebook": self.info,
-            "verdict": verdict,
-            "counts": counts,
-            "results": results,
-            "payout": payout,
-        }
-        if warnings:
-            out["warnings"] = list(warnings)
-        return orjson.dumps(out, default=_json_default), verdict, failed, payout
+        out = self._verdict(outcome, counts, results, warnings, self.info)
+        return orjson.dumps(out, default=_json_default), out["verdict"], failed, out["payout"]
 
     def _compact_entry(self, rule_index: int, step, clause_index: int) -> tuple:
         """(function from a result to its compact mapping, status, (rule id, status)) for the
