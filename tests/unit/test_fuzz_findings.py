@@ -30,6 +30,13 @@ parameter late: yen
 '''
 
 
+def refused(*sources: Source) -> tuple[list[str], str]:
+    """The diagnostics' codes and their rendering, for rule files that must not build."""
+    with pytest.raises(RulebookError) as caught:
+        build(list(sources))
+    return [d.code for d in caught.value.diagnostics], caught.value.render()
+
+
 def book_of(tmp_path, header: str, rules: str):
     (tmp_path / "header.rules").write_text(header, encoding="utf-8")
     (tmp_path / "rules.rules").write_text(textwrap.dedent(rules), encoding="utf-8")
@@ -45,18 +52,14 @@ def test_a_rulebook_with_no_rules_compiles_and_judges(tmp_path):
 
 def test_a_rulebook_with_no_records_is_a_diagnostic():
     header = HEADER[:HEADER.index("record case")]
-    with pytest.raises(RulebookError) as caught:
-        build([Source("h.rules", header)])
-    assert [d.code for d in caught.value.diagnostics] == ["RB309"]
-    assert "record case" in caught.value.render()
+    codes, shown = refused(Source("h.rules", header))
+    assert codes == ["RB309"] and "record case" in shown
 
 
 @pytest.mark.parametrize("name, code", [("nosuch", "RB201"), ("hours", "RB301")])
 def test_numbered_by_names_an_integer_field_of_the_listed_record(name, code):
-    with pytest.raises(RulebookError) as caught:
-        build([Source("h.rules", HEADER.replace("numbered by number", f"numbered by {name}"))])
-    assert [d.code for d in caught.value.diagnostics] == [code]
-    assert f"`{name}`" in caught.value.render()
+    codes, shown = refused(Source("h.rules", HEADER.replace("numbered by number", f"numbered by {name}")))
+    assert codes == [code] and f"`{name}`" in shown
 
 
 DEEP_RULE = '''
@@ -82,10 +85,8 @@ def test_deeply_nested_expressions_are_a_diagnostic(chain, depth):
             "negate": "amount > " + "-" * depth + "1 yen"}[chain]
     for where in (expr, "amount > 0 yen"):  # in the condition, and in an interpolation only
         text = DEEP_RULE.format(where, expr if where != expr else "amount")
-        with pytest.raises(RulebookError) as caught:
-            build([Source("h.rules", HEADER), Source("deep.rules", text)])
-        assert [d.code for d in caught.value.diagnostics] == ["RB107"]
-        assert "deep.rules:" in caught.value.render()
+        codes, shown = refused(Source("h.rules", HEADER), Source("deep.rules", text))
+        assert codes == ["RB107"] and "deep.rules:" in shown
 
 
 def test_nesting_below_the_limit_still_compiles_and_judges(tmp_path):
@@ -99,10 +100,8 @@ def test_a_payout_on_each_step_without_a_list_of_steps_is_a_diagnostic():
     read the steps' number field, None, and crashed with an AttributeError."""
     header = HEADER.replace("  steps: list of step, default empty, numbered by number\n", "")
     payout = "payout on each step\n  amount honorarium_jpy = rate * step.hours rounded down\n"
-    with pytest.raises(RulebookError) as caught:
-        build([Source("h.rules", header), Source("payout.rules", payout)])
-    assert [d.code for d in caught.value.diagnostics] == ["RB309"]
-    assert "payout.rules:1:" in caught.value.render()
+    codes, shown = refused(Source("h.rules", header), Source("payout.rules", payout))
+    assert codes == ["RB309"] and "payout.rules:1:" in shown
 
 
 @pytest.mark.parametrize("field, replacement, code", [
@@ -114,10 +113,8 @@ def test_record_case_declares_case_id_text_and_as_of_date(field, replacement, co
     without `as_of: date` judged, then crashed writing the verdict's day (a text, not a date)."""
     line = {"as_of": "  as_of: date\n", "case_id": "  case_id: text\n"}[field]
     assert line in HEADER
-    with pytest.raises(RulebookError) as caught:
-        build([Source("h.rules", HEADER.replace(line, replacement))])
-    assert [d.code for d in caught.value.diagnostics] == [code]
-    assert f"`{field}`" in caught.value.render()
+    codes, shown = refused(Source("h.rules", HEADER.replace(line, replacement)))
+    assert codes == [code] and f"`{field}`" in shown
 
 
 MESSAGE_READS_LATE = '''
