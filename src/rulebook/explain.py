@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-import orjson
 from pydantic import BaseModel
 
 from .plan import Plan, TemplatePlan
@@ -304,7 +303,7 @@ class Explainer:
                 failed.append(f"{key[0]}@{result[1]}")
             results.append(build(result))
         out = self._verdict(outcome, counts, results, warnings, self.info)
-        return orjson.dumps(out, default=_json_default), out["verdict"], failed, out["payout"]
+        return dumps(out), out["verdict"], failed, out["payout"]
 
     def _compact_entry(self, rule_index: int, step, clause_index: int) -> tuple:
         """(function from a result to its compact mapping, status, (rule id, status)) for the

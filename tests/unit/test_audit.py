@@ -229,6 +229,18 @@ def test_workers_end_when_the_audit_is_killed(tmp_path):
     assert not left, "workers outlived the audit that started them"
 
 
+@pytest.mark.parametrize("compact", [True, False])
+def test_an_integer_wider_than_64_bits_is_written_exactly(tmp_path, compact):
+    cases = generate(5, seed=41)
+    cases[2]["steps"][0]["client_payment_jpy"] = 10**30
+    inputs = tmp_path / "cases.jsonl"
+    inputs.write_text("".join(json.dumps(case, default=str) + "\n" for case in cases), encoding="utf-8")
+    result = audit(inputs, "--out", tmp_path / "out", "--jobs", "1", *(["--compact"] if compact else []))
+    assert result.exit_code in (0, 1, 3), result.output
+    lines = (tmp_path / "out" / "results.jsonl").read_bytes().splitlines()
+    assert len(lines) == 5 and b'"steps[0].client_payment_jpy":1000000000000000000000000000000' in lines[2]
+
+
 def test_an_audit_outlives_the_shell_that_started_it(tmp_path):
     """Only pool workers end with their parent: `rulebook audit … &` from a shell that then
     exits (nohup, a cron job) runs to the end."""
