@@ -21,6 +21,7 @@ import os
 import queue
 import sys
 import threading
+import time
 from collections import Counter, deque
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -103,8 +104,6 @@ def _exit_with(parent: int, interval: float = 1.0) -> None:
     """End this worker when the audit that started it (`parent`, its pid as the audit knew it,
     so a death before this runs is seen too) is gone — killed with -9, say: a worker left
     behind would wait forever to hand back its chunk."""
-    import threading
-    import time
 
     def watch() -> None:
         while os.getppid() == parent:
