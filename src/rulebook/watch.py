@@ -8,8 +8,9 @@ The division of work:
   coming, a parameter edition starting).
 - **durable_rules** holds each case as a session (sid = case_id) and reacts. The
   session's state is the case's standing: the status of every result, the due date of
-  each pending one, and the reminders already sent. Its facts are the case's `reminder`s (one per pending result
-  whose reminder day, N days before its due date, is still to come), its `wake` day
+  each pending one, and the reminders already sent. Its facts are the case's
+  `reminder`s (one per pending result whose reminder day, N days before its due date,
+  is still to come), its `wake` day
   and its `clock`. Its rules: a `change` event re-judges the case; the clock reaching
   the wake day re-judges it; the clock reaching a reminder's day (and not past its due
   date) raises the reminder. The snapshots themselves, and their validated models, are
@@ -371,7 +372,7 @@ class Watcher:
                 elif status == "pending" and clause.due is not None:
                     due_date = self._explainer.due(outcome, result)
                     if due_date is not None and due_before.get(key, due_date.toordinal()) != due_date.toordinal():
-                        # Still pending, by another last day (a delay report moved it, say).
+                        # Still pending, by another last day (its completion day corrected, say).
                         status, message, fix, due_date = self._explainer.describe(outcome, result)
                         self._out.append(self._alert(case_id, label, "due", rule.id, result[1],
                                                      was, status, message, fix, due_date))
