@@ -10,8 +10,7 @@ The division of work:
   session's state is the case's standing: the status of every result, the due date of
   each pending one, and the reminders already sent. Its facts are the case's
   `reminder`s (one per pending result whose reminder day, N days before its due date,
-  is still to come), its `wake` day
-  and its `clock`. Its rules: a `change` event re-judges the case; the clock reaching
+  is still to come), its `wake` day and its `clock`. Its rules: a `change` event re-judges the case; the clock reaching
   the wake day re-judges it; the clock reaching a reminder's day (and not past its due
   date) raises the reminder. The snapshots themselves, and their validated models, are
   kept beside the sessions by the watcher: they are inputs of the judging, not of the
