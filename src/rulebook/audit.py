@@ -14,9 +14,12 @@ checkpoint and goes on: the final files equal those of an uninterrupted run.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import gc
+import io
+import itertools
 import os
 import queue
 import sys
@@ -120,7 +123,7 @@ def judge_chunk(units: list[Unit], rules: str | None = None, as_of=None, compact
     if _BOOK is None or (rules, as_of, compact) != _SETTINGS.get("key"):
         _init_worker(rules, as_of, compact)
     book = _BOOK
-    out_lines, err_lines, docs, statuses = [], [], [], {}
+    out_lines, err_lines, docs, statuses = [], [], [], Counter()
 
     def add(out: dict, case, origin: str, line: int) -> None:
         is_verdict, line_bytes, row, steps = _record(out, case, origin, line, statuses)
@@ -170,7 +173,7 @@ def _lines_of(units: list[Unit]):
             yield unit
 
 
-def _record(out: dict, case, origin: str, line: int, statuses: dict):
+def _record(out: dict, case, origin: str, line: int, statuses: Counter):
     """(verdict?, JSON line, ledger row, steps' hours) of one document; counts its statuses.
 
     The ledger keeps what the batch checks need: who the expert and the SME are,
@@ -507,16 +510,22 @@ def _run(options: Options, folder: Path, ledger: Ledger) -> Outcome:
 SUMMARY_PEOPLE = 1000  # experts and SMEs listed in summary.json; experts.csv and smes.csv hold them all
 
 
-def _money_rows(ledger: Ledger, column: str, limit: int | None = SUMMARY_PEOPLE):
-    """Totals per expert or per SME, those with the most money held back first."""
-    rows = ledger.query(f"""
-        SELECT {column}, COUNT(*), SUM(verdict = 'ineligible'), SUM(due), SUM(at_stake), SUM(COALESCE(claimed, 0))
-        FROM cases WHERE {column} IS NOT NULL GROUP BY {column}
-        ORDER BY SUM(at_stake) - SUM(due) DESC, SUM(at_stake) DESC, {column}
-        LIMIT ?""", (-1 if limit is None else limit,))
-    return ({"name": name, "cases": n, "ineligible": bad, "honorarium_due_jpy": due,
-             "honorarium_at_stake_jpy": stake, "claimed_jpy": claimed}
-            for name, n, bad, due, stake, claimed in rows)
+_PEOPLE_COLUMNS = ("name", "cases", "ineligible", "honorarium_due_jpy", "honorarium_at_stake_jpy", "claimed_jpy")
+
+
+def _people(ledger: Ledger, column: str, limit: int | None = SUMMARY_PEOPLE):
+    """Totals per expert or per SME as rows of `_PEOPLE_COLUMNS`, those with the most money held
+    back first. Grouped once per audit into a temporary table: the summary reads its first
+    rows, the spreadsheet all of them."""
+    table = f"people_{column}"
+    if not ledger.query("SELECT 1 FROM temp.sqlite_master WHERE name = ?", (table,)).fetchone():
+        ledger.query(f"""
+            CREATE TEMP TABLE {table} AS
+            SELECT {column}, COUNT(*), SUM(verdict = 'ineligible'), SUM(due), SUM(at_stake),
+                   SUM(COALESCE(claimed, 0))
+            FROM cases WHERE {column} IS NOT NULL GROUP BY {column}
+            ORDER BY SUM(at_stake) - SUM(due) DESC, SUM(at_stake) DESC, {column}""")
+    return ledger.query(f"SELECT * FROM temp.{table} ORDER BY rowid LIMIT ?", (-1 if limit is None else limit,))
 
 
 def _implausible_hours(ledger: Ledger, bound: float) -> list[dict]:
@@ -586,10 +595,10 @@ def build_summary(ledger: Ledger, options: Options) -> dict:
         "verdicts": verdicts,
         "rules": rules,
         "money": {"honorarium_due_jpy": due, "honorarium_at_stake_jpy": stake, "claimed_jpy": claimed},
-        "experts": list(_money_rows(ledger, "expert")),
-        "experts_total": ledger.query("SELECT COUNT(DISTINCT expert) FROM cases").fetchone()[0],
-        "smes": list(_money_rows(ledger, "sme")),
-        "smes_total": ledger.query("SELECT COUNT(DISTINCT sme) FROM cases").fetchone()[0],
+        "experts": [dict(zip(_PEOPLE_COLUMNS, row)) for row in _people(ledger, "expert")],
+        "experts_total": ledger.query("SELECT COUNT(*) FROM temp.people_expert").fetchone()[0],
+        "smes": [dict(zip(_PEOPLE_COLUMNS, row)) for row in _people(ledger, "sme")],
+        "smes_total": ledger.query("SELECT COUNT(*) FROM temp.people_sme").fetchone()[0],
         "duplicates": duplicates,
         "implausible_hours": _implausible_hours(ledger, options.hours_bound),
         "top_cases": top,
@@ -650,37 +659,50 @@ def _write_atomically(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
+def _write_csv(path: Path, header: list[str], rows) -> None:
+    """A spreadsheet as Excel in Japan opens it: UTF-8 with a byte-order mark, CRLF line ends;
+    written whole or not at all, the rows encoded a block at a time."""
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as fh:
+        block = io.StringIO()
+        writer = csv.writer(block, lineterminator="\r\n")
+        fh.write(codecs.BOM_UTF8)
+        writer.writerow(header)
+        for batch in iter(lambda: list(itertools.islice(rows, 4096)), []):
+            writer.writerows(batch)
+            fh.write(block.getvalue().encode("utf-8"))
+            block.seek(0)
+            block.truncate()
+        fh.write(block.getvalue().encode("utf-8"))
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
 def _write_reports(folder: Path, ledger: Ledger, summary: dict, options: Options) -> None:
     _write_atomically(folder / SUMMARY, orjson.dumps(summary, option=orjson.OPT_INDENT_2) + b"\n")
-    # cases.csv: UTF-8 with a byte-order mark and CRLF, as Excel in Japan opens it.
-    tmp = folder / (CASES_CSV + ".tmp")
-    with open(tmp, "w", encoding="utf-8-sig", newline="") as fh:
-        writer = csv.writer(fh, lineterminator="\r\n")
-        writer.writerow(CSV_HEADERS[options.lang])
-        words = VERDICT_WORDS[options.lang]
+    words = VERDICT_WORDS[options.lang]
+    rules_of: dict = {}  # failed results → their rules, as cases.csv shows them (few distinct)
+
+    def case_rows():
         for case_id, verdict, failed, due, stake, claimed, expert, sme, origin, line in ledger.query(
                 "SELECT case_id, verdict, failed, due, at_stake, claimed, expert, sme, origin, line "
                 "FROM cases ORDER BY seq"):
-            rules = " ".join(sorted({f.split("@")[0] for f in failed.split()})) if failed else ""
-            writer.writerow([case_id, words.get(verdict, verdict), rules, due, stake,
-                             "" if claimed is None else claimed, expert or "", sme or "", f"{origin}:{line}"])
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, folder / CASES_CSV)
+            rules = rules_of.get(failed)
+            if rules is None:
+                rules = " ".join(sorted({f.split("@")[0] for f in failed.split()})) if failed else ""
+                if len(rules_of) < 10_000:
+                    rules_of[failed] = rules
+            yield (case_id, words.get(verdict, verdict), rules, due, stake, "" if claimed is None else claimed,
+                   expert or "", sme or "", f"{origin}:{line}")
+
+    _write_csv(folder / CASES_CSV, CSV_HEADERS[options.lang], case_rows())
     # Every expert's and every SME's totals (summary.json lists the first thousand of each).
     headers = {"ja": ["名前", "事例数", "対象外の事例数", "支払われる謝金(円)", "謝金の対象額(円)", "請求額(円)"],
                "en": ["name", "cases", "ineligible cases", "honorarium due (yen)", "honorarium at stake (yen)",
                       "claimed (yen)"]}[options.lang]
     for column, name in PEOPLE_CSV.items():
-        tmp = folder / (name + ".tmp")
-        with open(tmp, "w", encoding="utf-8-sig", newline="") as fh:
-            writer = csv.writer(fh, lineterminator="\r\n")
-            writer.writerow(headers)
-            for row in _money_rows(ledger, column, None):
-                writer.writerow(list(row.values()))
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, folder / name)
+        _write_csv(folder / name, headers, _people(ledger, column, None))
     cases = []
     if summary["top_cases"] and not options.compact:  # compact results hold no texts to show
         with open(folder / RESULTS, "rb") as fh:

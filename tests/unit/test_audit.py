@@ -92,6 +92,30 @@ def test_an_audit_writes_every_file_in_input_order(batch, tmp_path, book):
     assert "<svg" in html and "http://" not in html and "https://" not in html
 
 
+def test_the_people_spreadsheets_total_every_expert_and_sme_in_the_summarys_order(batch, tmp_path):
+    out = tmp_path / "out"
+    audit(batch / "a.jsonl", batch / "b.jsonl.gz", batch / "yaml", "--out", out, "--jobs", "2", "--chunk-size", "50")
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    cases = list(csv.DictReader((out / "cases.csv").read_text(encoding="utf-8-sig").splitlines()))
+    for column, sheet, key in (("IT専門家", "experts.csv", "experts"), ("中小企業", "smes.csv", "smes")):
+        totals: dict = {}
+        for case in cases:
+            if case[column]:
+                t = totals.setdefault(case[column], [0, 0, 0, 0, 0])
+                t[0] += 1
+                t[1] += case["判定"] == "対象外"
+                t[2] += int(case["支払われる謝金(円)"])
+                t[3] += int(case["謝金の対象額(円)"])
+                t[4] += int(case["請求額(円)"] or 0)
+        expected = sorted(([name, *t] for name, t in totals.items()), key=lambda r: (-(r[4] - r[3]), -r[4], r[0]))
+        raw = (out / sheet).read_bytes()
+        assert raw.startswith(b"\xef\xbb\xbf") and raw.endswith(b"\r\n")
+        rows = list(csv.reader(raw.decode("utf-8-sig").splitlines()))
+        assert [[r[0], *map(int, r[1:])] for r in rows[1:]] == expected
+        assert len(expected) > 100 and summary[f"{key}_total"] == len(expected)
+        assert [list(p.values()) for p in summary[key]] == expected[:1000]
+
+
 def test_the_files_are_the_same_whatever_the_number_of_jobs(batch, tmp_path):
     one, two = tmp_path / "one", tmp_path / "two"
     audit(batch / "a.jsonl", batch / "yaml", "--out", one, "--jobs", "1", "--chunk-size", "7")
