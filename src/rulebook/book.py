@@ -14,6 +14,7 @@ import hashlib
 import os
 import pickle
 import tempfile
+from collections import Counter
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -206,7 +207,7 @@ class Rulebook:
             return report.to_dict(), checked.case
 
     def judge_compact(self, snapshot: Any, as_of: dt.date | None = None, *, origin: str | None = None,
-                      line: int | None = None, statuses: dict | None = None):
+                      line: int | None = None, statuses: Counter | None = None):
         """The compact verdict straight as its JSON line (see `Explainer.compact`), for batches.
 
         Returns (compact, error, validated snapshot or None): compact is (JSON line without its

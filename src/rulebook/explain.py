@@ -8,6 +8,7 @@ computed (keyed by path or name), and the source sentence.
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from decimal import Decimal
 
 from pydantic import BaseModel
@@ -281,32 +282,32 @@ class Explainer:
             out["warnings"] = list(warnings)
         return out
 
-    def compact(self, outcome: Outcome, warnings=(), statuses: dict | None = None):
+    def compact(self, outcome: Outcome, warnings=(), statuses: Counter | None = None):
         """The compact verdict of one case as its JSON line (without the line break), the same
         bytes as `dumps(self.explain(outcome, warnings, compact=True, raw=True))`, built without
         the texts or anything else the compact verdict drops. Returns (line, verdict, failed
         results as "rule@subject", payout mapping), and counts each (rule, status) into `statuses`."""
         entries = self._compact
-        counts = dict.fromkeys(STATUSES, 0)
         results = []
-        failed = []
+        keys = []  # (rule id, status) of each result
         for result in outcome.results:
             shape = result[0], result[2], result[3]
             entry = entries.get(shape)
             if entry is None:
                 entry = entries[shape] = self._compact_entry(*shape)
-            build, status, key = entry
-            counts[status] += 1
-            if statuses is not None:
-                statuses[key] = statuses.get(key, 0) + 1
-            if status == "fail":
-                failed.append(f"{key[0]}@{result[1]}")
-            results.append(build(result))
+            results.append(entry[0](result))
+            keys.append(entry[1])
+        states = [key[1] for key in keys]
+        counts = {status: states.count(status) for status in STATUSES}
+        if statuses is not None:
+            statuses.update(keys)
+        failed = [f"{key[0]}@{r['subject']}" for key, r in zip(keys, results) if key[1] == "fail"] \
+            if counts["fail"] else []
         out = self._verdict(outcome, counts, results, warnings, self.info)
         return dumps(out), out["verdict"], failed, out["payout"]
 
     def _compact_entry(self, rule_index: int, step, clause_index: int) -> tuple:
-        """(function from a result to its compact mapping, status, (rule id, status)) for the
+        """(function from a result to its compact mapping, (rule id, status)) for the
         results of one rule, step and clause: the function, generated, writes the facts' keys
         as literals and leaves out the facts that are unset."""
         rule = self.plan.rules[rule_index]
@@ -323,7 +324,7 @@ class Explainer:
         lines.append(f"    return {{'rule': {rule.id!r}, 'subject': r[1], 'status': {status!r}, 'facts': facts}}")
         namespace = {"__builtins__": {}, "UNSET": UNSET}
         exec(compile("\n".join(lines) + "\n", f"<compact {rule.id}>", "exec"), namespace)  # noqa: S102 - literals via repr
-        return namespace["build"], status, (rule.id, status)
+        return namespace["build"], (rule.id, status)
 
 
 def explain(plan: Plan, outcome: Outcome, digest: str, warnings=(), args_of=None) -> dict:
