@@ -204,11 +204,17 @@ class Validator:
         self.model = model
         self.schema = schema
         self._post = _compile_post_checks(schema)
+        self._from_json = model.__pydantic_validator__.validate_json  # what model_validate_json calls
 
     def validate(self, data: Any, origin: str | None = None, line: int | None = None) -> Checked:
         """Validate JSON text (str/bytes), a mapping, or a model instance."""
         case_id = None
-        if isinstance(data, self.model):
+        if type(data) is bytes:  # a line of a batch: the common case first
+            try:
+                case = self._from_json(data)
+            except ValidationError as error:
+                raise self._rejected(error, data, None, origin, line) from None
+        elif isinstance(data, self.model):
             case = data
         else:
             if isinstance(data, dict):
@@ -223,21 +229,27 @@ class Validator:
             elif not isinstance(data, (str, bytes, bytearray)):
                 raise Rejected(None, [InputError("", "a snapshot is a mapping of fields")], origin, line)
             try:
-                case = self.model.model_validate_json(data)
+                case = self._from_json(data)
             except ValidationError as error:
-                if case_id is None:
-                    case_id = _case_id_of(data)
-                errors = []
-                for e in error.errors(include_url=False):
-                    value = None if e["type"] == "missing" else jsonable(e.get("input"))
-                    if isinstance(value, (dict, list)) and e["type"] not in ("list_type",):
-                        value = None if e["type"] in ("model_type", "dict_type") and isinstance(value, dict) else value
-                    errors.append(InputError(path_of(e["loc"]), _message(e), value))
-                raise Rejected(case_id, errors, origin, line) from None
+                raise self._rejected(error, data, case_id, origin, line) from None
         errors, warnings = self._post(case)
         if errors:
             raise Rejected(getattr(case, "case_id", None), errors, origin, line)
         return Checked(case, tuple(warnings))
+
+    @staticmethod
+    def _rejected(error: ValidationError, data, case_id: str | None, origin: str | None,
+                  line: int | None) -> Rejected:
+        """The reasons pydantic gave, as `Rejected` names them."""
+        if case_id is None:
+            case_id = _case_id_of(data)
+        errors = []
+        for e in error.errors(include_url=False):
+            value = None if e["type"] == "missing" else jsonable(e.get("input"))
+            if isinstance(value, (dict, list)) and e["type"] not in ("list_type",):
+                value = None if e["type"] in ("model_type", "dict_type") and isinstance(value, dict) else value
+            errors.append(InputError(path_of(e["loc"]), _message(e), value))
+        return Rejected(case_id, errors, origin, line)
 
 
 def _compile_post_checks(schema: Schema):
