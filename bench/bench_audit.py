@@ -38,9 +38,11 @@ def write_cases(path: Path, count: int) -> None:
             fh.write(orjson.dumps(make_case(rng, i)) + b"\n")
 
 
-def run_audit(inputs: Path, jobs: int, work: Path, source: Path | None = None) -> tuple[float, int]:
-    """(seconds, peak RSS in KiB of the largest process) of one audit, in a fresh process; with
-    `source`, the rulebook of that source tree (its `src` first on the path)."""
+def run_audit(inputs: Path, jobs: int, work: Path, source: Path | None = None) -> tuple[float, int, float]:
+    """(seconds, peak RSS in KiB of the largest process, CPU seconds of all its processes) of one
+    audit, in a fresh process; with `source`, the rulebook of that source tree (its `src` first
+    on the path). The CPU time (user and system, of the audit and of its workers) is what a
+    case costs a core, whatever else the machine runs at the time."""
     out = work / f"out-{jobs}"
     shutil.rmtree(out, ignore_errors=True)
     command = [str(Path(sys.executable).with_name("rulebook")), "audit", str(inputs), "--out", str(out),
@@ -51,14 +53,56 @@ def run_audit(inputs: Path, jobs: int, work: Path, source: Path | None = None) -
     script = ("import resource, subprocess, sys, time\n"
               "t = time.perf_counter(); code = subprocess.run(sys.argv[1:]).returncode\n"
               "t = time.perf_counter() - t\n"
-              "print(t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, code)")
+              "u = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+              "print(t, u.ru_maxrss, u.ru_utime + u.ru_stime, code)")
     result = subprocess.run([sys.executable, "-c", script, *command], capture_output=True, text=True, check=True,
                             env=env)
-    seconds, rss, code = result.stdout.split()
+    seconds, rss, cpu, code = result.stdout.split()
     if code not in ("0", "1", "3"):
         raise SystemExit(f"audit failed ({code}): {result.stderr}")
     shutil.rmtree(out, ignore_errors=True)
-    return float(seconds), int(rss)
+    return float(seconds), int(rss), float(cpu)
+
+
+def breakdown(inputs: Path, count: int = 20_000, repeats: int = 5) -> list[tuple[str, float]]:
+    """CPU µs per case of each stage of judging a case for the compact results, in this process,
+    on the first `count` cases of `inputs` (best of `repeats`, stages interleaved), with the
+    collector set as an audit's workers set it. The first three are what any design that reads
+    JSON, validates it with the pydantic model and writes this verdict pays at least."""
+    import gc
+    import time
+
+    from rulebook.book import load
+    from rulebook.explain import dumps
+
+    with open(inputs, "rb") as fh:
+        lines = [fh.readline().rstrip(b"\n") for _ in range(count)]
+    book = load()
+    validator, evaluator, explainer = book._validator, book._evaluator, book._explainer
+    checked = [validator.validate(line) for line in lines]
+    outcomes = [evaluator.evaluate(c.case) for c in checked]
+    native = [orjson.loads(dumps(explainer.explain(o, c.warnings, compact=True, raw=True)))
+              for o, c in zip(outcomes, checked)]
+    model = book.model.__pydantic_validator__.validate_json
+    stages = {
+        "read the JSON (orjson.loads)": lambda: [orjson.loads(line) for line in lines],
+        "validate it (pydantic, JSON to model)": lambda: [model(line) for line in lines],
+        "write the compact verdict (orjson.dumps of plain data)": lambda: [orjson.dumps(v) for v in native],
+        "validation with rulebook's own checks": lambda: [validator.validate(line) for line in lines],
+        "evaluation of the rules": lambda: [evaluator.evaluate(c.case) for c in checked],
+        "the compact verdict and its line": lambda: [explainer.compact(o, c.warnings) for o, c in zip(outcomes, checked)],
+        "all of it (Rulebook.judge_compact)": lambda: [book.judge_compact(line) for line in lines],
+    }
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 20)
+    best = dict.fromkeys(stages, float("inf"))
+    for _ in range(repeats):
+        for name, stage in stages.items():
+            start = time.process_time()
+            stage()
+            best[name] = min(best[name], time.process_time() - start)
+    return [(name, seconds / count * 1e6) for name, seconds in best.items()]
 
 
 def main() -> None:
@@ -84,14 +128,16 @@ def main() -> None:
             for jobs in (1, 2):
                 for name, source in trees.items():
                     runs[(name, jobs)].append(run_audit(inputs, jobs, work, source))
-        figures = {key: (min(r[0] for r in rs), max(r[1] for r in rs)) for key, rs in runs.items()}
+        figures = {key: (min(r[0] for r in rs), max(r[1] for r in rs), min(r[2] for r in rs))
+                   for key, rs in runs.items()}
         print(f"rulebook audit --compact — {args.cases:,} generated cases ({size / 2**20:,.0f} MiB of JSON Lines), "
               f"best of {args.repeats}{' interleaved rounds' if len(trees) > 1 else ''}; {os.cpu_count()} cores")
         print()
-        print("| code | jobs | seconds | cases/s | peak RSS (largest process) |")
-        print("| --- | ---: | ---: | ---: | ---: |")
-        for (name, jobs), (seconds, rss) in figures.items():
-            print(f"| {name} | {jobs} | {seconds:.1f} | {args.cases / seconds:,.0f} | {rss / 1024:.0f} MiB |")
+        print("| code | jobs | seconds | cases/s | CPU seconds | cases per CPU second | peak RSS (largest process) |")
+        print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+        for (name, jobs), (seconds, rss, cpu) in figures.items():
+            print(f"| {name} | {jobs} | {seconds:.1f} | {args.cases / seconds:,.0f} | {cpu:.1f} | "
+                  f"{args.cases / cpu:,.0f} | {rss / 1024:.0f} MiB |")
         print()
         for name in trees:
             print(f"{name}: scaling from 1 to 2 jobs: {figures[(name, 1)][0] / figures[(name, 2)][0]:.2f}× "
@@ -99,11 +145,19 @@ def main() -> None:
         if len(trees) > 1:
             for jobs in (1, 2):
                 print(f"speedup over the baseline with {jobs} job{'s' if jobs > 1 else ''}: "
-                      f"{figures[('baseline', jobs)][0] / figures[('this tree', jobs)][0]:.2f}×")
+                      f"{figures[('baseline', jobs)][0] / figures[('this tree', jobs)][0]:.2f}× in time, "
+                      f"{figures[('baseline', jobs)][2] / figures[('this tree', jobs)][2]:.2f}× in CPU")
+        print()
+        print(f"Where a case's time goes (CPU µs per case, in one process, first {min(args.cases, 20_000):,} cases):")
+        print()
+        print("| stage | µs per case | cases per CPU second |")
+        print("| --- | ---: | ---: |")
+        for name, micros in breakdown(inputs, min(args.cases, 20_000)):
+            print(f"| {name} | {micros:.1f} | {1e6 / micros:,.0f} |")
         if args.big:
             big = work / "big.jsonl"
             write_cases(big, args.big)
-            seconds, rss = run_audit(big, 2, work)
+            seconds, rss, _cpu = run_audit(big, 2, work)
             print(f"{args.big:,} cases with 2 jobs: {seconds:.0f} s, peak RSS {rss / 1024:.0f} MiB "
                   f"(vs {figures[('this tree', 2)][1] / 1024:.0f} MiB at {args.cases:,})")
     finally:
