@@ -20,7 +20,7 @@ import keyword
 
 from . import datatype as t
 from . import syntax as s
-from .check import canonical
+from .infer import canonical
 from .plan import ClausePlan, OrderPlan, Plan, RulePlan, TemplatePlan
 from .program import Order, Program, Rule
 from .pycode import attribute

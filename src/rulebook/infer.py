@@ -1,0 +1,400 @@
+"""infer: an expression → its type, and a diagnostic for each expression that is ill-typed.
+
+The expression half of `check`: names resolved against the environment (fields, parameters,
+lets, the variables of `each`/`any`/`all`), arithmetic and comparisons by kind and unit, and
+which optional values are known to be set — after `x is set`, or after an earlier clause took
+the cases where `x is missing` — so that a read of a value that may be missing is reported where
+nothing says what happens then (RB302, in the strict pass).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from . import datatype as t
+from . import syntax as s
+from .diagnostic import did_you_mean
+
+UNIT_KINDS = {None: None, "yen": "yen", "rate": "rate", "hours": "hours", "days": "days",
+               "business_days": "business_days", "percent": "percent"}
+
+
+@dataclass(frozen=True, slots=True)
+class Binding:
+    kind: str  # field param let var step builtin amount payout
+    type: t.Type | None = None
+    expr: s.Expr | None = None
+    scope: "dict | None" = None  # for lets: the scope they were defined in
+
+
+@dataclass(frozen=True)
+class Env:
+    names: dict
+    known: frozenset = frozenset()
+    strict: bool = False
+    context: str = "rule"  # rule / step_payout / case_payout / header
+    lets_in_progress: tuple = ()
+    record: bool = True  # record the types found (off when re-reading a let at a use)
+
+    def bind(self, name: str, binding: Binding) -> "Env":
+        names = dict(self.names)
+        names[name] = binding
+        return replace(self, names=names)
+
+    def knowing(self, keys) -> "Env":
+        if not keys:
+            return self
+        return replace(self, known=self.known | with_prefixes(keys))
+
+
+def with_prefixes(keys) -> frozenset:
+    out = set()
+    for key in keys:
+        parts = key.split(".")
+        for i in range(1, len(parts) + 1):
+            out.add(".".join(parts[:i]))
+    return frozenset(out)
+
+
+def key_of(expr) -> str | None:
+    """The narrowing key of a name or field path (`plan.proposed_on`), else None."""
+    if isinstance(expr, s.Name):
+        return expr.name
+    if isinstance(expr, s.Attribute):
+        inner = key_of(expr.obj)
+        return None if inner is None else f"{inner}.{expr.name}"
+    return None
+
+
+def canonical(expr) -> str:
+    """A text form of an expression, equal for equal expressions (for RB303)."""
+    if expr is None:
+        return ""
+    if isinstance(expr, s.Literal):
+        return f"{expr.kind}:{expr.value!r}:{expr.unit}"
+    parts = [type(expr).__name__]
+    for name in expr.__slots__:
+        if name in ("span", "name_span", "var_span"):
+            continue
+        value = getattr(expr, name)
+        if isinstance(value, tuple):
+            parts.append("(" + ",".join(canonical(v) if not isinstance(v, (str, tuple)) else repr(v[0] if isinstance(v, tuple) else v) for v in value) + ")")
+        elif isinstance(value, (str, bool, type(None))):
+            parts.append(repr(value))
+        else:
+            parts.append(canonical(value))
+    return "[" + " ".join(parts) + "]"
+
+
+class Typer:
+    """Types expressions for the checker that inherits it, which provides `error` (to report),
+    `types` (id of an expression → its type), `schema`, `orders`, `rule_ids`, the payout's
+    `step_amounts` and `case_amounts`, and `reads_payout` (set when a rule reads the payout)."""
+
+    def check_expr_both(self, expr, env: Env, want: t.Type | None, what: str, allow_optional=False,
+                        strict_env: Env | None = None) -> t.Type:
+        """Check an expression in both passes: names and types, then missing values."""
+        lenient = replace(env, strict=False)
+        typ = self.infer(expr, lenient)
+        if want is not None and typ.kind != "error" and not typ.same_kind(want):
+            self.error("RB301", f"{what} must be {want.describe()}, not {typ.describe()}", expr.span,
+                       f"this is {typ.describe()}")
+        strict = strict_env if strict_env is not None else replace(env, strict=True)
+        narrowed = self.infer(expr, strict)
+        if narrowed.optional and not allow_optional and narrowed.kind != "error":
+            self.optional_error(expr, strict, what)
+        return typ
+
+    def optional_error(self, expr, env: Env, what="this value"):
+        key = key_of(expr)
+        shown = f"`{key}`" if key else "this value"
+        self.error("RB302", f"{shown} may be missing here, and nothing says what happens then", expr.span,
+                   "may be missing",
+                   f"guard it with `{key or '…'} is set and …` (or an earlier `when {key or '…'} is missing` clause), "
+                   f"or give a default with `{key or '…'} if missing …`", env=env)
+
+    def require(self, expr, typ: t.Type, env: Env) -> t.Type:
+        if typ.optional and typ.kind != "error":
+            self.optional_error(expr, env)
+        return typ.required()
+
+    def facts(self, cond) -> tuple[frozenset, frozenset]:
+        """Keys known set when the condition holds, and when it does not."""
+        if isinstance(cond, s.Test) and cond.test in ("set", "missing"):
+            key = key_of(cond.operand)
+            if key is None:
+                return frozenset(), frozenset()
+            return (frozenset({key}), frozenset()) if cond.test == "set" else (frozenset(), frozenset({key}))
+        if isinstance(cond, s.Not):
+            yes, no = self.facts(cond.operand)
+            return no, yes
+        if isinstance(cond, s.Logical):
+            ly, ln = self.facts(cond.left)
+            ry, rn = self.facts(cond.right)
+            if cond.op == "and":
+                return ly | ry, ln & rn
+            return ly & ry, ln | rn
+        return frozenset(), frozenset()
+
+    def infer(self, expr, env: Env) -> t.Type:
+        typ = self._infer(expr, env)
+        if not env.strict and env.record:
+            self.types[id(expr)] = typ
+        key = key_of(expr)
+        if key is not None and typ.optional and key in env.known:
+            typ = typ.required()
+        return typ
+
+    def _infer(self, e, env: Env) -> t.Type:  # noqa: C901 - one case per node kind
+        if isinstance(e, s.Literal):
+            return self._literal_type(e, env)
+        if isinstance(e, s.Name):
+            return self._name(e, env)
+        if isinstance(e, s.Attribute):
+            obj = self.infer(e.obj, env)
+            if obj.kind == "error":
+                return t.ERROR
+            if obj.kind != "record":
+                self.error("RB301", f"`{e.name}` is read from {obj.describe()}, which has no fields", e.name_span,
+                           "not a record", env=env)
+                return t.ERROR
+            if obj.record == "payout":
+                if e.name not in self.case_amounts:
+                    self.error("RB201", f"unknown amount `{e.name}` of the payout", e.name_span,
+                               "not an amount of the case", did_you_mean(e.name, self.case_amounts), env=env)
+                    return t.ERROR
+                return t.YEN
+            record = self.schema.records.get(obj.record)
+            if record is None or e.name not in record.fields:
+                fields = record.fields if record else {}
+                self.error("RB201", f"unknown field `{e.name}` on {obj.record}", e.name_span,
+                           f"not a field of {obj.record}", did_you_mean(e.name, fields), env=env)
+                return t.ERROR
+            ftype = record.fields[e.name].type
+            return ftype.maybe() if obj.optional else ftype
+        if isinstance(e, s.Index):
+            obj = self.require(e.obj, self.infer(e.obj, env), env)
+            key = self.require(e.key, self.infer(e.key, env), env)
+            if obj.kind == "error" or key.kind == "error":
+                return t.ERROR
+            if obj.kind != "table":
+                self.error("RB301", f"only a table can be looked up with `[…]`, not {obj.describe()}", e.span,
+                           "not a table", env=env)
+                return t.ERROR
+            if not key.same_kind(obj.key):
+                self.error("RB301", f"this table is keyed by {obj.key.describe()}, not {key.describe()}",
+                           e.key.span, "wrong key", env=env)
+            return obj.inner.maybe()
+        if isinstance(e, s.Binary):
+            left, right = self.infer(e.left, env), self.infer(e.right, env)
+            if left.kind == "error" or right.kind == "error":
+                return t.ERROR
+            result = t.arithmetic(e.op, left.required(), right.required())
+            if result is None:
+                self.error("RB301", f"cannot {_OPS[e.op]} {left.required().describe()} and "
+                           f"{right.required().describe()}", e.span, "no such arithmetic", env=env)
+                return t.ERROR
+            return result.maybe() if (left.optional or right.optional) else result
+        if isinstance(e, s.Negate):
+            inner = self.infer(e.operand, env)
+            if inner.kind not in t.NUMERIC | {"error"}:
+                self.error("RB301", f"cannot negate {inner.describe()}", e.span, "not a number", env=env)
+                return t.ERROR
+            return inner
+        if isinstance(e, s.Compare):
+            left = self.require(e.left, self.infer(e.left, env), env)
+            right = self.require(e.right, self.infer(e.right, env), env)
+            if left.kind != "error" and right.kind != "error":
+                ok = t.equatable(left, right) if e.op in ("=", "!=") else t.comparable(left, right)
+                if not ok:
+                    self.error("RB301", f"cannot compare {left.describe()} with {right.describe()}", e.span,
+                               "different kinds of value", _compare_help(left, right), env=env)
+            return t.BOOLEAN
+        if isinstance(e, s.Logical):
+            self.boolean(e.left, env)
+            yes, no = self.facts(e.left)
+            self.boolean(e.right, env.knowing(yes if e.op == "and" else no))
+            return t.BOOLEAN
+        if isinstance(e, s.Not):
+            self.boolean(e.operand, env)
+            return t.BOOLEAN
+        if isinstance(e, s.Test):
+            inner = self.infer(e.operand, env)
+            if e.test in ("set", "missing"):
+                return t.BOOLEAN
+            inner = self.require(e.operand, inner, env)
+            if e.test in ("empty", "not_empty") and inner.kind not in ("list", "text", "table", "error", "nothing"):
+                self.error("RB301", f"only a list or a text can be empty, not {inner.describe()}", e.span,
+                           "not a list", env=env)
+            if e.test in ("blank", "not_blank") and inner.kind not in ("text", "error"):
+                self.error("RB301", f"only a text can be blank, not {inner.describe()}", e.span, "not a text",
+                           env=env)
+            return t.BOOLEAN
+        if isinstance(e, s.Member):
+            item = self.require(e.item, self.infer(e.item, env), env)
+            box = self.require(e.container, self.infer(e.container, env), env)
+            if item.kind != "error" and box.kind != "error":
+                if box.kind == "table":
+                    inner = box.key
+                elif box.kind == "list":
+                    inner = box.inner
+                else:
+                    self.error("RB301", f"`in` looks in a list, not in {box.describe()}", e.container.span,
+                               "not a list", env=env)
+                    return t.BOOLEAN
+                if not t.equatable(item, inner):
+                    self.error("RB301", f"a list of {inner.describe()} cannot hold {item.describe()}", e.span,
+                               "different kinds of value", env=env)
+            return t.BOOLEAN
+        if isinstance(e, s.IfElse):
+            self.boolean(e.condition, env)
+            yes, no = self.facts(e.condition)
+            a = self.infer(e.then, env.knowing(yes))
+            b = self.infer(e.otherwise, env.knowing(no))
+            return self.join(a, b, e, env)
+        if isinstance(e, s.IfMissing):
+            a = self.infer(e.value, env)
+            b = self.infer(e.default, env)
+            joined = self.join(a.required(), b, e, env)
+            return joined.required() if not b.optional else joined
+        if isinstance(e, s.Rounded):
+            inner = self.require(e.operand, self.infer(e.operand, env), env)
+            if inner.kind in ("yen", "rate", "hours"):
+                return inner.whole()
+            if inner.kind in ("decimal", "integer", "percent"):
+                return t.INTEGER
+            if inner.kind != "error":
+                self.error("RB301", f"cannot round {inner.describe()}", e.span, "not a number", env=env)
+            return t.ERROR
+        if isinstance(e, s.Quantifier):
+            element = self.element(e.items, env)
+            inner = env.bind(e.var, Binding("var", element))
+            self.boolean(e.body, inner)
+            return {"any": t.BOOLEAN, "all": t.BOOLEAN, "count": t.INTEGER}.get(e.kind) or t.list_of(element)
+        if isinstance(e, s.Aggregate):
+            if e.kind == "count":
+                self.element(e.items, env)
+                return t.INTEGER
+            element = self.element(e.items, env)
+            body = self.require(e.body, self.infer(e.body, env.bind(e.var, Binding("var", element))),
+                                env.bind(e.var, Binding("var", element)))
+            if e.kind == "list":
+                return t.list_of(body)
+            if body.kind not in t.NUMERIC | {"error"}:
+                self.error("RB301", f"cannot add up {body.describe()}", e.body.span, "not a number", env=env)
+                return t.ERROR
+            return body
+        if isinstance(e, s.Total):
+            if env.context != "case_payout":
+                self.error("RB301", "`total` sums a step amount, in `payout on case`", e.span,
+                           "only in the case's payout", env=env)
+                return t.ERROR
+            if e.name not in self.step_amounts:
+                self.error("RB202", f"unknown step amount `{e.name}`", e.name_span, "not an amount of a step",
+                           did_you_mean(e.name, self.step_amounts), env=env)
+                return t.ERROR
+            return t.YEN
+        if isinstance(e, s.Failure):
+            if env.context not in ("step_payout", "case_payout"):
+                self.error("RB301", "results of rules can be read only in a payout", e.span,
+                           "not in a payout", env=env)
+                return t.BOOLEAN
+            if e.subject is not None:
+                binding = env.names.get(e.subject)
+                if binding is None or binding.kind != "step":
+                    self.error("RB202", f"`{e.subject}` is not a step here", e.span, "not a step",
+                               "write `on step` in `payout on each step`, or `on case`", env=env)
+            for rid, span in e.excepted:
+                if rid not in self.rule_ids:
+                    self.error("RB205", f"unknown rule `{rid}`", span, "no such rule",
+                               did_you_mean(rid, self.rule_ids), env=env)
+            return t.BOOLEAN
+        if isinstance(e, s.OutOfOrder):
+            if e.order not in self.orders:
+                self.error("RB202", f"unknown order `{e.order}`", e.name_span, "not a declared order",
+                           did_you_mean(e.order, self.orders), env=env)
+            return t.PAIRS
+        raise AssertionError(f"unknown node {type(e).__name__}")  # pragma: no cover
+
+    def _literal_type(self, e: s.Literal, env: Env) -> t.Type:
+        if e.kind == "number":
+            unit = UNIT_KINDS.get(e.unit)
+            if unit:
+                return t.Type(unit, fractional=unit in ("yen", "rate") and not isinstance(e.value, int))
+            return t.INTEGER if isinstance(e.value, int) else t.DECIMAL
+        if e.kind == "string":
+            return t.TEXT
+        if e.kind == "date":
+            return t.DATE
+        if e.kind == "boolean":
+            return t.BOOLEAN
+        if e.kind == "empty":
+            return t.NOTHING
+        if e.kind == "list":
+            types = [self.infer(item, env) for item in e.value]
+            if not types:
+                return t.NOTHING
+            for other, item in zip(types[1:], e.value[1:]):
+                if not other.same_kind(types[0]):
+                    self.error("RB301", "a list holds values of one kind", item.span,
+                               f"{other.describe()} among {types[0].describe()}", env=env)
+            return t.list_of(types[0])
+        self.error("RB301", "a table can only be a parameter's value", e.span, "not here", env=env)
+        return t.ERROR
+
+    def _name(self, e: s.Name, env: Env) -> t.Type:
+        binding = env.names.get(e.name)
+        if binding is None:
+            candidates = [n for n in env.names]
+            self.error("RB202", f"unknown name `{e.name}`", e.span, "not a field, parameter or `let` here",
+                       did_you_mean(e.name, candidates), env=env)
+            return t.ERROR
+        if binding.kind == "payout":
+            self.reads_payout = True
+        if binding.kind == "let":
+            if e.name in env.lets_in_progress:
+                self.error("RB307", f"`{e.name}` is defined in terms of itself", e.span, "goes round in a circle",
+                           env=env)
+                return t.ERROR
+            scope = binding.scope if binding.scope is not None else env.names
+            inner = replace(env, names=scope, lets_in_progress=env.lets_in_progress + (e.name,), record=False)
+            return self.infer(binding.expr, inner)
+        return binding.type
+
+    def boolean(self, expr, env: Env) -> None:
+        typ = self.require(expr, self.infer(expr, env), env)
+        if typ.kind not in ("boolean", "error"):
+            self.error("RB301", f"a condition must be yes or no, not {typ.describe()}", expr.span,
+                       f"this is {typ.describe()}", env=env)
+
+    def element(self, items, env: Env) -> t.Type:
+        typ = self.require(items, self.infer(items, env), env)
+        if typ.kind == "list":
+            return typ.inner
+        if typ.kind == "nothing":
+            return t.ERROR
+        if typ.kind != "error":
+            self.error("RB301", f"expected a list, found {typ.describe()}", items.span, "not a list", env=env)
+        return t.ERROR
+
+    def join(self, a: t.Type, b: t.Type, e, env: Env) -> t.Type:
+        if a.kind == "error" or b.kind == "error":
+            return t.ERROR
+        if not a.same_kind(b):
+            self.error("RB301", f"the two values are of different kinds: {a.required().describe()} and "
+                       f"{b.required().describe()}", e.span, "both sides must be of one kind", env=env)
+            return t.ERROR
+        result = a if a.kind != "nothing" else b
+        result = replace(result, fractional=a.fractional or b.fractional)
+        return result.maybe() if (a.optional or b.optional) else result
+
+
+_OPS = {"+": "add", "-": "subtract", "*": "multiply", "/": "divide"}
+
+
+def _compare_help(left: t.Type, right: t.Type) -> str | None:
+    units = {"yen": "yen", "rate": "yen per hour", "hours": "hours", "days": "days"}
+    for a, b in ((left, right), (right, left)):
+        if a.kind in units and b.kind in ("integer", "decimal"):
+            return f"give the number its unit: `… {units[a.kind]}`"
+    return None
