@@ -202,9 +202,7 @@ class Rulebook:
             # Explaining computes the messages' values, which may read a parameter not in force.
             return self._explainer.explain(outcome, checked.warnings, compact, raw), checked.case
         except EvaluationError as error:
-            report = Rejected(checked.case.case_id, [InputError(
-                "", f"the rulebook could not judge this case: {error} [{error.code}]")], origin, line)
-            return report.to_dict(), checked.case
+            return _not_judged(error, checked.case, origin, line), checked.case
 
     def judge_compact(self, snapshot: Any, as_of: dt.date | None = None, *, origin: str | None = None,
                       line: int | None = None, statuses: Counter | None = None):
@@ -220,9 +218,7 @@ class Rulebook:
         try:
             outcome = self._evaluator.evaluate(checked.case, _day(as_of))
         except EvaluationError as error:
-            report = Rejected(checked.case.case_id, [InputError(
-                "", f"the rulebook could not judge this case: {error} [{error.code}]")], origin, line)
-            return None, report.to_dict(), checked.case
+            return None, _not_judged(error, checked.case, origin, line), checked.case
         return self._explainer.compact(outcome, checked.warnings, statuses), None, checked.case
 
     def check(self, snapshot: Any, as_of: dt.date | str | None = None):
@@ -253,6 +249,12 @@ class Rulebook:
         schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
         schema["title"] = "rulebook.case/v1"
         return schema
+
+
+def _not_judged(error: EvaluationError, case, origin: str | None, line: int | None) -> dict:
+    """The `rulebook.error/v1` mapping of a valid case the rulebook could not judge."""
+    return Rejected(case.case_id, [InputError(
+        "", f"the rulebook could not judge this case: {error} [{error.code}]")], origin, line).to_dict()
 
 
 def _day(value) -> dt.date | None:
