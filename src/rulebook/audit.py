@@ -15,6 +15,7 @@ checkpoint and goes on: the final files equal those of an uninterrupted run.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import datetime as dt
 import gc
@@ -186,7 +187,7 @@ def _record(out: dict, case, origin: str, line: int, statuses: Counter):
     failed = []
     for r in out["results"]:
         key = (r["rule"], r["status"])
-        statuses[key] = statuses.get(key, 0) + 1
+        statuses[key] += 1
         if key[1] == "fail":
             failed.append(f"{key[0]}@{r['subject']}")
     row, steps = _row(case, out["case_id"], out["verdict"], " ".join(failed), payout, origin, line)
@@ -513,19 +514,29 @@ SUMMARY_PEOPLE = 1000  # experts and SMEs listed in summary.json; experts.csv an
 _PEOPLE_COLUMNS = ("name", "cases", "ineligible", "honorarium_due_jpy", "honorarium_at_stake_jpy", "claimed_jpy")
 
 
-def _people(ledger: Ledger, column: str, limit: int | None = SUMMARY_PEOPLE):
-    """Totals per expert or per SME as rows of `_PEOPLE_COLUMNS`, those with the most money held
-    back first. Grouped once per audit into a temporary table: the summary reads its first
-    rows, the spreadsheet all of them."""
-    table = f"people_{column}"
-    if not ledger.query("SELECT 1 FROM temp.sqlite_master WHERE name = ?", (table,)).fetchone():
+def _people_table(ledger: Ledger, column: str) -> str:
+    """The temporary table of the totals per expert or per SME (rows of `_PEOPLE_COLUMNS`),
+    those with the most money held back first; grouped once per audit, for the summary and
+    the spreadsheets."""
+    table = f"temp.people_{column}"
+    if not ledger.query("SELECT 1 FROM temp.sqlite_master WHERE name = ?", (f"people_{column}",)).fetchone():
         ledger.query(f"""
-            CREATE TEMP TABLE {table} AS
+            CREATE TEMP TABLE people_{column} AS
             SELECT {column}, COUNT(*), SUM(verdict = 'ineligible'), SUM(due), SUM(at_stake),
                    SUM(COALESCE(claimed, 0))
             FROM cases WHERE {column} IS NOT NULL GROUP BY {column}
             ORDER BY SUM(at_stake) - SUM(due) DESC, SUM(at_stake) DESC, {column}""")
-    return ledger.query(f"SELECT * FROM temp.{table} ORDER BY rowid LIMIT ?", (-1 if limit is None else limit,))
+    return table
+
+
+def _people(ledger: Ledger, column: str, limit: int | None = SUMMARY_PEOPLE):
+    """The first `limit` rows of the totals per expert or per SME (all of them with None)."""
+    return ledger.query(f"SELECT * FROM {_people_table(ledger, column)} ORDER BY rowid LIMIT ?",
+                        (-1 if limit is None else limit,))
+
+
+def _people_count(ledger: Ledger, column: str) -> int:
+    return ledger.query(f"SELECT COUNT(*) FROM {_people_table(ledger, column)}").fetchone()[0]
 
 
 def _implausible_hours(ledger: Ledger, bound: float) -> list[dict]:
@@ -596,9 +607,9 @@ def build_summary(ledger: Ledger, options: Options) -> dict:
         "rules": rules,
         "money": {"honorarium_due_jpy": due, "honorarium_at_stake_jpy": stake, "claimed_jpy": claimed},
         "experts": [dict(zip(_PEOPLE_COLUMNS, row)) for row in _people(ledger, "expert")],
-        "experts_total": ledger.query("SELECT COUNT(*) FROM temp.people_expert").fetchone()[0],
+        "experts_total": _people_count(ledger, "expert"),
         "smes": [dict(zip(_PEOPLE_COLUMNS, row)) for row in _people(ledger, "sme")],
-        "smes_total": ledger.query("SELECT COUNT(*) FROM temp.people_sme").fetchone()[0],
+        "smes_total": _people_count(ledger, "sme"),
         "duplicates": duplicates,
         "implausible_hours": _implausible_hours(ledger, options.hours_bound),
         "top_cases": top,
@@ -650,20 +661,27 @@ VERDICT_WORDS = {"ja": {"eligible": "対象", "incomplete": "未完了", "inelig
                  "en": {"eligible": "eligible", "incomplete": "incomplete", "ineligible": "ineligible"}}
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
+@contextlib.contextmanager
+def _replacing(path: Path):
+    """A binary file to write that takes the place of `path` whole, once written and on disk,
+    or not at all."""
     tmp = path.with_name(path.name + ".tmp")
     with open(tmp, "wb") as fh:
-        fh.write(data)
+        yield fh
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, path)
 
 
+def _write_atomically(path: Path, data: bytes) -> None:
+    with _replacing(path) as fh:
+        fh.write(data)
+
+
 def _write_csv(path: Path, header: list[str], rows) -> None:
     """A spreadsheet as Excel in Japan opens it: UTF-8 with a byte-order mark, CRLF line ends;
     written whole or not at all, the rows encoded a block at a time."""
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as fh:
+    with _replacing(path) as fh:
         block = io.StringIO()
         writer = csv.writer(block, lineterminator="\r\n")
         fh.write(codecs.BOM_UTF8)
@@ -674,9 +692,6 @@ def _write_csv(path: Path, header: list[str], rows) -> None:
             block.seek(0)
             block.truncate()
         fh.write(block.getvalue().encode("utf-8"))
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
 
 
 def _write_reports(folder: Path, ledger: Ledger, summary: dict, options: Options) -> None:
