@@ -103,6 +103,8 @@ def judge(target, data: bytes, state, seconds: float = SECONDS, memory: int = ME
             target.check(data, state)
     except Failure:
         raise
+    except Hang:  # the alarm rang as the input finished, before `bounded` could stop it
+        raise Failure(f"no answer within {seconds:g} s") from None
     except RecursionError:
         raise Failure("RecursionError (an input nested deeply enough overflows the stack)") from None
     except Exception as error:  # noqa: BLE001 - any other exception is what the fuzzing looks for

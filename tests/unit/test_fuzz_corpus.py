@@ -58,7 +58,8 @@ PLANTED = SimpleNamespace(setup=lambda: None, check=planted)
 def test_the_harness_catches_planted_failures(tmp_path):
     for name in ("fine", "raise", "recurse", "hang", "memory", "wrong"):
         (tmp_path / name).write_bytes(name.encode())
-    replayed = replay(PLANTED, tmp_path, seconds=0.5, memory=16 * 2**20)
+    # 2 s: making the planted memory (the process's earlier peak and more) can take a while here
+    replayed = replay(PLANTED, tmp_path, seconds=2, memory=16 * 2**20)
     failed = dict(replayed.failures)
     assert replayed.inputs == 6
     assert sorted(failed) == ["hang", "memory", "raise", "recurse", "wrong"]
