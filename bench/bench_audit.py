@@ -24,7 +24,7 @@ from pathlib import Path
 
 import orjson
 
-from rulebook.samples import make_case
+from samples import make_case
 
 HERE = Path(__file__).resolve().parent
 
@@ -75,7 +75,7 @@ def breakdown(inputs: Path, count: int = 20_000, repeats: int = 5) -> list[tuple
     import time
 
     from rulebook.book import load
-    from rulebook.explain import dumps
+    from rulebook.output.explain import dumps
 
     with open(inputs, "rb") as fh:
         lines = [fh.readline().rstrip(b"\n") for _ in range(count)]

@@ -31,7 +31,7 @@ sys.path.insert(0, str(HERE))
 import floor  # noqa: E402  (bench/floor.py: the rules hand-written in plain Python)
 
 import rulebook  # noqa: E402
-from rulebook.samples import generate  # noqa: E402
+from samples import generate  # noqa: E402
 
 
 def timed(fn, repeats: int) -> float:

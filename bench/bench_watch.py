@@ -1,7 +1,7 @@
 """Benchmark of `rulebook watch` (`make bench-watch`): events/s, against re-checking after every event.
 
 Generates an event log (by default 100,000 events over 5,000 cases, see
-`rulebook.samples.generate_events`) as JSON Lines, then times in this process:
+`samples.generate_events`) as JSON Lines, then times in this process:
 
 - the watcher: every line parsed and fed to `Watcher.feed` (durable_rules sessions,
   the compiled rules, alerts for what changed);
@@ -26,9 +26,9 @@ import time
 import orjson
 
 from rulebook import load
-from rulebook.samples import generate_events
-from rulebook.snapshot import set_path, unset_path
-from rulebook.watch import ALERT_FORMAT, Watcher
+from samples import generate_events
+from rulebook.input.snapshot import set_path, unset_path
+from rulebook.apps.watch import ALERT_FORMAT, Watcher
 
 
 def run_watcher(book, lines: list[bytes]) -> tuple[float, int]:

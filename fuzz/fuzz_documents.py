@@ -28,10 +28,10 @@ def setup():
 
 
 def check(data: bytes, book) -> None:
-    from rulebook.documents import DocumentError, Limits, load_bytes
-    from rulebook.explain import dumps
-    from rulebook.snapshot import Rejected
-    from rulebook.verdict import Verdict
+    from rulebook.input.documents import DocumentError, Limits, load_bytes
+    from rulebook.output.explain import dumps
+    from rulebook.input.snapshot import Rejected
+    from rulebook.output.verdict import Verdict
 
     head, rest = data[:1], data[1:]
     if head in KINDS:

@@ -68,10 +68,10 @@ def setup():
 
 
 def check(data: bytes, books) -> None:
-    from rulebook.cli import _alert_text
-    from rulebook.documents import load_stream
-    from rulebook.snapshot import dumps_json
-    from rulebook.watch import Watcher, run
+    from rulebook.apps.cli import _alert_text
+    from rulebook.input.documents import load_stream
+    from rulebook.input.snapshot import dumps_json
+    from rulebook.apps.watch import Watcher, run
 
     book = books["bundled"]
     if data.startswith(SMALL_MARK):

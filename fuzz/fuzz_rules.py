@@ -34,8 +34,8 @@ def setup():
     small = {"format": "rulebook.case/v1", "case_id": "F", "as_of": "2021-03-01", "paid_jpy": 1000,
              "opened_on": "2021-01-08", "steps": [{"number": 1, "hours": 2.5, "done_on": "2020-06-01"},
                                                   {"number": 2, "hours": 1, "done_on": "2021-02-01"}]}
-    from rulebook.parse import parse
-    from rulebook.source import Source
+    from rulebook.language.parse import parse
+    from rulebook.language.source import Source
 
     # The bundled files an input does not replace are parsed once (the syntax tree is frozen).
     parsed = {name: parse(Source(f"rules/{name}", text))[0] for name, text in bundled.items()}
@@ -44,10 +44,10 @@ def setup():
 
 def build(files, source):
     """`rulebook.book.build`, with the files already parsed: (plan, schema) or RulebookError."""
-    from rulebook.check import check as check_program
-    from rulebook.compile import compile_program
-    from rulebook.diagnostic import RulebookError
-    from rulebook.parse import parse
+    from rulebook.language.check import check as check_program
+    from rulebook.engine.compile import compile_program
+    from rulebook.language.diagnostic import RulebookError
+    from rulebook.language.parse import parse
 
     file, diags = parse(source)
     if diags:
@@ -71,10 +71,10 @@ def _text(data: bytes) -> str | None:
 
 def check(data: bytes, state) -> None:
     from rulebook.book import Rulebook
-    from rulebook.diagnostic import Diagnostic, RulebookError
-    from rulebook.evaluate import EvaluationError
-    from rulebook.explain import dumps
-    from rulebook.source import Source
+    from rulebook.language.diagnostic import Diagnostic, RulebookError
+    from rulebook.engine.evaluate import EvaluationError
+    from rulebook.output.explain import dumps
+    from rulebook.language.source import Source
 
     files = []
     if data.startswith(REPLACES):

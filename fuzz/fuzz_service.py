@@ -34,9 +34,9 @@ def setup():
     import logging
 
     import rulebook
-    from rulebook.service import create_app
+    from rulebook.apps.service import create_app
 
-    logging.getLogger("rulebook.service").disabled = True  # one log line per request otherwise
+    logging.getLogger("rulebook.apps.service").disabled = True  # one log line per request otherwise
     book = rulebook.load()
     small = 64 * 1024  # limits small enough for the fuzzer to reach them
     return {"apps": {False: create_app(book, max_body=small, max_line=4096),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,9 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
+BENCH = ROOT / "bench"
+if str(BENCH) not in sys.path:  # the generator of sample cases, shared with the benchmarks
+    sys.path.insert(0, str(BENCH))
 
 
 def pytest_addoption(parser):

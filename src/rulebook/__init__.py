@@ -8,13 +8,13 @@
 __version__ = "0.1.0"
 
 from .book import Rulebook, load  # noqa: E402
-from .diagnostic import Diagnostic, RulebookError  # noqa: E402
-from .snapshot import Rejected as SnapshotError  # noqa: E402
+from .language.diagnostic import Diagnostic, RulebookError  # noqa: E402
+from .input.snapshot import Rejected as SnapshotError  # noqa: E402
 
 
 def __getattr__(name):
     if name == "Verdict":  # the pydantic model of the output, built on first use
-        from .verdict import Verdict
+        from .output.verdict import Verdict
 
         return Verdict
     raise AttributeError(name)

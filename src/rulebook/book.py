@@ -20,15 +20,15 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .diagnostic import Diagnostic, RulebookError
-from .evaluate import EvaluationError, Evaluator
-from .grammar import grammar_text
-from .explain import Explainer, rulebook_info
-from .model import build_models
-from .plan import Plan
-from .schema import Schema
-from .snapshot import InputError, Rejected, Validator
-from .source import Source
+from .language.diagnostic import Diagnostic, RulebookError
+from .engine.evaluate import EvaluationError, Evaluator
+from .language.grammar import grammar_text
+from .output.explain import Explainer, rulebook_info
+from .input.model import build_models
+from .engine.plan import Plan
+from .language.schema import Schema
+from .input.snapshot import InputError, Rejected, Validator
+from .language.source import Source
 
 RULE_SUFFIX = ".rules"
 
@@ -86,9 +86,9 @@ def digest_of(sources: list[Source], folder: Path, shown_as: str | None = None) 
 
 def build(sources: list[Source]) -> tuple[Plan, Schema]:
     """Parse, check and compile; raises RulebookError with every diagnostic."""
-    from .check import check
-    from .compile import compile_program
-    from .parse import parse
+    from .language.check import check
+    from .engine.compile import compile_program
+    from .language.parse import parse
 
     files, diags = [], []
     for source in sources:
@@ -118,8 +118,9 @@ def _cache_dir() -> Path | None:
 def _engine_fingerprint() -> str:
     """Changes whenever this package's code does, so a cached plan never outlives its compiler."""
     h = hashlib.sha256(__version__.encode())
-    for path in sorted(Path(__file__).parent.glob("*.py")):
-        h.update(path.name.encode())
+    root = Path(__file__).parent
+    for path in sorted(root.rglob("*.py")):
+        h.update(path.relative_to(root).as_posix().encode())
         h.update(path.read_bytes())
     return h.hexdigest()[:16]
 
@@ -225,7 +226,7 @@ class Rulebook:
         """Judge one snapshot (a mapping, JSON text, or `self.model`) → `rulebook.Verdict`.
 
         Raises `rulebook.SnapshotError` if the snapshot is not valid input."""
-        from .verdict import Verdict
+        from .output.verdict import Verdict
 
         result = self.judge(snapshot, as_of)
         if result["format"] != "rulebook.verdict/v1":

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from rulebook.book import build, read_sources
-from rulebook.diagnostic import CODES, RulebookError
-from rulebook.source import Source
+from rulebook.language.diagnostic import CODES, RulebookError
+from rulebook.language.source import Source
 
 HERE = Path(__file__).parent
 CASES = sorted(HERE.glob("RB*.rules"))

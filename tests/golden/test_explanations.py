@@ -11,7 +11,7 @@ import orjson
 import pytest
 import yaml
 
-from rulebook.render import render_verdict
+from rulebook.output.render import render_verdict
 
 from ..conftest import EXAMPLES
 

@@ -19,9 +19,9 @@ from hypothesis import strategies as st
 
 import rulebook
 from rulebook.book import build
-from rulebook.diagnostic import CODES, RulebookError
-from rulebook.samples import make_case
-from rulebook.source import Source
+from rulebook.language.diagnostic import CODES, RulebookError
+from samples import make_case
+from rulebook.language.source import Source
 
 from ..conftest import ROOT
 
@@ -97,7 +97,7 @@ JSONISH = st.recursive(
     ["case_id", "as_of", "sme", "sme.applied_on", "plan", "plan.steps", "steps", "steps[0]", "steps[0].hours",
      "steps[0].photos", "claim.honorarium_jpy", "lancers.method", "format"]), JSONISH), max_size=3))
 def test_any_damage_to_a_snapshot_gives_a_verdict_or_our_error(book, rng, damage):
-    from rulebook.snapshot import set_path
+    from rulebook.input.snapshot import set_path
 
     case = make_case(rng, 0)
     for path, value in damage:
@@ -109,7 +109,7 @@ def test_any_damage_to_a_snapshot_gives_a_verdict_or_our_error(book, rng, damage
     assert out["format"] in ("rulebook.verdict/v1", "rulebook.error/v1")
     if out["format"] == "rulebook.error/v1":
         assert out["errors"] and all(isinstance(e["path"], str) and e["message"] for e in out["errors"])
-    from rulebook.explain import dumps
+    from rulebook.output.explain import dumps
 
     dumps(out)  # always serialisable (integers wider than 64 bits too, exactly)
 

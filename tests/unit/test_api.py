@@ -13,7 +13,7 @@ import pytest
 
 import rulebook
 from rulebook.book import bundled_rules
-from rulebook.documents import load_bytes
+from rulebook.input.documents import load_bytes
 
 from ..conftest import EXAMPLES
 

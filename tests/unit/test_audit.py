@@ -20,8 +20,8 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from rulebook.cli import main
-from rulebook.samples import generate
+from rulebook.apps.cli import main
+from samples import generate
 
 from ..conftest import EXAMPLES
 
@@ -181,7 +181,7 @@ def test_an_output_folder_that_cannot_be_written(batch, tmp_path):
 
 
 def _audit_process(inputs, out, *extra):
-    return subprocess.Popen([sys.executable, "-m", "rulebook.cli", "audit", *map(str, inputs), "--out", str(out),
+    return subprocess.Popen([sys.executable, "-m", "rulebook.apps.cli", "audit", *map(str, inputs), "--out", str(out),
                              "--chunk-size", "20", *extra], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
@@ -271,7 +271,7 @@ def test_an_audit_outlives_the_shell_that_started_it(tmp_path):
     cases = [dict(case, case_id=f"{case['case_id']}-{copy}") for copy in range(20) for case in generate(1000, seed=37)]
     inputs = write_batch(tmp_path / "cases.jsonl", cases)
     out = tmp_path / "out"
-    command = [sys.executable, "-m", "rulebook.cli", "audit", str(inputs), "--out", str(out), "--jobs", "1",
+    command = [sys.executable, "-m", "rulebook.apps.cli", "audit", str(inputs), "--out", str(out), "--jobs", "1",
                "--compact"]
     # The shell outlives the audit's start by a second, then exits; the audit goes on.
     shell = subprocess.run(["sh", "-c", '"$@" >/dev/null 2>&1 & echo $!; sleep 1', "sh", *command],

@@ -14,11 +14,11 @@ from collections import Counter
 import orjson
 import pytest
 
-from rulebook import documents
-from rulebook.audit import _chunks, _skip, _weight
-from rulebook.documents import Limits, iter_units, skip_lines, span_units
-from rulebook.explain import dumps
-from rulebook.samples import generate
+from rulebook.input import documents
+from rulebook.apps.audit import _chunks, _skip, _weight
+from rulebook.input.documents import Limits, iter_units, skip_lines, span_units
+from rulebook.output.explain import dumps
+from samples import generate
 
 from .test_audit import audit
 

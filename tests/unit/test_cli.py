@@ -12,7 +12,7 @@ import orjson
 import pytest
 from click.testing import CliRunner
 
-from rulebook.cli import main
+from rulebook.apps.cli import main
 
 from ..conftest import EXAMPLES, ROOT
 
@@ -146,7 +146,7 @@ def test_rulebook_test_fails_on_an_unreached_clause_only_with_the_flag(tmp_path)
 
 
 def test_the_installed_command_runs_as_a_process():
-    result = subprocess.run([sys.executable, "-m", "rulebook.cli", "check", SEED, "--format", "json"],
+    result = subprocess.run([sys.executable, "-m", "rulebook.apps.cli", "check", SEED, "--format", "json"],
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0
     assert json.loads(result.stdout)["payout"]["expert_total_jpy"] == 188000

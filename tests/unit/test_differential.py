@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 import rulebook
-from rulebook import samples
+import samples
 
 ROOT = Path(__file__).resolve().parents[2]
 BENCH = ROOT / "bench"

@@ -1,4 +1,4 @@
-"""Behaviour of rulebook.documents: safe reading of case snapshot files."""
+"""Behaviour of rulebook.input.documents: safe reading of case snapshot files."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rulebook import documents
-from rulebook.documents import (
+from rulebook.input import documents
+from rulebook.input.documents import (
     Document,
     DocumentError,
     Limits,

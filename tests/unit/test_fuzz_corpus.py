@@ -68,7 +68,7 @@ def test_the_harness_catches_planted_failures(tmp_path):
 
 
 def test_the_service_target_catches_a_500():
-    from rulebook.service import create_app
+    from rulebook.apps.service import create_app
 
     app = create_app()
 

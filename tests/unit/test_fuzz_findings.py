@@ -14,11 +14,11 @@ from fastapi.testclient import TestClient
 
 import rulebook
 from rulebook.book import build
-from rulebook.diagnostic import RulebookError
-from rulebook.evaluate import EvaluationError
-from rulebook.service import create_app
-from rulebook.source import Source
-from rulebook.watch import Watcher
+from rulebook.language.diagnostic import RulebookError
+from rulebook.engine.evaluate import EvaluationError
+from rulebook.apps.service import create_app
+from rulebook.language.source import Source
+from rulebook.apps.watch import Watcher
 
 from .test_language import HEADER, case
 
@@ -152,7 +152,7 @@ def test_integers_wider_than_64_bits_are_written_exactly():
     assert answer.json()["errors"][0]["value"] == wide
     # the library writes them too
     data["lancers"]["project_id"] = wide
-    from rulebook.explain import dumps
+    from rulebook.output.explain import dumps
     assert json.loads(dumps(rulebook.load().judge(data)))["errors"][0]["value"] == wide
 
 

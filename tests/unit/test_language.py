@@ -10,7 +10,7 @@ import textwrap
 import pytest
 
 import rulebook
-from rulebook.diagnostic import RulebookError
+from rulebook.language.diagnostic import RulebookError
 
 HEADER = '''
 rulebook "language" version "1" title ja "言語" en "Language"

@@ -1,4 +1,4 @@
-"""The self-service page (`GET /`, src/rulebook/web/index.html) in headless Chromium, against the real service.
+"""The self-service page (`GET /`, src/rulebook/apps/web/index.html) in headless Chromium, against the real service.
 
 `rulebook serve` runs as a subprocess on a free port; Selenium drives Debian's chromium with its
 chromedriver (CHROME_BIN / CHROMEDRIVER override the paths). Without them the browser tests are
@@ -24,7 +24,7 @@ import pytest
 import yaml
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-PAGE = resources.files("rulebook").joinpath("web").joinpath("index.html")
+PAGE = resources.files("rulebook.apps").joinpath("web").joinpath("index.html")
 WAIT = 15  # seconds for anything the page does
 
 
@@ -66,7 +66,7 @@ def server(_private_cache, tmp_path_factory):
     port = _free_port()
     script = Path(sys.executable).with_name("rulebook")
     command = ([str(script)] if script.exists()
-               else [sys.executable, "-c", "from rulebook.cli import main; main()"])
+               else [sys.executable, "-c", "from rulebook.apps.cli import main; main()"])
     log = tmp_path_factory.mktemp("serve") / "serve.log"
     with open(log, "wb") as out:
         process = subprocess.Popen([*command, "serve", "--port", str(port)], stdout=out, stderr=subprocess.STDOUT)

@@ -10,7 +10,7 @@ from html.parser import HTMLParser
 import pytest
 import yaml
 
-from rulebook.report import TABLE_LIMIT, render_report
+from rulebook.output.report import TABLE_LIMIT, render_report
 
 from ..conftest import EXAMPLES
 

@@ -14,7 +14,7 @@ import orjson
 import pytest
 import yaml
 
-from rulebook.samples import generate
+from samples import generate
 
 from ..conftest import EXAMPLES
 
@@ -28,7 +28,7 @@ def free_port() -> int:
 def start(tmp_path, *extra) -> tuple[subprocess.Popen, str, Path]:
     port = free_port()
     log = tmp_path / f"server-{port}.log"
-    process = subprocess.Popen([sys.executable, "-m", "rulebook.cli", "serve", "--port", str(port), *extra],
+    process = subprocess.Popen([sys.executable, "-m", "rulebook.apps.cli", "serve", "--port", str(port), *extra],
                                stdout=subprocess.DEVNULL, stderr=open(log, "wb"))
     base = f"http://127.0.0.1:{port}"
     for _ in range(200):

@@ -28,8 +28,8 @@ import pytest
 import yaml
 
 import rulebook
-from rulebook.explain import dumps
-from rulebook.samples import generate
+from rulebook.output.explain import dumps
+from samples import generate
 
 from ..conftest import EXAMPLES
 from .test_service import start

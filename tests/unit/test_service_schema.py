@@ -10,7 +10,7 @@ schemathesis = pytest.importorskip("schemathesis")
 from hypothesis import HealthCheck, settings  # noqa: E402
 from schemathesis import checks  # noqa: E402
 
-from rulebook.service import create_app  # noqa: E402
+from rulebook.apps.service import create_app  # noqa: E402
 
 @schemathesis.serializer("application/x-ndjson")
 def _json_lines(ctx, value):

@@ -9,9 +9,9 @@ import random
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rulebook.samples import case_history, make_case
-from rulebook.snapshot import Rejected, set_path, unset_path
-from rulebook.watch import Watcher
+from samples import case_history, make_case
+from rulebook.input.snapshot import Rejected, set_path, unset_path
+from rulebook.apps.watch import Watcher
 
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -16,8 +16,8 @@ from pathlib import Path
 import orjson
 import pytest
 
-from rulebook.samples import generate_events, make_case
-from rulebook.watch import ALERT_FORMAT, SESSIONS_PER_RULESET, Watcher
+from samples import generate_events, make_case
+from rulebook.apps.watch import ALERT_FORMAT, SESSIONS_PER_RULESET, Watcher
 
 from ..conftest import EXAMPLES
 
@@ -276,7 +276,7 @@ def test_live_judges_late_events_now_and_labels_them_with_their_at():
 
 
 def test_a_moved_last_day_as_text():
-    from rulebook.cli import _alert_text
+    from rulebook.apps.cli import _alert_text
 
     alert = {"format": ALERT_FORMAT, "case_id": "C-1", "at": "2021-03-01", "kind": "due", "rule": "step.report-deadline",
              "subject": "step:1", "from": "pending", "to": "pending", "due": "2021-03-12",

@@ -32,8 +32,8 @@ from pathlib import Path
 
 import orjson
 
-from .documents import Limits, Unit, iter_units, parse_unit, skip_lines, span_units
-from .explain import dumps
+from ..input.documents import Limits, Unit, iter_units, parse_unit, skip_lines, span_units
+from ..output.explain import dumps
 from .ledger import LEDGER, Ledger
 
 RESULTS, ERRORS, SUMMARY, REPORT, CASES_CSV = "results.jsonl", "errors.jsonl", "summary.json", "report.html", \
@@ -91,7 +91,7 @@ def _init_worker(rules: str | None, as_of: dt.date | None, compact: bool, audit:
     """Load the rulebook into this process; `audit`: the pid of the audit that started this
     process as a pool worker (it then ends with it)."""
     global _BOOK
-    from .book import load
+    from ..book import load
 
     if audit is not None:
         _exit_with(audit)
@@ -564,7 +564,7 @@ def _implausible_hours(ledger: Ledger, bound: float) -> list[dict]:
 
 
 def build_summary(ledger: Ledger, options: Options) -> dict:
-    from .book import load
+    from ..book import load
 
     book = load(options.rules)
     verdicts = dict.fromkeys(("eligible", "incomplete", "ineligible"), 0)
@@ -726,6 +726,6 @@ def _write_reports(folder: Path, ledger: Ledger, summary: dict, options: Options
                        ORDER BY at_stake - due DESC, at_stake DESC, seq LIMIT ?""", (options.top,)):
                 fh.seek(offset)
                 cases.append(orjson.loads(fh.read(length)))
-    from .report import render_report
+    from ..output.report import render_report
 
     _write_atomically(folder / REPORT, render_report(summary, cases, options.lang).encode("utf-8"))

@@ -8,7 +8,7 @@ import datetime as dt
 import functools
 from decimal import ROUND_HALF_UP, Decimal
 
-from .calendar import add_business_days
+from .days import add_business_days
 
 __all__ = ["UNSET", "days", "add_business_days", "divide", "round_half_up"]
 

@@ -156,7 +156,7 @@ def case_history(case: dict, rng: random.Random, extra: int = 0) -> list[tuple[d
     The first entry carries the snapshot with every date still to come removed; then
     each date is set on its day. `extra` more entries re-send a value the case already
     has, on a random later day (as systems that report a whole record do)."""
-    from .snapshot import unset_path
+    from rulebook.input.snapshot import unset_path
 
     leaves = sorted(_dated_leaves(case), key=lambda item: (item[1], item[0]))
     day0 = leaves[0][1] if leaves else dt.date.fromisoformat(case["as_of"])

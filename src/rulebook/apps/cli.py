@@ -27,8 +27,8 @@ def _use_color(stream) -> bool:
 
 
 def _load_book(rules: str | None):
-    from .diagnostic import RulebookError
-    from .book import load
+    from ..language.diagnostic import RulebookError
+    from ..book import load
 
     try:
         return load(rules)
@@ -47,7 +47,7 @@ def _date(ctx, param, value):
 
 
 def _dump(obj, pretty: bool) -> str:
-    from .snapshot import dumps_json
+    from ..input.snapshot import dumps_json
 
     option = orjson.OPT_INDENT_2 if pretty else 0
     return dumps_json(obj, option=option).decode()
@@ -73,7 +73,7 @@ def main():
 @rules_option
 def check(cases, fmt, lang, as_of, color, rules):
     """Judge case snapshots (YAML, JSON or JSON Lines files, folders, or - for stdin)."""
-    from .documents import load_path, load_stream
+    from ..input.documents import load_path, load_stream
 
     book = _load_book(rules)
     color = _use_color(sys.stdout) if color is None else color
@@ -87,7 +87,7 @@ def check(cases, fmt, lang, as_of, color, rules):
                 yield from load_path(name)
 
     out = sys.stdout
-    from .render import render_error, render_verdict
+    from ..output.render import render_error, render_verdict
 
     first = True
     collected: list = []
@@ -193,7 +193,7 @@ def serve(host, port, workers, api_key_file, max_body, rules):
         os.environ["RULEBOOK_API_KEY_FILE"] = os.path.abspath(api_key_file)
     if rules:
         os.environ["RULEBOOK_RULES"] = os.path.abspath(rules)
-    uvicorn.run("rulebook.service:app_from_environment", factory=True, host=host, port=port, workers=workers,
+    uvicorn.run("rulebook.apps.service:app_from_environment", factory=True, host=host, port=port, workers=workers,
                 access_log=False, log_level="warning")
 
 
@@ -216,8 +216,8 @@ def watch(events, follow, live, remind_days, fmt, lang, out, errors_to, rules):
 
     An event is {"case_id", "at", "set": {PATH: VALUE}} or {"case_id", "at", "snapshot": {...}}.
     Bad events are error lines (rulebook.error/v1) and are skipped. Exit code 2 if there were any."""
-    from .documents import load_stream
-    from .snapshot import dumps_json
+    from ..input.documents import load_stream
+    from ..input.snapshot import dumps_json
     from .watch import Watcher, follow as followed, run
 
     book = _load_book(rules)
@@ -307,7 +307,7 @@ def rules_command(fmt, lang, rules):
 @click.option("--require-coverage", is_flag=True, help="Fail when a clause of a rule is reached by no test.")
 def test_command(folder, require_coverage):
     """Run the rulebook's YAML test cases (RULES_DIR/tests/*.yaml) and report clause coverage."""
-    from .book import bundled_rules
+    from ..book import bundled_rules
     from .testing import run_tests, unreached
 
     path = Path(folder) if folder else bundled_rules()

@@ -17,9 +17,9 @@ import datetime as dt
 import re
 from typing import Any, NamedTuple
 
-from . import datatype as t
-from .diagnostic import did_you_mean
-from .schema import Schema
+from ..language import datatype as t
+from ..language.diagnostic import did_you_mean
+from ..language.schema import Schema
 from .snapshot import InputError, Rejected, parse_path
 
 KEYS = ("case_id", "at", "set", "snapshot")

@@ -13,10 +13,10 @@ from decimal import Decimal
 
 from pydantic import BaseModel
 
-from .plan import Plan, TemplatePlan
-from .evaluate import Outcome
-from .runtime import UNSET
-from .snapshot import dumps_json, jsonable
+from ..engine.plan import Plan, TemplatePlan
+from ..engine.evaluate import Outcome
+from ..engine.runtime import UNSET
+from ..input.snapshot import dumps_json, jsonable
 
 VERDICT_FORMAT = "rulebook.verdict/v1"
 STATUSES = ("pass", "fail", "pending", "not_applicable")

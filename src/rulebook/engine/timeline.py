@@ -18,9 +18,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from . import syntax as s
-from .program import Program, Rule
-from .source import Span
+from ..language import syntax as s
+from ..language.program import Program, Rule
+from ..language.source import Span
 
 AS_OF = "as_of"
 _BINDERS = (s.Quantifier, s.Aggregate)

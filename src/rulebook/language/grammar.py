@@ -15,5 +15,5 @@ def grammar_text() -> str:
     packaged = resources.files("rulebook").joinpath("grammar").joinpath(GRAMMAR_FILE)
     if packaged.is_file():
         return packaged.read_text(encoding="utf-8")
-    here = Path(__file__).resolve().parents[2] / "grammar" / GRAMMAR_FILE
+    here = Path(__file__).resolve().parents[3] / "grammar" / GRAMMAR_FILE
     return here.read_text(encoding="utf-8")

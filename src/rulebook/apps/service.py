@@ -30,11 +30,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from .book import Rulebook, load
-from .documents import Limits, load_bytes
-from .explain import dumps
-from .render import render_verdict
-from .verdict import ErrorReport, Verdict
+from ..book import Rulebook, load
+from ..input.documents import Limits, load_bytes
+from ..output.explain import dumps
+from ..output.render import render_verdict
+from ..output.verdict import ErrorReport, Verdict
 
 _SNAPSHOT_BODY = {
     "required": True,
@@ -94,7 +94,7 @@ def _is_yaml(request: Request) -> bool:
 
 
 def _page() -> str:
-    return resources.files("rulebook").joinpath("web").joinpath("index.html").read_text(encoding="utf-8")
+    return resources.files("rulebook.apps").joinpath("web").joinpath("index.html").read_text(encoding="utf-8")
 
 
 class _BatchResponse(Response):

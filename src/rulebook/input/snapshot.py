@@ -18,8 +18,8 @@ from typing import Any
 import orjson
 from pydantic import BaseModel, ValidationError
 
-from .schema import ROOT, Schema
-from .pycode import attribute
+from ..language.schema import ROOT, Schema
+from ..engine.pycode import attribute
 
 ERROR_FORMAT = "rulebook.error/v1"
 

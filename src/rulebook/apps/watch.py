@@ -46,10 +46,10 @@ from typing import Any, Callable
 
 from durable import engine
 
-from .book import Rulebook
-from .evaluate import EvaluationError
-from .events import Moment, PathChecker, read_event
-from .snapshot import InputError, Rejected, jsonable, parse_path, set_path, unset_path
+from ..book import Rulebook
+from ..engine.evaluate import EvaluationError
+from ..input.events import Moment, PathChecker, read_event
+from ..input.snapshot import InputError, Rejected, jsonable, parse_path, set_path, unset_path
 
 ALERT_FORMAT = "rulebook.alert/v1"
 # A session keeps its case's standing as one letter per rule for each subject ("." for none).

@@ -14,8 +14,8 @@ from typing import Annotated, Any, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, Strict, create_model
 
-from . import datatype as t
-from .schema import ROOT, Schema
+from ..language import datatype as t
+from ..language.schema import ROOT, Schema
 
 _BASE = ConfigDict(extra="allow", frozen=True, str_max_length=100_000)
 

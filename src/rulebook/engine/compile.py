@@ -18,11 +18,11 @@ from __future__ import annotations
 import datetime as dt
 import keyword
 
-from . import datatype as t
-from . import syntax as s
-from .infer import canonical
+from ..language import datatype as t
+from ..language import syntax as s
+from ..language.infer import canonical
 from .plan import ClausePlan, OrderPlan, Plan, RulePlan, TemplatePlan
-from .program import Order, Program, Rule
+from ..language.program import Order, Program, Rule
 from .pycode import attribute
 from .timeline import always_daily, boundaries, time_use
 

@@ -2,7 +2,7 @@ import datetime as dt
 
 import pytest
 
-from rulebook.calendar import add_business_days, add_days, is_business_day
+from rulebook.engine.days import add_business_days, add_days, is_business_day
 
 D = dt.date
 

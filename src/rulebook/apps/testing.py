@@ -17,8 +17,8 @@ from pathlib import Path
 
 import yaml
 
-from .book import Rulebook
-from .snapshot import set_path, unset_path
+from ..book import Rulebook
+from ..input.snapshot import set_path, unset_path
 
 
 @dataclass

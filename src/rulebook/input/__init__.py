@@ -1,0 +1,1 @@
+"""input: outside data → validated snapshots and events. documents (YAML, JSON, JSON Lines) → snapshot (model) → events."""

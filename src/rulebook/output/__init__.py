@@ -1,0 +1,1 @@
+"""output: evaluation results → explained verdicts and what people read. explain → verdict → render (text), report (HTML)."""
