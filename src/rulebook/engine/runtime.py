@@ -10,7 +10,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from .days import add_business_days
 
-__all__ = ["UNSET", "days", "add_business_days", "divide", "round_half_up"]
+__all__ = ["UNSET", "days", "add_business_days", "divide", "round_half_up", "extra_fields"]
 
 
 class _Unset:
@@ -42,3 +42,8 @@ def round_half_up(x) -> int:
     if isinstance(x, int):
         return x
     return int(Decimal(x).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def extra_fields(record) -> dict | None:
+    """The fields a snapshot's record holds that its schema does not declare (kept, not judged)."""
+    return record.__pydantic_extra__

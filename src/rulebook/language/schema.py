@@ -52,6 +52,11 @@ class Schema:
     def root(self) -> Record:
         return self.records[ROOT]
 
+    @property
+    def field_names(self) -> frozenset[str]:
+        """The name of every field of every record."""
+        return frozenset(name for record in self.records.values() for name in record.fields)
+
 
 def resolve_type(ref: s.TypeRef, records: set[str], diags: list[Diagnostic]) -> t.Type:
     """The type a TypeRef names; unknown names are reported (RB206)."""
