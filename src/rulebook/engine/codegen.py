@@ -5,8 +5,9 @@ snapshot's checks, the verdict's texts and its compact entries — is built here
 nodes with the builders below, and run by `execute`, with one set of builtins and one set
 of helpers (`BUILTINS`, `HELPERS`) and a table of constants per module.
 
-What generated code can reach is fixed by construction, and `verify` proves it on every
-module before it runs (a module read back from the plan cache too):
+What generated code can reach is fixed by construction; `verify` proves it on every tree
+before it is compiled or shown, and `verify_code` on the compiled code of every module before it
+runs (a module read back from the plan cache too):
 
 - names: locals of its functions, the functions it defines, `BUILTINS`, `HELPERS` and its
   tables (`_K`, the constants; `_ORDER`, the order checks) — nothing else is in its namespace;
@@ -295,9 +296,12 @@ class Module:
     def tree(self) -> ast.Module:
         return ast.fix_missing_locations(ast.Module(list(self.functions), []))
 
-    def source(self) -> str:
-        """The module as Python source (what runs, when it is read back; for people too)."""
-        return ast.unparse(self.tree()) + "\n"
+    def source(self, fields: Iterable[str] = ()) -> str:
+        """The module as Python source, verified first (what runs when it is read back, by
+        `execute`; for people too)."""
+        tree = self.tree()
+        verify(tree, fields)
+        return ast.unparse(tree) + "\n"
 
     def run(self, fields: Iterable[str] = (), label: str = "generated") -> dict:
         """Verify and execute the module; its functions by name."""
@@ -357,20 +361,50 @@ def verify(tree: ast.Module, fields: Iterable[str], tables: Iterable[str] = TABL
             raise CodegenError("generated code assigns into a subscript of something it did not make")
 
 
-def execute(tree: ast.Module | str, constants=(), fields: Iterable[str] = (), *, orders=(),
+def verify_code(code, fields: Iterable[str], tables: Iterable[str] = TABLES) -> None:
+    """The same guarantee on compiled code (what `execute` runs, made from a tree or from
+    source text read back): every name its code objects use — globals and attributes alike —
+    is a declared field, one of METHODS, BUILTINS, HELPERS, its tables or a function of the
+    module, and its constants are plain values."""
+    functions = {c.co_name for c in code.co_consts if hasattr(c, "co_names")}
+    allowed = (frozenset(f for f in fields if not f.startswith("_")) | METHODS | set(BUILTINS) | set(HELPERS)
+               | set(tables) | functions)
+    stack = [code]
+    while stack:
+        here = stack.pop()
+        for used in here.co_names:
+            if used not in allowed:
+                raise CodegenError(f"generated code reads `{used}`, which is not a declared field or a helper")
+        constants = list(here.co_consts)
+        while constants:
+            value = constants.pop()
+            if hasattr(value, "co_names"):
+                stack.append(value)
+            elif type(value) in (tuple, frozenset):
+                constants.extend(value)
+            elif type(value) not in _LITERALS + (float,):
+                raise CodegenError(f"generated code holds a constant of kind `{type(value).__name__}`")
+
+
+def execute(module: ast.Module | str, constants=(), fields: Iterable[str] = (), *, orders=(),
             label: str = "generated") -> dict:
-    """Verify and execute a generated module (its tree, or its source as `Module.source`
-    gave it); return its functions by name. The only place generated code is run."""
-    if isinstance(tree, str):
-        try:
-            tree = ast.parse(tree, f"<{label}>")
-        except SyntaxError as error:
-            raise CodegenError(f"not generated code: {error}") from None
-    verify(tree, fields)
+    """Verify and execute a generated module — its tree (verified node by node), or its source
+    as `Module.source` gave it (the plan cache keeps that) — and return its functions by name.
+    The compiled code is verified in both cases. The only place generated code is run."""
+    filename = f"<{label}>"
+    try:
+        if isinstance(module, str):
+            code = compile(module, filename, "exec", dont_inherit=True)
+        else:
+            verify(module, fields)
+            code = compile(module, filename, "exec", dont_inherit=True)
+    except (SyntaxError, ValueError, TypeError) as error:
+        raise CodegenError(f"not generated code: {error}") from None
+    verify_code(code, fields)
     namespace = {"__builtins__": BUILTINS, **HELPERS, "_K": tuple(constants), "_ORDER": tuple(orders)}
-    code = compile(tree, f"<{label}>", "exec")
-    exec(code, namespace)  # noqa: S102 - verified above: declared fields, constants, helpers only
-    return {fn.name: namespace[fn.name] for fn in tree.body if isinstance(fn, ast.FunctionDef)}
+    exec(code, namespace)  # noqa: S102 - verified above: declared fields, constants and helpers only
+    return {c.co_name: namespace[c.co_name] for c in code.co_consts if hasattr(c, "co_names")}
 
 
-__all__ = ["BUILTINS", "HELPERS", "METHODS", "CodegenError", "Module", "execute", "verify", "lines_of"]
+__all__ = ["BUILTINS", "HELPERS", "METHODS", "CodegenError", "Module", "execute", "verify", "verify_code",
+           "lines_of"]

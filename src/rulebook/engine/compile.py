@@ -134,8 +134,9 @@ class _Generator:
         self.functions.append(self.driver(rules))
         for fn in self.helpers + self.functions:
             self.m.add(fn)
+        fields = p.schema.field_names
         tree = self.m.tree()
-        source = self.m.source()
+        source = self.m.source(fields)
         rule_lines = tuple(cg.lines_of(source, tree, self.marks))
         orders = {name: _order_plan(o, p.steps_field) for name, o in p.orders.items()}
         return Plan(
@@ -144,7 +145,7 @@ class _Generator:
             parameters={n: par.values for n, par in p.parameters.items()},
             orders=orders, steps_field=p.steps_field,
             steps_number=p.schema.root.fields[p.steps_field].numbered_by if p.steps_field else None,
-            source=source, constants=self.m.constants, fields=tuple(sorted(p.schema.field_names)),
+            source=source, constants=self.m.constants, fields=tuple(sorted(fields)),
             rule_lines=rule_lines,
             boundaries=boundaries(p), daily=always_daily(p),
             dated_is_as_of=p.dated is None or (isinstance(p.dated, s.Name) and p.dated.name == "as_of"),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from types import MappingProxyType
 
+from ..language.diagnostic import Code
 from . import codegen
 from .order import checker
 from .plan import Plan
@@ -41,9 +42,9 @@ class Evaluation:
 
 
 class EvaluationError(Exception):
-    """A rule that could not be evaluated on this case (code RB401 and up)."""
+    """A rule that could not be evaluated on this case (codes RB4xx)."""
 
-    def __init__(self, code: str, message: str, rule: str | None = None):
+    def __init__(self, code: Code, message: str, rule: str | None = None):
         super().__init__(message)
         self.code = code
         self.rule = rule
@@ -95,14 +96,14 @@ class Evaluator:
             results, step_amounts, payout = self.evaluate_case(case, steps, day, params, params_at, dated_day)
         except KeyError as error:
             name = error.args[0] if error.args else "?"
-            raise EvaluationError("RB401", f"parameter `{name}` has no value in force on the day asked",
+            raise EvaluationError(Code.NO_PARAMETER_VALUE, f"parameter `{name}` has no value in force on the day asked",
                                   self._rule(error)) from None
         except (ArithmeticError, TypeError, ValueError, AttributeError) as error:
             rule = self._rule(error)
             where = f"rule `{rule}`" if rule else "the payout"
             what = "division by zero" if isinstance(error, ZeroDivisionError) or "Division" in repr(error) \
                 else str(error)
-            raise EvaluationError("RB402", f"{where} could not be evaluated on this case: {what}", rule) from None
+            raise EvaluationError(Code.NOT_EVALUABLE, f"{where} could not be evaluated on this case: {what}", rule) from None
         return Evaluation(case, day, results, step_amounts, payout, params, steps)
 
     def args(self, outcome: Evaluation, result) -> tuple:
@@ -117,13 +118,13 @@ class Evaluator:
         except KeyError as error:
             # A parameter that only a message reads is looked up here, when explaining.
             name = error.args[0] if error.args else "?"
-            raise EvaluationError("RB401", f"parameter `{name}` has no value in force on the day asked",
+            raise EvaluationError(Code.NO_PARAMETER_VALUE, f"parameter `{name}` has no value in force on the day asked",
                                   self.plan.rules[rule_index].id) from None
         except (ArithmeticError, TypeError, ValueError, AttributeError) as error:
             rule = self.plan.rules[rule_index].id
             what = "division by zero" if isinstance(error, ZeroDivisionError) or "Division" in repr(error) \
                 else str(error)
-            raise EvaluationError("RB402", f"rule `{rule}` could not be explained on this case: {what}", rule) from None
+            raise EvaluationError(Code.NOT_EVALUABLE, f"rule `{rule}` could not be explained on this case: {what}", rule) from None
 
     def next_change(self, outcome: Evaluation) -> dt.date | None:
         """The first day after the outcome's as-of date on which judging the same case could give
