@@ -4,9 +4,9 @@ The module (built as `ast` nodes with `engine.codegen`, kept in the plan as its 
 
 - `evaluate_case(c, steps, as_of, _P, params_at, dated_day)`: every rule inlined, in rulebook
   order — the case's rules, then each step's rules and payout inside one loop over the steps,
-  the case's payout, then the rules that read the payout. It returns the results (tuples of
-  `evaluate.RESULT_FIELDS`, then the value of each fact slot), the steps' amounts and the
-  case's amounts;
+  the case's payout, then the rules that read the payout. It returns the results (tuples: rule,
+  subject, step, clause — see `evaluate.RULE` … `evaluate.FACTS` — then the value of each fact
+  slot), the steps' amounts and the case's amounts;
 - `args_N(c, st, si, as_of, _P, params_at, pc, k)` for rule N: the values that the message,
   fix and due date of clause k show, computed only when a verdict is explained;
 - `times_N(…)` for a rule that compares the as-of date with a date of the case: the days on
