@@ -80,7 +80,7 @@ def test_the_bundled_rulebook_generates_code_that_reads_only_declared_fields(mon
     assert {"completion_reported_on", "hours", "steps"} <= read_attributes(ast.parse(book.plan.source))
 
 
-HOSTILE_HEADER = '''
+CASE_RECORD = '''
 rulebook "hostile" version "1" title ja "敵" en "Hostile"
   stage s1 title ja "段階" en "Stage"
 
@@ -88,7 +88,9 @@ record case
   format: text, exactly "rulebook.case/v1"
   case_id: text
   as_of: date
-  get: text
+'''
+
+HOSTILE_HEADER = CASE_RECORD + '''  get: text
   days: integer
   items: list of item, default empty
 
@@ -132,15 +134,7 @@ def test_a_hostile_rule_file_that_passes_the_checker_reaches_only_declared_field
     assert not (tmp_path / "pwned").exists() and not Path("pwned").exists()
 
 
-ENVIRONMENT_TRICK = '''
-rulebook "hostile" version "1" title ja "敵" en "Hostile"
-  stage s1 title ja "段階" en "Stage"
-
-record case
-  format: text, exactly "rulebook.case/v1"
-  case_id: text
-  as_of: date
-  _copy_and_set_values: fn
+ENVIRONMENT_TRICK = CASE_RECORD + '''  _copy_and_set_values: fn
 
 record fn
   __globals__: table of sys_module by text
