@@ -34,6 +34,7 @@ from ..book import Rulebook, load
 from ..input.documents import Limits, load_bytes
 from ..output.explain import dumps
 from ..output.render import render_verdict
+from ..output.terminal import visible
 from ..output.verdict import ErrorReport, Verdict
 
 _SNAPSHOT_BODY = {
@@ -192,10 +193,11 @@ def create_app(book: Rulebook | None = None, api_keys: set[str] | None = None, m
             except Exception:  # noqa: BLE001 - nothing but JSON reaches a client
                 logging.getLogger("rulebook.service").exception("internal error")
                 response = _error(500, "internal error; the request can be sent again")
-        log.info(json.dumps({
+        # JSON escapes C0 controls only: `visible` escapes C1 controls and bidi marks too.
+        log.info(visible(json.dumps({
             "method": request.method, "route": request.url.path, "status": response.status_code,
             "duration_ms": round((time.perf_counter() - start) * 1000, 2), "case_id": request.state.case_id,
-        }, ensure_ascii=False))
+        }, ensure_ascii=False)))
         return response
 
     @app.exception_handler(StarletteHTTPException)
