@@ -212,7 +212,7 @@ def _check_requests(driver) -> list[str]:
 def test_worked_example_is_eligible(page):
     _paste_and_check(page, _example("seed-case.yaml"))
     assert _verdict(page) == "eligible"
-    assert "謝金の対象" in _q(page, "#verdict-label").text
+    assert "謝金対象" in _q(page, "#verdict-label").text
     assert "すべての要件を満たしています" in _q(page, "#verdict-label").text
     assert "140,000円" in _q(page, "#honorarium-due").text
     assert "140,000円" in _q(page, "#honorarium-at-stake").text
@@ -237,7 +237,7 @@ def test_failing_case_shows_the_failed_rule_and_its_fix(page, book):
     expected = {(r["rule"], r["subject"]): r for r in book.judge(yaml.safe_load(text))["results"]}
     _paste_and_check(page, text)
     assert _verdict(page) == "ineligible"
-    assert "対象外" in _q(page, "#verdict-label").text
+    assert "謝金対象外" in _q(page, "#verdict-label").text
     rule = _q(page, '#todo .result[data-rule="sme.registration"]')
     assert rule.get_attribute("data-status") == "fail"
     assert "✗ 不適合" in rule.text  # the status is said in words, not only in colour
@@ -283,7 +283,7 @@ def test_language_toggle_switches_everything_without_asking_again(page, book):
     assert "eligible" in _q(page, "#verdict-label").text.lower()
     assert "188,000 yen" in _q(page, "#expert-total").text
     _q(page, "#lang-toggle").click()
-    assert "謝金の対象" in _q(page, "#verdict-label").text
+    assert "謝金対象" in _q(page, "#verdict-label").text
     assert _q(page, "#check").text == "確認する"
 
 
