@@ -193,3 +193,23 @@ def test_the_access_log_escapes_what_json_leaves_raw(book, caplog):
         assert raw_characters(line) == []
         json.loads(line)  # still one JSON object
     assert "\\u202e" in lines[0] + lines[1]
+
+
+def test_the_audits_messages_show_the_attack_escaped(tmp_path):
+    (tmp_path / "file").write_text("", encoding="utf-8")
+    out = tmp_path / "file" / f"out{ATTACK}"  # a folder inside a file: it cannot be made
+    result = CliRunner().invoke(main, ["audit", str(EXAMPLES / "seed-case.yaml"), "--out", str(out)],
+                                catch_exceptions=False)
+    assert result.exit_code == 2
+    assert raw_characters(result.output) == [] and "out\\u001b[2J" in result.output
+
+
+def test_the_catalogue_shows_a_rule_files_controls_escaped(tmp_path):
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    for source in (EXAMPLES.parent / "rules").glob("*.rules"):
+        text = source.read_text(encoding="utf-8").replace('title ja "支援報告書の提出期限', 'title ja "\u202e支援報告書の提出期限')
+        (rules / source.name).write_text(text, encoding="utf-8")
+    result = cli("rules", "--rules", str(rules))
+    assert result.exit_code == 0
+    assert raw_characters(result.output) == [] and "\\u202e支援報告書の提出期限" in result.output
