@@ -227,6 +227,8 @@ def _labels(ftype: t.Type, option: s.FieldOption, diags: list[Diagnostic], texts
     base = ftype.required()
     if base.kind == "list" and base.inner is not None:
         base = base.inner.required()
+    if base.kind == "error":
+        return None  # its type is unknown: RB206 says so
     if base.kind != "text":
         diags.append(Diagnostic("RB301", f"`labels` name the values of a text field, not of `{ftype.describe()}`",
                                 option.span, "not a text field"))
