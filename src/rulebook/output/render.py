@@ -31,7 +31,7 @@ class _Painter:
         return f"\x1b[{code}m{text}\x1b[0m" if self.color else text
 
 
-def due_text(due: str, as_of: str, lang: str) -> str:
+def _due_text(due: str, as_of: str, lang: str) -> str:
     """A due date and how far it is from the as-of date: `2021年2月18日(あと8日)`."""
     day = dt.date.fromisoformat(due)
     note = v.days_left((day - dt.date.fromisoformat(as_of)).days, lang)
@@ -90,7 +90,7 @@ def render_verdict(verdict: dict, stages: list, lang: str = "ja", color: bool = 
         if r.get("fix"):
             lines.append(f"        → {phrase['fix']}: {r['fix'][lang]}")
         if r.get("due"):
-            lines.append(f"        → {phrase['due']}: {due_text(r['due'], as_of, lang)}")
+            lines.append(f"        → {phrase['due']}: {_due_text(r['due'], as_of, lang)}")
 
     lines.append("")
     lines.append(paint(f"■ {words['done']}", "1"))
