@@ -164,7 +164,7 @@ rule leak.env on case
 def test_the_environment_trick_is_refused(tmp_path):
     """A chain of lets through a method of the snapshot's model (`_copy_and_set_values`, whose
     `__globals__` hold `sys`) read the process environment into a verdict message; now the
-    checker refuses the names (RB208), and `rulebook check` says so without a traceback."""
+    checker refuses the names (RB209), and `rulebook check` says so without a traceback."""
     rules = tmp_path / "rules"
     rules.mkdir()
     (rules / "rules.rules").write_text(ENVIRONMENT_TRICK, encoding="utf-8")
@@ -178,7 +178,7 @@ def test_the_environment_trick_is_refused(tmp_path):
     done = subprocess.run([str(Path(sys.executable).with_name("rulebook")), "check", "--rules", str(rules),
                            "--format", "json", str(case)], capture_output=True, text=True, env=env, timeout=120)
     assert done.returncode == 2
-    assert "error[RB208]" in done.stderr and "Traceback" not in done.stderr
+    assert "error[RB209]" in done.stderr and "Traceback" not in done.stderr
     assert "s3cr3t" not in done.stdout + done.stderr
 
 

@@ -43,7 +43,8 @@ class Code(StrEnum):
     UNKNOWN_RULE = "RB205", "unknown rule id"
     UNKNOWN_TYPE = "RB206", "unknown type"
     UNKNOWN_STAGE = "RB207", "unknown stage"
-    RESERVED_FIELD = "RB208", "field name reserved by the engine"
+    UNKNOWN_VALUE = "RB208", "unknown value"
+    RESERVED_FIELD = "RB209", "field name reserved by the engine"
     # types and structure
     TYPE_MISMATCH = "RB301", "type mismatch"
     MAY_BE_MISSING = "RB302", "optional value read without saying what happens when it is missing"

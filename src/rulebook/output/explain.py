@@ -79,10 +79,13 @@ _FORMATS = {
 }
 
 
-def formatter(kind: str, lang: str):
-    """The function that shows a value of this kind in this language (— when missing)."""
+def formatter(kind: str, lang: str, labels: dict | None = None):
+    """The function that shows a value of this kind in this language (— when missing).
+
+    `label:record.field` shows a value by its label in `labels` ({"record.field": {value: {lang:
+    words}}}, the schema's), and a value without one as it is."""
     if kind.startswith("list:"):
-        inner = formatter(kind[5:], lang)
+        inner = formatter(kind[5:], lang, labels)
         joiner, empty = ("、", "なし") if lang == "ja" else (", ", "none")
 
         def show_list(value):
@@ -90,7 +93,14 @@ def formatter(kind: str, lang: str):
                 return "—"
             return joiner.join([inner(v) for v in value]) if value else empty
         return show_list
-    base = _FORMATS.get((kind, lang), str)
+    if kind.startswith("label:"):
+        known = (labels or {}).get(kind[6:], {})
+
+        def base(value):
+            words = known.get(value)
+            return words.get(lang, value) if words else str(value)
+    else:
+        base = _FORMATS.get((kind, lang), str)
 
     def show(value):
         return "—" if value is None else base(value)
@@ -150,8 +160,9 @@ class Explainer:
     so explaining a result is a few string concatenations.
     """
 
-    def __init__(self, plan: Plan, digest: str, args_of):
+    def __init__(self, plan: Plan, digest: str, args_of, labels: dict | None = None):
         self.plan = plan
+        self.labels = labels or {}  # the schema's labels of values, by "record.field"
         self.digest = digest
         self.args_of = args_of
         self.info = rulebook_info(plan, digest)
@@ -184,7 +195,7 @@ class Explainer:
                 index, kind = part
                 key = (kind, lang)
                 if key not in self._formats:
-                    self._formats[key] = formatter(kind, lang)
+                    self._formats[key] = formatter(kind, lang, self.labels)
                 pieces.append(cg.call(module.constant(self._formats[key]), cg.item(cg.name("a"), index)))
         text = pieces[0] if pieces else cg.literal("")
         for piece in pieces[1:]:
@@ -331,6 +342,6 @@ class Explainer:
         return module.run(label=f"compact {rule.id}")["build"], (rule.id, status)
 
 
-def explain(plan: Plan, outcome: Evaluation, digest: str, warnings=(), args_of=None) -> dict:
+def explain(plan: Plan, outcome: Evaluation, digest: str, warnings=(), args_of=None, labels=None) -> dict:
     """The verdict of one case (see Explainer, which does the same faster when reused)."""
-    return Explainer(plan, digest, args_of).explain(outcome, warnings)
+    return Explainer(plan, digest, args_of, labels).explain(outcome, warnings)
