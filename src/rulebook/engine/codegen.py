@@ -54,7 +54,7 @@ TABLES = ("_K", "_ORDER")  # the constants of a module; the order checks of a pl
 
 # The methods generated code calls, on the values that have them: a table's lookup, a
 # text's blank test, the days of a span of dates, and adding to the lists and sets it builds.
-METHODS = frozenset({"get", "strip", "days", "append", "add"})
+METHODS = frozenset({"get", "strip", "days", "append", "extend", "add"})
 
 # The forms generated code is made of.
 _NODES = (

@@ -258,7 +258,9 @@ def _compile_post_checks(schema: Schema):
     (steps numbered 1, 2, 3…; approvals not before applications) and lists unknown
     extra fields — straight-line code along the schema's records, no walk by reflection.
     Returns (errors, warnings) of a validated snapshot."""
-    body: list = [cg.assign("problems", cg.list_of()), cg.assign("extras", cg.list_of())]
+    module = cg.Module()
+    error, warnings = module.constant(_input_error), module.constant(_extra_warnings)
+    body: list = [cg.assign("errors", cg.list_of()), cg.assign("warnings", cg.list_of())]
     counter = [0]
 
     def at(path, name: str):
@@ -266,12 +268,12 @@ def _compile_post_checks(schema: Schema):
             else cg.binary(path, "+", cg.literal("." + name))
 
     def problem(*values) -> ast.stmt:
-        return cg.do(cg.method(cg.name("problems"), "append", cg.tuple_of(values)))
+        return cg.do(cg.method(cg.name("errors"), "append", cg.call(error, *values)))
 
     def visit(record_name: str, var: str, path, out: list, seen: tuple) -> None:
         record = schema.records[record_name]
         out.append(cg.if_(cg.call("_extras", cg.name(var)),
-                          [cg.do(cg.method(cg.name("extras"), "append", cg.tuple_of([path, cg.name(var)])))]))
+                          [cg.do(cg.method(cg.name("warnings"), "extend", cg.call(warnings, cg.name(var), path)))]))
         for f in record.fields.values():
             if f.not_before:
                 out.append(cg.assign("a", cg.field(cg.name(var), f.name)))
@@ -308,16 +310,9 @@ def _compile_post_checks(schema: Schema):
                 out.append(cg.for_([index, child], cg.call("enumerate", items), each))
 
     visit(ROOT, "o0", cg.literal(""), body, (ROOT,))
-    body.append(cg.return_(cg.tuple_of([cg.name("problems"), cg.name("extras")])))
-    module = cg.Module()
+    body.append(cg.return_(cg.tuple_of([cg.name("errors"), cg.name("warnings")])))
     module.add(cg.function("post", ["o0"], body))
-    found = module.run(schema.field_names, label="snapshot checks")["post"]
-
-    def post(case) -> tuple[list[InputError], list[str]]:
-        problems, extras = found(case)
-        return [_input_error(*p) for p in problems], [w for path, obj in extras for w in _extra_warnings(obj, path)]
-
-    return post
+    return module.run(schema.field_names, label="snapshot checks")["post"]
 
 
 def _input_error(kind: str, path: str, *values) -> InputError:
