@@ -242,6 +242,8 @@ record beta
     "import os\n",
     "def f():\n    return __builtins__\n",
     "def f():\n    return b'bytes'\n",
+    "def __class__(c):\n    return c.__class__\n",  # a function named as the attribute it wants
+    "def _iter(c):\n    return c._iter\n",
 ])
 def test_execute_refuses_code_that_reaches_beyond_declared_fields_and_helpers(source):
     with pytest.raises(CodegenError):

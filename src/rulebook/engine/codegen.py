@@ -18,7 +18,8 @@ runs (a module read back from the plan cache too):
 - statements and expressions: the forms in `_NODES` (no import, class, lambda, `while`,
   `global`, f-string, `with`, `raise`, …).
 
-The source of a module can always be shown with `ast.unparse`.
+A module's source can always be shown (`Module.source`, `ast.unparse` of its tree); the
+plan keeps its own (`rulebook.load().plan.source`).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from __future__ import annotations
 import ast
 import datetime as dt
 import math
+import re
 from typing import Iterable
 
 from . import runtime
@@ -60,12 +62,13 @@ METHODS = frozenset({"get", "strip", "days", "append", "extend", "add"})
 _NODES = (
     ast.Module, ast.FunctionDef, ast.arguments, ast.arg, ast.Return, ast.Assign, ast.AugAssign, ast.If, ast.For,
     ast.Try, ast.ExceptHandler, ast.Pass, ast.Expr, ast.Name, ast.Load, ast.Store, ast.Attribute,
-    ast.Subscript, ast.Slice, ast.Constant, ast.Tuple, ast.List, ast.Dict, ast.BinOp, ast.UnaryOp,
+    ast.Subscript, ast.Constant, ast.Tuple, ast.List, ast.Dict, ast.BinOp, ast.UnaryOp,
     ast.BoolOp, ast.Compare, ast.Call, ast.IfExp, ast.NamedExpr, ast.ListComp, ast.GeneratorExp,
     ast.comprehension, ast.And, ast.Or, ast.Not, ast.USub, ast.Add, ast.Sub, ast.Mult, ast.Div,
     ast.Eq, ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.Is, ast.IsNot, ast.In, ast.NotIn,
 )
 
+_LOOP = re.compile(r"_loop[0-9]+")  # the helper loops' names (compile.py)
 _LITERALS = (str, int, bool, type(None))  # what enters as ast.Constant (floats, decimals, dates go to _K)
 
 
@@ -125,10 +128,6 @@ def walrus(target: str, value: ast.expr) -> ast.NamedExpr:
 
 def item(value: ast.expr, index: ast.expr | int) -> ast.Subscript:
     return ast.Subscript(value, literal(index) if isinstance(index, int) else index, ast.Load())
-
-
-def tail(value: ast.expr, start: int) -> ast.Subscript:
-    return ast.Subscript(value, ast.Slice(literal(start)), ast.Load())
 
 
 def tuple_of(elements: Iterable[ast.expr]) -> ast.Tuple:
@@ -365,15 +364,19 @@ def verify_code(code, fields: Iterable[str], tables: Iterable[str] = TABLES) -> 
     """The same guarantee on compiled code (what `execute` runs, made from a tree or from
     source text read back): every name its code objects use — globals and attributes alike —
     is a declared field, one of METHODS, BUILTINS, HELPERS, its tables or a function of the
-    module, and its constants are plain values."""
+    module, and its constants are plain values. No name starts with `__`, and a function of the
+    module is named as the generators name them (`_loopN`, or a name that starts with a letter)."""
     functions = {c.co_name for c in code.co_consts if hasattr(c, "co_names")}
+    for fname in functions:
+        if not (fname[:1].isalpha() or _LOOP.fullmatch(fname)):
+            raise CodegenError(f"generated code defines `{fname}`")
     allowed = (frozenset(f for f in fields if not f.startswith("_")) | METHODS | set(BUILTINS) | set(HELPERS)
                | set(tables) | functions)
     stack = [code]
     while stack:
         here = stack.pop()
         for used in here.co_names:
-            if used not in allowed:
+            if used not in allowed or used.startswith("__"):
                 raise CodegenError(f"generated code reads `{used}`, which is not a declared field or a helper")
         constants = list(here.co_consts)
         while constants:
@@ -391,13 +394,10 @@ def execute(module: ast.Module | str, constants=(), fields: Iterable[str] = (), 
     """Verify and execute a generated module — its tree (verified node by node), or its source
     as `Module.source` gave it (the plan cache keeps that) — and return its functions by name.
     The compiled code is verified in both cases. The only place generated code is run."""
-    filename = f"<{label}>"
+    if not isinstance(module, str):
+        verify(module, fields)
     try:
-        if isinstance(module, str):
-            code = compile(module, filename, "exec", dont_inherit=True)
-        else:
-            verify(module, fields)
-            code = compile(module, filename, "exec", dont_inherit=True)
+        code = compile(module, f"<{label}>", "exec", dont_inherit=True)
     except (SyntaxError, ValueError, TypeError) as error:
         raise CodegenError(f"not generated code: {error}") from None
     verify_code(code, fields)
