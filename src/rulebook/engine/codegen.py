@@ -68,8 +68,13 @@ _NODES = (
     ast.Eq, ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.Is, ast.IsNot, ast.In, ast.NotIn,
 )
 
+# Every node is made at line 1: a module runs from its tree (no line to show), or, the plan's,
+# from its source text, whose lines are its own.
+_AT = {"lineno": 1, "col_offset": 0, "end_lineno": 1, "end_col_offset": 0}
 _LOOP = re.compile(r"_loop[0-9]+")  # the helper loops' names (compile.py)
 _LITERALS = (str, int, bool, type(None))  # what enters as ast.Constant (floats, decimals, dates go to _K)
+_CONSTANTS = frozenset(_LITERALS + (float,))  # what compiled code may hold (a float: from a cached source)
+_FORMS = frozenset(_NODES)
 
 
 class CodegenError(Exception):
@@ -80,67 +85,67 @@ class CodegenError(Exception):
 
 
 def name(identifier: str) -> ast.Name:
-    return ast.Name(identifier, ast.Load())
+    return ast.Name(identifier, ast.Load(), **_AT)
 
 
 def store(identifier: str) -> ast.Name:
-    return ast.Name(identifier, ast.Store())
+    return ast.Name(identifier, ast.Store(), **_AT)
 
 
 def literal(value) -> ast.Constant:
     """A text, a whole number, a boolean or None, as a constant of the code."""
     if type(value) not in _LITERALS:
         raise CodegenError(f"a {type(value).__name__} goes into the constants table, not the code")
-    return ast.Constant(value)
+    return ast.Constant(value, **_AT)
 
 
 def field(obj: ast.expr, declared: str) -> ast.Attribute:
     """`obj.declared`: a field the schema declares (the checker refused every other name)."""
     if not declared.isidentifier() or declared.startswith("_"):
         raise CodegenError(f"`{declared}` is not a field name")
-    return ast.Attribute(obj, declared, ast.Load())
+    return ast.Attribute(obj, declared, ast.Load(), **_AT)
 
 
 def method(obj: ast.expr, which: str, *args: ast.expr) -> ast.Call:
     """`obj.which(args…)` for one of METHODS."""
-    return ast.Call(bound_method(obj, which), list(args), [])
+    return ast.Call(bound_method(obj, which), list(args), [], **_AT)
 
 
 def bound_method(obj: ast.expr, which: str) -> ast.Attribute:
     """`obj.which`, one of METHODS, kept to be called later (`ap = out.append`)."""
     if which not in METHODS:
         raise CodegenError(f"`{which}` is not a method generated code calls")
-    return ast.Attribute(obj, which, ast.Load())
+    return ast.Attribute(obj, which, ast.Load(), **_AT)
 
 
 def day_count(span: ast.expr) -> ast.Attribute:
     """The whole days of a span of dates (`(a - b).days`)."""
-    return ast.Attribute(span, "days", ast.Load())
+    return ast.Attribute(span, "days", ast.Load(), **_AT)
 
 
 def call(func: ast.expr | str, *args: ast.expr) -> ast.Call:
-    return ast.Call(name(func) if isinstance(func, str) else func, list(args), [])
+    return ast.Call(name(func) if isinstance(func, str) else func, list(args), [], **_AT)
 
 
 def walrus(target: str, value: ast.expr) -> ast.NamedExpr:
-    return ast.NamedExpr(store(target), value)
+    return ast.NamedExpr(store(target), value, **_AT)
 
 
 def item(value: ast.expr, index: ast.expr | int) -> ast.Subscript:
-    return ast.Subscript(value, literal(index) if isinstance(index, int) else index, ast.Load())
+    return ast.Subscript(value, literal(index) if isinstance(index, int) else index, ast.Load(), **_AT)
 
 
 def tuple_of(elements: Iterable[ast.expr]) -> ast.Tuple:
-    return ast.Tuple(list(elements), ast.Load())
+    return ast.Tuple(list(elements), ast.Load(), **_AT)
 
 
 def list_of(elements: Iterable[ast.expr] = ()) -> ast.List:
-    return ast.List(list(elements), ast.Load())
+    return ast.List(list(elements), ast.Load(), **_AT)
 
 
 def dict_of(pairs: Iterable[tuple[ast.expr, ast.expr]]) -> ast.Dict:
     pairs = list(pairs)
-    return ast.Dict([k for k, _ in pairs], [v for _, v in pairs])
+    return ast.Dict([k for k, _ in pairs], [v for _, v in pairs], **_AT)
 
 
 _COMPARE = {"==": ast.Eq, "!=": ast.NotEq, "<": ast.Lt, "<=": ast.LtE, ">": ast.Gt, ">=": ast.GtE,
@@ -151,7 +156,7 @@ _BINARY = {"+": ast.Add, "-": ast.Sub, "*": ast.Mult, "/": ast.Div}
 def compare(left: ast.expr, op: str, right: ast.expr, *more: tuple[str, ast.expr]) -> ast.Compare:
     """`left op right`, or a chain `left op right op2 right2 …`."""
     ops = [op] + [o for o, _ in more]
-    return ast.Compare(left, [_COMPARE[o]() for o in ops], [right] + [r for _, r in more])
+    return ast.Compare(left, [_COMPARE[o]() for o in ops], [right] + [r for _, r in more], **_AT)
 
 
 def is_none(value: ast.expr) -> ast.Compare:
@@ -163,19 +168,19 @@ def is_set(value: ast.expr) -> ast.Compare:
 
 
 def binary(left: ast.expr, op: str, right: ast.expr) -> ast.BinOp:
-    return ast.BinOp(left, _BINARY[op](), right)
+    return ast.BinOp(left, _BINARY[op](), right, **_AT)
 
 
 def negate(value: ast.expr) -> ast.UnaryOp:
-    return ast.UnaryOp(ast.USub(), value)
+    return ast.UnaryOp(ast.USub(), value, **_AT)
 
 
 def both(left: ast.expr, right: ast.expr) -> ast.BoolOp:
-    return ast.BoolOp(ast.And(), [left, right])
+    return ast.BoolOp(ast.And(), [left, right], **_AT)
 
 
 def either(left: ast.expr, right: ast.expr) -> ast.BoolOp:
-    return ast.BoolOp(ast.Or(), [left, right])
+    return ast.BoolOp(ast.Or(), [left, right], **_AT)
 
 
 def logical(op: str, left: ast.expr, right: ast.expr) -> ast.BoolOp:
@@ -183,11 +188,11 @@ def logical(op: str, left: ast.expr, right: ast.expr) -> ast.BoolOp:
 
 
 def not_(value: ast.expr) -> ast.UnaryOp:
-    return ast.UnaryOp(ast.Not(), value)
+    return ast.UnaryOp(ast.Not(), value, **_AT)
 
 
 def if_else(test: ast.expr, then: ast.expr, otherwise: ast.expr) -> ast.IfExp:
-    return ast.IfExp(test, then, otherwise)
+    return ast.IfExp(test, then, otherwise, **_AT)
 
 
 def loop(var: str, items: ast.expr) -> list[ast.comprehension]:
@@ -198,38 +203,38 @@ def generator(element: ast.expr, var: str, items: ast.expr, test: ast.expr | Non
     gens = loop(var, items)
     if test is not None:
         gens[0].ifs.append(test)
-    return ast.GeneratorExp(element, gens)
+    return ast.GeneratorExp(element, gens, **_AT)
 
 
 def list_comp(element: ast.expr, var: str, items: ast.expr, test: ast.expr | None = None) -> ast.ListComp:
     gens = loop(var, items)
     if test is not None:
         gens[0].ifs.append(test)
-    return ast.ListComp(element, gens)
+    return ast.ListComp(element, gens, **_AT)
 
 
 def assign(targets: str | list[str], value: ast.expr) -> ast.Assign:
     targets = [targets] if isinstance(targets, str) else targets
-    return ast.Assign([store(t) for t in targets], value)
+    return ast.Assign([store(t) for t in targets], value, **_AT)
 
 
 def assign_item(target: str, key: ast.expr, value: ast.expr) -> ast.Assign:
     """`target[key] = value`, into a mapping the generated function made itself."""
-    return ast.Assign([ast.Subscript(name(target), key, ast.Store())], value)
+    return ast.Assign([ast.Subscript(name(target), key, ast.Store(), **_AT)], value, **_AT)
 
 
 def do(value: ast.expr) -> ast.Expr:
     """An expression evaluated as a statement (a call, mostly)."""
-    return ast.Expr(value)
+    return ast.Expr(value, **_AT)
 
 
 def add_one(target: str) -> ast.AugAssign:
     """`target += 1`."""
-    return ast.AugAssign(store(target), ast.Add(), literal(1))
+    return ast.AugAssign(store(target), ast.Add(), literal(1), **_AT)
 
 
 def if_(test: ast.expr, body: list[ast.stmt], orelse: list[ast.stmt] | None = None) -> ast.If:
-    return ast.If(test, body, orelse or [])
+    return ast.If(test, body, orelse or [], **_AT)
 
 
 def chain(branches: list[tuple[ast.expr | None, list[ast.stmt]]]) -> list[ast.stmt]:
@@ -244,22 +249,26 @@ def chain(branches: list[tuple[ast.expr | None, list[ast.stmt]]]) -> list[ast.st
 
 
 def for_(var: str | list[str], items: ast.expr, body: list[ast.stmt]) -> ast.For:
-    target = store(var) if isinstance(var, str) else ast.Tuple([store(v) for v in var], ast.Store())
-    return ast.For(target, items, body, [])
+    target = store(var) if isinstance(var, str) else ast.Tuple([store(v) for v in var], ast.Store(), **_AT)
+    return ast.For(target, items, body, [], **_AT)
 
 
 def try_ignoring(body: list[ast.stmt]) -> ast.Try:
     """`try: body except Exception: pass`."""
-    return ast.Try(body, [ast.ExceptHandler(name("Exception"), None, [ast.Pass()])], [], [])
+    return ast.Try(body, [ast.ExceptHandler(name("Exception"), None, [ast.Pass(**_AT)], **_AT)], [], [], **_AT)
+
+
+def pass_() -> ast.Pass:
+    return ast.Pass(**_AT)
 
 
 def return_(value: ast.expr) -> ast.Return:
-    return ast.Return(value)
+    return ast.Return(value, **_AT)
 
 
 def function(fname: str, params: list[str], body: list[ast.stmt]) -> ast.FunctionDef:
-    args = ast.arguments([], [ast.arg(p) for p in params], None, [], [], None, [])
-    return ast.FunctionDef(fname, args, body or [ast.Pass()], [], None)
+    args = ast.arguments([], [ast.arg(p, **_AT) for p in params], None, [], [], None, [])
+    return ast.FunctionDef(fname, args, body or [ast.Pass(**_AT)], [], None, **_AT)
 
 
 def reads(node: ast.AST) -> set[str]:
@@ -293,7 +302,7 @@ class Module:
         return fn
 
     def tree(self) -> ast.Module:
-        return ast.fix_missing_locations(ast.Module(list(self.functions), []))
+        return ast.Module(list(self.functions), [])
 
     def source(self, fields: Iterable[str] = ()) -> str:
         """The module as Python source, verified first (what runs when it is read back, by
@@ -330,34 +339,30 @@ def _statements(node: ast.AST):
 
 
 def verify(tree: ast.Module, fields: Iterable[str], tables: Iterable[str] = TABLES) -> None:
-    """Raise CodegenError unless the module is made of the allowed forms, reads only the
-    allowed names, and reads no attribute but declared fields and METHODS."""
+    """Raise CodegenError unless the tree is made of the allowed forms (`_NODES`), reads no
+    attribute but declared fields and METHODS, holds only plain constants, and names nothing
+    that starts with `__`. (Which globals it reads, `verify_code` checks on the compiled code.)"""
     allowed_attributes = frozenset(f for f in fields if not f.startswith("_")) | METHODS
     globals_ = set(BUILTINS) | set(HELPERS) | set(tables)
-    bound = set(globals_)
     for node in ast.walk(tree):
-        if isinstance(node, ast.FunctionDef):
-            bound.add(node.name)
-            bound.update(a.arg for a in node.args.args)
-        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
-            bound.add(node.id)
-    for node in ast.walk(tree):
-        if not isinstance(node, _NODES):
-            raise CodegenError(f"generated code holds a `{type(node).__name__}`")
-        if isinstance(node, ast.FunctionDef) and (node.decorator_list or node.returns or node.args.vararg
-                                                  or node.args.kwarg or node.args.defaults):
-            raise CodegenError(f"function `{node.name}` is not a plain function")
-        if isinstance(node, ast.Attribute):
-            if not isinstance(node.ctx, ast.Load) or node.attr not in allowed_attributes:
+        kind = type(node)
+        if kind not in _FORMS:
+            raise CodegenError(f"generated code holds a `{kind.__name__}`")
+        if kind is ast.Attribute:
+            if type(node.ctx) is not ast.Load or node.attr not in allowed_attributes:
                 raise CodegenError(f"generated code reads attribute `{node.attr}`, not a declared field")
-        elif isinstance(node, ast.Name):
-            if node.id.startswith("__") or node.id not in bound:
+        elif kind is ast.Name:
+            if node.id.startswith("__"):
                 raise CodegenError(f"generated code reads name `{node.id}`")
-        elif isinstance(node, ast.Constant) and type(node.value) not in _LITERALS + (float,):
-            raise CodegenError(f"generated code holds a constant of kind `{type(node.value).__name__}`")
-        elif isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Store) \
-                and not (isinstance(node.value, ast.Name) and node.value.id not in globals_):
-            raise CodegenError("generated code assigns into a subscript of something it did not make")
+        elif kind is ast.Constant:
+            if type(node.value) not in _CONSTANTS:
+                raise CodegenError(f"generated code holds a constant of kind `{type(node.value).__name__}`")
+        elif kind is ast.Subscript:
+            if type(node.ctx) is ast.Store and not (type(node.value) is ast.Name and node.value.id not in globals_):
+                raise CodegenError("generated code assigns into a subscript of something it did not make")
+        elif kind is ast.FunctionDef:
+            if node.decorator_list or node.returns or node.args.vararg or node.args.kwarg or node.args.defaults:
+                raise CodegenError(f"function `{node.name}` is not a plain function")
 
 
 def verify_code(code, fields: Iterable[str], tables: Iterable[str] = TABLES) -> None:
@@ -385,7 +390,7 @@ def verify_code(code, fields: Iterable[str], tables: Iterable[str] = TABLES) -> 
                 stack.append(value)
             elif type(value) in (tuple, frozenset):
                 constants.extend(value)
-            elif type(value) not in _LITERALS + (float,):
+            elif type(value) not in _CONSTANTS:
                 raise CodegenError(f"generated code holds a constant of kind `{type(value).__name__}`")
 
 

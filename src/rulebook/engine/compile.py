@@ -81,7 +81,7 @@ class _RuleScope:
 def _init_slots(scope: _RuleScope) -> ast.stmt:
     """`_f0 = _f1 = … = _U`: every slot starts unread."""
     names = scope.slot_names()
-    return cg.assign(names, cg.name("_U")) if names else ast.Pass()
+    return cg.assign(names, cg.name("_U")) if names else cg.pass_()
 
 
 class _Block:

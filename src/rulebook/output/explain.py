@@ -156,8 +156,8 @@ def _fact(value):
 class Explainer:
     """Turns outcomes into explained verdicts for one plan.
 
-    Every text of every clause is compiled once into a function of its values,
-    so explaining a result is a few string concatenations.
+    The texts of a clause are compiled, the first time a result of that clause is explained,
+    into functions of its values, so explaining a result is a few string concatenations.
     """
 
     def __init__(self, plan: Plan, digest: str, args_of, labels: dict | None = None):
@@ -169,21 +169,26 @@ class Explainer:
         self._keys: dict = {}  # (rule, step index) → the rule's fact keys with the step's path
         self._compact: dict = {}  # (rule, step index, clause) → what `compact` writes of such a result
         self.steps_field = plan.steps_field or "steps"
-        module = cg.Module()
-        self._formats: dict = {}  # (kind, lang) → the formatter, in the module's constants
-        self.texts: dict = {}  # (rule, clause) → (message {lang: fn}, fix {lang: fn} | None)
-        for rule in plan.rules:
-            for clause in rule.clauses:
-                key = (rule.index, clause.index)
-                message = {lang: self._compile(t, lang, module, f"m{rule.index}_{clause.index}_{lang}")
-                           for lang, t in clause.message.items()}
-                fix = ({lang: self._compile(t, lang, module, f"f{rule.index}_{clause.index}_{lang}")
-                        for lang, t in clause.fix.items()} if clause.fix else None)
-                self.texts[key] = (message, fix)
-        self.functions = module.run(label="rulebook texts")
+        self._formats: dict = {}  # (kind, lang) → the formatter
+        self._texts: dict = {}  # (rule, clause) → (message {lang: fn}, fix {lang: fn} | None)
         self.rule_parts = [
             {"rule": r.id, "stage": r.stage, "title": dict(r.titles),
              "source": {"text": r.source[0], "ref": r.source[1]}} for r in plan.rules]
+
+    def texts(self, rule_index: int, clause_index: int) -> tuple:
+        """The clause's (message {lang: fn}, fix {lang: fn} | None), each fn(args) → the text."""
+        found = self._texts.get((rule_index, clause_index))
+        if found is None:
+            clause = self.plan.rules[rule_index].clauses[clause_index]
+            module = cg.Module()
+            message = {lang: self._compile(t, lang, module, f"m_{lang}") for lang, t in clause.message.items()}
+            fix = {lang: self._compile(t, lang, module, f"f_{lang}") for lang, t in clause.fix.items()} \
+                if clause.fix else None
+            functions = module.run(label=f"texts {self.plan.rules[rule_index].id} {clause_index}")
+            found = ({lang: functions[name] for lang, name in message.items()},
+                     {lang: functions[name] for lang, name in fix.items()} if fix else None)
+            self._texts[(rule_index, clause_index)] = found
+        return found
 
     def _compile(self, template: TemplatePlan, lang: str, module: cg.Module, name: str) -> str:
         """`name(a)`: the text, with the values `a` (a result's args) shown as people read them."""
@@ -211,11 +216,10 @@ class Explainer:
             message = {lang: text.format(day=format_value(day, "date", lang)) for lang, text in _NOT_IN_FORCE.items()}
             return "not_applicable", message, None, None
         clause = self.plan.rules[rule_index].clauses[clause_index]
-        functions = self.functions
         args = self.args_of(outcome, result)
-        texts, fixes = self.texts[(rule_index, clause_index)]
-        message = {lang: functions[name](args) for lang, name in texts.items()}
-        fix = {lang: functions[name](args) for lang, name in fixes.items()} if fixes else None
+        texts, fixes = self._texts.get((rule_index, clause_index)) or self.texts(rule_index, clause_index)
+        message = {lang: show(args) for lang, show in texts.items()}
+        fix = {lang: show(args) for lang, show in fixes.items()} if fixes else None
         return clause.status, message, fix, (args[clause.due] if clause.due is not None else None)
 
     def due(self, outcome: Evaluation, result):
