@@ -240,7 +240,7 @@ class RulebookDecl:
 
 @dataclass(frozen=True, slots=True, eq=False)
 class FieldOption:
-    kind: str  # default one_of numbered not_before exactly not_blank at_least
+    kind: str  # default one_of numbered not_before exactly not_blank identifier at_least
     value: object
     span: Span
 
