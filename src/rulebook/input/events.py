@@ -54,9 +54,12 @@ def moment(text: str) -> Moment:
     """`2021-02-08` or an ISO date and time (its own day, whatever its offset)."""
     if not isinstance(text, str) or not _DATE.match(text):
         raise ValueError(said("event_at"))
-    if len(text) == 10:
-        return Moment(dt.date.fromisoformat(text), None, text)
-    when = dt.datetime.fromisoformat(text)
+    try:
+        if len(text) == 10:
+            return Moment(dt.date.fromisoformat(text), None, text)
+        when = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(said("event_at_no_such_time")) from None
     return Moment(when.date(), when.time(), text)
 
 
@@ -131,8 +134,8 @@ def read_event(data: Any, paths: PathChecker, live: bool = False) -> Event:
     if "at" in data or not live:
         try:
             at = moment(data.get("at"))
-        except ValueError:
-            errors.append(InputError("at", said("event_at"), _shown(data.get("at"))))
+        except ValueError as error:
+            errors.append(InputError("at", error.args[0], _shown(data.get("at"))))
     snapshot = data.get("snapshot")
     changes = data.get("set")
     if snapshot is None and changes is None:

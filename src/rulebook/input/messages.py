@@ -199,6 +199,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "event_at": ("when the event happened: expected a date such as 2021-02-08 or a date and time such as "
                  "2021-02-08T09:30:00+09:00",
                  "イベントの日時: 2021-02-08 のような日付か、2021-02-08T09:30:00+09:00 のような日時を書いてください"),
+    "event_at_no_such_time": ("when the event happened: no such day or time in the calendar",
+                              "イベントの日時: 暦にない日付か時刻です"),
     "event_needs_change": ("an event needs `set` (field paths and their new values) or `snapshot`",
                            "イベントには `set`(項目のパスと新しい値)か `snapshot` が必要です"),
     "event_snapshot_not_object": ("a snapshot is a JSON object, not {kind}",

@@ -215,7 +215,7 @@ class Validator:
             try:
                 case = self._from_json(data)
             except ValidationError as error:
-                raise self._rejected(error, data, None, origin, line, locate) from None
+                raise self._rejected(error, data, None, origin, line, locate, True) from None
         elif isinstance(data, self.model):
             case = data
         else:
@@ -237,7 +237,7 @@ class Validator:
             try:
                 case = self._from_json(data)
             except ValidationError as error:
-                raise self._rejected(error, data, case_id, origin, line, locate if text is None else None) from None
+                raise self._rejected(error, data, case_id, origin, line, locate, text is not None) from None
         errors, warnings, members = self._post(case)
         if text is not None and members != _colons(text):
             repeated = _repeated(text, line)
@@ -265,12 +265,13 @@ class Validator:
         return self._fields[key]
 
     def _rejected(self, error: ValidationError, data, case_id: str | None, origin: str | None,
-                  line: int | None, locate: Locate | None) -> Rejected:
-        """The reasons pydantic gave, as `Rejected` names them."""
+                  line: int | None, locate: Locate | None, given_as_text: bool) -> Rejected:
+        """The reasons pydantic gave, as `Rejected` names them; `given_as_text`: `data` is the JSON
+        text given (it locates its own fields), not one made from a mapping."""
         if case_id is None:
             case_id = _case_id_of(data)
         errors = []
-        text = data if isinstance(data, (str, bytes, bytearray)) and locate is None else None
+        text = data if given_as_text else None
         if text is not None:
             repeated = _repeated(text, line)
             if repeated is not None:

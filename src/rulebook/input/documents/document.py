@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import InputError, Locate, error_document
@@ -34,7 +34,7 @@ class Document:
     data: Any = None
     error: str | None = None
     path: str = ""
-    locate: Locate | None = None
+    locate: Locate | None = field(default=None, compare=False, repr=False)
 
     @property
     def ok(self) -> bool:

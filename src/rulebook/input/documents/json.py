@@ -31,14 +31,15 @@ _NUMBERS = re.compile(_STRING + r"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?")
 _BIG_EXPONENT = re.compile(r"[eE]\+?\d{3,}|\d{300,}")
 _JITER = re.compile(r"^(.*) at line (\d+) column (\d+)$", re.S)
 
-# jiter's reasons, in Japanese (a reason not listed is shown as jiter gives it).
+# jiter's reasons, in Japanese (and in clearer English where jiter's is terse); a reason not
+# listed is shown as jiter gives it.
 _REASONS = {
     "EOF while parsing a value": "値の途中でファイルが終わっています",
     "EOF while parsing a string": "文字列の途中でファイルが終わっています",
     "EOF while parsing a list": "リストの途中でファイルが終わっています",
     "EOF while parsing an object": "オブジェクトの途中でファイルが終わっています",
     "expected value": "値がありません",
-    "expected ident": "true・false・null のつづりが正しくありません",
+    "expected ident": ("expected true, false or null", "true・false・null のつづりが正しくありません"),
     "expected `,` or `]`": "`,` か `]` が必要です",
     "expected `,` or `}`": "`,` か `}` が必要です",
     "expected `:`": "`:` が必要です",
@@ -60,7 +61,10 @@ _REASONS = {
 def reason(text: str) -> Message:
     """A parser's reason, in English and Japanese."""
     text = " ".join(text.split())
-    return plain(text, _REASONS.get(text))
+    said_as = _REASONS.get(text)
+    if isinstance(said_as, tuple):
+        return plain(*said_as)
+    return plain(text, said_as)
 
 
 def _byte_position(data: bytes, line: int, column: int) -> tuple[int, int]:
@@ -247,10 +251,11 @@ def _child(prefix: str, key: str | int) -> str:
     return f"{prefix}.{key}" if prefix else key
 
 
-def _values(text: str) -> Iterator[tuple[str, int, bool]]:
-    """(path, offset, repeated) of every value of a JSON text, in order: the offset of its key
-    for a member of an object (repeated: the key came before in the same object), of the
-    value itself for an item of a list."""
+def _values(text: str) -> Iterator[tuple[str, str | int | None, int, bool]]:
+    """(path, key or index, offset, repeated) of every value of a JSON text, in order: the
+    offset of its key for a member of an object (repeated: the key came before in the same
+    object), of the value itself for an item of a list. Text that is not JSON gives what can
+    be made of it, and never an error."""
     stack: list[list] = []  # [is object, path, key or index, offset of the key, keys seen, expects a key]
     for match in _TOKEN.finditer(text):
         string, punct, literal = match.groups()
@@ -277,15 +282,17 @@ def _values(text: str) -> Iterator[tuple[str, int, bool]]:
         # a value starts
         if top is None:
             path = ""
-            yield path, offset, False
+            yield path, None, offset, False
         elif top[0]:
+            if top[5] or top[2] is None:  # not JSON: a value where a key should be
+                continue
             path = _child(top[1], top[2])
             repeated = top[2] in top[4]
             top[4].add(top[2])
-            yield path, top[3], repeated
+            yield path, top[2], top[3], repeated
         else:
             path = _child(top[1], top[2])
-            yield path, offset, False
+            yield path, top[2], offset, False
         if punct == "{":
             stack.append([True, path, None, offset, set(), True])
         elif punct == "[":
@@ -294,10 +301,9 @@ def _values(text: str) -> Iterator[tuple[str, int, bool]]:
 
 def duplicate_key(text: str) -> tuple[str, str, int] | None:
     """(path, key, offset) of the first key repeated in an object of a JSON text, if any."""
-    for path, offset, repeated in _values(text):
+    for path, key, offset, repeated in _values(text):
         if repeated:
-            key = path.rsplit(".", 1)[-1]
-            return path, key, offset
+            return path, str(key), offset
     return None
 
 
@@ -315,7 +321,7 @@ class Positions:
     def _find(self, path: str) -> int | None:
         if path in self._seen:
             return self._seen[path]
-        for found, offset, _repeated in self._scan:
+        for found, _key, offset, _repeated in self._scan:
             self._seen.setdefault(found, offset)
             if found == path:
                 return offset
