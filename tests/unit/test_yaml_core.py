@@ -153,3 +153,20 @@ def test_an_hour_and_a_half_written_as_a_time_is_refused_naming_the_field(book, 
     assert (error["path"], error["value"]) == ("steps[0].hours", "1:30")
     assert "1.5" in error["message"] and "1.5" in error["messages"]["ja"]
     assert error["line"] == text.splitlines().index("  hours: 1:30") + 1 and error["column"] == 3
+
+
+def test_the_rulebooks_own_yaml_cases_are_read_as_yaml_1_2_too(book, tmp_path):
+    import shutil
+
+    from rulebook.apps.testing import run_tests
+
+    rules = tmp_path / "rules"
+    shutil.copytree(book.path, rules)
+    for test in (rules / "tests").glob("*.yaml"):
+        test.unlink()
+    (rules / "tests" / "hours.yaml").write_text(
+        "base: snapshots/base.yaml\ncases:\n  - note: an hour and a half written as a time\n"
+        "    set:\n      steps[0].hours: 1:30\n    want:\n      verdict: eligible\n", encoding="utf-8")
+    (outcome,) = run_tests(book, rules).outcomes
+    assert outcome.line == 3
+    assert outcome.failures and "steps[0].hours" in outcome.failures[0] and "1.5" in outcome.failures[0]
