@@ -350,6 +350,13 @@ class _Builder(Transformer):
     identifier_option = _option("identifier")
     at_least_option = _option("at_least")
 
+    def labels_option(self, meta, children):
+        return s.FieldOption("labels", tuple(children), self._span(meta))
+
+    def value_label(self, meta, children):
+        value, texts = children
+        return s.ValueLabel(_plain(value), texts, self._tspan(value))
+
     # -- parameters
     def parameter_decl(self, meta, children):
         name, type_ref, *items = children
