@@ -32,6 +32,7 @@ _NUMBERS = re.compile(_STRING + r"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?")
 # than jiter's whole parse.
 _SHAPES = bytes(ord("0") if byte in b"0123456789" else ord("e") if byte in b"eE" else byte if byte == ord("+")
                  else ord(" ") for byte in range(256))
+_JITER = re.compile(r"^(.*) at line (\d+) column (\d+)$", re.S)
 
 # jiter's reasons, in Japanese (and in clearer English where jiter's is terse); a reason not
 # listed is shown as jiter gives it.
