@@ -49,7 +49,9 @@ from durable import engine
 from ..book import Rulebook
 from ..engine.evaluate import EvaluationError
 from ..input.events import Moment, PathChecker, read_event
-from ..input.snapshot import InputError, Rejected, jsonable, parse_path, set_path, unset_path
+from ..input.errors import InputError, Rejected
+from ..input.messages import said
+from ..input.snapshot import PathError, jsonable, parse_path, set_path, unset_path
 
 ALERT_FORMAT = "rulebook.alert/v1"
 # A session keeps its case's standing as one letter per rule for each subject ("." for none).
@@ -134,14 +136,14 @@ class Watcher:
         label = event.at.text if event.at is not None else at.text
         if self._clock is not None and at.before(self._clock):
             return [self._error(Rejected(case_id, [InputError(
-                "at", f"out of order: the log has already reached {self._clock.text}", at.text)]), origin, line)]
+                "at", said("event_out_of_order", moment=self._clock.text), at.text)]), origin, line)]
         self._advance(at.day)
         if self._clock is None or self._clock.before(at) or self._clock.time is None:
             self._clock = at
         known = case_id in self._snapshots
         if not known and event.snapshot is None:
             out.append(self._error(Rejected(case_id, [InputError(
-                "case_id", "unknown case: its first event must carry its `snapshot`", case_id)]), origin, line))
+                "case_id", said("event_unknown_case"), case_id)]), origin, line))
             return out
         # Accepted snapshots are never changed in place: a new one shares all but the
         # mappings and lists on the paths it changes.
@@ -156,8 +158,8 @@ class Watcher:
                     unset_path(snapshot, path)
                 else:
                     set_path(snapshot, path, value)
-            except ValueError as error:
-                problems.append(InputError(f"set.{path}", str(error), None))
+            except PathError as error:
+                problems.append(InputError(f"set.{path}", error.message, None))
         if problems:
             out.append(self._error(Rejected(case_id, problems), origin, line))
             return out
@@ -169,7 +171,7 @@ class Watcher:
             return out
         except EvaluationError as error:
             out.append(self._error(Rejected(case_id, [InputError(
-                "", f"the rulebook could not judge this case: {error} [{error.code}]")]), origin, line))
+                "", said("not_judged", reason=str(error), code=error.code))]), origin, line))
             return out
         ruleset = self._session.get(case_id) or self._open(case_id)
         self._snapshots[case_id] = snapshot
@@ -333,7 +335,7 @@ class Watcher:
         """The error line of a case the rulebook could not judge or explain (a custom rulebook's
         parameter with no value in force, a division by zero…): the watch goes on."""
         self._out.append(self._error(Rejected(case_id, [InputError(
-            "", f"the rulebook could not judge this case on {label}: {error} [{error.code}]")])))
+            "", said("not_judged_on", day=label, reason=str(error), code=error.code))])))
 
     def _settle(self, c, outcome, label: str) -> None:
         """Compare the case's new results with its standing: alerts for what changed, then
@@ -512,8 +514,7 @@ def run(watcher: Watcher, documents, emit: Callable[[dict], None]) -> tuple[int,
         if document.ok:
             got = watcher.feed(document.data, document.location.origin, document.location.line)
         else:
-            got = [Rejected(None, [InputError("", document.error)], document.location.origin,
-                            document.location.line).to_dict()]
+            got = [document.refusal()]
         for item in got:
             if item["format"] == ALERT_FORMAT:
                 alerts += 1
