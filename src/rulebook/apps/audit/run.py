@@ -1,0 +1,143 @@
+"""run: an audit from start to end — the output folder opened (or resumed), the input cut into
+chunks and judged, the results written as they come, then the summary and the files.
+
+The input is read in one process, in a fixed order, and cut into chunks of
+units (JSON Lines lines, YAML/JSON files); a plain JSON Lines file is cut into
+spans of lines instead, which say where the lines are and which the workers
+read themselves. Worker processes (or Dask workers) judge the chunks; the
+results come back in input order and a writer thread appends them to
+`results.jsonl` / `errors.jsonl`, then records them in the ledger with a
+checkpoint, while the next chunks are judged. Memory is bounded by the number
+of chunks in flight, whatever the input size.
+After a crash at any moment, `--resume` truncates the files to the last
+checkpoint and goes on: the final files equal those of an uninterrupted run.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import sys
+from collections import Counter
+from pathlib import Path
+
+from ...input.documents import iter_units
+from .chunks import cut, skip, weight
+from .files import ERRORS, RESULTS, write_reports
+from .ledger import LEDGER, Ledger
+from .options import AuditError, Options, Outcome
+from .runners import DaskRunner, LocalRunner
+from .summary import build_summary
+from .writer import Writer
+
+
+def _fingerprint(options: Options) -> dict:
+    inputs = []
+    for name in options.inputs:
+        try:
+            info = os.stat(name)
+            inputs.append([os.path.abspath(name), info.st_size, int(info.st_mtime)])
+        except OSError:
+            inputs.append([os.path.abspath(name), None, None])
+    # "units": how the checkpoint counts the input done (a plain JSON Lines file by its lines)
+    return {"inputs": inputs, "units": "lines", "as_of": options.as_of.isoformat() if options.as_of else None,
+            "compact": options.compact, "rules": options.rules}
+
+
+def _progress_bar(options: Options):
+    show = options.progress if options.progress is not None else sys.stderr.isatty()
+    if not show:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(unit=" cases", desc="audit", file=sys.stderr, dynamic_ncols=True, smoothing=0.1)
+
+
+def _open_out(folder: Path, options: Options) -> Ledger:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / ".write-test"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as error:
+        raise AuditError(f"cannot write to the output folder `{folder}`: {error.strerror or error}") from None
+    existing = (folder / LEDGER).exists()
+    if existing and not options.resume:
+        raise AuditError(f"`{folder}` already holds an audit: add --resume to finish it, or choose another --out")
+    if not existing and options.resume and any((folder / name).exists() for name in (RESULTS, ERRORS)):
+        raise AuditError(f"`{folder}` holds results but no ledger to resume from; choose another --out")
+    ledger = Ledger(folder)
+    fingerprint = _fingerprint(options)
+    stored = ledger.get("fingerprint")
+    if stored is None:
+        ledger.set("fingerprint", fingerprint)
+    elif stored != fingerprint:
+        ledger.close()
+        raise AuditError(f"`{folder}` holds an audit of other inputs or options; --resume finishes the same audit")
+    return ledger
+
+
+def run(options: Options) -> Outcome:
+    """Run (or finish, with options.resume) an audit; the files are written into options.out."""
+    folder = options.out
+    ledger = _open_out(folder, options)
+    try:
+        return _run(options, folder, ledger)
+    except OSError as error:
+        raise AuditError(f"cannot write to `{folder}`: {error.strerror or error}; what was written is intact, "
+                         f"and --resume goes on from there") from None
+    finally:
+        ledger.close()
+
+
+def _run(options: Options, folder: Path, ledger: Ledger) -> Outcome:
+    point = ledger.checkpoint()
+    results = open(folder / RESULTS, "ab")
+    errors = open(folder / ERRORS, "ab")
+    try:
+        # Cut off anything written after the last checkpoint (a crash in the middle of a chunk).
+        for fh, name, size in ((results, RESULTS, point["results_bytes"]), (errors, ERRORS, point["errors_bytes"])):
+            if os.fstat(fh.fileno()).st_size < size:
+                raise AuditError(f"`{name}` in `{folder}` is shorter than its ledger says; it was changed or lost "
+                                 "since: start the audit again in a new folder")
+        results.truncate(point["results_bytes"])
+        errors.truncate(point["errors_bytes"])
+        results.seek(0, os.SEEK_END)
+        errors.seek(0, os.SEEK_END)
+        # Spans of plain JSON Lines files are read by the workers themselves; a Dask cluster's
+        # workers may not see this machine's files, so they are sent the lines.
+        units = iter_units(options.inputs, span_lines=None if options.dask else options.chunk)
+        units = skip(units, point["units"])
+        jobs = options.jobs or os.cpu_count() or 1
+        if options.dask:
+            runner = DaskRunner(options.dask, jobs, options.rules, options.as_of, options.compact)
+        else:
+            runner = LocalRunner(jobs, options.rules, options.as_of, options.compact)
+        bar = _progress_bar(options)
+        if bar is not None:
+            bar.update(point["docs"])
+        writer = Writer(results, errors, ledger, point)
+        collect = gc.get_threshold()
+        # The records coming back are many small tuples, none of them in a cycle: collect less often.
+        gc.set_threshold(50_000, 20, 20)
+        try:
+            for chunk, judged in runner.map(cut(units, options.chunk)):
+                writer.put(sum(map(weight, chunk)), judged)
+                if bar is not None:
+                    bar.update(len(judged[2]))
+            writer.close()
+        finally:
+            gc.set_threshold(*collect)
+            writer.close()
+            if bar is not None:
+                bar.close()
+            runner.close()
+    finally:
+        results.close()
+        errors.close()
+    ledger.index()
+    summary = build_summary(ledger, options)
+    write_reports(folder, ledger, summary, options)
+    return Outcome(summary["cases"], summary["errors"], Counter(summary["verdicts"]))
+
+
