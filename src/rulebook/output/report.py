@@ -65,6 +65,7 @@ _WORDS = {
         "value": "値", "path": "項目", "warning": "注意", "step": "ステップ{n}",
         "left": "あと{n}日", "overdue": "{n}日超過", "today": "今日まで", "case_word": "事例",
         "more_inputs": "ほか{n}件", "none": "なし", "with_errors": "(ほかに入力エラー {n}件)",
+        "list_note": "最初の{shown}件を表示しています。全{total}件は {file} にあります。",
     },
     "en": {
         "report": "Audit report", "rulebook": "Rulebook", "version": "Version", "digest": "Digest",
@@ -103,6 +104,7 @@ _WORDS = {
         "value": "value", "path": "Field", "warning": "Warning", "step": "step {n}",
         "left": "{n} days left", "overdue": "{n} days overdue", "today": "due today", "case_word": "case",
         "more_inputs": "{n} more", "none": "none", "with_errors": " (and {n} invalid inputs)",
+        "list_note": "The first {shown} are shown; all {total} are in {file}.",
     },
 }
 _VERDICT_LABEL = {
@@ -432,6 +434,20 @@ def _top_cases(page: _Page, tops: list[dict], anchors: list[str]) -> str:
     return "".join(parts)
 
 
+def _list_note(page: _Page, shown: int, total, file: str) -> str:
+    """A note under a list cut short: the summary lists the first entries, `file` all of them."""
+    total = _int(total)
+    if total <= shown:
+        return ""
+    return f'<p class="note">{e(page.w["list_note"].format(shown=f"{shown:,}", total=f"{total:,}", file=file))}</p>'
+
+
+def _more(page: _Page, listed: int, count) -> str:
+    """", and N more" after a list of `listed` items out of `count`."""
+    rest = _int(count) - listed
+    return ("、" if page.lang == "ja" else ", ") + e(page.w["more_inputs"].format(n=f"{rest:,}")) if rest > 0 else ""
+
+
 def _checks(page: _Page, summary: dict) -> str:
     w = page.w
     parts = [f'<section id="checks"><h2>{e(w["checks"])}</h2><h3>{e(w["duplicates"])}</h3>']
@@ -439,19 +455,29 @@ def _checks(page: _Page, summary: dict) -> str:
     if not duplicates:
         parts.append(f'<p class="none">{e(w["duplicates_none"])}</p>')
     else:
-        rows = [f"<tr>{_td(page.case_link(d.get('case_id')))}{_td(e(_number(d.get('count'))), True)}"
-                f"{_td(', '.join(e(x) for x in d.get('where') or []), cls='ids')}</tr>" for d in duplicates]
+        rows = []
+        for d in duplicates:
+            where = d.get("where") or []
+            places = ", ".join(e(x) for x in where) + _more(page, len(where), d.get("count"))
+            rows.append(f"<tr>{_td(page.case_link(d.get('case_id')))}{_td(e(_number(d.get('count'))), True)}"
+                        f"{_td(places, cls='ids')}</tr>")
         parts.append(_table([(e(w["case"]), False), (e(w["times"]), True), (e(w["where"]), False)], rows))
+        parts.append(_list_note(page, len(duplicates), summary.get("duplicates_total"), "duplicates.csv"))
     parts.append(f'<h3>{e(w["hours"])}</h3>')
     hours = summary.get("implausible_hours") or []
     if not hours:
         parts.append(f'<p class="none">{e(w["hours_none"])}</p>')
     else:
-        rows = [f"<tr>{_td(e(h.get('expert')))}{_td(e(page.date(h.get('day'))))}"
-                f"{_td(e(page.hours(h.get('hours'))), True)}{_td(e(page.hours(h.get('bound'))), True)}"
-                f"{_td(', '.join(page.case_link(c) for c in h.get('cases') or []), cls='ids')}</tr>" for h in hours]
+        rows = []
+        for h in hours:
+            cases = h.get("cases") or []
+            links = ", ".join(page.case_link(c) for c in cases) + _more(page, len(cases), h.get("case_count"))
+            rows.append(f"<tr>{_td(e(h.get('expert')))}{_td(e(page.date(h.get('day'))))}"
+                        f"{_td(e(page.hours(h.get('hours'))), True)}{_td(e(page.hours(h.get('bound'))), True)}"
+                        f"{_td(links, cls='ids')}</tr>")
         parts.append(_table([(e(w["expert"]), False), (e(w["day"]), False), (e(w["hours_col"]), True),
                              (e(w["bound"]), True), (e(w["case"]), False)], rows))
+        parts.append(_list_note(page, len(hours), summary.get("implausible_hours_total"), "hours.csv"))
     parts.append("</section>")
     return "".join(parts)
 
@@ -492,6 +518,7 @@ def _since(page: _Page, since: dict) -> str:
         rows = [f"<tr>{_td(page.case_link(c.get('case_id')))}{_td(page.verdict(c.get('from')))}"
                 f"{_td(page.verdict(c.get('to')))}</tr>" for c in changed]
         parts.append(_table([(e(w["case"]), False), (e(w["from"]), False), (e(w["to"]), False)], rows))
+        parts.append(_list_note(page, len(changed), since.get("changed_total"), "changes.csv"))
     parts.append(f'<h3>{e(w["new_failures"])}</h3>')
     failures = since.get("new_failures") or []
     if not failures:
@@ -501,6 +528,7 @@ def _since(page: _Page, since: dict) -> str:
                 f"{_td(page.rule(f.get('rule')) + ' <code>' + e(f.get('rule')) + '</code>')}"
                 f"{_td(e(page.subject(f.get('subject')) or w['case_word']))}</tr>" for f in failures]
         parts.append(_table([(e(w["case"]), False), (e(w["rule"]), False), (e(w["subject"]), False)], rows))
+        parts.append(_list_note(page, len(failures), since.get("new_failures_total"), "changes.csv"))
     parts.append(f'<h3>{e(w["money_moved"])}</h3>')
     moved = since.get("money_moved") or {}
     if not moved:

@@ -1,5 +1,12 @@
 """files: the audit's files for people — summary.json, report.html and the spreadsheets —
-each written whole or not at all, and the names of every file the audit writes."""
+each written whole or not at all, and the names of every file the audit writes.
+
+A spreadsheet's text cells come from the input (ids, names, file names) and are made safe for
+a spreadsheet program, as OWASP's guidance on CSV injection says: a cell that starts with `=`,
+`+`, `-`, `@`, a tab or a carriage return is prefixed with a single quote, so that it is text,
+never a formula; control characters and bidirectional overrides are shown escaped (`\\x1b`,
+`\\u202e`); separators and quotes are quoted by the csv module. Numbers we write stay numbers.
+"""
 
 from __future__ import annotations
 
@@ -9,17 +16,20 @@ import csv
 import io
 import itertools
 import os
+import re
 from pathlib import Path
 
 import orjson
 
-from .ledger import Ledger
+from .checks import CASES_SHOWN
+from .ledger import LEDGER, Ledger
 from .options import Options
-from .summary import failed_rules
+from .summary import failed_rules, new_failures
 
 RESULTS, ERRORS, SUMMARY, REPORT, CASES_CSV = "results.jsonl", "errors.jsonl", "summary.json", "report.html", \
     "cases.csv"
 PEOPLE_CSV = {"expert": "experts.csv", "sme": "smes.csv"}
+HOURS_CSV, DUPLICATES_CSV, CHANGES_CSV = "hours.csv", "duplicates.csv", "changes.csv"
 
 CSV_HEADERS = {
     "ja": ["事例ID", "判定", "不適合の要件", "支払われる謝金(円)", "謝金の対象額(円)", "請求額(円)", "IT専門家", "中小企業",
@@ -30,6 +40,13 @@ CSV_HEADERS = {
 PEOPLE_HEADERS = {"ja": ["名前", "事例数", "対象外の事例数", "支払われる謝金(円)", "謝金の対象額(円)", "請求額(円)"],
                   "en": ["name", "cases", "ineligible cases", "honorarium due (yen)", "honorarium at stake (yen)",
                          "claimed (yen)"]}
+HOURS_HEADERS = {
+    "ja": ["IT専門家", "日付", "1日の作業時間", "上限(時間)", "事例数", f"事例ID(最初の{CASES_SHOWN}件)"],
+    "en": ["IT expert", "day", "hours that day", "bound (hours)", "cases", f"case ids (first {CASES_SHOWN})"],
+}
+DUPLICATES_HEADERS = {"ja": ["事例ID", "回数", "入力元"], "en": ["case id", "times", "source"]}
+CHANGES_HEADERS = {"ja": ["事例ID", "前回の判定", "今回の判定", "新たに不適合となった要件"],
+                   "en": ["case id", "verdict before", "verdict now", "new failures"]}
 VERDICT_WORDS = {"ja": {"eligible": "対象", "incomplete": "未完了", "ineligible": "対象外"},
                  "en": {"eligible": "eligible", "incomplete": "incomplete", "ineligible": "ineligible"}}
 
@@ -51,16 +68,41 @@ def _write_atomically(path: Path, data: bytes) -> None:
         fh.write(data)
 
 
+# What a spreadsheet program could run (a formula's first character, OWASP's list) and what a
+# cell shows escaped: control characters (C0, DEL, C1), bidirectional overrides and isolates,
+# line and paragraph separators.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_UNSEEN = r"\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069"
+_RISKY = re.compile(rf"^[=+\-@\t\r]|[{_UNSEEN}]")
+_ESCAPED = re.compile(f"[{_UNSEEN}]")
+
+
+def _escape(match: re.Match) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def spreadsheet_cell(value):
+    """A cell as written to a spreadsheet: text neutralised (see the module's docstring), anything
+    else (the numbers we write) as it is."""
+    if value.__class__ is not str or _RISKY.search(value) is None:
+        return value
+    if value.startswith(_FORMULA_START):
+        value = "'" + value
+    return _ESCAPED.sub(_escape, value)
+
+
 def _write_csv(path: Path, header: list[str], rows) -> None:
     """A spreadsheet as Excel in Japan opens it: UTF-8 with a byte-order mark, CRLF line ends;
-    written whole or not at all, the rows encoded a block at a time."""
+    written whole or not at all, the rows encoded a block at a time, every text cell neutralised."""
     with _replacing(path) as fh:
         block = io.StringIO()
         writer = csv.writer(block, lineterminator="\r\n")
         fh.write(codecs.BOM_UTF8)
         writer.writerow(header)
+        cell = spreadsheet_cell
         for batch in iter(lambda: list(itertools.islice(rows, 4096)), []):
-            writer.writerows(batch)
+            writer.writerows([[cell(value) for value in row] for row in batch])
             fh.write(block.getvalue().encode("utf-8"))
             block.seek(0)
             block.truncate()
@@ -86,6 +128,14 @@ def write_reports(folder: Path, ledger: Ledger, summary: dict, options: Options)
     # Every expert's and every SME's totals (summary.json lists the first SUMMARY_PEOPLE of each).
     for column, name in PEOPLE_CSV.items():
         _write_csv(folder / name, PEOPLE_HEADERS[options.lang], ledger.people(column, None))
+    # Every finding of the cross-case checks (summary.json lists the first of each).
+    _write_csv(folder / HOURS_CSV, HOURS_HEADERS[options.lang],
+               ((expert, day, hours, options.hours_bound, count, " ".join(cases))
+                for expert, day, hours, count, cases in ledger.implausible_hours()))
+    _write_csv(folder / DUPLICATES_CSV, DUPLICATES_HEADERS[options.lang],
+               ((case_id, count, f"{origin}:{line}") for case_id, count, origin, line in ledger.duplicate_places()))
+    if options.since:
+        _write_changes(folder / CHANGES_CSV, ledger, options)
     cases = []
     if summary["top_cases"] and not options.compact:  # compact results hold no texts to show
         with open(folder / RESULTS, "rb") as fh:
@@ -95,3 +145,21 @@ def write_reports(folder: Path, ledger: Ledger, summary: dict, options: Options)
     from ...output.report import render_report
 
     _write_atomically(folder / REPORT, render_report(summary, cases, options.lang).encode("utf-8"))
+
+
+def _write_changes(path: Path, ledger: Ledger, options: Options) -> None:
+    """Every case whose verdict changed since the earlier audit, or that fails a requirement it
+    did not fail then."""
+    words = VERDICT_WORDS[options.lang]
+
+    def rows():
+        for case_id, before, now, failed_now, failed_before in ledger.changes():
+            new = " ".join(f"{rule}@{subject}" for rule, subject in new_failures(failed_now, failed_before))
+            if (before is not None and before != now) or new:
+                yield case_id, words.get(before, before) if before else "", words.get(now, now), new
+
+    ledger.attach(options.since / LEDGER)
+    try:
+        _write_csv(path, CHANGES_HEADERS[options.lang], rows())
+    finally:
+        ledger.detach()

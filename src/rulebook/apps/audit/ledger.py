@@ -113,14 +113,28 @@ class Ledger:
     def error_count(self) -> int:
         return self.query("SELECT COUNT(*) FROM errors").fetchone()[0]
 
-    def duplicates(self):
-        """(case_id, count) of the case ids seen more than once, in the order first seen."""
-        return self.query("SELECT case_id, COUNT(*) FROM cases GROUP BY case_id HAVING COUNT(*) > 1 "
-                          "ORDER BY MIN(seq)")
+    _REPEATED = "FROM cases GROUP BY case_id HAVING COUNT(*) > 1"
 
-    def places_of(self, case_id: str):
-        """(origin, line) of every case with this id, in input order."""
-        return self.query("SELECT origin, line FROM cases WHERE case_id = ? ORDER BY seq", (case_id,))
+    def duplicates(self, limit: int | None = None):
+        """(case_id, count) of the first `limit` case ids seen more than once, in the order first seen."""
+        return self.query(f"SELECT case_id, COUNT(*) {self._REPEATED} ORDER BY MIN(seq) LIMIT ?",
+                          (-1 if limit is None else limit,))
+
+    def duplicate_count(self) -> int:
+        return self.query(f"SELECT COUNT(*) FROM (SELECT 1 {self._REPEATED})").fetchone()[0]
+
+    def places_of(self, case_id: str, limit: int | None = None):
+        """(origin, line) of the first `limit` cases with this id, in input order."""
+        return self.query("SELECT origin, line FROM cases WHERE case_id = ? ORDER BY seq LIMIT ?",
+                          (case_id, -1 if limit is None else limit))
+
+    def duplicate_places(self):
+        """(case_id, count, origin, line) of every case whose id is seen more than once: the ids in
+        the order first seen, each one's places in input order."""
+        return self.query("""SELECT case_id, n, origin, line FROM (
+                                 SELECT case_id, origin, line, seq, COUNT(*) OVER ids AS n, MIN(seq) OVER ids AS first
+                                 FROM cases WINDOW ids AS (PARTITION BY case_id))
+                             WHERE n > 1 ORDER BY first, seq""")
 
     _HELD_BACK = "FROM cases WHERE at_stake > due ORDER BY at_stake - due DESC, at_stake DESC, seq LIMIT ?"
 
@@ -137,6 +151,27 @@ class Ledger:
         """Every case's row, in input order (for cases.csv)."""
         return self.query("SELECT case_id, verdict, failed, due, at_stake, claimed, expert, sme, origin, line "
                           "FROM cases ORDER BY seq")
+
+    # The days of implausible hours (`checks`), kept for this connection's life.
+    def clear_implausible_hours(self) -> None:
+        self.db.executescript("""DROP TABLE IF EXISTS temp.implausible_hours;
+            CREATE TEMP TABLE implausible_hours (expert TEXT, day TEXT, hours REAL, case_count INTEGER,
+                                                 cases TEXT);  -- the first few case ids, as JSON""")
+
+    def keep_implausible_hours(self, rows) -> None:
+        """(expert, day, hours, number of cases, first case ids) of days over the bound."""
+        self.db.executemany("INSERT INTO temp.implausible_hours VALUES (?,?,?,?,?)",
+                            [(*row[:4], json.dumps(row[4], ensure_ascii=False)) for row in rows])
+
+    def implausible_hours(self, limit: int | None = None):
+        """The first `limit` days kept (all of them with None), by expert and day: (expert, day,
+        hours, number of cases, first case ids)."""
+        for expert, day, hours, count, cases in self.query(
+                "SELECT * FROM temp.implausible_hours ORDER BY rowid LIMIT ?", (-1 if limit is None else limit,)):
+            yield expert, day, hours, count, json.loads(cases)
+
+    def implausible_hours_count(self) -> int:
+        return self.query("SELECT COUNT(*) FROM temp.implausible_hours").fetchone()[0]
 
     def steps_by_expert(self):
         """(expert, first_day, last_day, hours, case_id) of every step, by expert and first day."""
@@ -173,11 +208,24 @@ class Ledger:
     def detach(self, name: str = "before") -> None:
         self.query(f"DETACH DATABASE {name}")
 
-    def changed_verdicts(self):
-        """(case_id, verdict before, verdict now) of the cases whose verdict changed, in input order."""
-        return self.query("""SELECT now.case_id, old.verdict, now.verdict FROM cases AS now
-                             JOIN before.cases AS old ON old.case_id = now.case_id
-                             WHERE old.verdict != now.verdict ORDER BY now.seq""")
+    _CHANGED = """FROM cases AS now JOIN before.cases AS old ON old.case_id = now.case_id
+                  WHERE old.verdict != now.verdict"""
+
+    def changed_verdicts(self, limit: int | None = None):
+        """(case_id, verdict before, verdict now) of the first `limit` cases whose verdict changed,
+        in input order."""
+        return self.query(f"SELECT now.case_id, old.verdict, now.verdict {self._CHANGED} ORDER BY now.seq LIMIT ?",
+                          (-1 if limit is None else limit,))
+
+    def changed_count(self) -> int:
+        return self.query(f"SELECT COUNT(*) {self._CHANGED}").fetchone()[0]
+
+    def changes(self):
+        """(case_id, verdict before or None, verdict now, failed now, failed before or '') of every
+        case whose verdict changed or that fails now, in input order."""
+        return self.query("""SELECT now.case_id, old.verdict, now.verdict, now.failed, COALESCE(old.failed, '')
+                             FROM cases AS now LEFT JOIN before.cases AS old ON old.case_id = now.case_id
+                             WHERE old.verdict != now.verdict OR now.failed != '' ORDER BY now.seq""")
 
     def failures_then_and_now(self):
         """(case_id, failed now, failed before or '') of the cases that fail now, in input order."""

@@ -22,6 +22,7 @@ from collections import Counter
 from pathlib import Path
 
 from ...input.documents import iter_units
+from .checks import find_implausible_hours
 from .chunks import cut, skip, weight
 from .files import ERRORS, RESULTS, write_reports
 from .ledger import LEDGER, Ledger
@@ -136,6 +137,7 @@ def _run(options: Options, folder: Path, ledger: Ledger) -> Outcome:
         results.close()
         errors.close()
     ledger.index()
+    find_implausible_hours(ledger, options.hours_bound)
     summary = build_summary(ledger, options)
     write_reports(folder, ledger, summary, options)
     return Outcome(summary["cases"], summary["errors"], Counter(summary["verdicts"]))

@@ -3,38 +3,21 @@ verdicts, counts per rule and status, money, people, and the cross-case checks."
 
 from __future__ import annotations
 
-import datetime as dt
+import itertools
 from pathlib import Path
 
+from .checks import CASES_SHOWN
 from .ledger import LEDGER, Ledger
 from .options import AuditError, Options
 
 SUMMARY_FORMAT = "rulebook.audit-summary/v1"
 SUMMARY_PEOPLE = 1000  # experts and SMEs listed in summary.json; experts.csv and smes.csv hold them all
+# Every list of summary.json (and so of report.html) is bounded whatever the input: at most this
+# many entries, each with at most CASES_SHOWN cases or places, and the count of them all
+# beside; the spreadsheets hold every entry.
+SUMMARY_LIST = 1000
 PEOPLE_COLUMNS = ("name", "cases", "ineligible", "honorarium_due_jpy", "honorarium_at_stake_jpy", "claimed_jpy")
 MONEY_KEYS = ("honorarium_due_jpy", "honorarium_at_stake_jpy", "claimed_jpy")
-
-
-def _implausible_hours(ledger: Ledger, bound: float) -> list[dict]:
-    """Days on which an expert's steps ask for more hours than a day holds.
-
-    A step's hours are spread evenly over its days (start to completion); on the day a
-    step starts, the hours a day of every step of the same expert running then add up."""
-    out = []
-    current, active = None, []
-    for expert, first, last, hours, case_id in ledger.steps_by_expert():
-        if expert != current:
-            current, active = expert, []
-        first_day = dt.date.fromisoformat(first)
-        last_day = dt.date.fromisoformat(last)
-        per_day = hours / ((last_day - first_day).days + 1)
-        active = [a for a in active if a[0] >= first_day]
-        active.append((last_day, per_day, case_id))
-        total = sum(a[1] for a in active)
-        if total > bound:
-            out.append({"expert": expert, "day": first, "hours": round(total, 2), "bound": bound,
-                        "cases": sorted({a[2] for a in active})})
-    return out
 
 
 def failed_rules(failed: str) -> list[str]:
@@ -58,9 +41,12 @@ def build_summary(ledger: Ledger, options: Options) -> dict:
         rules.append(row)
     due, stake, claimed = ledger.money()
     duplicates = []
-    for case_id, n in ledger.duplicates():
-        where = [f"{o}:{ln}" for o, ln in ledger.places_of(case_id)]
+    for case_id, n in ledger.duplicates(SUMMARY_LIST):
+        where = [f"{o}:{ln}" for o, ln in ledger.places_of(case_id, CASES_SHOWN)]
         duplicates.append({"case_id": case_id, "count": n, "where": where})
+    hours = [{"expert": expert, "day": day, "hours": total, "bound": options.hours_bound, "cases": cases,
+              "case_count": count}
+             for expert, day, total, count, cases in ledger.implausible_hours(SUMMARY_LIST)]
     top = []
     for row in ledger.top_cases(options.top):
         case_id, verdict, failed, due_, stake_, claimed_, expert, sme, origin, line = row
@@ -83,11 +69,18 @@ def build_summary(ledger: Ledger, options: Options) -> dict:
         "smes": [dict(zip(PEOPLE_COLUMNS, row)) for row in ledger.people("sme", SUMMARY_PEOPLE)],
         "smes_total": ledger.people_count("sme"),
         "duplicates": duplicates,
-        "implausible_hours": _implausible_hours(ledger, options.hours_bound),
+        "duplicates_total": ledger.duplicate_count(),
+        "implausible_hours": hours,
+        "implausible_hours_total": ledger.implausible_hours_count(),
         "top_cases": top,
         "since": _since(ledger, options.since) if options.since else None,
     }
     return summary
+
+
+def new_failures(failed_now: str, failed_before: str) -> list[tuple[str, str]]:
+    """(rule, subject) of the failed results now that did not fail before, sorted."""
+    return [tuple(item.partition("@")[::2]) for item in sorted(set(failed_now.split()) - set(failed_before.split()))]
 
 
 def _since(ledger: Ledger, previous: Path) -> dict:
@@ -96,15 +89,17 @@ def _since(ledger: Ledger, previous: Path) -> dict:
         raise AuditError(f"`{previous}` holds no earlier audit to compare with")
     ledger.attach(path)
     try:
-        changed = [{"case_id": cid, "from": a, "to": b} for cid, a, b in ledger.changed_verdicts()]
-        new_failures = []
-        for cid, now_failed, old_failed in ledger.failures_then_and_now():
-            for item in sorted(set(now_failed.split()) - set(old_failed.split())):
-                rule, _, subject = item.partition("@")
-                new_failures.append({"case_id": cid, "rule": rule, "subject": subject})
+        changed = [{"case_id": cid, "from": a, "to": b} for cid, a, b in ledger.changed_verdicts(SUMMARY_LIST)]
+        failures = ({"case_id": cid, "rule": rule, "subject": subject}
+                    for cid, now_failed, old_failed in ledger.failures_then_and_now()
+                    for rule, subject in new_failures(now_failed, old_failed))
+        first = list(itertools.islice(failures, SUMMARY_LIST))
+        failures_total = len(first) + sum(1 for _ in failures)
         now, old = ledger.money(), ledger.money("before")
         new_cases = ledger.new_case_count()
+        changed_total = ledger.changed_count()
     finally:
         ledger.detach()
-    return {"previous": str(previous), "new_cases": new_cases, "changed": changed, "new_failures": new_failures,
+    return {"previous": str(previous), "new_cases": new_cases, "changed": changed, "changed_total": changed_total,
+            "new_failures": first, "new_failures_total": failures_total,
             "money_moved": {k: a - b for k, a, b in zip(MONEY_KEYS, now, old)}}
