@@ -22,9 +22,9 @@ from pathlib import Path
 import orjson
 
 from .checks import CASES_SHOWN
-from .ledger import LEDGER, Ledger
+from .ledger import Ledger
 from .options import Options
-from .summary import failed_rules, new_failures
+from .summary import failed_rules, new_failures, previous_ledger
 
 RESULTS, ERRORS, SUMMARY, REPORT, CASES_CSV = "results.jsonl", "errors.jsonl", "summary.json", "report.html", \
     "cases.csv"
@@ -158,7 +158,7 @@ def _write_changes(path: Path, ledger: Ledger, options: Options) -> None:
             if (before is not None and before != now) or new:
                 yield case_id, words.get(before, before) if before else "", words.get(now, now), new
 
-    ledger.attach(options.since / LEDGER)
+    ledger.attach(previous_ledger(options.since))
     try:
         _write_csv(path, CHANGES_HEADERS[options.lang], rows())
     finally:

@@ -9,7 +9,16 @@ from pathlib import Path
 
 
 class AuditError(Exception):
-    """A problem that stops the audit (not a bad case): said plainly, exit status 2."""
+    """A problem that stops the audit (not a bad case): said plainly, in Japanese and English,
+    exit status 2."""
+
+    def __init__(self, ja: str, en: str):
+        super().__init__(en)
+        self.ja, self.en = ja, en
+
+    def lines(self, lang: str = "ja") -> list[str]:
+        """The message in both languages, `lang` first."""
+        return [self.ja, self.en] if lang == "ja" else [self.en, self.ja]
 
 
 @dataclass

@@ -25,24 +25,12 @@ from ...input.documents import iter_units
 from .checks import find_implausible_hours
 from .chunks import cut, skip, weight
 from .files import ERRORS, RESULTS, write_reports
-from .ledger import LEDGER, Ledger
+from .folder import open_folder
+from .ledger import Ledger
 from .options import AuditError, Options, Outcome
 from .runners import DaskRunner, LocalRunner
 from .summary import build_summary
 from .writer import Writer
-
-
-def _fingerprint(options: Options) -> dict:
-    inputs = []
-    for name in options.inputs:
-        try:
-            info = os.stat(name)
-            inputs.append([os.path.abspath(name), info.st_size, int(info.st_mtime)])
-        except OSError:
-            inputs.append([os.path.abspath(name), None, None])
-    # "units": how the checkpoint counts the input done (a plain JSON Lines file by its lines)
-    return {"inputs": inputs, "units": "lines", "as_of": options.as_of.isoformat() if options.as_of else None,
-            "compact": options.compact, "rules": options.rules}
 
 
 def _progress_bar(options: Options):
@@ -54,41 +42,20 @@ def _progress_bar(options: Options):
     return tqdm(unit=" cases", desc="audit", file=sys.stderr, dynamic_ncols=True, smoothing=0.1)
 
 
-def _open_out(folder: Path, options: Options) -> Ledger:
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        probe = folder / ".write-test"
-        probe.write_bytes(b"")
-        probe.unlink()
-    except OSError as error:
-        raise AuditError(f"cannot write to the output folder `{folder}`: {error.strerror or error}") from None
-    existing = (folder / LEDGER).exists()
-    if existing and not options.resume:
-        raise AuditError(f"`{folder}` already holds an audit: add --resume to finish it, or choose another --out")
-    if not existing and options.resume and any((folder / name).exists() for name in (RESULTS, ERRORS)):
-        raise AuditError(f"`{folder}` holds results but no ledger to resume from; choose another --out")
-    ledger = Ledger(folder)
-    fingerprint = _fingerprint(options)
-    stored = ledger.get("fingerprint")
-    if stored is None:
-        ledger.set("fingerprint", fingerprint)
-    elif stored != fingerprint:
-        ledger.close()
-        raise AuditError(f"`{folder}` holds an audit of other inputs or options; --resume finishes the same audit")
-    return ledger
-
-
 def run(options: Options) -> Outcome:
     """Run (or finish, with options.resume) an audit; the files are written into options.out."""
     folder = options.out
-    ledger = _open_out(folder, options)
+    lock, ledger = open_folder(folder, options)
     try:
         return _run(options, folder, ledger)
     except OSError as error:
-        raise AuditError(f"cannot write to `{folder}`: {error.strerror or error}; what was written is intact, "
+        reason = error.strerror or error
+        raise AuditError(f"`{folder}` に書き込めません: {reason}。書き込んだ分はそのままで、--resume でそこから続けられます",
+                         f"cannot write to `{folder}`: {reason}; what was written is intact, "
                          f"and --resume goes on from there") from None
     finally:
         ledger.close()
+        lock.release()
 
 
 def _run(options: Options, folder: Path, ledger: Ledger) -> Outcome:
@@ -99,7 +66,9 @@ def _run(options: Options, folder: Path, ledger: Ledger) -> Outcome:
         # Cut off anything written after the last checkpoint (a crash in the middle of a chunk).
         for fh, name, size in ((results, RESULTS, point["results_bytes"]), (errors, ERRORS, point["errors_bytes"])):
             if os.fstat(fh.fileno()).st_size < size:
-                raise AuditError(f"`{name}` in `{folder}` is shorter than its ledger says; it was changed or lost "
+                raise AuditError(f"`{folder}` の `{name}` が台帳の記録より短くなっています。その後に変更されたか失われています。"
+                                 "新しいフォルダで監査をやり直してください",
+                                 f"`{name}` in `{folder}` is shorter than its ledger says; it was changed or lost "
                                  "since: start the audit again in a new folder")
         results.truncate(point["results_bytes"])
         errors.truncate(point["errors_bytes"])

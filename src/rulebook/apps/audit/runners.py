@@ -63,7 +63,8 @@ class DaskRunner:
         try:
             from dask.distributed import Client, LocalCluster
         except ImportError:
-            raise AuditError("Dask is not installed: pip install 'rulebook[dask]'") from None
+            raise AuditError("Dask がインストールされていません: pip install 'rulebook[dask]'",
+                             "Dask is not installed: pip install 'rulebook[dask]'") from None
         self.cluster = None
         if address == "local":
             self.cluster = LocalCluster(n_workers=max(jobs, 1), threads_per_worker=1, processes=True,
@@ -73,7 +74,8 @@ class DaskRunner:
             try:
                 self.client = Client(address, timeout="5s")
             except OSError as error:
-                raise AuditError(f"cannot reach the Dask scheduler at {address}: {error}") from None
+                raise AuditError(f"Dask のスケジューラ {address} に接続できません: {error}",
+                                 f"cannot reach the Dask scheduler at {address}: {error}") from None
         self.args = (rules, as_of, compact)
         self.ahead = max(len(self.client.scheduler_info().get("workers", {})), 1) * 3
 

@@ -83,11 +83,17 @@ def new_failures(failed_now: str, failed_before: str) -> list[tuple[str, str]]:
     return [tuple(item.partition("@")[::2]) for item in sorted(set(failed_now.split()) - set(failed_before.split()))]
 
 
-def _since(ledger: Ledger, previous: Path) -> dict:
+def previous_ledger(previous: Path) -> Path:
+    """The ledger of the earlier audit that --since names."""
     path = previous / LEDGER
     if not path.exists():
-        raise AuditError(f"`{previous}` holds no earlier audit to compare with")
-    ledger.attach(path)
+        raise AuditError(f"`{previous}` には比べる以前の監査がありません",
+                         f"`{previous}` holds no earlier audit to compare with")
+    return path
+
+
+def _since(ledger: Ledger, previous: Path) -> dict:
+    ledger.attach(previous_ledger(previous))
     try:
         changed = [{"case_id": cid, "from": a, "to": b} for cid, a, b in ledger.changed_verdicts(SUMMARY_LIST)]
         failures = ({"case_id": cid, "rule": rule, "subject": subject}
