@@ -52,7 +52,10 @@ _ERRORS = {422: {"model": ErrorReport, "description": "rulebook.error/v1: not va
 
 MIB = 1024 * 1024
 ERROR_FORMAT = "rulebook.error/v1"
-JUDGING_THREADS = 8  # requests judged at once; the others wait for a thread
+# Threads that judge: single snapshots, up to 8 at once; batches, one piece at a time whatever
+# their number (the interpreter runs one thread at a time: more threads would not judge more,
+# but each would take turns with the event loop, and small requests would wait longer).
+SINGLE_THREADS, BATCH_THREADS = 8, 1
 log = logging.getLogger("rulebook.access")
 
 
@@ -164,7 +167,7 @@ def create_app(book: Rulebook | None = None, api_keys: set[str] | None = None, m
     """The service's app; `api_keys` None means no key is asked for."""
     book = book or load()
     keys = [k.encode() for k in sorted(api_keys or ())]
-    judging = anyio.CapacityLimiter(JUDGING_THREADS)
+    singles, batches = anyio.CapacityLimiter(SINGLE_THREADS), anyio.CapacityLimiter(BATCH_THREADS)
     # No redirect from `/v1/check/` to `/v1/check`: a path with a trailing slash is not a route
     # (a 404 JSON body), rather than a 307 whose Location is built from the request's Host header.
     app = FastAPI(
@@ -243,7 +246,7 @@ def create_app(book: Rulebook | None = None, api_keys: set[str] | None = None, m
         except _TooLarge:
             return _error(413, f"the snapshot is larger than {max_body:,} bytes")
         return await anyio.to_thread.run_sync(judge_one, request, body, _is_yaml(request), day, lang,
-                                              limiter=judging)
+                                              limiter=singles)
 
     def judge_one(request: Request, body: bytes, is_yaml: bool, day, lang: str | None) -> Response:
         """The answer to one snapshot (in a worker thread: reading YAML and judging take time)."""
@@ -299,7 +302,7 @@ def create_app(book: Rulebook | None = None, api_keys: set[str] | None = None, m
                 buffer = b""
             return out, buffer, number
 
-        return _BatchResponse(judge_lines, too_long, max_line, judging)
+        return _BatchResponse(judge_lines, too_long, max_line, batches)
 
     @app.get("/v1/rules", summary="The catalogue of rules, with their sources")
     async def rules():
@@ -332,4 +335,7 @@ def app_from_environment() -> FastAPI:
     rules = os.environ.get("RULEBOOK_RULES") or None
     max_body = int(os.environ.get("RULEBOOK_MAX_BODY", MIB))
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    # The event loop waits for the judging threads to hand over the interpreter: every 1 ms
+    # rather than 5, so that a request between batches waits less.
+    sys.setswitchinterval(0.001)
     return create_app(load(rules), keys, max_body)
