@@ -16,7 +16,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from rulebook.apps.audit.files import spreadsheet_cell
+from rulebook.apps.audit.files import _write_csv, spreadsheet_cell
 from rulebook.apps.cli import main
 from samples import make_case
 
@@ -163,6 +163,7 @@ NEUTRALISED = [
     ("ok\x1b]0;owned\x07", "ok\\x1b]0;owned\\x07"),
     ("abc\u202edef", "abc\\u202edef"),
     ("a\u2066b\u2069", "a\\u2066b\\u2069"),
+    ("two\nlines", "two\\x0alines"),
     ("株式会社サンプル", "株式会社サンプル"),
     ("a, \"quoted\" = 1", "a, \"quoted\" = 1"),
     ("", ""),
@@ -177,10 +178,18 @@ def test_a_spreadsheet_cell_is_text_that_runs_nothing_and_numbers_stay_numbers(v
     assert spreadsheet_cell(value) == cell
 
 
+@pytest.mark.parametrize("risky", [value for value, cell in NEUTRALISED if value != cell])
+def test_one_risky_cell_in_a_block_of_thousands_is_neutralised(tmp_path, risky):
+    rows = [(f"name {i}", i, "x, =y") for i in range(5000)]
+    rows[4500] = (risky, -1, "x, =y")  # in the second block of rows
+    _write_csv(tmp_path / "sheet.csv", ["name", "n", "note"], iter(rows), text=(0, 2))
+    assert sheet(tmp_path / "sheet.csv") == [[spreadsheet_cell(a), str(b), c] for a, b, c in rows]
+
+
 def test_the_spreadsheets_neutralise_formulas_and_control_characters_from_the_input(tmp_path, monkeypatch):
     seed = the_seed()
     risky = [("=HYPERLINK(\"http://evil.example\",\"x\")", "+1", "\t=1"), ("@SUM(A1)", "-2+3", "\r=1"),
-             ("-2+3", "=1+1", "evil\u202etxt.exe")]
+             ("-2+3", "=1+1", "evil\u202etxt.exe"), ("C-1", "ok", "two\nlines, =quoted")]
     cases = []
     for case_id, expert, sme in risky:
         case = copy.deepcopy(seed)
@@ -198,11 +207,12 @@ def test_the_spreadsheets_neutralise_formulas_and_control_characters_from_the_in
     # amounts are numbers: written bare, never quoted or prefixed
     raw = (out / "cases.csv").read_text(encoding="utf-8-sig")
     assert ',140000,140000,140000,' in raw
-    assert {r[0] for r in sheet(out / "experts.csv")} == {"'+1", "'-2+3", "'=1+1"}
+    assert {r[0] for r in sheet(out / "experts.csv")} == {"'+1", "'-2+3", "'=1+1", "ok"}
     assert [r[1:] for r in sheet(out / "experts.csv")][0] == ["2", "0", "280000", "280000", "280000"]
-    assert {r[0] for r in sheet(out / "smes.csv")} == {"'\\x09=1", "'\\x0d=1", "evil\\u202etxt.exe"}
+    assert {r[0] for r in sheet(out / "smes.csv")} == {"'\\x09=1", "'\\x0d=1", "evil\\u202etxt.exe",
+                                                       "two\\x0alines, =quoted"}
     assert {r[0] for r in sheet(out / "duplicates.csv")} == {spreadsheet_cell(r[0]) for r in risky}
     assert {(r[0], r[5]) for r in sheet(out / "hours.csv")} == {
         (spreadsheet_cell(expert), spreadsheet_cell(case_id)) for case_id, expert, _sme in risky}
     # the input's file name is text from the user too
-    assert [r[8] for r in rows] == [f"'=cases.jsonl:{n}" for n in range(1, 7)]
+    assert [r[8] for r in rows] == [f"'=cases.jsonl:{n}" for n in range(1, 9)]

@@ -10,10 +10,8 @@ depend on the order of the steps (nor on the number of jobs)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import heapq
 import itertools
-from collections import Counter
 from fractions import Fraction
 from operator import itemgetter
 
@@ -26,35 +24,37 @@ _MICRO = 10**6  # hours are added up in millionths of an hour
 _BATCH = 4096
 
 
-def _days(first: str, last: str) -> int:
-    return (dt.date.fromisoformat(last) - dt.date.fromisoformat(first)).days + 1
-
-
 def _findings(ledger: Ledger, bound: float):
     """(expert, day, hours, number of cases, first cases) of every day over `bound`, by expert and day."""
     limit = Fraction(bound) * _MICRO
-    for expert, steps in itertools.groupby(ledger.steps_by_expert(), key=itemgetter(0)):
+    push, pop = heapq.heappush, heapq.heappop
+    for expert, steps in itertools.groupby(ledger.steps_by_expert(_MICRO), key=itemgetter(0)):
         running: list = []  # (last day, order, millionths of an hour a day, case id): a heap by last day
-        steps_of: Counter = Counter()  # running steps per case
-        cases = SortedList()  # the case ids of the running steps
-        total, order = 0, 0
+        steps_of: dict = {}  # running steps per case
+        cases = None  # the case ids of the running steps, sorted: made at the expert's first finding
+        total = order = 0
         for day, starting in itertools.groupby(steps, key=itemgetter(1)):
             while running and running[0][0] < day:  # ISO days compare as days do
-                _last, _order, per_day, case_id = heapq.heappop(running)
+                _last, _order, per_day, case_id = pop(running)
                 total -= per_day
-                steps_of[case_id] -= 1
-                if not steps_of[case_id]:
+                left = steps_of[case_id] - 1
+                if left:
+                    steps_of[case_id] = left
+                else:
                     del steps_of[case_id]
-                    cases.remove(case_id)
-            for _expert, _first, last, hours, case_id in starting:
-                per_day = round(Fraction(hours) * _MICRO / _days(day, last))
+                    if cases is not None:
+                        cases.remove(case_id)
+            for _expert, _first, last, per_day, case_id in starting:
                 order += 1
-                heapq.heappush(running, (last, order, per_day, case_id))
+                push(running, (last, order, per_day, case_id))
                 total += per_day
-                if not steps_of[case_id]:
+                already = steps_of.get(case_id, 0)
+                steps_of[case_id] = already + 1
+                if not already and cases is not None:
                     cases.add(case_id)
-                steps_of[case_id] += 1
             if total > limit:
+                if cases is None:
+                    cases = SortedList(steps_of)
                 yield expert, day, round(total / _MICRO, 2), len(cases), list(cases.islice(0, CASES_SHOWN))
 
 

@@ -17,6 +17,7 @@ import io
 import itertools
 import os
 import re
+from operator import methodcaller
 from pathlib import Path
 
 import orjson
@@ -72,7 +73,8 @@ def _write_atomically(path: Path, data: bytes) -> None:
 # cell shows escaped: control characters (C0, DEL, C1), bidirectional overrides and isolates,
 # line and paragraph separators.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_UNSEEN = r"\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069"
+_BIDI_AND_SEPARATORS = r"\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069"
+_UNSEEN = r"\x00-\x1f\x7f-\x9f" + _BIDI_AND_SEPARATORS
 _RISKY = re.compile(rf"^[=+\-@\t\r]|[{_UNSEEN}]")
 _ESCAPED = re.compile(f"[{_UNSEEN}]")
 
@@ -92,21 +94,46 @@ def spreadsheet_cell(value):
     return _ESCAPED.sub(_escape, value)
 
 
-def _write_csv(path: Path, header: list[str], rows) -> None:
+_STARTS_A_FORMULA = methodcaller("startswith", _FORMULA_START)
+
+
+def _all_safe(batch: list, text: tuple[int, ...]) -> bool:
+    """Whether no cell of the columns `text` of a batch needs neutralising (the usual case, found
+    a column at a time: most of the work in C)."""
+    for i in text:
+        column = [row[i] for row in batch]
+        try:
+            if any(map(_STARTS_A_FORMULA, column)) or _ESCAPED.search("".join(column)) is not None:
+                return False
+        except (AttributeError, TypeError):  # not only text: look at each
+            return False
+    return True
+
+
+def _neutralised(batch: list, text: tuple[int, ...]):
+    """The rows of a batch with the cells of the columns `text` neutralised."""
+    for row in batch:
+        row = list(row)
+        for i in text:
+            row[i] = spreadsheet_cell(row[i])
+        yield row
+
+
+def _write_csv(path: Path, header: list[str], rows, text: tuple[int, ...]) -> None:
     """A spreadsheet as Excel in Japan opens it: UTF-8 with a byte-order mark, CRLF line ends;
-    written whole or not at all, the rows encoded a block at a time, every text cell neutralised."""
+    written whole or not at all, the rows encoded a block at a time. The cells of the columns
+    `text` are text from the input, neutralised (the others are ours: numbers, verdicts, rule
+    ids)."""
     with _replacing(path) as fh:
         block = io.StringIO()
         writer = csv.writer(block, lineterminator="\r\n")
         fh.write(codecs.BOM_UTF8)
         writer.writerow(header)
-        cell = spreadsheet_cell
         for batch in iter(lambda: list(itertools.islice(rows, 4096)), []):
-            writer.writerows([[cell(value) for value in row] for row in batch])
+            writer.writerows(batch if _all_safe(batch, text) else _neutralised(batch, text))
             fh.write(block.getvalue().encode("utf-8"))
             block.seek(0)
             block.truncate()
-        fh.write(block.getvalue().encode("utf-8"))
 
 
 def write_reports(folder: Path, ledger: Ledger, summary: dict, options: Options) -> None:
@@ -124,16 +151,17 @@ def write_reports(folder: Path, ledger: Ledger, summary: dict, options: Options)
             yield (case_id, words.get(verdict, verdict), rules, due, stake, "" if claimed is None else claimed,
                    expert or "", sme or "", f"{origin}:{line}")
 
-    _write_csv(folder / CASES_CSV, CSV_HEADERS[options.lang], case_rows())
+    _write_csv(folder / CASES_CSV, CSV_HEADERS[options.lang], case_rows(), text=(0, 6, 7, 8))
     # Every expert's and every SME's totals (summary.json lists the first SUMMARY_PEOPLE of each).
     for column, name in PEOPLE_CSV.items():
-        _write_csv(folder / name, PEOPLE_HEADERS[options.lang], ledger.people(column, None))
+        _write_csv(folder / name, PEOPLE_HEADERS[options.lang], ledger.people(column, None), text=(0,))
     # Every finding of the cross-case checks (summary.json lists the first of each).
     _write_csv(folder / HOURS_CSV, HOURS_HEADERS[options.lang],
                ((expert, day, hours, options.hours_bound, count, " ".join(cases))
-                for expert, day, hours, count, cases in ledger.implausible_hours()))
+                for expert, day, hours, count, cases in ledger.implausible_hours()), text=(0, 5))
     _write_csv(folder / DUPLICATES_CSV, DUPLICATES_HEADERS[options.lang],
-               ((case_id, count, f"{origin}:{line}") for case_id, count, origin, line in ledger.duplicate_places()))
+               ((case_id, count, f"{origin}:{line}") for case_id, count, origin, line in ledger.duplicate_places()),
+               text=(0, 2))
     if options.since:
         _write_changes(folder / CHANGES_CSV, ledger, options)
     cases = []
@@ -160,6 +188,6 @@ def _write_changes(path: Path, ledger: Ledger, options: Options) -> None:
 
     ledger.attach(previous_ledger(options.since))
     try:
-        _write_csv(path, CHANGES_HEADERS[options.lang], rows())
+        _write_csv(path, CHANGES_HEADERS[options.lang], rows(), text=(0,))
     finally:
         ledger.detach()

@@ -173,10 +173,13 @@ class Ledger:
     def implausible_hours_count(self) -> int:
         return self.query("SELECT COUNT(*) FROM temp.implausible_hours").fetchone()[0]
 
-    def steps_by_expert(self):
-        """(expert, first_day, last_day, hours, case_id) of every step, by expert and first day."""
-        return self.query("SELECT expert, first_day, last_day, hours, case_id FROM steps "
-                          "ORDER BY expert, first_day, seq")
+    def steps_by_expert(self, unit: int):
+        """(expert, first_day, last_day, hours a day, case_id) of every step, by expert and first
+        day: its hours spread evenly over its days, in 1/`unit` of an hour, rounded to the nearest."""
+        return self.query("""SELECT expert, first_day, last_day,
+                                    CAST(round(hours * ? / (julianday(last_day) - julianday(first_day) + 1)) AS INTEGER),
+                                    case_id
+                             FROM steps ORDER BY expert, first_day""", (unit,))
 
     def _people_table(self, column: str) -> str:
         """The temporary table of the totals per expert or per SME (name, cases, ineligible, due,
