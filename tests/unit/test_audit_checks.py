@@ -201,7 +201,7 @@ def test_the_spreadsheets_neutralise_formulas_and_control_characters_from_the_in
     audit("=cases.jsonl", "--out", out, "--jobs", "1", "--hours-per-day", "1")
     rows = sheet(out / "cases.csv")
     assert [(r[0], r[6], r[7]) for r in rows[::2]] == [tuple(spreadsheet_cell(v) for v in row) for row in risky]
-    assert rows[0][:9] == ['\'=HYPERLINK("http://evil.example","x")', "対象", "", "140000", "140000", "140000",
+    assert rows[0][:9] == ['\'=HYPERLINK("http://evil.example","x")', "謝金対象", "", "140000", "140000", "140000",
                            "'+1", "'\\x09=1", "'=cases.jsonl:1"]
     assert rows[2][7] == "'\\x0d=1" and rows[4][7] == "evil\\u202etxt.exe"
     # amounts are numbers: written bare, never quoted or prefixed

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import orjson
 
+from ...output import vocabulary
 from .checks import CASES_SHOWN
 from .ledger import Ledger
 from .options import Options
@@ -31,26 +32,6 @@ RESULTS, ERRORS, SUMMARY, REPORT, CASES_CSV = "results.jsonl", "errors.jsonl", "
     "cases.csv"
 PEOPLE_CSV = {"expert": "experts.csv", "sme": "smes.csv"}
 HOURS_CSV, DUPLICATES_CSV, CHANGES_CSV = "hours.csv", "duplicates.csv", "changes.csv"
-
-CSV_HEADERS = {
-    "ja": ["事例ID", "判定", "不適合の要件", "支払われる謝金(円)", "謝金の対象額(円)", "請求額(円)", "IT専門家", "中小企業",
-           "入力元"],
-    "en": ["case id", "verdict", "failed requirements", "honorarium due (yen)", "honorarium at stake (yen)",
-           "claimed (yen)", "IT expert", "SME", "source"],
-}
-PEOPLE_HEADERS = {"ja": ["名前", "事例数", "対象外の事例数", "支払われる謝金(円)", "謝金の対象額(円)", "請求額(円)"],
-                  "en": ["name", "cases", "ineligible cases", "honorarium due (yen)", "honorarium at stake (yen)",
-                         "claimed (yen)"]}
-HOURS_HEADERS = {
-    "ja": ["IT専門家", "日付", "1日の作業時間", "上限(時間)", "事例数", f"事例ID(最初の{CASES_SHOWN}件)"],
-    "en": ["IT expert", "day", "hours that day", "bound (hours)", "cases", f"case ids (first {CASES_SHOWN})"],
-}
-DUPLICATES_HEADERS = {"ja": ["事例ID", "回数", "入力元"], "en": ["case id", "times", "source"]}
-CHANGES_HEADERS = {"ja": ["事例ID", "前回の判定", "今回の判定", "新たに不適合となった要件"],
-                   "en": ["case id", "verdict before", "verdict now", "new failures"]}
-VERDICT_WORDS = {"ja": {"eligible": "対象", "incomplete": "未完了", "ineligible": "対象外"},
-                 "en": {"eligible": "eligible", "incomplete": "incomplete", "ineligible": "ineligible"}}
-
 
 @contextlib.contextmanager
 def _replacing(path: Path):
@@ -138,7 +119,7 @@ def _write_csv(path: Path, header: list[str], rows, text: tuple[int, ...]) -> No
 
 def write_reports(folder: Path, ledger: Ledger, summary: dict, options: Options) -> None:
     _write_atomically(folder / SUMMARY, orjson.dumps(summary, option=orjson.OPT_INDENT_2) + b"\n")
-    words = VERDICT_WORDS[options.lang]
+    words = vocabulary.VERDICT[options.lang]
     rules_of: dict = {}  # failed results → their rules, as cases.csv shows them (few distinct)
 
     def case_rows():
@@ -151,15 +132,16 @@ def write_reports(folder: Path, ledger: Ledger, summary: dict, options: Options)
             yield (case_id, words.get(verdict, verdict), rules, due, stake, "" if claimed is None else claimed,
                    expert or "", sme or "", f"{origin}:{line}")
 
-    _write_csv(folder / CASES_CSV, CSV_HEADERS[options.lang], case_rows(), text=(0, 6, 7, 8))
+    _write_csv(folder / CASES_CSV, vocabulary.CASES_COLUMNS[options.lang], case_rows(), text=(0, 6, 7, 8))
     # Every expert's and every SME's totals (summary.json lists the first SUMMARY_PEOPLE of each).
     for column, name in PEOPLE_CSV.items():
-        _write_csv(folder / name, PEOPLE_HEADERS[options.lang], ledger.people(column, None), text=(0,))
+        _write_csv(folder / name, vocabulary.PEOPLE_COLUMNS[options.lang], ledger.people(column, None), text=(0,))
     # Every finding of the cross-case checks (summary.json lists the first of each).
-    _write_csv(folder / HOURS_CSV, HOURS_HEADERS[options.lang],
+    hours_columns = [name.format(n=CASES_SHOWN) for name in vocabulary.HOURS_COLUMNS[options.lang]]
+    _write_csv(folder / HOURS_CSV, hours_columns,
                ((expert, day, hours, options.hours_bound, count, " ".join(cases))
                 for expert, day, hours, count, cases in ledger.implausible_hours()), text=(0, 5))
-    _write_csv(folder / DUPLICATES_CSV, DUPLICATES_HEADERS[options.lang],
+    _write_csv(folder / DUPLICATES_CSV, vocabulary.DUPLICATES_COLUMNS[options.lang],
                ((case_id, count, f"{origin}:{line}") for case_id, count, origin, line in ledger.duplicate_places()),
                text=(0, 2))
     if options.since:
@@ -178,7 +160,7 @@ def write_reports(folder: Path, ledger: Ledger, summary: dict, options: Options)
 def _write_changes(path: Path, ledger: Ledger, options: Options) -> None:
     """Every case whose verdict changed since the earlier audit, or that fails a requirement it
     did not fail then."""
-    words = VERDICT_WORDS[options.lang]
+    words = vocabulary.VERDICT[options.lang]
 
     def rows():
         for case_id, before, now, failed_now, failed_before in ledger.changes():
@@ -188,6 +170,6 @@ def _write_changes(path: Path, ledger: Ledger, options: Options) -> None:
 
     ledger.attach(previous_ledger(options.since))
     try:
-        _write_csv(path, CHANGES_HEADERS[options.lang], rows(), text=(0,))
+        _write_csv(path, vocabulary.CHANGES_COLUMNS[options.lang], rows(), text=(0,))
     finally:
         ledger.detach()
