@@ -5,8 +5,9 @@ the ledger for the summary and the spreadsheet.
 A step's hours are spread evenly over its days (start to completion). On each day one of an
 expert's steps starts, the hours a day of every step of that expert running then add up; a day
 over the bound is one finding (expert, day, hours, how many cases, the first few of them by
-case id). The hours are added up exactly, in millionths of an hour, so the findings do not
-depend on the order of the steps (nor on the number of jobs)."""
+case id). Each step's hours a day are rounded to a millionth of an hour and then added up as
+integers, exactly, so the findings do not depend on the order of the steps (nor on the number
+of jobs)."""
 
 from __future__ import annotations
 

@@ -16,7 +16,7 @@ SUMMARY_PEOPLE = 1000  # experts and SMEs listed in summary.json; experts.csv an
 # many entries, each with at most CASES_SHOWN cases or places, and the count of them all
 # beside; the spreadsheets hold every entry.
 SUMMARY_LIST = 1000
-PEOPLE_COLUMNS = ("name", "cases", "ineligible", "honorarium_due_jpy", "honorarium_at_stake_jpy", "claimed_jpy")
+PEOPLE_KEYS = ("name", "cases", "ineligible", "honorarium_due_jpy", "honorarium_at_stake_jpy", "claimed_jpy")
 MONEY_KEYS = ("honorarium_due_jpy", "honorarium_at_stake_jpy", "claimed_jpy")
 
 
@@ -64,9 +64,9 @@ def build_summary(ledger: Ledger, options: Options) -> dict:
         "verdicts": verdicts,
         "rules": rules,
         "money": dict(zip(MONEY_KEYS, (due, stake, claimed))),
-        "experts": [dict(zip(PEOPLE_COLUMNS, row)) for row in ledger.people("expert", SUMMARY_PEOPLE)],
+        "experts": [dict(zip(PEOPLE_KEYS, row)) for row in ledger.people("expert", SUMMARY_PEOPLE)],
         "experts_total": ledger.people_count("expert"),
-        "smes": [dict(zip(PEOPLE_COLUMNS, row)) for row in ledger.people("sme", SUMMARY_PEOPLE)],
+        "smes": [dict(zip(PEOPLE_KEYS, row)) for row in ledger.people("sme", SUMMARY_PEOPLE)],
         "smes_total": ledger.people_count("sme"),
         "duplicates": duplicates,
         "duplicates_total": ledger.duplicate_count(),
