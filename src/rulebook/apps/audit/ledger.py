@@ -131,10 +131,10 @@ class Ledger:
     def duplicate_places(self):
         """(case_id, count, origin, line) of every case whose id is seen more than once: the ids in
         the order first seen, each one's places in input order."""
-        return self.query("""SELECT case_id, n, origin, line FROM (
-                                 SELECT case_id, origin, line, seq, COUNT(*) OVER ids AS n, MIN(seq) OVER ids AS first
-                                 FROM cases WINDOW ids AS (PARTITION BY case_id))
-                             WHERE n > 1 ORDER BY first, seq""")
+        return self.query(f"""SELECT cases.case_id, repeated.n, origin, line
+                              FROM (SELECT case_id, COUNT(*) AS n, MIN(seq) AS first {self._REPEATED}) AS repeated
+                              JOIN cases ON cases.case_id = repeated.case_id
+                              ORDER BY repeated.first, cases.seq""")
 
     _HELD_BACK = "FROM cases WHERE at_stake > due ORDER BY at_stake - due DESC, at_stake DESC, seq LIMIT ?"
 
