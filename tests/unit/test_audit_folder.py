@@ -178,3 +178,17 @@ def test_the_rulebook_is_kept_with_the_checkpoint(tmp_path):
     assert kept["digest"] == summary["rulebook"]["digest"]
     assert set(kept["files"]) == {p.relative_to(ROOT / "rules").as_posix() for p in (ROOT / "rules").rglob("*.rules")}
     assert all(digest.startswith("sha256:") for digest in kept["files"].values())
+
+
+def test_an_audit_begun_without_a_record_of_its_rulebook_is_not_resumed(tmp_path):
+    out = tmp_path / "out"
+    assert audit(EXAMPLES / "seed-case.yaml", "--out", out, "--jobs", "1").exit_code == 0
+    ledger = Ledger(out)
+    try:
+        ledger.query("DELETE FROM meta WHERE key = 'rulebook'")  # as an earlier rulebook left its ledger
+    finally:
+        ledger.close()
+    refused = audit(EXAMPLES / "seed-case.yaml", "--out", out, "--resume", "--lang", "en")
+    assert refused.exit_code == 2
+    assert "was begun by an earlier rulebook that kept no record of its rules" in refused.output.splitlines()[0]
+    assert "使ったルールブックを記録しない以前の版" in refused.output.splitlines()[1]
