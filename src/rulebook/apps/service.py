@@ -10,10 +10,11 @@
     GET  /                the page where an IT expert checks a case before submitting a report
 
 Every answer is JSON with a stable shape — errors are `rulebook.error/v1` — and no
-traceback ever reaches a client. Judging (and reading YAML, and writing the text) runs in worker
-threads, a bounded number of them, never on the event loop: a batch being judged does not hold
-up `/healthz` or a single check, and a batch's answers still stream in input order. Optional API keys are compared in constant time
-and never logged; the access log is one JSON line a request, with no snapshot in it.
+traceback ever reaches a client. Judging (and reading YAML, and writing the text) runs in
+worker threads, a bounded number of them, never on the event loop: a batch being judged does
+not hold up `/healthz` or a single check, and a batch's answers still stream in input order.
+Optional API keys are compared in constant time and never logged; the access log is one JSON
+line a request, with no snapshot in it.
 """
 
 from __future__ import annotations
