@@ -20,9 +20,10 @@ def _day(base: dt.date, offset: int) -> str:
     return (base + dt.timedelta(days=offset)).isoformat()
 
 
-def make_case(rng: random.Random, i: int = 0) -> dict:
-    """One valid `rulebook.case/v1` snapshot, as JSON-ready data."""
-    base = dt.date(2020, 6, 1) + dt.timedelta(days=rng.randrange(0, 400))
+def make_case(rng: random.Random, i: int = 0, *, expert: int | None = None, days: int = 400) -> dict:
+    """One valid `rulebook.case/v1` snapshot, as JSON-ready data: the case begins on one of `days`
+    days from 2020-06-01; its expert is drawn from a pool, or is the `expert`-th one."""
+    base = dt.date(2020, 6, 1) + dt.timedelta(days=rng.randrange(0, days))
     t = 0
 
     def later(lo=0, hi=4):
@@ -58,7 +59,8 @@ def make_case(rng: random.Random, i: int = 0) -> dict:
         return out
 
     # An expert helps several SMEs: a pool of experts, fewer than the cases.
-    expert = rng.randrange(max(10, i // 4 + 10))
+    drawn = rng.randrange(max(10, i // 4 + 10))
+    expert = drawn if expert is None else expert
     case["sme"] = party(f"株式会社サンプル{i}")
     case["expert"] = party(f"専門家 {expert}") | {"lancers_user": f"user{expert}"}
     if stage >= 2:

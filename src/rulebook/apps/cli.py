@@ -174,7 +174,8 @@ def audit(inputs, out, jobs, compact, lang, as_of, resume, since, dask, hours_pe
     try:
         outcome = run(options)
     except AuditError as error:
-        _say(f"rulebook audit: {error}", err=True)
+        for line in error.lines(lang):  # in both languages, the report's first
+            _say(f"rulebook audit: {line}", err=True)
         sys.exit(EXIT_INVALID)
     verdicts = outcome.verdicts
     _say(f"{outcome.cases} cases judged ({verdicts.get('eligible', 0)} eligible, "
