@@ -330,5 +330,22 @@ def test_command(folder, require_coverage):
     sys.exit(1 if failed else 0)
 
 
+# ------------------------------------------------------- for the rules' authors
+
+
+@main.command(name="fmt")
+@click.argument("paths", nargs=-1, metavar="[PATH...]")
+@click.option("--check", is_flag=True, help="Change nothing: show a diff of each file not formatted, exit 1 if any.")
+@click.option("--lang", type=click.Choice(["ja", "en"]), default="ja", show_default=True,
+              help="Language of the messages.")
+def fmt_command(paths, check, lang):
+    """Rewrite rule files (PATH: files or folders; default `.`; - for stdin) in the canonical
+    layout, keeping every comment. Exit status: 0 formatted, 1 with --check some file is not,
+    2 some file does not parse or cannot be read or written."""
+    from .fmt import run
+
+    sys.exit(run(list(paths) or ["."], check, lang))
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
