@@ -347,5 +347,44 @@ def fmt_command(paths, check, lang):
     sys.exit(run(list(paths) or ["."], check, lang))
 
 
+@main.command(name="diff")
+@click.argument("old", metavar="OLD")
+@click.argument("new", metavar="NEW")
+@click.argument("cases", nargs=-1, required=True, metavar="CASES...")
+@click.option("--out", "out", metavar="DIR", default=None,
+              help="Also write diff.json, changes.csv and report.html into DIR.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--lang", type=click.Choice(["ja", "en"]), default="ja", show_default=True,
+              help="Language of the text, the page and the spreadsheet.")
+@click.option("--as-of", "as_of", metavar="DATE", callback=_date,
+              help="Judge the cases on this day on both sides (a side's @DATE comes first).")
+@click.option("--jobs", type=click.IntRange(min=1), default=None, help="Worker processes (default: every core).")
+@click.option("--top", type=click.IntRange(min=0), default=20, show_default=True,
+              help="Cases listed where the most money moved.")
+@rules_option
+def diff_command(old, new, cases, out, fmt, lang, as_of, jobs, top, rules):
+    """Judge the cases under two rulebooks and show what changes: verdicts, results, money.
+
+    OLD and NEW: a rulebook folder; git:REV (rules/ at a git revision), git:REV:PATH or REV:PATH;
+    or nothing, the --rules rulebook; each may end with @YYYY-MM-DD, the day its cases are judged
+    on (`rulebook diff @2021-02-01 @2021-03-01 cases/`). CASES as for `check`.
+    Exit status: 0 nothing changed, 1 something did, 2 bad usage or a rulebook with errors."""
+    from ..language.diagnostic import RulebookError
+    from .diff import DiffError, Options, run
+
+    options = Options(old, new, list(cases), Path(out) if out else None, fmt, lang, as_of, rules, jobs or 0, top=top)
+    try:
+        code = run(options)
+    except DiffError as error:
+        click.echo(f"rulebook diff: {error}", err=True)
+        sys.exit(EXIT_INVALID)
+    except RulebookError as error:
+        click.echo(error.render(color=_use_color(sys.stderr)), err=True)
+        sys.exit(EXIT_INVALID)
+    except BrokenPipeError:
+        sys.exit(0)
+    sys.exit(code)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

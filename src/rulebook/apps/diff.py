@@ -1,0 +1,365 @@
+"""`rulebook diff OLD NEW CASES…`: judge every case under two rulebooks and say what changes.
+
+OLD and NEW are each a rulebook folder, a git revision of one (`git:REV` for `rules/` at REV,
+`git:REV:PATH` or `REV:PATH` for another folder, PATH from the repository's top; extracted with
+`git archive` into a temporary folder), or nothing, the rulebook of `--rules` (the bundled one by
+default); each may end with `@YYYY-MM-DD`, the day its cases are judged on (else `--as-of`, else
+each case's own `as_of`): `rulebook diff @2021-02-01 @2021-03-01 cases/` is one rulebook on two
+days. A name that could be read two ways (a folder and a revision) is refused, naming both.
+
+The cases are read in one process and judged in chunks by worker processes, each holding both
+rulebooks; what changed comes back in input order and is written as it comes (text or JSON on
+standard output; with `--out`, `diff.json`, `changes.csv` and `report.html`), so memory stays
+bounded by the chunks in flight and the few cases kept for the page. Exit status: 0 nothing
+changed, 1 something did, 2 bad usage or a rulebook that does not load.
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import csv
+import datetime as dt
+import io
+import os
+import re
+import subprocess
+import sys
+import tarfile
+import tempfile
+from collections import deque
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..book import bundled_rules, load, read_sources
+from ..input.documents import Limits, iter_units, parse_unit, span_units
+from ..input.snapshot import dumps_json
+from ..language.diagnostic import RulebookError
+from ..language.parse import parse
+from ..output.changes import SHEET_HEADERS, render_page, sheet_rows, text_case, text_header, text_totals
+from ..output.compare import DIFF_FORMAT, Totals, TopCases, compare_case, compare_rulebooks, explain_change
+from ..output.terminal import visible
+
+JSON_NAME, SHEET_NAME, PAGE_NAME = "diff.json", "changes.csv", "report.html"
+EXIT_SAME, EXIT_CHANGED, EXIT_BAD = 0, 1, 2
+
+MESSAGES = {
+    "no_reading": {"ja": "`{spec}` はフォルダでも git のリビジョン(git:REV か REV:PATH)でも @日付 でもありません",
+                   "en": "`{spec}` is not a folder, a git revision (git:REV or REV:PATH) or @DAY"},
+    "ambiguous": {"ja": "`{spec}` は二通りに読めます({readings})。フォルダなら ./{spec}、リビジョンなら git:… と書いてください",
+                  "en": "`{spec}` can be read two ways ({readings}); write ./{spec} for the folder or git:… for the "
+                        "revision"},
+    "bad_day": {"ja": "`{day}` は日付ではありません。YYYY-MM-DD で書いてください",
+                "en": "`{day}` is not a date; write YYYY-MM-DD"},
+    "git": {"ja": "git のリビジョン `{rev}` を取り出せません: {reason}", "en": "cannot extract git revision `{rev}`: {reason}"},
+    "out": {"ja": "`{path}` に書き込めません: {reason}", "en": "cannot write to `{path}`: {reason}"},
+    "done": {"ja": "{cases}件の事例を比較し、{changed}件が変わりました。", "en": "{cases} cases compared, {changed} changed."},
+    "written": {"ja": "{path} に書き出しました", "en": "written to {path}"},
+    "folder": {"ja": "フォルダ", "en": "the folder"},
+    "revision": {"ja": "git のリビジョン", "en": "the git revision"},
+}
+
+
+class DiffError(Exception):
+    """A problem that stops the diff before any case is judged: said plainly, exit status 2."""
+
+
+def say(key: str, lang: str, **values) -> str:
+    return MESSAGES[key][lang].format(**values)
+
+
+# --------------------------------------------------------------------- sides
+
+
+@dataclass(frozen=True)
+class Side:
+    spec: str  # as the user wrote it
+    folder: Path
+    as_of: dt.date | None
+    shown_as: str | None = None  # how the folder is named in messages (None: its path)
+
+
+_DAY = re.compile(r"^(?P<base>.*)@(?P<day>[0-9-]{10})$")
+
+
+def _git_tree(rev: str, cwd: Path) -> bool:
+    result = subprocess.run(["git", "cat-file", "-t", rev], cwd=cwd, capture_output=True, text=True)
+    return result.returncode == 0 and result.stdout.strip() == "tree"
+
+
+def _readings(base: str, default: Path, cwd: Path) -> list[tuple[str, str]]:
+    """The ways a rulebook name can be read: ("folder", path) and ("git", "REV:PATH")."""
+    if base == "":
+        return [("folder", str(default))]
+    found = []
+    if (cwd / base).is_dir():
+        found.append(("folder", base))
+    if base.startswith("git:"):
+        rev = base[4:]
+        found.append(("git", rev if ":" in rev else f"{rev}:rules"))
+    elif ":" in base and _git_tree(base, cwd):
+        found.append(("git", base))
+    return found
+
+
+def resolve(spec: str, default: Path, as_of: dt.date | None, scratch: Path, lang: str, cwd: Path | None = None) -> Side:
+    """The rulebook folder and the day a side names (a git revision extracted into `scratch`)."""
+    cwd = cwd or Path.cwd()
+    readings = [(kind, value, as_of) for kind, value in _readings(spec, default, cwd)]
+    match = _DAY.match(spec)
+    if match:
+        try:
+            day = dt.date.fromisoformat(match["day"])
+        except ValueError:
+            raise DiffError(say("bad_day", lang, day=match["day"])) from None
+        readings += [(kind, value, day) for kind, value in _readings(match["base"], default, cwd)]
+    if not readings:
+        raise DiffError(say("no_reading", lang, spec=spec))
+    if len(readings) > 1:
+        words = {"folder": say("folder", lang), "git": say("revision", lang)}
+        shown = ", ".join(f"{words[kind]} {value}" + (f" @{day}" if day else "") for kind, value, day in readings)
+        raise DiffError(say("ambiguous", lang, spec=spec, readings=shown))
+    kind, value, day = readings[0]
+    if kind == "folder":
+        folder = Path(value) if Path(value).is_absolute() else cwd / value
+        return Side(spec, folder, day)
+    target = Path(tempfile.mkdtemp(prefix="rules-", dir=scratch))
+    result = subprocess.run(["git", "archive", "--format=tar", value], cwd=cwd, capture_output=True)
+    if result.returncode != 0:
+        reason = result.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise DiffError(say("git", lang, rev=value, reason=reason[-1] if reason else result.returncode))
+    with tarfile.open(fileobj=io.BytesIO(result.stdout)) as archive:
+        archive.extractall(target, filter="data")
+    return Side(spec, target, day, value)
+
+
+# ------------------------------------------------------------------- workers
+
+_BOOKS: dict = {}
+
+
+def _books(old: Side, new: Side):
+    key = (old, new)
+    if _BOOKS.get("key") != key:
+        _BOOKS.update(key=key, old=load(old.folder), new=load(new.folder))
+    return _BOOKS["old"], _BOOKS["new"]
+
+
+def _documents(units):
+    """(origin, line, data or None, error or None) of every document of the units, in order."""
+    for unit in units:
+        if unit.kind == "span":
+            yield from _documents(span_units(unit))
+        elif unit.kind == "line" and unit.error is None:
+            yield unit.origin, unit.line, unit.payload, None
+        else:
+            for doc in parse_unit(unit, Limits()):
+                yield doc.location.origin, doc.location.line, doc.data, doc.error
+
+
+def judge_chunk(units, old: Side, new: Side):
+    """Judge a chunk's documents under both rulebooks. Returns (documents judged, [(index in the
+    chunk, change explained)], Totals): only what changed travels back."""
+    book_old, book_new = _books(old, new)
+    totals = Totals()
+    changes = []
+    count = 0
+    for index, (origin, line, data, error) in enumerate(_documents(units)):
+        count += 1
+        if error is not None:
+            invalid = {"format": "rulebook.error/v1", "case_id": None,
+                       "errors": [{"path": "", "message": error, "value": None}]}
+            totals.add(invalid, invalid, None)
+            continue
+        before = book_old.judge(data, old.as_of, origin=origin, line=line, compact=True)
+        after = book_new.judge(data, new.as_of, origin=origin, line=line, compact=True)
+        change = compare_case(before, after)
+        totals.add(before, after, change)
+        if change is not None:
+            explained = explain_change(change, book_old.judge(data, old.as_of, origin=origin, line=line),
+                                       book_new.judge(data, new.as_of, origin=origin, line=line))
+            changes.append((index, {**explained, "source": {"file": origin, "line": line}}))
+    return count, changes, totals
+
+
+def _chunks(units, size: int):
+    chunk = []
+    for unit in units:
+        chunk.append(unit)
+        if len(chunk) >= size or unit.kind == "span":
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _judged(inputs: list[str], old: Side, new: Side, jobs: int, chunk: int):
+    """(documents, changes, totals) of each chunk, in input order, at most a few chunks in flight."""
+    units = iter_units(inputs, span_lines=chunk)
+    if jobs <= 1:
+        for units_chunk in _chunks(units, chunk):
+            yield judge_chunk(units_chunk, old, new)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    context = multiprocessing.get_context("spawn" if sys.platform == "darwin" else "fork")
+    with ProcessPoolExecutor(jobs, mp_context=context) as pool:
+        window: deque = deque()
+        for units_chunk in _chunks(units, chunk):
+            window.append(pool.submit(judge_chunk, units_chunk, old, new))
+            if len(window) >= jobs * 3:
+                yield window.popleft().result()
+        while window:
+            yield window.popleft().result()
+
+
+# --------------------------------------------------------------------- output
+
+
+class _JsonStream:
+    """`rulebook.diff/v1` written as it comes: the head, each case, then the totals."""
+
+    def __init__(self, stream, head: dict):
+        self.stream = stream
+        self.first = True
+        opening = dumps_json({"format": DIFF_FORMAT, "rulebook": head["rulebook"]}).decode()
+        stream.write(opening[:-1] + ',\n"cases": [')
+
+    def case(self, change: dict) -> None:
+        self.stream.write(("\n" if self.first else ",\n") + dumps_json(change).decode())
+        self.first = False
+
+    def close(self, totals: dict) -> None:
+        self.stream.write(("\n" if not self.first else "") + '],\n"totals": ' + dumps_json(totals).decode() + "}\n")
+
+
+@contextlib.contextmanager
+def _replacing(path: Path, mode: str = "w", **kwargs):
+    """A file that takes the place of `path` whole, once written, or not at all."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, mode, **kwargs) as fh:
+        yield fh
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+@dataclass
+class Options:
+    old: str
+    new: str
+    inputs: list[str]
+    out: Path | None = None
+    fmt: str = "text"
+    lang: str = "ja"
+    as_of: dt.date | None = None
+    rules: str | None = None
+    jobs: int = 0
+    chunk: int = 256
+    top: int = 20
+
+
+def run(options: Options, stdout=None, stderr=None) -> int:
+    """Compare; write what changed. Raises DiffError or RulebookError before any case is judged."""
+    stdout = stdout or sys.stdout
+    stderr = stderr or sys.stderr
+    default = Path(options.rules) if options.rules else bundled_rules()
+    with tempfile.TemporaryDirectory(prefix="rulebook-diff-") as scratch:
+        old = resolve(options.old, default, options.as_of, Path(scratch), options.lang)
+        new = resolve(options.new, default, options.as_of, Path(scratch), options.lang)
+        book_old, book_new = _books(old, new)  # a bad rulebook stops here; the workers inherit both
+        head = {"format": DIFF_FORMAT, "from": _side_info(old, book_old), "to": _side_info(new, book_new),
+                "changes": compare_rulebooks(_syntax(old), _syntax(new), old.as_of, new.as_of)}
+        head["rulebook"] = {"from": head["from"], "to": head["to"], **head["changes"]}
+        rule_order = [r["rule"] for r in book_new.catalogue()] + [r["rule"] for r in book_old.catalogue()]
+        if options.out is not None:
+            try:
+                options.out.mkdir(parents=True, exist_ok=True)
+            except OSError as error:
+                raise DiffError(say("out", options.lang, path=options.out, reason=error.strerror or error)) from None
+        with contextlib.ExitStack() as files:
+            json_out = _JsonStream(stdout, head) if options.fmt == "json" else None
+            if options.fmt == "text":
+                stdout.write(text_header(head, options.lang))
+            saved = sheet = None
+            if options.out is not None:
+                saved = _JsonStream(files.enter_context(_replacing(options.out / JSON_NAME, encoding="utf-8")), head)
+                sheet_file = files.enter_context(_replacing(options.out / SHEET_NAME, "wb"))
+                sheet_file.write(codecs.BOM_UTF8)
+                sheet = _Sheet(sheet_file)
+                sheet.write(SHEET_HEADERS[options.lang])
+            totals, top, seq = Totals(), TopCases(options.top), 0
+            jobs = options.jobs or os.cpu_count() or 1
+            for count, changes, chunk_totals in _judged(options.inputs, old, new, jobs, options.chunk):
+                totals += chunk_totals
+                for index, change in changes:
+                    top.offer(seq + index, change)
+                    if json_out is not None:
+                        json_out.case(change)
+                    elif options.fmt == "text":
+                        stdout.write(text_case(change, options.lang))
+                    if saved is not None:
+                        saved.case(change)
+                        for row in sheet_rows(change, options.lang):
+                            sheet.write(row)
+                seq += count
+            summary = totals.to_dict(rule_order, [_brief(c) for c in top.cases()])
+            if json_out is not None:
+                json_out.close(summary)
+            elif options.fmt == "text":
+                stdout.write(text_totals(summary, options.lang))
+            if saved is not None:
+                saved.close(summary)
+                sheet.flush()
+                top_explained = {**summary, "top": top.cases()}
+                with _replacing(options.out / PAGE_NAME, encoding="utf-8") as page:
+                    page.write(render_page(head, top_explained, options.lang))
+        stderr.write(say("done", options.lang, cases=f"{totals.cases:,}", changed=f"{totals.changed:,}") + "\n")
+        if options.out is not None:
+            stderr.write(visible(say("written", options.lang, path=options.out)) + "\n")
+    return EXIT_CHANGED if totals.changed else EXIT_SAME
+
+
+def _brief(change: dict) -> dict:
+    """A case of the totals' `top`: which case, where, its verdicts and its money (the whole change
+    is among the cases)."""
+    return {key: change[key] for key in ("case_id", "source", "verdict", "money")}
+
+
+class _Sheet:
+    """Spreadsheet rows as Excel in Japan opens them (UTF-8 with a byte-order mark, CRLF), encoded a
+    block at a time."""
+
+    def __init__(self, fh):
+        self.fh = fh
+        self.block = io.StringIO()
+        self.writer = csv.writer(self.block, lineterminator="\r\n")
+
+    def write(self, row) -> None:
+        self.writer.writerow(row)
+        if self.block.tell() > 1 << 16:
+            self.flush()
+
+    def flush(self) -> None:
+        self.fh.write(self.block.getvalue().encode("utf-8"))
+        self.block.seek(0)
+        self.block.truncate()
+
+
+def _side_info(side: Side, book) -> dict:
+    return {"source": side.spec or str(side.folder), "name": book.name, "version": book.version,
+            "digest": book.digest, "as_of": side.as_of.isoformat() if side.as_of else None}
+
+
+def _syntax(side: Side):
+    sources, _problems = read_sources(side.folder, side.shown_as)
+    files = []
+    for source in sources:
+        file, _diagnostics = parse(source)  # it loaded: every file parses
+        if file is not None:
+            files.append(file)
+    return files
+
+
+__all__ = ["Options", "DiffError", "RulebookError", "run", "resolve", "judge_chunk"]
