@@ -238,11 +238,15 @@ class _JsonStream:
 def _replacing(path: Path, mode: str = "w", **kwargs):
     """A file that takes the place of `path` whole, once written, or not at all."""
     tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, mode, **kwargs) as fh:
-        yield fh
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, mode, **kwargs) as fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
 
 
 @dataclass

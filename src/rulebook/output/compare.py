@@ -140,8 +140,8 @@ class Totals:
                 "to": {st: self.statuses[(rule, "to", st)] for st in STATUSES},
                 "changes": [{"from": a, "to": b, "results": n} for a, b, n in changes],
             })
-        names = list(dict.fromkeys(name for name, _side in sorted(self.money, key=lambda k: (k[0] not in (DUE, AT_STAKE),
-                                                                                              k[0]))))
+        first = {DUE: 0, AT_STAKE: 1}
+        names = list(dict.fromkeys(name for name, _side in sorted(self.money, key=lambda k: (first.get(k[0], 2), k[0]))))
         money = {name: {"from": self.money[(name, "from")], "to": self.money[(name, "to")],
                         "change": self.money[(name, "to")] - self.money[(name, "from")]} for name in names}
         verdicts = [{"from": a, "to": b, "cases": n}
