@@ -386,5 +386,14 @@ def diff_command(old, new, cases, out, fmt, lang, as_of, jobs, top, rules):
     sys.exit(code)
 
 
+@main.command(name="lsp")
+def lsp_command():
+    """A language server for the rule files over stdio (diagnostics, hover, go to definition,
+    completion), for any editor that speaks LSP."""
+    from .lsp import main as serve_lsp
+
+    serve_lsp()
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
