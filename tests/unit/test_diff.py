@@ -309,7 +309,7 @@ def test_hostile_case_ids_are_safe_in_every_output(tmp_path):
     out = tmp_path / "out"
     result = rulebook("diff", str(RULES), str(folder), str(path), "--out", str(out), "--top", "50")
     assert result.returncode == 1
-    assert "\x1b" not in result.stdout and "\\x1b]0;pwned\\x07" in result.stdout
+    assert "\x1b" not in result.stdout and "\\u001b]0;pwned\\u0007" in result.stdout
     rows = list(csv.reader(io.StringIO((out / "changes.csv").read_bytes()[3:].decode("utf-8"))))
     ids = {row[0] for row in rows[1:]}
     assert "'=HYPERLINK(\"http://x\")" in ids and "'@SUM(1)" in ids and "'-2+3" in ids

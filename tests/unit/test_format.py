@@ -293,4 +293,4 @@ def test_fmt_shows_control_characters_escaped(tmp_path):
                     encoding="utf-8")
     result = fmt("--check", str(path))
     assert result.returncode == 1
-    assert "\x1b" not in result.stdout and "\\x1b[2J" in result.stdout
+    assert "\x1b" not in result.stdout and "\\u001b[2J" in result.stdout

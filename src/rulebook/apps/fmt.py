@@ -107,7 +107,7 @@ def _one(shown: str, raw: bytes, path: Path | None, check: bool, lang: str, out,
     formatted, diagnostics = format_source(Source(shown, text))
     if formatted is None:
         for diagnostic in diagnostics:
-            err.write(visible(diagnostic.render()) + "\n")
+            err.write("\n".join(map(visible, diagnostic.render().split("\n"))) + "\n")
         problem(say("not_parsed", lang, path=shown))
         return
     if path is None and not check:  # standard input: the formatted text to standard output
@@ -118,7 +118,7 @@ def _one(shown: str, raw: bytes, path: Path | None, check: bool, lang: str, out,
     report.changed.append(shown)
     if check:
         diff = difflib.unified_diff(text.splitlines(True), formatted.splitlines(True), shown, f"{shown} (formatted)")
-        out.write(visible("".join(line if line.endswith("\n") else line + "\n" for line in diff)))
+        out.write("".join(visible(line.rstrip("\n")) + "\n" for line in diff))
         return
     try:
         _replace(path, formatted)

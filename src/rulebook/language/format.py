@@ -172,9 +172,9 @@ class _Formatter:
             parts.extend([LINE, [self.tok(keyword), Text(" "), self.fmt(right)]])
         return parts
 
-    def bracketed(self, node) -> object:
+    def bracketed(self, node, children=None) -> object:
         """`[a, b]` / `{k: v}` on one line when it fits, else one item a line."""
-        opening, *inner, closing = node.children
+        opening, *inner, closing = node.children if children is None else children
         if not inner:
             return [self.tok(opening), self.tok(closing)]
         body: list = []
@@ -235,12 +235,20 @@ class _Formatter:
             else:
                 rest.append(self.fmt(child))
         head = [self.tok(name), self.tok(colon), Text(" "), self.fmt(type_)]
-        return group(head, Nest(2 * INDENT, rest)) if rest else head
+        return group(head, Nest(INDENT, rest)) if rest else head
 
     kind_optional_type = kind_list_type = kind_table_type = kind_rate_type = words
     kind_business_days_type = kind_yen_type = kind_named_type = words
     kind_default_option = kind_one_of_option = kind_numbered_option = kind_not_before_option = words
     kind_exactly_option = kind_not_blank_option = kind_at_least_option = words
+
+    def kind_labels_option(self, node):
+        keyword, *rest = node.children
+        return [self.tok(keyword), Text(" "), self.bracketed(node, rest)]
+
+    def kind_value_label(self, node):
+        value, colon, texts = node.children
+        return [self.tok(value), self.tok(colon), Text(" "), join(Text(" "), [self.fmt(c) for c in texts.children])]
 
     def kind_parameter_decl(self, node):
         return self.split_items(node, 4)

@@ -9,13 +9,12 @@ leading quote, and numbers stay numbers. Japanese or English, Japanese by defaul
 from __future__ import annotations
 
 import functools
-from importlib import resources
 
 import jinja2
 from markupsafe import Markup
 
-from .compare import AT_STAKE, DUE
-from .report import _CSS as REPORT_CSS
+from . import vocabulary
+from .compare import AT_STAKE, DUE, INVALID
 from .terminal import visible
 
 WORDS = {
@@ -35,7 +34,7 @@ WORDS = {
         "status_changes": "結果の変化", "results": "件数", "money": "金額", "sum_from": "変更前の合計",
         "sum_to": "変更後の合計", "change": "変化", "top": "金額の変化が大きい事例",
         "top_none": "金額が変わった事例はありません。", "money_note": "金額は両方で判定できた{n}件の合計です。",
-        "errors": "入力エラー", "step": "ステップ{n}", "where": "入力位置", "source": "根拠",
+        "errors": "入力エラー", "where": "入力位置", "source": "根拠",
         "of_cases": "{n}件", "of_results": "{n}件",
     },
     "en": {
@@ -54,25 +53,13 @@ WORDS = {
         "status_changes": "Changes of status", "results": "Results", "money": "Money", "sum_from": "Before, in all",
         "sum_to": "After, in all", "change": "Change", "top": "Cases where the most money moved",
         "top_none": "No case's money moved.", "money_note": "Sums over the {n} cases judged on both sides.",
-        "errors": "Invalid input", "step": "step {n}", "where": "Input", "source": "Source",
+        "errors": "Invalid input", "where": "Input", "source": "Source",
         "of_cases": "{n} cases", "of_results": "{n} results",
     },
 }
-VERDICT_WORDS = {
-    "ja": {"eligible": "謝金の対象", "incomplete": "未完了", "ineligible": "対象外", "invalid": "入力エラー"},
-    "en": {"eligible": "eligible", "incomplete": "incomplete", "ineligible": "ineligible", "invalid": "invalid input"},
-}
-STATUS_WORDS = {
-    "ja": {"pass": "適合", "fail": "不適合", "pending": "未完了", "not_applicable": "対象外", None: "なし"},
-    "en": {"pass": "pass", "fail": "fail", "pending": "pending", "not_applicable": "not applicable", None: "none"},
-}
-MONEY_WORDS = {
-    "ja": {DUE: "支払われる謝金", AT_STAKE: "謝金の対象額", "client_paid_jpy": "中小企業の支払額",
-           "platform_fee_jpy": "手数料", "expert_receives_jpy": "IT専門家の受取額", "expert_total_jpy": "IT専門家の合計"},
-    "en": {DUE: "honorarium due", AT_STAKE: "honorarium at stake", "client_paid_jpy": "client paid",
-           "platform_fee_jpy": "platform fee", "expert_receives_jpy": "expert receives",
-           "expert_total_jpy": "expert's total"},
-}
+# Words of the engine's codes come from the vocabulary; these two are the diff's own.
+INVALID_WORD = {"ja": "入力エラー", "en": "invalid input"}
+NO_STATUS_WORD = {"ja": "なし", "en": "none"}
 
 
 class Words:
@@ -88,13 +75,17 @@ class Words:
         return self.w[key]
 
     def verdict(self, verdict) -> str:
-        return VERDICT_WORDS[self.lang].get(verdict, str(verdict))
+        if verdict == INVALID:
+            return INVALID_WORD[self.lang]
+        return vocabulary.VERDICT[self.lang].get(verdict, str(verdict))
 
     def status(self, status) -> str:
-        return STATUS_WORDS[self.lang].get(status, str(status))
+        if status is None:
+            return NO_STATUS_WORD[self.lang]
+        return vocabulary.STATUS[self.lang].get(status, str(status))
 
     def amount(self, name: str) -> str:
-        return MONEY_WORDS[self.lang].get(name, name)
+        return vocabulary.AMOUNT[self.lang].get(name, name)
 
     def yen(self, value, signed: bool = False) -> str:
         if value is None:
@@ -111,9 +102,7 @@ class Words:
 
     def subject(self, subject) -> str:
         subject = str(subject)
-        if subject == "case":
-            return ""
-        return self.w["step"].format(n=subject[5:]) if subject.startswith("step:") else subject
+        return "" if subject == "case" else vocabulary.step(subject, self.lang)
 
     def value(self, value: dict | None) -> str:
         if value is None:
@@ -157,7 +146,7 @@ def text_header(head: dict, lang: str) -> str:
         lines.append(f"  {w['declarations']}: {w['kinds'][d['kind']]} {d['name']} ({w['decl_' + d['change']]})")
     if not any(book["rules"].values()) and not book["parameters"]:
         lines.append(f"  {w['no_book_change']}")
-    return visible("\n".join(lines)) + "\n"
+    return "\n".join(map(visible, lines)) + "\n"
 
 
 def text_case(change: dict, lang: str) -> str:
@@ -186,7 +175,7 @@ def text_case(change: dict, lang: str) -> str:
     for name, m in change["money"].items():
         moved = f" ({w.yen(m['change'], signed=True)})" if m["change"] is not None else ""
         lines.append(f"  {w.amount(name)}: {w.yen(m['from'])} → {w.yen(m['to'])}{moved}")
-    return visible("\n".join(lines)) + "\n"
+    return "\n".join(map(visible, lines)) + "\n"
 
 
 def text_totals(totals: dict, lang: str) -> str:
@@ -210,7 +199,7 @@ def text_totals(totals: dict, lang: str) -> str:
             stake = case["money"].get(AT_STAKE, {}).get("change")
             moved = ", ".join(f"{w.amount(n)} {w.yen(v, signed=True)}" for n, v in ((DUE, due), (AT_STAKE, stake)) if v)
             lines.append(f"    {case['case_id']}  {moved}")
-    return visible("\n".join(lines)) + "\n"
+    return "\n".join(map(visible, lines)) + "\n"
 
 
 # ---------------------------------------------------------------------- page
@@ -218,21 +207,20 @@ def text_totals(totals: dict, lang: str) -> str:
 
 @functools.cache
 def _environment() -> jinja2.Environment:
-    def load(name: str) -> str:
-        return resources.files(__package__).joinpath(name).read_text(encoding="utf-8")
-
-    env = jinja2.Environment(loader=jinja2.FunctionLoader(load), autoescape=True, undefined=jinja2.StrictUndefined,
-                             trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
-    return env
+    """The templates of output/templates/ (the audit report's too, whose style sheet the page uses)."""
+    return jinja2.Environment(loader=jinja2.PackageLoader("rulebook.output", "templates"), autoescape=True,
+                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                              keep_trailing_newline=True)
 
 
 def render_page(head: dict, totals: dict, lang: str = "ja") -> str:
     """The self-contained HTML page of a diff: the rulebooks, the totals, the cases where the most
     money moved with the explanations of both sides. No script, no address outside the page."""
     words = Words(lang)
-    template = _environment().get_template("changes.html.j2")
-    return template.render(lang=lang, w=words, head=head, totals=totals, css=Markup(REPORT_CSS),
-                           statuses=("pass", "fail", "pending", "not_applicable"))
+    env = _environment()
+    css = Markup(env.loader.get_source(env, "report.css")[0])  # our own file, put in the page as it is
+    return env.get_template("changes.html").render(lang=lang, w=words, head=head, totals=totals, css=css,
+                                                   statuses=vocabulary.STATUSES)
 
 
 # --------------------------------------------------------------- spreadsheet
