@@ -171,13 +171,14 @@ async def test_hover(client: LanguageClient, folder: Path):
     variable = await hover('photo.moment = "start"')
     assert "**variable** `photo`" in variable and "type: `photo`" in variable
     schema_text = (folder / "schema.rules").read_text(encoding="utf-8")
-    assert "# project (プロジェクト方式) | task | competition" in schema_text
+    assert "program_consent_on: optional date  # 制度利用の同意" in schema_text
     case = folder / "case.rules"
     case_text = open_file(client, case)
     result = await client.text_document_hover_async(lsp.HoverParams(
-        text_document=lsp.TextDocumentIdentifier(uri=uri(case)), position=position(case_text, "lancers.method =", 9)))
-    assert "lancers.method: text" in result.contents.value
-    assert "project (プロジェクト方式) | task | competition" in result.contents.value  # the schema's comment
+        text_document=lsp.TextDocumentIdentifier(uri=uri(case)),
+        position=position(case_text, "lancers.program_consent_on is set", len("lancers."))))
+    assert "lancers.program_consent_on: optional date" in result.contents.value
+    assert "制度利用の同意" in result.contents.value  # the schema's comment
 
 
 @pytest.mark.asyncio
