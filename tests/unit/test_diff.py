@@ -146,6 +146,16 @@ def test_nothing_changes_exit_0(work):
     assert ja.returncode == 0 and "1件の事例のどれも変わりませんでした。" in ja.stdout
 
 
+def test_the_text_for_a_terminal(work):
+    result = rulebook("diff", str(RULES), str(work["five"]), str(work["cases"]), "--lang", "en")
+    assert result.returncode == 1
+    out = result.stdout
+    assert out.startswith("■ Rulebook comparison\n  Before: ")
+    assert "\n\n■ Case G-" in out and "\n\n■ Totals\n" in out
+    assert "\\u00" not in out  # the line breaks between blocks are line breaks, not escapes
+    assert "step.report-deadline step 1: passed → failed" in out and "    before: " in out
+
+
 # ------------------------------------------------------------ the two sides
 
 

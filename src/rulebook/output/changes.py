@@ -157,7 +157,7 @@ def text_case(change: dict, lang: str) -> str:
     verdict = change["verdict"]
     shown = w.verdict(verdict["from"]) if verdict["from"] == verdict["to"] else \
         f"{w.verdict(verdict['from'])} → {w.verdict(verdict['to'])}"
-    lines = [f"\n■ {w['case']} {change['case_id']}{where}  {w['verdict']}: {shown}"]
+    lines = ["", f"■ {w['case']} {change['case_id']}{where}  {w['verdict']}: {shown}"]
     for r in change["results"]:
         subject = w.subject(r["subject"])
         lines.append(f"  {r['rule']}{' ' + subject if subject else ''}: {w.status(r['from'])} → {w.status(r['to'])}"
@@ -181,7 +181,7 @@ def text_case(change: dict, lang: str) -> str:
 def text_totals(totals: dict, lang: str) -> str:
     w = Words(lang)
     key = "summary" if totals["changed"] else "summary_none"
-    lines = [f"\n■ {w['totals']}", "  " + w[key].format(cases=f"{totals['cases']:,}", changed=f"{totals['changed']:,}")]
+    lines = ["", f"■ {w['totals']}", "  " + w[key].format(cases=f"{totals['cases']:,}", changed=f"{totals['changed']:,}")]
     for v in totals["verdicts"]:
         if v["from"] != v["to"]:
             lines.append(f"  {w['verdict']}: {w.verdict(v['from'])} → {w.verdict(v['to'])}  {w['of_cases'].format(n=v['cases'])}")
