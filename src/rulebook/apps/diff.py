@@ -283,42 +283,27 @@ def run(options: Options, stdout=None, stderr=None) -> int:
             except OSError as error:
                 raise DiffError(say("out", options.lang, path=options.out, reason=error.strerror or error)) from None
         with contextlib.ExitStack() as files:
-            json_out = _JsonStream(stdout, head) if options.fmt == "json" else None
-            if options.fmt == "text":
-                stdout.write(text_header(head, options.lang))
-            saved = sheet = None
+            sinks: list = [_JsonStream(stdout, head) if options.fmt == "json" else _TextStream(stdout, head, options.lang)]
             if options.out is not None:
-                saved = _JsonStream(files.enter_context(_replacing(options.out / JSON_NAME, encoding="utf-8")), head)
-                sheet_file = files.enter_context(_replacing(options.out / SHEET_NAME, "wb"))
-                sheet_file.write(codecs.BOM_UTF8)
-                sheet = _Sheet(sheet_file)
-                sheet.write(SHEET_HEADERS[options.lang])
+                sinks.append(_JsonStream(files.enter_context(_replacing(options.out / JSON_NAME, encoding="utf-8")),
+                                         head))
+                sinks.append(_SheetStream(files.enter_context(_replacing(options.out / SHEET_NAME, "wb")),
+                                          options.lang))
             totals, top, seq = Totals(), TopCases(options.top), 0
             jobs = options.jobs or os.cpu_count() or 1
             for count, changes, chunk_totals in _judged(options.inputs, old, new, jobs, options.chunk):
                 totals += chunk_totals
                 for index, change in changes:
                     top.offer(seq + index, change)
-                    if json_out is not None:
-                        json_out.case(change)
-                    elif options.fmt == "text":
-                        stdout.write(text_case(change, options.lang))
-                    if saved is not None:
-                        saved.case(change)
-                        for row in sheet_rows(change, options.lang):
-                            sheet.write(row)
+                    for sink in sinks:
+                        sink.case(change)
                 seq += count
             summary = totals.to_dict(rule_order, [_brief(c) for c in top.cases()])
-            if json_out is not None:
-                json_out.close(summary)
-            elif options.fmt == "text":
-                stdout.write(text_totals(summary, options.lang))
-            if saved is not None:
-                saved.close(summary)
-                sheet.flush()
-                top_explained = {**summary, "top": top.cases()}
+            for sink in sinks:
+                sink.close(summary)
+            if options.out is not None:
                 with _replacing(options.out / PAGE_NAME, encoding="utf-8") as page:
-                    page.write(render_page(head, top_explained, options.lang))
+                    page.write(render_page(head, {**summary, "top": top.cases()}, options.lang))
         stderr.write(say("done", options.lang, cases=f"{totals.cases:,}", changed=f"{totals.changed:,}") + "\n")
         if options.out is not None:
             stderr.write(visible(say("written", options.lang, path=options.out)) + "\n")
@@ -331,19 +316,38 @@ def _brief(change: dict) -> dict:
     return {key: change[key] for key in ("case_id", "source", "verdict", "money")}
 
 
-class _Sheet:
-    """Spreadsheet rows as Excel in Japan opens them (UTF-8 with a byte-order mark, CRLF), encoded a
-    block at a time."""
+class _TextStream:
+    """The text for a terminal: the rulebooks, each case as it comes, the totals."""
 
-    def __init__(self, fh):
-        self.fh = fh
+    def __init__(self, stream, head: dict, lang: str):
+        self.stream, self.lang = stream, lang
+        stream.write(text_header(head, lang))
+
+    def case(self, change: dict) -> None:
+        self.stream.write(text_case(change, self.lang))
+
+    def close(self, totals: dict) -> None:
+        self.stream.write(text_totals(totals, self.lang))
+
+
+class _SheetStream:
+    """The spreadsheet, a row per result that changed, as Excel in Japan opens it (UTF-8 with a
+    byte-order mark, CRLF), encoded a block at a time."""
+
+    def __init__(self, fh, lang: str):
+        self.fh, self.lang = fh, lang
         self.block = io.StringIO()
         self.writer = csv.writer(self.block, lineterminator="\r\n")
+        fh.write(codecs.BOM_UTF8)
+        self.writer.writerow(SHEET_HEADERS[lang])
 
-    def write(self, row) -> None:
-        self.writer.writerow(row)
+    def case(self, change: dict) -> None:
+        self.writer.writerows(sheet_rows(change, self.lang))
         if self.block.tell() > 1 << 16:
             self.flush()
+
+    def close(self, _totals: dict) -> None:
+        self.flush()
 
     def flush(self) -> None:
         self.fh.write(self.block.getvalue().encode("utf-8"))

@@ -158,21 +158,12 @@ def build_server() -> RulebookServer:
         if isinstance(options, dict) and options.get("lang") in WORDS:
             ls.lang = options["lang"]
 
-    @server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
-    def did_open(ls: RulebookServer, params: lsp.DidOpenTextDocumentParams) -> None:
+    def document_changed(ls: RulebookServer, params) -> None:
         _refresh(ls, params.text_document.uri)
 
-    @server.feature(lsp.TEXT_DOCUMENT_DID_CHANGE)
-    def did_change(ls: RulebookServer, params: lsp.DidChangeTextDocumentParams) -> None:
-        _refresh(ls, params.text_document.uri)
-
-    @server.feature(lsp.TEXT_DOCUMENT_DID_SAVE)
-    def did_save(ls: RulebookServer, params: lsp.DidSaveTextDocumentParams) -> None:
-        _refresh(ls, params.text_document.uri)
-
-    @server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
-    def did_close(ls: RulebookServer, params: lsp.DidCloseTextDocumentParams) -> None:
-        _refresh(ls, params.text_document.uri)
+    for method in (lsp.TEXT_DOCUMENT_DID_OPEN, lsp.TEXT_DOCUMENT_DID_CHANGE, lsp.TEXT_DOCUMENT_DID_SAVE,
+                   lsp.TEXT_DOCUMENT_DID_CLOSE):
+        server.feature(method)(document_changed)
 
     @server.feature(lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES)
     def did_change_files(ls: RulebookServer, params: lsp.DidChangeWatchedFilesParams) -> None:

@@ -177,13 +177,14 @@ class _Formatter:
         opening, *inner, closing = node.children if children is None else children
         if not inner:
             return [self.tok(opening), self.tok(closing)]
-        body: list = []
-        for child in inner:
-            if _type(child) == "COMMA":
-                body.extend([self.tok(child), LINE])
-            else:
-                body.append(self.fmt(child))
-        return group(self.tok(opening), Nest(INDENT, [SOFTLINE, body]), SOFTLINE, self.tok(closing))
+        return group(self.tok(opening), Nest(INDENT, [SOFTLINE, self.separated(inner)]), SOFTLINE, self.tok(closing))
+
+    def separated(self, children) -> list:
+        """Items and their commas, a line (a space or a line break) after each comma."""
+        out: list = []
+        for child in children:
+            out.extend([self.tok(child), LINE] if _type(child) == "COMMA" else [self.fmt(child)])
+        return out
 
     def texts(self, node, stacked: bool) -> object:
         """The languages of a text: stacked one a line, or on one line when it fits."""
@@ -228,12 +229,7 @@ class _Formatter:
 
     def kind_field_decl(self, node):
         name, colon, type_, *options = node.children
-        rest: list = []
-        for child in options:
-            if _type(child) == "COMMA":
-                rest.extend([self.tok(child), LINE])
-            else:
-                rest.append(self.fmt(child))
+        rest = self.separated(options)
         head = [self.tok(name), self.tok(colon), Text(" "), self.fmt(type_)]
         return group(head, Nest(INDENT, rest)) if rest else head
 
