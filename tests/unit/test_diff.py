@@ -261,7 +261,7 @@ def test_invalid_input_on_one_side_or_both(tmp_path):
                                  default=str))
     cases = tmp_path / "cases.jsonl"
     cases.write_text(json.dumps(seed, ensure_ascii=False) + "\n{not json\n", encoding="utf-8")
-    result = rulebook("diff", str(RULES), str(folder), str(cases), "--format", "json")
+    result = rulebook("diff", str(RULES), str(folder), str(cases), "--format", "json", "--lang", "en")
     assert result.returncode == 1, result.stderr
     report = json.loads(result.stdout)
     (change,) = report["cases"]
@@ -271,6 +271,14 @@ def test_invalid_input_on_one_side_or_both(tmp_path):
     assert {(v["from"], v["to"]): v["cases"] for v in report["totals"]["verdicts"]} == {
         ("eligible", "invalid"): 1, ("invalid", "invalid"): 1}
     assert report["totals"]["judged_on_both_sides"] == 0
+    assert f"{cases}:2: not a valid case on either side" in result.stderr  # named, not silently skipped
+    assert "1 inputs are not valid cases on either side" in result.stderr
+
+
+def test_a_missing_input_is_named(tmp_path):
+    result = rulebook("diff", str(RULES), str(RULES), str(tmp_path / "nowhere.jsonl"))
+    assert result.returncode == 0
+    assert "nowhere.jsonl" in result.stderr and "どちらでも判定できない入力です" in result.stderr
 
 
 # ------------------------------------------------------------------ --out

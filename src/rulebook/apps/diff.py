@@ -37,7 +37,8 @@ from ..input.snapshot import dumps_json
 from ..language.diagnostic import RulebookError
 from ..language.parse import parse
 from ..output.changes import SHEET_HEADERS, render_page, sheet_rows, text_case, text_header, text_totals
-from ..output.compare import DIFF_FORMAT, Totals, TopCases, compare_case, compare_rulebooks, explain_change
+from ..output.compare import (DIFF_FORMAT, INVALID, Totals, TopCases, compare_case, compare_rulebooks, explain_change,
+                               verdict_of)
 from ..output.terminal import visible
 
 JSON_NAME, SHEET_NAME, PAGE_NAME = "diff.json", "changes.csv", "report.html"
@@ -54,6 +55,10 @@ MESSAGES = {
     "git": {"ja": "git のリビジョン `{rev}` を取り出せません: {reason}", "en": "cannot extract git revision `{rev}`: {reason}"},
     "out": {"ja": "`{path}` に書き込めません: {reason}", "en": "cannot write to `{path}`: {reason}"},
     "done": {"ja": "{cases}件の事例を比較し、{changed}件が変わりました。", "en": "{cases} cases compared, {changed} changed."},
+    "invalid": {"ja": "rulebook diff: {where}: どちらでも判定できない入力です: {message}",
+                "en": "rulebook diff: {where}: not a valid case on either side: {message}"},
+    "invalid_count": {"ja": "{count}件の入力はどちらのルールブックでも判定できませんでした(変化には数えません)。",
+                      "en": "{count} inputs are not valid cases on either side (not counted as changes)."},
     "written": {"ja": "{path} に書き出しました", "en": "written to {path}"},
     "folder": {"ja": "フォルダ", "en": "the folder"},
     "revision": {"ja": "git のリビジョン", "en": "the git revision"},
@@ -157,29 +162,35 @@ def _documents(units):
                 yield doc.location.origin, doc.location.line, doc.data, doc.error
 
 
+ERRORS_SHOWN = 20  # inputs invalid on both sides named on stderr; the totals count them all
+
+
 def judge_chunk(units, old: Side, new: Side):
     """Judge a chunk's documents under both rulebooks. Returns (documents judged, [(index in the
-    chunk, change explained)], Totals): only what changed travels back."""
+    chunk, change explained)], Totals, the first inputs that are not valid on either side as
+    (file, line, message)): only what changed travels back."""
     book_old, book_new = _books(old, new)
     totals = Totals()
-    changes = []
+    changes, errors = [], []
     count = 0
     for index, (origin, line, data, error) in enumerate(_documents(units)):
         count += 1
         if error is not None:
-            invalid = {"format": "rulebook.error/v1", "case_id": None,
-                       "errors": [{"path": "", "message": error, "value": None}]}
-            totals.add(invalid, invalid, None)
-            continue
-        before = book_old.judge(data, old.as_of, origin=origin, line=line, compact=True)
-        after = book_new.judge(data, new.as_of, origin=origin, line=line, compact=True)
+            before = after = {"format": "rulebook.error/v1", "case_id": None,
+                              "errors": [{"path": "", "message": error, "value": None}]}
+        else:
+            before = book_old.judge(data, old.as_of, origin=origin, line=line, compact=True)
+            after = book_new.judge(data, new.as_of, origin=origin, line=line, compact=True)
         change = compare_case(before, after)
         totals.add(before, after, change)
+        if change is None and verdict_of(before) == INVALID and len(errors) < ERRORS_SHOWN:
+            errors.append((origin, line, "; ".join(f"{e['path'] or '(snapshot)'}: {e['message']}"
+                                                   if e.get("path") else e["message"] for e in after["errors"])))
         if change is not None:
             explained = explain_change(change, book_old.judge(data, old.as_of, origin=origin, line=line),
                                        book_new.judge(data, new.as_of, origin=origin, line=line))
             changes.append((index, {**explained, "source": {"file": origin, "line": line}}))
-    return count, changes, totals
+    return count, changes, totals, errors
 
 
 def _chunks(units, size: int):
@@ -291,8 +302,12 @@ def run(options: Options, stdout=None, stderr=None) -> int:
                                           options.lang))
             totals, top, seq = Totals(), TopCases(options.top), 0
             jobs = options.jobs or os.cpu_count() or 1
-            for count, changes, chunk_totals in _judged(options.inputs, old, new, jobs, options.chunk):
+            shown = 0
+            for count, changes, chunk_totals, errors in _judged(options.inputs, old, new, jobs, options.chunk):
                 totals += chunk_totals
+                for origin, line, message in errors[: ERRORS_SHOWN - shown]:
+                    stderr.write(visible(say("invalid", options.lang, where=f"{origin}:{line}", message=message)) + "\n")
+                    shown += 1
                 for index, change in changes:
                     top.offer(seq + index, change)
                     for sink in sinks:
@@ -305,6 +320,9 @@ def run(options: Options, stdout=None, stderr=None) -> int:
                 with _replacing(options.out / PAGE_NAME, encoding="utf-8") as page:
                     page.write(render_page(head, {**summary, "top": top.cases()}, options.lang))
         stderr.write(say("done", options.lang, cases=f"{totals.cases:,}", changed=f"{totals.changed:,}") + "\n")
+        invalid = totals.verdicts[(INVALID, INVALID)]
+        if invalid:
+            stderr.write(say("invalid_count", options.lang, count=f"{invalid:,}") + "\n")
         if options.out is not None:
             stderr.write(visible(say("written", options.lang, path=options.out)) + "\n")
     return EXIT_CHANGED if totals.changed else EXIT_SAME
