@@ -46,7 +46,6 @@ The parameters that "hold from start" hold on every day before their next editio
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 from decimal import Decimal
 
@@ -145,13 +144,21 @@ def add_months(day: dt.date, months: int) -> dt.date:
     or on that month's last day when it has none; started on the 1st (`day` the last day of its
     month), it runs whole months and ends on the last day of the last one.
     """
-    index = day.year * 12 + day.month - 1 + months
-    year, month = divmod(index, 12)
+    year, month = divmod(day.year * 12 + day.month - 1 + months, 12)
     month += 1
-    length = calendar.monthrange(year, month)[1]
-    if day.day == calendar.monthrange(day.year, day.month)[1] or day.day > length:
+    length = _month_length(year, month)
+    if day.day >= length or day.day == _month_length(day.year, day.month):
         return dt.date(year, month, length)
     return dt.date(year, month, day.day)
+
+
+_LENGTHS = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def _month_length(year: int, month: int) -> int:
+    if month == 2 and year % 4 == 0 and (year % 100 != 0 or year % 400 == 0):
+        return 29
+    return _LENGTHS[month]
 
 
 def fee_tiers(day: dt.date):
@@ -640,15 +647,15 @@ def judge(case, as_of: dt.date | None = None, further: bool = False, clauses: li
                 final = (sub, PASS if last_step.payment_capture_attached else FAIL)
 
     # ---- payout and claim.honorarium (and sme.honorarium-cap) ----
-    uncapped = 0 if case_failed else earned
     if further:
+        uncapped = 0 if case_failed else earned
         prior = getattr(sme, "prior_honorarium_jpy", None) or 0
         c_cap = honorarium_cap(prior, uncapped)
         room = HONORARIUM_CAP_PER_SME - prior if prior < HONORARIUM_CAP_PER_SME else 0
         due = 0 if c_cap == 1 else min(uncapped, room)
         stake = min(stake, room)
     else:
-        due = uncapped
+        due = 0 if case_failed else earned
     receives = paid - fee_total
     claim = case.claim
     if claim is None or claim.honorarium_jpy is None:
@@ -668,9 +675,10 @@ def judge(case, as_of: dt.date | None = None, further: bool = False, clauses: li
         ("plan.step-count", "case", s_count),
         ("contract.accepted", "case", s_contract),
         ("procedure.order", "case", s_order),
+        ("claim.honorarium", "case", s_claim),
     ]
-    if further:
-        results += [
+    if further:  # the further case rules go before claim.honorarium (FURTHER_ORDER)
+        results[11:11] = [
             ("sme.size", "case", further_case[0]),
             ("plan.contract-type", "case", further_case[1]),
             ("case.duration", "case", further_case[2]),
@@ -678,7 +686,6 @@ def judge(case, as_of: dt.date | None = None, further: bool = False, clauses: li
             ("expert.qualification", "case", further_case[4]),
             ("sme.honorarium-cap", "case", HONORARIUM_CAP[c_cap]),
         ]
-    results.append(("claim.honorarium", "case", s_claim))
     results += [("step.client-share", sub, s) for sub, s in share]
     results += [("step.photos", sub, s) for sub, s in photos]
     results += [("step.report-deadline", sub, s) for sub, s in deadline]
