@@ -19,9 +19,11 @@ business-day arithmetic (a pending result needs no due date here).
   `FURTHER_ORDER`; `procedure.order` without the arrow contract.received_on → step 1
   `started_on`; the new payout (the rate cap, the tiered fee of the contract's day
   shared out by step, the cap of 300,000 yen per SME). `payout` then also holds
-  `honorarium_uncapped_jpy` (U of the spec) and `steps`, one
-  {"step", "honorarium_jpy", "platform_fee_jpy"} per listed step, as the verdict's
-  payout.steps.
+  `honorarium_uncapped_jpy` (U of the spec) and `steps`, one {"step", "honorarium_jpy",
+  "honorarium_at_stake_jpy", "platform_fee_jpy", "expert_receives_jpy"} per listed step,
+  as the verdict's payout.steps: the step's honorarium (min(base, rate cap), 0 when one of
+  its results fails), min(base, rate cap), its share of the tiered fee, and its payment
+  less that share. (The cap per SME applies to the case's sum, not to the steps.)
 - `clauses`: a list to which, with `further=True`, every further rule appends
   (rule id, subject, clause), the 1-based number of the clause of its decision list
   that gave the status (the tests count them; `None` costs nothing).
@@ -630,7 +632,8 @@ def judge(case, as_of: dt.date | None = None, further: bool = False, clauses: li
         fee_before = fee_after
         fee_total += step_fee
         step_payouts.append({"step": step.number, "honorarium_jpy": 0 if failed else at_stake,
-                             "platform_fee_jpy": step_fee})
+                             "honorarium_at_stake_jpy": at_stake, "platform_fee_jpy": step_fee,
+                             "expert_receives_jpy": pay - step_fee})
 
     # final.payment-capture
     if plan is None:
