@@ -61,7 +61,7 @@ CONSENT_CHANNELS = frozenset(("message", "workspace"))
 AREAS = frozenset(("analysis", "telework", "web_meeting", "ec_site", "cashless_payment", "security",
                    "other_digital"))
 
-# Parameters of further-rules.md. A day with a comment says which fact of the case it is compared with.
+# Parameters of further-rules.md. Each day below is compared with the fact of the case its comment names.
 HONORARIUM_CAP_PER_SME = 300_000          # 300,000 yen per SME, over all its cases
 LONGEST_SUPPORT_MONTHS = 6                # from contract.received_on, Civil Code months
 # SME size limits by industry: (capital_jpy, employees); at or under either one is small enough.
