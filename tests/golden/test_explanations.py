@@ -35,7 +35,7 @@ def test_verdict_json(book, golden, name):
 @pytest.mark.parametrize("name", CASES)
 @pytest.mark.parametrize("lang", ["ja", "en"])
 def test_verdict_text(book, golden, name, lang):
-    text = render_verdict(verdict_of(book, name), book.plan.stages, lang, color=False) + "\n"
+    text = render_verdict(verdict_of(book, name), book.plan.stages, lang, color=False, amounts=book.amount_titles) + "\n"
     golden(HERE / f"{name}.{lang}.txt", text)
 
 

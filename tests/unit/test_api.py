@@ -152,16 +152,27 @@ def test_load_another_folder_and_a_later_edition(tmp_path, seed):
     assert new.payout.model_dump()["honorarium_at_stake_jpy"] == 120000
 
 
-def test_a_parameter_with_no_value_in_force_is_a_clear_error(tmp_path, seed):
+def test_a_parameter_with_no_value_in_force_fails_the_rule_that_reads_it(tmp_path, seed):
+    """A day no value of a parameter covers: the case is judged; the rule that read the
+    parameter fails (no honorarium is paid for a day the program had no rule for), naming the
+    parameter, the day and the rule, with what to do."""
     folder = tmp_path / "rules"
     shutil.copytree(bundled_rules(), folder)
     params = folder / "parameters.rules"
     params.write_text(params.read_text(encoding="utf-8").replace(
         "value 10 days from 2020-04-01", "value 10 days from 2022-01-01"), encoding="utf-8")
     out = rulebook.load(folder).judge(seed)
-    assert out["format"] == "rulebook.error/v1"
-    assert "`report_deadline` has no value in force" in out["errors"][0]["message"]
-    assert "RB401" in out["errors"][0]["message"]
+    assert out["format"] == "rulebook.verdict/v1" and out["verdict"] == "ineligible"
+    # the step's rule fails, so its honorarium is not due, and the claim of it exceeds what is due
+    assert [(r["rule"], r["subject"]) for r in out["results"] if r["status"] == "fail"] == [
+        ("claim.honorarium", "case"), ("step.report-deadline", "step:1")]
+    failed = [r for r in out["results"] if r["status"] == "fail" and r["rule"] == "step.report-deadline"]
+    assert failed[0]["facts"] == {"parameter": "report_deadline", "day": "2021-03-31"}
+    assert "`report_deadline`" in failed[0]["message"]["en"] and "2021-03-31" in failed[0]["message"]["en"]
+    assert "step.report-deadline" in failed[0]["message"]["en"]
+    assert "「支援報告書の提出期限(完了報告から)」" in failed[0]["message"]["ja"]
+    assert "事務局" in failed[0]["fix"]["ja"] and "secretariat" in failed[0]["fix"]["en"]
+    assert out["payout"]["honorarium_jpy"] == 0  # the step failed: its honorarium is not paid
 
 
 def test_the_cache_is_used_and_never_stale(tmp_path, monkeypatch, seed):

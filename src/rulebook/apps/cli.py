@@ -117,7 +117,7 @@ def check(cases, fmt, lang, as_of, color, rules):
                 out.write("\n" + "─" * 60 + "\n\n")
             first = False
             if report["format"] == "rulebook.verdict/v1":
-                out.write(render_verdict(report, book.plan.stages, lang, color) + "\n")
+                out.write(render_verdict(report, book.plan.stages, lang, color, book.amount_titles) + "\n")
             else:
                 out.write(render_error(report, lang, color) + "\n")
         out.flush()

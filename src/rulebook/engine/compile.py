@@ -31,7 +31,7 @@ from ..language.infer import canonical
 from ..language.program import Order, Program, Rule
 from ..language.schema import ROOT
 from . import codegen as cg
-from .plan import ClausePlan, OrderPlan, Plan, RulePlan, TemplatePlan
+from .plan import NO_VALUE, NOT_IN_FORCE, ClausePlan, OrderPlan, Plan, RulePlan, TemplatePlan
 from .timeline import always_daily, boundaries, time_use
 
 
@@ -43,9 +43,14 @@ _PY_OPS = {"=": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 
 
 def _format_kind(typ: t.Type) -> str:
+    """How a text shows a value of this type: `yen`, `date`, …, `list:K`, `table:K` (the values
+    shown as K), `record:NAME` (its fields shown as the plan's `record_formats` say)."""
     if typ.kind == "list":
-        inner = typ.inner.kind if typ.inner else "text"
-        return f"list:{inner}"
+        return f"list:{_format_kind(typ.inner) if typ.inner else 'text'}"
+    if typ.kind == "table":
+        return f"table:{_format_kind(typ.inner) if typ.inner else 'text'}"
+    if typ.kind == "record":
+        return f"record:{typ.record}"
     return typ.kind
 
 
@@ -86,20 +91,28 @@ def _init_slots(scope: _RuleScope) -> ast.stmt:
 
 class _Block:
     """A rule's decision, built once, inlined once into `evaluate_case`: it leaves `k`, the
-    deciding clause, and hands the result's fields to `sink`, which makes the statement
-    that keeps it (appending to the rule's list, or assigning the case rule's `rN`)."""
+    deciding clause, and hands the result to `keep`, which makes the statement that keeps it
+    (appending to the rule's list, or assigning the case rule's `rN`). A parameter the decision
+    reads that has no value on its day (`runtime.NotInForce`) makes the result a failure of
+    the rule, `NO_VALUE`, naming the parameter and the day."""
 
     def __init__(self, rule: Rule, init: ast.stmt, prelude: list[ast.stmt], decide: list[ast.stmt],
                  facts: list[str], not_in_force: ast.expr | None):
         self.rule, self.init, self.prelude, self.decide = rule, init, prelude, decide
         self.facts, self.not_in_force = facts, not_in_force
 
-    def statements(self, sink) -> list[ast.stmt]:
-        decided = self.decide + [sink(cg.name("k"), [cg.name(f) for f in self.facts])]
+    def statements(self, head, keep, failed: ast.stmt) -> list[ast.stmt]:
+        """`head(clause)`: the result's first fields; `keep(result)`: the statement that keeps it;
+        `failed`: what a failure adds to the failures of its subject."""
+        result = cg.tuple_of(head(cg.name("k")) + [cg.name(f) for f in self.facts])
+        no_value = cg.binary(cg.tuple_of(head(cg.literal(NO_VALUE))), "+", cg.call("_nf", cg.name("_e")))
+        decided = [cg.try_except(self.decide + [keep(result)], "_NotInForce", "_e",
+                                 [cg.assign("k", cg.literal(NO_VALUE)), keep(no_value), failed])]
         body = [self.init] + self.prelude
         if self.not_in_force is None:
             return body + decided
-        skip = [cg.assign("k", cg.literal(-1)), sink(cg.literal(-1), [cg.name("_D")])]
+        skip = [cg.assign("k", cg.literal(NOT_IN_FORCE)),
+                keep(cg.tuple_of(head(cg.literal(NOT_IN_FORCE)) + [cg.name("_D")]))]
         return body + [cg.if_(self.not_in_force, skip, decided)]
 
 
@@ -115,6 +128,7 @@ class _Generator:
         self.blocks: dict[int, _Block] = {}
         self.numbers: dict[int, ast.expr] = {}  # rule index → the step number of `on step numbered`
         self.marks: list = []  # (rule index, first statement, last statement) of each inlined rule
+        self.previous: set[int] = set()  # the step amounts that `previous` reads
 
     def type_of(self, expr) -> t.Type:
         return self.p.types.get(id(expr), t.ERROR)
@@ -150,6 +164,11 @@ class _Generator:
             rule_lines=rule_lines,
             boundaries=boundaries(p), daily=always_daily(p),
             dated_is_as_of=p.dated is None or (isinstance(p.dated, s.Name) and p.dated.name == "as_of"),
+            amount_titles=dict(p.case_payout.titles) if p.case_payout else {},
+            step_amount_titles=dict(p.step_payout.titles) if p.step_payout else {},
+            parameter_titles={n: dict(par.titles) for n, par in p.parameters.items()},
+            record_formats={name: tuple((f.name, _format_kind(f.type.required())) for f in record.fields.values())
+                            for name, record in p.schema.records.items()},
         )
 
     def driver(self, rules: list[RulePlan]) -> ast.FunctionDef:
@@ -160,7 +179,7 @@ class _Generator:
         and the case's amounts (a mapping)."""
         number_key = self.p.schema.root.fields[self.p.steps_field].numbered_by if self.p.steps_field else None
         body: list[ast.stmt] = [cg.assign("fc", cg.call("set")), cg.assign("fs", cg.call("set")),
-                                cg.assign("pc", cg.literal(None))]
+                                cg.assign("pc", cg.literal(None)), cg.assign("nv", cg.list_of())]
 
         def fails_test(rule: RulePlan) -> ast.expr | None:
             fails = [c.index for c in rule.clauses if c.status == "fail"]
@@ -178,15 +197,15 @@ class _Generator:
 
         def inline(rule: RulePlan, out: list[ast.stmt], failed: ast.stmt, one: bool = False) -> None:
             """Add the rule's block to `out`; `one` result (a case rule) goes to `r{N}`, not to a list."""
-            def sink(clause: ast.expr, rest: list[ast.expr]) -> ast.stmt:
+            def head(clause: ast.expr) -> list[ast.expr]:
                 if one and rule.subject == "case":
-                    head = [cg.literal(rule.index), cg.literal("case"), cg.literal(None), clause]
-                else:
-                    head = [cg.literal(rule.index), cg.name("subject"), cg.name("si"), clause]
-                result = cg.tuple_of(head + rest)
+                    return [cg.literal(rule.index), cg.literal("case"), cg.literal(None), clause]
+                return [cg.literal(rule.index), cg.name("subject"), cg.name("si"), clause]
+
+            def keep(result: ast.expr) -> ast.stmt:
                 return cg.assign(f"r{rule.index}", result) if one else cg.do(cg.call("ap", result))
 
-            block = self.blocks[rule.index].statements(sink)
+            block = self.blocks[rule.index].statements(head, keep, failed)
             test = fails_test(rule)
             if test is not None:
                 block.append(cg.if_(test, [failed]))
@@ -242,6 +261,9 @@ class _Generator:
                 amounts = len(self.p.step_payout.amounts)
                 each.append(cg.do(cg.method(cg.name("sp"), "append",
                                             cg.tuple_of(cg.name(f"_s{i}") for i in range(amounts)))))
+                for i in sorted(self.previous):  # `previous NAME`: this step's amount, for the next
+                    body.append(cg.assign(f"_pv{i}", cg.literal(0)))
+                    each.append(cg.assign(f"_pv{i}", cg.name(f"_s{i}")))
             body.append(cg.for_(["si", "st"], cg.call("enumerate", cg.name("steps")), each))
 
         first = [r for r in rules if not r.reads_payout]
@@ -273,7 +295,7 @@ class _Generator:
         results = parts[0] if parts else cg.list_of()  # a rulebook may have no rules
         for part in parts[1:]:
             results = cg.binary(results, "+", part)
-        body.append(cg.return_(cg.tuple_of([results, cg.name("sp"), cg.name("pc")])))
+        body.append(cg.return_(cg.tuple_of([results, cg.name("sp"), cg.name("pc"), cg.name("nv")])))
         return cg.function("evaluate_case", ["c", "steps", "as_of", "_P", "params_at", "dated_day"], body)
 
     def dated_function(self, fname: str, expr) -> ast.FunctionDef:
@@ -418,20 +440,34 @@ class _Generator:
     # --------------------------------------------------------------- payout
     def payout(self, section) -> list[ast.stmt]:
         """The section's amounts as statements: `_s{i}` (a step's, inside the loop over steps,
-        where `st` and `n` are the step and its number) or `_c{i}` (the case's)."""
+        where `st` and `n` are the step and its number) or `_c{i}` (the case's). An amount that
+        reads a parameter with no value on its day is 0, and the parameter, the day and the
+        amount go into `nv` (the verdict warns of them)."""
         each_step = section.subject == "each_step"
-        scope = _RuleScope("st" if each_step else None, prefix="_ps" if each_step else "_pc")
+        params = "_P"
+        if section.dated is not None:
+            params = "_PS" if each_step else "_PC"
+        scope = _RuleScope("st" if each_step else None, prefix="_ps" if each_step else "_pc", params=params)
         scope.lets = dict.fromkeys(section.lets)
         self.let_exprs = section.lets
         self.names = {}
         self.amount_locals = {}
+        head: list[ast.stmt] = []
+        if section.dated is not None:
+            head.append(cg.assign(params, cg.call("params_at", self.expr(section.dated, scope))))
         amounts = []
         for i, (amount, expr) in enumerate(section.amounts):
             value = self.expr(expr, scope)
             local = f"_s{i}" if each_step else f"_c{i}"
-            amounts.append(cg.assign(local, value))
+            missing = cg.do(cg.method(cg.name("nv"), "append",
+                                      cg.binary(cg.call("_nf", cg.name("_e")), "+",
+                                                cg.tuple_of([cg.literal(amount), cg.literal(each_step)]))))
+            amounts.append(cg.try_except([cg.assign(local, value)], "_NotInForce", "_e",
+                                         [cg.assign(local, cg.literal(0)), missing]))
             self.amount_locals[amount] = local
         self.amount_locals = {}
+        if head:  # the day itself may be one no parameter covers: then every amount reads nothing
+            return [_init_slots(scope)] + head + amounts
         return [_init_slots(scope)] + amounts
 
     # ---------------------------------------------------------- expressions
@@ -551,7 +587,17 @@ class _Generator:
             return cg.if_else(cg.is_set(cg.walrus(tmp, value)), cg.name(tmp), self._expr(e.default, scope))
         if isinstance(e, s.Rounded):
             fn = {"down": "_math_floor", "up": "_math_ceil", "half_up": "_round_half_up"}[e.mode]
-            return cg.call(fn, self._expr(e.operand, scope))
+            operand = self._expr(e.operand, scope)
+            if self.type_of(e.operand).optional:  # missing stays missing
+                tmp = scope.temp()
+                return cg.if_else(cg.is_none(cg.walrus(tmp, operand)), cg.literal(None), cg.call(fn, cg.name(tmp)))
+            return cg.call(fn, operand)
+        if isinstance(e, s.Call):
+            return self.extremum(e, scope)
+        if isinstance(e, s.Previous):
+            index = [name for name, _ in self.p.step_payout.amounts].index(e.name)
+            self.previous.add(index)
+            return cg.name(f"_pv{index}")
         if isinstance(e, s.Quantifier):
             items = self._expr(e.items, scope)
             tmp = scope.temp()
@@ -566,11 +612,18 @@ class _Generator:
                 "all": lambda: cg.call("all", cg.generator(body, var, seq)),
                 "count": lambda: cg.call("sum", cg.generator(cg.literal(1), var, seq, body)),
                 "each": lambda: cg.list_comp(cg.name(var), var, seq, body),
+                # the first item that holds, or None: the first of a list of it and None
+                "first": lambda: cg.item(cg.binary(cg.list_comp(cg.name(var), var, seq, body), "+",
+                                                   cg.list_of([cg.literal(None)])), 0),
             }[e.kind]()
             return cg.item(cg.tuple_of([cg.walrus(tmp, items), form]), 1)
         if isinstance(e, s.Aggregate):
             if e.kind == "count":  # the count is the fact, not the whole list
                 return cg.call("len", self._expr(e.items, scope, trace=False))
+            if e.kind == "keys":  # a table's keys, in the order it was written
+                tmp = scope.temp()
+                keys = cg.list_comp(cg.name("_key"), "_key", cg.name(tmp))
+                return cg.item(cg.tuple_of([cg.walrus(tmp, self._expr(e.items, scope)), keys]), 1)
             items = self._expr(e.items, scope)
             tmp = scope.temp()
             var = f"v_{e.var}"
@@ -594,6 +647,21 @@ class _Generator:
             steps = cg.field(cg.name("c"), self.p.steps_field) if self.p.steps_field else cg.tuple_of(())
             return cg.call(cg.item(cg.name("_ORDER"), self.order_index(e.order)), cg.name("c"), steps)
         raise AssertionError(type(e).__name__)  # pragma: no cover
+
+    def extremum(self, e: s.Call, scope: _RuleScope) -> ast.expr:
+        """`min(a, b, …)` / `max(a, b, …)`: None when one of them is missing."""
+        args = [self._expr(arg, scope) for arg in e.args]
+        optional = [self.type_of(arg).optional for arg in e.args]
+        if not any(optional):
+            return cg.call(e.function, *args)
+        temps = [scope.temp() for _ in args]
+        missing = [cg.is_none(cg.walrus(tmp, arg)) for tmp, arg, maybe in zip(temps, args, optional) if maybe]
+        values = [cg.name(tmp) if maybe else arg for tmp, arg, maybe in zip(temps, args, optional)]
+        test = missing[0]
+        for more in missing[1:]:
+            test = cg.either(test, more)
+        # the optional ones are read (into their temps) before the others, in the test
+        return cg.if_else(test, cg.literal(None), cg.call(e.function, *values))
 
     def loop_helper(self, kind: str, var: str, body: ast.expr) -> str | None:
         """A plain loop in a function of its own, for `any`, `all` and `count` whose body reads
@@ -668,6 +736,8 @@ class _Generator:
 
     def binary(self, op: str, a: ast.expr, b: ast.expr, ta: t.Type, tb: t.Type) -> ast.expr:
         ka, kb = ta.kind, tb.kind
+        if op == "+" and {ka, kb} == {"date", "months"}:  # the Civil Code's count (days.add_months)
+            return cg.call("_add_months", a, b) if ka == "date" else cg.call("_add_months", b, a)
         if op == "+" and ka == "date":
             return cg.call("_add_bdays", a, b) if kb == "business_days" else cg.binary(a, "+", cg.call("_days", b))
         if op == "+" and kb == "date":

@@ -9,6 +9,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+# The clause of a result that no clause decided: the rule is not in force on its day
+# (`effective`), or it read a parameter with no value on its day (it fails).
+NOT_IN_FORCE = -1
+NO_VALUE = -2
 
 
 
@@ -78,6 +82,10 @@ class Plan:
     boundaries: tuple = ()  # days on which parameter editions and rules' periods of force start or end
     daily: bool = False  # every case may change any day (see timeline.always_daily)
     dated_is_as_of: bool = True  # parameters are taken on the day the case is judged
+    amount_titles: dict = field(default_factory=dict)  # case amount → {lang: title}
+    step_amount_titles: dict = field(default_factory=dict)  # step amount → {lang: title}
+    parameter_titles: dict = field(default_factory=dict)  # parameter → {lang: title}
+    record_formats: dict = field(default_factory=dict)  # record → ((field, format kind), …): how texts show one
     functions: dict = field(default_factory=dict, repr=False, compare=False)
 
 

@@ -113,11 +113,23 @@ def time_use(rule: Rule) -> TimeUse:
         finder.clause = position
         if clause.condition is not None:
             finder.walk(clause.condition)
-    if rule.dated is not None and finder.reads_as_of(rule.dated, frozenset()):
+    if rule.dated is not None and _dated_daily(rule.dated, rule.lets):
         finder.daily = True
     if AS_OF in rule.lets:
         finder.walk(rule.lets[AS_OF])
     return TimeUse(tuple(finder.bounds), finder.daily)
+
+
+def _dated_daily(dated, lets: dict) -> bool:
+    """True when parameters read on the day `dated` gives may change on other days than those on
+    which an edition starts or ends: when the day is computed from the as-of date — not when it
+    is the date itself, nor a date of the case with the as-of date as its default
+    (`step.started_on if missing as_of`)."""
+    if isinstance(dated, s.Name) and dated.name == AS_OF and AS_OF not in lets:
+        return False
+    if isinstance(dated, s.IfMissing):
+        return AS_OF in _reads(dated.value, frozenset({AS_OF}), lets) or _dated_daily(dated.default, lets)
+    return AS_OF in _reads(dated, frozenset({AS_OF}), lets)
 
 
 def always_daily(program: Program) -> bool:
@@ -125,12 +137,13 @@ def always_daily(program: Program) -> bool:
     date itself), or the payout reads the date: then no list of days can say when a case
     changes."""
     dated = program.dated
-    if dated is not None and not (isinstance(dated, s.Name) and dated.name == AS_OF) \
-            and AS_OF in _reads(dated, frozenset({AS_OF}), {}):
+    if dated is not None and _dated_daily(dated, {}):
         return True
     for section in (program.step_payout, program.case_payout):
         if section is None:
             continue
+        if section.dated is not None and _dated_daily(section.dated, section.lets):
+            return True
         exprs = list(section.lets.values()) + [expr for _name, expr in section.amounts]
         if any(AS_OF in _reads(expr, frozenset({AS_OF}), section.lets) for expr in exprs):
             return True
