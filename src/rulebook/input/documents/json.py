@@ -261,7 +261,7 @@ def _values(text: str) -> Iterator[tuple[str, str | int | None, int, bool]]:
         offset = match.start(1) if string else match.start(2) if punct else match.start(3)
         top = stack[-1] if stack else None
         if string is not None and top is not None and top[0] and top[5]:
-            top[2] = json.loads(string) if "\\" in string else string[1:-1]
+            top[2] = _key(string)
             top[3] = offset
             top[5] = False
             continue
@@ -296,6 +296,16 @@ def _values(text: str) -> Iterator[tuple[str, str | int | None, int, bool]]:
             stack.append([True, path, None, offset, set(), True])
         elif punct == "[":
             stack.append([False, path, 0, offset, None, False])
+
+
+def _key(string: str) -> str:
+    """A key as written, its escapes read (a bad escape, in text that is not JSON, left as it is)."""
+    if "\\" not in string:
+        return string[1:-1]
+    try:
+        return json.loads(string)
+    except ValueError:
+        return string[1:-1]
 
 
 def duplicate_key(text: str) -> tuple[str, str, int] | None:
