@@ -29,6 +29,8 @@ record case
   rate_jpy: optional yen per hour
   paid_jpy: yen
   received_on: optional date
+  qualifications: list of text, default empty,
+    labels {"sme_consultant": ja "中小企業診断士" en "SME consultant", "ipa_exam": ja "情報処理技術者試験" en "IPA exam"}
   steps: list of step, default empty, numbered by number
 
 record step
@@ -152,6 +154,42 @@ def shows(tmp_path, expr: str, **facts) -> tuple[str, str]:
 ])
 def test_arithmetic_rounding_min_max_and_months(tmp_path, expr, ja):
     assert shows(tmp_path, expr)[0] == ja
+
+
+def test_a_message_says_what_it_likes_of_a_missing_value(tmp_path):
+    assert shows(tmp_path, 'capital_jpy if missing "記録なし"') == ("記録なし", "記録なし")
+    assert shows(tmp_path, 'capital_jpy if missing "記録なし"', capital_jpy=1000) == ("1,000円", "1,000 yen")
+    assert shows(tmp_path, 'received_on if missing "未受理"', received_on="2021-01-21")[0] == "2021年1月21日"
+    # in a condition it stays an error to mix kinds
+    diagnostics = refused(tmp_path, '''
+        rule x.mixed on case
+          stage s1
+          title ja "混" en "Mixed"
+          source "s"
+          when (capital_jpy if missing "なし") = "なし" then pass
+            message ja "a" en "a"
+          otherwise fail
+            message ja "b" en "b"
+        ''')
+    assert [d.code for d in diagnostics] == ["RB301"]
+
+
+def test_the_items_a_let_keeps_of_a_labelled_field_are_shown_by_their_labels(tmp_path):
+    book = book_with(tmp_path, '''
+        rule x.held on case
+          stage s1
+          title ja "資格" en "Held"
+          source "s"
+          let held = each q in qualifications where q != "none"
+          let one = first q in qualifications where q != "none"
+          when one is set then pass
+            message ja "{held} / {one}" en "{held} / {one}"
+          otherwise fail
+            message ja "なし" en "none"
+        ''')
+    out = result(book.judge(case(qualifications=["ipa_exam", "sme_consultant", "pmp"])), "x.held")
+    assert out["message"]["ja"] == "情報処理技術者試験、中小企業診断士、pmp / 情報処理技術者試験"
+    assert out["message"]["en"] == "IPA exam, SME consultant, pmp / IPA exam"
 
 
 def test_min_and_max_of_values_that_may_be_missing_may_be_missing(tmp_path):

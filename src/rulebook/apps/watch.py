@@ -47,7 +47,7 @@ from typing import Any, Callable
 from durable import engine
 
 from ..book import Rulebook
-from ..engine.evaluate import EvaluationError
+from ..engine.evaluate import NO_VALUE, EvaluationError
 from ..input.events import Moment, PathChecker, read_event
 from ..input.errors import InputError, Rejected
 from ..input.messages import said
@@ -356,7 +356,8 @@ class Watcher:
                 key = keys[(result[0], subject)] = f"{rule.id}|{subject}"
                 self._results[key] = (result[0], subject)
             clause = rule.clauses[result[3]] if result[3] >= 0 else None
-            status = clause.status if clause is not None else "not_applicable"
+            # no clause: not in force (not applicable), or a parameter with no value (NO_VALUE: fail)
+            status = clause.status if clause is not None else "fail" if result[3] == NO_VALUE else "not_applicable"
             letters = standing.get(subject)
             if letters is None:
                 letters = standing[subject] = list(empty)

@@ -32,7 +32,7 @@ from ..language.program import Order, Program, Rule
 from ..language.schema import ROOT
 from . import codegen as cg
 from .plan import NO_VALUE, NOT_IN_FORCE, ClausePlan, OrderPlan, Plan, RulePlan, TemplatePlan
-from .timeline import always_daily, boundaries, time_use
+from .timeline import always_daily, editions, parameters_read, payout_parameters, time_use
 
 
 def compile_program(program: Program) -> Plan:
@@ -146,6 +146,12 @@ class _Generator:
             case_amounts = tuple(n for n, _ in p.case_payout.amounts)
             self.case_payout = self.payout(p.case_payout)
         self.functions.append(self.dated_function("dated_default", p.dated))
+        for name, section in (("dated_step_payout", p.step_payout), ("dated_case_payout", p.case_payout)):
+            if section is not None and section.dated is not None:  # for `next_change`
+                day_scope = _RuleScope("st" if section.subject == "each_step" else None)
+                day = self.expr(section.dated, day_scope)
+                self.functions.append(cg.function(name, ["c", "st", "as_of"],
+                                                  [_init_slots(day_scope), cg.return_(day)]))
         self.functions.append(self.driver(rules))
         for fn in self.helpers + self.functions:
             self.m.add(fn)
@@ -162,7 +168,7 @@ class _Generator:
             steps_number=p.schema.root.fields[p.steps_field].numbered_by if p.steps_field else None,
             source=source, constants=self.m.constants, fields=tuple(sorted(fields)),
             rule_lines=rule_lines,
-            boundaries=boundaries(p), daily=always_daily(p),
+            editions=editions(p), payout_parameters=payout_parameters(p), daily=always_daily(p),
             dated_is_as_of=p.dated is None or (isinstance(p.dated, s.Name) and p.dated.name == "as_of"),
             amount_titles=dict(p.case_payout.titles) if p.case_payout else {},
             step_amount_titles=dict(p.step_payout.titles) if p.step_payout else {},
@@ -365,10 +371,16 @@ class _Generator:
         use = time_use(rule)
         if use.bounds:
             self.functions.append(self.times_function(rule, use.bounds, step_var))
+        if rule.dated is not None:  # the day its parameters are read on, for `next_change`
+            day_scope = _RuleScope(step_var)
+            day = self.expr(rule.dated, day_scope)
+            self.functions.append(cg.function(f"dated_{rule.index}", ["c", "st", "as_of"],
+                                              [_init_slots(day_scope), cg.return_(day)]))
         return RulePlan(
             rule.index, rule.id, rule.subject, rule.stage, rule.titles, rule.source, tuple(clause_plans),
             tuple(zip(scope.keys, scope.kinds)), rule.reads_payout, rule.effective, str(rule.span),
-            timed=bool(use.bounds), daily=use.daily,
+            timed=bool(use.bounds), daily=use.daily, parameters=parameters_read(self.p, rule),
+            dated=rule.dated is not None,
         )
 
     def times_function(self, rule: Rule, bounds: tuple, step_var: str | None) -> ast.FunctionDef:
@@ -421,12 +433,16 @@ class _Generator:
 
     def labelled_field(self, expr, snapshot_names: bool = True) -> str | None:
         """`record.field` when the expression's value is that field's, and its values have labels:
-        the field read, its `if missing` default aside (a text of the rule), or each item of a
-        `list of` it."""
+        the field read, its `if missing` default aside (a text of the rule), each item of a
+        `list of` it, the items `each … where` or `first … where` keeps, or a let holding one."""
         if isinstance(expr, s.IfMissing):
             return self.labelled_field(expr.value, snapshot_names)
         if isinstance(expr, s.Aggregate) and expr.kind == "list" and expr.body is not None:
             return self.labelled_field(expr.body, False)  # inside, a bare name is the loop's variable
+        if isinstance(expr, s.Quantifier) and expr.kind in ("each", "first"):
+            return self.labelled_field(expr.items, snapshot_names)  # some of its items, or one
+        if isinstance(expr, s.Name) and snapshot_names and expr.name in self.let_exprs:
+            return self.labelled_field(self.let_exprs[expr.name])  # what the let holds
         if isinstance(expr, s.Attribute):
             owner = self.type_of(expr.obj).required()
             record = owner.record if owner.kind == "record" else None

@@ -13,6 +13,7 @@ from ..language.diagnostic import Code
 from . import codegen
 from .order import checker
 from .plan import NO_VALUE, NOT_IN_FORCE, Plan
+from .timeline import period_of_force
 from .runtime import NotInForce, Parameters
 
 # A result — one (rule, subject) — is a plain tuple, built by the generated code as fast as a
@@ -101,6 +102,8 @@ class Evaluator:
         self.evaluate_case = fns["evaluate_case"]
         self.arg_functions = tuple(fns[f"args_{rule.index}"] for rule in plan.rules)
         self.time_functions = tuple(fns.get(f"times_{rule.index}") for rule in plan.rules)
+        self.dated_functions = tuple(fns.get(f"dated_{rule.index}") for rule in plan.rules)
+        self.payout_days = (fns.get("dated_step_payout"), fns.get("dated_case_payout"))
         self.daily = plan.daily or any(rule.daily for rule in plan.rules)
 
     def evaluate(self, case, as_of: dt.date | None = None) -> Evaluation:
@@ -143,23 +146,44 @@ class Evaluator:
 
     def next_change(self, outcome: Evaluation) -> dt.date | None:
         """The first day after the outcome's as-of date on which judging the same case could give
-        other results: a day on which a comparison of a rule with the as-of date changes, or a
-        day a parameter edition or a rule's period of force starts or ends. None: never."""
+        other results: a day on which a comparison of a rule with the as-of date changes, or on
+        which an edition of a parameter, or a rule's period of force, starts or ends — where the
+        case reads the parameter (or compares the period) on the day it is judged. None: never."""
         day = outcome.as_of
         if self.daily:
             return day + dt.timedelta(days=1)
-        later = [b for b in self.plan.boundaries if b > day]
-        best = later[0] if later else None
-        functions, steps = self.time_functions, outcome.steps
+        plan, case, steps = self.plan, outcome.case, outcome.steps
+        best = None
+        judging_day = day if self.dated_is_as_of else self.dated(case, day)
+        editions = plan.editions
+
+        def consider(days) -> None:
+            nonlocal best
+            for date in days:
+                if isinstance(date, dt.date) and date > day and (best is None or date < best):
+                    best = date
+
+        functions, dated = self.time_functions, self.dated_functions
         for result in outcome.results:
             rule_index, _subject, si, clause = result[:FACTS]
+            rule = plan.rules[rule_index]
+            st = steps[si] if si is not None else None
+            on = dated[rule_index](case, st, day) if dated[rule_index] is not None else judging_day
+            if on == day:  # parameters and the period of force taken on the day it is judged
+                for name in rule.parameters:
+                    consider(editions.get(name, ()))
+                consider(period_of_force(rule))
             times = functions[rule_index]
             if times is None or clause < 0:
                 continue
-            for date in times(outcome.case, steps[si] if si is not None else None, si, day,
-                              outcome.params, self.params_at, outcome.payout, clause):
-                if isinstance(date, dt.date) and date > day and (best is None or date < best):
-                    best = date
+            consider(times(case, st, si, day, outcome.params, self.params_at, outcome.payout, clause))
+        step_day, case_day = self.payout_days  # the payout: where it reads its parameters on the day
+        if any((step_day(case, st, day) if step_day else judging_day) == day for st in steps):
+            for name in plan.payout_parameters.get("each_step", ()):
+                consider(editions.get(name, ()))
+        if (case_day(case, None, day) if case_day else judging_day) == day:
+            for name in plan.payout_parameters.get("case", ()):
+                consider(editions.get(name, ()))
         return best
 
     def _rule(self, error: BaseException) -> str | None:

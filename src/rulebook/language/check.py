@@ -521,10 +521,28 @@ class _Checker(Typer):
         out = self.texts(texts, what, span) if texts else {}
         for template in out.values():
             for part in template.parts:
-                if not isinstance(part, str):
-                    self.check_expr_both(part, replace(body, strict=False), want=None, what="an interpolation",
-                                         strict_env=body)
+                if isinstance(part, str):
+                    continue
+                if self._shown_or_said(part, body):
+                    continue
+                self.check_expr_both(part, replace(body, strict=False), want=None, what="an interpolation",
+                                     strict_env=body)
         return out
+
+    def _shown_or_said(self, part, body: Env) -> bool:
+        """`{x if missing "記録なし"}` with x not a text: shown as x, or as the words where x is
+        missing (a text says what it likes about a missing value). True when the part is one."""
+        if not (isinstance(part, s.IfMissing) and isinstance(part.default, s.Literal)
+                and part.default.kind == "string"):
+            return False
+        value = self.infer(part.value, replace(body, strict=False))
+        if value.kind in ("text", "error"):
+            return False
+        self.check_expr_both(part.value, replace(body, strict=False), want=None, what="an interpolation",
+                             allow_optional=True, strict_env=body)
+        self.types[id(part.default)] = t.TEXT
+        self.types[id(part)] = value.required()
+        return True
 
     # ------------------------------------------------------------- payout
     def check_payout(self, decl: s.PayoutDecl) -> PayoutSection:

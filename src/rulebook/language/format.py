@@ -324,13 +324,28 @@ class _Formatter:
 
     kind_if_missing = kind_not_ = kind_compare = kind_member = kind_not_member = words
     kind_is_set = kind_is_missing = kind_is_empty = kind_is_not_empty = kind_is_blank = kind_is_not_blank = words
-    kind_rounded = kind_binary = kind_count_of = kind_keys_of = kind_sum_of = kind_list_of = words
+    kind_rounded = kind_binary = kind_count_of = kind_keys_of = words
+
+    def kind_sum_of(self, node):
+        """`sum of VALUE for x in LIST`: a long one broken before `for`."""
+        keyword, of, value, *rest = node.children
+        return Align(group(self.spaced([keyword, of, value]), Nest(INDENT, [LINE, self.spaced(rest)])))
+
+    kind_list_of = kind_sum_of
     kind_attribute = kind_name = kind_total = kind_previous = words
 
     def kind_call(self, node):
-        """`min(a, b)`: the name against its bracket, the values as a list's items."""
-        name, *rest = node.children
-        return [self.tok(name), self.bracketed(node, rest)]
+        """`min(a, b)`: the name against its bracket; values that do not fit on the line go on
+        the next ones, lined up after the bracket."""
+        name, opening, *inner, closing = node.children
+        parts: list = []
+        for child in inner:
+            if _type(child) == "COMMA":
+                parts[-1] = [parts[-1], self.tok(child)]
+                parts.append(LINE)
+            else:
+                parts.append(self.fmt(child))
+        return [self.tok(name), self.tok(opening), Align(Fill(tuple(parts))), self.tok(closing)]
 
     def kind_index(self, node):
         return [self.fmt(child) for child in node.children]

@@ -147,11 +147,14 @@ def formatter(kind: str, lang: str, labels: dict | None = None, records: dict | 
         def base(value):
             words = known.get(value)
             return words.get(lang, value) if words else str(value)
-    else:
-        base = _FORMATS.get((kind, lang), str)
+        return lambda value: "—" if value is None else base(value)
+    base = _FORMATS.get((kind, lang), str)
 
     def show(value):
-        return "—" if value is None else base(value)
+        if value is None:
+            return "—"
+        # a text in place of a missing value: `{capital_jpy if missing "記録なし"}`
+        return value if value.__class__ is str else base(value)
     return show
 
 
