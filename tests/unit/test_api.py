@@ -26,7 +26,7 @@ def test_check_returns_the_verdict_model(book, seed):
     p = verdict.payout.model_dump()
     assert (p["client_paid_jpy"], p["platform_fee_jpy"], p["expert_receives_jpy"],
             p["honorarium_jpy"], p["expert_total_jpy"]) == (60000, 12000, 48000, 140000, 188000)
-    assert verdict.counts == {"pass": 16, "fail": 0, "pending": 0, "not_applicable": 1}
+    assert verdict.counts == {"pass": 23, "fail": 0, "pending": 0, "not_applicable": 3}
     assert verdict.rulebook.name == "digital-support-corps/lancers"
     assert verdict.rulebook.digest.startswith("sha256:")
 
@@ -56,12 +56,12 @@ def test_results_are_ordered_by_rule_then_subject(book, seed):
 def test_as_of_overrides_the_snapshot_day(book, seed):
     data = copy.deepcopy(seed)
     data["steps"][0]["report_submitted_on"] = None
-    early = book.check(data, as_of=dt.date(2021, 3, 5))
-    late = book.check(data, as_of="2021-03-09")
+    early = book.check(data, as_of=dt.date(2021, 2, 26))
+    late = book.check(data, as_of="2021-03-02")
     deadline = lambda v: next(r for r in v.results if r.rule == "step.report-deadline")  # noqa: E731
-    assert deadline(early).status == "pending" and str(deadline(early).due) == "2021-03-08"
+    assert deadline(early).status == "pending" and str(deadline(early).due) == "2021-03-01"
     assert deadline(late).status == "fail"
-    assert early.as_of == dt.date(2021, 3, 5)
+    assert early.as_of == dt.date(2021, 2, 26)
 
 
 def test_invalid_snapshot_raises_with_paths(book, seed):
@@ -147,8 +147,11 @@ def test_load_another_folder_and_a_later_edition(tmp_path, seed):
     assert later.digest != rulebook.load().digest
     old = later.check(seed)  # judged on 2021-03-31: the first edition
     assert old.payout.model_dump()["honorarium_jpy"] == 140000
-    new = later.check(seed, as_of="2021-04-01")
-    assert new.payout.model_dump()["honorarium_jpy"] == 120000
+    # the payout takes its parameters on the day the contract was received (2021-01-21)
+    assert later.check(seed, as_of="2021-04-01").payout.model_dump()["honorarium_jpy"] == 140000
+    data = copy.deepcopy(seed)
+    data["contract"]["received_on"] = None  # not received yet: the day the case is judged
+    new = later.check(data, as_of="2021-04-01")
     assert new.payout.model_dump()["honorarium_at_stake_jpy"] == 120000
 
 

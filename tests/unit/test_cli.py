@@ -126,7 +126,7 @@ def test_schema_rules_and_test_commands():
     listing = run("rules").output
     assert "step.report-deadline" in listing and "原則完了報告から10日以内に提出してください" in listing
     catalogue = json.loads(run("rules", "--format", "json").output)
-    assert len(catalogue) == 17
+    assert len(catalogue) == 26
     tested = run("test", "--require-coverage")
     assert tested.exit_code == 0, tested.output
     assert "failed" in tested.output and "clause coverage" in tested.output
