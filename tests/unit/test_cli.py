@@ -145,6 +145,26 @@ def test_rulebook_test_fails_on_an_unreached_clause_only_with_the_flag(tmp_path)
     assert run("test", str(folder), "--require-coverage").exit_code == 1
 
 
+def test_a_test_file_that_does_not_read_is_located_and_counted(tmp_path):
+    """An unquoted path with brackets in a flow mapping (`set: {steps[0].hours: 10}`) once gave
+    PyYAML's raw error and a summary of "… passed" while the run exited 1."""
+    folder = tmp_path / "rules"
+    shutil.copytree(ROOT / "rules", folder, ignore=shutil.ignore_patterns("tests"))
+    (folder / "tests").mkdir()
+    (folder / "tests" / "base.yaml").write_text(Path(SEED).read_text(encoding="utf-8"), encoding="utf-8")
+    (folder / "tests" / "good.yaml").write_text(
+        "cases:\n  - note: the worked example is eligible\n    want: {verdict: eligible}\n", encoding="utf-8")
+    (folder / "tests" / "flow.yaml").write_text(
+        "cases:\n  - note: a path in a flow mapping\n    set: {steps[0].hours: 10}\n", encoding="utf-8")
+    result = run("test", str(folder))
+    assert result.exit_code == 1
+    assert "1 cases: 1 passed, 0 failed, 1 test file not read (its cases were not run)" in result.output
+    assert f"{folder / 'tests' / 'flow.yaml'}:3:" in result.output  # the line and column of the problem
+    assert 'quote a path that holds `[…]` inside `{…}`: {"steps[0].hours": 10}' in result.output
+    assert "「[…]」を含むパスは引用符で囲んでください" in result.output
+    assert "Traceback" not in result.output
+
+
 def test_the_installed_command_runs_as_a_process():
     result = subprocess.run([sys.executable, "-m", "rulebook.apps.cli", "check", SEED, "--format", "json"],
                             capture_output=True, text=True, timeout=60)
