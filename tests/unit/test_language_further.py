@@ -281,7 +281,7 @@ def test_a_table_of_records_looked_up_and_guarded_inline(tmp_path):
 def test_a_lookup_is_not_known_to_be_set_without_a_guard(tmp_path):
     diagnostics = refused(tmp_path, SIZE.replace("size_limits[industry] is set and ", ""))
     assert {d.code for d in diagnostics} == {"RB302"}
-    assert "`size_limits[industry].capital_jpy` may be missing" in diagnostics[0].message
+    assert "`size_limits[industry]` may be missing" in diagnostics[0].message
     # an earlier clause that takes the cases where it is missing narrows it too
     book = book_with(tmp_path, SIZE.replace("when industry not in keys of size_limits then fail",
                                             "when size_limits[industry] is missing then fail")

@@ -257,10 +257,12 @@ class _Checker(Typer):
         if record is None:
             return None
         given: dict = {}
+        unknown = False
         for field, value, span in lit.value:
             if field not in record.fields:
                 self.error(Code.UNKNOWN_FIELD, f"unknown field `{field}` on {name}", span, f"not a field of {name}",
                            did_you_mean(field, record.fields))
+                unknown = True
             elif field in given:
                 self.error(Code.GIVEN_TWICE, f"the field `{field}` is given twice", span, "second value")
             else:
@@ -271,7 +273,7 @@ class _Checker(Typer):
                 pairs.append((field, self.literal_value(given[field], declared.type.required())))
             elif declared.has_default:
                 pairs.append((field, declared.default))
-            elif declared.type.optional:
+            elif declared.type.optional or unknown:  # a misspelt field is reported once, as unknown
                 pairs.append((field, None))
             else:
                 self.error(Code.MISSING_PART, f"this {name} has no `{field}`", lit.span, f"`{field}` missing",

@@ -130,12 +130,27 @@ class Typer:
         return typ
 
     def optional_error(self, expr, env: Env, what="this value"):
+        expr = self._missing_part(expr)
         key = key_of(expr)
         shown = f"`{key}`" if key else "this value"
         self.error(Code.MAY_BE_MISSING, f"{shown} may be missing here, and nothing says what happens then", expr.span,
                    "may be missing",
                    f"guard it with `{key or '…'} is set and …` (or an earlier `when {key or '…'} is missing` clause), "
                    f"or give a default with `{key or '…'} if missing …`", env=env)
+
+    def _missing_part(self, expr):
+        """The part of a field path that may be missing: `limits[k]` in `limits[k].capital_jpy` when
+        the field itself is always there, so the help says what to guard."""
+        while isinstance(expr, s.Attribute):
+            owner = self.types.get(id(expr.obj))
+            if owner is None or not owner.optional or owner.kind != "record":
+                break
+            record = self.schema.records.get(owner.record)
+            declared = record.fields.get(expr.name) if record else None
+            if declared is None or declared.type.optional:
+                break
+            expr = expr.obj
+        return expr
 
     def require(self, expr, typ: t.Type, env: Env) -> t.Type:
         if typ.optional and typ.kind != "error":
