@@ -67,6 +67,7 @@ class _RuleScope:
         self.temps = 0
         self.prefix = prefix  # keeps the locals of rules inlined in one function apart
         self.params = params  # the local holding the parameters in force
+        self.known: set[str] = set()  # keys of the slots surely assigned already: read them, not again
 
     def slot(self, key: str, kind: str) -> str:
         if key not in self.slots:
@@ -129,6 +130,7 @@ class _Generator:
         self.numbers: dict[int, ast.expr] = {}  # rule index → the step number of `on step numbered`
         self.marks: list = []  # (rule index, first statement, last statement) of each inlined rule
         self.previous: set[int] = set()  # the step amounts that `previous` reads
+        self.step_payout_head: list = []  # what the steps' payout computes once, before the steps
 
     def type_of(self, expr) -> t.Type:
         return self.p.types.get(id(expr), t.ERROR)
@@ -193,7 +195,7 @@ class _Generator:
                 return None
             if len(fails) == 1:
                 return cg.compare(cg.name("k"), "==", cg.literal(fails[0]))
-            return cg.compare(cg.name("k"), "in", self.m.constant(frozenset(fails)))
+            return cg.compare(cg.name("k"), "in", cg.tuple_of([cg.literal(i) for i in fails]))  # a constant
 
         def step_subject(var: str) -> ast.expr:
             n = cg.name(var)
@@ -256,6 +258,7 @@ class _Generator:
                 body.append(cg.assign(f"out{rule.index}", cg.list_of()))
             if payout is not None:
                 body.append(cg.assign("sp", cg.list_of()))
+                body.extend(self.step_payout_head)
             each: list[ast.stmt] = [cg.assign("n", cg.field(cg.name("st"), number_key))]
             if group:
                 each.append(cg.assign("subject", step_subject("n")))
@@ -345,10 +348,13 @@ class _Generator:
             due = arg(clause.due) if clause.due is not None else None
             clause_plans.append(ClausePlan(clause.index, clause.status, message, fix, due, str(clause.span)))
             test = self.expr(clause.condition, scope) if clause.condition is not None else None
+            if clause.condition is not None:  # a later clause is reached only once this one was tested
+                scope.known |= self.settled(clause.condition, scope)
             branches.append((test, [cg.assign("k", cg.literal(clause.index))]))
             if args:
                 arg_body.append(cg.if_(cg.compare(cg.name("k"), "==", cg.literal(clause.index)),
                                        [cg.return_(cg.tuple_of(args))]))
+        scope.known = set()  # the day is computed before any clause
         dated = self.expr(rule.dated, scope) if rule.dated is not None else None
         prelude: list[ast.stmt] = []
         if dated is not None:
@@ -470,7 +476,11 @@ class _Generator:
         self.amount_locals = {}
         head: list[ast.stmt] = []
         if section.dated is not None:
-            head.append(cg.assign(params, cg.call("params_at", self.expr(section.dated, scope))))
+            day = cg.call("params_at", self.expr(section.dated, scope))
+            if each_step and "st" not in cg.reads(day):  # the same day for every step: once, before them
+                self.step_payout_head = [cg.assign(params, day)]
+            else:
+                head.append(cg.assign(params, day))
         amounts = []
         for i, (amount, expr) in enumerate(section.amounts):
             value = self.expr(expr, scope)
@@ -556,6 +566,8 @@ class _Generator:
             else:
                 code = cg.field(obj, e.name)
             if key is not None and typ.kind != "record" and trace:
+                if key in scope.known:
+                    return cg.name(scope.slot(key, _format_kind(typ)))
                 return cg.walrus(scope.slot(key, _format_kind(typ)), code)
             return code
         if isinstance(e, s.Index):
@@ -564,20 +576,27 @@ class _Generator:
         if isinstance(e, s.Binary):
             left_type, right_type = self.type_of(e.left), self.type_of(e.right)
             left, right = self._expr(e.left, scope), self._expr(e.right, scope)
-            if typ.optional:
-                a, b = scope.temp(), scope.temp()
-                inner = self.binary(e.op, cg.name(a), cg.name(b), left_type, right_type)
-                missing = cg.either(cg.is_none(cg.walrus(a, left)), cg.is_none(cg.walrus(b, right)))
-                return cg.if_else(missing, cg.literal(None), inner)
+            if typ.optional and (left_type.optional or right_type.optional):
+                tests = []  # only a side that may be missing is tested
+                if left_type.optional:
+                    a = scope.temp()
+                    tests.append(cg.is_none(cg.walrus(a, left)))
+                    left = cg.name(a)
+                if right_type.optional:
+                    b = scope.temp()
+                    tests.append(cg.is_none(cg.walrus(b, right)))
+                    right = cg.name(b)
+                missing = tests[0] if len(tests) == 1 else cg.either(*tests)
+                return cg.if_else(missing, cg.literal(None), self.binary(e.op, left, right, left_type, right_type))
             return self.binary(e.op, left, right, left_type, right_type)
         if isinstance(e, s.Negate):
             return cg.negate(self._expr(e.operand, scope))
         if isinstance(e, s.Compare):
             left = self._expr(e.left, scope)
-            return cg.compare(left, _PY_OPS[e.op], self._expr(e.right, scope))
+            return cg.compare(left, _PY_OPS[e.op], self.after(e.left, scope, lambda: self._expr(e.right, scope)))
         if isinstance(e, s.Logical):
             left = self._expr(e.left, scope)
-            return cg.logical(e.op, left, self._expr(e.right, scope))
+            return cg.logical(e.op, left, self.after(e.left, scope, lambda: self._expr(e.right, scope)))
         if isinstance(e, s.Not):
             return cg.not_(self._expr(e.operand, scope))
         if isinstance(e, s.Test):
@@ -592,15 +611,17 @@ class _Generator:
             return blank if e.test == "blank" else cg.not_(blank)
         if isinstance(e, s.Member):
             member = self._expr(e.item, scope)
-            return cg.compare(member, "not in" if e.negated else "in", self._expr(e.container, scope))
-        if isinstance(e, s.IfElse):
-            then = self._expr(e.then, scope)
+            container = self.after(e.item, scope, lambda: self._expr(e.container, scope))
+            return cg.compare(member, "not in" if e.negated else "in", container)
+        if isinstance(e, s.IfElse):  # the condition runs first, then one of the values
+            then = self.after(e.condition, scope, lambda: self._expr(e.then, scope))
             condition = self._expr(e.condition, scope)
-            return cg.if_else(condition, then, self._expr(e.otherwise, scope))
+            return cg.if_else(condition, then, self.after(e.condition, scope, lambda: self._expr(e.otherwise, scope)))
         if isinstance(e, s.IfMissing):
             tmp = scope.temp()
             value = self._expr(e.value, scope)
-            return cg.if_else(cg.is_set(cg.walrus(tmp, value)), cg.name(tmp), self._expr(e.default, scope))
+            default = self.after(e.value, scope, lambda: self._expr(e.default, scope))
+            return cg.if_else(cg.is_set(cg.walrus(tmp, value)), cg.name(tmp), default)
         if isinstance(e, s.Rounded):
             fn = {"down": "_math_floor", "up": "_math_ceil", "half_up": "_round_half_up"}[e.mode]
             operand = self._expr(e.operand, scope)
@@ -623,14 +644,15 @@ class _Generator:
             if helper is not None:
                 return cg.call(helper, items)
             seq = cg.name(tmp)
+            found = scope.temp() if e.kind == "first" else None
             form = {
                 "any": lambda: cg.call("any", cg.generator(body, var, seq)),
                 "all": lambda: cg.call("all", cg.generator(body, var, seq)),
                 "count": lambda: cg.call("sum", cg.generator(cg.literal(1), var, seq, body)),
                 "each": lambda: cg.list_comp(cg.name(var), var, seq, body),
-                # the first item that holds, or None: the first of a list of it and None
-                "first": lambda: cg.item(cg.binary(cg.list_comp(cg.name(var), var, seq, body), "+",
-                                                   cg.list_of([cg.literal(None)])), 0),
+                # the first item that holds, or None
+                "first": lambda: cg.if_else(cg.walrus(found, cg.list_comp(cg.name(var), var, seq, body)),
+                                            cg.item(cg.name(found), 0), cg.literal(None)),
             }[e.kind]()
             return cg.item(cg.tuple_of([cg.walrus(tmp, items), form]), 1)
         if isinstance(e, s.Aggregate):
@@ -644,7 +666,8 @@ class _Generator:
             tmp = scope.temp()
             var = f"v_{e.var}"
             body = self.bound(e.var, lambda: self._expr(e.body, scope))
-            form = (cg.call("sum", cg.generator(body, var, cg.name(tmp))) if e.kind == "sum"
+            # (a list for `sum`: quicker than a generator over the few items a case has)
+            form = (cg.call("sum", cg.list_comp(body, var, cg.name(tmp))) if e.kind == "sum"
                     else cg.list_comp(body, var, cg.name(tmp)))
             return cg.item(cg.tuple_of([cg.walrus(tmp, items), form]), 1)
         if isinstance(e, s.Total):
@@ -669,6 +692,10 @@ class _Generator:
         args = [self._expr(arg, scope) for arg in e.args]
         optional = [self.type_of(arg).optional for arg in e.args]
         if not any(optional):
+            if len(args) == 2:  # `a if a <= b else b`: quicker than a call of the builtin
+                a, b = scope.temp(), scope.temp()
+                test = cg.compare(cg.walrus(a, args[0]), "<=" if e.function == "min" else ">=", cg.walrus(b, args[1]))
+                return cg.if_else(test, cg.name(a), cg.name(b))
             return cg.call(e.function, *args)
         temps = [scope.temp() for _ in args]
         missing = [cg.is_none(cg.walrus(tmp, arg)) for tmp, arg, maybe in zip(temps, args, optional) if maybe]
@@ -678,6 +705,83 @@ class _Generator:
             test = cg.either(test, more)
         # the optional ones are read (into their temps) before the others, in the test
         return cg.if_else(test, cg.literal(None), cg.call(e.function, *values))
+
+    def settled(self, e, scope: _RuleScope) -> set[str]:
+        """The keys of the fact slots that evaluating `e` surely assigns, whatever its values: what
+        a later clause of the same rule may read from its slot rather than again. Only the parts
+        evaluated first, or always, count (the left of `and`, a condition before its branches…)."""
+        if e is None or isinstance(e, (s.Literal, s.Total, s.Previous, s.Failure, s.OutOfOrder)):
+            return set()
+        if isinstance(e, s.Name):
+            kind = self.binding_kind(e, scope)
+            if kind == "let":
+                return {e.name} | self._let_settled(e.name, scope)
+            if kind == "param":
+                return {e.name}
+            if kind == "builtin":
+                return {"as_of"}
+            if kind == "field":
+                root = self.p.schema.root.fields.get(e.name)
+                return {e.name} if root is not None and root.type.kind != "record" else set()
+            return set()
+        if isinstance(e, s.Attribute):
+            key = self.path_key(e, scope)
+            inner = self.settled(e.obj, scope)
+            if isinstance(e.obj, s.Name) and self.binding_kind(e.obj, scope) == "payout":
+                return inner | {f"payout.{e.name}"}
+            if key is not None and self.type_of(e).kind != "record":
+                inner.add(key)
+            return inner
+        if isinstance(e, s.Binary):
+            if self.type_of(e).optional:  # the side tested first, alone
+                first = e.left if self.type_of(e.left).optional or not self.type_of(e.right).optional else e.right
+                return self.settled(first, scope)
+            return self.settled(e.left, scope) | self.settled(e.right, scope)
+        if isinstance(e, (s.Compare, s.Member)):
+            left, right = (e.left, e.right) if isinstance(e, s.Compare) else (e.item, e.container)
+            return self.settled(left, scope) | self.settled(right, scope)
+        if isinstance(e, s.Index):
+            return self.settled(e.obj, scope) | self.settled(e.key, scope)
+        if isinstance(e, s.Logical):
+            return self.settled(e.left, scope)
+        if isinstance(e, (s.Not, s.Negate, s.Rounded, s.Test)):
+            return self.settled(e.operand, scope)
+        if isinstance(e, s.IfElse):
+            return self.settled(e.condition, scope)
+        if isinstance(e, s.IfMissing):
+            return self.settled(e.value, scope)
+        if isinstance(e, s.Quantifier):
+            return self.settled(e.items, scope)
+        if isinstance(e, s.Aggregate):
+            return set() if e.kind == "count" else self.settled(e.items, scope)
+        if isinstance(e, s.Call):
+            optional = [arg for arg in e.args if self.type_of(arg).optional]
+            if optional:  # the first that may be missing is tested first; the rest may not run
+                return self.settled(optional[0], scope)
+            out: set[str] = set()
+            for arg in e.args:
+                out |= self.settled(arg, scope)
+            return out
+        return set()
+
+    def after(self, first, scope: _RuleScope, build):
+        """Build the code of a part that runs after `first` has: the slots `first` surely assigns
+        are read from there, not again."""
+        saved = scope.known
+        scope.known = saved | self.settled(first, scope)
+        try:
+            return build()
+        finally:
+            scope.known = saved
+
+    def _let_settled(self, name: str, scope: _RuleScope) -> set[str]:
+        """The slots a let's body surely assigns (the first time it is read)."""
+        saved = self.names
+        self.names = {}
+        try:
+            return self.settled(self.let_exprs[name], scope)
+        finally:
+            self.names = saved
 
     def loop_helper(self, kind: str, var: str, body: ast.expr) -> str | None:
         """A plain loop in a function of its own, for `any`, `all` and `count` whose body reads
@@ -717,6 +821,8 @@ class _Generator:
         if kind == "var":
             return cg.name(f"v_{e.name}")
         if kind == "let":
+            if e.name in scope.known:
+                return cg.name(scope.slot(e.name, _format_kind(self.type_of(self.let_exprs[e.name]))))
             body = self.bound_let(e.name, scope)
             slot = scope.slot(e.name, _format_kind(self.type_of(self.let_exprs[e.name])))
             if e.name in scope.once:  # read at one place only: nothing to remember it for
@@ -731,14 +837,20 @@ class _Generator:
             return cg.name("pc")
         if kind == "param":
             typ = self.p.parameters[e.name].type
+            if e.name in scope.known:
+                return cg.name(scope.slot(e.name, _format_kind(typ)))
             return cg.walrus(scope.slot(e.name, _format_kind(typ)), cg.item(cg.name(scope.params), cg.literal(e.name)))
         if kind == "builtin":
+            if "as_of" in scope.known:
+                return cg.name(scope.slot("as_of", "date"))
             return cg.walrus(scope.slot("as_of", "date"), cg.name("as_of"))
         root = self.p.schema.root.fields.get(e.name)
         if root is None:  # pragma: no cover - the checker resolved every name
             raise AssertionError(f"unresolved name {e.name}")
         if root.type.kind == "record":
             return cg.field(cg.name("c"), e.name)
+        if e.name in scope.known:
+            return cg.name(scope.slot(e.name, _format_kind(root.type)))
         return cg.walrus(scope.slot(e.name, _format_kind(root.type)), cg.field(cg.name("c"), e.name))
 
     def bound_let(self, name: str, scope: _RuleScope) -> ast.expr:

@@ -7,6 +7,7 @@ Rules that do not read the payout run first, in rulebook order; then the payout
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from types import MappingProxyType
 
 from ..language.diagnostic import Code
@@ -68,24 +69,19 @@ class EvaluationError(Exception):
 
 
 def parameters_at(parameters: dict):
-    """A function from a day to the parameter values in force that day (cached): a mapping that
-    raises `NotInForce` for a parameter with no value that day."""
-    cache: dict = {}
+    """A function from a day to the parameter values in force that day (cached: a C-level cache,
+    as the compiled rules call it for every rule and step that reads its parameters on a day of
+    its own): a mapping that raises `NotInForce` for a parameter with no value that day."""
 
+    @functools.lru_cache(maxsize=4096)
     def params_at(day: dt.date) -> Parameters:
-        got = cache.get(day)
-        if got is None:
-            values_on = {}
-            for name, values in parameters.items():
-                for start, until, value in values:
-                    if start <= day and (until is None or day <= until):
-                        values_on[name] = MappingProxyType(value) if isinstance(value, dict) else value
-                        break
-            got = Parameters(values_on, day)
-            if len(cache) > 4096:
-                cache.clear()
-            cache[day] = got
-        return got
+        values_on = {}
+        for name, values in parameters.items():
+            for start, until, value in values:
+                if start <= day and (until is None or day <= until):
+                    values_on[name] = MappingProxyType(value) if isinstance(value, dict) else value
+                    break
+        return Parameters(values_on, day)
 
     return params_at
 
