@@ -491,3 +491,23 @@ def test_a_day_of_the_case_defaulting_to_the_as_of_date_needs_no_daily_judging(t
         ''')
     assert book.plan.rules[0].daily is daily
     assert book.plan.daily is daily
+
+
+def test_iterating_over_a_table_by_its_keys_with_a_lookup_guarded_inline(tmp_path):
+    """docs/language.md's form: `any k in keys of t where t[k] is set and t[k].field …`."""
+    book = book_with(tmp_path, '''
+        rule x.any on case
+          stage s1
+          title ja "任意" en "Any"
+          source "s"
+          let big = each k in keys of size_limits
+                      where size_limits[k] is set and size_limits[k].employees > 100
+          when any k in keys of size_limits where size_limits[k] is set and size_limits[k].capital_jpy > paid_jpy
+               then pass
+            message ja "{big}" en "{big}"
+          otherwise fail
+            message ja "なし" en "none"
+        ''')
+    out = result(book.judge(case()), "x.any")
+    assert out["status"] == "pass" and out["message"]["en"] == "software"
+    assert result(book.judge(case(paid_jpy=300_000_000)), "x.any")["status"] == "fail"

@@ -34,8 +34,8 @@ _NO_VALUE = {
           "day, so the requirement `{rule}` ({rule_title}) is not met and no honorarium is due on it.",
 }
 _NO_VALUE_FIX = {
-    "ja": "{day}に有効な「{title}」を事務局に問い合わせてください(ルールブックにその値を加える必要があります)。",
-    "en": "Ask the secretariat what {title} was on {day}; the rulebook needs that value.",
+    "ja": "{day}に有効だった「{title}」({name})の値を事務局に問い合わせ、ルールブックに加えてください。",
+    "en": "Ask the secretariat which value of `{name}` ({title}) held on {day}, and have it added to the rulebook.",
 }
 # A result whose texts read a parameter with no value on the day: its status stands, its words cannot.
 _UNEXPLAINED = {
