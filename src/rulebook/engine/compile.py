@@ -211,7 +211,7 @@ class _Generator:
                 return [cg.literal(rule.index), cg.name("subject"), cg.name("si"), clause]
 
             def keep(result: ast.expr) -> ast.stmt:
-                return cg.assign(f"r{rule.index}", result) if one else cg.do(cg.call("ap", result))
+                return cg.assign(f"r{rule.index}", result) if one else cg.do(cg.call(f"ap{rule.index}", result))
 
             block = self.blocks[rule.index].statements(head, keep, failed)
             test = fails_test(rule)
@@ -254,8 +254,9 @@ class _Generator:
         def run_step_rules(group: list[RulePlan], payout: list[ast.stmt] | None) -> None:
             if not group and payout is None:
                 return
-            for rule in group:
+            for rule in group:  # each rule's list of results, and its `append`, made once
                 body.append(cg.assign(f"out{rule.index}", cg.list_of()))
+                body.append(cg.assign(f"ap{rule.index}", cg.bound_method(cg.name(f"out{rule.index}"), "append")))
             if payout is not None:
                 body.append(cg.assign("sp", cg.list_of()))
                 body.extend(self.step_payout_head)
@@ -263,7 +264,6 @@ class _Generator:
             if group:
                 each.append(cg.assign("subject", step_subject("n")))
             for rule in group:
-                each.append(cg.assign("ap", cg.bound_method(cg.name(f"out{rule.index}"), "append")))
                 inline(rule, each, cg.do(cg.method(cg.name("fs"), "add", cg.name("n"))))
             if payout is not None:
                 each.extend(payout)
