@@ -329,3 +329,23 @@ def test_resume_refuses_files_shorter_than_the_ledger_says(batch, tmp_path):
     results.write_bytes(results.read_bytes()[:1000])
     again = audit(batch / "a.jsonl", "--out", out, "--resume")
     assert again.exit_code == 2 and "shorter than its ledger says" in again.output
+
+
+@pytest.mark.parametrize("change", ["as_of", "compact", "rules"])
+def test_resume_refuses_other_options_than_the_audit_it_finishes(batch, tmp_path, change):
+    """Resuming with another judging day, another kind of results or another rulebook would mix
+    two audits' verdicts in one folder: refused, and the files are left as they were."""
+    out = tmp_path / "out"
+    first = audit(batch / "yaml", "--out", out, "--jobs", "1")
+    assert first.exit_code == 2, first.output  # latin1.yaml is an error
+    before = contents(out)
+    if change == "rules":
+        shutil.copytree(Path(__file__).resolve().parents[2] / "rules", tmp_path / "rules")
+        extra = ["--rules", tmp_path / "rules"]
+    else:
+        extra = {"as_of": ["--as-of", "2021-03-10"], "compact": ["--compact"]}[change]
+    again = audit(batch / "yaml", "--out", out, "--jobs", "1", "--resume", *extra)
+    assert again.exit_code == 2 and "other inputs or options" in again.output, again.output
+    assert contents(out) == before
+    same = audit(batch / "yaml", "--out", out, "--jobs", "1", "--resume")
+    assert same.exit_code == 2 and "other inputs" not in same.output, same.output
