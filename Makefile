@@ -48,11 +48,11 @@ fuzz-seeds: setup
 
 # Kill -9 an audit at random moments many times, resuming each time (the test suite does a few).
 fuzz-audit: setup
-	RULEBOOK_KILLS=40 RULEBOOK_KILL_SEED=$(KILL_SEED) $(BIN)/python -m pytest tests/unit/test_audit.py -k kill_9 -p no:warnings
+	RULEBOOK_KILLS=40 RULEBOOK_KILL_SEED=$(KILL_SEED) $(BIN)/python -m pytest tests/unit/test_audit.py -k kill_9 -p no:warnings --timeout 3600
 
 # Kill -9 `rulebook serve` workers under load many times; prints what the clients saw (the test suite does 3).
 fuzz-serve: setup
-	RULEBOOK_KILLS=40 RULEBOOK_KILL_SEED=$(KILL_SEED) $(BIN)/python -m pytest tests/unit/test_service_faults.py -s -p no:warnings
+	RULEBOOK_KILLS=40 RULEBOOK_KILL_SEED=$(KILL_SEED) $(BIN)/python -m pytest tests/unit/test_service_faults.py -s -p no:warnings --timeout 3600
 
 bench-serve: setup
 	command -v hey >/dev/null || apt-get install -y -qq hey
