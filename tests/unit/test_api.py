@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import json
 import re
 import shutil
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -164,14 +167,45 @@ def test_a_parameter_with_no_value_in_force_is_a_clear_error(tmp_path, seed):
     assert "RB401" in out["errors"][0]["message"]
 
 
+_LOAD = """
+import json, sys
+import rulebook
+book = rulebook.load(sys.argv[1])
+print(json.dumps({"parser_loaded": "lark" in sys.modules, "digest": book.digest}))
+"""
+
+
 def test_the_cache_is_used_and_never_stale(tmp_path, monkeypatch, seed):
+    """A second start takes the plan from the cache (the parser is not even imported); a change
+    to a rule file is a new plan, never the cached one."""
+    folder = tmp_path / "rules"
+    shutil.copytree(bundled_rules(), folder)
     monkeypatch.setenv("RULEBOOK_CACHE", str(tmp_path / "cache"))
-    first = rulebook.load()
-    assert list((tmp_path / "cache").glob("*.pickle"))
-    second = rulebook.load()
-    assert second.judge(seed) == first.judge(seed)
+
+    def start() -> dict:
+        run = subprocess.run([sys.executable, "-c", _LOAD, str(folder)], capture_output=True, text=True,
+                             timeout=120)
+        assert run.returncode == 0, run.stderr
+        return json.loads(run.stdout)
+
+    first, second = start(), start()
+    assert first["parser_loaded"] and not second["parser_loaded"]
+    assert second["digest"] == first["digest"] and any((tmp_path / "cache").iterdir())
+    before = rulebook.load(folder).judge(seed)
+    assert before["payout"]["honorarium_jpy"] == 140000  # 40 hours at 3,500 yen
+
+    parameters = folder / "parameters.rules"
+    text = parameters.read_text(encoding="utf-8")
+    rate = "value 3500 yen per hour from 2020-04-01"
+    assert rate in text
+    parameters.write_text(text.replace(rate, "value 3600 yen per hour from 2020-04-01"), encoding="utf-8")
+    changed = start()
+    assert changed["parser_loaded"] and changed["digest"] != first["digest"]
+    after = rulebook.load(folder).judge(seed)
+    assert after["payout"]["honorarium_jpy"] == 144000  # the new rate, not the cached plan's
+    assert after["rulebook"]["digest"] == changed["digest"]
     monkeypatch.setenv("RULEBOOK_CACHE", "off")
-    assert rulebook.load().judge(seed) == first.judge(seed)
+    assert rulebook.load(folder).judge(seed) == after
 
 
 def test_a_bad_rule_folder_raises_diagnostics(tmp_path):

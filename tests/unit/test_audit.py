@@ -307,7 +307,6 @@ def test_an_audit_outlives_the_shell_that_started_it(tmp_path):
 
 
 def test_on_a_dask_local_cluster_the_files_equal_a_local_run(batch, tmp_path):
-    pytest.importorskip("dask.distributed")
     local, on_dask = tmp_path / "local", tmp_path / "dask"
     audit(batch / "a.jsonl", batch / "yaml", "--out", local, "--jobs", "1", "--chunk-size", "50")
     result = audit(batch / "a.jsonl", batch / "yaml", "--out", on_dask, "--dask", "local", "--jobs", "2",
@@ -317,7 +316,6 @@ def test_on_a_dask_local_cluster_the_files_equal_a_local_run(batch, tmp_path):
 
 
 def test_an_unreachable_dask_scheduler_is_a_clear_error(batch, tmp_path):
-    pytest.importorskip("dask.distributed")
     result = audit(batch / "yaml", "--out", tmp_path / "out", "--dask", "tcp://127.0.0.1:9")
     assert result.exit_code == 2 and "cannot reach the Dask scheduler" in result.output
 

@@ -98,7 +98,6 @@ def test_the_service_target_catches_a_500():
 
 @pytest.mark.parametrize("target", ["documents"])
 def test_atheris_runs_the_target(tmp_path, target):
-    pytest.importorskip("atheris")
     out = subprocess.run([sys.executable, str(ROOT / "fuzz" / f"fuzz_{target}.py"), "-runs=200",
                           f"-artifact_prefix={tmp_path}/", str(tmp_path), str(CORPUS / target)],
                          capture_output=True, text=True, timeout=600)

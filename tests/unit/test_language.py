@@ -171,8 +171,10 @@ def test_a_fractional_yen_literal_is_not_a_whole_amount(tmp_path):
     assert [d.code for d in caught.value.diagnostics] == ["RB306"]
 
 
-def test_a_rule_file_cannot_run_code(tmp_path):
-    """Names and texts reach the generated Python only as checked identifiers and literals."""
+def test_a_rule_file_cannot_run_code(tmp_path, monkeypatch):
+    """Names and texts reach the generated Python only as checked identifiers and literals: this
+    hostile file is a valid rulebook, it loads and judges, and its texts come back as data."""
+    monkeypatch.chdir(tmp_path)  # where `touch pwned` would land
     hostile = '''
         rule x.y on case
           stage s1
@@ -184,15 +186,32 @@ def test_a_rule_file_cannot_run_code(tmp_path):
           otherwise fail
             message ja "a" en "b"
         '''
-    try:
-        book = book_with(tmp_path, hostile)
-    except RulebookError:
-        book = None
-    if book is not None:
-        book.judge(case())
+    out = book_with(tmp_path, hostile).judge(case())
+    judged = result(out, "x.y")
+    assert judged["status"] == "pass"
+    assert judged["title"] == {"ja": "__import__('os').system('touch pwned')",
+                               "en": "\"); import os; os.system('touch pwned'); (\""}
+    assert judged["message"] == {"ja": "1,000円') or __import__('os').system('touch pwned') or ('", "en": "1,000 yen"}
+    assert judged["source"]["text"] == "{}; import os"
     assert not (tmp_path / "pwned").exists()
-    import os
-    assert not os.path.exists("pwned")
+
+
+@pytest.mark.parametrize("name", ["__import__", "eval", "open", "__builtins__", "self"])
+def test_a_python_name_in_a_rule_is_an_unknown_name(tmp_path, name):
+    """A name reaches the generated code only if the schema or the rule declares it."""
+    with pytest.raises(RulebookError) as caught:
+        book_with(tmp_path, f'''
+            rule x.y on case
+              stage s1
+              title ja "t" en "t"
+              source "s"
+              when {name} is set then pass
+                message ja "a" en "b"
+              otherwise fail
+                message ja "a" en "b"
+            ''')
+    assert [d.code for d in caught.value.diagnostics] == ["RB202"]
+    assert f"`{name}`" in caught.value.diagnostics[0].message
 
 
 def test_not_applicable_is_spelled_either_way(tmp_path):
