@@ -8,6 +8,11 @@ from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import settings
+
+# `make mutate` runs the properties the same way for every mutant: no random seed, no database
+# of earlier failures (a mutant's verdict must not depend on the mutants tried before it).
+settings.register_profile("mutate", derandomize=True, database=None)
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
@@ -23,8 +28,9 @@ def pytest_addoption(parser):
 
 @pytest.fixture(scope="session", autouse=True)
 def _private_cache(tmp_path_factory):
-    """Tests use their own plan cache, never the user's."""
-    os.environ["RULEBOOK_CACHE"] = str(tmp_path_factory.mktemp("rulebook-cache"))
+    """Tests use their own plan cache, never the user's (RULEBOOK_TEST_CACHE names one to share
+    between runs: `make mutate` compiles each mutated rulebook once for its tests)."""
+    os.environ["RULEBOOK_CACHE"] = os.environ.get("RULEBOOK_TEST_CACHE") or str(tmp_path_factory.mktemp("rulebook-cache"))
     yield
 
 

@@ -13,6 +13,7 @@ import threading
 from pathlib import Path
 
 import pytest
+import yaml
 
 import rulebook
 from rulebook.book import bundled_rules
@@ -240,3 +241,30 @@ def test_the_digest_does_not_depend_on_where_things_are(tmp_path):
         assert run.returncode == 0, run.stderr
         digests.add(run.stdout.strip())
     assert len(digests) == 1, digests
+
+
+def test_the_compact_line_is_the_compact_verdict_and_agrees_with_the_full_one(book):
+    """`judge_compact` (the audit's fast path) writes the same bytes as the compact verdict, and
+    its verdict, failed results, payout and status counts are the full verdict's."""
+    from collections import Counter
+
+    from rulebook.output.explain import dumps
+    from samples import generate
+
+    cases = generate(300, seed=5) + [yaml.safe_load(p.read_text(encoding="utf-8"))
+                                     for p in sorted(EXAMPLES.glob("*-case.yaml"))]
+    statuses: Counter = Counter()
+    for case in cases:
+        (line, verdict, failed, payout), error, _ = book.judge_compact(case, statuses=statuses)
+        assert error is None
+        compact = book.judge(case, compact=True)
+        assert line == dumps(compact)
+        full = book.judge(case)
+        assert verdict == full["verdict"]
+        assert sorted(failed) == sorted(f"{r['rule']}@{r['subject']}" for r in full["results"] if r["status"] == "fail")
+        assert {k: v for k, v in payout.items() if k != "steps"} == {
+            k: v for k, v in full["payout"].items() if k != "steps"}
+        assert [(r["rule"], r["subject"], r["status"], r["facts"]) for r in compact["results"]] == [
+            (r["rule"], r["subject"], r["status"], r["facts"]) for r in full["results"]]
+    assert statuses == Counter((r["rule"], r["status"]) for case in cases for r in book.judge(case)["results"])
+    assert {"pass", "fail", "pending", "not_applicable"} <= {status for _, status in statuses}
