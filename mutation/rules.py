@@ -28,6 +28,7 @@ import argparse
 import dataclasses
 import datetime as dt
 import json
+import multiprocessing
 import os
 import re
 import shutil
@@ -302,7 +303,10 @@ def _clean_run(_=None) -> tuple[str, str]:
 
 def run(mutants: list[Mutant], jobs: int, tests: tuple[str, ...] = MUTANT_TESTS, progress=None) -> list[dict]:
     """Each mutant's outcome, in the order given (the tests must pass on the rules as they are)."""
-    with ProcessPoolExecutor(jobs, initializer=_start_worker, initargs=(tests,)) as pool:
+    # Workers start as new interpreters (spawn), so that each imports rulebook from its scratch
+    # copy even when the caller has imported it already (a test, say).
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(jobs, mp_context=context, initializer=_start_worker, initargs=(tests,)) as pool:
         for clean in pool.map(_clean_run, range(jobs)):
             if clean[0] != "passed":
                 raise SystemExit(f"the tests fail on the rules as they are ({clean[1]}): fix them first")
