@@ -216,6 +216,10 @@ def _start_worker(tests: tuple[str, ...]) -> None:
     import rulebook
 
     assert Path(rulebook.__file__).resolve().is_relative_to(scratch), rulebook.__file__
+    from rulebook.language.parse import parse
+    from rulebook.language.source import Source
+
+    parse(Source("<prebuild>", ""))  # the parser, built once: every forked run inherits it
     _WORKER.update(scratch=scratch, tests=tests)
     with open(os.devnull, "w") as quiet:
         saved = os.dup(1), os.dup(2)

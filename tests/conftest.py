@@ -24,6 +24,17 @@ if str(BENCH) not in sys.path:  # the generator of sample cases, shared with the
 def pytest_addoption(parser):
     parser.addoption("--update-golden", action="store_true",
                      help="Rewrite golden files from the current output (review with git diff).")
+    parser.addoption("--prebuild-parser", action="store_true",
+                     help="Build the rule language's parser before the tests (make mutate: every forked run "
+                          "of a mutant inherits it instead of building it again).")
+
+
+def pytest_configure(config):
+    if config.getoption("--prebuild-parser"):
+        from rulebook.language.parse import parse
+        from rulebook.language.source import Source
+
+        parse(Source("<prebuild>", ""))
 
 
 @pytest.fixture(scope="session", autouse=True)
