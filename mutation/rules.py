@@ -329,8 +329,15 @@ def main(argv=None) -> int:
     parser.add_argument("--only", help="one rule file (its name, e.g. steps.rules)")
     parser.add_argument("--limit", type=int, help="the first N mutants only")
     parser.add_argument("--list", action="store_true", help="list the mutants and stop")
+    parser.add_argument("--again", action="store_true",
+                        help="run only the mutants that survived (or timed out) in --out, and update it")
     args = parser.parse_args(argv)
     mutants = all_mutants(only=args.only)
+    earlier: dict = {}
+    if args.again:
+        earlier = json.loads(args.out.read_text(encoding="utf-8"))
+        keep = {r["id"] for r in earlier["mutants"] if r["outcome"] in ("survived", "timeout")}
+        mutants = [m for m in mutants if m.id in keep]
     if args.limit:
         mutants = mutants[:args.limit]
     if args.list:
@@ -347,10 +354,14 @@ def main(argv=None) -> int:
               + (f"   ({result['by']})" if result["outcome"] != "survived" else ""), flush=True)
 
     results = run(mutants, args.jobs, progress=progress)
+    seconds = round(time.monotonic() - started)
+    if earlier:  # the new outcomes in the place of the old ones
+        again = {r["id"]: r for r in results}
+        results = [again.get(r["id"], r) for r in earlier["mutants"]]
+        seconds = earlier["seconds"]
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"seconds": round(time.monotonic() - started), "jobs": args.jobs,
-                                    "tests": list(MUTANT_TESTS), "mutants": results},
-                                   ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    args.out.write_text(json.dumps({"seconds": seconds, "jobs": args.jobs, "tests": list(MUTANT_TESTS),
+                                    "mutants": results}, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     counts = {k: sum(r["outcome"] == k for r in results) for k in ("killed", "refused", "survived", "timeout")}
     print(f"{len(results)} mutants in {time.monotonic() - started:.0f} s: {counts}; written to {args.out}")
     return 0
