@@ -268,3 +268,39 @@ def test_the_compact_line_is_the_compact_verdict_and_agrees_with_the_full_one(bo
             (r["rule"], r["subject"], r["status"], r["facts"]) for r in full["results"]]
     assert statuses == Counter((r["rule"], r["status"]) for case in cases for r in book.judge(case)["results"])
     assert {"pass", "fail", "pending", "not_applicable"} <= {status for _, status in statuses}
+
+
+def test_nothing_changes_before_the_day_next_change_names(book):
+    """`next_change` (what `rulebook watch` sleeps until) is never late: judged on any day before
+    it, a case gives the same statuses as on the day it was judged; and it names a real change
+    for the pending cases of the examples (their report's last day)."""
+    import datetime as dt
+
+    from samples import generate
+
+    evaluator = book._evaluator
+    cases = [book.validate(c).case for c in generate(60, seed=17)]
+    cases += [book.validate(yaml.safe_load(p.read_text(encoding="utf-8"))).case
+              for p in sorted(EXAMPLES.glob("*-case.yaml"))]
+    named = 0
+    for case in cases:
+        day = case.as_of - dt.timedelta(days=40)
+        for _ in range(6):
+            outcome = book.evaluate(case, day)
+            statuses = [(r[0], r[1], r[3]) for r in outcome.results]
+            change = evaluator.next_change(outcome)
+            assert change is None or change > day
+            last = min(change - dt.timedelta(days=1), day + dt.timedelta(days=90)) if change else \
+                day + dt.timedelta(days=90)
+            probe = day + dt.timedelta(days=1)
+            while probe <= last:
+                later = [(r[0], r[1], r[3]) for r in book.evaluate(case, probe).results]
+                assert later == statuses, f"{case.case_id}: judged on {probe} it changed, before {change}"
+                probe += dt.timedelta(days=7) if probe + dt.timedelta(days=7) < last else dt.timedelta(days=1)
+            if change is None:
+                break
+            named += 1
+            day = change
+    assert named >= 10
+    pending = book.validate(yaml.safe_load((EXAMPLES / "pending-case.yaml").read_text(encoding="utf-8"))).case
+    assert evaluator.next_change(book.evaluate(pending)) == dt.date(2021, 2, 19)  # the day after the last day
