@@ -258,8 +258,9 @@ def test_the_compact_line_is_the_compact_verdict_and_agrees_with_the_full_one(bo
         (line, verdict, failed, payout), error, _ = book.judge_compact(case, statuses=statuses)
         assert error is None
         compact = book.judge(case, compact=True)
-        assert line == dumps(compact)
+        assert line == dumps(compact) and json.loads(line) == compact
         full = book.judge(case)
+        assert json.loads(dumps(full)) == full
         assert verdict == full["verdict"]
         assert sorted(failed) == sorted(f"{r['rule']}@{r['subject']}" for r in full["results"] if r["status"] == "fail")
         assert {k: v for k, v in payout.items() if k != "steps"} == {
@@ -304,3 +305,25 @@ def test_nothing_changes_before_the_day_next_change_names(book):
     assert named >= 10
     pending = book.validate(yaml.safe_load((EXAMPLES / "pending-case.yaml").read_text(encoding="utf-8"))).case
     assert evaluator.next_change(book.evaluate(pending)) == dt.date(2021, 2, 19)  # the day after the last day
+
+
+def test_a_raw_verdict_is_written_as_the_json_ready_one(book):
+    """`dumps` of a raw verdict (facts left as dates, decimals and records, as `rulebook check`
+    and the audit write them) gives the same JSON as the JSON-ready verdict, records with unknown
+    fields and decimal hours included."""
+    from rulebook.output.explain import dumps
+    from samples import generate
+
+    cases = generate(200, seed=29)
+    for n, case in enumerate(cases[:100]):  # records with unknown fields, kept and warned about
+        for step in case.get("steps") or []:
+            for photo in step.get("photos") or []:
+                photo["camera"] = f"model-{n}"
+            step["hours"] = 12.25 if n % 2 else 40
+    kinds = set()
+    for case in cases:
+        raw, _ = book.judge_case(case, raw=True)
+        ready = book.judge(case)
+        assert json.loads(dumps(raw)) == ready
+        kinds |= {type(v).__name__ for r in raw["results"] for v in r["facts"].values()}
+    assert {"date", "Decimal"} <= kinds and kinds - {"date", "Decimal", "str", "int", "bool", "NoneType"}, kinds

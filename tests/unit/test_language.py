@@ -232,3 +232,46 @@ def test_not_applicable_is_spelled_either_way(tmp_path):
         ''')
     out = book.judge(case())
     assert [r["status"] for r in out["results"]] == ["not_applicable", "not_applicable"]
+
+
+@pytest.mark.parametrize("where", ["let", "last clause", "message"])
+def test_an_evaluation_error_names_the_rule_that_raised_it(tmp_path, where):
+    """A division by zero on one case: the case gets `rulebook.error/v1` naming that rule (RB402),
+    whichever rule comes before or after it, and the other cases are judged."""
+    let = "let per = paid_jpy / count of steps" if where == "let" else "let per = paid_jpy"
+    last = "when paid_jpy / count of steps > 0 yen then pass" if where == "last clause" else \
+        "when per > 0 yen then pass"
+    text = "{paid_jpy / count of steps}" if where == "message" else "b"
+    book = book_with(tmp_path, f'''
+        rule a.before on case
+          stage s1
+          title ja "前" en "Before"
+          source "s"
+          otherwise pass
+            message ja "a" en "b"
+
+        rule x.divides on case
+          stage s1
+          title ja "割り算" en "Divides"
+          source "s"
+          {let}
+          when paid_jpy < 0 yen then fail
+            message ja "a" en "b"
+          {last}
+            message ja "a" en "{text}"
+          otherwise fail
+            message ja "a" en "b"
+
+        rule z.after on case
+          stage s1
+          title ja "後" en "After"
+          source "s"
+          otherwise pass
+            message ja "a" en "b"
+        ''')
+    out = book.judge(case(steps=[]))
+    assert out["format"] == "rulebook.error/v1", out
+    (error,) = out["errors"]
+    assert "rule `x.divides` could not be" in error["message"] and "division by zero" in error["message"]
+    assert "[RB402]" in error["message"]
+    assert book.judge(case())["verdict"] == "eligible"
