@@ -130,8 +130,11 @@ def render(python: list[dict], rules: list[dict], rules_meta: dict, equivalent: 
             "file no longer loads) over all mutants but the equivalent ones. A mutant no test reaches counts "
             "as not caught.", ""]
     if python_meta:
-        out.append(f"Python (mutmut {python_meta.get('mutmut', '')}): {python_meta.get('seconds', '?')} s with "
-                   f"{python_meta.get('jobs', '?')} jobs. ")
+        sample = python_meta.get("sample", 1)
+        out.append(f"Python (mutmut {python_meta.get('mutmut', '')}): {len(python):,} mutants checked"
+                   + (f", one in {sample} of the {len(python) + python_meta['not_checked']:,} that mutmut makes "
+                      f"(`python -m mutation --sample {sample}`; `make mutate` checks them all)" if sample > 1 else "")
+                   + f", in {python_meta.get('seconds', '?')} s with {python_meta.get('jobs', '?')} jobs. ")
     if rules_meta:
         out.append(f"Rule files (`mutation/rules.py`): {rules_meta.get('seconds', '?')} s with "
                    f"{rules_meta.get('jobs', '?')} jobs, each mutant against "
@@ -207,9 +210,11 @@ def main(argv=None) -> int:
         python_meta["mutants"] = collect_python()
         args.python.parent.mkdir(parents=True, exist_ok=True)
         args.python.write_text(json.dumps(python_meta, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    text = render(python_meta["mutants"], rules_meta.get("mutants", []), rules_meta, load_equivalent(), python_meta)
+    checked = [m for m in python_meta["mutants"] if m["outcome"] != "not checked"]
+    python_meta["not_checked"] = len(python_meta["mutants"]) - len(checked)
+    text = render(checked, rules_meta.get("mutants", []), rules_meta, load_equivalent(), python_meta)
     args.out.write_text(text, encoding="utf-8")
-    table = summarise(python_meta["mutants"], rules_meta.get("mutants", []), load_equivalent())
+    table = summarise(checked, rules_meta.get("mutants", []), load_equivalent())
     for area in AREAS:
         if area in table:
             print(f"{area}: {score(table[area]):.1f}% of {table[area]['total']} mutants")

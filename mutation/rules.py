@@ -90,6 +90,13 @@ _KINDS = {"COMPARE": "comparison", "PLUS": "arithmetic", "MINUS": "arithmetic", 
           "AND": "logic", "OR": "logic", "NUMBER": "constant", "PERCENT": "constant", "DATE": "date"}
 
 
+# Keywords swapped where they play this part (the token's type, its node in the syntax tree):
+# `missing` is also the word of `x if missing y`, `no` of nothing else, and so on.
+_LOGIC = {("AND", "and_"): "or", ("OR", "or_"): "and", ("SET", "is_set"): "missing",
+          ("MISSING", "is_missing"): "set", ("ANY", "any_"): "all", ("ALL", "all_"): "any",
+          ("NO", "no_failure"): "some", ("SOME", "some_failure"): "no"}
+
+
 def _parser():
     from lark import Lark
 
@@ -112,22 +119,8 @@ def _token_mutants(token, parent: str) -> list[tuple[str, str]]:
         return [(r, _KINDS[kind]) for r in _SWAPS[kind][text]]
     if kind == "NOT_APPLICABLE":
         return [("pass", "status")]
-    if kind == "AND" and parent == "and_":
-        return [("or", "logic")]
-    if kind == "OR" and parent == "or_":
-        return [("and", "logic")]
-    if kind == "SET" and parent == "is_set":
-        return [("missing", "logic")]
-    if kind == "MISSING" and parent == "is_missing":
-        return [("set", "logic")]
-    if kind == "ANY" and parent == "any_":
-        return [("all", "logic")]
-    if kind == "ALL" and parent == "all_":
-        return [("any", "logic")]
-    if kind == "NO" and parent == "no_failure":
-        return [("some", "logic")]
-    if kind == "SOME" and parent == "some_failure":
-        return [("no", "logic")]
+    if (kind, parent) in _LOGIC:
+        return [(_LOGIC[kind, parent], "logic")]
     if kind == "ROUNDING":
         swapped = {"down": "up", "up": "down"}
         word = text.split()[-1]
