@@ -23,6 +23,7 @@ from . import __version__
 from .language.diagnostic import Diagnostic, RulebookError
 from .engine.evaluate import EvaluationError, Evaluator
 from .language.grammar import grammar_text
+from .output import vocabulary
 from .output.explain import Explainer, rulebook_info
 from .input.model import build_models
 from .engine.plan import Plan
@@ -167,7 +168,7 @@ class Rulebook:
         self.model = build_models(schema)
         self._validator = Validator(self.model, schema)
         self._evaluator = Evaluator(plan)
-        self._explainer = Explainer(plan, digest, self._evaluator.args)
+        self._explainer = Explainer(plan, digest, self._evaluator.args, schema.labels_by_field())
 
     @property
     def name(self) -> str:
@@ -179,6 +180,11 @@ class Rulebook:
 
     def info(self) -> dict:
         return rulebook_info(self.plan, self.digest)
+
+    def vocabulary(self) -> dict:
+        """The words every face shows, in ja and en: statuses, verdicts, amounts (output/vocabulary),
+        and this rulebook's stages and labels of values (see `vocabulary.table`)."""
+        return vocabulary.table(self.plan.stages, self.schema.value_labels())
 
     def validate(self, snapshot: Any, origin: str | None = None, line: int | None = None):
         """The validated snapshot and its warnings; raises Rejected if it is not valid input."""

@@ -85,7 +85,8 @@ def test_the_wheel_holds_the_grammar_the_rules_and_the_package_data(wheel):
     assert {"rulebook/rules/schema.rules", "rulebook/rules/steps.rules"} <= rules
     assert rules <= names, sorted(rules - names)  # the rule files and the rulebook's own tests
     data = _package_data()
-    assert "rulebook/apps/web/index.html" in data
+    assert {"rulebook/apps/web/index.html", "rulebook/output/templates/report.html",
+            "rulebook/output/templates/report.css"} <= data
     assert data <= names, sorted(data - names)
     modules = {"rulebook/" + p.relative_to(SOURCE).as_posix() for p in SOURCE.rglob("*.py")}
     assert modules <= names, sorted(modules - names)
@@ -120,3 +121,10 @@ def test_the_installed_wheel_runs_its_own_code_and_files(installed, tmp_path):
     tested = subprocess.run([rulebook, "test", "--require-coverage"],
                             capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
     assert tested.returncode == 0, tested.stdout + tested.stderr
+    # The audit's report is rendered from the wheel's templates, its style inlined.
+    report = subprocess.run([str(installed / "bin" / "python"), "-c",
+                             "from rulebook.output.report import render_report; print(render_report({}, [], 'en'))"],
+                            capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120)
+    assert report.returncode == 0, report.stderr
+    css = (ROOT / "src" / "rulebook" / "output" / "templates" / "report.css").read_text(encoding="utf-8")
+    assert report.stdout.startswith("<!DOCTYPE html>") and f"<style>{css}</style>" in report.stdout

@@ -249,3 +249,14 @@ def test_a_chunked_body_over_the_limit_is_413_before_it_ends(server):
     head, body = answer.split(b"\r\n\r\n", 1)
     assert head.startswith(b"HTTP/1.1 413"), answer[:300]
     assert json.loads(body)["format"] == "rulebook.error/v1"
+
+
+def test_the_vocabulary_is_served_and_put_into_the_page(server, book):
+    base, _ = server
+    words = httpx.get(f"{base}/v1/vocabulary").json()
+    assert words == json.loads(json.dumps(book.vocabulary()))
+    assert words["ja"]["status"]["not_applicable"] == "該当なし" and words["ja"]["verdict"]["ineligible"] == "謝金対象外"
+    assert words["ja"]["value"]["lancers.program_consent_via"]["message"] == "メッセージ"
+    assert words["stages"][0] == "matching"
+    page = httpx.get(f"{base}/").text
+    assert '"not_applicable": "該当なし"' in page

@@ -23,6 +23,7 @@ from ..language import syntax as s
 from ..language.infer import canonical
 from .plan import ClausePlan, OrderPlan, Plan, RulePlan, TemplatePlan
 from ..language.program import Order, Program, Rule
+from ..language.schema import ROOT
 from .pycode import attribute
 from .timeline import always_daily, boundaries, time_use
 
@@ -371,8 +372,33 @@ class _Generator:
             if isinstance(part, str):
                 parts.append(part)
             else:
-                parts.append((arg(part), _format_kind(self.type_of(part))))
+                parts.append((arg(part), self.format_kind(part)))
         return TemplatePlan(tuple(parts))
+
+    def format_kind(self, expr) -> str:
+        """How a text shows a value: by its type, or, when it reads a field whose values the schema
+        labels (`labels { … }`), by those labels: `label:record.field` (`list:label:…` for a list)."""
+        kind = _format_kind(self.type_of(expr))
+        field = self.labelled_field(expr) if kind in ("text", "list:text") else None
+        return kind[:-4] + f"label:{field}" if field else kind
+
+    def labelled_field(self, expr, snapshot_names: bool = True) -> str | None:
+        """`record.field` when the expression's value is that field's, and its values have labels:
+        the field read, its `if missing` default aside (a text of the rule), or each item of a
+        `list of` it."""
+        if isinstance(expr, s.IfMissing):
+            return self.labelled_field(expr.value, snapshot_names)
+        if isinstance(expr, s.Aggregate) and expr.kind == "list" and expr.body is not None:
+            return self.labelled_field(expr.body, False)  # inside, a bare name is the loop's variable
+        if isinstance(expr, s.Attribute):
+            owner = self.type_of(expr.obj).required()
+            record = owner.record if owner.kind == "record" else None
+        elif isinstance(expr, s.Name) and snapshot_names and expr.name not in self.let_exprs:
+            record = ROOT  # a field of the snapshot itself, if it is one
+        else:
+            return None
+        field = self.p.schema.records[record].fields.get(expr.name) if record in self.p.schema.records else None
+        return f"{record}.{expr.name}" if field is not None and field.labels else None
 
     # --------------------------------------------------------------- payout
     def payout(self, section) -> list[str]:

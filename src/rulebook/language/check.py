@@ -64,7 +64,7 @@ class _Checker(Typer):
                        f"the first is at {headers[0].span}")
         header = headers[0] if headers else None
 
-        self.schema = declare(of(s.RecordDecl), self.diags)
+        self.schema = declare(of(s.RecordDecl), self.diags, self.texts)
         self.steps_field = self._steps_field()
         root = self.schema.records.get(ROOT)
         self.root_names = {}

@@ -30,6 +30,7 @@ CODES: dict[str, str] = {
     "RB205": "unknown rule id",
     "RB206": "unknown type",
     "RB207": "unknown stage",
+    "RB208": "unknown value",
     # types and structure
     "RB301": "type mismatch",
     "RB302": "optional value read without saying what happens when it is missing",

@@ -349,6 +349,13 @@ class _Builder(Transformer):
     not_blank_option = _option("not_blank")
     at_least_option = _option("at_least")
 
+    def labels_option(self, meta, children):
+        return s.FieldOption("labels", tuple(children), self._span(meta))
+
+    def value_label(self, meta, children):
+        value, texts = children
+        return s.ValueLabel(_plain(value), texts, self._tspan(value))
+
     # -- parameters
     def parameter_decl(self, meta, children):
         name, type_ref, *items = children

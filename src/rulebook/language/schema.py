@@ -36,6 +36,7 @@ class Field:
     at_least: int | None = None
     numbered_by: str | None = None
     not_before: str | None = None
+    labels: dict | None = None  # value → {lang: the words shown for it}, from `labels { … }`
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +52,30 @@ class Schema:
     @property
     def root(self) -> Record:
         return self.records[ROOT]
+
+    def value_labels(self) -> dict[str, dict]:
+        """The labels of values, by the path of their field from the snapshot without list
+        indexes (`steps.photos.moment`): {path: {value: {lang: words}}}, in declaration order."""
+        out: dict = {}
+
+        def walk(record: Record, prefix: str, seen: tuple) -> None:
+            for f in record.fields.values():
+                path = f"{prefix}{f.name}"
+                if f.labels:
+                    out[path] = f.labels
+                inner = f.type.required()
+                while inner.kind == "list" and inner.inner is not None:
+                    inner = inner.inner.required()
+                if inner.kind == "record" and inner.record in self.records and inner.record not in seen:
+                    walk(self.records[inner.record], f"{path}.", (*seen, inner.record))
+
+        if ROOT in self.records:
+            walk(self.root, "", (ROOT,))
+        return out
+
+    def labels_by_field(self) -> dict[str, dict]:
+        """The labels of values by `record.field`, as the compiler names them in a text's format."""
+        return {f"{r.name}.{f.name}": f.labels for r in self.records.values() for f in r.fields.values() if f.labels}
 
 
 def resolve_type(ref: s.TypeRef, records: set[str], diags: list[Diagnostic]) -> t.Type:
@@ -80,7 +105,9 @@ def resolve_type(ref: s.TypeRef, records: set[str], diags: list[Diagnostic]) -> 
     return t.ERROR
 
 
-def declare(decls: list[s.RecordDecl], diags: list[Diagnostic]) -> Schema:
+def declare(decls: list[s.RecordDecl], diags: list[Diagnostic], texts=None) -> Schema:
+    """The schema the records declare. `texts(texts, what, span)` checks a label's texts (its
+    languages) and gives {lang: text}; the checker passes its own."""
     names = {}
     for decl in decls:
         if decl.name in names:
@@ -96,7 +123,7 @@ def declare(decls: list[s.RecordDecl], diags: list[Diagnostic]) -> Schema:
                 diags.append(Diagnostic("RB204", f"field `{f.name}` is declared twice in `{decl.name}`",
                                         f.span, "second declaration"))
                 continue
-            fields[f.name] = _field(f, decl, set(names), diags)
+            fields[f.name] = _field(f, decl, set(names), diags, texts)
         for f in fields.values():
             if f.not_before and f.not_before not in fields:
                 span = next(o.span for o in next(x for x in decl.fields if x.name == f.name).options
@@ -138,7 +165,7 @@ def declare(decls: list[s.RecordDecl], diags: list[Diagnostic]) -> Schema:
     return Schema(records)
 
 
-def _field(f: s.FieldDecl, decl: s.RecordDecl, records: set[str], diags) -> Field:
+def _field(f: s.FieldDecl, decl: s.RecordDecl, records: set[str], diags, texts=None) -> Field:
     ftype = resolve_type(f.type, records, diags)
     opts: dict = {}
     for option in f.options:
@@ -181,6 +208,40 @@ def _field(f: s.FieldDecl, decl: s.RecordDecl, records: set[str], diags) -> Fiel
             opts["not_blank"] = True
         elif kind == "at_least":
             opts["at_least"] = value
+        elif kind == "labels":
+            opts["labels"] = _labels(ftype, option, diags, texts)
+    if opts.get("labels") and opts.get("one_of") is not None:
+        for label in next(o for o in f.options if o.kind == "labels").value:
+            if label.value in opts["labels"] and label.value not in opts["one_of"]:
+                diags.append(Diagnostic("RB208", f"`{label.value}` is not a value of `{f.name}`", label.span,
+                                        "not one of its values",
+                                        did_you_mean(label.value, opts["one_of"])
+                                        or "its values are " + ", ".join(f"`{x}`" for x in opts["one_of"])))
     if opts.get("has_default"):
         ftype = ftype.required()
     return Field(f.name, ftype, **opts)
+
+
+def _labels(ftype: t.Type, option: s.FieldOption, diags: list[Diagnostic], texts) -> dict | None:
+    """{value: {lang: words}} of a `labels { … }` option on a text field (or a list of texts)."""
+    base = ftype.required()
+    if base.kind == "list" and base.inner is not None:
+        base = base.inner.required()
+    if base.kind == "error":
+        return None  # its type is unknown: RB206 says so
+    if base.kind != "text":
+        diags.append(Diagnostic("RB301", f"`labels` name the values of a text field, not of `{ftype.describe()}`",
+                                option.span, "not a text field"))
+        return None
+    out: dict = {}
+    for label in option.value:
+        if label.value in out:
+            diags.append(Diagnostic("RB204", f"the value `{label.value}` is labelled twice", label.span,
+                                    "second label"))
+            continue
+        if texts is None:
+            out[label.value] = {item.lang: "".join(p for p in item.text.parts if isinstance(p, str))
+                                for item in label.texts.items}
+        else:
+            out[label.value] = texts(label.texts, f"label of `{label.value}`", label.texts.span, plain=True)
+    return out

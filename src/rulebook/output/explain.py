@@ -78,10 +78,13 @@ _FORMATS = {
 }
 
 
-def formatter(kind: str, lang: str):
-    """The function that shows a value of this kind in this language (— when missing)."""
+def formatter(kind: str, lang: str, labels: dict | None = None):
+    """The function that shows a value of this kind in this language (— when missing).
+
+    `label:record.field` shows a value by its label in `labels` ({"record.field": {value: {lang:
+    words}}}, the schema's), and a value without one as it is."""
     if kind.startswith("list:"):
-        inner = formatter(kind[5:], lang)
+        inner = formatter(kind[5:], lang, labels)
         joiner, empty = ("、", "なし") if lang == "ja" else (", ", "none")
 
         def show_list(value):
@@ -89,7 +92,14 @@ def formatter(kind: str, lang: str):
                 return "—"
             return joiner.join([inner(v) for v in value]) if value else empty
         return show_list
-    base = _FORMATS.get((kind, lang), str)
+    if kind.startswith("label:"):
+        known = (labels or {}).get(kind[6:], {})
+
+        def base(value):
+            words = known.get(value)
+            return words.get(lang, value) if words else str(value)
+    else:
+        base = _FORMATS.get((kind, lang), str)
 
     def show(value):
         return "—" if value is None else base(value)
@@ -149,8 +159,9 @@ class Explainer:
     so explaining a result is a few string concatenations.
     """
 
-    def __init__(self, plan: Plan, digest: str, args_of):
+    def __init__(self, plan: Plan, digest: str, args_of, labels: dict | None = None):
         self.plan = plan
+        self.labels = labels or {}  # the schema's labels of values, by "record.field"
         self.digest = digest
         self.args_of = args_of
         self.info = rulebook_info(plan, digest)
@@ -185,7 +196,7 @@ class Explainer:
                 key = (kind, lang)
                 if key not in self._formats:
                     self._formats[key] = f"_show{len(self._formats)}"
-                    namespace[self._formats[key]] = formatter(kind, lang)
+                    namespace[self._formats[key]] = formatter(kind, lang, self.labels)
                 pieces.append(f"{self._formats[key]}(a[{index}])")
         lines.append(f"def {name}(a):")
         lines.append(f"    return {' + '.join(pieces) if pieces else repr('')}")
@@ -327,6 +338,6 @@ class Explainer:
         return namespace["build"], (rule.id, status)
 
 
-def explain(plan: Plan, outcome: Outcome, digest: str, warnings=(), args_of=None) -> dict:
+def explain(plan: Plan, outcome: Outcome, digest: str, warnings=(), args_of=None, labels=None) -> dict:
     """The verdict of one case (see Explainer, which does the same faster when reused)."""
-    return Explainer(plan, digest, args_of).explain(outcome, warnings)
+    return Explainer(plan, digest, args_of, labels).explain(outcome, warnings)
