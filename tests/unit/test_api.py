@@ -327,3 +327,29 @@ def test_a_raw_verdict_is_written_as_the_json_ready_one(book):
         assert json.loads(dumps(raw)) == ready
         kinds |= {type(v).__name__ for r in raw["results"] for v in r["facts"].values()}
     assert {"date", "Decimal"} <= kinds and kinds - {"date", "Decimal", "str", "int", "bool", "NoneType"}, kinds
+
+
+def test_an_invalid_snapshot_is_reported_field_by_field_with_its_values(book, seed):
+    """rulebook.error/v1's contract keys: each error's path and the value found (none for a missing
+    field, the whole value for a wrong one, lists and mappings included), the case id however the
+    snapshot came (a mapping, JSON bytes), and the file and line when given."""
+    data = copy.deepcopy(seed)
+    del data["sme"]["name"]
+    data["steps"][0]["hours"] = "many"
+    data["expert"] = ["x"]
+    data["lancers"]["method"] = {"a": 1}
+    data["plan"]["support_areas"] = {"x": 1}
+    out = book.judge(data, origin="cases/f.yaml", line=3)
+    assert out["format"] == "rulebook.error/v1" and out["case_id"] == "SEED-EXAMPLE"
+    assert out["source"] == {"file": "cases/f.yaml", "line": 3}
+    assert {e["path"]: e["value"] for e in out["errors"]} == {
+        "lancers.method": {"a": 1}, "sme.name": None, "expert": ["x"], "plan.support_areas": {"x": 1},
+        "steps[0].hours": "many"}
+    assert all(e["message"] for e in out["errors"])
+    assert "source" not in book.judge(data)
+    raw = book.judge(b'{"case_id": "RAW-1", "as_of": 3}')
+    assert raw["case_id"] == "RAW-1" and {"path": "as_of", "value": 3} in [
+        {"path": e["path"], "value": e["value"]} for e in raw["errors"]]
+    unnamed = book.judge(dict(seed, case_id=5, as_of="x"))
+    assert unnamed["case_id"] is None
+    assert [(e["path"], e["value"]) for e in unnamed["errors"]] == [("case_id", 5), ("as_of", "x")]

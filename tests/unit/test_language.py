@@ -355,3 +355,30 @@ def test_bad_labels_are_diagnostics(tmp_path, option, code, words):
         rulebook.load(tmp_path, cache=False)
     found = [d for d in caught.value.diagnostics if d.code == code]
     assert found and words in found[0].message, caught.value.render()
+
+
+def test_arithmetic_on_dates_either_way_round(tmp_path):
+    """Days and business days added to a date on either side, taken from a date, and the days
+    between two dates; a yen amount divided (the program's rulebook writes only `date + days`)."""
+    book = book_with(tmp_path, '''
+        rule dates.arithmetic on case
+          stage s1
+          title ja "日付" en "Dates"
+          source "s"
+          let later = opened_on + 10 days
+          let later_too = 10 days + opened_on
+          let earlier = opened_on - 10 days
+          let next_business = 1 business day + opened_on
+          let previous_business = opened_on - 1 business day
+          let between = as_of - opened_on
+          let half = paid_jpy / 2
+          when later = later_too then pass
+            message ja "x" en "{later} {later_too} {earlier} {next_business} {previous_business} {between} {half}"
+          otherwise fail
+            message ja "x" en "{later} {later_too}"
+        ''')
+    out = result(book.judge(case()), "dates.arithmetic")
+    # Friday 2021-01-08: the business day after is Tuesday the 12th (Monday the 11th is a holiday),
+    # the one before is Thursday the 7th; as_of 2021-03-01 is 52 days later.
+    assert out["status"] == "pass"
+    assert out["message"]["en"] == "2021-01-18 2021-01-18 2020-12-29 2021-01-12 2021-01-07 52 days 500 yen"
