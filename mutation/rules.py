@@ -323,14 +323,19 @@ def main(argv=None) -> int:
     parser.add_argument("--limit", type=int, help="the first N mutants only")
     parser.add_argument("--list", action="store_true", help="list the mutants and stop")
     parser.add_argument("--again", action="store_true",
-                        help="run only the mutants that survived (or timed out) in --out, and update it")
+                        help="run only the mutants that survived (or timed out) in --out and those it does not "
+                             "hold (new, or moved by an edit), and update it")
+    parser.add_argument("--new-only", action="store_true", help="with --again: only those --out does not hold")
     args = parser.parse_args(argv)
     mutants = all_mutants(only=args.only)
     earlier: dict = {}
     if args.again:
         earlier = json.loads(args.out.read_text(encoding="utf-8"))
-        keep = {r["id"] for r in earlier["mutants"] if r["outcome"] in ("survived", "timeout")}
-        mutants = [m for m in mutants if m.id in keep]
+        known = {r["id"]: r for r in earlier["mutants"]}
+        mutants = [m for m in mutants if m.id not in known
+                   or (not args.new_only and known[m.id]["outcome"] in ("survived", "timeout"))]
+        current = {m.id for m in all_mutants()}
+        earlier["mutants"] = [r for r in earlier["mutants"] if r["id"] in current]  # gone with an edit
     if args.limit:
         mutants = mutants[:args.limit]
     if args.list:
@@ -348,9 +353,9 @@ def main(argv=None) -> int:
 
     results = run(mutants, args.jobs, progress=progress)
     seconds = round(time.monotonic() - started)
-    if earlier:  # the new outcomes in the place of the old ones
-        again = {r["id"]: r for r in results}
-        results = [again.get(r["id"], r) for r in earlier["mutants"]]
+    if earlier:  # the new outcomes in the place of the old ones, in the order of the text
+        merged = {r["id"]: r for r in earlier["mutants"]} | {r["id"]: r for r in results}
+        results = [merged[m.id] for m in all_mutants() if m.id in merged]
         seconds = earlier["seconds"]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({"seconds": seconds, "jobs": args.jobs, "tests": list(MUTANT_TESTS),

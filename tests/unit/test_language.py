@@ -382,3 +382,35 @@ def test_arithmetic_on_dates_either_way_round(tmp_path):
     # the one before is Thursday the 7th; as_of 2021-03-01 is 52 days later.
     assert out["status"] == "pass"
     assert out["message"]["en"] == "2021-01-18 2021-01-18 2020-12-29 2021-01-12 2021-01-07 52 days 500 yen"
+
+
+def test_quantifiers_over_a_list_with_and_without_outer_names(tmp_path):
+    """`any`, `all`, `count … where` and `each … where`, with a body that reads only the item (the
+    compiler gives those a loop of their own) and one that reads a name from outside."""
+    book = book_with(tmp_path, '''
+        rule lists.quantified on case
+          stage s1
+          title ja "量化" en "Quantifiers"
+          source "s"
+          let bound = 2 hours
+          let some_long = any s in steps where s.hours > 2 hours
+          let all_long = all s in steps where s.hours > 2 hours
+          let long_ones = count s in steps where s.hours > 2 hours
+          let long_steps = each s in steps where s.hours > 2 hours
+          let some_over = any s in steps where s.hours > bound
+          let all_over = all s in steps where s.hours > bound
+          let over = count s in steps where s.hours > bound
+          let over_steps = each s in steps where s.hours > bound
+          when some_long then pass
+            message ja "x" en "{some_long} {all_long} {long_ones} {count of long_steps} {some_over} {all_over} {over} {count of over_steps}"
+          otherwise fail
+            message ja "x" en "{some_long} {all_long} {long_ones} {count of long_steps} {some_over} {all_over} {over} {count of over_steps}"
+        ''')
+    two = result(book.judge(case()), "lists.quantified")  # 2.5 hours and 1 hour
+    assert two["status"] == "pass"
+    assert two["message"]["en"] == "yes no 1 1 yes no 1 1"
+    long = case(steps=[{"number": 1, "hours": 3}, {"number": 2, "hours": 4}, {"number": 3, "hours": 5}])
+    assert result(book.judge(long), "lists.quantified")["message"]["en"] == "yes yes 3 3 yes yes 3 3"
+    short = case(steps=[{"number": 1, "hours": 1}])
+    out = result(book.judge(short), "lists.quantified")
+    assert out["status"] == "fail" and out["message"]["en"] == "no no 0 0 no no 0 0"
