@@ -62,7 +62,7 @@ def collect_python() -> list[dict]:
         function = re.sub(r"__mutmut_\d+$", "", rest.lstrip("_ǁ")).replace("ǁ", ".")
         entry = {"id": name, "module": module, "function": function,
                  "outcome": "no tests" if status == "no tests" else status}
-        if entry["outcome"] not in CAUGHT:
+        if entry["outcome"] not in CAUGHT and entry["outcome"] != "not checked":
             entry["diff"] = mutmut_diff(name)
         mutants.append(entry)
     return mutants

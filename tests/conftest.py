@@ -45,7 +45,17 @@ def _private_cache(tmp_path_factory):
     yield
 
 
-@pytest.fixture(scope="session")
+def shared(default: str):
+    """A fixture's scope: `default`, but one per test under mutmut (`make mutate`), which learns
+    which tests reach which function by watching each test: a rulebook built once for the session
+    would be seen by the first test only, and a mutant of the compiler run against that test alone."""
+    def scope(fixture_name, config):
+        return "function" if os.environ.get("MUTANT_UNDER_TEST") else default
+
+    return scope
+
+
+@pytest.fixture(scope=shared("session"))
 def book(_private_cache):
     import rulebook
 

@@ -16,11 +16,13 @@ from rulebook.apps import testing
 from rulebook.book import bundled_rules
 from rulebook.input.snapshot import _case_id_of, parse_path, set_path, unset_path
 
+from ..conftest import shared
+
 FOLDER = bundled_rules()
 FILES = [p.name for p in testing.test_files(FOLDER)]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope=shared("module"))
 def report(book):
     return testing.run_tests(book, FOLDER)
 
