@@ -7,6 +7,7 @@ bad events; `pytest --update-golden` rewrites them (review with `git diff`).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 import subprocess
 import sys
@@ -76,6 +77,26 @@ def test_bad_events_messages_name_the_problem():
                      "out of order", "expected a date", "did you mean `set`", "no item 3",
                      "cannot change", "another case", "case_id"):
         assert expected in text, expected
+
+
+def _generated_log(tmp_path) -> Path:
+    """A generated log of 60 cases (947 events), in time order."""
+    log = tmp_path / "generated.jsonl"
+    log.write_bytes(b"".join(orjson.dumps(e) + b"\n" for e in generate_events(60, 900, seed=11)))
+    return log
+
+
+def test_generated_log_alerts(golden, tmp_path):
+    """The alerts of a larger generated log, byte for byte: the digest of the whole output, and a
+    line per alert (day, case, kind, rule, subject, from → to, due) to review a change with git diff."""
+    run = watch_cli(str(_generated_log(tmp_path)), "--remind-days", "2")
+    assert run.returncode == 0, run.stderr.decode()
+    alerts = [orjson.loads(line) for line in run.stdout.splitlines()]
+    assert len(alerts) > 1000 and {a["kind"] for a in alerts} == {"change", "reminder"}
+    golden(HERE / "generated.alerts.sha256", hashlib.sha256(run.stdout).hexdigest() + "\n")
+    golden(HERE / "generated.alerts.txt", "".join(
+        f"{a['at']} {a['case_id']} {a['kind']} {a['rule']} {a['subject']} {a['from']} -> {a['to']} {a['due']}\n"
+        for a in alerts))
 
 
 # ------------------------------------------------------------------ behaviour
