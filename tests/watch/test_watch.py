@@ -18,7 +18,7 @@ import orjson
 import pytest
 
 from samples import generate_events, make_case
-from rulebook.apps.watch import ALERT_FORMAT, SESSIONS_PER_RULESET, Watcher
+from rulebook.apps.watch import ALERT_FORMAT, Watcher
 
 from ..conftest import EXAMPLES
 
@@ -173,21 +173,25 @@ def test_live_clock_advances_without_events(book, seed):
     assert watcher2.advance(completed + dt.timedelta(days=40)) == []
 
 
-def test_more_cases_than_one_ruleset_holds(book, seed):
-    """Live cases (a report still due) hold a session each, over more than one ruleset."""
+def test_more_live_cases_than_a_ruleset_holds(book, seed):
+    """More cases awaiting their report than one durable_rules ruleset can hold sessions (1,024):
+    a session is open only while its case is handled, and every case comes due on its day."""
     seed = orjson.loads(orjson.dumps(seed, default=str))
     seed["steps"][0].pop("report_submitted_on")
     day = seed["steps"][0]["completion_reported_on"]
-    count = SESSIONS_PER_RULESET + 30
+    count = 1024 + 30
     watcher = Watcher(book)
     for i in range(count):
         out = watcher.feed({"case_id": f"C-{i:05d}", "at": day, "snapshot": {**seed, "case_id": f"C-{i:05d}"}})
         assert [a["to"] for a in out if a["rule"] == "step.report-deadline"] == ["pending"]
-    assert len(watcher._session) == count and len(watcher._rulesets) == 2
+    assert watcher.open_sessions == 0
     later = (dt.date.fromisoformat(day) + dt.timedelta(days=11)).isoformat()
     got = watcher.advance(dt.date.fromisoformat(later))
     assert sum(1 for a in got if a["rule"] == "step.report-deadline" and a["to"] == "fail") == count
-    for case_id in ("C-00000", "C-01029"):
+    # Day after day; on each day, the cases in the order they were scheduled.
+    assert [(a["at"], a["case_id"]) for a in got] == sorted((a["at"], a["case_id"]) for a in got)
+    assert watcher.open_sessions == 0
+    for case_id in ("C-00000", f"C-{count - 1:05d}"):
         assert watcher.standing(case_id) == statuses(book.judge(watcher.snapshot(case_id), as_of=later))
 
 
@@ -197,7 +201,7 @@ def test_a_case_at_rest_gives_back_its_session_and_resumes(book, seed):
     seed = orjson.loads(orjson.dumps(seed, default=str))
     watcher = Watcher(book)
     assert watcher.feed({"case_id": seed["case_id"], "at": "2021-04-01", "snapshot": seed}) == []
-    assert seed["case_id"] not in watcher._session and seed["case_id"] in watcher.cases
+    assert watcher.open_sessions == 0 and seed["case_id"] in watcher.cases
     got = watcher.feed({"case_id": seed["case_id"], "at": "2021-04-02",
                         "set": {"steps[0].payment_capture_attached": False}})
     assert [(a["rule"], a["from"], a["to"]) for a in got] == [
@@ -218,16 +222,20 @@ def test_a_refused_event_loses_no_state(book, seed):
     assert (watcher.snapshot(seed["case_id"]), watcher.standing(seed["case_id"])) == before
 
 
-def test_an_event_does_not_change_an_earlier_snapshot(book, seed):
-    """Snapshots share what they do not change: setting a path must copy what lies on it."""
+def test_an_event_does_not_change_the_data_it_was_given(book, seed):
+    """Setting a path on an event's own snapshot copies what lies on the path: the caller's data
+    stays as it was, and so does a snapshot the watcher handed out."""
     seed = orjson.loads(orjson.dumps(seed, default=str))
     watcher = Watcher(book)
-    watcher.feed({"case_id": seed["case_id"], "at": "2021-03-31", "snapshot": seed})
-    kept = watcher._snapshots[seed["case_id"]]
-    hours = kept["steps"][0]["hours"]
-    watcher.feed({"case_id": seed["case_id"], "at": "2021-04-01", "set": {"steps[0].hours": hours + 1}})
-    assert kept["steps"][0]["hours"] == hours
-    assert watcher.snapshot(seed["case_id"])["steps"][0]["hours"] == hours + 1
+    hours = seed["steps"][0]["hours"]
+    watcher.feed({"case_id": seed["case_id"], "at": "2021-03-31", "snapshot": seed,
+                  "set": {"steps[0].hours": hours + 1}})
+    assert seed["steps"][0]["hours"] == hours
+    handed_out = watcher.snapshot(seed["case_id"])
+    assert handed_out["steps"][0]["hours"] == hours + 1
+    watcher.feed({"case_id": seed["case_id"], "at": "2021-04-01", "set": {"steps[0].hours": hours + 2}})
+    assert handed_out["steps"][0]["hours"] == hours + 1
+    assert watcher.snapshot(seed["case_id"])["steps"][0]["hours"] == hours + 2
 
 
 def test_stdin_and_follow(tmp_path):

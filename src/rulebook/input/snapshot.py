@@ -150,6 +150,12 @@ def _default(value):
     raise TypeError(f"a value of kind `{type(value).__name__}` is not snapshot data")
 
 
+def snapshot_json(data: Any) -> bytes:
+    """Snapshot data (a mapping) as the JSON text the validator reads: decimals exact, models as
+    mappings. TypeError for a value that is not snapshot data."""
+    return dumps_json(data, default=_default)
+
+
 _DATE_SHAPE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}")
 
 
@@ -221,7 +227,7 @@ class Validator:
                 cid = data.get("case_id")
                 case_id = cid if isinstance(cid, str) else None
                 try:
-                    data = dumps_json(data, default=_default)
+                    data = snapshot_json(data)
                 except TypeError as error:
                     raise Rejected(case_id, [InputError("", str(error))], origin, line) from None
             elif isinstance(data, BaseModel):
