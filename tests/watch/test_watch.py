@@ -158,8 +158,9 @@ def test_a_moved_last_day_is_an_alert_and_the_reminder_follows_it(book, seed):
 def test_live_clock_advances_without_events(book, seed):
     seed = orjson.loads(orjson.dumps(seed, default=str))
     seed["steps"][0].pop("report_submitted_on")
-    watcher = Watcher(book, live=True)
-    assert watcher.feed({"case_id": seed["case_id"], "snapshot": seed}) != []  # `at` may be left out
+    watcher = Watcher(book, live=True, now=lambda: NOW)
+    got = watcher.feed({"case_id": seed["case_id"], "snapshot": seed})  # `at` may be left out
+    assert got and {a["at"] for a in got} == {NOW.isoformat()}
     completed = dt.date.fromisoformat(seed["steps"][0]["completion_reported_on"])
     # Time passes without events (the live command calls `advance` with today's date).
     watcher2 = Watcher(book)
@@ -270,18 +271,53 @@ def test_unreadable_input_is_a_message(tmp_path):
     assert run.returncode == 2 and b"cannot read" in run.stderr and b"Traceback" not in run.stderr
 
 
-def test_live_events_may_leave_out_at(seed):
+NOW = dt.datetime(2024, 5, 20, 10, 30, tzinfo=dt.timezone(dt.timedelta(hours=9)))
+
+
+def live_cli(monkeypatch, now: dt.datetime, *args, stdin: bytes | None = None):
+    """`rulebook watch --live …` in this process, its clock reading `now`."""
+    from click.testing import CliRunner
+
+    from rulebook.apps.cli import main
+    from rulebook.apps.watch import watcher
+
+    monkeypatch.setattr(watcher, "system_clock", lambda: now)
+    return CliRunner().invoke(main, ["watch", "--live", *args], input=stdin, catch_exceptions=False)
+
+
+def test_live_events_may_leave_out_at(monkeypatch, seed):
     seed = orjson.loads(orjson.dumps(seed, default=str))
     seed["steps"][0].pop("report_submitted_on")
     event = orjson.dumps({"case_id": seed["case_id"], "snapshot": seed}) + b"\n"
-    live = watch_cli("-", "--live", stdin=event)
-    assert live.returncode == 0, live.stderr.decode()
+    live = live_cli(monkeypatch, NOW, "-", stdin=event)
+    assert live.exit_code == 0, live.stderr
     alerts = [orjson.loads(line) for line in live.stdout.splitlines()]
-    # Judged today, long after the report's last day: the report is late.
-    assert alerts and all(a["at"].startswith(dt.date.today().isoformat()[:4]) for a in alerts)
+    # Judged at the clock's moment, long after the report's last day: the report is late.
+    assert alerts and {a["at"] for a in alerts} == {"2024-05-20T10:30:00+09:00"}
     assert ("step.report-deadline", "fail") in {(a["rule"], a["to"]) for a in alerts}
     replay = watch_cli("-", stdin=event)  # without --live, `at` is required
     assert replay.returncode == 2 and b'"path":"at"' in replay.stderr
+
+
+def test_live_judges_late_events_now_and_labels_them_with_their_at(monkeypatch):
+    run = live_cli(monkeypatch, NOW, str(EXAMPLES / "events.jsonl"))
+    assert run.exit_code == 0, run.stderr
+    alerts = [orjson.loads(line) for line in run.stdout.splitlines()]
+    # Everything happened years before the clock: judged then, no report can be pending any more.
+    assert alerts and alerts[0]["at"] == "2021-02-10T09:00:00+09:00"
+    assert not [a for a in alerts if a["kind"] == "reminder"]
+    first = [a for a in alerts if a["rule"] == "step.report-deadline" and a["subject"] == "step:1"]
+    assert [(a["from"], a["to"]) for a in first] == [(None, "fail"), ("fail", "pass")]
+
+
+def test_live_clock_inside_the_log(monkeypatch):
+    """The same log with the clock on the day of its first event: the first step's report is
+    still to come then, so it is pending, not late, and it passes when it arrives."""
+    run = live_cli(monkeypatch, dt.datetime(2021, 2, 10, 12, 0, tzinfo=NOW.tzinfo), str(EXAMPLES / "events.jsonl"))
+    assert run.exit_code == 0, run.stderr
+    alerts = [orjson.loads(line) for line in run.stdout.splitlines()]
+    first = [a for a in alerts if a["rule"] == "step.report-deadline" and a["subject"] == "step:1"]
+    assert [(a["from"], a["to"]) for a in first] == [(None, "pending"), ("pending", "pass")]
 
 
 def test_remind_days_moves_the_reminder():
