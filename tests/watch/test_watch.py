@@ -349,3 +349,39 @@ def test_a_moved_last_day_as_text():
     assert _alert_text(alert, "en") == ("2021-03-01  C-1  step.report-deadline step:1  last day moved → 2021-03-12: "
                                         "Due by 2021-03-12.")
     assert "期限変更 → 2021-03-12" in _alert_text(alert, "ja")
+
+
+def test_an_action_that_outlives_durable_rules_lease_is_finished(book, seed, monkeypatch):
+    """durable_rules gives an action 10 s of wall-clock time, then drops what it left to do and
+    starts nothing more in that session (the process was stopped, say). The watch gives the same
+    alerts as without the stop, and the case goes on taking events."""
+    from durable import engine
+
+    seed = orjson.loads(orjson.dumps(seed, default=str))
+    seed["steps"][0].pop("report_submitted_on")
+    completed = dt.date.fromisoformat(seed["steps"][0]["completion_reported_on"])
+    events = [{"case_id": seed["case_id"], "at": completed.isoformat(), "snapshot": seed},
+              {"case_id": seed["case_id"], "at": (completed + dt.timedelta(days=1)).isoformat(),
+               "set": {"sme.name": "改名"}},
+              {"case_id": seed["case_id"], "at": (completed + dt.timedelta(days=20)).isoformat(),
+               "set": {"steps[0].report_submitted_on": (completed + dt.timedelta(days=20)).isoformat()}}]
+    expected = feed_all(Watcher(book), events)
+    assert [a["kind"] for a in expected].count("reminder") == 1
+
+    stopped = Watcher(book)
+    clock = {"now": 0.0, "stops": 0}
+
+    def wall_clock() -> float:  # each time an action starts or ends while a stop is due, 11 s pass
+        if clock["stops"]:
+            clock["stops"] -= 1
+            clock["now"] += 11
+        return clock["now"]
+
+    monkeypatch.setattr(engine, "_unix_now", wall_clock)
+    got = []
+    for number, event in enumerate(events, 1):
+        clock["stops"] = 2  # the first action of every handling outlives its lease
+        got += stopped.feed(event, "log", number)
+    assert got == expected
+    assert stopped.standing(seed["case_id"]) == statuses(book.judge(stopped.snapshot(seed["case_id"]),
+                                                                   as_of=events[-1]["at"]))
