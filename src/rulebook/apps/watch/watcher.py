@@ -106,6 +106,7 @@ class Watcher:
         self._incoming = None  # (outcome, label) of the event being handled
         self._model: tuple[str, Any] | None = None  # (case_id, validated snapshot) of the case being handled
         self._open = 0
+        self._facts_held = False  # whether the open session holds the case's reminders and wake day
         self._paths = PathChecker(book.schema)
 
     # ------------------------------------------------------------ the API
@@ -175,7 +176,7 @@ class Watcher:
         self._model = (case_id, checked.case)
         self._incoming = (outcome, label)
         try:
-            self._handle(case_id, case, lambda: self._sessions.post(case_id, {"kind": "change"}))
+            self._handle(case_id, case, lambda: self._sessions.post(case_id, {"kind": "change"}), facts=False)
         finally:
             self._incoming = self._model = None
         return out
@@ -215,14 +216,17 @@ class Watcher:
         return self._open
 
     # ---------------------------------------------------------- handling
-    def _handle(self, case_id: str, case: Case, trigger: Callable[[], bool]) -> None:
+    def _handle(self, case_id: str, case: Case, trigger: Callable[[], bool], facts: bool) -> None:
         """Open the case's session from its plain data, pull the trigger (post an event, move
-        the clock), close it. Actions keep `case` up to date as they run, so when durable_rules
-        dropped an action's end (see `sessions`) the handling starts again from `case`: what
-        the actions did stays done, and what they had left to do is done then."""
+        the clock), close it. The session holds the case's reminders and wake day as facts
+        when the clock moves (`facts`); an event fires on itself alone, and its actions then
+        keep the facts in `case` only. Actions keep `case` up to date as they run, so when
+        durable_rules dropped an action's end (see `sessions`) the handling starts again from
+        `case`: what the actions did stays done, and what they had left to do is done then."""
         for _attempt in range(RETRIES + 1):
-            self._sessions.open(case_id, case.state(), case.facts())
+            self._sessions.open(case_id, case.state(), case.facts() if facts else ())
             self._open += 1
+            self._facts_held = facts
             try:
                 if trigger():
                     return
@@ -238,7 +242,7 @@ class Watcher:
             case = self._cases[case_id]
             clock = {"kind": "clock", "day": when.toordinal()}
             try:
-                self._handle(case_id, case, lambda: self._sessions.assert_fact(case_id, clock))
+                self._handle(case_id, case, lambda: self._sessions.assert_fact(case_id, clock), facts=True)
             finally:
                 self._model = None
 
@@ -271,7 +275,7 @@ class Watcher:
         day = dt.date.fromordinal(session.matched("k")["day"])
         key = reminder["key"]
         case.reminders.pop(key, None)
-        session.retract_fact(reminder)
+        session.retract_fact(reminder)  # (a reminder fires only when the session holds the facts)
         case.reminded = dict(case.reminded, **{key: reminder["due"]})
         session.set("reminded", case.reminded)
         try:
@@ -304,20 +308,23 @@ class Watcher:
             remind_on = due - self.remind.days
             if remind_on > day.toordinal() and sent.get(key) != due:
                 wanted[key] = {"sid": case_id, "kind": "reminder", "key": key, "day": remind_on, "due": due}
-        held = case.reminders
+        held, in_session = case.reminders, self._facts_held
         for key in [k for k in held if held[k] != wanted.get(k)]:
-            session.retract_fact(held.pop(key))
+            fact = held.pop(key)
+            if in_session:
+                session.retract_fact(fact)
         for key, fact in wanted.items():
             if key not in held:
                 held[key] = fact
-                session.assert_fact(fact)
+                if in_session:
+                    session.assert_fact(fact)
         case.reminded = sent
         session.set("reminded", sent)
         wake_fact = {"sid": case_id, "kind": "wake", "day": wake.toordinal()} if wake is not None else None
         if case.wake != wake_fact:
-            if case.wake is not None:
+            if in_session and case.wake is not None:
                 session.retract_fact(case.wake)
-            if wake_fact is not None:
+            if in_session and wake_fact is not None:
                 session.assert_fact(wake_fact)
             case.wake = wake_fact
         # The session's clock is left where it is: the reminders and the wake just asserted
