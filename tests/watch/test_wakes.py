@@ -30,8 +30,18 @@ def test_a_case_rescheduled_comes_out_once_on_its_new_day():
     wakes.schedule("a", day(4))
     wakes.schedule("b", None)  # never
     wakes.schedule("c", day(4))
-    wakes.schedule("a", day(4))  # the same day: keeps its place before c
+    wakes.schedule("a", day(4))  # the day it has: keeps its place before c
     assert list(wakes.due(day(10))) == [(day(4), "a"), (day(4), "c")]
+
+
+def test_a_case_back_on_a_day_it_had_takes_its_first_place_on_it():
+    wakes = Wakes()
+    wakes.schedule("a", day(4))
+    wakes.schedule("b", day(4))
+    wakes.schedule("a", day(6))
+    wakes.schedule("a", None)
+    wakes.schedule("a", day(4))  # its first entry for that day is still there, before b's
+    assert list(wakes.due(day(10))) == [(day(4), "a"), (day(4), "b")]
 
 
 def test_a_case_scheduled_again_while_waking_comes_out_in_its_turn():
@@ -50,22 +60,29 @@ def test_a_case_scheduled_again_while_waking_comes_out_in_its_turn():
 
 
 def test_many_reschedulings_keep_the_order_of_a_plain_model():
-    """Against a model that sorts the live entries: the heap, rebuilt as reschedulings pile
-    up, gives the same cases in the same order, and stays the size of the cases it holds, not
-    of the 5,000 schedulings."""
+    """Against a model that keeps every entry: the heap, which drops the entries that cannot
+    count as reschedulings pile up, gives the same cases in the same order."""
     rng = random.Random(7)
     wakes = Wakes()
-    model: dict[str, tuple[dt.date, int]] = {}
-    order = 0
-    for _ in range(5_000):
+    live: dict[str, dt.date] = {}
+    first: dict[tuple[str, dt.date], int] = {}  # (case, day) → the order of its first entry
+    for order in range(20_000):
         case_id = f"C-{rng.randrange(50)}"
         when = day(rng.randrange(1, 40)) if rng.random() < 0.9 else None
         wakes.schedule(case_id, when)
         if when is None:
-            model.pop(case_id, None)
-        elif model.get(case_id, (None,))[0] != when:
-            model[case_id] = (when, order)
-            order += 1
-        assert len(wakes._heap) <= 2 * 50 + 1
-    expected = [(when, case_id) for case_id, (when, _order) in sorted(model.items(), key=lambda item: item[1])]
-    assert list(wakes.due(day(40))) == expected
+            live.pop(case_id, None)
+        elif live.get(case_id) != when:
+            live[case_id] = when
+            first.setdefault((case_id, when), order)
+    assert len(wakes._heap) <= 2 * len(first)
+    expected = sorted((when, first[(case_id, when)], case_id) for case_id, when in live.items())
+    assert list(wakes.due(day(40))) == [(when, case_id) for when, _order, case_id in expected]
+
+
+def test_a_case_moved_back_and_forth_leaves_no_trail():
+    wakes = Wakes()
+    for i in range(10_000):
+        wakes.schedule("a", day(1 + i % 2))
+    assert len(wakes._heap) <= 64
+    assert list(wakes.due(day(2))) == [(day(2), "a")]
