@@ -99,6 +99,26 @@ def test_generated_log_alerts(golden, tmp_path):
         for a in alerts))
 
 
+def test_copied_cases_alerts(golden, tmp_path):
+    """40 generated cases, each copied three times under other ids, merged in time order (as
+    `make bench-watch` builds its logs): many cases come due on the same day, and they must
+    come out in the same order as ever. Golden: the digest of the whole output (recorded with
+    the watcher before its rework; the log is made by this test, to look at a change)."""
+    log = tmp_path / "copies.jsonl"
+    with open(log, "wb") as fh:
+        for event in generate_events(40, 440, seed=5):
+            for copy in range(3):
+                case_id = f"{event['case_id']}-{copy}"
+                renamed = dict(event, case_id=case_id)
+                if "snapshot" in event:
+                    renamed["snapshot"] = dict(event["snapshot"], case_id=case_id)
+                fh.write(orjson.dumps(renamed) + b"\n")
+    run = watch_cli(str(log), "--remind-days", "2")
+    assert run.returncode == 0, run.stderr.decode()
+    assert run.stdout.count(b"\n") == 2337
+    golden(HERE / "copies.alerts.sha256", hashlib.sha256(run.stdout).hexdigest() + "\n")
+
+
 # ------------------------------------------------------------------ behaviour
 
 def test_replay_is_byte_identical(tmp_path):
