@@ -405,3 +405,26 @@ def test_an_action_that_outlives_durable_rules_lease_is_finished(book, seed, mon
     assert got == expected
     assert stopped.standing(seed["case_id"]) == statuses(book.judge(stopped.snapshot(seed["case_id"]),
                                                                    as_of=events[-1]["at"]))
+
+
+def test_a_case_at_rest_costs_a_few_kilobytes(book):
+    """Between its moments a case is plain data: no durable_rules session (about 130 KB each, in
+    the engine's own memory), no validated model, and its snapshot's text at its own size; what
+    Python holds for it stays near 2 KiB (the watcher before this design held about 10 KiB)."""
+    import gc
+    import tracemalloc
+
+    events = generate_events(200, 2200, seed=3)
+    feed_all(Watcher(book), events)  # the rulebook's caches (holidays, texts) made once
+    watcher = Watcher(book)
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        feed_all(watcher, events)
+        gc.collect()
+        per_case = (tracemalloc.get_traced_memory()[0] - before) / len(watcher.cases)
+    finally:
+        tracemalloc.stop()
+    assert watcher.open_sessions == 0
+    assert per_case < 4 * 1024, per_case

@@ -33,40 +33,61 @@ def compare(book: Rulebook, case_id: str, outcome: Outcome, label: str,
     when it fails or is pending), a `due` for one still pending by another last day. `label`
     is the time the alerts show."""
     rules = book.plan.rules
+    letters, dated, empty = _table(book.plan)
     items: list[dict] = []
-    letters_of: dict[str, list] = {}
+    rows: dict[str, list] = {}
     deadlines: dict[str, int] = {}
-    empty = "." * len(rules)
     for result in outcome.results:
-        index, subject = result[0], result[1]
-        rule = rules[index]
-        clause = rule.clauses[result[3]] if result[3] >= 0 else None
-        status = clause.status if clause is not None else "not_applicable"
-        letters = letters_of.get(subject)
-        if letters is None:
-            letters = letters_of[subject] = list(empty)
-        letters[index] = LETTER[status]
-        was = STATUS_OF.get(standing.get(subject, empty)[index])
+        index, subject, clause = result[0], result[1], result[3]
+        letter = letters[index][clause]  # (clause -1, no clause in force: the last letter, "n")
+        row = rows.get(subject)
+        if row is None:
+            row = rows[subject] = list(empty)
+        row[index] = letter
+        before = standing.get(subject)
+        was = before[index] if before is not None else "."
         # A requirement seen for the first time is news only when something is to be done.
-        changed = was != status and not (was is None and status in ("pass", "not_applicable"))
+        changed = was != letter and not (was == "." and letter in "pn")
+        if not changed and not dated[index][clause]:
+            continue
+        rule_id = rules[index].id
         due_date = None
         try:
             if changed:
                 status, message, fix, due_date = book.describe(outcome, result)
-                items.append(alert(case_id, label, "change", rule.id, subject, was, status, message, fix, due_date))
-            elif status == "pending" and clause.due is not None:
+                items.append(alert(case_id, label, "change", rule_id, subject, STATUS_OF.get(was), status,
+                                   message, fix, due_date))
+            else:  # still pending, by a last day
                 due_date = book.due(outcome, result)
-                if due_date is not None and due.get(key_of(rule.id, subject), due_date.toordinal()) \
+                if due_date is not None and due.get(key_of(rule_id, subject), due_date.toordinal()) \
                         != due_date.toordinal():
                     # Still pending, by another last day (its completion day corrected, say).
                     status, message, fix, due_date = book.describe(outcome, result)
-                    items.append(alert(case_id, label, "due", rule.id, subject, was, status, message, fix, due_date))
+                    items.append(alert(case_id, label, "due", rule_id, subject, STATUS_OF.get(was), status,
+                                       message, fix, due_date))
         except EvaluationError as error:
             # The status stands; its explanation (or due date) could not be computed.
             items.append(could_not(case_id, label, error))
-        if status == "pending" and due_date is not None:
-            deadlines[key_of(rule.id, subject)] = due_date.toordinal()
-    return Comparison(items, {subject: "".join(letters) for subject, letters in letters_of.items()}, deadlines)
+        if letter == "w" and due_date is not None:
+            deadlines[key_of(rule_id, subject)] = due_date.toordinal()
+    return Comparison(items, {subject: "".join(row) for subject, row in rows.items()}, deadlines)
+
+
+_tables: dict[int, tuple] = {}
+
+
+def _table(plan) -> tuple:
+    """For each rule, by clause index (-1: no clause in force): the letter of its status, and
+    whether it is pending with a due date; and the standing of a subject no rule judged."""
+    held = _tables.get(id(plan))
+    if held is None or held[0] is not plan:
+        letters = tuple(tuple(LETTER[c.status] for c in rule.clauses) + ("n",) for rule in plan.rules)
+        dated = tuple(tuple(c.status == "pending" and c.due is not None for c in rule.clauses) + (False,)
+                      for rule in plan.rules)
+        if len(_tables) >= 8:
+            _tables.clear()
+        held = _tables[id(plan)] = (plan, (letters, dated, "." * len(plan.rules)))
+    return held[1]
 
 
 def remind(book: Rulebook, case_id: str, outcome: Outcome, key: str) -> list[dict]:
