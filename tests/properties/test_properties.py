@@ -50,7 +50,8 @@ TOKENS = ["rule", "a.b", "on", "case", "each", "step", "when", "then", "pass", "
           "ja", "en", '"x"', '"{step.hours}"', "let", "x", "=", "+", "*", "is", "set", "missing", "(", ")",
           "and", "or", "not", "stage", "matching", "title", "source", "10", "yen", "days", "2021-01-01",
           "if", "else", "any", "p", "in", "where", "step.photos", "rounded", "down", "payout", "amount",
-          "total", "no", "failure", "except", "parameter", ":", "value", "from", "record", "list", "of", ","]
+          "total", "no", "failure", "except", "parameter", ":", "value", "from", "record", "list", "of", ",",
+          "labels", "{", "}", "text", "optional"]
 
 
 @FAST

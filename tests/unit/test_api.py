@@ -167,7 +167,7 @@ def test_a_parameter_with_no_value_in_force_is_a_clear_error(tmp_path, seed):
 def test_the_cache_is_used_and_never_stale(tmp_path, monkeypatch, seed):
     monkeypatch.setenv("RULEBOOK_CACHE", str(tmp_path / "cache"))
     first = rulebook.load()
-    assert list((tmp_path / "cache").glob("*.pickle"))
+    assert list((tmp_path / "cache").glob("*.json"))
     second = rulebook.load()
     assert second.judge(seed) == first.judge(seed)
     monkeypatch.setenv("RULEBOOK_CACHE", "off")

@@ -103,7 +103,7 @@ def test_the_people_spreadsheets_total_every_expert_and_sme_in_the_summarys_orde
             if case[column]:
                 t = totals.setdefault(case[column], [0, 0, 0, 0, 0])
                 t[0] += 1
-                t[1] += case["判定"] == "対象外"
+                t[1] += case["判定"] == "謝金対象外"
                 t[2] += int(case["支払われる謝金(円)"])
                 t[3] += int(case["謝金の対象額(円)"])
                 t[4] += int(case["請求額(円)"] or 0)

@@ -213,3 +213,83 @@ def test_not_applicable_is_spelled_either_way(tmp_path):
         ''')
     out = book.judge(case())
     assert [r["status"] for r in out["results"]] == ["not_applicable", "not_applicable"]
+
+
+# ------------------------------------------------------------------ labels of values
+
+LABELLED = HEADER.replace("  industry: optional text\n", '''  industry: optional text,
+    labels {"retail": ja "小売業" en "retail trade", "food": ja "飲食業" en "food service"}
+  kinds: list of text, default empty, labels {"a": ja "甲" en "A", "b": ja "乙" en "B"}
+  photos: list of photo, default empty
+''') + '''
+record photo
+  moment: text, one of ["start", "end"], labels {"start": ja "開始時" en "start", "end": ja "終了時" en "end"}
+'''
+
+LABEL_RULE = '''
+rule industry.named on case
+  stage s1
+  title ja "業種" en "Industry"
+  source "s"
+  when industry is set and count of photos > 0
+    then pass
+    message ja "業種は「{industry}」、種別は{kinds}、写真は{list of p.moment for p in photos}です。"
+            en "Industry `{industry}`, kinds {kinds}, photos {list of p.moment for p in photos}."
+  otherwise not applicable
+    message ja "業種は「{industry if missing "未記入"}」です。" en "Industry `{industry if missing "none"}`."
+'''
+
+
+def labelled_book(tmp_path, cache=False):
+    (tmp_path / "header.rules").write_text(LABELLED, encoding="utf-8")
+    (tmp_path / "rules.rules").write_text(LABEL_RULE, encoding="utf-8")
+    return rulebook.load(tmp_path, cache=cache)
+
+
+def test_a_message_shows_a_value_by_its_label(tmp_path):
+    book = labelled_book(tmp_path)
+    verdict = book.judge(case(industry="food", kinds=["b", "zzz"], photos=[
+        {"moment": "end"}, {"moment": "start"}]))
+    message = result(verdict, "industry.named")["message"]
+    assert message["ja"] == "業種は「飲食業」、種別は乙、zzz、写真は終了時、開始時です。"
+    assert message["en"] == "Industry `food service`, kinds B, zzz, photos end, start."
+    # The facts keep the values themselves; a value without a label, or a rule's default, shows as it is.
+    assert result(verdict, "industry.named")["facts"]["industry"] == "food"
+    other = result(book.judge(case(industry="mining")), "industry.named")["message"]
+    assert other == {"ja": "業種は「mining」です。", "en": "Industry `mining`."}
+    none = result(book.judge(case()), "industry.named")["message"]
+    assert none == {"ja": "業種は「未記入」です。", "en": "Industry `none`."}
+
+
+def test_labels_survive_the_plan_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("RULEBOOK_CACHE", str(tmp_path / "cache"))
+    (tmp_path / "r").mkdir()
+    first = labelled_book(tmp_path / "r", cache=True)
+    second = labelled_book(tmp_path / "r", cache=True)
+    assert any((tmp_path / "cache").iterdir())
+    for book in (first, second):
+        message = result(book.judge(case(industry="retail")), "industry.named")["message"]
+        assert message["ja"] == "業種は「小売業」です。"
+
+
+def test_the_vocabulary_holds_the_labels_by_path(tmp_path):
+    values = labelled_book(tmp_path).vocabulary()["ja"]["value"]
+    assert values == {"industry": {"retail": "小売業", "food": "飲食業"}, "kinds": {"a": "甲", "b": "乙"},
+                      "photos.moment": {"start": "開始時", "end": "終了時"}}
+
+
+@pytest.mark.parametrize("option, code, words", [
+    ('labels {"x": ja "エックス" en "x"}', "RB313", "`labels` name the values of a text field"),
+    ('labels {"x": ja "エックス" en "x", "x": ja "エックス" en "x"}', "RB204", "labelled twice"),
+    ('labels {"x": ja "エックス"}', "RB304", "the label of `x` has no `en` text"),
+    ('labels {"x": ja "エ{as_of}" en "x"}', "RB104", "cannot hold interpolations"),
+])
+def test_bad_labels_are_diagnostics(tmp_path, option, code, words):
+    header = HEADER.replace("  paid_jpy: yen\n", f"  paid_jpy: yen\n  odd: optional date, {option}\n")
+    if code != "RB313":
+        header = header.replace("odd: optional date", "odd: optional text")
+    (tmp_path / "header.rules").write_text(header, encoding="utf-8")
+    with pytest.raises(RulebookError) as caught:
+        rulebook.load(tmp_path, cache=False)
+    found = [d for d in caught.value.diagnostics if d.code == code]
+    assert found and words in found[0].message, caught.value.render()

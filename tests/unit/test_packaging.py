@@ -24,6 +24,8 @@ def test_the_wheel_installs_and_runs(tmp_path):
     names = zipfile.ZipFile(wheel).namelist()
     assert "rulebook/grammar/rulebook.lark" in names
     assert "rulebook/rules/case.rules" in names and "rulebook/rules/schema.rules" in names
+    assert "rulebook/output/templates/report.html" in names and "rulebook/output/templates/report.css" in names
+    assert "rulebook/apps/web/index.html" in names
 
     env_dir = tmp_path / "venv"
     venv.EnvBuilder(with_pip=True).create(env_dir)
@@ -38,4 +40,11 @@ def test_the_wheel_installs_and_runs(tmp_path):
     tested = subprocess.run([str(env_dir / "bin" / "rulebook"), "test", "--require-coverage"],
                             capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
     assert tested.returncode == 0, tested.stdout + tested.stderr
+    # The audit's report is rendered from the wheel's templates, its style inlined.
+    report = subprocess.run([str(python), "-c", "from rulebook.output.report import render_report; "
+                             "print(render_report({}, [], 'en'))"], capture_output=True, text=True, env=env,
+                            cwd=tmp_path, timeout=120)
+    assert report.returncode == 0, report.stderr
+    css = (ROOT / "src" / "rulebook" / "output" / "templates" / "report.css").read_text(encoding="utf-8")
+    assert report.stdout.startswith("<!DOCTYPE html>") and f"<style>{css}</style>" in report.stdout
     assert Path(env_dir).exists()

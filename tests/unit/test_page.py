@@ -44,6 +44,30 @@ def test_page_is_self_contained():
     assert "connect-src 'self'" in html  # the page's own Content-Security-Policy keeps it so
 
 
+def test_page_holds_no_word_list_of_its_own(book):
+    """Statuses, verdicts, amounts, stages and values are shown in the rulebook's one vocabulary,
+    which the service puts into the page: the page's script has none of those words."""
+    from rulebook.apps.service import _page
+
+    script = PAGE.read_text(encoding="utf-8")
+    # (The labels of the form's fields are another table: a stage and a record may share a name.)
+    fields = script[script.index("  var FIELDS = {"):]
+    own = script.replace(fields[:fields.index("};") + 2], "")
+    vocabulary = book.vocabulary()
+    words = [w for lang in ("ja", "en") for kind in ("status", "verdict", "amount", "stage", "value")
+             for w in (vocabulary[lang][kind].values() if kind != "value" else
+                       [x for labels in vocabulary[lang]["value"].values() for x in labels.values()])
+             if len(w) > 3 and not w.isascii()]
+    assert words and [w for w in words if w in own] == []
+    served = _page(vocabulary)
+    slot = served[served.index('<script id="vocabulary" type="application/json">'):]
+    data = json.loads(slot[slot.index(">") + 1:slot.index("</script>")])
+    assert data == json.loads(json.dumps(vocabulary)) and data["ja"]["status"]["not_applicable"] == "該当なし"
+    # A text cannot close the script element it is in.
+    hostile = _page({"ja": {"x": "</script><script>alert(1)</script>"}})
+    assert hostile.count("</script>") == script.count("</script>")
+
+
 def test_page_puts_server_data_in_as_text_only():
     """No innerHTML/outerHTML/insertAdjacentHTML/document.write: server data go in as text."""
     html = PAGE.read_text(encoding="utf-8")
@@ -212,7 +236,7 @@ def _check_requests(driver) -> list[str]:
 def test_worked_example_is_eligible(page):
     _paste_and_check(page, _example("seed-case.yaml"))
     assert _verdict(page) == "eligible"
-    assert "謝金の対象" in _q(page, "#verdict-label").text
+    assert "謝金対象" in _q(page, "#verdict-label").text
     assert "すべての要件を満たしています" in _q(page, "#verdict-label").text
     assert "140,000円" in _q(page, "#honorarium-due").text
     assert "140,000円" in _q(page, "#honorarium-at-stake").text
@@ -237,7 +261,7 @@ def test_failing_case_shows_the_failed_rule_and_its_fix(page, book):
     expected = {(r["rule"], r["subject"]): r for r in book.judge(yaml.safe_load(text))["results"]}
     _paste_and_check(page, text)
     assert _verdict(page) == "ineligible"
-    assert "対象外" in _q(page, "#verdict-label").text
+    assert "謝金対象外" in _q(page, "#verdict-label").text
     rule = _q(page, '#todo .result[data-rule="sme.registration"]')
     assert rule.get_attribute("data-status") == "fail"
     assert "✗ 不適合" in rule.text  # the status is said in words, not only in colour
@@ -266,11 +290,11 @@ def test_language_toggle_switches_everything_without_asking_again(page, book):
     toggle.click()
     assert page.execute_script("return document.documentElement.lang") == "en"
     assert _q(page, "#lang-toggle").text == "日本語"
-    assert "Ineligible" in _q(page, "#verdict-label").text
+    assert "ineligible" in _q(page, "#verdict-label").text
     assert _q(page, "#check").text == "Check"
     rule = _q(page, '.result[data-rule="sme.registration"]')
     registration = expected[("sme.registration", "case")]
-    for part in (registration["title"]["en"], registration["message"]["en"], registration["fix"]["en"], "Failed"):
+    for part in (registration["title"]["en"], registration["message"]["en"], registration["fix"]["en"], "failed"):
         assert part in rule.text
     assert "175,000 yen" in _q(page, "#honorarium-due").text
     assert "Honorarium due" in _q(page, "#honorarium-due").text
@@ -283,7 +307,7 @@ def test_language_toggle_switches_everything_without_asking_again(page, book):
     assert "eligible" in _q(page, "#verdict-label").text.lower()
     assert "188,000 yen" in _q(page, "#expert-total").text
     _q(page, "#lang-toggle").click()
-    assert "謝金の対象" in _q(page, "#verdict-label").text
+    assert "謝金対象" in _q(page, "#verdict-label").text
     assert _q(page, "#check").text == "確認する"
 
 
@@ -291,7 +315,7 @@ def test_loaded_file_is_checked_and_shows_the_next_deadline_and_days_left(page):
     _q(page, "#file").send_keys(str(EXAMPLES / "pending-case.yaml"))  # loading a file checks it at once
     assert _verdict(page) == "incomplete"
     assert "case_id: C-2021-0077" in _q(page, "#snapshot").get_attribute("value")
-    assert "未完了" in _q(page, "#verdict-label").text
+    assert "未確定" in _q(page, "#verdict-label").text
     due = _q(page, "#next-due")
     assert due.get_attribute("data-due") == "2021-02-18" and due.get_attribute("data-days-left") == "8"
     assert "2021年2月18日" in due.text and "あと8日" in due.text and "ステップ1" in due.text
@@ -366,6 +390,13 @@ def test_form_built_from_the_schema_gives_a_verdict(page):
     assert _q(form, "input[name='sme.terms_agreed']").get_attribute("type") == "checkbox"
     assert _q(form, "input[name='steps.client_payment_jpy']").get_attribute("type") == "number"
     assert _q(form, "select[name='steps.photos.moment']").tag_name == "select"
+    # Values are shown by the schema's labels; a free text field suggests its known values.
+    moments = [o.text for o in _qq(form, "select[name='steps.photos.moment'] option")]
+    assert "開始時" in moments and "終了時" in moments and "start" not in moments
+    assert "テレワーク" in form.text
+    method = _q(form, "input[name='lancers.method']")
+    listed = [o.get_attribute("value") for o in _qq(form, f"#{method.get_attribute('list')} option")]
+    assert listed == ["project", "task", "competition"]
     assert len(_qq(form, "fieldset.item")) == 3  # step 1, its start photo and its end photo
     for name in ("case_id", "lancers.method", "sme.name", "expert.name", "plan.steps", "steps.hours"):
         field = _q(form, f"[name='{name}']")

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import copy
-import html
 import re
 from html.parser import HTMLParser
 
 import pytest
 import yaml
+from markupsafe import escape as _escape
 
 from rulebook.output.report import TABLE_LIMIT, render_report
 
@@ -17,6 +17,11 @@ from ..conftest import EXAMPLES
 HOSTILE_NAME = "<script>alert(1)</script>"
 HOSTILE_ID = '"><img src=x onerror=alert(2)>'
 MONEY = ("honorarium_due_jpy", "honorarium_at_stake_jpy", "claimed_jpy")
+
+
+def escaped(text: str) -> str:
+    """A text as the page escapes it (Jinja2's autoescape, markupsafe)."""
+    return str(_escape(text))
 
 
 def _snapshot(name: str) -> dict:
@@ -196,7 +201,7 @@ def test_failures_by_rule_are_an_inline_svg_chart(audit, ja, en):
     for page, lang in ((ja, "ja"), (en, "en")):
         svg = page[page.index("<svg"):page.index("</svg>")]
         for rule in failing:
-            assert html.escape(rule["title"][lang]) in svg
+            assert escaped(rule["title"][lang]) in svg
         # sorted by failures, most first, each with its count
         in_chart = sorted(failing, key=lambda r: svg.index(f"({r['rule']})"))
         fails = [r["fail"] for r in in_chart]
@@ -211,14 +216,14 @@ def test_top_cases_link_to_their_explanations(audit, ja, en):
     tree = _tree(ja)
     ids = set(tree.ids)
     for top, verdict in zip(summary["top_cases"], cases):
-        assert html.escape(top["case_id"]) in ja
+        assert escaped(top["case_id"]) in ja
         for r in verdict["results"]:
             if r["status"] in ("fail", "pending"):
-                assert html.escape(r["message"]["ja"]) in ja
-                assert html.escape(r["message"]["en"]) in en
+                assert escaped(r["message"]["ja"]) in ja
+                assert escaped(r["message"]["en"]) in en
                 if r["fix"]:
-                    assert html.escape(r["fix"]["ja"]) in ja
-                    assert html.escape(r["fix"]["en"]) in en
+                    assert escaped(r["fix"]["ja"]) in ja
+                    assert escaped(r["fix"]["en"]) in en
     assert 'href="#case-C-2021-0042"' in ja and "case-C-2021-0042" in ids
     assert 'id="row-case-C-2021-0042"' in ja  # and back from the explanation
     assert "2021年2月18日(あと8日)" in ja and "2021-02-18 (8 days left)" in en  # the pending report's due day
@@ -240,8 +245,8 @@ def test_data_is_escaped_everywhere(audit, ja, en):
     for page in (ja, en):
         assert "<script" not in page.lower()
         assert "<img" not in page.lower()
-        assert html.escape(HOSTILE_NAME) in page
-        assert html.escape(HOSTILE_ID) in page
+        assert escaped(HOSTILE_NAME) in page
+        assert escaped(HOSTILE_ID) in page
         assert "onerror=alert(2)>" not in page
         tree = _tree(page)
         assert tree.problems == []
@@ -353,3 +358,46 @@ def test_an_invalid_input_among_the_cases_shows_its_errors(audit, book):
 def test_an_unknown_language_is_refused(audit):
     with pytest.raises(ValueError, match="`fr`"):
         render_report(*audit, lang="fr")
+
+
+def test_statuses_and_verdicts_have_distinct_words(ja, en):
+    """対象外 once meant both the ineligible verdict and the not-applicable status: the words now
+    come from one vocabulary, where no word is both."""
+    from rulebook.output import vocabulary
+
+    assert re.findall(r"(?<!謝金)対象外", ja) == []
+    for page, lang in ((ja, "ja"), (en, "en")):
+        assert f"{vocabulary.MARK['not_applicable']} {vocabulary.STATUS[lang]['not_applicable']}" in page
+        assert f'<span class="badge v-ineligible">{vocabulary.VERDICT[lang]["ineligible"]}</span>' in page
+        assert f'<span class="badge v-incomplete">{vocabulary.VERDICT[lang]["incomplete"]}</span>' in page
+    assert set(vocabulary.STATUS["ja"].values()).isdisjoint(vocabulary.VERDICT["ja"].values())
+    assert set(vocabulary.STATUS["en"].values()).isdisjoint(vocabulary.VERDICT["en"].values())
+
+
+def test_the_style_is_its_own_file_inlined(ja):
+    from importlib import resources
+
+    css = resources.files("rulebook.output").joinpath("templates", "report.css").read_text(encoding="utf-8")
+    assert f"<style>{css}</style>" in ja
+    assert "url(" not in css and "@import" not in css  # nothing fetched
+
+
+def test_autoescape_covers_every_field_of_the_summary(audit):
+    """Escaping is the template's default: a hostile text in any string of the summary or the
+    verdicts never becomes markup."""
+    summary, cases = audit
+    evil = "<i onclick=x()>&"
+
+    def poison(value):
+        if isinstance(value, str):
+            return evil + value
+        if isinstance(value, dict):
+            return {k: poison(x) for k, x in value.items()}
+        if isinstance(value, list):
+            return [poison(x) for x in value]
+        return value
+
+    for lang in ("ja", "en"):
+        page = render_report(poison(summary), poison(cases), lang)
+        assert "<i " not in page and _tree(page).problems == []
+        assert escaped(evil) in page

@@ -191,3 +191,14 @@ def test_batch_answers_while_the_request_is_still_coming(server):
     assert [r["format"] for r in lines] == ["rulebook.verdict/v1", "rulebook.error/v1", "rulebook.error/v1",
                                             "rulebook.verdict/v1"]
     assert "longer than" in lines[2]["errors"][0]["message"] and lines[2]["source"]["line"] == 3
+
+
+def test_the_vocabulary_is_served_and_put_into_the_page(server, book):
+    base, _ = server
+    words = httpx.get(f"{base}/v1/vocabulary").json()
+    assert words == json.loads(json.dumps(book.vocabulary()))
+    assert words["ja"]["status"]["not_applicable"] == "該当なし" and words["ja"]["verdict"]["ineligible"] == "謝金対象外"
+    assert words["ja"]["value"]["lancers.program_consent_via"]["message"] == "メッセージ"
+    assert words["stages"][0] == "matching"
+    page = httpx.get(f"{base}/").text
+    assert '"not_applicable": "該当なし"' in page

@@ -651,16 +651,6 @@ def _since(ledger: Ledger, previous: Path) -> dict:
 
 # ----------------------------------------------------------------- the files
 
-CSV_HEADERS = {
-    "ja": ["事例ID", "判定", "不適合の要件", "支払われる謝金(円)", "謝金の対象額(円)", "請求額(円)", "IT専門家", "中小企業",
-           "入力元"],
-    "en": ["case id", "verdict", "failed requirements", "honorarium due (yen)", "honorarium at stake (yen)",
-           "claimed (yen)", "IT expert", "SME", "source"],
-}
-VERDICT_WORDS = {"ja": {"eligible": "対象", "incomplete": "未完了", "ineligible": "対象外"},
-                 "en": {"eligible": "eligible", "incomplete": "incomplete", "ineligible": "ineligible"}}
-
-
 @contextlib.contextmanager
 def _replacing(path: Path):
     """A binary file to write that takes the place of `path` whole, once written and on disk,
@@ -696,7 +686,9 @@ def _write_csv(path: Path, header: list[str], rows) -> None:
 
 def _write_reports(folder: Path, ledger: Ledger, summary: dict, options: Options) -> None:
     _write_atomically(folder / SUMMARY, orjson.dumps(summary, option=orjson.OPT_INDENT_2) + b"\n")
-    words = VERDICT_WORDS[options.lang]
+    from ..output import vocabulary
+
+    words = vocabulary.VERDICT[options.lang]
     rules_of: dict = {}  # failed results → their rules, as cases.csv shows them (few distinct)
 
     def case_rows():
@@ -711,13 +703,10 @@ def _write_reports(folder: Path, ledger: Ledger, summary: dict, options: Options
             yield (case_id, words.get(verdict, verdict), rules, due, stake, "" if claimed is None else claimed,
                    expert or "", sme or "", f"{origin}:{line}")
 
-    _write_csv(folder / CASES_CSV, CSV_HEADERS[options.lang], case_rows())
+    _write_csv(folder / CASES_CSV, vocabulary.CASES_COLUMNS[options.lang], case_rows())
     # Every expert's and every SME's totals (summary.json lists the first thousand of each).
-    headers = {"ja": ["名前", "事例数", "対象外の事例数", "支払われる謝金(円)", "謝金の対象額(円)", "請求額(円)"],
-               "en": ["name", "cases", "ineligible cases", "honorarium due (yen)", "honorarium at stake (yen)",
-                      "claimed (yen)"]}[options.lang]
     for column, name in PEOPLE_CSV.items():
-        _write_csv(folder / name, headers, _people(ledger, column, None))
+        _write_csv(folder / name, vocabulary.PEOPLE_COLUMNS[options.lang], _people(ledger, column, None))
     cases = []
     if summary["top_cases"] and not options.compact:  # compact results hold no texts to show
         with open(folder / RESULTS, "rb") as fh:

@@ -15,7 +15,15 @@ from pathlib import Path
 import click
 import orjson
 
+from ..output import vocabulary
+from ..output.terminal import visible
+
 EXIT_ELIGIBLE, EXIT_INELIGIBLE, EXIT_INVALID, EXIT_INCOMPLETE = 0, 1, 2, 3
+
+
+def _say(text: str, err: bool = False) -> None:
+    """A line for a person, with any control or bidi character of the text it shows escaped."""
+    click.echo(visible(text), err=err)
 
 
 def _use_color(stream) -> bool:
@@ -47,10 +55,12 @@ def _date(ctx, param, value):
 
 
 def _dump(obj, pretty: bool) -> str:
+    """JSON for the terminal: what JSON leaves raw in its strings (C1 controls, bidi marks) is
+    escaped, line by line, so the JSON means the same."""
     from ..input.snapshot import dumps_json
 
     option = orjson.OPT_INDENT_2 if pretty else 0
-    return dumps_json(obj, option=option).decode()
+    return "\n".join(map(visible, dumps_json(obj, option=option).decode().split("\n")))
 
 
 rules_option = click.option("--rules", "rules", metavar="DIR", default=None,
@@ -165,10 +175,10 @@ def audit(inputs, out, jobs, compact, lang, as_of, resume, since, dask, hours_pe
     try:
         outcome = run(options)
     except AuditError as error:
-        click.echo(f"rulebook audit: {error}", err=True)
+        _say(f"rulebook audit: {error}", err=True)
         sys.exit(EXIT_INVALID)
     verdicts = outcome.verdicts
-    click.echo(f"{outcome.cases} cases judged ({verdicts.get('eligible', 0)} eligible, "
+    _say(f"{outcome.cases} cases judged ({verdicts.get('eligible', 0)} eligible, "
                f"{verdicts.get('incomplete', 0)} incomplete, {verdicts.get('ineligible', 0)} ineligible), "
                f"{outcome.errors} invalid; written to {out}", err=True)
     sys.exit(outcome.exit_code)
@@ -226,21 +236,21 @@ def watch(events, follow, live, remind_days, fmt, lang, out, errors_to, rules):
     try:
         handle = sys.stdin.buffer if events == "-" else open(events, "rb")
     except OSError as error:
-        click.echo(f"error: cannot read `{events}`: {error.strerror}", err=True)
+        _say(f"error: cannot read `{events}`: {error.strerror}", err=True)
         sys.exit(EXIT_INVALID)
     try:
         alerts_out = open(out, "w", encoding="utf-8") if out else sys.stdout
         errors_out = open(errors_to, "w", encoding="utf-8") if errors_to else sys.stderr
     except OSError as error:
-        click.echo(f"error: cannot write `{error.filename}`: {error.strerror}", err=True)
+        _say(f"error: cannot write `{error.filename}`: {error.strerror}", err=True)
         sys.exit(EXIT_INVALID)
 
     def emit(item: dict) -> None:
         stream = alerts_out if item["format"] == "rulebook.alert/v1" else errors_out
         if fmt == "text" and stream is alerts_out:
-            stream.write(_alert_text(item, lang) + "\n")
+            stream.write(visible(_alert_text(item, lang)) + "\n")
         else:
-            stream.write(dumps_json(item).decode() + "\n")
+            stream.write(visible(dumps_json(item).decode()) + "\n")
         stream.flush()
 
     def tick() -> None:
@@ -261,8 +271,9 @@ def watch(events, follow, live, remind_days, fmt, lang, out, errors_to, rules):
 
 def _alert_text(alert: dict, lang: str) -> str:
     kind = alert["kind"]
+    words = vocabulary.STATUS[lang]
     if kind == "change":
-        arrow = f"{alert['from'] or '-'} → {alert['to']}"
+        arrow = f"{words.get(alert['from'], '-')} → {words.get(alert['to'], alert['to'])}"
     elif kind == "due":
         arrow = f"期限変更 → {alert['due']}" if lang == "ja" else f"last day moved → {alert['due']}"
     else:
@@ -293,13 +304,13 @@ def rules_command(fmt, lang, rules):
         click.echo(_dump(catalogue, True))
         return
     stages = {name: titles.get(lang, name) for name, titles in book.plan.stages}
-    click.echo(f"{book.name} {book.version} ({len(catalogue)} rules)")
+    _say(f"{book.name} {book.version} ({len(catalogue)} rules)")
     for entry in catalogue:
-        click.echo("")
-        click.echo(f"{entry['rule']}  [{entry['subject']}]  {stages.get(entry['stage'], entry['stage'])}")
-        click.echo(f"    {entry['title'][lang]}")
+        _say("")
+        _say(f"{entry['rule']}  [{entry['subject']}]  {stages.get(entry['stage'], entry['stage'])}")
+        _say(f"    {entry['title'][lang]}")
         ref = f"  ({entry['source']['ref']})" if entry["source"]["ref"] else ""
-        click.echo(f"    「{entry['source']['text']}」{ref}")
+        _say(f"    「{entry['source']['text']}」{ref}")
 
 
 @main.command(name="test")
@@ -314,18 +325,18 @@ def test_command(folder, require_coverage):
     book = _load_book(str(path))
     report = run_tests(book, path)
     for problem in report.problems:
-        click.echo(f"error: {problem}", err=True)
+        _say(f"error: {problem}", err=True)
     for outcome in report.failed:
-        click.echo(f"FAIL {outcome.file}:{outcome.line}: {outcome.note}")
+        _say(f"FAIL {outcome.file}:{outcome.line}: {outcome.note}")
         for failure in outcome.failures:
-            click.echo(f"     {failure}")
+            _say(f"     {failure}")
     missing = unreached(book, report.reached)
     total = sum(len(r.clauses) for r in book.plan.rules)
     passed = len(report.outcomes) - len(report.failed)
-    click.echo(f"{len(report.outcomes)} cases: {passed} passed, {len(report.failed)} failed")
-    click.echo(f"clause coverage: {total - len(missing)}/{total} clauses reached")
+    _say(f"{len(report.outcomes)} cases: {passed} passed, {len(report.failed)} failed")
+    _say(f"clause coverage: {total - len(missing)}/{total} clauses reached")
     for rule, number, status, where in missing:
-        click.echo(f"  not reached: {rule} clause {number} (→ {status}) at {where}")
+        _say(f"  not reached: {rule} clause {number} (→ {status}) at {where}")
     failed = bool(report.failed or report.problems or (require_coverage and missing))
     sys.exit(1 if failed else 0)
 

@@ -5,6 +5,7 @@
     POST /v1/check/batch  JSON Lines in → JSON Lines out, streamed, one verdict or error a line
     GET  /v1/rules        the catalogue, with sources
     GET  /v1/schema       the snapshot's JSON Schema
+    GET  /v1/vocabulary   the words shown for statuses, verdicts, amounts, stages and values (ja, en)
     GET  /healthz         liveness
     GET  /                the page where an IT expert checks a case before submitting a report
 
@@ -34,6 +35,7 @@ from ..book import Rulebook, load
 from ..input.documents import Limits, load_bytes
 from ..output.explain import dumps
 from ..output.render import render_verdict
+from ..output.terminal import visible
 from ..output.verdict import ErrorReport, Verdict
 
 _SNAPSHOT_BODY = {
@@ -93,8 +95,16 @@ def _is_yaml(request: Request) -> bool:
     return kind in ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml")
 
 
-def _page() -> str:
-    return resources.files("rulebook.apps").joinpath("web").joinpath("index.html").read_text(encoding="utf-8")
+_VOCABULARY_SLOT = '<script id="vocabulary" type="application/json">{}</script>'
+
+
+def _page(vocabulary: dict) -> str:
+    """The page, with the rulebook's vocabulary put in its JSON slot (so the page holds no word list
+    of its own). `<`, `>` and `&` are escaped in the JSON, so no text can close the script element."""
+    page = resources.files("rulebook.apps").joinpath("web").joinpath("index.html").read_text(encoding="utf-8")
+    data = (json.dumps(vocabulary, ensure_ascii=False).replace("&", "\\u0026")
+            .replace("<", "\\u003c").replace(">", "\\u003e"))
+    return page.replace(_VOCABULARY_SLOT, _VOCABULARY_SLOT.replace("{}", data), 1)
 
 
 class _BatchResponse(Response):
@@ -192,10 +202,11 @@ def create_app(book: Rulebook | None = None, api_keys: set[str] | None = None, m
             except Exception:  # noqa: BLE001 - nothing but JSON reaches a client
                 logging.getLogger("rulebook.service").exception("internal error")
                 response = _error(500, "internal error; the request can be sent again")
-        log.info(json.dumps({
+        # JSON escapes C0 controls only: `visible` escapes C1 controls and bidi marks too.
+        log.info(visible(json.dumps({
             "method": request.method, "route": request.url.path, "status": response.status_code,
             "duration_ms": round((time.perf_counter() - start) * 1000, 2), "case_id": request.state.case_id,
-        }, ensure_ascii=False))
+        }, ensure_ascii=False)))
         return response
 
     @app.exception_handler(StarletteHTTPException)
@@ -297,13 +308,19 @@ def create_app(book: Rulebook | None = None, api_keys: set[str] | None = None, m
     async def schema():
         return JSONResponse(book.json_schema())
 
+    @app.get("/v1/vocabulary", summary="The words shown for statuses, verdicts, amounts, stages and values")
+    async def vocabulary():
+        return JSONResponse(book.vocabulary())
+
     @app.get("/healthz", summary="Liveness")
     async def healthz():
         return JSONResponse({"status": "ok", "rulebook": book.info()})
 
+    page_html = _page(book.vocabulary())
+
     @app.get("/", include_in_schema=False)
     async def page():
-        return HTMLResponse(_page())
+        return HTMLResponse(page_html)
 
     return app
 

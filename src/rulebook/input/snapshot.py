@@ -8,6 +8,7 @@ reported as warnings.
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
 import re
 from collections.abc import Mapping
@@ -19,7 +20,7 @@ import orjson
 from pydantic import BaseModel, ValidationError
 
 from ..language.schema import ROOT, Schema
-from ..engine.pycode import attribute
+from ..engine import codegen as cg
 
 ERROR_FORMAT = "rulebook.error/v1"
 
@@ -263,47 +264,71 @@ def _compile_post_checks(schema: Schema):
     (steps numbered 1, 2, 3…; approvals not before applications) and lists unknown
     extra fields — straight-line code along the schema's records, no walk by reflection.
     Returns (errors, warnings) of a validated snapshot."""
-    lines = ["def post(o0):", "    errors = []", "    warnings = []"]
+    module = cg.Module()
+    error, warnings = module.constant(_input_error), module.constant(_extra_warnings)
+    body: list = [cg.assign("errors", cg.list_of()), cg.assign("warnings", cg.list_of())]
     counter = [0]
 
-    def visit(record_name: str, var: str, path: str, depth: int, seen: tuple) -> None:
-        pad = "    " * depth
+    def at(path, name: str):
+        return cg.literal(name) if isinstance(path, ast.Constant) and path.value == "" \
+            else cg.binary(path, "+", cg.literal("." + name))
+
+    def problem(*values) -> ast.stmt:
+        return cg.do(cg.method(cg.name("errors"), "append", cg.call(error, *values)))
+
+    def visit(record_name: str, var: str, path, out: list, seen: tuple) -> None:
         record = schema.records[record_name]
-        lines.append(f"{pad}if {var}.__pydantic_extra__:")
-        lines.append(f"{pad}    warnings.extend(_extra_warnings({var}, {path}))")
+        out.append(cg.if_(cg.call("_extras", cg.name(var)),
+                          [cg.do(cg.method(cg.name("warnings"), "extend", cg.call(warnings, cg.name(var), path)))]))
         for f in record.fields.values():
             if f.not_before:
-                lines.append(f"{pad}a = {attribute(var, f.name)}")
-                lines.append(f"{pad}b = {attribute(var, f.not_before)}")
-                lines.append(f"{pad}if a is not None and b is not None and a < b:")
-                lines.append(f"{pad}    errors.append(_InputError(_at({path}, {f.name!r}), "
-                             f"'comes before `{f.not_before}` (' + b.isoformat() + ')', a.isoformat()))")
+                out.append(cg.assign("a", cg.field(cg.name(var), f.name)))
+                out.append(cg.assign("b", cg.field(cg.name(var), f.not_before)))
+                broken = cg.both(cg.both(cg.is_set(cg.name("a")), cg.is_set(cg.name("b"))),
+                                 cg.compare(cg.name("a"), "<", cg.name("b")))
+                out.append(cg.if_(broken, [problem(cg.literal("not_before"), at(path, f.name),
+                                                   cg.literal(f.not_before), cg.name("a"), cg.name("b"))]))
         for f in record.fields.values():
             typ = f.type
             if typ.kind == "record" and typ.record not in seen:
                 counter[0] += 1
                 child = f"o{counter[0]}"
-                lines.append(f"{pad}{child} = {attribute(var, f.name)}")
-                lines.append(f"{pad}if {child} is not None:")
-                visit(typ.record, child, f"_at({path}, {f.name!r})", depth + 1, seen + (typ.record,))
+                out.append(cg.assign(child, cg.field(cg.name(var), f.name)))
+                inner: list = []
+                visit(typ.record, child, at(path, f.name), inner, seen + (typ.record,))
+                out.append(cg.if_(cg.is_set(cg.name(child)), inner))
             elif typ.kind == "list" and typ.inner is not None and typ.inner.kind == "record" \
                     and typ.inner.record not in seen:
                 counter[0] += 1
                 child, index = f"o{counter[0]}", f"i{counter[0]}"
-                lines.append(f"{pad}for {index}, {child} in enumerate({attribute(var, f.name)} or ()):")
-                item_path = f"_at({path}, {f.name!r}) + '[' + str({index}) + ']'"
+                item_path = cg.binary(cg.binary(cg.binary(at(path, f.name), "+", cg.literal("[")), "+",
+                                                cg.call("str", cg.name(index))), "+", cg.literal("]"))
+                each: list = []
                 if f.numbered_by:
-                    lines.append(f"{pad}    if {attribute(child, f.numbered_by)} != {index} + 1:")
-                    lines.append(f"{pad}        errors.append(_InputError({item_path} + '.{f.numbered_by}', "
-                                 f"_NUMBERED + str({index} + 1), {attribute(child, f.numbered_by)}))")
-                visit(typ.inner.record, child, item_path, depth + 1, seen + (typ.inner.record,))
-    visit(ROOT, "o0", "''", 1, (ROOT,))
-    lines.append("    return errors, warnings")
-    namespace = {"__builtins__": {"enumerate": enumerate, "str": str, "getattr": getattr},
-                 "_InputError": InputError, "_at": _at, "_extra_warnings": _extra_warnings,
-                 "_NUMBERED": "items are numbered 1, 2, 3… in list order without gaps or repeats: expected "}
-    exec(compile("\n".join(lines) + "\n", "<snapshot checks>", "exec"), namespace)  # noqa: S102 - schema names
-    return namespace["post"]
+                    number = cg.field(cg.name(child), f.numbered_by)
+                    expected = cg.binary(cg.name(index), "+", cg.literal(1))
+                    each.append(cg.if_(cg.compare(number, "!=", expected),
+                                       [problem(cg.literal("numbered"), at(item_path, f.numbered_by),
+                                                cg.binary(cg.name(index), "+", cg.literal(1)),
+                                                cg.field(cg.name(child), f.numbered_by))]))
+                visit(typ.inner.record, child, item_path, each, seen + (typ.inner.record,))
+                items = cg.either(cg.field(cg.name(var), f.name), cg.tuple_of(()))
+                out.append(cg.for_([index, child], cg.call("enumerate", items), each))
+
+    visit(ROOT, "o0", cg.literal(""), body, (ROOT,))
+    body.append(cg.return_(cg.tuple_of([cg.name("errors"), cg.name("warnings")])))
+    module.add(cg.function("post", ["o0"], body))
+    return module.run(schema.field_names, label="snapshot checks")["post"]
+
+
+def _input_error(kind: str, path: str, *values) -> InputError:
+    """What the snapshot's checks found, as the error that says it."""
+    if kind == "not_before":
+        other, a, b = values
+        return InputError(path, f"comes before `{other}` ({b.isoformat()})", a.isoformat())
+    expected, found = values
+    return InputError(path, f"items are numbered 1, 2, 3… in list order without gaps or repeats: expected {expected}",
+                      found)
 
 
 def _at(path: str, name: str) -> str:

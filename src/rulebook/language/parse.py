@@ -16,7 +16,7 @@ from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
 from . import syntax as s
-from .diagnostic import Diagnostic
+from .diagnostic import Code, Diagnostic
 from .grammar import grammar_text
 from .source import Source, Span
 
@@ -66,7 +66,7 @@ MAX_NESTING = 100
 
 
 def _too_deep(span: Span) -> Diagnostic:
-    return Diagnostic("RB107", f"expression nested more than {MAX_NESTING} levels deep", span,
+    return Diagnostic(Code.TOO_DEEP, f"expression nested more than {MAX_NESTING} levels deep", span,
                       "nested too deeply", "name the inner parts with `let` and use the names")
 
 
@@ -134,19 +134,19 @@ def _syntax_diagnostic(source: Source, error: UnexpectedInput, base: int) -> Dia
         char = source.text[start : start + 1]
         if char == '"':
             return Diagnostic(
-                "RB104", "unterminated text", Span(source, start, start + 1),
+                Code.BAD_TEXT, "unterminated text", Span(source, start, start + 1),
                 "this text has no closing `\"` on its line",
                 "close the text with `\"` on the same line; write `\\\"` for a quote inside it",
             )
         if char in "{}":
             return Diagnostic(
-                "RB104", "unbalanced brace in a text", Span(source, start, start + 1),
+                Code.BAD_TEXT, "unbalanced brace in a text", Span(source, start, start + 1),
                 "a brace must open or close an interpolation",
                 "write `\\{` or `\\}` for a literal brace",
             )
         shown = char if char.strip() else repr(char)
         return Diagnostic(
-            "RB101", f"unexpected character `{shown}`", Span(source, start, start + 1),
+            Code.UNEXPECTED_CHARACTER, f"unexpected character `{shown}`", Span(source, start, start + 1),
             "not part of the rule language",
             f"expected {_expected_words(error.allowed)}" if error.allowed else None,
         )
@@ -155,7 +155,7 @@ def _syntax_diagnostic(source: Source, error: UnexpectedInput, base: int) -> Dia
     ):
         end = len(source.text) if base == 0 else base
         return Diagnostic(
-            "RB103", "the file ends in the middle of a declaration", Span(source, end, end),
+            Code.UNEXPECTED_END, "the file ends in the middle of a declaration", Span(source, end, end),
             "more was expected here",
             f"expected {_expected_words(error.expected)}" if error.expected else None,
         )
@@ -172,12 +172,12 @@ def _syntax_diagnostic(source: Source, error: UnexpectedInput, base: int) -> Dia
     before = source.text[:start].rstrip().rsplit(None, 1)[-1:] or [""]
     if before[0] in ("any", "all", "count", "each"):
         return Diagnostic(
-            "RB102", f"unexpected `{token}` after `{before[0]}`", Span(source, start, end),
+            Code.UNEXPECTED_TOKEN, f"unexpected `{token}` after `{before[0]}`", Span(source, start, end),
             "not expected here",
             f"inside a larger expression, write `({before[0]} … in … where …)` in parentheses",
         )
     return Diagnostic(
-        "RB102", f"unexpected `{token}`", Span(source, start, end),
+        Code.UNEXPECTED_TOKEN, f"unexpected `{token}`", Span(source, start, end),
         "not expected here", f"expected {_expected_words(expected)}",
     )
 
@@ -286,7 +286,7 @@ class _Builder(Transformer):
                 inner = raw[i + 1 : close]
                 offset = self.base + start + i + 1
                 if not inner.strip():
-                    self._fail("RB104", "empty interpolation", Span(self.src, offset - 1, offset + 1),
+                    self._fail(Code.BAD_TEXT, "empty interpolation", Span(self.src, offset - 1, offset + 1),
                                "nothing between the braces", "write a name or expression inside, or `\\{` for a brace")
                 if buf:
                     parts.append("".join(buf))
@@ -348,6 +348,13 @@ class _Builder(Transformer):
     exactly_option = _option("exactly")
     not_blank_option = _option("not_blank")
     at_least_option = _option("at_least")
+
+    def labels_option(self, meta, children):
+        return s.FieldOption("labels", tuple(children), self._span(meta))
+
+    def value_label(self, meta, children):
+        value, texts = children
+        return s.ValueLabel(_plain(value), texts, self._tspan(value))
 
     # -- parameters
     def parameter_decl(self, meta, children):
@@ -562,7 +569,7 @@ class _Builder(Transformer):
         try:
             return dt.date.fromisoformat(str(token))
         except ValueError:
-            self._fail("RB105", f"`{token}` is not a date", self._tspan(token), "no such day",
+            self._fail(Code.BAD_LITERAL, f"`{token}` is not a date", self._tspan(token), "no such day",
                        "write a real calendar day as YYYY-MM-DD")
 
     def number(self, meta, children):
@@ -648,7 +655,7 @@ def _parse_expression(source: Source, text: str, offset: int) -> s.Expr:
         ):
             end = offset + len(text)
             raise ParseFailure(Diagnostic(
-                "RB104", "incomplete expression in an interpolation", Span(source, offset, end),
+                Code.BAD_TEXT, "incomplete expression in an interpolation", Span(source, offset, end),
                 "this expression stops short",
                 f"expected {_expected_words(error.expected)}" if error.expected else None,
             ))

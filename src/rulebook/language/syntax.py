@@ -239,8 +239,17 @@ class RulebookDecl:
 
 
 @dataclass(frozen=True, slots=True, eq=False)
+class ValueLabel:
+    """`"message": ja "メッセージ" en "message"` in a field's `labels { … }`."""
+
+    value: str
+    texts: Texts
+    span: Span  # of the value
+
+
+@dataclass(frozen=True, slots=True, eq=False)
 class FieldOption:
-    kind: str  # default one_of numbered not_before exactly not_blank at_least
+    kind: str  # default one_of numbered not_before exactly not_blank at_least labels
     value: object
     span: Span
 

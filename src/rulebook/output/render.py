@@ -9,41 +9,17 @@ from __future__ import annotations
 
 import datetime as dt
 
+from . import vocabulary as v
 from .explain import format_value
+from .terminal import visible
 
-_STATUS = {
-    "ja": {"fail": "不適合", "pending": "未完了", "pass": "適合", "not_applicable": "対象外"},
-    "en": {"fail": "FAIL", "pending": "PENDING", "pass": "pass", "not_applicable": "n/a"},
-}
-_MARK = {"fail": "✗", "pending": "…", "pass": "✓", "not_applicable": "–"}
 _COLOR = {"fail": "31", "pending": "33", "pass": "32", "not_applicable": "2"}
-_VERDICT = {
-    "ja": {"eligible": "謝金の対象(すべての要件を満たしています)",
-           "incomplete": "未完了(まだ決まらない要件があります)",
-           "ineligible": "対象外(満たしていない要件があります)"},
-    "en": {"eligible": "eligible (every requirement is met)",
-           "incomplete": "incomplete (some requirements are still open)",
-           "ineligible": "ineligible (some requirements are not met)"},
-}
 _VERDICT_COLOR = {"eligible": "1;32", "incomplete": "1;33", "ineligible": "1;31"}
 _WORDS = {
     "ja": {"case": "事例", "as_of": "時点", "verdict": "判定", "todo": "対応が必要な要件", "done": "そのほかの要件",
-           "fix": "対応", "due": "期限", "left": "あと{n}日", "overdue": "{n}日超過", "today": "今日まで",
-           "money": "金額", "step": "ステップ{n}", "error": "入力エラー", "none_todo": "対応が必要な要件はありません。",
-           "warning": "注意", "rulebook": "ルールブック"},
+           "money": "金額", "error": "入力エラー", "none_todo": "対応が必要な要件はありません。"},
     "en": {"case": "Case", "as_of": "as of", "verdict": "Verdict", "todo": "Needs attention", "done": "Other requirements",
-           "fix": "fix", "due": "due", "left": "{n} days left", "overdue": "{n} days overdue", "today": "due today",
-           "money": "Money", "step": "step {n}", "error": "Invalid input", "none_todo": "Nothing needs attention.",
-           "warning": "warning", "rulebook": "rulebook"},
-}
-# Labels of the payout amounts of verdict-output.md; other amounts show their names.
-_AMOUNTS = {
-    "client_paid_jpy": {"ja": "クライアントの支払額(ランサーズ上)", "en": "Client pays on Lancers"},
-    "platform_fee_jpy": {"ja": "ランサーズの手数料(見込み)", "en": "Platform fee (estimate)"},
-    "expert_receives_jpy": {"ja": "ランサーが受け取る報酬", "en": "Expert receives on Lancers"},
-    "honorarium_jpy": {"ja": "支払われる謝金", "en": "Honorarium due"},
-    "honorarium_at_stake_jpy": {"ja": "謝金の対象額(要件をすべて満たした場合)", "en": "Honorarium at stake"},
-    "expert_total_jpy": {"ja": "ランサーの受取合計", "en": "Expert's total"},
+           "money": "Money", "error": "Invalid input", "none_todo": "Nothing needs attention."},
 }
 
 
@@ -55,27 +31,22 @@ class _Painter:
         return f"\x1b[{code}m{text}\x1b[0m" if self.color else text
 
 
-def _subject(subject: str, lang: str) -> str:
-    if subject.startswith("step:"):
-        return _WORDS[lang]["step"].format(n=subject[5:])
-    return ""
-
-
 def _due_text(due: str, as_of: str, lang: str) -> str:
+    """A due date and how far it is from the as-of date: `2021年2月18日(あと8日)`."""
     day = dt.date.fromisoformat(due)
-    left = (day - dt.date.fromisoformat(as_of)).days
-    words = _WORDS[lang]
+    note = v.days_left((day - dt.date.fromisoformat(as_of)).days, lang)
     when = format_value(day, "date", lang)
-    if left > 0:
-        return f"{when}({words['left'].format(n=left)})" if lang == "ja" else f"{when} ({words['left'].format(n=left)})"
-    if left == 0:
-        return f"{when}({words['today']})" if lang == "ja" else f"{when} ({words['today']})"
-    return f"{when}({words['overdue'].format(n=-left)})" if lang == "ja" else f"{when} ({words['overdue'].format(n=-left)})"
+    return f"{when}({note})" if lang == "ja" else f"{when} ({note})"
 
 
 def render_verdict(verdict: dict, stages: list, lang: str = "ja", color: bool = False) -> str:
+    """The verdict as text; every text of the verdict is shown `visible` (no control character
+    of a snapshot reaches the terminal), and the only escapes are this function's colours."""
+    verdict = visible(verdict)
     paint = _Painter(color)
     words = _WORDS[lang]
+    phrase = v.PHRASE[lang]
+    status_word = v.STATUS[lang]
     stage_titles = {name: titles.get(lang, name) for name, titles in stages}
     order = {name: i for i, (name, _) in enumerate(stages)}
     lines = []
@@ -84,12 +55,13 @@ def render_verdict(verdict: dict, stages: list, lang: str = "ja", color: bool = 
             f"({format_value(dt.date.fromisoformat(as_of), 'date', lang)}{words['as_of'] if lang == 'ja' else ''})"
             if lang == "ja" else f"{words['case']} {verdict['case_id']} ({words['as_of']} {as_of})")
     lines.append(paint(head, "1"))
-    label = _VERDICT[lang][verdict["verdict"]]
+    why = v.VERDICT_WHY[lang][verdict["verdict"]]
+    label = v.VERDICT[lang][verdict["verdict"]] + (f"({why})" if lang == "ja" else f" ({why})")
     lines.append(f"{words['verdict']}: {paint(label, _VERDICT_COLOR[verdict['verdict']])}")
     counts = verdict["counts"]
-    lines.append("  " + "  ".join(f"{_STATUS[lang][k]} {counts[k]}" for k in ("fail", "pending", "pass", "not_applicable")))
+    lines.append("  " + "  ".join(f"{status_word[k]} {counts[k]}" for k in v.STATUSES))
     for warning in verdict.get("warnings", []):
-        lines.append(paint(f"  {words['warning']}: {warning}", "33"))
+        lines.append(paint(f"  {phrase['warning']}: {warning}", "33"))
 
     results = verdict["results"]
     todo = [r for r in results if r["status"] in ("fail", "pending")]
@@ -108,17 +80,17 @@ def render_verdict(verdict: dict, stages: list, lang: str = "ja", color: bool = 
                 current = r["stage"]
                 title = stage_titles.get(current, current)
                 lines.append(f"  【{title}】" if lang == "ja" else f"  [{title}]")
-            status = paint(f"{_MARK[r['status']]} {_STATUS[lang][r['status']]}", _COLOR[r["status"]])
-            where = _subject(r["subject"], lang)
+            status = paint(f"{v.MARK[r['status']]} {status_word[r['status']]}", _COLOR[r["status"]])
+            where = v.step(r["subject"], lang)
             yield r, status, f" {where}" if where else ""
 
     for r, status, where in by_stages(todo):
         lines.append(f"    {status}  {r['title'][lang]}{where}  ({r['rule']})")
         lines.append(f"        {r['message'][lang]}")
         if r.get("fix"):
-            lines.append(f"        → {words['fix']}: {r['fix'][lang]}")
+            lines.append(f"        → {phrase['fix']}: {r['fix'][lang]}")
         if r.get("due"):
-            lines.append(f"        → {words['due']}: {_due_text(r['due'], as_of, lang)}")
+            lines.append(f"        → {phrase['due']}: {_due_text(r['due'], as_of, lang)}")
 
     lines.append("")
     lines.append(paint(f"■ {words['done']}", "1"))
@@ -129,7 +101,7 @@ def render_verdict(verdict: dict, stages: list, lang: str = "ja", color: bool = 
     if payout:
         lines.append("")
         lines.append(paint(f"■ {words['money']}", "1"))
-        labels = [_AMOUNTS.get(k, {}).get(lang, k) for k in payout]
+        labels = [v.AMOUNT[lang].get(k, k) for k in payout]
         width = max(_width(x) for x in labels)
         for (key, value), text in zip(payout.items(), labels):
             pad = " " * (width - _width(text))
@@ -143,6 +115,10 @@ def render_verdict(verdict: dict, stages: list, lang: str = "ja", color: bool = 
 
 
 def render_error(report: dict, lang: str = "ja", color: bool = False) -> str:
+    """A `rulebook.error/v1` as text, its texts `visible` (a value is shown by its `repr`, which
+    escapes what cannot be shown)."""
+    values = [e.get("value") for e in report["errors"]]
+    report = visible(report)
     paint = _Painter(color)
     words = _WORDS[lang]
     source = report.get("source") or {}
@@ -150,8 +126,8 @@ def render_error(report: dict, lang: str = "ja", color: bool = False) -> str:
     who = report.get("case_id") or ""
     head = " ".join(x for x in (words["error"], where, f"({who})" if who else "") if x)
     lines = [paint(f"✗ {head}", "1;31")]
-    for e in report["errors"]:
-        value = "" if e.get("value") is None else f" (value: {e['value']!r})" if lang == "en" else f"(値: {e['value']!r})"
+    for e, raw in zip(report["errors"], values):
+        value = "" if raw is None else visible(f" (value: {raw!r})" if lang == "en" else f"(値: {raw!r})")
         lines.append(f"    {e['path'] or '(snapshot)'}: {e['message']}{value}")
     return "\n".join(lines)
 
