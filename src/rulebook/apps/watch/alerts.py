@@ -12,7 +12,7 @@ import datetime as dt
 from typing import NamedTuple
 
 from ...book import Rulebook
-from ...engine.evaluate import EvaluationError, Outcome
+from ...engine.evaluate import CLAUSE, NOT_IN_FORCE, RULE, SUBJECT, Evaluation, EvaluationError
 from ...input.snapshot import InputError, Rejected, jsonable
 
 ALERT_FORMAT = "rulebook.alert/v1"
@@ -26,7 +26,7 @@ class Comparison(NamedTuple):
     deadlines: dict[str, int]  # "rule|subject" → the day number a pending result is due
 
 
-def compare(book: Rulebook, case_id: str, outcome: Outcome, label: str,
+def compare(book: Rulebook, case_id: str, outcome: Evaluation, label: str,
             standing: dict[str, str], due: dict[str, int]) -> Comparison:
     """The alerts of a case judged anew (`outcome`) against what it was (`standing`, `due`):
     a `change` for each requirement whose status changed (one seen for the first time only
@@ -38,8 +38,8 @@ def compare(book: Rulebook, case_id: str, outcome: Outcome, label: str,
     rows: dict[str, list] = {}
     deadlines: dict[str, int] = {}
     for result in outcome.results:
-        index, subject, clause = result[0], result[1], result[3]
-        letter = letters[index][clause]  # (clause -1, no clause in force: the last letter, "n")
+        index, subject, clause = result[RULE], result[SUBJECT], result[CLAUSE]
+        letter = letters[index][clause]  # (NOT_IN_FORCE, -1: the last letter, "n")
         row = rows.get(subject)
         if row is None:
             row = rows[subject] = list(empty)
@@ -77,8 +77,9 @@ _tables: dict[int, tuple] = {}
 
 
 def _table(plan) -> tuple:
-    """For each rule, by clause index (-1: no clause in force): the letter of its status, and
-    whether it is pending with a due date; and the standing of a subject no rule judged."""
+    """For each rule, by clause index (the last entry for NOT_IN_FORCE, -1): the letter of its
+    status, and whether it is pending with a due date; and the standing of a subject no rule
+    judged."""
     held = _tables.get(id(plan))
     if held is None or held[0] is not plan:
         letters = tuple(tuple(LETTER[c.status] for c in rule.clauses) + ("n",) for rule in plan.rules)
@@ -90,7 +91,7 @@ def _table(plan) -> tuple:
     return held[1]
 
 
-def remind(book: Rulebook, case_id: str, outcome: Outcome, key: str) -> list[dict]:
+def remind(book: Rulebook, case_id: str, outcome: Evaluation, key: str) -> list[dict]:
     """The reminder of one pending requirement ("rule|subject") of a case judged on the day
     of the reminder (nothing if the case no longer has that requirement)."""
     rule_id, subject = key.split("|", 1)
@@ -98,7 +99,7 @@ def remind(book: Rulebook, case_id: str, outcome: Outcome, key: str) -> list[dic
     label = outcome.as_of.isoformat()
     try:
         for result in outcome.results:
-            if result[0] == index and result[1] == subject:
+            if result[RULE] == index and result[SUBJECT] == subject:
                 status, message, fix, due_date = book.describe(outcome, result)
                 return [alert(case_id, label, "reminder", rule_id, subject, status, status, message, fix, due_date)]
     except EvaluationError as error:
