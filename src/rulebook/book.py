@@ -32,7 +32,9 @@ from .output.explain import Explainer, rulebook_info
 from .input.model import build_models
 from .engine.plan import Plan
 from .language.schema import Schema, reserved
-from .input.snapshot import InputError, Rejected, Validator
+from .input.errors import InputError, Locate, Rejected
+from .input.messages import said
+from .input.snapshot import Validator
 from .language.source import Source
 
 RULE_SUFFIX = ".rules"
@@ -252,22 +254,25 @@ class Rulebook:
         and this rulebook's stages and labels of values (see `vocabulary.table`)."""
         return vocabulary.table(self.plan.stages, self.schema.value_labels())
 
-    def validate(self, snapshot: Any, origin: str | None = None, line: int | None = None):
+    def validate(self, snapshot: Any, origin: str | None = None, line: int | None = None,
+                 locate: Locate | None = None):
         """The validated snapshot and its warnings; raises Rejected if it is not valid input."""
-        return self._validator.validate(snapshot, origin, line)
+        return self._validator.validate(snapshot, origin, line, locate)
 
     def judge(self, snapshot: Any, as_of: dt.date | str | None = None, *,
-              origin: str | None = None, line: int | None = None, compact: bool = False) -> dict:
-        """The verdict as a JSON-ready mapping, or the `rulebook.error/v1` mapping."""
-        return self.judge_case(snapshot, as_of, origin=origin, line=line, compact=compact)[0]
+              origin: str | None = None, line: int | None = None, compact: bool = False,
+              locate: Locate | None = None) -> dict:
+        """The verdict as a JSON-ready mapping, or the `rulebook.error/v1` mapping. `locate`
+        gives the line and column of a field in the document read (`Document.locate`)."""
+        return self.judge_case(snapshot, as_of, origin=origin, line=line, compact=compact, locate=locate)[0]
 
     def judge_case(self, snapshot: Any, as_of: dt.date | str | None = None, *,
                    origin: str | None = None, line: int | None = None, compact: bool = False,
-                   raw: bool = False):
+                   raw: bool = False, locate: Locate | None = None):
         """(verdict or error mapping, the validated snapshot or None); `raw` leaves the facts'
         values unconverted, for `explain.dumps`."""
         try:
-            checked = self._validator.validate(snapshot, origin, line)
+            checked = self._validator.validate(snapshot, origin, line, locate)
         except Rejected as rejected:
             return rejected.to_dict(), None
         try:
@@ -302,7 +307,7 @@ class Rulebook:
 
         result = self.judge(snapshot, as_of)
         if result["format"] != "rulebook.verdict/v1":
-            errors = [InputError(**e) for e in result["errors"]]
+            errors = [InputError.from_dict(e) for e in result["errors"]]
             raise Rejected(result.get("case_id"), errors)
         return Verdict.model_validate(result)
 
@@ -340,8 +345,8 @@ class Rulebook:
 
 def _not_judged(error: EvaluationError, case, origin: str | None, line: int | None) -> dict:
     """The `rulebook.error/v1` mapping of a valid case the rulebook could not judge."""
-    return Rejected(case.case_id, [InputError(
-        "", f"the rulebook could not judge this case: {error} [{error.code}]")], origin, line).to_dict()
+    return Rejected(case.case_id, [InputError("", said("not_judged", reason=str(error), code=error.code))],
+                    origin, line).to_dict()
 
 
 def _day(value) -> dt.date | None:

@@ -74,7 +74,7 @@ def test_a_file_ending_with_a_line_break_has_no_empty_last_span(tmp_path):
 
 
 def test_spans_end_after_a_number_of_bytes_too(tmp_path, monkeypatch):
-    monkeypatch.setattr(documents, "_SPAN_BYTES", 20)
+    monkeypatch.setattr(documents.batches, "_SPAN_BYTES", 20)
     path = tmp_path / "awkward.jsonl"
     path.write_bytes(_awkward())
     spans, units = _by_spans(path, 1000)

@@ -154,13 +154,10 @@ def judge_chunk(units: list[Unit], rules: str | None = None, as_of=None, compact
             continue
         for doc in parse_unit(unit, Limits()):
             if doc.error is not None:
-                out = {"format": "rulebook.error/v1", "case_id": None,
-                       "errors": [{"path": "", "message": doc.error, "value": None}],
-                       "source": {"file": doc.location.origin, "line": doc.location.line}}
-                case = None
+                out, case = doc.refusal(), None
             else:
                 out, case = book.judge_case(doc.data, as_of, origin=doc.location.origin, line=doc.location.line,
-                                            compact=compact, raw=True)
+                                            compact=compact, raw=True, locate=doc.locate)
             add(out, case, doc.location.origin, doc.location.line)
     return b"".join(out_lines), b"".join(err_lines), docs, statuses
 

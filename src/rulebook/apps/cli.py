@@ -103,11 +103,10 @@ def check(cases, fmt, lang, as_of, color, rules):
     collected: list = []
     for doc in documents():
         if doc.error is not None:
-            report = {"format": "rulebook.error/v1", "case_id": None,
-                      "errors": [{"path": "", "message": doc.error, "value": None}],
-                      "source": {"file": doc.location.origin, "line": doc.location.line}}
+            report = doc.refusal()
         else:
-            report = book.judge(doc.data, as_of, origin=doc.location.origin, line=doc.location.line)
+            report = book.judge(doc.data, as_of, origin=doc.location.origin, line=doc.location.line,
+                                locate=doc.locate)
         results.append(report["format"] == "rulebook.verdict/v1" and report["verdict"] or "invalid")
         if fmt == "jsonl":
             out.write(_dump(report, False) + "\n")
@@ -261,7 +260,7 @@ def watch(events, follow, live, remind_days, fmt, lang, out, errors_to, rules):
     try:
         if live:
             tick()
-        _alerts, errors = run(watcher, load_stream(stream, origin, "jsonl"), emit)
+        _alerts, errors = run(watcher, load_stream(stream, origin, "jsonl", require_document=False), emit)
     except KeyboardInterrupt:
         sys.exit(130)
     except BrokenPipeError:

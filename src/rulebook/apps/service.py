@@ -33,6 +33,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..book import Rulebook, load
 from ..input.documents import Limits, load_bytes
+from ..input.errors import refusal
+from ..input.messages import Message, plain, quote, said
 from ..output.explain import dumps
 from ..output.render import render_verdict
 from ..output.terminal import visible
@@ -50,13 +52,11 @@ _ERRORS = {422: {"model": ErrorReport, "description": "rulebook.error/v1: not va
            401: {"model": ErrorReport, "description": "an API key is needed"}}
 
 MIB = 1024 * 1024
-ERROR_FORMAT = "rulebook.error/v1"
 log = logging.getLogger("rulebook.access")
 
 
-def _error(status: int, message: str, case_id=None, path: str = "", headers=None) -> JSONResponse:
-    body = {"format": ERROR_FORMAT, "case_id": case_id, "errors": [{"path": path, "message": message, "value": None}]}
-    return JSONResponse(body, status_code=status, headers=headers)
+def _error(status: int, message: Message, case_id=None, path: str = "", headers=None) -> JSONResponse:
+    return JSONResponse(refusal(message, path, case_id=case_id), status_code=status, headers=headers)
 
 
 class _TooLarge(Exception):
@@ -130,7 +130,7 @@ class _BatchResponse(Response):
             buffer += message.get("body", b"")
             more = message.get("more_body", False)
         if not buffer.strip():
-            await _error(422, "the body holds no line: send one JSON snapshot a line")(scope, receive, send)
+            await _error(422, said("no_line"))(scope, receive, send)
             return
         await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
         number, skipping = 0, False
@@ -194,14 +194,13 @@ def create_app(book: Rulebook | None = None, api_keys: set[str] | None = None, m
         request.state.case_id = None
         open_paths = ("/healthz", "/", "/docs", "/openapi.json", "/docs/oauth2-redirect")
         if request.url.path not in open_paths and not authorised(request):
-            response = _error(401, "an API key is needed: send it as `X-API-Key` or `Authorization: Bearer …`",
-                              headers={"WWW-Authenticate": "Bearer"})
+            response = _error(401, said("api_key"), headers={"WWW-Authenticate": "Bearer"})
         else:
             try:
                 response = await call_next(request)
             except Exception:  # noqa: BLE001 - nothing but JSON reaches a client
                 logging.getLogger("rulebook.service").exception("internal error")
-                response = _error(500, "internal error; the request can be sent again")
+                response = _error(500, said("internal"))
         # JSON escapes C0 controls only: `visible` escapes C1 controls and bidi marks too.
         log.info(visible(json.dumps({
             "method": request.method, "route": request.url.path, "status": response.status_code,
@@ -211,18 +210,20 @@ def create_app(book: Rulebook | None = None, api_keys: set[str] | None = None, m
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):
+        method, route = request.method, quote(request.url.path, 200)
         if exc.status_code == 404:
-            return _error(404, f"no such route: {request.method} {request.url.path}")
+            return _error(404, said("no_route", method=method, path=route))
         if exc.status_code == 405:
-            return _error(405, f"{request.method} is not allowed on {request.url.path}",
+            return _error(405, said("method_not_allowed", method=method, path=route),
                           headers=getattr(exc, "headers", None))
-        return _error(exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None))
+        return _error(exc.status_code, said("http", reason=plain(str(exc.detail))), headers=getattr(exc, "headers", None))
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(request: Request, exc: RequestValidationError):
         first = exc.errors()[0] if exc.errors() else {}
         where = ".".join(str(p) for p in first.get("loc", ()) if p not in ("query", "body"))
-        return _error(422, f"bad request parameter `{where}`: {first.get('msg', 'invalid')}", path=where)
+        reason = plain(str(first.get("msg", "invalid")))
+        return _error(422, said("bad_parameter", name=quote(where), reason=reason), path=where)
 
     def verdict_response(request: Request, out: dict, lang: str | None) -> Response:
         request.state.case_id = out.get("case_id")
@@ -239,21 +240,22 @@ def create_app(book: Rulebook | None = None, api_keys: set[str] | None = None, m
                                              description="Also give the explanation as text in this language")):
         day = _day(as_of)
         if day is False:
-            return _error(422, f"`{as_of}` is not a day (YYYY-MM-DD)", path="as_of")
+            return _error(422, said("not_a_day", value=quote(as_of)), path="as_of")
         try:
             body = await _read_body(request, max_body)
         except _TooLarge:
-            return _error(413, f"the snapshot is larger than {max_body:,} bytes")
+            return _error(413, said("body_too_large", limit=f"{max_body:,}"))
+        locate = None
         if _is_yaml(request):
             docs = [d for d in load_bytes(body, "<request>", "yaml", Limits(max_file_bytes=max_body))]
             if len(docs) != 1:
-                return _error(422, "send exactly one YAML document" if docs else "the body holds no document")
+                return _error(422, said("one_yaml_document"))
             if docs[0].error is not None:
-                return _error(422, docs[0].error)
-            snapshot = docs[0].data
+                return JSONResponse(docs[0].refusal(), status_code=422)
+            snapshot, locate = docs[0].data, docs[0].locate
         else:
             snapshot = body
-        out = book.judge(snapshot, day, compact=False)
+        out = book.judge(snapshot, day, compact=False, locate=locate)
         return verdict_response(request, out, lang)
 
     @app.post("/v1/check/batch", summary="Judge snapshots, JSON Lines in and out",
@@ -266,13 +268,12 @@ def create_app(book: Rulebook | None = None, api_keys: set[str] | None = None, m
     async def check_batch(request: Request, as_of: str | None = Query(None, pattern=_DATE,
                                                                     description="Judge on this day")):
         def too_long(number: int) -> bytes:
-            return dumps({"format": ERROR_FORMAT, "case_id": None, "errors": [{
-                "path": "", "message": f"line {number} is longer than {max_line:,} bytes", "value": None}],
-                "source": {"file": "<request>", "line": number}}) + b"\n"
+            message = said("request_line_too_long", line=number, limit=f"{max_line:,}")
+            return dumps(refusal(message, origin="<request>", line=number)) + b"\n"
 
         day = _day(as_of)
         if day is False:
-            return _error(422, f"`{as_of}` is not a day (YYYY-MM-DD)", path="as_of")
+            return _error(422, said("not_a_day", value=quote(as_of)), path="as_of")
 
         def judge_line(line: bytes, number: int) -> bytes | None:
             if not line.strip():

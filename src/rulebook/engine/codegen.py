@@ -48,6 +48,7 @@ HELPERS = {
     "_math_ceil": math.ceil,
     "_round_half_up": runtime.round_half_up,
     "_extras": runtime.extra_fields,
+    "_given": runtime.fields_given,
     "_SUBJECTS": tuple(f"step:{n}" for n in range(1000)),
     "_MIN": dt.date.min,
 }

@@ -11,7 +11,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from .days import add_business_days
 
-__all__ = ["UNSET", "days", "add_business_days", "divide", "round_half_up", "extra_fields"]
+__all__ = ["UNSET", "days", "add_business_days", "divide", "round_half_up", "extra_fields", "fields_given"]
 
 
 class _Unset:
@@ -48,3 +48,4 @@ def round_half_up(x) -> int:
 # The fields a snapshot's record holds that its schema does not declare (kept, not judged): a
 # mapping, empty or None when there are none. (A C-level getter: it runs on every record.)
 extra_fields = operator.attrgetter("__pydantic_extra__")
+fields_given = operator.attrgetter("__pydantic_fields_set__")

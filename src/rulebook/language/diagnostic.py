@@ -139,9 +139,15 @@ def render(d: Diagnostic, color: bool = False) -> str:
     return "\n".join(lines)
 
 
-def did_you_mean(name: str, candidates) -> str | None:
-    """A help line suggesting the closest candidate, if one is close."""
+def closest(name: str, candidates) -> str | None:
+    """The candidate closest to `name`, if one is close."""
     import difflib
 
     close = difflib.get_close_matches(name, sorted(set(candidates)), n=1, cutoff=0.6)
-    return f"did you mean `{close[0]}`?" if close else None
+    return close[0] if close else None
+
+
+def did_you_mean(name: str, candidates) -> str | None:
+    """A help line suggesting the closest candidate, if one is close."""
+    close = closest(name, candidates)
+    return f"did you mean `{close}`?" if close else None

@@ -347,6 +347,7 @@ class _Builder(Transformer):
     not_before_option = _option("not_before")
     exactly_option = _option("exactly")
     not_blank_option = _option("not_blank")
+    identifier_option = _option("identifier")
     at_least_option = _option("at_least")
 
     def labels_option(self, meta, children):

@@ -52,6 +52,7 @@ class Field:
     one_of: tuple[str, ...] | None = None
     exactly: str | None = None
     not_blank: bool = False
+    identifier: bool = False  # an id: no control or bidirectional formatting characters
     at_least: int | None = None
     numbered_by: str | None = None
     not_before: str | None = None
@@ -281,6 +282,12 @@ def _field(f: s.FieldDecl, decl: s.RecordDecl, records: set[str], diags, texts=N
             opts["exactly"] = value
         elif kind == "not_blank":
             opts["not_blank"] = True
+        elif kind == "identifier":
+            if ftype.required().kind != "text":
+                diags.append(Diagnostic("RB301", "`identifier` goes on a text field", option.span,
+                                        "not a text field"))
+            else:
+                opts["identifier"] = True
         elif kind == "at_least":
             opts["at_least"] = value
         elif kind == "labels":

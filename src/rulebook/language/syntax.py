@@ -249,7 +249,7 @@ class ValueLabel:
 
 @dataclass(frozen=True, slots=True, eq=False)
 class FieldOption:
-    kind: str  # default one_of numbered not_before exactly not_blank at_least labels
+    kind: str  # default one_of numbered not_before exactly not_blank identifier at_least labels
     value: object
     span: Span
 

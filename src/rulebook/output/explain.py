@@ -294,8 +294,9 @@ class Explainer:
             "results": results,
             "payout": payout,
         }
-        if warnings:
-            out["warnings"] = list(warnings)
+        if warnings:  # Messages of the input: English, with `.ja`
+            out["warnings"] = [str(w) for w in warnings]
+            out["warning_messages"] = [{"ja": getattr(w, "ja", str(w)), "en": str(w)} for w in warnings]
         return out
 
     def compact(self, outcome: Evaluation, warnings=(), statuses: Counter | None = None):

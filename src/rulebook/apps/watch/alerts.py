@@ -13,7 +13,9 @@ from typing import NamedTuple
 
 from ...book import Rulebook
 from ...engine.evaluate import CLAUSE, NOT_IN_FORCE, RULE, SUBJECT, Evaluation, EvaluationError
-from ...input.snapshot import InputError, Rejected, jsonable
+from ...input.errors import InputError, Rejected
+from ...input.messages import said
+from ...input.snapshot import jsonable
 
 ALERT_FORMAT = "rulebook.alert/v1"
 LETTER = {"pass": "p", "fail": "f", "pending": "w", "not_applicable": "n"}
@@ -131,7 +133,7 @@ def could_not(case_id: str, label: str, error: EvaluationError) -> dict:
     """The error line of a case the rulebook could not judge or explain on a day (a custom
     rulebook's parameter with no value in force, a division by zero…): the watch goes on."""
     return error_line(Rejected(case_id, [InputError(
-        "", f"the rulebook could not judge this case on {label}: {error} [{error.code}]")]))
+        "", said("not_judged_on", day=label, reason=str(error), code=error.code))]))
 
 
 def error_line(rejected: Rejected, origin: str | None = None, line: int | None = None) -> dict:

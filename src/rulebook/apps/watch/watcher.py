@@ -41,7 +41,9 @@ import orjson
 from ...book import Rulebook
 from ...engine.evaluate import EvaluationError
 from ...input.events import Moment, PathChecker, read_event
-from ...input.snapshot import InputError, Rejected, parse_path, set_path, snapshot_json, unset_path
+from ...input.errors import InputError, Rejected
+from ...input.messages import said
+from ...input.snapshot import PathError, parse_path, set_path, snapshot_json, unset_path
 from .alerts import ALERT_FORMAT, compare, could_not, error_line, remind, statuses
 from .sessions import Session, Sessions
 from .wakes import Wakes
@@ -127,14 +129,14 @@ class Watcher:
         label = event.at.text if event.at is not None else at.text
         if self._clock is not None and at.before(self._clock):
             return [error_line(Rejected(case_id, [InputError(
-                "at", f"out of order: the log has already reached {self._clock.text}", at.text)]), origin, line)]
+                "at", said("event_out_of_order", moment=self._clock.text), at.text)]), origin, line)]
         self._advance(at.day)
         if self._clock is None or self._clock.before(at) or self._clock.time is None:
             self._clock = at
         case = self._cases.get(case_id)
         if case is None and event.snapshot is None:
             out.append(error_line(Rejected(case_id, [InputError(
-                "case_id", "unknown case: its first event must carry its `snapshot`", case_id)]), origin, line))
+                "case_id", said("event_unknown_case"), case_id)]), origin, line))
             return out
         if event.snapshot is not None:
             snapshot = dict(event.snapshot)
@@ -153,17 +155,16 @@ class Watcher:
                     unset_path(snapshot, path)
                 else:
                     set_path(snapshot, path, value)
-            except ValueError as error:
-                problems.append(InputError(f"set.{path}", str(error), None))
+            except PathError as error:
+                problems.append(InputError(f"set.{path}", error.message, None))
         if problems:
             out.append(error_line(Rejected(case_id, problems), origin, line))
             return out
         try:
-            text = snapshot_json(snapshot)
-        except TypeError as error:
-            out.append(error_line(Rejected(case_id, [InputError("", str(error))]), origin, line))
-            return out
-        try:
+            try:
+                text = snapshot_json(snapshot)
+            except TypeError:  # a value that is not snapshot data: the validator says which
+                text = snapshot
             checked = self.book.validate(text, origin, line)
             outcome = self.book.evaluate(checked.case, at.day)
         except Rejected as rejected:
@@ -171,7 +172,7 @@ class Watcher:
             return out
         except EvaluationError as error:
             out.append(error_line(Rejected(case_id, [InputError(
-                "", f"the rulebook could not judge this case: {error} [{error.code}]")]), origin, line))
+                "", said("not_judged", reason=str(error), code=error.code))]), origin, line))
             return out
         # Kept as an exact copy: orjson's bytes keep the room of its buffer, about four times the text.
         text = bytes(memoryview(text))
@@ -372,8 +373,7 @@ def run(watcher: Watcher, documents, emit: Callable[[dict], None]) -> tuple[int,
         if document.ok:
             got = watcher.feed(document.data, document.location.origin, document.location.line)
         else:
-            got = [Rejected(None, [InputError("", document.error)], document.location.origin,
-                            document.location.line).to_dict()]
+            got = [document.refusal()]
         for item in got:
             if item["format"] == ALERT_FORMAT:
                 alerts += 1
