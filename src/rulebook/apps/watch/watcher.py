@@ -161,11 +161,7 @@ class Watcher:
             out.append(error_line(Rejected(case_id, problems), origin, line))
             return out
         try:
-            try:
-                text = snapshot_json(snapshot)
-            except TypeError:  # a value that is not snapshot data: the validator says which
-                text = snapshot
-            checked = self.book.validate(text, origin, line)
+            checked = self.book.validate(snapshot, origin, line)
             outcome = self.book.evaluate(checked.case, at.day)
         except Rejected as rejected:
             out.append(error_line(rejected, origin, line))
@@ -174,8 +170,9 @@ class Watcher:
             out.append(error_line(Rejected(case_id, [InputError(
                 "", said("not_judged", reason=str(error), code=error.code))]), origin, line))
             return out
-        # Kept as an exact copy: orjson's bytes keep the room of its buffer, about four times the text.
-        text = bytes(memoryview(text))
+        # Kept as JSON text, copied to its own size (orjson's bytes keep the room of its buffer,
+        # about four times the text).
+        text = bytes(memoryview(snapshot_json(snapshot)))
         if case is None:
             case = self._cases[case_id] = Case(text)
         case.snapshot = text
