@@ -30,8 +30,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import hashlib
-import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -39,6 +37,7 @@ from pathlib import Path
 
 import orjson
 
+from measure import run_measured
 from samples import generate_events
 
 RULEBOOK = str(Path(sys.executable).with_name("rulebook"))
@@ -65,23 +64,12 @@ def write_log(path: Path, cases: int, base: int = 400, per_case: int = 11, seed:
 def run_watch(log: Path, out: Path, source: Path | None = None) -> tuple[float, float, int, str]:
     """(wall seconds, CPU seconds, peak RSS in KiB, sha256 of the alerts) of `rulebook watch` on
     `log` in a fresh process; with `source`, the rulebook of that source tree."""
-    env = dict(os.environ)
-    if source is not None:
-        env["PYTHONPATH"] = str(source / "src") + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-    script = ("import resource, subprocess, sys, time\n"
-              "t = time.perf_counter(); code = subprocess.run(sys.argv[1:]).returncode\n"
-              "t = time.perf_counter() - t\n"
-              "u = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
-              "print(t, u.ru_utime + u.ru_stime, u.ru_maxrss, code)")
-    command = [RULEBOOK, "watch", str(log), "--out", str(out)]
-    result = subprocess.run([sys.executable, "-c", script, *command], capture_output=True, text=True, check=True,
-                            env=env)
-    wall, cpu, rss, code = result.stdout.split()
-    if code != "0":
-        raise SystemExit(f"rulebook watch failed ({code}): {result.stderr[-2000:]}")
+    wall, cpu, rss, code, stderr = run_measured([RULEBOOK, "watch", str(log), "--out", str(out)], source)
+    if code != 0:
+        raise SystemExit(f"rulebook watch failed ({code}): {stderr[-2000:]}")
     digest = hashlib.sha256(out.read_bytes()).hexdigest()
     out.unlink()
-    return float(wall), float(cpu), int(rss), digest
+    return wall, cpu, rss, digest
 
 
 # ---------------------------------------------------------------- against re-checking
@@ -213,14 +201,11 @@ def main() -> None:
             print(f"{name:>10} {size:>11,} {events[size]:>9,} {cpu:>7.1f} {events[size] / (cpu - start[name]):>13,.0f} "
                   f"{events[size] / wall:>9,.0f} {rss / 1024:>5,.0f} MiB")
         small, large = sizes[0], sizes[-1]
-        for name in trees:
+        for name in trees if large != small else ():
             rate = {size: events[size] / (best[(name, size)][1] - start[name]) for size in sizes}
-            line = f"{name}: "
-            if large != small:
-                per_case = (best[(name, large)][2] - best[(name, small)][2]) * 1024 / (large - small)
-                line += (f"rate at {large:,} cases / rate at {small:,}: {rate[large] / rate[small]:.2f} "
-                         f"(in CPU time); memory per live case: {per_case / 1024:,.1f} KiB")
-            print(line)
+            per_case = (best[(name, large)][2] - best[(name, small)][2]) / (large - small)
+            print(f"{name}: rate at {large:,} cases / rate at {small:,}: {rate[large] / rate[small]:.2f} "
+                  f"(in CPU time); memory per live case: {per_case:,.1f} KiB")
         if args.baseline is not None:
             for size in sizes:
                 same = best[("this tree", size)][3] == best[("baseline", size)][3]
