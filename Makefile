@@ -62,4 +62,4 @@ bench-audit: setup
 	$(BIN)/python bench/bench_audit.py --cases 200000 --big 1000000
 
 bench-watch: setup
-	$(BIN)/python bench/bench_watch.py --events 100000 --cases 5000
+	$(BIN)/python bench/bench_watch.py --recheck
