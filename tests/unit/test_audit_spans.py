@@ -15,7 +15,7 @@ import orjson
 import pytest
 
 from rulebook.input import documents
-from rulebook.apps.audit import _chunks, _skip, _weight
+from rulebook.apps.audit.chunks import cut as _chunks, skip as _skip, weight as _weight
 from rulebook.input.documents import Limits, iter_units, skip_lines, span_units
 from rulebook.output.explain import dumps
 from samples import generate

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
+import re
 from decimal import Decimal, InvalidOperation
 
 from lark import Lark, Token, Transformer, Tree, v_args
@@ -21,13 +22,15 @@ from .grammar import grammar_text
 from .source import Source, Span
 
 @functools.cache
-def _parser() -> Lark:
+def _parser(concrete: bool = False) -> Lark:
+    """The parser; `concrete` keeps every token (keywords and punctuation too) in the tree."""
     return Lark(
         grammar_text(),
         parser="lalr",
         start=["start", "expr"],
         propagate_positions=True,
         maybe_placeholders=False,
+        keep_all_tokens=concrete,
         cache=False,
     )
 
@@ -668,3 +671,41 @@ def _parse_expression(source: Source, text: str, offset: int) -> s.Expr:
         if isinstance(error.orig_exc, ParseFailure):
             raise error.orig_exc
         raise
+
+
+# ------------------------------------------------------- the concrete tree
+
+
+@dataclasses.dataclass(frozen=True)
+class Concrete:
+    """A rule file as written, for the passes that rewrite it (the formatter) or point into its
+    comments (the language server): lark's tree with every token kept, and the comments, which
+    the grammar skips and the syntax tree does not hold."""
+
+    tree: Tree
+    tokens: tuple[Token, ...]  # every token of the tree, in order
+    comments: tuple[Token, ...]  # every `# …` comment, in order (type COMMENT)
+
+
+_COMMENT = re.compile(r"#[^\n]*")
+
+
+def parse_concrete(source: Source) -> Concrete | None:
+    """The concrete tree of a rule file, or None if it does not parse (`parse` says why).
+
+    Between two tokens there is only what the grammar skips, whitespace and comments, so the
+    comments are found in those gaps, without a second lexer."""
+    try:
+        tree = _parser(concrete=True).parse(source.text, start="start")
+    except UnexpectedInput:
+        return None
+    tokens = tuple(tree.scan_values(lambda v: isinstance(v, Token)))
+    comments = []
+    start = 0
+    for end, after in [(t.start_pos, t.end_pos) for t in tokens] + [(len(source.text), None)]:
+        for found in _COMMENT.finditer(source.text, start, end):
+            line, column = source.position(found.start())
+            comments.append(Token("COMMENT", found.group().rstrip(), found.start(), line, column,
+                                  end_pos=found.start() + len(found.group().rstrip())))
+        start = after if after is not None else end
+    return Concrete(tree, tokens, tuple(comments))
