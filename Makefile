@@ -69,7 +69,7 @@ bench-serve: setup
 	$(BIN)/python bench/bench_serve.py
 
 bench-audit: setup
-	$(BIN)/python bench/bench_audit.py --cases 200000 --big 1000000
+	$(BIN)/python bench/bench_audit.py --cases 200000 --big 1000000 --cross 20000
 
 bench-watch: setup
-	$(BIN)/python bench/bench_watch.py --events 100000 --cases 5000
+	$(BIN)/python bench/bench_watch.py --recheck

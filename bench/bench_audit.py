@@ -10,6 +10,11 @@ With --baseline SRC (another source tree of rulebook, e.g. a `git worktree` of m
 audits run with that tree's code too, in interleaved rounds (this tree, then the other, for each
 number of jobs, round after round): on a shared, noisy machine a speedup is the ratio of two
 figures measured in the same run.
+
+With --cross N, the cross-case checks: N cases of one expert, begun within 30 days so that
+their steps overlap (most days are implausible, each with hundreds of cases), against the same
+N cases each with an expert of its own; time, CPU, peak memory and the sizes of summary.json
+and report.html, in interleaved rounds (target: the first within 1.5× the second).
 """
 
 from __future__ import annotations
@@ -17,13 +22,13 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 import orjson
 
+from measure import run_measured
 from samples import make_case
 
 HERE = Path(__file__).resolve().parent
@@ -38,28 +43,32 @@ def write_cases(path: Path, count: int) -> None:
             fh.write(orjson.dumps(make_case(rng, i)) + b"\n")
 
 
-def run_audit(inputs: Path, jobs: int, work: Path, source: Path | None = None) -> tuple[float, int, float]:
+def write_cross(path: Path, count: int, one_expert: bool) -> None:
+    """`count` cases begun within 30 days, of one expert or each of its own (otherwise the same)."""
+    import random
+
+    rng = random.Random(2027)
+    with open(path, "wb") as fh:
+        for i in range(count):
+            fh.write(orjson.dumps(make_case(rng, i, expert=0 if one_expert else i, days=30)) + b"\n")
+
+
+def run_audit(inputs: Path, jobs: int, work: Path, source: Path | None = None,
+              sizes: dict | None = None) -> tuple[float, int, float]:
     """(seconds, peak RSS in KiB of the largest process, CPU seconds of all its processes) of one
     audit, in a fresh process; with `source`, the rulebook of that source tree (its `src` first
     on the path). The CPU time (user and system, of the audit and of its workers) is what a
-    case costs a core, whatever else the machine runs at the time."""
+    case costs a core, whatever else the machine runs at the time. `sizes`, if given, gets the
+    size of each file the audit wrote."""
     out = work / f"out-{jobs}"
     shutil.rmtree(out, ignore_errors=True)
     command = [str(Path(sys.executable).with_name("rulebook")), "audit", str(inputs), "--out", str(out),
                "--jobs", str(jobs), "--compact", "--no-progress"]
-    env = dict(os.environ)
-    if source is not None:
-        env["PYTHONPATH"] = str(source / "src") + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-    script = ("import resource, subprocess, sys, time\n"
-              "t = time.perf_counter(); code = subprocess.run(sys.argv[1:]).returncode\n"
-              "t = time.perf_counter() - t\n"
-              "u = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
-              "print(t, u.ru_maxrss, u.ru_utime + u.ru_stime, code)")
-    result = subprocess.run([sys.executable, "-c", script, *command], capture_output=True, text=True, check=True,
-                            env=env)
-    seconds, rss, cpu, code = result.stdout.split()
-    if code not in ("0", "1", "3"):
-        raise SystemExit(f"audit failed ({code}): {result.stderr}")
+    seconds, cpu, rss, code, stderr = run_measured(command, source)
+    if code not in (0, 1, 3):
+        raise SystemExit(f"audit failed ({code}): {stderr}")
+    if sizes is not None:
+        sizes.update((path.name, path.stat().st_size) for path in out.iterdir())
     shutil.rmtree(out, ignore_errors=True)
     return float(seconds), int(rss), float(cpu)
 
@@ -114,6 +123,36 @@ def breakdown(inputs: Path, count: int = 20_000, repeats: int = 5) -> list[tuple
     return [(name, seconds / count * 1e6) for name, seconds in best.items()]
 
 
+def cross(work: Path, count: int, repeats: int, trees: dict) -> None:
+    """The cross-case checks' cost: one expert's overlapping cases against distinct experts'."""
+    kinds = {"one expert, steps overlapping": True, "a distinct expert each": False}
+    inputs = {}
+    for kind, one in kinds.items():
+        inputs[kind] = work / f"cross-{int(one)}.jsonl"
+        write_cross(inputs[kind], count, one)
+    keys = [(tree, kind) for tree in trees for kind in kinds]
+    runs: dict = {key: [] for key in keys}
+    sizes: dict = {key: {} for key in keys}
+    for _ in range(repeats):
+        for tree, kind in keys:
+            runs[(tree, kind)].append(run_audit(inputs[kind], 2, work, trees[tree], sizes=sizes[(tree, kind)]))
+    best = {key: (min(r[0] for r in rs), max(r[1] for r in rs), min(r[2] for r in rs)) for key, rs in runs.items()}
+    print(f"rulebook audit --compact --jobs 2 — cross-case checks, {count:,} cases begun within 30 days, "
+          f"best of {repeats}{' interleaved rounds' if repeats > 1 or len(trees) > 1 else ''}")
+    print()
+    print("| code | cases | seconds | CPU seconds | peak RSS | summary.json | report.html |")
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
+    for (tree, kind), (seconds, rss, cpu) in best.items():
+        size = sizes[(tree, kind)]
+        print(f"| {tree} | {kind} | {seconds:.1f} | {cpu:.1f} | {rss / 1024:.0f} MiB | "
+              f"{size.get('summary.json', 0) / 1024:,.0f} KiB | {size.get('report.html', 0) / 1024:,.0f} KiB |")
+    print()
+    for tree in trees:
+        one, many = (best[(tree, kind)] for kind in kinds)
+        print(f"{tree}: one expert against distinct experts: {one[0] / many[0]:.2f}× the time, "
+              f"{one[2] / many[2]:.2f}× the CPU, {one[1] / many[1]:.2f}× the peak memory (target ≤ 1.5×)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cases", type=int, default=200_000)
@@ -121,6 +160,10 @@ def main() -> None:
     parser.add_argument("--big", type=int, default=0, help="also measure memory on this many cases")
     parser.add_argument("--baseline", type=Path, default=None, metavar="SRC",
                         help="also run another rulebook source tree, in interleaved rounds")
+    parser.add_argument("--cross", type=int, default=0, metavar="N",
+                        help="also compare N overlapping cases of one expert with N cases of distinct experts "
+                             "(with --baseline, that tree's too: code before the fix needs memory in N²)")
+    parser.add_argument("--cross-only", action="store_true", help="only the --cross comparison")
     args = parser.parse_args()
     if args.baseline is not None and not (args.baseline / "src" / "rulebook").is_dir():
         parser.error(f"{args.baseline} is not a rulebook source tree (no src/rulebook)")
@@ -129,6 +172,11 @@ def main() -> None:
         trees["baseline"] = args.baseline.resolve()
     work = Path(tempfile.mkdtemp(prefix="rulebook-bench-audit-"))
     try:
+        if args.cross:
+            cross(work, args.cross, args.repeats, trees)
+            if args.cross_only:
+                return
+            print()
         inputs = work / "cases.jsonl"
         write_cases(inputs, args.cases)
         size = inputs.stat().st_size

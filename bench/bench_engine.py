@@ -8,12 +8,17 @@ On N generated snapshots (JSON, as a batch file holds them), in one run:
   - cold start: `rulebook check` of one file, a new process each time.
 Each figure is the best of several interleaved runs; speed is reported as ratios
 against the floor measured in the same run, since this machine is shared and noisy.
+
+`--baseline DIR` compares this code with another checkout (`git worktree add ../before main`):
+each round runs this benchmark once on each code, as new processes one after the other, and
+the best of the rounds is compared phase by phase.
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import json
 import os
 import platform
 import statistics
@@ -49,7 +54,13 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=10_000)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--starts", type=int, default=7, help="cold starts of `rulebook check` to time")
+    parser.add_argument("--baseline", type=Path, help="another checkout to compare with, round by round")
+    parser.add_argument("--rounds", type=int, default=5, help="with --baseline: rounds on each code")
+    parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)  # one round's figures
     args = parser.parse_args()
+    if args.baseline:
+        compare(args)
+        return
 
     book = rulebook.load()
     raw = [orjson.dumps(c) for c in generate(args.cases, seed=2026)]
@@ -126,6 +137,9 @@ def main() -> None:
         starts.append(time.perf_counter() - start)
     python_start = timed(lambda: subprocess.run([sys.executable, "-c", "pass"], check=True), args.starts)
     cold = statistics.median(starts)
+    if args.json:
+        print(json.dumps({**figures, "cold": cold * 1e6, "disagreements": disagreements}))
+        return
 
     load_eval = figures["load"] + figures["evaluate"]
     print(f"rulebook engine benchmark — {n:,} generated cases, {results:,} results, "
@@ -148,6 +162,32 @@ def main() -> None:
     print(f"`rulebook check` of one file, cold process: {cold * 1000:.0f} ms median of {args.starts} "
           f"(bare `python -c pass`: {python_start * 1000:.0f} ms; target < 500 ms)")
     if disagreements:
+        sys.exit(1)
+
+
+def compare(args) -> None:
+    """This code against `args.baseline`, in interleaved rounds of new processes."""
+    codes = {"baseline": args.baseline.resolve() / "src", "this": ROOT / "src"}
+    best: dict = {code: {} for code in codes}
+    for _ in range(args.rounds):
+        for code, src in codes.items():
+            env = dict(os.environ, PYTHONPATH=str(src))
+            env.pop("RULEBOOK_CACHE", None)
+            done = subprocess.run([sys.executable, __file__, "--json", "--cases", str(args.cases), "--repeats", "1",
+                                   "--starts", str(args.starts)], capture_output=True, text=True, env=env, check=True)
+            for phase, value in json.loads(done.stdout.splitlines()[-1]).items():
+                best[code][phase] = min(best[code].get(phase, float("inf")), value)
+    this, base = best["this"], best["baseline"]
+    print(f"this code against {args.baseline}: {args.cases:,} cases, best of {args.rounds} interleaved rounds")
+    print()
+    print("| phase | baseline µs | this µs | this / baseline | baseline × floor | this × floor |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    for phase in ("floor", "evaluate", "load", "render", "judge"):
+        print(f"| {phase} | {base[phase]:.1f} | {this[phase]:.1f} | {this[phase] / base[phase]:.3f} | "
+              f"{base[phase] / base['floor']:.2f} | {this[phase] / this['floor']:.2f} |")
+    print(f"| `rulebook check`, cold process (ms) | {base['cold'] / 1000:.0f} | {this['cold'] / 1000:.0f} | "
+          f"{this['cold'] / base['cold']:.3f} | | |")
+    if this["disagreements"] or base["disagreements"]:
         sys.exit(1)
 
 

@@ -9,7 +9,7 @@ __version__ = "0.1.0"
 
 from .book import Rulebook, load  # noqa: E402
 from .language.diagnostic import Diagnostic, RulebookError  # noqa: E402
-from .input.snapshot import Rejected as SnapshotError  # noqa: E402
+from .input.errors import Rejected as SnapshotError  # noqa: E402
 
 
 def __getattr__(name):

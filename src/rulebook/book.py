@@ -1,8 +1,9 @@
 """book: a rulebook folder → a loaded, immutable Rulebook.
 
 The pipeline: read the `.rules` files, parse, check, compile; the compiled plan
-is cached by the digest of the sources, the grammar and this version, so a
-second start skips the parser. A loaded Rulebook is immutable and can be
+is cached (plain JSON, `engine.planjson`) by the digest of the sources, the grammar
+and this version's code, so a second start skips the parser. A cache file is used
+only where it and its folder belong to the user and no one else can write them. A loaded Rulebook is immutable and can be
 shared between threads.
 """
 
@@ -12,23 +13,28 @@ import datetime as dt
 import functools
 import hashlib
 import os
-import pickle
+import sys
 import tempfile
 from collections import Counter
 from importlib import resources
 from pathlib import Path
+from stat import S_ISDIR, S_ISREG, S_IWGRP, S_IWOTH
 from typing import Any
 
 from . import __version__
-from .language.diagnostic import Diagnostic, RulebookError
-from .engine.evaluate import EvaluationError, Evaluator
+from .language.diagnostic import Code, Diagnostic, RulebookError
+from .engine import planjson
+from .engine.codegen import CodegenError
+from .engine.evaluate import EvaluationError, Evaluator, link
 from .language.grammar import grammar_text
 from .output import vocabulary
 from .output.explain import Explainer, rulebook_info
 from .input.model import build_models
 from .engine.plan import Plan
-from .language.schema import Schema
-from .input.snapshot import InputError, Rejected, Validator
+from .language.schema import Schema, reserved
+from .input.errors import InputError, Locate, Rejected
+from .input.messages import said
+from .input.snapshot import Validator
 from .language.source import Source
 
 RULE_SUFFIX = ".rules"
@@ -46,10 +52,10 @@ def read_sources(folder: Path, shown_as: str | None = None) -> tuple[list[Source
     """The rule files of a folder, in sorted order; `shown_as` names the folder in messages."""
     sources, diags = [], []
     if not folder.is_dir():
-        raise RulebookError([Diagnostic("RB309", f"no rulebook folder at `{folder}`", None)])
+        raise RulebookError([Diagnostic(Code.NO_RULE_FILES, f"no rulebook folder at `{folder}`", None)])
     files = sorted(p for p in folder.rglob(f"*{RULE_SUFFIX}") if p.is_file())
     if not files:
-        raise RulebookError([Diagnostic("RB309", f"no `{RULE_SUFFIX}` files in `{folder}`", None)])
+        raise RulebookError([Diagnostic(Code.NO_RULE_FILES, f"no `{RULE_SUFFIX}` files in `{folder}`", None)])
     for path in files:
         relative = path.relative_to(folder).as_posix()
         shown = f"{shown_as}/{relative}" if shown_as else str(path)
@@ -60,11 +66,11 @@ def read_sources(folder: Path, shown_as: str | None = None) -> tuple[list[Source
             text = raw.decode("utf-8")
         except UnicodeDecodeError as error:
             line = raw[: error.start].count(b"\n") + 1
-            diags.append(Diagnostic("RB106", f"`{shown}` is not UTF-8 (line {line})", None,
+            diags.append(Diagnostic(Code.NOT_UTF8, f"`{shown}` is not UTF-8 (line {line})", None,
                                     help="save the rule file as UTF-8"))
             continue
         if "\x00" in text:
-            diags.append(Diagnostic("RB106", f"`{shown}` holds a NUL character", None,
+            diags.append(Diagnostic(Code.NOT_UTF8, f"`{shown}` holds a NUL character", None,
                                     help="a rule file is text"))
             continue
         sources.append(Source(shown, text))
@@ -127,31 +133,93 @@ def _engine_fingerprint() -> str:
 
 
 def _cache_file(folder: Path, digest: str) -> Path:
-    return folder / f"{digest.split(':', 1)[1][:32]}-{_engine_fingerprint()}.pickle"
+    return folder / f"{digest.split(':', 1)[1][:32]}-{_engine_fingerprint()}.json"
 
 
-def _cached(digest: str):
-    folder = _cache_dir()
-    if folder is None:
+# The plan cache is trusted as OpenSSH trusts a key file: the folder and the file belong to
+# this user (the effective uid), and no one else can write to them. Anything else is ignored,
+# with one warning, and the plan is built from the rule files.
+_UNTRUSTED = {
+    "owner": ("ほかの利用者のものです", "it belongs to another user"),
+    "writable": ("ほかの利用者も書き込めます", "others can write to it"),
+    "kind": ("通常のファイルではありません", "it is not a plain file"),
+}
+_warned: list[bool] = []
+
+
+def _distrust(stat: os.stat_result) -> str | None:
+    """Why a cache folder or file with this status is not trusted, or None."""
+    if stat.st_uid != os.geteuid():
+        return "owner"
+    if stat.st_mode & (S_IWGRP | S_IWOTH):
+        return "writable"
+    return None
+
+
+def _warn_untrusted(path: Path, reason: str) -> None:
+    if _warned:
+        return
+    _warned.append(True)
+    ja, en = _UNTRUSTED[reason]
+    sys.stderr.write(f"rulebook: 警告: プランのキャッシュ {path} を使いません({ja})。ルールファイルから作り直します。\n"
+                     f"rulebook: warning: the plan cache {path} is not used ({en}); the rulebook is built "
+                     "from its files again.\n")
+
+
+def _trusted_folder(folder: Path) -> bool:
+    """True when the folder exists and can be trusted (warns when it exists and cannot)."""
+    try:
+        stat = os.stat(folder)
+    except OSError:
+        return False
+    reason = "kind" if not S_ISDIR(stat.st_mode) else _distrust(stat)
+    if reason:
+        _warn_untrusted(folder, reason)
+    return reason is None
+
+
+def _cached(folder: Path, digest: str):
+    """The cached (plan, schema), ready to run; None when there is none to trust."""
+    if not _trusted_folder(folder):
         return None
     path = _cache_file(folder, digest)
     try:
-        with open(path, "rb") as fh:
-            plan, schema = pickle.load(fh)  # noqa: S301 - our own cache, in the user's own folder
-        return plan, schema
-    except (OSError, EOFError, pickle.PickleError, ValueError, TypeError, AttributeError, ImportError):
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
         return None
+    except OSError:  # a link (O_NOFOLLOW refuses it), or a file this user cannot read
+        try:
+            stat = os.lstat(path)
+            reason = "kind" if not S_ISREG(stat.st_mode) else _distrust(stat) or "kind"
+        except OSError:
+            reason = "kind"
+        _warn_untrusted(path, reason)
+        return None
+    with os.fdopen(fd, "rb") as fh:
+        stat = os.fstat(fh.fileno())
+        reason = "kind" if not S_ISREG(stat.st_mode) else _distrust(stat)
+        if reason:
+            _warn_untrusted(path, reason)
+            return None
+        data = fh.read()
+    try:
+        plan, schema = planjson.loads(data, _engine_fingerprint())
+        if any(reserved(name) for name in schema.field_names):
+            return None
+        link(plan)  # verifies the generated module (codegen) before anything runs it
+    except (planjson.PlanFileError, CodegenError):
+        return None  # damaged, or not ours: built again, and written over
+    return plan, schema
 
 
-def _store(digest: str, plan: Plan, schema: Schema) -> None:
-    folder = _cache_dir()
-    if folder is None:
-        return
+def _store(folder: Path, digest: str, plan: Plan, schema: Schema) -> None:
     try:
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if not _trusted_folder(folder):
+            return
         fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
         with os.fdopen(fd, "wb") as fh:
-            pickle.dump((plan, schema), fh, protocol=pickle.HIGHEST_PROTOCOL)
+            fh.write(planjson.dumps(plan, schema, _engine_fingerprint()))
         os.replace(tmp, _cache_file(folder, digest))
     except OSError:
         pass
@@ -186,22 +254,25 @@ class Rulebook:
         and this rulebook's stages and labels of values (see `vocabulary.table`)."""
         return vocabulary.table(self.plan.stages, self.schema.value_labels())
 
-    def validate(self, snapshot: Any, origin: str | None = None, line: int | None = None):
+    def validate(self, snapshot: Any, origin: str | None = None, line: int | None = None,
+                 locate: Locate | None = None):
         """The validated snapshot and its warnings; raises Rejected if it is not valid input."""
-        return self._validator.validate(snapshot, origin, line)
+        return self._validator.validate(snapshot, origin, line, locate)
 
     def judge(self, snapshot: Any, as_of: dt.date | str | None = None, *,
-              origin: str | None = None, line: int | None = None, compact: bool = False) -> dict:
-        """The verdict as a JSON-ready mapping, or the `rulebook.error/v1` mapping."""
-        return self.judge_case(snapshot, as_of, origin=origin, line=line, compact=compact)[0]
+              origin: str | None = None, line: int | None = None, compact: bool = False,
+              locate: Locate | None = None) -> dict:
+        """The verdict as a JSON-ready mapping, or the `rulebook.error/v1` mapping. `locate`
+        gives the line and column of a field in the document read (`Document.locate`)."""
+        return self.judge_case(snapshot, as_of, origin=origin, line=line, compact=compact, locate=locate)[0]
 
     def judge_case(self, snapshot: Any, as_of: dt.date | str | None = None, *,
                    origin: str | None = None, line: int | None = None, compact: bool = False,
-                   raw: bool = False):
+                   raw: bool = False, locate: Locate | None = None):
         """(verdict or error mapping, the validated snapshot or None); `raw` leaves the facts'
         values unconverted, for `explain.dumps`."""
         try:
-            checked = self._validator.validate(snapshot, origin, line)
+            checked = self._validator.validate(snapshot, origin, line, locate)
         except Rejected as rejected:
             return rejected.to_dict(), None
         try:
@@ -236,13 +307,27 @@ class Rulebook:
 
         result = self.judge(snapshot, as_of)
         if result["format"] != "rulebook.verdict/v1":
-            errors = [InputError(**e) for e in result["errors"]]
+            errors = [InputError.from_dict(e) for e in result["errors"]]
             raise Rejected(result.get("case_id"), errors)
         return Verdict.model_validate(result)
 
     def evaluate(self, case, as_of: dt.date | None = None):
         """The raw outcome (results and payout) of a validated snapshot."""
         return self._evaluator.evaluate(case, as_of)
+
+    def next_change(self, outcome) -> dt.date | None:
+        """The first day after the outcome's as-of date on which the same case could be judged
+        otherwise by time alone (see `Evaluator.next_change`); None: never."""
+        return self._evaluator.next_change(outcome)
+
+    def describe(self, outcome, result) -> tuple:
+        """One result of an outcome explained: (status, message and fix as {lang: text}, due date
+        or None). Raises EvaluationError when a value its texts need cannot be computed."""
+        return self._explainer.describe(outcome, result)
+
+    def due(self, outcome, result) -> dt.date | None:
+        """One result's due date (or None), without its texts."""
+        return self._explainer.due(outcome, result)
 
     def catalogue(self) -> list[dict]:
         """Every rule: id, subject, stage, titles and the source sentence."""
@@ -260,8 +345,8 @@ class Rulebook:
 
 def _not_judged(error: EvaluationError, case, origin: str | None, line: int | None) -> dict:
     """The `rulebook.error/v1` mapping of a valid case the rulebook could not judge."""
-    return Rejected(case.case_id, [InputError(
-        "", f"the rulebook could not judge this case: {error} [{error.code}]")], origin, line).to_dict()
+    return Rejected(case.case_id, [InputError("", said("not_judged", reason=str(error), code=error.code))],
+                    origin, line).to_dict()
 
 
 def _day(value) -> dt.date | None:
@@ -278,11 +363,12 @@ def load(path: str | os.PathLike | None = None, *, cache: bool = True) -> Rulebo
     if diags:
         raise RulebookError(diags)
     digest = digest_of(sources, folder, shown_as)
-    built = _cached(digest) if cache else None
+    cache_folder = _cache_dir() if cache else None
+    built = _cached(cache_folder, digest) if cache_folder is not None else None
     if built is None:
         built = build(sources)
-        if cache:
-            _store(digest, *built)
+        if cache_folder is not None:
+            _store(cache_folder, digest, *built)
     plan, schema = built
     return Rulebook(plan, schema, digest, folder)
 

@@ -1,21 +1,25 @@
-"""Every diagnostic code has a bad rule file here and its rendered message (golden).
+"""Every diagnostic code has a bad input here and its rendered message (golden).
 
 Each `RBnnn-*.rules` is added to the small rulebook in `base/`; the rendered
-diagnostics must equal `RBnnn-*.txt`. `pytest --update-golden` rewrites them.
+diagnostics must equal `RBnnn-*.txt`. The codes of judging (RB4xx) build a rulebook
+that cannot judge the case beside it (`RB4nn-*.case.json`): the `rulebook.error/v1`
+document it gives must equal `RB4nn-*.json`. `pytest --update-golden` rewrites them.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
-from rulebook.book import build, read_sources
-from rulebook.language.diagnostic import CODES, RulebookError
+from rulebook.book import Rulebook, build, read_sources
+from rulebook.language.diagnostic import CODES, Code, RulebookError
 from rulebook.language.source import Source
 
 HERE = Path(__file__).parent
-CASES = sorted(HERE.glob("RB*.rules"))
+CASES = sorted(p for p in HERE.glob("RB*.rules") if not p.name.startswith("RB4"))
+JUDGING = sorted(HERE.glob("RB4*.rules"))
 BASE = [Source(f"base/{p.name}", p.read_text(encoding="utf-8")) for p in sorted((HERE / "base").glob("*.rules"))]
 
 
@@ -42,10 +46,26 @@ def test_diagnostic(case: Path, golden):
     golden(case.with_suffix(".txt"), error.render(color=False) + "\n")
 
 
+@pytest.mark.parametrize("case", JUDGING, ids=[c.stem for c in JUDGING])
+def test_judging_diagnostic(case: Path, golden):
+    plan, schema = build(BASE + [Source(case.name, case.read_text(encoding="utf-8"))])
+    book = Rulebook(plan, schema, "sha256:test", HERE)
+    out = book.judge(case.with_suffix(".case.json").read_text(encoding="utf-8"))
+    assert out["format"] == "rulebook.error/v1"
+    assert f"[{case.name[:5]}]" in out["errors"][0]["message"]
+    golden(case.with_suffix(".json"), json.dumps(out, ensure_ascii=False, indent=2) + "\n")
+
+
 def test_every_code_has_a_golden_case():
-    covered = {c.name[:5] for c in CASES} | {"RB106"}  # RB106 is tested on bytes below
-    runtime = {code for code in CODES if code.startswith("RB4")}
-    assert set(CODES) - runtime <= covered, sorted(set(CODES) - runtime - covered)
+    covered = {c.name[:5] for c in CASES + JUDGING} | {"RB106", "RB108"}  # tested on files below
+    assert set(CODES) <= covered, sorted(set(CODES) - covered)
+    assert all((HERE / f"{c.stem}.txt").exists() or (HERE / f"{c.stem}.json").exists() for c in CASES + JUDGING)
+
+
+def test_codes_are_an_enum_of_distinct_codes_each_with_a_meaning():
+    assert len({code.value for code in Code}) == len(Code) == len(CODES)
+    assert all(code.summary and code.value.startswith("RB") for code in Code)
+    assert Code.TYPE_MISMATCH == "RB301" and f"{Code.TYPE_MISMATCH}" == "RB301"
 
 
 def test_not_utf8(tmp_path, golden):
@@ -56,6 +76,18 @@ def test_not_utf8(tmp_path, golden):
     assert [d.code for d in diags] == ["RB106"]
     rendered = diags[0].render().replace(str(tmp_path), "<dir>")
     golden(HERE / "RB106-not-utf8.txt", rendered + "\n")
+
+
+def test_no_rulebook_folder(tmp_path, golden):
+    """A folder that is not there, and one without rule files: RB108 (no longer RB309, a part
+    missing from a rulebook)."""
+    shown = []
+    for folder in (tmp_path / "nowhere", tmp_path):
+        with pytest.raises(RulebookError) as caught:
+            read_sources(folder)
+        assert [d.code for d in caught.value.diagnostics] == [Code.NO_RULE_FILES]
+        shown.append(caught.value.render().replace(str(tmp_path), "<dir>"))
+    golden(HERE / "RB108-no-rule-files.txt", "\n".join(shown) + "\n")
 
 
 def test_colour_only_when_asked():

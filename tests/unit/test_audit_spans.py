@@ -15,7 +15,7 @@ import orjson
 import pytest
 
 from rulebook.input import documents
-from rulebook.apps.audit import _chunks, _skip, _weight
+from rulebook.apps.audit.chunks import cut as _chunks, skip as _skip, weight as _weight
 from rulebook.input.documents import Limits, iter_units, skip_lines, span_units
 from rulebook.output.explain import dumps
 from samples import generate
@@ -74,7 +74,7 @@ def test_a_file_ending_with_a_line_break_has_no_empty_last_span(tmp_path):
 
 
 def test_spans_end_after_a_number_of_bytes_too(tmp_path, monkeypatch):
-    monkeypatch.setattr(documents, "_SPAN_BYTES", 20)
+    monkeypatch.setattr(documents.batches, "_SPAN_BYTES", 20)
     path = tmp_path / "awkward.jsonl"
     path.write_bytes(_awkward())
     spans, units = _by_spans(path, 1000)

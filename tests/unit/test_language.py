@@ -341,14 +341,14 @@ def test_the_vocabulary_holds_the_labels_by_path(tmp_path):
 
 
 @pytest.mark.parametrize("option, code, words", [
-    ('labels {"x": ja "エックス" en "x"}', "RB301", "`labels` name the values of a text field"),
+    ('labels {"x": ja "エックス" en "x"}', "RB313", "`labels` name the values of a text field"),
     ('labels {"x": ja "エックス" en "x", "x": ja "エックス" en "x"}', "RB204", "labelled twice"),
     ('labels {"x": ja "エックス"}', "RB304", "the label of `x` has no `en` text"),
     ('labels {"x": ja "エ{as_of}" en "x"}', "RB104", "cannot hold interpolations"),
 ])
 def test_bad_labels_are_diagnostics(tmp_path, option, code, words):
     header = HEADER.replace("  paid_jpy: yen\n", f"  paid_jpy: yen\n  odd: optional date, {option}\n")
-    if code != "RB301":
+    if code != "RB313":
         header = header.replace("odd: optional date", "odd: optional text")
     (tmp_path / "header.rules").write_text(header, encoding="utf-8")
     with pytest.raises(RulebookError) as caught:

@@ -373,7 +373,7 @@ def test_invalid_input_shows_each_error_with_path_message_and_value(page):
     _wait(page, lambda d: _q(d, "#errors").is_displayed(), "the errors")
     assert "入力エラー" in _q(page, "#errors").text
     assert _qq(page, "#errors .error")
-    assert "not valid YAML" in _q(page, "#errors").text
+    assert "YAML として読めません" in _q(page, "#errors").text  # the message in the page's language
     assert "(スナップショット全体)" in _q(page, "#errors .error-path").text  # an error of no one field
     assert not _q(page, "#verdict").is_displayed()
     # A snapshot with wrong fields: every error with its path, message and value.

@@ -103,11 +103,10 @@ def check(cases, fmt, lang, as_of, color, rules):
     collected: list = []
     for doc in documents():
         if doc.error is not None:
-            report = {"format": "rulebook.error/v1", "case_id": None,
-                      "errors": [{"path": "", "message": doc.error, "value": None}],
-                      "source": {"file": doc.location.origin, "line": doc.location.line}}
+            report = doc.refusal()
         else:
-            report = book.judge(doc.data, as_of, origin=doc.location.origin, line=doc.location.line)
+            report = book.judge(doc.data, as_of, origin=doc.location.origin, line=doc.location.line,
+                                locate=doc.locate)
         results.append(report["format"] == "rulebook.verdict/v1" and report["verdict"] or "invalid")
         if fmt == "jsonl":
             out.write(_dump(report, False) + "\n")
@@ -175,7 +174,8 @@ def audit(inputs, out, jobs, compact, lang, as_of, resume, since, dask, hours_pe
     try:
         outcome = run(options)
     except AuditError as error:
-        _say(f"rulebook audit: {error}", err=True)
+        for line in error.lines(lang):  # in both languages, the report's first
+            _say(f"rulebook audit: {line}", err=True)
         sys.exit(EXIT_INVALID)
     verdicts = outcome.verdicts
     _say(f"{outcome.cases} cases judged ({verdicts.get('eligible', 0)} eligible, "
@@ -254,14 +254,14 @@ def watch(events, follow, live, remind_days, fmt, lang, out, errors_to, rules):
         stream.flush()
 
     def tick() -> None:
-        for item in watcher.advance(dt.date.today()):
+        for item in watcher.advance(watcher.now().day):
             emit(item)
 
     stream = followed(handle.fileno(), tick if live else (lambda: None)) if follow else handle
     try:
         if live:
             tick()
-        _alerts, errors = run(watcher, load_stream(stream, origin, "jsonl"), emit)
+        _alerts, errors = run(watcher, load_stream(stream, origin, "jsonl", require_document=False), emit)
     except KeyboardInterrupt:
         sys.exit(130)
     except BrokenPipeError:
@@ -339,6 +339,71 @@ def test_command(folder, require_coverage):
         _say(f"  not reached: {rule} clause {number} (→ {status}) at {where}")
     failed = bool(report.failed or report.problems or (require_coverage and missing))
     sys.exit(1 if failed else 0)
+
+
+# ------------------------------------------------------- for the rules' authors
+
+
+@main.command(name="fmt")
+@click.argument("paths", nargs=-1, metavar="[PATH...]")
+@click.option("--check", is_flag=True, help="Change nothing: show a diff of each file not formatted, exit 1 if any.")
+@click.option("--lang", type=click.Choice(["ja", "en"]), default="ja", show_default=True,
+              help="Language of the messages.")
+def fmt_command(paths, check, lang):
+    """Rewrite rule files (PATH: files or folders; default `.`; - for stdin) in the canonical
+    layout, keeping every comment. Exit status: 0 formatted, 1 with --check some file is not,
+    2 some file does not parse or cannot be read or written."""
+    from .fmt import run
+
+    sys.exit(run(list(paths) or ["."], check, lang))
+
+
+@main.command(name="diff")
+@click.argument("old", metavar="OLD")
+@click.argument("new", metavar="NEW")
+@click.argument("cases", nargs=-1, required=True, metavar="CASES...")
+@click.option("--out", "out", metavar="DIR", default=None,
+              help="Also write diff.json, changes.csv and report.html into DIR.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--lang", type=click.Choice(["ja", "en"]), default="ja", show_default=True,
+              help="Language of the text, the page and the spreadsheet.")
+@click.option("--as-of", "as_of", metavar="DATE", callback=_date,
+              help="Judge the cases on this day on both sides (a side's @DATE comes first).")
+@click.option("--jobs", type=click.IntRange(min=1), default=None, help="Worker processes (default: every core).")
+@click.option("--top", type=click.IntRange(min=0), default=20, show_default=True,
+              help="Cases listed where the most money moved.")
+@rules_option
+def diff_command(old, new, cases, out, fmt, lang, as_of, jobs, top, rules):
+    """Judge the cases under two rulebooks and show what changes: verdicts, results, money.
+
+    OLD and NEW: a rulebook folder; git:REV (rules/ at a git revision), git:REV:PATH or REV:PATH;
+    or nothing, the --rules rulebook; each may end with @YYYY-MM-DD, the day its cases are judged
+    on (`rulebook diff @2021-02-01 @2021-03-01 cases/`). CASES as for `check`.
+    Exit status: 0 nothing changed, 1 something did, 2 bad usage or a rulebook with errors."""
+    from ..language.diagnostic import RulebookError
+    from .diff import DiffError, Options, run
+
+    options = Options(old, new, list(cases), Path(out) if out else None, fmt, lang, as_of, rules, jobs or 0, top=top)
+    try:
+        code = run(options)
+    except DiffError as error:
+        click.echo(f"rulebook diff: {error}", err=True)
+        sys.exit(EXIT_INVALID)
+    except RulebookError as error:
+        click.echo(error.render(color=_use_color(sys.stderr)), err=True)
+        sys.exit(EXIT_INVALID)
+    except BrokenPipeError:
+        sys.exit(0)
+    sys.exit(code)
+
+
+@main.command(name="lsp")
+def lsp_command():
+    """A language server for the rule files over stdio (diagnostics, hover, go to definition,
+    completion), for any editor that speaks LSP."""
+    from .lsp import main as serve_lsp
+
+    serve_lsp()
 
 
 if __name__ == "__main__":  # pragma: no cover

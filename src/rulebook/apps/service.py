@@ -10,8 +10,11 @@
     GET  /                the page where an IT expert checks a case before submitting a report
 
 Every answer is JSON with a stable shape — errors are `rulebook.error/v1` — and no
-traceback ever reaches a client. Optional API keys are compared in constant time
-and never logged; the access log is one JSON line a request, with no snapshot in it.
+traceback ever reaches a client. Judging (and reading YAML, and writing the text) runs in
+worker threads, a bounded number of them, never on the event loop: a batch being judged does
+not hold up `/healthz` or a single check, and a batch's answers still stream in input order.
+Optional API keys are compared in constant time and never logged; the access log is one JSON
+line a request, with no snapshot in it.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import time
 from importlib import resources
 from pathlib import Path
 
+import anyio
 from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
@@ -33,6 +37,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..book import Rulebook, load
 from ..input.documents import Limits, load_bytes
+from ..input.errors import refusal
+from ..input.messages import Message, plain, quote, said
 from ..output.explain import dumps
 from ..output.render import render_verdict
 from ..output.terminal import visible
@@ -50,13 +56,15 @@ _ERRORS = {422: {"model": ErrorReport, "description": "rulebook.error/v1: not va
            401: {"model": ErrorReport, "description": "an API key is needed"}}
 
 MIB = 1024 * 1024
-ERROR_FORMAT = "rulebook.error/v1"
+# Threads that judge: single snapshots, up to 8 at once; batches, one piece at a time whatever
+# their number (the interpreter runs one thread at a time: more threads would not judge more,
+# but each would take turns with the event loop, and small requests would wait longer).
+SINGLE_THREADS, BATCH_THREADS = 8, 1
 log = logging.getLogger("rulebook.access")
 
 
-def _error(status: int, message: str, case_id=None, path: str = "", headers=None) -> JSONResponse:
-    body = {"format": ERROR_FORMAT, "case_id": case_id, "errors": [{"path": path, "message": message, "value": None}]}
-    return JSONResponse(body, status_code=status, headers=headers)
+def _error(status: int, message: Message, case_id=None, path: str = "", headers=None) -> JSONResponse:
+    return JSONResponse(refusal(message, path, case_id=case_id), status_code=status, headers=headers)
 
 
 class _TooLarge(Exception):
@@ -115,11 +123,12 @@ class _BatchResponse(Response):
 
     media_type = "application/x-ndjson"
 
-    def __init__(self, judge_lines, too_long, max_line: int):
+    def __init__(self, judge_lines, too_long, max_line: int, limiter: anyio.CapacityLimiter):
         super().__init__(media_type=self.media_type)
         # No content-length: the answer is as long as the batch turns out to be.
         self.raw_headers = [(k, v) for k, v in self.raw_headers if k != b"content-length"]
         self.judge_lines, self.too_long, self.max_line = judge_lines, too_long, max_line
+        self.limiter = limiter
 
     async def __call__(self, scope, receive, send) -> None:
         buffer, more = b"", True
@@ -130,7 +139,7 @@ class _BatchResponse(Response):
             buffer += message.get("body", b"")
             more = message.get("more_body", False)
         if not buffer.strip():
-            await _error(422, "the body holds no line: send one JSON snapshot a line")(scope, receive, send)
+            await _error(422, said("no_line"))(scope, receive, send)
             return
         await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
         number, skipping = 0, False
@@ -143,7 +152,10 @@ class _BatchResponse(Response):
             if skipping:
                 buffer = b""
             else:
-                done, buffer, number = self.judge_lines(buffer, number, final=not more)
+                # Each piece of the body is judged in a worker thread, one after the other: the
+                # answers keep their order, and the event loop serves other requests meanwhile.
+                done, buffer, number = await anyio.to_thread.run_sync(
+                    self.judge_lines, buffer, number, not more, limiter=self.limiter)
                 answers.extend(done)
                 if len(buffer) > self.max_line:
                     skipping, buffer = True, b""
@@ -166,6 +178,7 @@ def create_app(book: Rulebook | None = None, api_keys: set[str] | None = None, m
     """The service's app; `api_keys` None means no key is asked for."""
     book = book or load()
     keys = [k.encode() for k in sorted(api_keys or ())]
+    singles, batches = anyio.CapacityLimiter(SINGLE_THREADS), anyio.CapacityLimiter(BATCH_THREADS)
     # No redirect from `/v1/check/` to `/v1/check`: a path with a trailing slash is not a route
     # (a 404 JSON body), rather than a 307 whose Location is built from the request's Host header.
     app = FastAPI(
@@ -194,14 +207,13 @@ def create_app(book: Rulebook | None = None, api_keys: set[str] | None = None, m
         request.state.case_id = None
         open_paths = ("/healthz", "/", "/docs", "/openapi.json", "/docs/oauth2-redirect")
         if request.url.path not in open_paths and not authorised(request):
-            response = _error(401, "an API key is needed: send it as `X-API-Key` or `Authorization: Bearer …`",
-                              headers={"WWW-Authenticate": "Bearer"})
+            response = _error(401, said("api_key"), headers={"WWW-Authenticate": "Bearer"})
         else:
             try:
                 response = await call_next(request)
             except Exception:  # noqa: BLE001 - nothing but JSON reaches a client
                 logging.getLogger("rulebook.service").exception("internal error")
-                response = _error(500, "internal error; the request can be sent again")
+                response = _error(500, said("internal"))
         # JSON escapes C0 controls only: `visible` escapes C1 controls and bidi marks too.
         log.info(visible(json.dumps({
             "method": request.method, "route": request.url.path, "status": response.status_code,
@@ -211,18 +223,20 @@ def create_app(book: Rulebook | None = None, api_keys: set[str] | None = None, m
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):
+        method, route = request.method, quote(request.url.path, 200)
         if exc.status_code == 404:
-            return _error(404, f"no such route: {request.method} {request.url.path}")
+            return _error(404, said("no_route", method=method, path=route))
         if exc.status_code == 405:
-            return _error(405, f"{request.method} is not allowed on {request.url.path}",
+            return _error(405, said("method_not_allowed", method=method, path=route),
                           headers=getattr(exc, "headers", None))
-        return _error(exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None))
+        return _error(exc.status_code, said("http", reason=plain(str(exc.detail))), headers=getattr(exc, "headers", None))
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(request: Request, exc: RequestValidationError):
         first = exc.errors()[0] if exc.errors() else {}
         where = ".".join(str(p) for p in first.get("loc", ()) if p not in ("query", "body"))
-        return _error(422, f"bad request parameter `{where}`: {first.get('msg', 'invalid')}", path=where)
+        reason = plain(str(first.get("msg", "invalid")))
+        return _error(422, said("bad_parameter", name=quote(where), reason=reason), path=where)
 
     def verdict_response(request: Request, out: dict, lang: str | None) -> Response:
         request.state.case_id = out.get("case_id")
@@ -239,21 +253,27 @@ def create_app(book: Rulebook | None = None, api_keys: set[str] | None = None, m
                                              description="Also give the explanation as text in this language")):
         day = _day(as_of)
         if day is False:
-            return _error(422, f"`{as_of}` is not a day (YYYY-MM-DD)", path="as_of")
+            return _error(422, said("not_a_day", value=quote(as_of)), path="as_of")
         try:
             body = await _read_body(request, max_body)
         except _TooLarge:
-            return _error(413, f"the snapshot is larger than {max_body:,} bytes")
-        if _is_yaml(request):
+            return _error(413, said("body_too_large", limit=f"{max_body:,}"))
+        return await anyio.to_thread.run_sync(judge_one, request, body, _is_yaml(request), day, lang,
+                                              limiter=singles)
+
+    def judge_one(request: Request, body: bytes, is_yaml: bool, day, lang: str | None) -> Response:
+        """The answer to one snapshot (in a worker thread: reading YAML and judging take time)."""
+        locate = None
+        if is_yaml:
             docs = [d for d in load_bytes(body, "<request>", "yaml", Limits(max_file_bytes=max_body))]
             if len(docs) != 1:
-                return _error(422, "send exactly one YAML document" if docs else "the body holds no document")
+                return _error(422, said("one_yaml_document"))
             if docs[0].error is not None:
-                return _error(422, docs[0].error)
-            snapshot = docs[0].data
+                return JSONResponse(docs[0].refusal(), status_code=422)
+            snapshot, locate = docs[0].data, docs[0].locate
         else:
             snapshot = body
-        out = book.judge(snapshot, day, compact=False)
+        out = book.judge(snapshot, day, compact=False, locate=locate)
         return verdict_response(request, out, lang)
 
     @app.post("/v1/check/batch", summary="Judge snapshots, JSON Lines in and out",
@@ -266,13 +286,12 @@ def create_app(book: Rulebook | None = None, api_keys: set[str] | None = None, m
     async def check_batch(request: Request, as_of: str | None = Query(None, pattern=_DATE,
                                                                     description="Judge on this day")):
         def too_long(number: int) -> bytes:
-            return dumps({"format": ERROR_FORMAT, "case_id": None, "errors": [{
-                "path": "", "message": f"line {number} is longer than {max_line:,} bytes", "value": None}],
-                "source": {"file": "<request>", "line": number}}) + b"\n"
+            message = said("request_line_too_long", line=number, limit=f"{max_line:,}")
+            return dumps(refusal(message, origin="<request>", line=number)) + b"\n"
 
         day = _day(as_of)
         if day is False:
-            return _error(422, f"`{as_of}` is not a day (YYYY-MM-DD)", path="as_of")
+            return _error(422, said("not_a_day", value=quote(as_of)), path="as_of")
 
         def judge_line(line: bytes, number: int) -> bytes | None:
             if not line.strip():
@@ -296,7 +315,7 @@ def create_app(book: Rulebook | None = None, api_keys: set[str] | None = None, m
                 buffer = b""
             return out, buffer, number
 
-        return _BatchResponse(judge_lines, too_long, max_line)
+        return _BatchResponse(judge_lines, too_long, max_line, batches)
 
     @app.get("/v1/rules", summary="The catalogue of rules, with their sources")
     async def rules():
@@ -335,4 +354,7 @@ def app_from_environment() -> FastAPI:
     rules = os.environ.get("RULEBOOK_RULES") or None
     max_body = int(os.environ.get("RULEBOOK_MAX_BODY", MIB))
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    # The event loop waits for the judging threads to hand over the interpreter: every 1 ms
+    # rather than 5, so that a request between batches waits less.
+    sys.setswitchinterval(0.001)
     return create_app(load(rules), keys, max_body)

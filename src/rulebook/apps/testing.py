@@ -15,9 +15,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
 from ..book import Rulebook
+from ..input.documents import load_path
 from ..input.snapshot import set_path, unset_path
 
 
@@ -40,25 +39,17 @@ class Report:
         return [o for o in self.outcomes if o.failures]
 
 
-class _LineLoader(yaml.SafeLoader):
-    """A safe loader that remembers the line of each case."""
+class _Unreadable(ValueError):
+    pass
 
 
-def _construct_mapping(loader, node, deep=False):
-    mapping = yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
-    mapping["__line__"] = node.start_mark.line + 1
-    return mapping
-
-
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-
-def _strip_lines(value):
-    if isinstance(value, dict):
-        return {k: _strip_lines(v) for k, v in value.items() if k != "__line__"}
-    if isinstance(value, list):
-        return [_strip_lines(v) for v in value]
-    return value
+def _read(path: Path):
+    """The one document of a YAML file (read as snapshots are: YAML 1.2), and where its parts are."""
+    docs = list(load_path(path))
+    if len(docs) != 1 or not docs[0].ok:
+        raise _Unreadable("; ".join(f"{d.location}: {d.error}" for d in docs if not d.ok)
+                          or "a test file holds one YAML document")
+    return docs[0].data, docs[0].locate
 
 
 def test_files(folder: Path) -> list[Path]:
@@ -70,8 +61,8 @@ def run_tests(book: Rulebook, folder: Path) -> Report:
     report = Report()
     for path in test_files(folder):
         try:
-            doc = yaml.load(path.read_text(encoding="utf-8-sig"), Loader=_LineLoader)  # noqa: S506 - safe loader
-        except (OSError, yaml.YAMLError, UnicodeDecodeError) as error:
+            doc, locate = _read(path)
+        except _Unreadable as error:
             report.problems.append(f"{path}: cannot read the test file: {error}")
             continue
         if isinstance(doc, dict) and "format" in doc and "cases" not in doc:
@@ -80,22 +71,24 @@ def run_tests(book: Rulebook, folder: Path) -> Report:
             report.problems.append(f"{path}: a test file is a mapping with `cases:` (a list)")
             continue
         bases: dict = {}
-        for case in doc["cases"]:
-            report.outcomes.append(_run_case(book, path, doc, case, bases, report.reached))
+        for number, case in enumerate(doc["cases"]):
+            line = (locate(f"cases[{number}]") or (0, 0))[0]
+            report.outcomes.append(_run_case(book, path, doc, case, line, bases, report.reached))
     return report
 
 
 def _load_base(path: Path, name: str, bases: dict):
     if name not in bases:
         base_path = (path.parent / name).resolve()
-        bases[name] = _strip_lines(yaml.load(base_path.read_text(encoding="utf-8-sig"),  # noqa: S506
-                                             Loader=_LineLoader))
+        bases[name] = _read(base_path)[0]
     return copy.deepcopy(bases[name])
 
 
-def _run_case(book: Rulebook, path: Path, doc: dict, case: dict, bases: dict, reached: set) -> CaseOutcome:
-    line = case.get("__line__", 0)
-    case = _strip_lines(case)
+def _run_case(book: Rulebook, path: Path, doc: dict, case: dict, line: int, bases: dict,
+              reached: set) -> CaseOutcome:
+    if not isinstance(case, dict):
+        return CaseOutcome(str(path), f"case at line {line}", line, ["a case is a mapping"])
+    case = copy.deepcopy(case)  # aliases (`*step2`) share their value between cases: set_path must not
     note = str(case.get("note", f"case at line {line}"))
     failures: list[str] = []
     try:
@@ -107,7 +100,7 @@ def _run_case(book: Rulebook, path: Path, doc: dict, case: dict, bases: dict, re
             unset_path(data, key)
         for key, value in (case.get("set") or {}).items():
             set_path(data, key, value)
-    except (OSError, ValueError, yaml.YAMLError) as error:
+    except (OSError, ValueError) as error:
         return CaseOutcome(str(path), note, line, [f"cannot build the snapshot: {error}"])
     as_of = case.get("as_of")
     if isinstance(as_of, str):

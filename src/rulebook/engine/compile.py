@@ -1,38 +1,43 @@
-"""compile: Program → Plan, Python source for every rule, payout and order.
+"""compile: Program → Plan, the whole rulebook as one generated Python module.
 
-Each rule becomes one Python function that evaluates its clauses in order and
-returns `(clause, facts, args)`: the index of the clause that decided, the
-values of every fact slot (UNSET where evaluation did not read it), and the
-values its message, fix and due date interpolate. Every field, parameter, let
-and the as-of date has one fact slot, assigned where it is read (`:=`), so the
-trace of facts read costs a local store.
+The module (built as `ast` nodes with `engine.codegen`, kept in the plan as its source) holds:
 
-Only names checked against the grammar's NAME pattern reach the source as
-identifiers (prefixed), attribute names that are not plain identifiers are read
-with getattr, and every string or value of the rulebook enters as a constant
-or through `repr`: a rule file cannot inject code.
+- `evaluate_case(c, steps, as_of, _P, params_at, dated_day)`: every rule inlined, in rulebook
+  order — the case's rules, then each step's rules and payout inside one loop over the steps,
+  the case's payout, then the rules that read the payout. It returns the results (tuples: rule,
+  subject, step, clause — see `evaluate.RULE` … `evaluate.FACTS` — then the value of each fact
+  slot), the steps' amounts and the case's amounts;
+- `args_N(c, st, si, as_of, _P, params_at, pc, k)` for rule N: the values that the message,
+  fix and due date of clause k show, computed only when a verdict is explained;
+- `times_N(…)` for a rule that compares the as-of date with a date of the case: the days on
+  which those comparisons can change (see `timeline`);
+- `dated_default(c, as_of)`: the day the parameters are taken on;
+- `_loopN(items)`: a plain loop for an `any`, `all` or `count` whose body reads only its item.
+
+Every field, parameter, let and the as-of date a rule reads has one fact slot, assigned where
+it is read (`:=`), so the trace of facts read costs a local store. Names of the rule files
+reach the code only as declared fields (attributes) and prefixed locals; every value enters
+as a constant or through the constants table (`codegen`).
 """
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
-import keyword
 
 from ..language import datatype as t
 from ..language import syntax as s
 from ..language.infer import canonical
-from .plan import ClausePlan, OrderPlan, Plan, RulePlan, TemplatePlan
 from ..language.program import Order, Program, Rule
 from ..language.schema import ROOT
-from .pycode import attribute
+from . import codegen as cg
+from .plan import ClausePlan, OrderPlan, Plan, RulePlan, TemplatePlan
 from .timeline import always_daily, boundaries, time_use
 
+
 def compile_program(program: Program) -> Plan:
-    gen = _Generator(program)
-    return gen.run()
+    return _Generator(program).run()
 
-
-# ----------------------------------------------------------- code generation
 
 _PY_OPS = {"=": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 
@@ -73,26 +78,43 @@ class _RuleScope:
         return f"{self.prefix}_t{self.temps}"
 
 
+def _init_slots(scope: _RuleScope) -> ast.stmt:
+    """`_f0 = _f1 = … = _U`: every slot starts unread."""
+    names = scope.slot_names()
+    return cg.assign(names, cg.name("_U")) if names else cg.pass_()
+
+
+class _Block:
+    """A rule's decision, built once, inlined once into `evaluate_case`: it leaves `k`, the
+    deciding clause, and hands the result's fields to `sink`, which makes the statement
+    that keeps it (appending to the rule's list, or assigning the case rule's `rN`)."""
+
+    def __init__(self, rule: Rule, init: ast.stmt, prelude: list[ast.stmt], decide: list[ast.stmt],
+                 facts: list[str], not_in_force: ast.expr | None):
+        self.rule, self.init, self.prelude, self.decide = rule, init, prelude, decide
+        self.facts, self.not_in_force = facts, not_in_force
+
+    def statements(self, sink) -> list[ast.stmt]:
+        decided = self.decide + [sink(cg.name("k"), [cg.name(f) for f in self.facts])]
+        body = [self.init] + self.prelude
+        if self.not_in_force is None:
+            return body + decided
+        skip = [cg.assign("k", cg.literal(-1)), sink(cg.literal(-1), [cg.name("_D")])]
+        return body + [cg.if_(self.not_in_force, skip, decided)]
+
+
 class _Generator:
     def __init__(self, program: Program):
         self.p = program
+        self.m = cg.Module()
         self.names: dict[str, str] = {}  # quantifier variables in scope
         self.amount_locals: dict[str, str] = {}
         self.let_exprs: dict = {}
-        self.helpers: list[str] = []
-        self.blocks: dict[int, list] = {}  # rule index → its decision block
-        self.numbers: dict[int, str] = {}  # rule index → the step number expression of `on step numbered`
-        self.rule_lines: list = []  # (first line, last line, rule index) in the source
-        self.lines: list[str] = []
-        self.constants: list = []
-        self.const_ids: dict = {}
-
-    def const(self, value) -> str:
-        key = (type(value).__name__, repr(value))
-        if key not in self.const_ids:
-            self.const_ids[key] = len(self.constants)
-            self.constants.append(value)
-        return f"_K[{self.const_ids[key]}]"
+        self.helpers: list[ast.FunctionDef] = []
+        self.functions: list[ast.FunctionDef] = []
+        self.blocks: dict[int, _Block] = {}
+        self.numbers: dict[int, ast.expr] = {}  # rule index → the step number of `on step numbered`
+        self.marks: list = []  # (rule index, first statement, last statement) of each inlined rule
 
     def type_of(self, expr) -> t.Type:
         return self.p.types.get(id(expr), t.ERROR)
@@ -101,17 +123,22 @@ class _Generator:
     def run(self) -> Plan:
         p = self.p
         rules = [self.rule(r) for r in p.rules]
-        self.lines[:0] = "\n".join(self.helpers).splitlines() + [""]
         step_amounts = case_amounts = ()
-        self.step_payout_lines = self.case_payout_lines = None
+        self.step_payout = self.case_payout = None
         if p.step_payout:
             step_amounts = tuple(n for n, _ in p.step_payout.amounts)
-            self.step_payout_lines = self.payout(p.step_payout)
+            self.step_payout = self.payout(p.step_payout)
         if p.case_payout:
             case_amounts = tuple(n for n, _ in p.case_payout.amounts)
-            self.case_payout_lines = self.payout(p.case_payout)
-        self.dated_function("dated_default", p.dated)
-        self.driver(rules)
+            self.case_payout = self.payout(p.case_payout)
+        self.functions.append(self.dated_function("dated_default", p.dated))
+        self.functions.append(self.driver(rules))
+        for fn in self.helpers + self.functions:
+            self.m.add(fn)
+        fields = p.schema.field_names
+        tree = self.m.tree()
+        source = self.m.source(fields)
+        rule_lines = tuple(cg.lines_of(source, tree, self.marks))
         orders = {name: _order_plan(o, p.steps_field) for name, o in p.orders.items()}
         return Plan(
             name=p.name, version=p.version, titles=p.titles, stages=p.stages, rules=rules,
@@ -119,140 +146,147 @@ class _Generator:
             parameters={n: par.values for n, par in p.parameters.items()},
             orders=orders, steps_field=p.steps_field,
             steps_number=p.schema.root.fields[p.steps_field].numbered_by if p.steps_field else None,
-            source="\n".join(self.lines) + "\n", constants=self.constants,
-            rule_lines=tuple(self.rule_lines),
+            source=source, constants=self.m.constants, fields=tuple(sorted(fields)),
+            rule_lines=rule_lines,
             boundaries=boundaries(p), daily=always_daily(p),
             dated_is_as_of=p.dated is None or (isinstance(p.dated, s.Name) and p.dated.name == "as_of"),
         )
 
-    def driver(self, rules: list[RulePlan]) -> None:
-        """`evaluate_case(c, steps, as_of, _P, params_at, dated_day)`: every rule, inlined, in rulebook
-        order, each step's payout after that step's rules, the case's payout, then the rules
-        that read the payout. Returns the results — (rule index, subject, step index,
+    def driver(self, rules: list[RulePlan]) -> ast.FunctionDef:
+        """`evaluate_case(c, steps, as_of, _P, params_at, dated_day)`: every rule, inlined, in
+        rulebook order, each step's payout after that step's rules, the case's payout, then the
+        rules that read the payout. Returns the results — (rule index, subject, step index,
         clause, fact slot values…) tuples, by rule then subject — the steps' amounts (tuples)
         and the case's amounts (a mapping)."""
         number_key = self.p.schema.root.fields[self.p.steps_field].numbered_by if self.p.steps_field else None
-        emit = self.emit
-        emit("def evaluate_case(c, steps, as_of, _P, params_at, dated_day):")
-        emit("fc = set()", 1)
-        emit("fs = set()", 1)
-        emit("pc = None", 1)
+        body: list[ast.stmt] = [cg.assign("fc", cg.call("set")), cg.assign("fs", cg.call("set")),
+                                cg.assign("pc", cg.literal(None))]
 
-        def fails_test(rule: RulePlan) -> str:
+        def fails_test(rule: RulePlan) -> ast.expr | None:
             fails = [c.index for c in rule.clauses if c.status == "fail"]
             if not fails:
-                return ""
+                return None
             if len(fails) == 1:
-                return f"k == {fails[0]}"
-            return f"k in {self.const(frozenset(fails))}"
+                return cg.compare(cg.name("k"), "==", cg.literal(fails[0]))
+            return cg.compare(cg.name("k"), "in", self.m.constant(frozenset(fails)))
 
-        def step_subject(var: str) -> str:
-            return f"(_SUBJECTS[{var}] if 0 <= {var} < 1000 else 'step:' + str({var}))"
+        def step_subject(var: str) -> ast.expr:
+            n = cg.name(var)
+            return cg.if_else(cg.compare(cg.literal(0), "<=", n, ("<", cg.literal(1000))),
+                              cg.item(cg.name("_SUBJECTS"), cg.name(var)),
+                              cg.binary(cg.literal("step:"), "+", cg.call("str", cg.name(var))))
 
-        def inline(rule: RulePlan, depth: int, failed: str | None, one: bool = False) -> None:
-            """Emit the rule's block; `one` result (a case rule) goes to `r{N}`, not to a list."""
-            first = len(self.lines) + 1
-            append = f"ap(({rule.index}, "
-            for line, extra in self.blocks[rule.index]:
-                if one and line.startswith(append):
-                    line = f"r{rule.index} = ({rule.index}, " + line[len(append):-1]
-                    if rule.subject == "case":
-                        line = line.replace(", subject, si, ", ", 'case', None, ", 1)
-                emit(line, depth + extra)
+        def inline(rule: RulePlan, out: list[ast.stmt], failed: ast.stmt, one: bool = False) -> None:
+            """Add the rule's block to `out`; `one` result (a case rule) goes to `r{N}`, not to a list."""
+            def sink(clause: ast.expr, rest: list[ast.expr]) -> ast.stmt:
+                if one and rule.subject == "case":
+                    head = [cg.literal(rule.index), cg.literal("case"), cg.literal(None), clause]
+                else:
+                    head = [cg.literal(rule.index), cg.name("subject"), cg.name("si"), clause]
+                result = cg.tuple_of(head + rest)
+                return cg.assign(f"r{rule.index}", result) if one else cg.do(cg.call("ap", result))
+
+            block = self.blocks[rule.index].statements(sink)
             test = fails_test(rule)
-            if test and failed:
-                emit(f"if {test}: {failed}", depth)
-            self.rule_lines.append((first, len(self.lines), rule.index))
+            if test is not None:
+                block.append(cg.if_(test, [failed]))
+            out.extend(block)
+            self.marks.append((rule.index, block[0], block[-1]))
 
         def run_case_rules(group: list[RulePlan]) -> None:
             for rule in group:
                 if rule.subject == "case":
-                    emit("st = None", 1) if "st" in _block_names(self.blocks[rule.index]) else None
-                    inline(rule, 1, f"fc.add({rule.id!r})", one=True)
+                    block = self.blocks[rule.index]
+                    if "st" in set().union(*(cg.reads(x) for x in [block.init, *block.prelude, *block.decide])):
+                        body.append(cg.assign("st", cg.literal(None)))
+                    inline(rule, body, cg.do(cg.method(cg.name("fc"), "add", cg.literal(rule.id))), one=True)
                 elif rule.subject == "numbered_step":
-                    first = len(self.lines) + 1
-                    emit(f"n = {self.numbers[rule.index]}", 1)
-                    emit("if n is None:", 1)
-                    emit("subject, si, st = 'case', None, None", 2)
-                    emit("else:", 1)
-                    emit(f"subject = {step_subject('n')}", 2)
-                    emit(f"si = n - 1 if 0 < n <= len(steps) and {attribute('steps[n - 1]', number_key)} == n "
-                         "else None", 2)
-                    emit("st = steps[si] if si is not None else None", 2)
-                    self.rule_lines.append((first, len(self.lines), rule.index))
-                    inline(rule, 1, f"fs.add(n) if n is not None else fc.add({rule.id!r})", one=True)
+                    n = cg.name("n")
+                    found = cg.both(cg.compare(cg.literal(0), "<", n, ("<=", cg.call("len", cg.name("steps")))),
+                                    cg.compare(cg.field(cg.item(cg.name("steps"), cg.binary(n, "-", cg.literal(1))),
+                                                        number_key), "==", cg.name("n")))
+                    prelude = [
+                        cg.assign("n", self.numbers[rule.index]),
+                        cg.if_(cg.is_none(cg.name("n")),
+                               [cg.assign("subject", cg.literal("case")), cg.assign("si", cg.literal(None)),
+                                cg.assign("st", cg.literal(None))],
+                               [cg.assign("subject", step_subject("n")),
+                                cg.assign("si", cg.if_else(found, cg.binary(cg.name("n"), "-", cg.literal(1)),
+                                                           cg.literal(None))),
+                                cg.assign("st", cg.if_else(cg.is_set(cg.name("si")),
+                                                           cg.item(cg.name("steps"), cg.name("si")),
+                                                           cg.literal(None)))]),
+                    ]
+                    body.extend(prelude)
+                    self.marks.append((rule.index, prelude[0], prelude[-1]))
+                    failed = cg.do(cg.if_else(cg.is_set(cg.name("n")),
+                                              cg.method(cg.name("fs"), "add", cg.name("n")),
+                                              cg.method(cg.name("fc"), "add", cg.literal(rule.id))))
+                    inline(rule, body, failed, one=True)
 
-        def run_step_rules(group: list[RulePlan], payout: list[str] | None) -> None:
+        def run_step_rules(group: list[RulePlan], payout: list[ast.stmt] | None) -> None:
             if not group and payout is None:
                 return
             for rule in group:
-                emit(f"out{rule.index} = []", 1)
+                body.append(cg.assign(f"out{rule.index}", cg.list_of()))
             if payout is not None:
-                emit("sp = []", 1)
-            emit("for si, st in enumerate(steps):", 1)
-            emit(f"n = {attribute('st', number_key)}", 2)
+                body.append(cg.assign("sp", cg.list_of()))
+            each: list[ast.stmt] = [cg.assign("n", cg.field(cg.name("st"), number_key))]
             if group:
-                emit(f"subject = {step_subject('n')}", 2)
+                each.append(cg.assign("subject", step_subject("n")))
             for rule in group:
-                emit(f"ap = out{rule.index}.append", 2)
-                inline(rule, 2, "fs.add(n)")
+                each.append(cg.assign("ap", cg.bound_method(cg.name(f"out{rule.index}"), "append")))
+                inline(rule, each, cg.do(cg.method(cg.name("fs"), "add", cg.name("n"))))
             if payout is not None:
-                for line in payout:
-                    emit(line, 2)
+                each.extend(payout)
                 amounts = len(self.p.step_payout.amounts)
-                emit("sp.append((" + "".join(f"_s{i}, " for i in range(amounts)) + "))", 2)
+                each.append(cg.do(cg.method(cg.name("sp"), "append",
+                                            cg.tuple_of(cg.name(f"_s{i}") for i in range(amounts)))))
+            body.append(cg.for_(["si", "st"], cg.call("enumerate", cg.name("steps")), each))
 
         first = [r for r in rules if not r.reads_payout]
         later = [r for r in rules if r.reads_payout]
         run_case_rules([r for r in first if r.subject != "each_step"])
-        run_step_rules([r for r in first if r.subject == "each_step"], self.step_payout_lines)
-        if self.step_payout_lines is None:
-            emit("sp = [() for st in steps]", 1)
-        if self.case_payout_lines is not None:
-            for line in self.case_payout_lines:
-                emit(line, 1)
+        run_step_rules([r for r in first if r.subject == "each_step"], self.step_payout)
+        if self.step_payout is None:
+            body.append(cg.assign("sp", cg.list_comp(cg.tuple_of(()), "st", cg.name("steps"))))
+        if self.case_payout is not None:
+            body.extend(self.case_payout)
             names = [name for name, _ in self.p.case_payout.amounts]
-            emit("pc = {" + ", ".join(f"{name!r}: _c{i}" for i, name in enumerate(names)) + "}", 1)
+            body.append(cg.assign("pc", cg.dict_of((cg.literal(n), cg.name(f"_c{i}")) for i, n in enumerate(names))))
         else:
-            emit("pc = {}", 1)
+            body.append(cg.assign("pc", cg.dict_of(())))
         run_case_rules([r for r in later if r.subject != "each_step"])
         run_step_rules([r for r in later if r.subject == "each_step"], None)
-        parts, singles = [], []
+        parts: list[ast.expr] = []
+        singles: list[ast.expr] = []
         for r in rules:
             if r.subject == "each_step":
                 if singles:
-                    parts.append("[" + ", ".join(singles) + "]")
+                    parts.append(cg.list_of(singles))
                     singles = []
-                parts.append(f"out{r.index}")
+                parts.append(cg.name(f"out{r.index}"))
             else:
-                singles.append(f"r{r.index}")
+                singles.append(cg.name(f"r{r.index}"))
         if singles:
-            parts.append("[" + ", ".join(singles) + "]")
-        emit("return " + (" + ".join(parts) or "[]") + ", sp, pc", 1)  # a rulebook may have no rules
-        emit("")
+            parts.append(cg.list_of(singles))
+        results = parts[0] if parts else cg.list_of()  # a rulebook may have no rules
+        for part in parts[1:]:
+            results = cg.binary(results, "+", part)
+        body.append(cg.return_(cg.tuple_of([results, cg.name("sp"), cg.name("pc")])))
+        return cg.function("evaluate_case", ["c", "steps", "as_of", "_P", "params_at", "dated_day"], body)
 
-    def emit(self, line: str, depth: int = 0) -> None:
-        self.lines.append("    " * depth + line)
-
-    def dated_function(self, name: str, expr) -> None:
-        scope = _RuleScope(None)
-        self.emit(f"def {name}(c, as_of):")
+    def dated_function(self, fname: str, expr) -> ast.FunctionDef:
         if expr is None:
-            self.emit("return as_of", 1)
-        else:
-            body = self.expr(expr, scope)
-            self.emit(_init_slots(scope), 1)
-            self.emit(f"return {body}", 1)
-        self.emit("")
+            return cg.function(fname, ["c", "as_of"], [cg.return_(cg.name("as_of"))])
+        scope = _RuleScope(None)
+        value = self.expr(expr, scope)
+        return cg.function(fname, ["c", "as_of"], [_init_slots(scope), cg.return_(value)])
 
     # ---------------------------------------------------------------- rules
-    def rule(self, rule: Rule):
-        """The rule's decision, as a block of code that `evaluate_case` inlines, and `args_N`.
-
-        The block leaves `k`, the deciding clause, and appends (N, subject, step index, k,
-        fact slot values…) to the results; args_N(c, st, si, as_of, _P, params_at, pc, k) computes the values the clause's
-        message, fix and due date show, when the verdict is explained.
-        """
+    def rule(self, rule: Rule) -> RulePlan:
+        """The rule's decision as a block that `evaluate_case` inlines, and `args_N` (and
+        `times_N`): see the module's docstring."""
         step_var = "st" if rule.subject != "case" else None
         params = "_P" if rule.dated is None else f"_P{rule.index}"
         scope = _RuleScope(step_var, prefix=f"_{rule.index}", params=params)
@@ -264,11 +298,11 @@ class _Generator:
             self.numbers[rule.index] = self.expr(rule.number, _RuleScope(None, prefix=f"_n{rule.index}"))
         arg_scope = _RuleScope(step_var)
         arg_scope.lets = scope.lets
-        decide: list[tuple[str, int]] = []
-        arg_body: list[tuple[str, int]] = []
+        branches: list[tuple[ast.expr | None, list[ast.stmt]]] = []
+        arg_body: list[ast.stmt] = []
         clause_plans = []
-        for position, clause in enumerate(rule.clauses):
-            args: list[str] = []
+        for clause in rule.clauses:
+            args: list[ast.expr] = []
             arg_index: dict[str, int] = {}
 
             def arg(expr) -> int:
@@ -282,89 +316,70 @@ class _Generator:
             fix = {lang: self.template(tmpl, arg) for lang, tmpl in clause.fix.items()} if clause.fix else None
             due = arg(clause.due) if clause.due is not None else None
             clause_plans.append(ClausePlan(clause.index, clause.status, message, fix, due, str(clause.span)))
-            if clause.condition is None:
-                decide.append(("else:" if position else "if True:", 0))
-            else:
-                keyword_ = "elif" if position else "if"
-                decide.append((f"{keyword_} {self.expr(clause.condition, scope)}:", 0))
-            decide.append((f"k = {clause.index}", 1))
+            test = self.expr(clause.condition, scope) if clause.condition is not None else None
+            branches.append((test, [cg.assign("k", cg.literal(clause.index))]))
             if args:
-                arg_body.append((f"if k == {clause.index}:", 1))
-                arg_body.append(("return (" + "".join(f"{a}, " for a in args) + ")", 2))
+                arg_body.append(cg.if_(cg.compare(cg.name("k"), "==", cg.literal(clause.index)),
+                                       [cg.return_(cg.tuple_of(args))]))
         dated = self.expr(rule.dated, scope) if rule.dated is not None else None
-        facts = "".join(f", {name}" for name in scope.slot_names())
-        block: list[tuple[str, int]] = [(_init_slots(scope), 0)]
+        prelude: list[ast.stmt] = []
         if dated is not None:
-            block.append((f"_D = {dated}", 0))
-            block.append((f"{params} = params_at(_D)", 0))
+            prelude.append(cg.assign("_D", dated))
+            prelude.append(cg.assign(params, cg.call("params_at", cg.name("_D"))))
         elif rule.effective:
-            block.append(("_D = dated_day", 0))
-        inner = 0
+            prelude.append(cg.assign("_D", cg.name("dated_day")))
+        not_in_force = None
         if rule.effective:
             start, until = rule.effective
-            cond = f"_D < {self.const(start)}"
+            not_in_force = cg.compare(cg.name("_D"), "<", self.m.constant(start))
             if until is not None:
-                cond += f" or _D > {self.const(until)}"
-            block.append((f"if {cond}:", 0))
-            block.append(("k = -1", 1))
-            block.append((f"ap(({rule.index}, subject, si, -1, _D))", 1))
-            block.append(("else:", 0))
-            inner = 1
-        block.extend((line, depth + inner) for line, depth in decide)
-        block.append((f"ap(({rule.index}, subject, si, k{facts}))", inner))
-        self.blocks[rule.index] = block
-        self.emit(f"def args_{rule.index}(c, st, si, as_of, _P, params_at, pc, k):")
-        self.emit(_init_slots(arg_scope), 1)
-        self.prologue(rule, self.expr(rule.dated, arg_scope) if rule.dated is not None else None,
-                      " ".join(line for line, _ in arg_body))
-        for line, depth in arg_body:
-            self.emit(line, depth)
-        self.emit("return ()", 1)
-        self.emit("")
+                not_in_force = cg.either(not_in_force, cg.compare(cg.name("_D"), ">", self.m.constant(until)))
+        self.blocks[rule.index] = _Block(rule, _init_slots(scope), prelude, cg.chain(branches),
+                                         scope.slot_names(), not_in_force)
+        params_ = ["c", "st", "si", "as_of", "_P", "params_at", "pc", "k"]
+        head = self.prologue(rule, arg_scope, arg_body)
+        self.functions.append(cg.function(f"args_{rule.index}", params_,
+                                          [_init_slots(arg_scope)] + head + arg_body + [cg.return_(cg.tuple_of(()))]))
         use = time_use(rule)
         if use.bounds:
-            self.times_function(rule, use.bounds, step_var)
+            self.functions.append(self.times_function(rule, use.bounds, step_var))
         return RulePlan(
             rule.index, rule.id, rule.subject, rule.stage, rule.titles, rule.source, tuple(clause_plans),
             tuple(zip(scope.keys, scope.kinds)), rule.reads_payout, rule.effective, str(rule.span),
             timed=bool(use.bounds), daily=use.daily,
         )
 
-    def times_function(self, rule: Rule, bounds: tuple, step_var: str | None) -> None:
+    def times_function(self, rule: Rule, bounds: tuple, step_var: str | None) -> ast.FunctionDef:
         """`times_N(c, st, si, as_of, _P, params_at, pc, k)`: the days on which a comparison with
         the as-of date in clause k (the deciding one) or before it changes its value, on this case
         (those that cannot be computed, such as from a date not set, are left out: they cannot
         change with time)."""
         scope = _RuleScope(step_var)
         scope.lets = dict.fromkeys(rule.lets)
-        body = [self.expr(bound, scope) for bound, _offsets, _clause in bounds]
-        one_day = self.const(dt.timedelta(days=1))
-        self.emit(f"def times_{rule.index}(c, st, si, as_of, _P, params_at, pc, k):")
-        self.emit(_init_slots(scope), 1)
-        self.prologue(rule, self.expr(rule.dated, scope) if rule.dated is not None else None, " ".join(body))
-        self.emit("out = []", 1)
-        for code, (_bound, offsets, clause) in zip(body, bounds):
-            depth = 1
+        values = [self.expr(bound, scope) for bound, _offsets, _clause in bounds]
+        one_day = self.m.constant(dt.timedelta(days=1))
+        collect: list[ast.stmt] = [cg.assign("out", cg.list_of())]
+        for value, (_bound, offsets, clause) in zip(values, bounds):
+            appends = [cg.do(cg.method(cg.name("out"), "append",
+                                       cg.binary(cg.name("_d"), "+", one_day) if offset else cg.name("_d")))
+                       for offset in offsets]
+            guarded: ast.stmt = cg.try_ignoring([cg.assign("_d", value)] + appends)
             if clause:
-                self.emit(f"if k >= {rule.clauses[clause].index}:", 1)
-                depth = 2
-            self.emit("try:", depth)
-            self.emit(f"_d = {code}", depth + 1)
-            for offset in offsets:
-                self.emit(f"out.append(_d + {one_day})" if offset else "out.append(_d)", depth + 1)
-            self.emit("except Exception:", depth)
-            self.emit("pass", depth + 1)
-        self.emit("return out", 1)
-        self.emit("")
+                guarded = cg.if_(cg.compare(cg.name("k"), ">=", cg.literal(rule.clauses[clause].index)), [guarded])
+            collect.append(guarded)
+        collect.append(cg.return_(cg.name("out")))
+        head = self.prologue(rule, scope, collect)
+        return cg.function(f"times_{rule.index}", ["c", "st", "si", "as_of", "_P", "params_at", "pc", "k"],
+                           [_init_slots(scope)] + head + collect)
 
-    def prologue(self, rule: Rule, dated: str | None, body: str) -> None:
+    def prologue(self, rule: Rule, scope: _RuleScope, body: list[ast.stmt]) -> list[ast.stmt]:
         """The day parameters are read on, and the parameters in force then (only if the body needs them)."""
-        if dated is not None:
-            self.emit(f"_D = {dated}", 1)
-            self.emit("_P = params_at(_D)", 1)
-            return
-        if rule.effective or "_D" in body:
-            self.emit("_D = as_of", 1)
+        if rule.dated is not None:
+            return [cg.assign("_D", self.expr(rule.dated, scope)),
+                    cg.assign("_P", cg.call("params_at", cg.name("_D")))]
+        if rule.effective or any("_D" in cg.reads(stmt) for stmt in body):
+            return [cg.assign("_D", cg.name("as_of"))]
+        return []
 
     def template(self, tmpl: s.Template, arg) -> TemplatePlan:
         parts = []
@@ -401,23 +416,23 @@ class _Generator:
         return f"{record}.{expr.name}" if field is not None and field.labels else None
 
     # --------------------------------------------------------------- payout
-    def payout(self, section) -> list[str]:
-        """The section's amounts as lines of code: `_s{i}` (a step's, inside the loop over
-        steps, where `st` and `n` are the step and its number) or `_c{i}` (the case's)."""
+    def payout(self, section) -> list[ast.stmt]:
+        """The section's amounts as statements: `_s{i}` (a step's, inside the loop over steps,
+        where `st` and `n` are the step and its number) or `_c{i}` (the case's)."""
         each_step = section.subject == "each_step"
         scope = _RuleScope("st" if each_step else None, prefix="_ps" if each_step else "_pc")
         scope.lets = dict.fromkeys(section.lets)
         self.let_exprs = section.lets
         self.names = {}
         self.amount_locals = {}
-        lines = []
+        amounts = []
         for i, (amount, expr) in enumerate(section.amounts):
-            code = self.expr(expr, scope)
+            value = self.expr(expr, scope)
             local = f"_s{i}" if each_step else f"_c{i}"
-            lines.append(f"{local} = {code}")
+            amounts.append(cg.assign(local, value))
             self.amount_locals[amount] = local
         self.amount_locals = {}
-        return [_init_slots(scope)] + lines
+        return [_init_slots(scope)] + amounts
 
     # ---------------------------------------------------------- expressions
     def path_key(self, e, scope: _RuleScope) -> str | None:
@@ -455,82 +470,88 @@ class _Generator:
             return "builtin"
         return "field"
 
-    def expr(self, e, scope: _RuleScope) -> str:
+    def expr(self, e, scope: _RuleScope) -> ast.expr:
         return self._expr(e, scope)
 
-    def _expr(self, e, scope: _RuleScope, trace: bool = True) -> str:  # noqa: C901 - one case per node
+    def _expr(self, e, scope: _RuleScope, trace: bool = True) -> ast.expr:  # noqa: C901 - one case per node
+        # The order of the calls below is the order of the fact slots, which is the order of a
+        # result's facts: keep it.
         typ = self.type_of(e)
         if isinstance(e, s.Literal):
             if e.kind == "boolean":
-                return "True" if e.value else "False"
+                return cg.literal(bool(e.value))
             if e.kind == "empty":
-                return "()"
+                return cg.tuple_of(())
             if e.kind == "list":
-                return "(" + "".join(self._expr(item, scope) + ", " for item in e.value) + ")"
-            if e.kind == "string":
-                return repr(e.value)
-            if e.kind == "number" and isinstance(e.value, int):
-                return repr(e.value)
-            return self.const(e.value)
+                return cg.tuple_of([self._expr(item, scope) for item in e.value])
+            if e.kind == "string" or (e.kind == "number" and type(e.value) is int):
+                return cg.literal(e.value)
+            return self.m.constant(e.value)
         if isinstance(e, s.Name):
             if not trace and self.binding_kind(e, scope) == "field":
-                return attribute("c", e.name)
+                return cg.field(cg.name("c"), e.name)
             return self.name(e, scope)
         if isinstance(e, s.Attribute):
             key = self.path_key(e, scope)
             if isinstance(e.obj, s.Name) and self.binding_kind(e.obj, scope) == "payout":
                 slot = scope.slot(f"payout.{e.name}", "yen")
-                return f"({slot} := pc[{e.name!r}])"
+                return cg.walrus(slot, cg.item(cg.name("pc"), cg.literal(e.name)))
             obj_type = self.type_of(e.obj)
             obj = self._expr(e.obj, scope)
             if obj_type.optional:
                 tmp = scope.temp()
-                code = f"(None if ({tmp} := {obj}) is None else {attribute(tmp, e.name)})"
+                code = cg.if_else(cg.is_none(cg.walrus(tmp, obj)), cg.literal(None), cg.field(cg.name(tmp), e.name))
             else:
-                code = attribute(obj, e.name)
+                code = cg.field(obj, e.name)
             if key is not None and typ.kind != "record" and trace:
-                return f"({scope.slot(key, _format_kind(typ))} := {code})"
+                return cg.walrus(scope.slot(key, _format_kind(typ)), code)
             return code
         if isinstance(e, s.Index):
-            return f"{self._expr(e.obj, scope)}.get({self._expr(e.key, scope)})"
+            table = self._expr(e.obj, scope)
+            return cg.method(table, "get", self._expr(e.key, scope))
         if isinstance(e, s.Binary):
             left_type, right_type = self.type_of(e.left), self.type_of(e.right)
             left, right = self._expr(e.left, scope), self._expr(e.right, scope)
             if typ.optional:
                 a, b = scope.temp(), scope.temp()
-                inner = self.binary(e.op, a, b, left_type, right_type)
-                return f"(None if ({a} := {left}) is None or ({b} := {right}) is None else {inner})"
+                inner = self.binary(e.op, cg.name(a), cg.name(b), left_type, right_type)
+                missing = cg.either(cg.is_none(cg.walrus(a, left)), cg.is_none(cg.walrus(b, right)))
+                return cg.if_else(missing, cg.literal(None), inner)
             return self.binary(e.op, left, right, left_type, right_type)
         if isinstance(e, s.Negate):
-            return f"(-{self._expr(e.operand, scope)})"
+            return cg.negate(self._expr(e.operand, scope))
         if isinstance(e, s.Compare):
-            return f"({self._expr(e.left, scope)} {_PY_OPS[e.op]} {self._expr(e.right, scope)})"
+            left = self._expr(e.left, scope)
+            return cg.compare(left, _PY_OPS[e.op], self._expr(e.right, scope))
         if isinstance(e, s.Logical):
-            return f"({self._expr(e.left, scope)} {e.op} {self._expr(e.right, scope)})"
+            left = self._expr(e.left, scope)
+            return cg.logical(e.op, left, self._expr(e.right, scope))
         if isinstance(e, s.Not):
-            return f"(not {self._expr(e.operand, scope)})"
+            return cg.not_(self._expr(e.operand, scope))
         if isinstance(e, s.Test):
             inner = self._expr(e.operand, scope)
-            return {
-                "set": f"({inner} is not None)",
-                "missing": f"({inner} is None)",
-                "empty": f"(len({inner}) == 0)",
-                "not_empty": f"(len({inner}) != 0)",
-                "blank": f"(not {inner}.strip())",
-                "not_blank": f"(not not {inner}.strip())",
-            }[e.test]
+            if e.test == "set":
+                return cg.is_set(inner)
+            if e.test == "missing":
+                return cg.is_none(inner)
+            if e.test in ("empty", "not_empty"):
+                return cg.compare(cg.call("len", inner), "==" if e.test == "empty" else "!=", cg.literal(0))
+            blank = cg.not_(cg.method(inner, "strip"))
+            return blank if e.test == "blank" else cg.not_(blank)
         if isinstance(e, s.Member):
-            op = "not in" if e.negated else "in"
-            return f"({self._expr(e.item, scope)} {op} {self._expr(e.container, scope)})"
+            member = self._expr(e.item, scope)
+            return cg.compare(member, "not in" if e.negated else "in", self._expr(e.container, scope))
         if isinstance(e, s.IfElse):
-            return (f"({self._expr(e.then, scope)} if {self._expr(e.condition, scope)} "
-                    f"else {self._expr(e.otherwise, scope)})")
+            then = self._expr(e.then, scope)
+            condition = self._expr(e.condition, scope)
+            return cg.if_else(condition, then, self._expr(e.otherwise, scope))
         if isinstance(e, s.IfMissing):
             tmp = scope.temp()
-            return f"({tmp} if ({tmp} := {self._expr(e.value, scope)}) is not None else {self._expr(e.default, scope)})"
+            value = self._expr(e.value, scope)
+            return cg.if_else(cg.is_set(cg.walrus(tmp, value)), cg.name(tmp), self._expr(e.default, scope))
         if isinstance(e, s.Rounded):
             fn = {"down": "_math_floor", "up": "_math_ceil", "half_up": "_round_half_up"}[e.mode]
-            return f"{fn}({self._expr(e.operand, scope)})"
+            return cg.call(fn, self._expr(e.operand, scope))
         if isinstance(e, s.Quantifier):
             items = self._expr(e.items, scope)
             tmp = scope.temp()
@@ -538,57 +559,63 @@ class _Generator:
             body = self.bound(e.var, lambda: self._expr(e.body, scope))
             helper = self.loop_helper(e.kind, var, body)
             if helper is not None:
-                return f"{helper}({items})"
+                return cg.call(helper, items)
+            seq = cg.name(tmp)
             form = {
-                "any": f"any({body} for {var} in {tmp})",
-                "all": f"all({body} for {var} in {tmp})",
-                "count": f"sum(1 for {var} in {tmp} if {body})",
-                "each": f"[{var} for {var} in {tmp} if {body}]",
-            }[e.kind]
-            return f"({tmp} := {items}, {form})[1]"
+                "any": lambda: cg.call("any", cg.generator(body, var, seq)),
+                "all": lambda: cg.call("all", cg.generator(body, var, seq)),
+                "count": lambda: cg.call("sum", cg.generator(cg.literal(1), var, seq, body)),
+                "each": lambda: cg.list_comp(cg.name(var), var, seq, body),
+            }[e.kind]()
+            return cg.item(cg.tuple_of([cg.walrus(tmp, items), form]), 1)
         if isinstance(e, s.Aggregate):
             if e.kind == "count":  # the count is the fact, not the whole list
-                return f"len({self._expr(e.items, scope, trace=False)})"
+                return cg.call("len", self._expr(e.items, scope, trace=False))
             items = self._expr(e.items, scope)
             tmp = scope.temp()
             var = f"v_{e.var}"
             body = self.bound(e.var, lambda: self._expr(e.body, scope))
-            form = f"sum({body} for {var} in {tmp})" if e.kind == "sum" else f"[{body} for {var} in {tmp}]"
-            return f"({tmp} := {items}, {form})[1]"
+            form = (cg.call("sum", cg.generator(body, var, cg.name(tmp))) if e.kind == "sum"
+                    else cg.list_comp(body, var, cg.name(tmp)))
+            return cg.item(cg.tuple_of([cg.walrus(tmp, items), form]), 1)
         if isinstance(e, s.Total):
             index = [name for name, _ in self.p.step_payout.amounts].index(e.name)
-            return f"sum([_x[{index}] for _x in sp])"
+            return cg.call("sum", cg.list_comp(cg.item(cg.name("_x"), index), "_x", cg.name("sp")))
         if isinstance(e, s.Failure):
             if e.subject is None:
                 if e.excepted:
-                    test = f"(fc <= {self.const(frozenset(r for r, _ in e.excepted))})"
+                    test = cg.compare(cg.name("fc"), "<=", self.m.constant(frozenset(r for r, _ in e.excepted)))
                 else:
-                    test = "(not fc)"
+                    test = cg.not_(cg.name("fc"))
             else:
-                    test = "(n not in fs)"
-            return test if e.negated else f"(not {test})"
+                test = cg.compare(cg.name("n"), "not in", cg.name("fs"))
+            return test if e.negated else cg.not_(test)
         if isinstance(e, s.OutOfOrder):
-            steps = attribute("c", self.p.steps_field) if self.p.steps_field else "()"
-            return f"_order_{self.order_index(e.order)}(c, {steps})"
+            steps = cg.field(cg.name("c"), self.p.steps_field) if self.p.steps_field else cg.tuple_of(())
+            return cg.call(cg.item(cg.name("_ORDER"), self.order_index(e.order)), cg.name("c"), steps)
         raise AssertionError(type(e).__name__)  # pragma: no cover
 
-    def loop_helper(self, kind: str, var: str, body: str) -> str | None:
+    def loop_helper(self, kind: str, var: str, body: ast.expr) -> str | None:
         """A plain loop in a function of its own, for `any`, `all` and `count` whose body reads
         nothing but the loop variable: faster than a generator expression."""
-        if kind not in ("any", "all", "count") or _free_names(body) - {var}:
+        if kind not in ("any", "all", "count") or cg.reads(body) - {var}:
             return None
-        name = f"_loop{len(self.helpers)}"
+        fname = f"_loop{len(self.helpers)}"
         if kind == "any":
-            lines = [f"for {var} in items:", f"    if {body}: return True", "return False"]
+            stmts = [cg.for_(var, cg.name("items"), [cg.if_(body, [cg.return_(cg.literal(True))])]),
+                     cg.return_(cg.literal(False))]
         elif kind == "all":
-            lines = [f"for {var} in items:", f"    if not {body}: return False", "return True"]
+            stmts = [cg.for_(var, cg.name("items"), [cg.if_(cg.not_(body), [cg.return_(cg.literal(False))])]),
+                     cg.return_(cg.literal(True))]
         else:
-            lines = ["n = 0", f"for {var} in items:", f"    if {body}: n += 1", "return n"]
-        self.helpers.append(f"def {name}(items):\n" + "".join(f"    {line}\n" for line in lines))
-        return name
+            stmts = [cg.assign("n", cg.literal(0)),
+                     cg.for_(var, cg.name("items"), [cg.if_(body, [cg.add_one("n")])]),
+                     cg.return_(cg.name("n"))]
+        self.helpers.append(cg.function(fname, ["items"], stmts))
+        return fname
 
-    def order_index(self, name: str) -> int:
-        return sorted(self.p.orders).index(name)
+    def order_index(self, order: str) -> int:
+        return sorted(self.p.orders).index(order)
 
     def bound(self, var: str, build):
         saved = self.names.get(var)
@@ -601,35 +628,36 @@ class _Generator:
             else:
                 self.names[var] = saved
 
-    def name(self, e: s.Name, scope: _RuleScope) -> str:
+    def name(self, e: s.Name, scope: _RuleScope) -> ast.expr:
         kind = self.binding_kind(e, scope)
         if kind == "var":
-            return f"v_{e.name}"
+            return cg.name(f"v_{e.name}")
         if kind == "let":
             body = self.bound_let(e.name, scope)
             slot = scope.slot(e.name, _format_kind(self.type_of(self.let_exprs[e.name])))
             if e.name in scope.once:  # read at one place only: nothing to remember it for
-                return f"({slot} := {body})"
-            return f"({slot} if {slot} is not _U else ({slot} := {body}))"
+                return cg.walrus(slot, body)
+            return cg.if_else(cg.compare(cg.name(slot), "is not", cg.name("_U")), cg.name(slot),
+                              cg.walrus(slot, body))
         if kind == "amount":
-            return self.amount_locals[e.name]
+            return cg.name(self.amount_locals[e.name])
         if kind == "step":
-            return scope.step_var
+            return cg.name(scope.step_var)
         if kind == "payout":
-            return "pc"
+            return cg.name("pc")
         if kind == "param":
             typ = self.p.parameters[e.name].type
-            return f"({scope.slot(e.name, _format_kind(typ))} := {scope.params}[{e.name!r}])"
+            return cg.walrus(scope.slot(e.name, _format_kind(typ)), cg.item(cg.name(scope.params), cg.literal(e.name)))
         if kind == "builtin":
-            return f"({scope.slot('as_of', 'date')} := as_of)"
+            return cg.walrus(scope.slot("as_of", "date"), cg.name("as_of"))
         root = self.p.schema.root.fields.get(e.name)
         if root is None:  # pragma: no cover - the checker resolved every name
             raise AssertionError(f"unresolved name {e.name}")
         if root.type.kind == "record":
-            return attribute("c", e.name)
-        return f"({scope.slot(e.name, _format_kind(root.type))} := {attribute('c', e.name)})"
+            return cg.field(cg.name("c"), e.name)
+        return cg.walrus(scope.slot(e.name, _format_kind(root.type)), cg.field(cg.name("c"), e.name))
 
-    def bound_let(self, name: str, scope: _RuleScope) -> str:
+    def bound_let(self, name: str, scope: _RuleScope) -> ast.expr:
         # A let's body reads the rule's names, not the quantifier variables around its use.
         saved = self.names
         self.names = {}
@@ -638,19 +666,20 @@ class _Generator:
         finally:
             self.names = saved
 
-    def binary(self, op: str, a: str, b: str, ta: t.Type, tb: t.Type) -> str:
+    def binary(self, op: str, a: ast.expr, b: ast.expr, ta: t.Type, tb: t.Type) -> ast.expr:
         ka, kb = ta.kind, tb.kind
         if op == "+" and ka == "date":
-            return f"_add_bdays({a}, {b})" if kb == "business_days" else f"({a} + _days({b}))"
+            return cg.call("_add_bdays", a, b) if kb == "business_days" else cg.binary(a, "+", cg.call("_days", b))
         if op == "+" and kb == "date":
-            return f"_add_bdays({b}, {a})" if ka == "business_days" else f"({b} + _days({a}))"
+            return cg.call("_add_bdays", b, a) if ka == "business_days" else cg.binary(b, "+", cg.call("_days", a))
         if op == "-" and ka == "date" and kb == "date":
-            return f"({a} - {b}).days"
+            return cg.day_count(cg.binary(a, "-", b))
         if op == "-" and ka == "date":
-            return f"_add_bdays({a}, -{b})" if kb == "business_days" else f"({a} - _days({b}))"
+            return cg.call("_add_bdays", a, cg.negate(b)) if kb == "business_days" \
+                else cg.binary(a, "-", cg.call("_days", b))
         if op == "/":
-            return f"_divide({a}, {b})"
-        return f"({a} {op} {b})"
+            return cg.call("_divide", a, b)
+        return cg.binary(a, op, b)
 
 
 def _read_once(rule: Rule) -> set[str]:
@@ -683,32 +712,5 @@ def _read_once(rule: Rule) -> set[str]:
     return {name for name in rule.lets if counts.get(name, 0) == 1 and name not in in_lets}
 
 
-def _block_names(block) -> set[str]:
-    return set().union(*(_free_names(line.rstrip(":").removeprefix("elif ").removeprefix("if ")
-                                     .removeprefix("else") or "None") for line, _ in block))
-
-
-def _free_names(code: str) -> set[str]:
-    """The names an expression's code reads (not attributes, not keywords or strings)."""
-    import io
-    import tokenize
-
-    names, previous = set(), None
-    for token in tokenize.generate_tokens(io.StringIO(code).readline):
-        if token.type == tokenize.NAME and not keyword.iskeyword(token.string) and previous != ".":
-            names.add(token.string)
-        previous = token.string
-    return names
-
-
-def _init_slots(scope: _RuleScope) -> str:
-    names = scope.slot_names()
-    if not names:
-        return "pass"
-    return " = ".join(names) + " = _U"
-
-
 def _order_plan(order: Order, steps_field: str | None) -> OrderPlan:
     return OrderPlan(tuple((n.scope, n.path) for n in order.nodes), order.edges, steps_field)
-
-

@@ -7,28 +7,26 @@ Rules that do not read the payout run first, in rulebook order; then the payout
 from __future__ import annotations
 
 import datetime as dt
-import math
-from operator import itemgetter
-from typing import NamedTuple
 from types import MappingProxyType
 
-from decimal import Decimal
-
+from ..language.diagnostic import Code
+from . import codegen
+from .order import checker
 from .plan import Plan
 
+# A result — one (rule, subject) — is a plain tuple, built by the generated code as fast as a
+# tuple is built: these four fields, then the value of each of the rule's fact slots (UNSET
+# where evaluation did not read it), in the order of `RulePlan.facts`; or, when the rule is
+# not in force, the day it was judged on.
+RULE = 0  # index into plan.rules
+SUBJECT = 1  # "case" or "step:N"
+STEP = 2  # index of the step in the snapshot's list (for fact paths), or None
+CLAUSE = 3  # index of the deciding clause, or NOT_IN_FORCE
+FACTS = 4  # result[FACTS:] are the fact slots' values; result[FACTS] the day, when not in force
+NOT_IN_FORCE = -1
 
-class Result(NamedTuple):
-    """One (rule, subject) result. Evaluation builds them as plain tuples: these four
-    fields, then the value of each of the rule's fact slots (UNSET where evaluation did
-    not read it), or the day it was judged on when the rule is not in force."""
 
-    rule: int  # index into plan.rules
-    subject: str  # "case" or "step:N"
-    step: int | None  # index of the step in the snapshot's list, for fact paths
-    clause: int  # index of the deciding clause; -1 when the rule is not in force
-
-
-class Outcome:
+class Evaluation:
     """The results of every rule on one case, and the payout."""
 
     __slots__ = ("case", "as_of", "results", "step_amounts", "payout", "params", "steps")
@@ -36,7 +34,7 @@ class Outcome:
     def __init__(self, case, as_of, results, step_amounts, payout, params, steps):
         self.case = case
         self.as_of: dt.date = as_of
-        self.results: list = results  # Result-shaped tuples, by rule then subject
+        self.results: list = results  # result tuples (RULE, SUBJECT, STEP, CLAUSE, facts…), by rule then subject
         self.step_amounts: list[tuple] = step_amounts  # per step, the amounts in plan.step_amounts order
         self.payout: dict = payout
         self.params = params  # the parameters in force: `args` computes the texts' values with them
@@ -44,9 +42,9 @@ class Outcome:
 
 
 class EvaluationError(Exception):
-    """A rule that could not be evaluated on this case (code RB401 and up)."""
+    """A rule that could not be evaluated on this case (codes RB4xx)."""
 
-    def __init__(self, code: str, message: str, rule: str | None = None):
+    def __init__(self, code: Code, message: str, rule: str | None = None):
         super().__init__(message)
         self.code = code
         self.rule = rule
@@ -87,7 +85,7 @@ class Evaluator:
         self.time_functions = tuple(fns.get(f"times_{rule.index}") for rule in plan.rules)
         self.daily = plan.daily or any(rule.daily for rule in plan.rules)
 
-    def evaluate(self, case, as_of: dt.date | None = None) -> Outcome:
+    def evaluate(self, case, as_of: dt.date | None = None) -> Evaluation:
         plan = self.plan
         day = as_of or case.as_of
         steps = getattr(case, plan.steps_field) if plan.steps_field else ()
@@ -98,20 +96,20 @@ class Evaluator:
             results, step_amounts, payout = self.evaluate_case(case, steps, day, params, params_at, dated_day)
         except KeyError as error:
             name = error.args[0] if error.args else "?"
-            raise EvaluationError("RB401", f"parameter `{name}` has no value in force on the day asked",
+            raise EvaluationError(Code.NO_PARAMETER_VALUE, f"parameter `{name}` has no value in force on the day asked",
                                   self._rule(error)) from None
         except (ArithmeticError, TypeError, ValueError, AttributeError) as error:
             rule = self._rule(error)
             where = f"rule `{rule}`" if rule else "the payout"
             what = "division by zero" if isinstance(error, ZeroDivisionError) or "Division" in repr(error) \
                 else str(error)
-            raise EvaluationError("RB402", f"{where} could not be evaluated on this case: {what}", rule) from None
-        return Outcome(case, day, results, step_amounts, payout, params, steps)
+            raise EvaluationError(Code.NOT_EVALUABLE, f"{where} could not be evaluated on this case: {what}", rule) from None
+        return Evaluation(case, day, results, step_amounts, payout, params, steps)
 
-    def args(self, outcome: Outcome, result) -> tuple:
+    def args(self, outcome: Evaluation, result) -> tuple:
         """The values a result's texts interpolate (computed when explaining, not when judging)."""
-        rule_index, _subject, step, clause = result[:4]
-        if clause < 0:
+        rule_index, _subject, step, clause = result[:FACTS]
+        if clause == NOT_IN_FORCE:
             return ()
         st = outcome.steps[step] if step is not None else None
         try:
@@ -120,15 +118,15 @@ class Evaluator:
         except KeyError as error:
             # A parameter that only a message reads is looked up here, when explaining.
             name = error.args[0] if error.args else "?"
-            raise EvaluationError("RB401", f"parameter `{name}` has no value in force on the day asked",
+            raise EvaluationError(Code.NO_PARAMETER_VALUE, f"parameter `{name}` has no value in force on the day asked",
                                   self.plan.rules[rule_index].id) from None
         except (ArithmeticError, TypeError, ValueError, AttributeError) as error:
             rule = self.plan.rules[rule_index].id
             what = "division by zero" if isinstance(error, ZeroDivisionError) or "Division" in repr(error) \
                 else str(error)
-            raise EvaluationError("RB402", f"rule `{rule}` could not be explained on this case: {what}", rule) from None
+            raise EvaluationError(Code.NOT_EVALUABLE, f"rule `{rule}` could not be explained on this case: {what}", rule) from None
 
-    def next_change(self, outcome: Outcome) -> dt.date | None:
+    def next_change(self, outcome: Evaluation) -> dt.date | None:
         """The first day after the outcome's as-of date on which judging the same case could give
         other results: a day on which a comparison of a rule with the as-of date changes, or a
         day a parameter edition or a rule's period of force starts or ends. None: never."""
@@ -139,12 +137,12 @@ class Evaluator:
         best = later[0] if later else None
         functions, steps = self.time_functions, outcome.steps
         for result in outcome.results:
-            times = functions[result[0]]
-            if times is None or result[3] < 0:
+            rule_index, _subject, si, clause = result[:FACTS]
+            times = functions[rule_index]
+            if times is None or clause == NOT_IN_FORCE:
                 continue
-            si = result[2]
             for date in times(outcome.case, steps[si] if si is not None else None, si, day,
-                              outcome.params, self.params_at, outcome.payout, result[3]):
+                              outcome.params, self.params_at, outcome.payout, clause):
                 if isinstance(date, dt.date) and date > day and (best is None or date < best):
                     best = date
         return best
@@ -167,29 +165,10 @@ class Evaluator:
 
 
 def link(plan: Plan) -> dict:
-    """Compile the plan's source into functions (once per process)."""
-    if plan.functions:
-        return plan.functions
-    from . import runtime
-    from .order import checker
-
-    namespace = {
-        "__builtins__": {"Exception": Exception, "any": any, "all": all, "sum": sum, "len": len, "getattr": getattr, "str": str, "set": set},
-        "_K": plan.constants,
-        "_U": runtime.UNSET,
-        "_days": runtime.days,
-        "_add_bdays": runtime.add_business_days,
-        "_divide": runtime.divide,
-        "_math_floor": math.floor,
-        "_math_ceil": math.ceil,
-        "_round_half_up": runtime.round_half_up,
-        **{f"_order_{i}": checker(plan.orders[name]) for i, name in enumerate(sorted(plan.orders))},
-        "_SUBJECTS": tuple(f"step:{n}" for n in range(1000)),
-        "_first": itemgetter(0),
-        "enumerate": enumerate,
-        "Decimal": Decimal,
-    }
-    code = compile(plan.source, f"<rulebook {plan.name}>", "exec")
-    exec(code, namespace)  # noqa: S102 - source generated above from checked names and constants
-    plan.functions = {k: v for k, v in namespace.items() if callable(v) and not k.startswith("_")}
+    """The plan's functions, from its source (once per process), run by `codegen.execute`
+    with the order checks of the plan as `_ORDER`."""
+    if not plan.functions:
+        orders = [checker(plan.orders[name], plan.fields) for name in sorted(plan.orders)]
+        plan.functions = codegen.execute(plan.source, plan.constants, plan.fields, orders=orders,
+                                         label=f"rulebook {plan.name}")
     return plan.functions

@@ -8,11 +8,10 @@ once per step count.
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 from dataclasses import dataclass
 
-from .pycode import attribute
+from . import codegen as cg
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,80 +109,79 @@ def _value(case, steps_list, step, path):
 
 
 @functools.lru_cache(maxsize=64)
-def _quick_check(plan, steps: int):
+def _quick_check(plan, steps: int, fields: tuple[str, ...]):
     """A function (case, steps) → True when some pair is out of order, as straight-line code.
 
     It carries, along the arrows in topological order, the latest date seen
     before each node; the first node set earlier than that carry is a broken pair.
     """
     graph = _graph(plan, steps)
-    lines = ["def broken(c, steps):"]
+    body: list = []
     objects: dict = {}
 
     def obj(step, path) -> str:
         """The local holding the record that the node's last field is read from."""
         key = (step, path[:-1])
         if key not in objects:
-            name = f"o{len(objects)}"
-            objects[key] = name
+            local = f"o{len(objects)}"
+            objects[key] = local
             if step is None and len(path) == 1:
-                lines.append(f"    {name} = c")
-            elif step is None:
-                parent = obj(None, path[:-1])
-                lines.append(f"    {name} = None if {parent} is None else {attribute(parent, path[-2])}")
+                body.append(cg.assign(local, cg.name("c")))
             elif len(path) == 1:
-                lines.append(f"    {name} = steps[{step}]")
+                body.append(cg.assign(local, cg.item(cg.name("steps"), step)))
             else:
                 parent = obj(step, path[:-1])
-                lines.append(f"    {name} = None if {parent} is None else {attribute(parent, path[-2])}")
+                body.append(cg.assign(local, cg.if_else(cg.is_none(cg.name(parent)), cg.literal(None),
+                                                        cg.field(cg.name(parent), path[-2]))))
         return objects[key]
 
-    reads = {}
-    for i, (step, path, _) in enumerate(graph.nodes):
+    def read(node: int):
+        step, path, _ = graph.nodes[node]
         holder = obj(step, path)
-        reads[i] = f"(None if {holder} is None else {attribute(holder, path[-1])})" if holder != "c" \
-            else attribute("c", path[-1])
+        if holder == "c":
+            return cg.field(cg.name("c"), path[-1])
+        return cg.if_else(cg.is_none(cg.name(holder)), cg.literal(None), cg.field(cg.name(holder), path[-1]))
+
+    reads = {i: read(i) for i in range(len(graph.nodes))}
     for b in graph.topo:
         preds = graph.preds[b]
-        read = reads[b]
+        value = cg.walrus("v", reads[b])
         if not preds:  # the latest date so far: the node's own, or the earliest day there is
-            lines.append(f"    k{b} = _MIN if (v := {read}) is None else v")
+            body.append(cg.assign(f"k{b}", cg.if_else(cg.is_none(value), cg.name("_MIN"), cg.name("v"))))
             continue
         if len(preds) == 1:
-            m = f"k{preds[0]}"
+            latest = f"k{preds[0]}"
         else:
-            m = "m"
-            lines.append(f"    m = k{preds[0]}")
+            latest = "m"
+            body.append(cg.assign("m", cg.name(f"k{preds[0]}")))
             for a in preds[1:]:
-                lines.append(f"    if k{a} > m: m = k{a}")
-        lines.append(f"    if (v := {read}) is None: k{b} = {m}")
-        lines.append(f"    elif {m} > v: return True")
-        lines.append(f"    else: k{b} = v")
-    lines.append("    return False")
-    namespace = {"__builtins__": {"getattr": getattr}, "_MIN": dt.date.min}
-    exec(compile("\n".join(lines), "<order check>", "exec"), namespace)  # noqa: S102 - names checked above
-    return namespace["broken"]
+                body.append(cg.if_(cg.compare(cg.name(f"k{a}"), ">", cg.name("m")), [cg.assign("m", cg.name(f"k{a}"))]))
+        body.extend(cg.chain([
+            (cg.is_none(value), [cg.assign(f"k{b}", cg.name(latest))]),
+            (cg.compare(cg.name(latest), ">", cg.name("v")), [cg.return_(cg.literal(True))]),
+            (None, [cg.assign(f"k{b}", cg.name("v"))]),
+        ]))
+    body.append(cg.return_(cg.literal(False)))
+    module = cg.Module()
+    module.add(cg.function("broken", ["c", "steps"], body))
+    return module.run(fields, label="order check")["broken"]
 
 
-def checker(plan):
-    """out_of_order(case, steps) for one order graph, with its checks kept by step count."""
+def checker(plan, fields=()):
+    """out_of_order(case, steps) for one order graph, with its checks kept by step count;
+    `fields` are the schema's declared fields (the names the checks may read)."""
     checks: dict = {}
+    fields = tuple(fields)
 
     def out_of_order(case, steps) -> list[Pair] | tuple:
         check = checks.get(len(steps))
         if check is None:
-            check = checks[len(steps)] = _quick_check(plan, len(steps))
+            check = checks[len(steps)] = _quick_check(plan, len(steps), fields)
         if not check(case, steps):
             return ()
         return _pairs(plan, case, steps)
 
     return out_of_order
-
-
-def out_of_order(plan, case) -> list[Pair]:
-    """Every pair of dates out of order (for one-off use; compiled rules use `checker`)."""
-    steps_list = getattr(case, plan.steps_field) if plan.steps_field else []
-    return list(checker(plan)(case, steps_list))
 
 
 def _pairs(plan, case, steps_list) -> list[Pair]:

@@ -1,7 +1,7 @@
-"""The compiled rulebook: Python source for every rule, and what explaining needs.
+"""The compiled rulebook: the generated module's source, and what explaining needs.
 
-Plain data, picklable (the cache keeps it); `evaluate.link` turns the source
-into functions. Nothing here refers to the syntax tree.
+Plain data (the plan cache writes it as tagged JSON, `planjson`); `evaluate.link` turns
+the source into functions through `codegen.execute`. Nothing here refers to the syntax tree.
 """
 
 from __future__ import annotations
@@ -57,8 +57,8 @@ class OrderPlan:
 class Plan:
     """Everything evaluation and explanation need, and nothing of the syntax.
 
-    Picklable: the functions are rebuilt from `source` by `link`.
-    """
+    `functions` are made from `source` by `evaluate.link`, once per process; the cache
+    keeps everything else."""
 
     name: str
     version: str
@@ -71,21 +71,13 @@ class Plan:
     orders: dict[str, OrderPlan]
     steps_field: str | None
     steps_number: str | None  # the field that numbers the steps
-    source: str
-    constants: list
-    rule_lines: tuple = ()
+    source: str  # the generated module (compile.py says what it holds)
+    constants: list  # its constants table, `_K`
+    fields: tuple[str, ...] = ()  # every field the schema declares: the attributes the module may read
+    rule_lines: tuple = ()  # (first line, last line, rule index) of each inlined rule in `source`
     boundaries: tuple = ()  # days on which parameter editions and rules' periods of force start or end
     daily: bool = False  # every case may change any day (see timeline.always_daily)
-    dated_is_as_of: bool = True  # parameters are taken on the day the case is judged  # (first line, last line, rule index) of each inlined rule in `source`
-    functions: dict = field(default_factory=dict, repr=False)
-
-    def __getstate__(self):
-        state = dict(self.__dict__)
-        state["functions"] = {}
-        return state
-
-    def __setstate__(self, state):
-        self.__dict__.update(state)
-        self.functions = {}
+    dated_is_as_of: bool = True  # parameters are taken on the day the case is judged
+    functions: dict = field(default_factory=dict, repr=False, compare=False)
 
 

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import operator
 from decimal import ROUND_HALF_UP, Decimal
 
 from .days import add_business_days
 
-__all__ = ["UNSET", "days", "add_business_days", "divide", "round_half_up"]
+__all__ = ["UNSET", "days", "add_business_days", "divide", "round_half_up", "extra_fields", "fields_given"]
 
 
 class _Unset:
@@ -42,3 +43,9 @@ def round_half_up(x) -> int:
     if isinstance(x, int):
         return x
     return int(Decimal(x).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+# The fields a snapshot's record holds that its schema does not declare (kept, not judged): a
+# mapping, empty or None when there are none. (A C-level getter: it runs on every record.)
+extra_fields = operator.attrgetter("__pydantic_extra__")
+fields_given = operator.attrgetter("__pydantic_fields_set__")

@@ -18,9 +18,11 @@ import re
 from typing import Any, NamedTuple
 
 from ..language import datatype as t
-from ..language.diagnostic import did_you_mean
+from ..language.diagnostic import closest
 from ..language.schema import Schema
-from .snapshot import InputError, Rejected, parse_path
+from .errors import InputError, Rejected
+from .messages import Message, quote, said, word
+from .snapshot import PathError, parse_path
 
 KEYS = ("case_id", "at", "set", "snapshot")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -51,15 +53,18 @@ class Event(NamedTuple):
 def moment(text: str) -> Moment:
     """`2021-02-08` or an ISO date and time (its own day, whatever its offset)."""
     if not isinstance(text, str) or not _DATE.match(text):
-        raise ValueError("expected a date such as 2021-02-08 or a date and time such as 2021-02-08T09:30:00+09:00")
-    if len(text) == 10:
-        return Moment(dt.date.fromisoformat(text), None, text)
-    when = dt.datetime.fromisoformat(text)
+        raise ValueError(said("event_at"))
+    try:
+        if len(text) == 10:
+            return Moment(dt.date.fromisoformat(text), None, text)
+        when = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(said("event_at_no_such_time")) from None
     return Moment(when.date(), when.time(), text)
 
 
 def type_at(schema: Schema, path: str) -> t.Type:
-    """The type of the field a path names; ValueError saying which part is unknown."""
+    """The type of the field a path names; PathError saying which part is unknown."""
     parts = parse_path(path)
     record = schema.root
     here: t.Type | None = None
@@ -67,7 +72,7 @@ def type_at(schema: Schema, path: str) -> t.Type:
     for part in parts:
         if isinstance(part, int):
             if here is None or here.kind != "list":
-                raise ValueError(f"`{walked}` is not a list")
+                raise PathError(said("path_not_list", path=quote(walked)))
             here = here.inner
             walked += f"[{part}]"
             continue
@@ -77,12 +82,14 @@ def type_at(schema: Schema, path: str) -> t.Type:
                 walked += f".{part}"
                 continue
             if here.kind != "record":
-                raise ValueError(f"`{walked}` has no fields")
+                raise PathError(said("path_no_fields", path=quote(walked)))
             record = schema.records[here.record]
         if part not in record.fields:
-            where = f"`{walked}`" if walked else "the snapshot"
-            hint = did_you_mean(part, list(record.fields))
-            raise ValueError(f"unknown field `{part}` in {where}" + (f"; {hint}" if hint else ""))
+            where = quote(walked) if walked else said("the_snapshot")
+            hint = closest(part, list(record.fields))
+            if hint is not None:
+                raise PathError(said("path_unknown_hint", name=quote(part), where=where, hint=quote(hint)))
+            raise PathError(said("path_unknown", name=quote(part), where=where))
         here = record.fields[part].type
         walked += ("." if walked else "") + part
     return here
@@ -93,65 +100,65 @@ class PathChecker:
 
     def __init__(self, schema: Schema):
         self.schema = schema
-        self._seen: dict[str, t.Type | str] = {}
+        self._seen: dict[str, t.Type | Message] = {}
 
     def __call__(self, path: str) -> t.Type:
         got = self._seen.get(path)
         if got is None:
             try:
                 got = type_at(self.schema, path)
-            except ValueError as error:
-                got = str(error)
+            except PathError as error:
+                got = error.message
             if len(self._seen) < 100_000:
                 self._seen[path] = got
-        if isinstance(got, str):
-            raise ValueError(got)
+        if isinstance(got, Message):
+            raise PathError(got)
         return got
 
 
 def read_event(data: Any, paths: PathChecker, live: bool = False) -> Event:
     """An event from a parsed JSON line; Rejected (with paths into the event) if it is not one."""
     if not isinstance(data, dict):
-        raise Rejected(None, [InputError("", f"an event is a JSON object, not {_kind(data)}")])
+        raise Rejected(None, [InputError("", said("event_not_object", kind=_kind(data)))])
     case_id = data.get("case_id")
     errors: list[InputError] = []
     unknown = [key for key in data if key not in KEYS]
     for key in unknown:
-        hint = did_you_mean(key, list(KEYS))
-        errors.append(InputError(key, "unknown key in an event" + (f"; {hint}" if hint else "")
-                                 + " (an event has case_id, at, and set or snapshot)"))
+        hint = closest(key, list(KEYS))
+        errors.append(InputError(key, said("event_unknown_key_hint", name=quote(hint)) if hint
+                                 else said("event_unknown_key")))
     if not isinstance(case_id, str) or not case_id.strip():
-        errors.append(InputError("case_id", "an event needs the case_id it is about, as text", _shown(case_id)))
+        errors.append(InputError("case_id", said("event_case_id"), _shown(case_id)))
         case_id = None
     at = None
     if "at" in data or not live:
         try:
             at = moment(data.get("at"))
         except ValueError as error:
-            errors.append(InputError("at", f"when the event happened: {error}", _shown(data.get("at"))))
+            errors.append(InputError("at", error.args[0], _shown(data.get("at"))))
     snapshot = data.get("snapshot")
     changes = data.get("set")
     if snapshot is None and changes is None:
-        errors.append(InputError("", "an event needs `set` (field paths and their new values) or `snapshot`"))
+        errors.append(InputError("", said("event_needs_change")))
     if snapshot is not None:
         if not isinstance(snapshot, dict):
-            errors.append(InputError("snapshot", f"a snapshot is a JSON object, not {_kind(snapshot)}"))
+            errors.append(InputError("snapshot", said("event_snapshot_not_object", kind=_kind(snapshot))))
         elif case_id is not None and snapshot.get("case_id", case_id) != case_id:
-            errors.append(InputError("snapshot.case_id", f"the snapshot is of another case than `{case_id}`",
+            errors.append(InputError("snapshot.case_id", said("event_other_case", case_id=quote(case_id, 80)),
                                      _shown(snapshot.get("case_id"))))
     pairs: list[tuple[str, Any]] = []
     if changes is not None:
         if not isinstance(changes, dict):
-            errors.append(InputError("set", f"`set` maps field paths to values, not {_kind(changes)}"))
+            errors.append(InputError("set", said("event_set_not_mapping", kind=_kind(changes))))
         else:
             for path, value in changes.items():
                 try:
                     paths(path)
-                except ValueError as error:
-                    errors.append(InputError(f"set.{path}", str(error)))
+                except PathError as error:
+                    errors.append(InputError(f"set.{path}", error.message))
                     continue
                 if path == "case_id":
-                    errors.append(InputError("set.case_id", "the case_id of a case cannot change"))
+                    errors.append(InputError("set.case_id", said("event_case_id_fixed")))
                     continue
                 pairs.append((path, value))
     if errors:
@@ -159,9 +166,10 @@ def read_event(data: Any, paths: PathChecker, live: bool = False) -> Event:
     return Event(case_id, at, snapshot, tuple(pairs))
 
 
-def _kind(value: Any) -> str:
-    return {list: "a list", str: "text", bool: "true/false", int: "a number", float: "a number",
-            type(None): "null"}.get(type(value), type(value).__name__)
+def _kind(value: Any) -> Message:
+    key = {list: "a_list", str: "text_kind", bool: "true_false", int: "a_number", float: "a_number",
+           type(None): "null", dict: "a_mapping"}.get(type(value))
+    return word(key) if key else Message(type(value).__name__, type(value).__name__)
 
 
 def _shown(value: Any) -> Any:
@@ -169,5 +177,5 @@ def _shown(value: Any) -> Any:
     if isinstance(value, str) and len(value) > 80:
         return value[:77] + "..."
     if isinstance(value, (dict, list)):
-        return _kind(value)
+        return str(_kind(value))
     return value

@@ -19,6 +19,14 @@ from ..language.schema import ROOT, Schema
 
 _BASE = ConfigDict(extra="allow", frozen=True, str_max_length=100_000)
 
+# What an identifier never holds: C0 and C1 controls, DEL, and the bidirectional formatting
+# characters (marks, embeddings, overrides, isolates) that reorder what a terminal or a page
+# shows. Written with \uXXXX escapes, which pydantic's regex engine, Python and JavaScript
+# (the page reads the JSON Schema) read alike.
+CONTROLS = "\\u0000-\\u001F\\u007F-\\u009F\\u061C\\u200E\\u200F\\u202A-\\u202E\\u2066-\\u2069"
+IDENTIFIER = f"^[^{CONTROLS}]*$"
+IDENTIFIER_NOT_BLANK = f"^[^{CONTROLS}]*[^\\s{CONTROLS}][^{CONTROLS}]*$"
+
 _SCALARS: dict[str, Any] = {
     "text": Annotated[str, Strict()],
     "date": Annotated[dt.date, Strict()],
@@ -77,6 +85,9 @@ def build_models(schema: Schema) -> type[BaseModel]:
                 return Literal[field.exactly]
             if field.one_of:
                 return Literal[field.one_of]
+            if field.identifier:
+                pattern = IDENTIFIER_NOT_BLANK if field.not_blank else IDENTIFIER
+                return Annotated[str, Strict(), Field(min_length=1 if field.not_blank else 0, pattern=pattern)]
             if field.not_blank:
                 return Annotated[str, Strict(), Field(min_length=1, pattern=r"\S")]
         if field is not None and field.at_least is not None and typ.kind == "integer":

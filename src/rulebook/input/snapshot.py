@@ -1,13 +1,20 @@
 """snapshot: outside data → a validated case snapshot, or the reasons it is not one.
 
-A snapshot that breaks the schema is not judged: `Rejected` names each bad
-field by its path (`steps[1].hours`, list indexes from 0), the value found and
-what was expected — `rulebook.error/v1`. Unknown extra fields are kept and
-reported as warnings.
+A snapshot that breaks the schema is not judged: `Rejected` names each bad field by its
+path (`steps[1].hours`, list indexes from 0), the value found and what was expected, in
+Japanese and English, with its line and column where the reader knows them —
+`rulebook.error/v1`. Unknown extra fields are kept and reported as warnings, with the
+declared field they were probably meant to be.
+
+JSON text given as such (a line of a batch, a request's body) is checked for keys repeated
+in one object, which the JSON parsers would quietly read as the last one: the validated
+snapshot's fields are counted as the schema's records are walked, and only when they are
+fewer than the text's colons is the text scanned for a repeated key.
 """
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
 import re
 from collections.abc import Mapping
@@ -18,45 +25,20 @@ from typing import Any
 import orjson
 from pydantic import BaseModel, ValidationError
 
-from ..language.schema import ROOT, Schema
-from ..engine.pycode import attribute
+from ..engine import codegen as cg
+from ..language.diagnostic import closest
+from ..language.schema import ROOT, Field, Schema
+from .documents.json import Positions as JSONPositions, duplicate_key
+from .errors import ERROR_FORMAT, InputError, Locate, Rejected
+from .messages import Message, quote, said
 
-ERROR_FORMAT = "rulebook.error/v1"
-
-
-@dataclass(frozen=True, slots=True)
-class InputError:
-    path: str
-    message: str
-    value: Any = None
-
-    def to_dict(self) -> dict:
-        return {"path": self.path, "message": self.message, "value": self.value}
-
-
-@dataclass
-class Rejected(Exception):
-    """A snapshot that is not valid input, with every reason."""
-
-    case_id: str | None
-    errors: list[InputError]
-    origin: str | None = None
-    line: int | None = None
-
-    def __str__(self) -> str:
-        return "; ".join(f"{e.path or '(snapshot)'}: {e.message}" for e in self.errors)
-
-    def to_dict(self) -> dict:
-        out = {"format": ERROR_FORMAT, "case_id": self.case_id,
-               "errors": [e.to_dict() for e in self.errors]}
-        if self.origin is not None:
-            out["source"] = {"file": self.origin, "line": self.line}
-        return out
+__all__ = ["ERROR_FORMAT", "Checked", "InputError", "Rejected", "Validator", "dumps_json", "jsonable",
+           "PathError", "parse_path", "path_of", "set_path", "unset_path"]
 
 
 @dataclass(frozen=True, slots=True)
 class Checked:
-    """A valid snapshot and the warnings about it."""
+    """A valid snapshot and the warnings about it (Messages: English, with `.ja`)."""
 
     case: BaseModel
     warnings: tuple[str, ...] = field(default=())
@@ -142,59 +124,81 @@ def dumps_json(value: Any, default=None, option: int = 0) -> bytes:
     return orjson.dumps(_exact(value, default or _not_json), option=option)
 
 
+class _NotData(TypeError):
+    def __init__(self, kind: str):
+        super().__init__(f"a value of kind `{kind}` is not snapshot data")
+        self.kind = kind
+
+
 def _default(value):
     if isinstance(value, Decimal):
         return orjson.Fragment(str(value).encode())
     if isinstance(value, BaseModel):
         return value.model_dump(mode="json")
-    raise TypeError(f"a value of kind `{type(value).__name__}` is not snapshot data")
+    raise _NotData(type(value).__name__)
+
+
+def snapshot_json(data: Any) -> bytes:
+    """Snapshot data (a mapping) as the JSON text the validator reads: decimals exact, models as
+    mappings. A TypeError for a value that is not snapshot data (`validate` says which)."""
+    return dumps_json(data, default=_default)
 
 
 _DATE_SHAPE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}")
+_YAML11_BOOLEANS = {"yes", "no", "on", "off", "y", "n"}
+_IDENTIFIER_BAD = re.compile("[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
-def _message(error: dict) -> str:
+def _message(error: dict, declared: Field | None) -> Message:
+    """What pydantic found, said for a person in both languages; `declared` is the field's
+    declaration in the schema, when the error is about one."""
     kind = error["type"]
     ctx = error.get("ctx") or {}
     value = error.get("input")
+    field_kind = declared.type.kind if declared is not None else None
     if kind == "missing":
-        return "required, but missing"
+        return said("required")
+    if field_kind == "hours" and kind in ("decimal_parsing", "decimal_type"):
+        return said("hours")
     if kind == "int_type":
-        if isinstance(value, float):
-            return "expected a whole number; money and counts are never floats"
-        return "expected a whole number"
+        return said("whole_number_not_float" if isinstance(value, float) else "whole_number")
     if kind in ("int_from_float", "int_parsing"):
-        return "expected a whole number"
+        return said("whole_number")
     if kind == "string_type":
-        return "expected text (in quotes)"
+        return said("text")
     if kind.startswith("date"):
         if isinstance(value, str) and _DATE_SHAPE.fullmatch(value):
-            return "no such day in the calendar (a date as YYYY-MM-DD)"
-        return "expected a date as YYYY-MM-DD"
+            return said("date_no_such_day")
+        return said("date")
     if kind == "bool_type":
-        return "expected true or false"
+        if isinstance(value, str) and value.lower() in _YAML11_BOOLEANS:
+            return said("boolean_not_word", value=quote(value))
+        return said("boolean")
     if kind == "greater_than_equal":
-        return f"must be at least {ctx.get('ge')}"
+        return said("at_least", limit=ctx.get("ge"))
     if kind == "greater_than":
-        return f"must be more than {ctx.get('gt')}"
+        return said("more_than", limit=ctx.get("gt"))
     if kind == "decimal_max_places":
-        return f"at most {ctx.get('decimal_places')} decimals"
+        return said("decimals", places=ctx.get("decimal_places"))
     if kind == "literal_error":
-        return f"expected one of {ctx.get('expected')}"
+        return said("one_of", choices=ctx.get("expected"))
     if kind == "list_type":
-        return "expected a list"
+        return said("list")
     if kind in ("model_type", "dict_type", "model_attributes_type"):
-        return "expected a mapping of fields"
-    if kind == "string_too_short" or kind == "string_pattern_mismatch":
-        return "must not be blank"
+        return said("mapping")
+    if kind in ("string_too_short", "string_pattern_mismatch"):
+        bad = _IDENTIFIER_BAD.search(value) if isinstance(value, str) else None
+        if bad is not None:
+            return said("identifier_control", code=f"{ord(bad.group()):04X}")
+        return said("not_blank")
     if kind == "finite_number":
-        return "expected a finite number"
+        return said("finite")
     if kind in ("decimal_type", "decimal_parsing"):
-        return "expected a number"
+        return said("number")
     if kind == "json_invalid":
-        return f"not valid JSON: {ctx.get('error', '')}".strip()
+        return said("json_text_invalid", reason=str(ctx.get("error", "")))
     msg = error.get("msg", "invalid value")
-    return msg[:1].lower() + msg[1:]
+    return said("invalid", reason=msg[:1].lower() + msg[1:])
 
 
 class Validator:
@@ -205,15 +209,20 @@ class Validator:
         self.schema = schema
         self._post = _compile_post_checks(schema)
         self._from_json = model.__pydantic_validator__.validate_json  # what model_validate_json calls
+        self._fields: dict[tuple, Field | None] = {}
 
-    def validate(self, data: Any, origin: str | None = None, line: int | None = None) -> Checked:
-        """Validate JSON text (str/bytes), a mapping, or a model instance."""
+    def validate(self, data: Any, origin: str | None = None, line: int | None = None,
+                 locate: Locate | None = None) -> Checked:
+        """Validate JSON text (str/bytes), a mapping, or a model instance. `locate` finds the line
+        and column of a field in the document the mapping was read from (JSON text is its own)."""
         case_id = None
+        text = None
         if type(data) is bytes:  # a line of a batch: the common case first
+            text = data
             try:
                 case = self._from_json(data)
             except ValidationError as error:
-                raise self._rejected(error, data, None, origin, line) from None
+                raise self._rejected(error, data, None, origin, line, locate, True) from None
         elif isinstance(data, self.model):
             case = data
         else:
@@ -221,91 +230,184 @@ class Validator:
                 cid = data.get("case_id")
                 case_id = cid if isinstance(cid, str) else None
                 try:
-                    data = dumps_json(data, default=_default)
-                except TypeError as error:
-                    raise Rejected(case_id, [InputError("", str(error))], origin, line) from None
+                    data = snapshot_json(data)
+                except _NotData as error:
+                    raise Rejected(case_id, [InputError("", said("not_snapshot_data", kind=quote(error.kind)))],
+                                   origin, line).located(locate) from None
             elif isinstance(data, BaseModel):
                 data = data.model_dump_json()
-            elif not isinstance(data, (str, bytes, bytearray)):
-                raise Rejected(None, [InputError("", "a snapshot is a mapping of fields")], origin, line)
+            elif isinstance(data, (str, bytes, bytearray)):
+                text = data
+            else:
+                key = "null_document" if data is None else "not_a_mapping"
+                raise Rejected(None, [InputError("", said(key))], origin, line).located(locate)
             try:
                 case = self._from_json(data)
             except ValidationError as error:
-                raise self._rejected(error, data, case_id, origin, line) from None
-        errors, warnings = self._post(case)
+                raise self._rejected(error, data, case_id, origin, line, locate, text is not None) from None
+        errors, warnings, members = self._post(case)
+        if text is not None and members != _colons(text):
+            repeated = _repeated(text, line)
+            if repeated is not None:
+                errors.insert(0, repeated)
         if errors:
-            raise Rejected(getattr(case, "case_id", None), errors, origin, line)
+            locate = locate if text is None else JSONPositions(text, line or 1)
+            raise Rejected(getattr(case, "case_id", None), errors, origin, line).located(locate)
         return Checked(case, tuple(warnings))
 
-    @staticmethod
-    def _rejected(error: ValidationError, data, case_id: str | None, origin: str | None,
-                  line: int | None) -> Rejected:
-        """The reasons pydantic gave, as `Rejected` names them."""
+    def _declared(self, loc: tuple) -> Field | None:
+        """The schema's declaration of the field an error's location names."""
+        key = tuple(part for part in loc if not isinstance(part, int))
+        if key not in self._fields:
+            found, record = None, self.schema.records.get(ROOT)
+            for part in key:
+                found = record.fields.get(part) if record is not None else None
+                if found is None:
+                    break
+                typ = found.type
+                while typ.kind in ("list", "table") and typ.inner is not None:
+                    typ = typ.inner
+                record = self.schema.records.get(typ.record) if typ.kind == "record" else None
+            self._fields[key] = found
+        return self._fields[key]
+
+    def _rejected(self, error: ValidationError, data, case_id: str | None, origin: str | None,
+                  line: int | None, locate: Locate | None, given_as_text: bool) -> Rejected:
+        """The reasons pydantic gave, as `Rejected` names them; `given_as_text`: `data` is the JSON
+        text given (it locates its own fields), not one made from a mapping."""
         if case_id is None:
             case_id = _case_id_of(data)
         errors = []
+        text = data if given_as_text else None
+        if text is not None:
+            repeated = _repeated(text, line)
+            if repeated is not None:
+                errors.append(repeated)
         for e in error.errors(include_url=False):
             value = None if e["type"] == "missing" else jsonable(e.get("input"))
             if isinstance(value, (dict, list)) and e["type"] not in ("list_type",):
                 value = None if e["type"] in ("model_type", "dict_type") and isinstance(value, dict) else value
-            errors.append(InputError(path_of(e["loc"]), _message(e), value))
-        return Rejected(case_id, errors, origin, line)
+            errors.append(InputError(path_of(e["loc"]), _message(e, self._declared(e["loc"])), value))
+        if text is not None:
+            locate = JSONPositions(text, line or 1)
+        if any(e.path == "case_id" for e in errors):  # an id that is itself refused names nothing
+            case_id = None
+        return Rejected(case_id, errors, origin, line).located(locate)
+
+
+def _colons(text: str | bytes | bytearray) -> int:
+    return text.count(b":") if isinstance(text, (bytes, bytearray)) else text.count(":")
+
+
+def _repeated(text: str | bytes | bytearray, line: int | None) -> InputError | None:
+    """The error of the first key repeated in one object of a JSON text, if there is one."""
+    if isinstance(text, (bytes, bytearray)):
+        text = bytes(text).decode("utf-8", "replace")
+    found = duplicate_key(text)
+    if found is None:
+        return None
+    path, key, _offset = found
+    return InputError(path, said("duplicate_key", key=quote(key)))
 
 
 def _compile_post_checks(schema: Schema):
     """One function, generated from the schema, that checks what pydantic does not
-    (steps numbered 1, 2, 3…; approvals not before applications) and lists unknown
-    extra fields — straight-line code along the schema's records, no walk by reflection.
-    Returns (errors, warnings) of a validated snapshot."""
-    lines = ["def post(o0):", "    errors = []", "    warnings = []"]
+    (steps numbered 1, 2, 3…; approvals not before applications), lists unknown extra
+    fields, and counts the fields given — straight-line code along the schema's records,
+    no walk by reflection. Returns (errors, warnings, fields given) of a validated snapshot."""
+    module = cg.Module()
+    error, warnings = module.constant(_input_error), module.constant(_extra_warnings)
+    body: list = [cg.assign("errors", cg.list_of()), cg.assign("warnings", cg.list_of()),
+                  cg.assign("n", cg.literal(0))]
     counter = [0]
+    declared: dict[str, tuple[str, ...]] = {}
 
-    def visit(record_name: str, var: str, path: str, depth: int, seen: tuple) -> None:
-        pad = "    " * depth
+    def at(path, name: str):
+        return cg.literal(name) if isinstance(path, ast.Constant) and path.value == "" \
+            else cg.binary(path, "+", cg.literal("." + name))
+
+    def problem(*values) -> ast.stmt:
+        return cg.do(cg.method(cg.name("errors"), "append", cg.call(error, *values)))
+
+    def count(value) -> ast.stmt:
+        return cg.assign("n", cg.binary(cg.name("n"), "+", cg.call("len", value)))
+
+    def visit(record_name: str, var: str, path, out: list, seen: tuple) -> None:
         record = schema.records[record_name]
-        lines.append(f"{pad}if {var}.__pydantic_extra__:")
-        lines.append(f"{pad}    warnings.extend(_extra_warnings({var}, {path}))")
+        declared[record_name] = tuple(record.fields)
+        out.append(count(cg.call("_given", cg.name(var))))
+        out.append(cg.if_(cg.call("_extras", cg.name(var)),
+                          [cg.do(cg.method(cg.name("warnings"), "extend",
+                                           cg.call(warnings, cg.name(var), path,
+                                                   module.constant(declared[record_name]))))]))
         for f in record.fields.values():
             if f.not_before:
-                lines.append(f"{pad}a = {attribute(var, f.name)}")
-                lines.append(f"{pad}b = {attribute(var, f.not_before)}")
-                lines.append(f"{pad}if a is not None and b is not None and a < b:")
-                lines.append(f"{pad}    errors.append(_InputError(_at({path}, {f.name!r}), "
-                             f"'comes before `{f.not_before}` (' + b.isoformat() + ')', a.isoformat()))")
+                out.append(cg.assign("a", cg.field(cg.name(var), f.name)))
+                out.append(cg.assign("b", cg.field(cg.name(var), f.not_before)))
+                broken = cg.both(cg.both(cg.is_set(cg.name("a")), cg.is_set(cg.name("b"))),
+                                 cg.compare(cg.name("a"), "<", cg.name("b")))
+                out.append(cg.if_(broken, [problem(cg.literal("not_before"), at(path, f.name),
+                                                   cg.literal(f.not_before), cg.name("a"), cg.name("b"))]))
         for f in record.fields.values():
             typ = f.type
             if typ.kind == "record" and typ.record not in seen:
                 counter[0] += 1
                 child = f"o{counter[0]}"
-                lines.append(f"{pad}{child} = {attribute(var, f.name)}")
-                lines.append(f"{pad}if {child} is not None:")
-                visit(typ.record, child, f"_at({path}, {f.name!r})", depth + 1, seen + (typ.record,))
+                out.append(cg.assign(child, cg.field(cg.name(var), f.name)))
+                inner: list = []
+                visit(typ.record, child, at(path, f.name), inner, seen + (typ.record,))
+                out.append(cg.if_(cg.is_set(cg.name(child)), inner))
             elif typ.kind == "list" and typ.inner is not None and typ.inner.kind == "record" \
                     and typ.inner.record not in seen:
                 counter[0] += 1
                 child, index = f"o{counter[0]}", f"i{counter[0]}"
-                lines.append(f"{pad}for {index}, {child} in enumerate({attribute(var, f.name)} or ()):")
-                item_path = f"_at({path}, {f.name!r}) + '[' + str({index}) + ']'"
+                item_path = cg.binary(cg.binary(cg.binary(at(path, f.name), "+", cg.literal("[")), "+",
+                                                cg.call("str", cg.name(index))), "+", cg.literal("]"))
+                each: list = []
                 if f.numbered_by:
-                    lines.append(f"{pad}    if {attribute(child, f.numbered_by)} != {index} + 1:")
-                    lines.append(f"{pad}        errors.append(_InputError({item_path} + '.{f.numbered_by}', "
-                                 f"_NUMBERED + str({index} + 1), {attribute(child, f.numbered_by)}))")
-                visit(typ.inner.record, child, item_path, depth + 1, seen + (typ.inner.record,))
-    visit(ROOT, "o0", "''", 1, (ROOT,))
-    lines.append("    return errors, warnings")
-    namespace = {"__builtins__": {"enumerate": enumerate, "str": str, "getattr": getattr},
-                 "_InputError": InputError, "_at": _at, "_extra_warnings": _extra_warnings,
-                 "_NUMBERED": "items are numbered 1, 2, 3… in list order without gaps or repeats: expected "}
-    exec(compile("\n".join(lines) + "\n", "<snapshot checks>", "exec"), namespace)  # noqa: S102 - schema names
-    return namespace["post"]
+                    number = cg.field(cg.name(child), f.numbered_by)
+                    expected = cg.binary(cg.name(index), "+", cg.literal(1))
+                    each.append(cg.if_(cg.compare(number, "!=", expected),
+                                       [problem(cg.literal("numbered"), at(item_path, f.numbered_by),
+                                                cg.binary(cg.name(index), "+", cg.literal(1)),
+                                                cg.field(cg.name(child), f.numbered_by))]))
+                visit(typ.inner.record, child, item_path, each, seen + (typ.inner.record,))
+                items = cg.either(cg.field(cg.name(var), f.name), cg.tuple_of(()))
+                out.append(cg.for_([index, child], cg.call("enumerate", items), each))
+            elif typ.kind == "table":
+                out.append(count(cg.either(cg.field(cg.name(var), f.name), cg.tuple_of(()))))
+
+    visit(ROOT, "o0", cg.literal(""), body, (ROOT,))
+    body.append(cg.return_(cg.tuple_of([cg.name("errors"), cg.name("warnings"), cg.name("n")])))
+    module.add(cg.function("post", ["o0"], body))
+    return module.run(schema.field_names, label="snapshot checks")["post"]
+
+
+def _input_error(kind: str, path: str, *values) -> InputError:
+    """What the snapshot's checks found, as the error that says it."""
+    if kind == "not_before":
+        other, a, b = values
+        return InputError(path, said("not_before", other=quote(other), day=b.isoformat()), a.isoformat())
+    expected, found = values
+    return InputError(path, said("numbered", number=expected), found)
 
 
 def _at(path: str, name: str) -> str:
     return f"{path}.{name}" if path else name
 
 
-def _extra_warnings(obj, path: str) -> list[str]:
-    return [f"unknown field `{_at(path, key)}` was kept but not judged" for key in obj.__pydantic_extra__]
+def _extra_warnings(obj, path: str, declared: tuple[str, ...]) -> list[Message]:
+    """An unknown field is kept, and said with the declared field it was probably meant to be."""
+    out = []
+    for key in obj.__pydantic_extra__:
+        name = closest(key, [name for name in declared if name not in obj.__pydantic_fields_set__
+                             or getattr(obj, name) is None])
+        shown = quote(_at(path, key), 80)
+        if name is not None:
+            out.append(said("unknown_field_hint", path=shown, name=quote(_at(path, name), 80)))
+        else:
+            out.append(said("unknown_field", path=shown))
+    return out
 
 
 def _case_id_of(data) -> str | None:
@@ -318,44 +420,52 @@ def _case_id_of(data) -> str | None:
     return None
 
 
+class PathError(ValueError):
+    """A field path that cannot be followed; `message` says why (a Message)."""
+
+    def __init__(self, message: Message):
+        super().__init__(message)
+        self.message = message
+
+
+_PATH = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\[\d+\])*(\.[A-Za-z_][A-Za-z0-9_]*(\[\d+\])*)*")
+_PATH_PARTS = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]")
+
+
 def parse_path(path: str) -> list:
     """`steps[0].photos[1].shows_sme` → ["steps", 0, "photos", 1, "shows_sme"]."""
-    import re
-
-    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*(\[\d+\])*(\.[A-Za-z_][A-Za-z0-9_]*(\[\d+\])*)*", path or ""):
-        raise ValueError(f"`{path}` is not a field path such as `steps[0].hours`")
-    parts: list = []
-    for name, index in re.findall(r"([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]", path):
-        parts.append(name if name else int(index))
-    return parts
+    if not isinstance(path, str) or not _PATH.fullmatch(path):
+        raise PathError(said("path_syntax", path=quote(str(path), 80)))
+    return [name if name else int(index) for name, index in _PATH_PARTS.findall(path)]
 
 
 def set_path(data: dict, path: str, value: Any) -> None:
     """Set a value in nested snapshot data, making mappings on the way; lists must exist."""
     parts = parse_path(path)
+    shown = quote(path, 80)
     target = data
     for here, nxt in zip(parts, parts[1:]):
         if isinstance(here, int):
             if not isinstance(target, list) or here >= len(target):
-                raise ValueError(f"`{path}`: there is no item {here} to go into")
+                raise PathError(said("path_no_item_to_enter", path=shown, index=here))
             target = target[here]
         else:
             if not isinstance(target, dict):
-                raise ValueError(f"`{path}`: `{here}` is not inside a mapping")
+                raise PathError(said("path_not_in_mapping", path=shown, name=quote(here)))
             if target.get(here) is None:
                 target[here] = [] if isinstance(nxt, int) else {}
             target = target[here]
     last = parts[-1]
     if isinstance(last, int):
         if not isinstance(target, list) or last > len(target):
-            raise ValueError(f"`{path}`: there is no item {last}")
+            raise PathError(said("path_no_item", path=shown, index=last))
         if last == len(target):
             target.append(value)
         else:
             target[last] = value
     else:
         if not isinstance(target, dict):
-            raise ValueError(f"`{path}`: `{last}` is not inside a mapping")
+            raise PathError(said("path_not_in_mapping", path=shown, name=quote(last)))
         target[last] = value
 
 

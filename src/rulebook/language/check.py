@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 
 from . import datatype as t
 from . import syntax as s
-from .diagnostic import LANGUAGES, Diagnostic, did_you_mean
+from .diagnostic import LANGUAGES, Code, Diagnostic, did_you_mean
 from .infer import UNIT_KINDS, Binding, Env, Typer, canonical, key_of, with_prefixes
 from .program import Clause, Order, OrderNode, Parameter, PayoutSection, Program, Rule
 from .schema import ROOT, declare, resolve_type
@@ -37,7 +37,7 @@ class _Checker(Typer):
 
     # ------------------------------------------------------------ reporting
     def error(self, code, message, span, label="", help=None, env: Env | None = None):
-        if env is not None and env.strict != (code == "RB302"):
+        if env is not None and env.strict != (code == Code.MAY_BE_MISSING):
             return  # lenient pass reports all but RB302; strict pass only RB302
         self.diags.append(Diagnostic(code, message, span, label, help))
 
@@ -57,10 +57,10 @@ class _Checker(Typer):
         headers = of(s.RulebookDecl)
         if not headers:
             first = decls[0].span if decls else None
-            self.error("RB309", "the rulebook has no `rulebook` header", first, "rules start here",
+            self.error(Code.MISSING_PART, "the rulebook has no `rulebook` header", first, "rules start here",
                        'declare it once: `rulebook "name" version "1" title ja "…" en "…"`')
         for extra in headers[1:]:
-            self.error("RB204", "the `rulebook` header is declared twice", extra.span, "second header",
+            self.error(Code.DUPLICATE, "the `rulebook` header is declared twice", extra.span, "second header",
                        f"the first is at {headers[0].span}")
         header = headers[0] if headers else None
 
@@ -77,7 +77,7 @@ class _Checker(Typer):
             seen = {}
             for st in header.stages:
                 if st.name in seen:
-                    self.error("RB204", f"stage `{st.name}` is declared twice", st.span, "second declaration")
+                    self.error(Code.DUPLICATE, f"stage `{st.name}` is declared twice", st.span, "second declaration")
                     continue
                 seen[st.name] = st
                 stages.append((st.name, self.texts(st.title, "title", st.span, plain=True)))
@@ -98,7 +98,7 @@ class _Checker(Typer):
         rule_decls = of(s.RuleDecl)
         for decl in rule_decls:
             if decl.id in self.rule_ids:
-                self.error("RB203", f"rule `{decl.id}` is declared twice", decl.id_span, "second declaration",
+                self.error(Code.DUPLICATE_RULE, f"rule `{decl.id}` is declared twice", decl.id_span, "second declaration",
                            f"the first is at {self.rule_ids[decl.id].id_span}")
             else:
                 self.rule_ids[decl.id] = decl
@@ -153,19 +153,19 @@ class _Checker(Typer):
             return out
         for item in texts.items:
             if item.lang not in LANGUAGES:
-                self.error("RB310", f"unknown language `{item.lang}`", item.lang_span, "not a language of the rulebook",
+                self.error(Code.UNKNOWN_LANGUAGE, f"unknown language `{item.lang}`", item.lang_span, "not a language of the rulebook",
                            did_you_mean(item.lang, LANGUAGES) or "texts are in `ja` and `en`")
                 continue
             if item.lang in out:
-                self.error("RB311", f"the {what} is given twice in `{item.lang}`", item.lang_span, "second text")
+                self.error(Code.GIVEN_TWICE, f"the {what} is given twice in `{item.lang}`", item.lang_span, "second text")
                 continue
             if plain and any(not isinstance(p, str) for p in item.text.parts):
-                self.error("RB104", f"a {what} cannot hold interpolations", item.text.span, "only plain text here",
+                self.error(Code.BAD_TEXT, f"a {what} cannot hold interpolations", item.text.span, "only plain text here",
                            "write `\\{` for a literal brace")
             out[item.lang] = "".join(p for p in item.text.parts if isinstance(p, str)) if plain else item.text
         for lang in LANGUAGES:
             if lang not in out:
-                self.error("RB304", f"the {what} has no `{lang}` text", texts.span, f"`{lang}` missing",
+                self.error(Code.MISSING_LANGUAGE, f"the {what} has no `{lang}` text", texts.span, f"`{lang}` missing",
                            f'add `{lang} "…"` after the other language')
         return out
 
@@ -174,7 +174,7 @@ class _Checker(Typer):
         out: dict[str, Parameter] = {}
         for decl in decls:
             if decl.name in out:
-                self.error("RB204", f"parameter `{decl.name}` is declared twice", decl.span, "second declaration")
+                self.error(Code.DUPLICATE, f"parameter `{decl.name}` is declared twice", decl.span, "second declaration")
                 continue
             ptype = resolve_type(decl.type, set(self.schema.records), self.diags)
             titles = self.one(decl.titles, "title", decl.span, decl.name)
@@ -183,15 +183,15 @@ class _Checker(Typer):
             for pv in decl.values:
                 value = self.literal_value(pv.value, ptype)
                 if pv.until is not None and pv.until < pv.start:
-                    self.error("RB308", "the value ends before it starts", pv.span, "until is before from")
+                    self.error(Code.BAD_PARAMETER_VALUE, "the value ends before it starts", pv.span, "until is before from")
                 values.append((pv.start, pv.until, value, pv.span))
             if not values:
-                self.error("RB309", f"parameter `{decl.name}` has no value", decl.span, "no `value … from …`",
+                self.error(Code.MISSING_PART, f"parameter `{decl.name}` has no value", decl.span, "no `value … from …`",
                            "add a line `value … from YYYY-MM-DD`")
             values.sort(key=lambda v: v[0])
             for (a_start, a_until, _, _), (b_start, _, _, b_span) in zip(values, values[1:]):
                 if a_until is None or a_until >= b_start:
-                    self.error("RB308", f"two values of `{decl.name}` hold on the same day", b_span,
+                    self.error(Code.BAD_PARAMETER_VALUE, f"two values of `{decl.name}` hold on the same day", b_span,
                                "overlaps the value before it",
                                "end the earlier value with `until` the day before this one starts")
             out[decl.name] = Parameter(
@@ -204,11 +204,11 @@ class _Checker(Typer):
 
     def one(self, items, what, span, owner):
         if not items:
-            self.error("RB309", f"`{owner}` has no {what}", span, f"{what} missing",
+            self.error(Code.MISSING_PART, f"`{owner}` has no {what}", span, f"{what} missing",
                        f"add a `{what}` line")
             return None
         for extra in items[1:]:
-            self.error("RB311", f"`{owner}` has two {what}s", extra.span, f"second {what}")
+            self.error(Code.GIVEN_TWICE, f"`{owner}` has two {what}s", extra.span, f"second {what}")
         return items[0]
 
     def literal_value(self, lit: s.Literal, want: t.Type):
@@ -228,7 +228,7 @@ class _Checker(Typer):
             table = {}
             for key, value, key_span in lit.value:
                 if (want.key.kind == "text") != isinstance(key, str):
-                    self.error("RB308", f"the key `{key}` is not {want.key.describe()}", key_span, "wrong key")
+                    self.error(Code.BAD_PARAMETER_VALUE, f"the key `{key}` is not {want.key.describe()}", key_span, "wrong key")
                 table[key] = self.literal_value(value, want.inner)
             return table
         if lit.kind == "string" and kind == "text":
@@ -249,7 +249,7 @@ class _Checker(Typer):
         hint = {"yen": "write it as `3500 yen`", "rate": "write it as `500 yen per hour`",
                 "days": "write it as `10 days`", "business_days": "write it as `3 business days`",
                 "hours": "write it as `40 hours`", "percent": "write it as `20%`"}.get(want.kind)
-        self.error("RB308", f"this value is not {want.describe()}", lit.span, "wrong kind of value", hint)
+        self.error(Code.BAD_PARAMETER_VALUE, f"this value is not {want.describe()}", lit.span, "wrong kind of value", hint)
         return None
 
     # ------------------------------------------------------------ orders
@@ -258,7 +258,7 @@ class _Checker(Typer):
         step = self.step_type()
         for decl in decls:
             if decl.name in out:
-                self.error("RB204", f"order `{decl.name}` is declared twice", decl.span, "second declaration")
+                self.error(Code.DUPLICATE, f"order `{decl.name}` is declared twice", decl.span, "second declaration")
                 continue
             nodes: dict[tuple, int] = {}
             edges = []
@@ -269,15 +269,15 @@ class _Checker(Typer):
                     scope, rest = ("first" if node.first else "step"), path[1:]
                     base = step
                     if base is None:
-                        self.error("RB309", "the schema has no numbered list of steps", node.span, "no steps")
+                        self.error(Code.MISSING_PART, "the schema has no numbered list of steps", node.span, "no steps")
                 else:
                     scope, rest = "case", path
                     base = t.record(ROOT)
                     if node.first:
-                        self.error("RB301", "`first` goes before `step.…`", node.span, "not a step date")
+                        self.error(Code.OUT_OF_PLACE, "`first` goes before `step.…`", node.span, "not a step date")
                 ftype = self.resolve_path(base, rest, node.span) if base else t.ERROR
                 if ftype.kind not in ("date", "error"):
-                    self.error("RB301", f"`{'.'.join(path)}` is {ftype.describe()}, not a date", node.span,
+                    self.error(Code.TYPE_MISMATCH, f"`{'.'.join(path)}` is {ftype.describe()}, not a date", node.span,
                                "an order is between dates")
                 key = (scope, rest)
                 if key not in nodes:
@@ -313,7 +313,7 @@ class _Checker(Typer):
 
         for i in succ:
             if i not in state and not visit(i):
-                self.error("RB307", f"order `{order.name}` goes round in a circle", decl.span,
+                self.error(Code.CYCLE, f"order `{order.name}` goes round in a circle", decl.span,
                            "a date comes after itself", "remove one of the arrows of the circle")
                 return
 
@@ -321,13 +321,13 @@ class _Checker(Typer):
         current = base
         for name in path:
             if current.kind != "record":
-                self.error("RB301", f"`{name}` is read from {current.describe()}, which has no fields", span,
+                self.error(Code.TYPE_MISMATCH, f"`{name}` is read from {current.describe()}, which has no fields", span,
                            "not a record")
                 return t.ERROR
             record = self.schema.records.get(current.record)
             if record is None or name not in record.fields:
                 fields = record.fields if record else {}
-                self.error("RB201", f"unknown field `{name}` on {current.record}", span,
+                self.error(Code.UNKNOWN_FIELD, f"unknown field `{name}` on {current.record}", span,
                            f"not a field of {current.record}", did_you_mean(name, fields))
                 return t.ERROR
             optional = current.optional
@@ -355,9 +355,9 @@ class _Checker(Typer):
         seen: dict[str, s.PayoutDecl] = {}
         for decl in payouts:
             if decl.subject.kind == "numbered_step":
-                self.error("RB301", "a payout is `on each step` or `on case`", decl.subject.span, "not a payout subject")
+                self.error(Code.OUT_OF_PLACE, "a payout is `on each step` or `on case`", decl.subject.span, "not a payout subject")
             elif decl.subject.kind in seen:
-                self.error("RB204", "this payout section is declared twice", decl.span, "second declaration")
+                self.error(Code.DUPLICATE, "this payout section is declared twice", decl.span, "second declaration")
             seen[decl.subject.kind] = decl
 
     # -------------------------------------------------------------- rules
@@ -369,7 +369,7 @@ class _Checker(Typer):
         if subject.kind in ("each_step", "numbered_step"):
             step = self.step_type()
             if step is None:
-                self.error("RB309", "the schema has no numbered list of steps", subject.span, "no steps",
+                self.error(Code.MISSING_PART, "the schema has no numbered list of steps", subject.span, "no steps",
                            "mark the list of steps `numbered by number` in `record case`")
                 step = t.ERROR
             if subject.kind == "numbered_step":
@@ -385,7 +385,7 @@ class _Checker(Typer):
         if stage_ref:
             stage = stage_ref.value
             if self.stage_names and stage not in self.stage_names:
-                self.error("RB207", f"unknown stage `{stage}`", stage_ref.span, "not a declared stage",
+                self.error(Code.UNKNOWN_STAGE, f"unknown stage `{stage}`", stage_ref.span, "not a declared stage",
                            did_you_mean(stage, self.stage_names) or f"stages are {', '.join(self.stage_names)}")
         dated = None
         if decl.dated:  # the day the rule's parameters are taken on: may read the step it judges
@@ -409,10 +409,10 @@ class _Checker(Typer):
         lets = {}
         for let in decl_lets:
             if let.name in lets or let.name in env.names and env.names[let.name].kind in ("let", "step", "amount"):
-                self.error("RB204", f"`{let.name}` is defined twice", let.span, "second definition")
+                self.error(Code.DUPLICATE, f"`{let.name}` is defined twice", let.span, "second definition")
                 continue
             if let.name in env.names and env.names[let.name].kind in ("field", "param", "builtin", "payout"):
-                self.error("RB204", f"`{let.name}` is already a {_KIND_WORDS[env.names[let.name].kind]}",
+                self.error(Code.DUPLICATE, f"`{let.name}` is already a {_KIND_WORDS[env.names[let.name].kind]}",
                            let.span, "hides it", "choose another name")
                 continue
             lets[let.name] = let.expr
@@ -436,7 +436,7 @@ class _Checker(Typer):
         after_otherwise = None
         for i, clause in enumerate(decl.clauses):
             if after_otherwise is not None:
-                self.error("RB303", "this clause can never be reached", clause.span, "after `otherwise`",
+                self.error(Code.UNREACHABLE, "this clause can never be reached", clause.span, "after `otherwise`",
                            f"`otherwise` at {after_otherwise.span} takes every case left")
             strict = replace(env, known=known, strict=True)
             body = strict
@@ -445,15 +445,15 @@ class _Checker(Typer):
                 self.check_expr_both(cond, replace(env, known=known), want=t.BOOLEAN, what="a condition")
                 text = canonical(cond)
                 if text in seen_conditions:
-                    self.error("RB303", "this clause can never be reached", clause.span,
+                    self.error(Code.UNREACHABLE, "this clause can never be reached", clause.span,
                                "same condition as an earlier clause",
                                f"the clause at {seen_conditions[text].span} takes these cases first")
                 elif isinstance(cond, s.Test) and cond.test == "missing" and key_of(cond.operand) in known:
-                    self.error("RB303", "this clause can never be reached", clause.span,
+                    self.error(Code.UNREACHABLE, "this clause can never be reached", clause.span,
                                f"`{key_of(cond.operand)}` is known to be set here",
                                "an earlier clause took the cases where it is missing")
                 elif isinstance(cond, s.Literal) and cond.value is False:
-                    self.error("RB303", "this clause can never be reached", clause.span, "the condition is `false`")
+                    self.error(Code.UNREACHABLE, "this clause can never be reached", clause.span, "the condition is `false`")
                 seen_conditions.setdefault(text, clause)
                 when_true, when_false = self.facts(cond)
                 body = strict.knowing(when_true)
@@ -463,10 +463,10 @@ class _Checker(Typer):
             message = self.one(clause.messages, "message", clause.span, decl.id)
             fix = clause.fixes[0] if clause.fixes else None
             for extra in clause.fixes[1:]:
-                self.error("RB311", f"`{decl.id}` has two fixes in one clause", extra.span, "second fix")
+                self.error(Code.GIVEN_TWICE, f"`{decl.id}` has two fixes in one clause", extra.span, "second fix")
             due = clause.dues[0] if clause.dues else None
             for extra in clause.dues[1:]:
-                self.error("RB311", f"`{decl.id}` has two due dates in one clause", extra.span, "second due date")
+                self.error(Code.GIVEN_TWICE, f"`{decl.id}` has two due dates in one clause", extra.span, "second due date")
             msg = self.template_texts(message, "message", clause.span, body)
             fix_texts = self.template_texts(fix, "fix", clause.span, body) if fix else None
             if due is not None:
@@ -475,10 +475,10 @@ class _Checker(Typer):
             out.append(Clause(i, clause.condition, clause.status, msg, fix_texts, due, clause.span))
         if after_otherwise is None and decl.clauses:
             last = decl.clauses[-1]
-            self.error("RB305", f"rule `{decl.id}` has no `otherwise` clause", last.span, "the last clause",
+            self.error(Code.NO_OTHERWISE, f"rule `{decl.id}` has no `otherwise` clause", last.span, "the last clause",
                        "end the rule with `otherwise STATUS` so that every case gets a status")
         elif not decl.clauses:
-            self.error("RB309", f"rule `{decl.id}` has no clauses", decl.id_span, "no `when` or `otherwise`")
+            self.error(Code.MISSING_PART, f"rule `{decl.id}` has no clauses", decl.id_span, "no `when` or `otherwise`")
         return out
 
     def template_texts(self, texts, what, span, body: Env) -> dict:
@@ -498,21 +498,21 @@ class _Checker(Typer):
         if context == "step_payout":
             step = self.step_type()
             if step is None:
-                self.error("RB309", "the schema has no numbered list of steps", decl.subject.span, "no steps",
+                self.error(Code.MISSING_PART, "the schema has no numbered list of steps", decl.subject.span, "no steps",
                            "mark the list of steps `numbered by number` in `record case`")
             env = env.bind("step", Binding("step", step or t.ERROR))
         env, lets = self.declare_lets(decl.lets, env)
         amounts = []
         for amount in decl.amounts:
             if any(name == amount.name for name, _ in amounts):
-                self.error("RB204", f"amount `{amount.name}` is defined twice", amount.span, "second definition")
+                self.error(Code.DUPLICATE, f"amount `{amount.name}` is defined twice", amount.span, "second definition")
                 continue
             typ = self.check_expr_both(amount.expr, env, want=None, what="an amount")
             if typ.kind == "yen" and typ.fractional:
-                self.error("RB306", f"amount `{amount.name}` may hold a fraction of a yen", amount.expr.span,
+                self.error(Code.FRACTION_OF_A_YEN, f"amount `{amount.name}` may hold a fraction of a yen", amount.expr.span,
                            "not rounded", "say how to round it: `(…) rounded down`")
             elif typ.kind not in ("yen", "error"):
-                self.error("RB301", f"amount `{amount.name}` is {typ.describe()}, not yen", amount.expr.span,
+                self.error(Code.TYPE_MISMATCH, f"amount `{amount.name}` is {typ.describe()}, not yen", amount.expr.span,
                            "an amount is in yen")
             amounts.append((amount.name, amount.expr))
             env = env.bind(amount.name, Binding("amount", t.YEN))
@@ -527,7 +527,7 @@ class _Checker(Typer):
                     covered = (rule.subject in ("case", "numbered_step")) if failure.subject is None \
                         else (rule.subject in ("each_step", "numbered_step"))
                     if covered and rid not in excepted:
-                        self.error("RB307", f"rule `{rid}` reads the payout, and the payout reads its result",
+                        self.error(Code.CYCLE, f"rule `{rid}` reads the payout, and the payout reads its result",
                                    failure.span, "depends on every rule of this subject",
                                    f"add `except {rid}` here, or let the rule not read the payout")
 

@@ -1,6 +1,6 @@
 """Diagnostics: what is wrong in a rule file, where, and what to do about it.
 
-Every diagnostic has a stable code from `CODES`, one lowercase line of message
+Every diagnostic has a stable code (`Code`), one lowercase line of message
 with user input in backticks, the span it is about, a short label under the
 caret, and an optional help line. `render` prints it the way rustc and Cedar do.
 """
@@ -9,51 +9,70 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
+from enum import StrEnum
 
 from .source import Span
 
-# One table, two uses: the codes users see, and the golden tests (one file each).
-CODES: dict[str, str] = {
-    # syntax
-    "RB101": "unexpected character",
-    "RB102": "unexpected word or symbol",
-    "RB103": "unexpected end of file",
-    "RB104": "bad text or interpolation",
-    "RB105": "bad literal",
-    "RB106": "rule file is not text in UTF-8",
-    "RB107": "expression nested too deeply",
+
+class Code(StrEnum):
+    """Every diagnostic's stable code, named for what it means. One table, two uses: the codes
+    users see (a member is its code as text: `Code.TYPE_MISMATCH == "RB301"`), and the golden
+    tests (`tests/diagnostics/`: one bad input each). RB1xx: reading and syntax; RB2xx: names;
+    RB3xx: types and structure; RB4xx: judging a case."""
+
+    def __new__(cls, code: str, summary: str):
+        member = str.__new__(cls, code)
+        member._value_ = code
+        member.summary = summary
+        return member
+
+    # reading and syntax
+    UNEXPECTED_CHARACTER = "RB101", "unexpected character"
+    UNEXPECTED_TOKEN = "RB102", "unexpected word or symbol"
+    UNEXPECTED_END = "RB103", "unexpected end of file"
+    BAD_TEXT = "RB104", "bad text or interpolation"
+    BAD_LITERAL = "RB105", "bad literal"
+    NOT_UTF8 = "RB106", "rule file is not text in UTF-8"
+    TOO_DEEP = "RB107", "expression nested too deeply"
+    NO_RULE_FILES = "RB108", "no rulebook folder, or no rule files in it"
     # names
-    "RB201": "unknown field",
-    "RB202": "unknown name",
-    "RB203": "duplicate rule id",
-    "RB204": "duplicate declaration",
-    "RB205": "unknown rule id",
-    "RB206": "unknown type",
-    "RB207": "unknown stage",
-    "RB208": "unknown value",
+    UNKNOWN_FIELD = "RB201", "unknown field"
+    UNKNOWN_NAME = "RB202", "unknown name"
+    DUPLICATE_RULE = "RB203", "duplicate rule id"
+    DUPLICATE = "RB204", "duplicate declaration"
+    UNKNOWN_RULE = "RB205", "unknown rule id"
+    UNKNOWN_TYPE = "RB206", "unknown type"
+    UNKNOWN_STAGE = "RB207", "unknown stage"
+    UNKNOWN_VALUE = "RB208", "unknown value"
+    RESERVED_FIELD = "RB209", "field name reserved by the engine"
     # types and structure
-    "RB301": "type mismatch",
-    "RB302": "optional value read without saying what happens when it is missing",
-    "RB303": "unreachable clause",
-    "RB304": "text missing a language",
-    "RB305": "decision list without `otherwise`",
-    "RB306": "amount may hold a fraction of a yen",
-    "RB307": "dependency cycle",
-    "RB308": "bad parameter value",
-    "RB309": "missing part",
-    "RB310": "unknown language",
-    "RB311": "part given twice",
-    # evaluation
-    "RB401": "no parameter value in force",
-    "RB402": "a rule could not be evaluated on this case",
-}
+    TYPE_MISMATCH = "RB301", "type mismatch"
+    MAY_BE_MISSING = "RB302", "optional value read without saying what happens when it is missing"
+    UNREACHABLE = "RB303", "unreachable clause"
+    MISSING_LANGUAGE = "RB304", "text missing a language"
+    NO_OTHERWISE = "RB305", "decision list without `otherwise`"
+    FRACTION_OF_A_YEN = "RB306", "amount may hold a fraction of a yen"
+    CYCLE = "RB307", "dependency cycle"
+    BAD_PARAMETER_VALUE = "RB308", "bad parameter value"
+    MISSING_PART = "RB309", "missing part"
+    UNKNOWN_LANGUAGE = "RB310", "unknown language"
+    GIVEN_TWICE = "RB311", "part given twice"
+    RECORD_CONTAINS_ITSELF = "RB312", "record that contains itself"
+    OPTION_MISPLACED = "RB313", "field option on a field it does not fit"
+    OUT_OF_PLACE = "RB314", "construct where it cannot be used"
+    # judging a case
+    NO_PARAMETER_VALUE = "RB401", "no parameter value in force"
+    NOT_EVALUABLE = "RB402", "a rule could not be evaluated on this case"
+
+
+CODES: dict[str, str] = {code.value: code.summary for code in Code}
 
 LANGUAGES = ("ja", "en")
 
 
 @dataclass(frozen=True, slots=True)
 class Diagnostic:
-    code: str
+    code: Code
     message: str
     span: Span | None
     label: str = ""
@@ -120,9 +139,15 @@ def render(d: Diagnostic, color: bool = False) -> str:
     return "\n".join(lines)
 
 
-def did_you_mean(name: str, candidates) -> str | None:
-    """A help line suggesting the closest candidate, if one is close."""
+def closest(name: str, candidates) -> str | None:
+    """The candidate closest to `name`, if one is close."""
     import difflib
 
     close = difflib.get_close_matches(name, sorted(set(candidates)), n=1, cutoff=0.6)
-    return f"did you mean `{close[0]}`?" if close else None
+    return close[0] if close else None
+
+
+def did_you_mean(name: str, candidates) -> str | None:
+    """A help line suggesting the closest candidate, if one is close."""
+    close = closest(name, candidates)
+    return f"did you mean `{close}`?" if close else None

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 
 from . import datatype as t
 from . import syntax as s
-from .diagnostic import did_you_mean
+from .diagnostic import Code, did_you_mean
 
 UNIT_KINDS = {None: None, "yen": "yen", "rate": "rate", "hours": "hours", "days": "days",
                "business_days": "business_days", "percent": "percent"}
@@ -97,7 +97,7 @@ class Typer:
         lenient = replace(env, strict=False)
         typ = self.infer(expr, lenient)
         if want is not None and typ.kind != "error" and not typ.same_kind(want):
-            self.error("RB301", f"{what} must be {want.describe()}, not {typ.describe()}", expr.span,
+            self.error(Code.TYPE_MISMATCH, f"{what} must be {want.describe()}, not {typ.describe()}", expr.span,
                        f"this is {typ.describe()}")
         strict = strict_env if strict_env is not None else replace(env, strict=True)
         narrowed = self.infer(expr, strict)
@@ -108,7 +108,7 @@ class Typer:
     def optional_error(self, expr, env: Env, what="this value"):
         key = key_of(expr)
         shown = f"`{key}`" if key else "this value"
-        self.error("RB302", f"{shown} may be missing here, and nothing says what happens then", expr.span,
+        self.error(Code.MAY_BE_MISSING, f"{shown} may be missing here, and nothing says what happens then", expr.span,
                    "may be missing",
                    f"guard it with `{key or '…'} is set and …` (or an earlier `when {key or '…'} is missing` clause), "
                    f"or give a default with `{key or '…'} if missing …`", env=env)
@@ -155,19 +155,19 @@ class Typer:
             if obj.kind == "error":
                 return t.ERROR
             if obj.kind != "record":
-                self.error("RB301", f"`{e.name}` is read from {obj.describe()}, which has no fields", e.name_span,
+                self.error(Code.TYPE_MISMATCH, f"`{e.name}` is read from {obj.describe()}, which has no fields", e.name_span,
                            "not a record", env=env)
                 return t.ERROR
             if obj.record == "payout":
                 if e.name not in self.case_amounts:
-                    self.error("RB201", f"unknown amount `{e.name}` of the payout", e.name_span,
+                    self.error(Code.UNKNOWN_FIELD, f"unknown amount `{e.name}` of the payout", e.name_span,
                                "not an amount of the case", did_you_mean(e.name, self.case_amounts), env=env)
                     return t.ERROR
                 return t.YEN
             record = self.schema.records.get(obj.record)
             if record is None or e.name not in record.fields:
                 fields = record.fields if record else {}
-                self.error("RB201", f"unknown field `{e.name}` on {obj.record}", e.name_span,
+                self.error(Code.UNKNOWN_FIELD, f"unknown field `{e.name}` on {obj.record}", e.name_span,
                            f"not a field of {obj.record}", did_you_mean(e.name, fields), env=env)
                 return t.ERROR
             ftype = record.fields[e.name].type
@@ -178,11 +178,11 @@ class Typer:
             if obj.kind == "error" or key.kind == "error":
                 return t.ERROR
             if obj.kind != "table":
-                self.error("RB301", f"only a table can be looked up with `[…]`, not {obj.describe()}", e.span,
+                self.error(Code.TYPE_MISMATCH, f"only a table can be looked up with `[…]`, not {obj.describe()}", e.span,
                            "not a table", env=env)
                 return t.ERROR
             if not key.same_kind(obj.key):
-                self.error("RB301", f"this table is keyed by {obj.key.describe()}, not {key.describe()}",
+                self.error(Code.TYPE_MISMATCH, f"this table is keyed by {obj.key.describe()}, not {key.describe()}",
                            e.key.span, "wrong key", env=env)
             return obj.inner.maybe()
         if isinstance(e, s.Binary):
@@ -191,14 +191,14 @@ class Typer:
                 return t.ERROR
             result = t.arithmetic(e.op, left.required(), right.required())
             if result is None:
-                self.error("RB301", f"cannot {_OPS[e.op]} {left.required().describe()} and "
+                self.error(Code.TYPE_MISMATCH, f"cannot {_OPS[e.op]} {left.required().describe()} and "
                            f"{right.required().describe()}", e.span, "no such arithmetic", env=env)
                 return t.ERROR
             return result.maybe() if (left.optional or right.optional) else result
         if isinstance(e, s.Negate):
             inner = self.infer(e.operand, env)
             if inner.kind not in t.NUMERIC | {"error"}:
-                self.error("RB301", f"cannot negate {inner.describe()}", e.span, "not a number", env=env)
+                self.error(Code.TYPE_MISMATCH, f"cannot negate {inner.describe()}", e.span, "not a number", env=env)
                 return t.ERROR
             return inner
         if isinstance(e, s.Compare):
@@ -207,7 +207,7 @@ class Typer:
             if left.kind != "error" and right.kind != "error":
                 ok = t.equatable(left, right) if e.op in ("=", "!=") else t.comparable(left, right)
                 if not ok:
-                    self.error("RB301", f"cannot compare {left.describe()} with {right.describe()}", e.span,
+                    self.error(Code.TYPE_MISMATCH, f"cannot compare {left.describe()} with {right.describe()}", e.span,
                                "different kinds of value", _compare_help(left, right), env=env)
             return t.BOOLEAN
         if isinstance(e, s.Logical):
@@ -224,10 +224,10 @@ class Typer:
                 return t.BOOLEAN
             inner = self.require(e.operand, inner, env)
             if e.test in ("empty", "not_empty") and inner.kind not in ("list", "text", "table", "error", "nothing"):
-                self.error("RB301", f"only a list or a text can be empty, not {inner.describe()}", e.span,
+                self.error(Code.TYPE_MISMATCH, f"only a list or a text can be empty, not {inner.describe()}", e.span,
                            "not a list", env=env)
             if e.test in ("blank", "not_blank") and inner.kind not in ("text", "error"):
-                self.error("RB301", f"only a text can be blank, not {inner.describe()}", e.span, "not a text",
+                self.error(Code.TYPE_MISMATCH, f"only a text can be blank, not {inner.describe()}", e.span, "not a text",
                            env=env)
             return t.BOOLEAN
         if isinstance(e, s.Member):
@@ -239,11 +239,11 @@ class Typer:
                 elif box.kind == "list":
                     inner = box.inner
                 else:
-                    self.error("RB301", f"`in` looks in a list, not in {box.describe()}", e.container.span,
+                    self.error(Code.TYPE_MISMATCH, f"`in` looks in a list, not in {box.describe()}", e.container.span,
                                "not a list", env=env)
                     return t.BOOLEAN
                 if not t.equatable(item, inner):
-                    self.error("RB301", f"a list of {inner.describe()} cannot hold {item.describe()}", e.span,
+                    self.error(Code.TYPE_MISMATCH, f"a list of {inner.describe()} cannot hold {item.describe()}", e.span,
                                "different kinds of value", env=env)
             return t.BOOLEAN
         if isinstance(e, s.IfElse):
@@ -264,7 +264,7 @@ class Typer:
             if inner.kind in ("decimal", "integer", "percent"):
                 return t.INTEGER
             if inner.kind != "error":
-                self.error("RB301", f"cannot round {inner.describe()}", e.span, "not a number", env=env)
+                self.error(Code.TYPE_MISMATCH, f"cannot round {inner.describe()}", e.span, "not a number", env=env)
             return t.ERROR
         if isinstance(e, s.Quantifier):
             element = self.element(e.items, env)
@@ -281,37 +281,37 @@ class Typer:
             if e.kind == "list":
                 return t.list_of(body)
             if body.kind not in t.NUMERIC | {"error"}:
-                self.error("RB301", f"cannot add up {body.describe()}", e.body.span, "not a number", env=env)
+                self.error(Code.TYPE_MISMATCH, f"cannot add up {body.describe()}", e.body.span, "not a number", env=env)
                 return t.ERROR
             return body
         if isinstance(e, s.Total):
             if env.context != "case_payout":
-                self.error("RB301", "`total` sums a step amount, in `payout on case`", e.span,
+                self.error(Code.OUT_OF_PLACE, "`total` sums a step amount, in `payout on case`", e.span,
                            "only in the case's payout", env=env)
                 return t.ERROR
             if e.name not in self.step_amounts:
-                self.error("RB202", f"unknown step amount `{e.name}`", e.name_span, "not an amount of a step",
+                self.error(Code.UNKNOWN_NAME, f"unknown step amount `{e.name}`", e.name_span, "not an amount of a step",
                            did_you_mean(e.name, self.step_amounts), env=env)
                 return t.ERROR
             return t.YEN
         if isinstance(e, s.Failure):
             if env.context not in ("step_payout", "case_payout"):
-                self.error("RB301", "results of rules can be read only in a payout", e.span,
+                self.error(Code.OUT_OF_PLACE, "results of rules can be read only in a payout", e.span,
                            "not in a payout", env=env)
                 return t.BOOLEAN
             if e.subject is not None:
                 binding = env.names.get(e.subject)
                 if binding is None or binding.kind != "step":
-                    self.error("RB202", f"`{e.subject}` is not a step here", e.span, "not a step",
+                    self.error(Code.UNKNOWN_NAME, f"`{e.subject}` is not a step here", e.span, "not a step",
                                "write `on step` in `payout on each step`, or `on case`", env=env)
             for rid, span in e.excepted:
                 if rid not in self.rule_ids:
-                    self.error("RB205", f"unknown rule `{rid}`", span, "no such rule",
+                    self.error(Code.UNKNOWN_RULE, f"unknown rule `{rid}`", span, "no such rule",
                                did_you_mean(rid, self.rule_ids), env=env)
             return t.BOOLEAN
         if isinstance(e, s.OutOfOrder):
             if e.order not in self.orders:
-                self.error("RB202", f"unknown order `{e.order}`", e.name_span, "not a declared order",
+                self.error(Code.UNKNOWN_NAME, f"unknown order `{e.order}`", e.name_span, "not a declared order",
                            did_you_mean(e.order, self.orders), env=env)
             return t.PAIRS
         raise AssertionError(f"unknown node {type(e).__name__}")  # pragma: no cover
@@ -336,24 +336,24 @@ class Typer:
                 return t.NOTHING
             for other, item in zip(types[1:], e.value[1:]):
                 if not other.same_kind(types[0]):
-                    self.error("RB301", "a list holds values of one kind", item.span,
+                    self.error(Code.TYPE_MISMATCH, "a list holds values of one kind", item.span,
                                f"{other.describe()} among {types[0].describe()}", env=env)
             return t.list_of(types[0])
-        self.error("RB301", "a table can only be a parameter's value", e.span, "not here", env=env)
+        self.error(Code.OUT_OF_PLACE, "a table can only be a parameter's value", e.span, "not here", env=env)
         return t.ERROR
 
     def _name(self, e: s.Name, env: Env) -> t.Type:
         binding = env.names.get(e.name)
         if binding is None:
             candidates = [n for n in env.names]
-            self.error("RB202", f"unknown name `{e.name}`", e.span, "not a field, parameter or `let` here",
+            self.error(Code.UNKNOWN_NAME, f"unknown name `{e.name}`", e.span, "not a field, parameter or `let` here",
                        did_you_mean(e.name, candidates), env=env)
             return t.ERROR
         if binding.kind == "payout":
             self.reads_payout = True
         if binding.kind == "let":
             if e.name in env.lets_in_progress:
-                self.error("RB307", f"`{e.name}` is defined in terms of itself", e.span, "goes round in a circle",
+                self.error(Code.CYCLE, f"`{e.name}` is defined in terms of itself", e.span, "goes round in a circle",
                            env=env)
                 return t.ERROR
             scope = binding.scope if binding.scope is not None else env.names
@@ -364,7 +364,7 @@ class Typer:
     def boolean(self, expr, env: Env) -> None:
         typ = self.require(expr, self.infer(expr, env), env)
         if typ.kind not in ("boolean", "error"):
-            self.error("RB301", f"a condition must be yes or no, not {typ.describe()}", expr.span,
+            self.error(Code.TYPE_MISMATCH, f"a condition must be yes or no, not {typ.describe()}", expr.span,
                        f"this is {typ.describe()}", env=env)
 
     def element(self, items, env: Env) -> t.Type:
@@ -374,14 +374,14 @@ class Typer:
         if typ.kind == "nothing":
             return t.ERROR
         if typ.kind != "error":
-            self.error("RB301", f"expected a list, found {typ.describe()}", items.span, "not a list", env=env)
+            self.error(Code.TYPE_MISMATCH, f"expected a list, found {typ.describe()}", items.span, "not a list", env=env)
         return t.ERROR
 
     def join(self, a: t.Type, b: t.Type, e, env: Env) -> t.Type:
         if a.kind == "error" or b.kind == "error":
             return t.ERROR
         if not a.same_kind(b):
-            self.error("RB301", f"the two values are of different kinds: {a.required().describe()} and "
+            self.error(Code.TYPE_MISMATCH, f"the two values are of different kinds: {a.required().describe()} and "
                        f"{b.required().describe()}", e.span, "both sides must be of one kind", env=env)
             return t.ERROR
         result = a if a.kind != "nothing" else b

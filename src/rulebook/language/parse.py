@@ -10,24 +10,27 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
+import re
 from decimal import Decimal, InvalidOperation
 
 from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
 from . import syntax as s
-from .diagnostic import Diagnostic
+from .diagnostic import Code, Diagnostic
 from .grammar import grammar_text
 from .source import Source, Span
 
 @functools.cache
-def _parser() -> Lark:
+def _parser(concrete: bool = False) -> Lark:
+    """The parser; `concrete` keeps every token (keywords and punctuation too) in the tree."""
     return Lark(
         grammar_text(),
         parser="lalr",
         start=["start", "expr"],
         propagate_positions=True,
         maybe_placeholders=False,
+        keep_all_tokens=concrete,
         cache=False,
     )
 
@@ -66,7 +69,7 @@ MAX_NESTING = 100
 
 
 def _too_deep(span: Span) -> Diagnostic:
-    return Diagnostic("RB107", f"expression nested more than {MAX_NESTING} levels deep", span,
+    return Diagnostic(Code.TOO_DEEP, f"expression nested more than {MAX_NESTING} levels deep", span,
                       "nested too deeply", "name the inner parts with `let` and use the names")
 
 
@@ -134,19 +137,19 @@ def _syntax_diagnostic(source: Source, error: UnexpectedInput, base: int) -> Dia
         char = source.text[start : start + 1]
         if char == '"':
             return Diagnostic(
-                "RB104", "unterminated text", Span(source, start, start + 1),
+                Code.BAD_TEXT, "unterminated text", Span(source, start, start + 1),
                 "this text has no closing `\"` on its line",
                 "close the text with `\"` on the same line; write `\\\"` for a quote inside it",
             )
         if char in "{}":
             return Diagnostic(
-                "RB104", "unbalanced brace in a text", Span(source, start, start + 1),
+                Code.BAD_TEXT, "unbalanced brace in a text", Span(source, start, start + 1),
                 "a brace must open or close an interpolation",
                 "write `\\{` or `\\}` for a literal brace",
             )
         shown = char if char.strip() else repr(char)
         return Diagnostic(
-            "RB101", f"unexpected character `{shown}`", Span(source, start, start + 1),
+            Code.UNEXPECTED_CHARACTER, f"unexpected character `{shown}`", Span(source, start, start + 1),
             "not part of the rule language",
             f"expected {_expected_words(error.allowed)}" if error.allowed else None,
         )
@@ -155,7 +158,7 @@ def _syntax_diagnostic(source: Source, error: UnexpectedInput, base: int) -> Dia
     ):
         end = len(source.text) if base == 0 else base
         return Diagnostic(
-            "RB103", "the file ends in the middle of a declaration", Span(source, end, end),
+            Code.UNEXPECTED_END, "the file ends in the middle of a declaration", Span(source, end, end),
             "more was expected here",
             f"expected {_expected_words(error.expected)}" if error.expected else None,
         )
@@ -172,12 +175,12 @@ def _syntax_diagnostic(source: Source, error: UnexpectedInput, base: int) -> Dia
     before = source.text[:start].rstrip().rsplit(None, 1)[-1:] or [""]
     if before[0] in ("any", "all", "count", "each"):
         return Diagnostic(
-            "RB102", f"unexpected `{token}` after `{before[0]}`", Span(source, start, end),
+            Code.UNEXPECTED_TOKEN, f"unexpected `{token}` after `{before[0]}`", Span(source, start, end),
             "not expected here",
             f"inside a larger expression, write `({before[0]} … in … where …)` in parentheses",
         )
     return Diagnostic(
-        "RB102", f"unexpected `{token}`", Span(source, start, end),
+        Code.UNEXPECTED_TOKEN, f"unexpected `{token}`", Span(source, start, end),
         "not expected here", f"expected {_expected_words(expected)}",
     )
 
@@ -286,7 +289,7 @@ class _Builder(Transformer):
                 inner = raw[i + 1 : close]
                 offset = self.base + start + i + 1
                 if not inner.strip():
-                    self._fail("RB104", "empty interpolation", Span(self.src, offset - 1, offset + 1),
+                    self._fail(Code.BAD_TEXT, "empty interpolation", Span(self.src, offset - 1, offset + 1),
                                "nothing between the braces", "write a name or expression inside, or `\\{` for a brace")
                 if buf:
                     parts.append("".join(buf))
@@ -347,6 +350,7 @@ class _Builder(Transformer):
     not_before_option = _option("not_before")
     exactly_option = _option("exactly")
     not_blank_option = _option("not_blank")
+    identifier_option = _option("identifier")
     at_least_option = _option("at_least")
 
     def labels_option(self, meta, children):
@@ -569,7 +573,7 @@ class _Builder(Transformer):
         try:
             return dt.date.fromisoformat(str(token))
         except ValueError:
-            self._fail("RB105", f"`{token}` is not a date", self._tspan(token), "no such day",
+            self._fail(Code.BAD_LITERAL, f"`{token}` is not a date", self._tspan(token), "no such day",
                        "write a real calendar day as YYYY-MM-DD")
 
     def number(self, meta, children):
@@ -655,7 +659,7 @@ def _parse_expression(source: Source, text: str, offset: int) -> s.Expr:
         ):
             end = offset + len(text)
             raise ParseFailure(Diagnostic(
-                "RB104", "incomplete expression in an interpolation", Span(source, offset, end),
+                Code.BAD_TEXT, "incomplete expression in an interpolation", Span(source, offset, end),
                 "this expression stops short",
                 f"expected {_expected_words(error.expected)}" if error.expected else None,
             ))
@@ -667,3 +671,41 @@ def _parse_expression(source: Source, text: str, offset: int) -> s.Expr:
         if isinstance(error.orig_exc, ParseFailure):
             raise error.orig_exc
         raise
+
+
+# ------------------------------------------------------- the concrete tree
+
+
+@dataclasses.dataclass(frozen=True)
+class Concrete:
+    """A rule file as written, for the passes that rewrite it (the formatter) or point into its
+    comments (the language server): lark's tree with every token kept, and the comments, which
+    the grammar skips and the syntax tree does not hold."""
+
+    tree: Tree
+    tokens: tuple[Token, ...]  # every token of the tree, in order
+    comments: tuple[Token, ...]  # every `# …` comment, in order (type COMMENT)
+
+
+_COMMENT = re.compile(r"#[^\n]*")
+
+
+def parse_concrete(source: Source) -> Concrete | None:
+    """The concrete tree of a rule file, or None if it does not parse (`parse` says why).
+
+    Between two tokens there is only what the grammar skips, whitespace and comments, so the
+    comments are found in those gaps, without a second lexer."""
+    try:
+        tree = _parser(concrete=True).parse(source.text, start="start")
+    except UnexpectedInput:
+        return None
+    tokens = tuple(tree.scan_values(lambda v: isinstance(v, Token)))
+    comments = []
+    start = 0
+    for end, after in [(t.start_pos, t.end_pos) for t in tokens] + [(len(source.text), None)]:
+        for found in _COMMENT.finditer(source.text, start, end):
+            line, column = source.position(found.start())
+            comments.append(Token("COMMENT", found.group().rstrip(), found.start(), line, column,
+                                  end_pos=found.start() + len(found.group().rstrip())))
+        start = after if after is not None else end
+    return Concrete(tree, tokens, tuple(comments))

@@ -10,8 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+import keyword
+from collections.abc import Iterator
+
+from pydantic import BaseModel
+
 from . import datatype as t
-from .diagnostic import Diagnostic, did_you_mean
+from .diagnostic import Code, Diagnostic, did_you_mean
+from .source import Span
 
 if TYPE_CHECKING:
     from . import syntax as s
@@ -24,6 +30,19 @@ SCALAR_NAMES = {
 }
 
 
+# Names a field cannot have. The engine reads a snapshot's fields as attributes of its model
+# (a pydantic model), so a field cannot be named like something else of that object: nothing
+# that starts with `_` (Python's private and special names), no `model_…` (pydantic's), no
+# attribute of BaseModel (`copy`, `json`, `schema`, …); nor a Python keyword.
+RESERVED_PREFIXES = ("_", "model_")
+RESERVED_NAMES = frozenset(dir(BaseModel)) | frozenset(keyword.kwlist)
+
+
+def reserved(name: str) -> bool:
+    """True when `name` cannot name a field (see RESERVED_NAMES)."""
+    return name.startswith(RESERVED_PREFIXES) or name in RESERVED_NAMES
+
+
 @dataclass(frozen=True, slots=True)
 class Field:
     name: str
@@ -33,6 +52,7 @@ class Field:
     one_of: tuple[str, ...] | None = None
     exactly: str | None = None
     not_blank: bool = False
+    identifier: bool = False  # an id: no control or bidirectional formatting characters
     at_least: int | None = None
     numbered_by: str | None = None
     not_before: str | None = None
@@ -52,6 +72,11 @@ class Schema:
     @property
     def root(self) -> Record:
         return self.records[ROOT]
+
+    @property
+    def field_names(self) -> frozenset[str]:
+        """The name of every field of every record."""
+        return frozenset(name for record in self.records.values() for name in record.fields)
 
     def value_labels(self) -> dict[str, dict]:
         """The labels of values, by the path of their field from the snapshot without list
@@ -88,7 +113,7 @@ def resolve_type(ref: s.TypeRef, records: set[str], diags: list[Diagnostic]) -> 
         value = resolve_type(ref.inner, records, diags)
         key = resolve_type(ref.key, records, diags)
         if key.kind not in ("text", "integer", "error"):
-            diags.append(Diagnostic("RB301", f"a table is keyed by text or integer, not `{key.describe()}`",
+            diags.append(Diagnostic(Code.TYPE_MISMATCH, f"a table is keyed by text or integer, not `{key.describe()}`",
                                     ref.key.span, "not a key type"))
         return t.Type("table", inner=value, key=key)
     name = ref.name
@@ -97,7 +122,7 @@ def resolve_type(ref: s.TypeRef, records: set[str], diags: list[Diagnostic]) -> 
     if name in records:
         return t.record(name)
     diags.append(Diagnostic(
-        "RB206", f"unknown type `{name}`", ref.span, "not a type",
+        Code.UNKNOWN_TYPE, f"unknown type `{name}`", ref.span, "not a type",
         did_you_mean(name, list(SCALAR_NAMES) + sorted(records))
         or "types are text, date, boolean, integer, decimal, yen, yen per hour, hours, days, "
            "business days, percent, optional T, list of T, table of T by K, and the records",
@@ -111,7 +136,7 @@ def declare(decls: list[s.RecordDecl], diags: list[Diagnostic], texts=None) -> S
     names = {}
     for decl in decls:
         if decl.name in names:
-            diags.append(Diagnostic("RB204", f"record `{decl.name}` is declared twice", decl.span,
+            diags.append(Diagnostic(Code.DUPLICATE, f"record `{decl.name}` is declared twice", decl.span,
                                     "second declaration", f"the first is at {names[decl.name].span}"))
         else:
             names[decl.name] = decl
@@ -120,15 +145,21 @@ def declare(decls: list[s.RecordDecl], diags: list[Diagnostic], texts=None) -> S
         fields: dict[str, Field] = {}
         for f in decl.fields:
             if f.name in fields:
-                diags.append(Diagnostic("RB204", f"field `{f.name}` is declared twice in `{decl.name}`",
+                diags.append(Diagnostic(Code.DUPLICATE, f"field `{f.name}` is declared twice in `{decl.name}`",
                                         f.span, "second declaration"))
                 continue
+            if reserved(f.name):
+                diags.append(Diagnostic(
+                    Code.RESERVED_FIELD, f"`{f.name}` cannot name a field",
+                    Span(f.span.source, f.span.start, f.span.start + len(f.name)), "reserved name",
+                    "a field's name starts with a letter, and is neither a Python keyword nor a name of the "
+                    "snapshot's model (`model_…`, `copy`, `json`, `schema`, …): choose another"))
             fields[f.name] = _field(f, decl, set(names), diags, texts)
         for f in fields.values():
             if f.not_before and f.not_before not in fields:
                 span = next(o.span for o in next(x for x in decl.fields if x.name == f.name).options
                             if o.kind == "not_before")
-                diags.append(Diagnostic("RB201", f"unknown field `{f.not_before}` in `{decl.name}`", span,
+                diags.append(Diagnostic(Code.UNKNOWN_FIELD, f"unknown field `{f.not_before}` in `{decl.name}`", span,
                                         "not a field of this record", did_you_mean(f.not_before, fields)))
         records[decl.name] = Record(decl.name, fields)
     for decl in names.values():
@@ -142,13 +173,14 @@ def declare(decls: list[s.RecordDecl], diags: list[Diagnostic], texts=None) -> S
                         if o.kind == "numbered")
             number = inner.fields.get(f.numbered_by)
             if number is None:
-                diags.append(Diagnostic("RB201", f"unknown field `{f.numbered_by}` in `{inner.name}`", span,
+                diags.append(Diagnostic(Code.UNKNOWN_FIELD, f"unknown field `{f.numbered_by}` in `{inner.name}`", span,
                                         "not a field of the listed record", did_you_mean(f.numbered_by, inner.fields)))
             elif number.type.kind != "integer":
-                diags.append(Diagnostic("RB301", f"`numbered by` needs an integer field, and `{f.numbered_by}` is "
+                diags.append(Diagnostic(Code.TYPE_MISMATCH, f"`numbered by` needs an integer field, and `{f.numbered_by}` is "
                                         f"`{number.type.describe()}`", span, "not an integer field"))
+    _refuse_cycles(names, records, diags)
     if ROOT not in records:
-        diags.append(Diagnostic("RB309", "the schema has no `record case`", decls[0].span if decls else None,
+        diags.append(Diagnostic(Code.MISSING_PART, "the schema has no `record case`", decls[0].span if decls else None,
                                 "records are declared here", "declare the snapshot itself as `record case`"))
     else:
         # The engine reads these two of every snapshot: the verdict names the case and its day.
@@ -156,13 +188,57 @@ def declare(decls: list[s.RecordDecl], diags: list[Diagnostic], texts=None) -> S
         for name, want in (("case_id", t.TEXT), ("as_of", t.DATE)):
             found = records[ROOT].fields.get(name)
             if found is None:
-                diags.append(Diagnostic("RB309", f"`record case` has no `{name}` field", decl.span,
+                diags.append(Diagnostic(Code.MISSING_PART, f"`record case` has no `{name}` field", decl.span,
                                         "the snapshot is declared here", f"declare `{name}: {want.describe()}`"))
             elif found.type != want:
                 span = next(x for x in decl.fields if x.name == name).span
-                diags.append(Diagnostic("RB301", f"`{name}` in `record case` is {found.type.describe()}, "
+                diags.append(Diagnostic(Code.TYPE_MISMATCH, f"`{name}` in `record case` is {found.type.describe()}, "
                                         f"not {want.describe()}", span, f"must be {want.describe()}"))
     return Schema(records)
+
+
+def _records_in(typ: t.Type) -> Iterator[str]:
+    """The records a value of this type holds (in a list, a table, or itself)."""
+    while typ is not None:
+        if typ.kind == "record" and typ.record:
+            yield typ.record
+        typ = typ.inner
+
+
+def _refuse_cycles(decls: dict, records: dict[str, Record], diags: list[Diagnostic]) -> None:
+    """A record that contains itself, directly or through others (a snapshot is a tree of
+    records, and the model of a record that holds itself cannot be built): one diagnostic per
+    circle, at the field that closes it."""
+    reported: set[frozenset] = set()
+    state: dict[str, int] = {}  # 1: on the path being walked; 2: done
+    path: list[tuple[str, str]] = []  # (record, field) from the first record to here
+
+    def visit(name: str) -> None:
+        state[name] = 1
+        for f in records[name].fields.values():
+            for inner in _records_in(f.type):
+                if inner not in records:
+                    continue  # unknown type: RB206 says so
+                path.append((name, f.name))
+                if state.get(inner) == 1:
+                    circle = path[next(i for i, (rec, _) in enumerate(path) if rec == inner):]
+                    key = frozenset(circle)
+                    if key not in reported:
+                        reported.add(key)
+                        decl = next(x for x in decls[name].fields if x.name == f.name)
+                        shown = " → ".join(f"`{rec}.{field}`" for rec, field in circle)
+                        diags.append(Diagnostic(
+                            Code.RECORD_CONTAINS_ITSELF, f"record `{inner}` contains itself: {shown}",
+                            decl.span, f"leads back to `{inner}`",
+                            "a snapshot is a tree of records: hold the other record's id (a text) here instead"))
+                elif inner not in state:
+                    visit(inner)
+                path.pop()
+        state[name] = 2
+
+    for name in records:
+        if name not in state:
+            visit(name)
 
 
 def _field(f: s.FieldDecl, decl: s.RecordDecl, records: set[str], diags, texts=None) -> Field:
@@ -181,31 +257,37 @@ def _field(f: s.FieldDecl, decl: s.RecordDecl, records: set[str], diags, texts=N
             elif literal.kind == "number" and ftype.kind in ("integer", "yen") and literal.unit in (None, "yen"):
                 opts.update(default=literal.value, has_default=True)
             else:
-                diags.append(Diagnostic("RB301", f"the default does not fit `{ftype.describe()}`",
+                diags.append(Diagnostic(Code.OPTION_MISPLACED, f"the default does not fit `{ftype.describe()}`",
                                         option.span, "wrong kind of default"))
         elif kind == "one_of":
             items = value.value if hasattr(value, "value") else ()
             if ftype.required().kind != "text" or not all(i.kind == "string" for i in items):
-                diags.append(Diagnostic("RB301", "`one of` takes a list of texts on a text field",
+                diags.append(Diagnostic(Code.OPTION_MISPLACED, "`one of` takes a list of texts on a text field",
                                         option.span, "not a list of texts"))
             else:
                 opts["one_of"] = tuple(i.value for i in items)
         elif kind == "numbered":
             inner = ftype.inner if ftype.kind == "list" else None
             if inner is None or inner.kind != "record":
-                diags.append(Diagnostic("RB301", "`numbered by` goes on a list of records", option.span,
+                diags.append(Diagnostic(Code.OPTION_MISPLACED, "`numbered by` goes on a list of records", option.span,
                                         "not a list of records"))
             else:
                 opts["numbered_by"] = value
         elif kind == "not_before":
             if ftype.required().kind != "date":
-                diags.append(Diagnostic("RB301", "`not before` goes on a date field", option.span,
+                diags.append(Diagnostic(Code.OPTION_MISPLACED, "`not before` goes on a date field", option.span,
                                         "not a date field"))
             opts["not_before"] = value
         elif kind == "exactly":
             opts["exactly"] = value
         elif kind == "not_blank":
             opts["not_blank"] = True
+        elif kind == "identifier":
+            if ftype.required().kind != "text":
+                diags.append(Diagnostic("RB301", "`identifier` goes on a text field", option.span,
+                                        "not a text field"))
+            else:
+                opts["identifier"] = True
         elif kind == "at_least":
             opts["at_least"] = value
         elif kind == "labels":
@@ -213,7 +295,7 @@ def _field(f: s.FieldDecl, decl: s.RecordDecl, records: set[str], diags, texts=N
     if opts.get("labels") and opts.get("one_of") is not None:
         for label in next(o for o in f.options if o.kind == "labels").value:
             if label.value in opts["labels"] and label.value not in opts["one_of"]:
-                diags.append(Diagnostic("RB208", f"`{label.value}` is not a value of `{f.name}`", label.span,
+                diags.append(Diagnostic(Code.UNKNOWN_VALUE, f"`{label.value}` is not a value of `{f.name}`", label.span,
                                         "not one of its values",
                                         did_you_mean(label.value, opts["one_of"])
                                         or "its values are " + ", ".join(f"`{x}`" for x in opts["one_of"])))
@@ -230,13 +312,13 @@ def _labels(ftype: t.Type, option: s.FieldOption, diags: list[Diagnostic], texts
     if base.kind == "error":
         return None  # its type is unknown: RB206 says so
     if base.kind != "text":
-        diags.append(Diagnostic("RB301", f"`labels` name the values of a text field, not of `{ftype.describe()}`",
+        diags.append(Diagnostic(Code.OPTION_MISPLACED, f"`labels` name the values of a text field, not of `{ftype.describe()}`",
                                 option.span, "not a text field"))
         return None
     out: dict = {}
     for label in option.value:
         if label.value in out:
-            diags.append(Diagnostic("RB204", f"the value `{label.value}` is labelled twice", label.span,
+            diags.append(Diagnostic(Code.DUPLICATE, f"the value `{label.value}` is labelled twice", label.span,
                                     "second label"))
             continue
         if texts is None:

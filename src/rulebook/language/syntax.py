@@ -249,7 +249,7 @@ class ValueLabel:
 
 @dataclass(frozen=True, slots=True, eq=False)
 class FieldOption:
-    kind: str  # default one_of numbered not_before exactly not_blank at_least labels
+    kind: str  # default one_of numbered not_before exactly not_blank identifier at_least labels
     value: object
     span: Span
 
@@ -378,3 +378,17 @@ class File:
     decls: tuple[Decl, ...]
 
 
+
+
+def plain(node) -> object:
+    """A syntax node as nested tuples of its kind and values, without the spans: equal for two
+    trees that differ only in layout and comments (the formatter's promise; the rulebook diff's
+    test of a changed rule)."""
+    if isinstance(node, Span):
+        return None
+    if isinstance(node, (tuple, list)):
+        return tuple(plain(item) for item in node)
+    slots = getattr(type(node), "__dataclass_fields__", None)
+    if slots is None or type(node).__module__ != __name__:
+        return node
+    return (type(node).__name__,) + tuple(plain(getattr(node, name)) for name in slots)

@@ -13,8 +13,9 @@ from decimal import Decimal
 
 from pydantic import BaseModel
 
+from ..engine import codegen as cg
+from ..engine.evaluate import CLAUSE, FACTS, NOT_IN_FORCE, RULE, STEP, SUBJECT, Evaluation
 from ..engine.plan import Plan, TemplatePlan
-from ..engine.evaluate import Outcome
 from ..engine.runtime import UNSET
 from ..input.snapshot import dumps_json, jsonable
 
@@ -155,8 +156,8 @@ def _fact(value):
 class Explainer:
     """Turns outcomes into explained verdicts for one plan.
 
-    Every text of every clause is compiled once into a function of its values,
-    so explaining a result is a few string concatenations.
+    The texts of a clause are compiled, the first time a result of that clause is explained,
+    into functions of its values, so explaining a result is a few string concatenations.
     """
 
     def __init__(self, plan: Plan, digest: str, args_of, labels: dict | None = None):
@@ -168,63 +169,67 @@ class Explainer:
         self._keys: dict = {}  # (rule, step index) → the rule's fact keys with the step's path
         self._compact: dict = {}  # (rule, step index, clause) → what `compact` writes of such a result
         self.steps_field = plan.steps_field or "steps"
-        namespace = {"__builtins__": {}}
-        self._formats: dict = {}
-        lines: list[str] = []
-        self.texts: dict = {}  # (rule, clause) → (message {lang: fn}, fix {lang: fn} | None)
-        for rule in plan.rules:
-            for clause in rule.clauses:
-                key = (rule.index, clause.index)
-                message = {lang: self._compile(t, lang, lines, f"m{rule.index}_{clause.index}_{lang}", namespace)
-                           for lang, t in clause.message.items()}
-                fix = ({lang: self._compile(t, lang, lines, f"f{rule.index}_{clause.index}_{lang}", namespace)
-                        for lang, t in clause.fix.items()} if clause.fix else None)
-                self.texts[key] = (message, fix)
-        exec(compile("\n".join(lines) + "\n", "<rulebook texts>", "exec"), namespace)  # noqa: S102 - literals via repr
-        self.functions = {name: fn for name, fn in namespace.items() if name.startswith(("m", "f"))}
+        self._formats: dict = {}  # (kind, lang) → the formatter
+        self._texts: dict = {}  # (rule, clause) → (message {lang: fn}, fix {lang: fn} | None)
         self.rule_parts = [
             {"rule": r.id, "stage": r.stage, "title": dict(r.titles),
              "source": {"text": r.source[0], "ref": r.source[1]}} for r in plan.rules]
 
-    def _compile(self, template: TemplatePlan, lang: str, lines: list[str], name: str, namespace: dict) -> str:
+    def texts(self, rule_index: int, clause_index: int) -> tuple:
+        """The clause's (message {lang: fn}, fix {lang: fn} | None), each fn(args) → the text."""
+        found = self._texts.get((rule_index, clause_index))
+        if found is None:
+            clause = self.plan.rules[rule_index].clauses[clause_index]
+            module = cg.Module()
+            message = {lang: self._compile(t, lang, module, f"m_{lang}") for lang, t in clause.message.items()}
+            fix = {lang: self._compile(t, lang, module, f"f_{lang}") for lang, t in clause.fix.items()} \
+                if clause.fix else None
+            functions = module.run(label=f"texts {self.plan.rules[rule_index].id} {clause_index}")
+            found = ({lang: functions[name] for lang, name in message.items()},
+                     {lang: functions[name] for lang, name in fix.items()} if fix else None)
+            self._texts[(rule_index, clause_index)] = found
+        return found
+
+    def _compile(self, template: TemplatePlan, lang: str, module: cg.Module, name: str) -> str:
+        """`name(a)`: the text, with the values `a` (a result's args) shown as people read them."""
         pieces = []
         for part in template.parts:
             if isinstance(part, str):
-                pieces.append(repr(part))
+                pieces.append(cg.literal(part))
             else:
                 index, kind = part
                 key = (kind, lang)
                 if key not in self._formats:
-                    self._formats[key] = f"_show{len(self._formats)}"
-                    namespace[self._formats[key]] = formatter(kind, lang, self.labels)
-                pieces.append(f"{self._formats[key]}(a[{index}])")
-        lines.append(f"def {name}(a):")
-        lines.append(f"    return {' + '.join(pieces) if pieces else repr('')}")
+                    self._formats[key] = formatter(kind, lang, self.labels)
+                pieces.append(cg.call(module.constant(self._formats[key]), cg.item(cg.name("a"), index)))
+        text = pieces[0] if pieces else cg.literal("")
+        for piece in pieces[1:]:
+            text = cg.binary(text, "+", piece)
+        module.add(cg.function(name, ["a"], [cg.return_(text)]))
         return name
 
-    def describe(self, outcome: Outcome, result) -> tuple:
+    def describe(self, outcome: Evaluation, result) -> tuple:
         """One result's status, message and fix ({lang: text}) and due date (a date or None)."""
-        rule_index, clause_index = result[0], result[3]
-        if clause_index < 0:
-            day = result[4] if len(result) > 4 else outcome.as_of
+        rule_index, clause_index = result[RULE], result[CLAUSE]
+        if clause_index == NOT_IN_FORCE:
+            day = result[FACTS] if len(result) > FACTS else outcome.as_of
             message = {lang: text.format(day=format_value(day, "date", lang)) for lang, text in _NOT_IN_FORCE.items()}
             return "not_applicable", message, None, None
         clause = self.plan.rules[rule_index].clauses[clause_index]
-        functions = self.functions
         args = self.args_of(outcome, result)
-        texts, fixes = self.texts[(rule_index, clause_index)]
-        message = {lang: functions[name](args) for lang, name in texts.items()}
-        fix = {lang: functions[name](args) for lang, name in fixes.items()} if fixes else None
+        texts, fixes = self._texts.get((rule_index, clause_index)) or self.texts(rule_index, clause_index)
+        message = {lang: show(args) for lang, show in texts.items()}
+        fix = {lang: show(args) for lang, show in fixes.items()} if fixes else None
         return clause.status, message, fix, (args[clause.due] if clause.due is not None else None)
 
-    def due(self, outcome: Outcome, result):
+    def due(self, outcome: Evaluation, result):
         """A result's due date (or None), without its texts."""
-        if result[3] < 0:
+        if result[CLAUSE] == NOT_IN_FORCE:
             return None
-        clause = self.plan.rules[result[0]].clauses[result[3]]
+        clause = self.plan.rules[result[RULE]].clauses[result[CLAUSE]]
         return self.args_of(outcome, result)[clause.due] if clause.due is not None else None
 
-    def explain(self, outcome: Outcome, warnings=(), compact: bool = False, raw: bool = False) -> dict:
+    def explain(self, outcome: Evaluation, warnings=(), compact: bool = False, raw: bool = False) -> dict:
         """The verdict of one case, as the JSON-ready mapping of verdict-output.md.
 
         `compact` keeps rule, subject, status and facts of each result, and drops the texts.
@@ -236,9 +241,9 @@ class Explainer:
         steps_field = self.steps_field
         key_cache = self._keys
         for result in outcome.results:
-            rule_index, subject, step, clause_index = result[0], result[1], result[2], result[3]
+            rule_index, subject, step, clause_index = result[:FACTS]
             rule = plan.rules[rule_index]
-            if clause_index < 0:
+            if clause_index == NOT_IN_FORCE:
                 facts = {}
                 status, message, fix, due = self.describe(outcome, result)
             else:
@@ -249,9 +254,9 @@ class Explainer:
                     keys = key_cache[(rule_index, step)] = tuple(
                         prefix + key[6:] if key[0] == "{" else key for key, _kind in rule.facts)
                 if raw:
-                    facts = {k: v for k, v in zip(keys, result[4:]) if v is not UNSET}
+                    facts = {k: v for k, v in zip(keys, result[FACTS:]) if v is not UNSET}
                 else:
-                    facts = {k: _fact(v) for k, v in zip(keys, result[4:]) if v is not UNSET}
+                    facts = {k: _fact(v) for k, v in zip(keys, result[FACTS:]) if v is not UNSET}
                 if not compact:
                     _status, message, fix, due = self.describe(outcome, result)
                     due = due.isoformat() if due is not None else None
@@ -267,7 +272,7 @@ class Explainer:
             })
         return self._verdict(outcome, counts, results, warnings, dict(self.info))
 
-    def _verdict(self, outcome: Outcome, counts: dict, results: list, warnings, info: dict) -> dict:
+    def _verdict(self, outcome: Evaluation, counts: dict, results: list, warnings, info: dict) -> dict:
         """The verdict document around a case's results: the verdict from the counts, the payout."""
         if counts["fail"]:
             verdict = "ineligible"
@@ -289,11 +294,12 @@ class Explainer:
             "results": results,
             "payout": payout,
         }
-        if warnings:
-            out["warnings"] = list(warnings)
+        if warnings:  # Messages of the input: English, with `.ja`
+            out["warnings"] = [str(w) for w in warnings]
+            out["warning_messages"] = [{"ja": getattr(w, "ja", str(w)), "en": str(w)} for w in warnings]
         return out
 
-    def compact(self, outcome: Outcome, warnings=(), statuses: Counter | None = None):
+    def compact(self, outcome: Evaluation, warnings=(), statuses: Counter | None = None):
         """The compact verdict of one case as its JSON line (without the line break), the same
         bytes as `dumps(self.explain(outcome, warnings, compact=True, raw=True))`, built without
         the texts or anything else the compact verdict drops. Returns (line, verdict, failed
@@ -302,7 +308,7 @@ class Explainer:
         results = []
         keys = []  # (rule id, status) of each result
         for result in outcome.results:
-            shape = result[0], result[2], result[3]
+            shape = result[RULE], result[STEP], result[CLAUSE]
             entry = entries.get(shape)
             if entry is None:
                 entry = entries[shape] = self._compact_entry(*shape)
@@ -322,22 +328,25 @@ class Explainer:
         results of one rule, step and clause: the function, generated, writes the facts' keys
         as literals and leaves out the facts that are unset."""
         rule = self.plan.rules[rule_index]
-        if clause_index < 0:
+        if clause_index == NOT_IN_FORCE:
             status, keys = "not_applicable", ()
         else:
             status = rule.clauses[clause_index].status
             prefix = f"{self.steps_field}[{step}]" if step is not None else self.steps_field
             keys = tuple(prefix + key[6:] if key[0] == "{" else key for key, _kind in rule.facts)
-        lines = ["def build(r):", "    facts = {}"]
-        for offset, key in enumerate(keys, 4):
-            lines.append(f"    v = r[{offset}]")
-            lines.append(f"    if v is not UNSET: facts[{key!r}] = v")
-        lines.append(f"    return {{'rule': {rule.id!r}, 'subject': r[1], 'status': {status!r}, 'facts': facts}}")
-        namespace = {"__builtins__": {}, "UNSET": UNSET}
-        exec(compile("\n".join(lines) + "\n", f"<compact {rule.id}>", "exec"), namespace)  # noqa: S102 - literals via repr
-        return namespace["build"], (rule.id, status)
+        body = [cg.assign("facts", cg.dict_of(()))]
+        for offset, key in enumerate(keys, FACTS):
+            body.append(cg.assign("v", cg.item(cg.name("r"), offset)))
+            body.append(cg.if_(cg.compare(cg.name("v"), "is not", cg.name("_U")),
+                               [cg.assign_item("facts", cg.literal(key), cg.name("v"))]))
+        body.append(cg.return_(cg.dict_of([
+            (cg.literal("rule"), cg.literal(rule.id)), (cg.literal("subject"), cg.item(cg.name("r"), SUBJECT)),
+            (cg.literal("status"), cg.literal(status)), (cg.literal("facts"), cg.name("facts"))])))
+        module = cg.Module()
+        module.add(cg.function("build", ["r"], body))
+        return module.run(label=f"compact {rule.id}")["build"], (rule.id, status)
 
 
-def explain(plan: Plan, outcome: Outcome, digest: str, warnings=(), args_of=None, labels=None) -> dict:
+def explain(plan: Plan, outcome: Evaluation, digest: str, warnings=(), args_of=None, labels=None) -> dict:
     """The verdict of one case (see Explainer, which does the same faster when reused)."""
     return Explainer(plan, digest, args_of, labels).explain(outcome, warnings)

@@ -60,8 +60,9 @@ def render_verdict(verdict: dict, stages: list, lang: str = "ja", color: bool = 
     lines.append(f"{words['verdict']}: {paint(label, _VERDICT_COLOR[verdict['verdict']])}")
     counts = verdict["counts"]
     lines.append("  " + "  ".join(f"{status_word[k]} {counts[k]}" for k in v.STATUSES))
-    for warning in verdict.get("warnings", []):
-        lines.append(paint(f"  {phrase['warning']}: {warning}", "33"))
+    for warning in verdict.get("warning_messages") or verdict.get("warnings", []):
+        text = warning[lang] if isinstance(warning, dict) else warning
+        lines.append(paint(f"  {phrase['warning']}: {text}", "33"))
 
     results = verdict["results"]
     todo = [r for r in results if r["status"] in ("fail", "pending")]
@@ -126,9 +127,17 @@ def render_error(report: dict, lang: str = "ja", color: bool = False) -> str:
     who = report.get("case_id") or ""
     head = " ".join(x for x in (words["error"], where, f"({who})" if who else "") if x)
     lines = [paint(f"✗ {head}", "1;31")]
+    whole = "(スナップショット全体)" if lang == "ja" else "(snapshot)"
     for e, raw in zip(report["errors"], values):
         value = "" if raw is None else visible(f" (value: {raw!r})" if lang == "en" else f"(値: {raw!r})")
-        lines.append(f"    {e['path'] or '(snapshot)'}: {e['message']}{value}")
+        message = (e.get("messages") or {}).get(lang) or e["message"]
+        where = ""
+        if e.get("line"):
+            if lang == "ja":
+                where = f"({e['line']}行{e['column']}列)" if e.get("column") else f"({e['line']}行目)"
+            else:
+                where = f" (line {e['line']}, column {e['column']})" if e.get("column") else f" (line {e['line']})"
+        lines.append(f"    {e['path'] or whole}{where}: {message}{value}")
     return "\n".join(lines)
 
 

@@ -71,6 +71,7 @@ _WORDS = {
         "missing": "この事例の説明は含まれていません。", "invalid": "入力エラー",
         "value": "値", "path": "項目", "case_word": "事例",
         "more_inputs": "ほか{n}件", "none": "なし", "with_errors": "(ほかに入力エラー {n}件)",
+        "list_note": "最初の{shown}件を表示しています。全{total}件は {file} にあります。",
     },
     "en": {
         "report": "Audit report", "rulebook": "Rulebook", "version": "Version", "digest": "Digest",
@@ -107,6 +108,7 @@ _WORDS = {
         "missing": "This case's explanation is not included.", "invalid": "Invalid input",
         "value": "value", "path": "Field", "case_word": "case",
         "more_inputs": "{n} more", "none": "none", "with_errors": " (and {n} invalid inputs)",
+        "list_note": "The first {shown} are shown; all {total} are in {file}.",
     },
 }
 
@@ -183,6 +185,17 @@ class _Page:
         """A verdict's badge: its words and its class (none for a verdict the vocabulary does not know)."""
         return {"label": self.verdict_word.get(verdict, str(verdict)),
                 "cls": f" v-{verdict}" if verdict in v.VERDICTS else ""}
+
+    def more(self, listed: int, count) -> str:
+        """", N more" after a list of `listed` items out of `count` (nothing when it is whole)."""
+        rest = _int(count) - listed
+        return ("、" if self.lang == "ja" else ", ") + self.w["more_inputs"].format(n=f"{rest:,}") if rest > 0 else ""
+
+    def list_note(self, shown: int, total, file: str) -> str | None:
+        """The note under a list of the summary cut short: `file` holds every entry."""
+        if _int(total) <= shown:
+            return None
+        return self.w["list_note"].format(shown=f"{shown:,}", total=f"{_int(total):,}", file=file)
 
     def rule(self, rule_id) -> str:
         return self.rule_titles.get(rule_id, str(rule_id))
@@ -304,6 +317,7 @@ def _since(page: _Page, since) -> dict | None:
     moved = since.get("money_moved") or {}
     keys = [k for k in _MONEY_KEYS if k in moved] + [k for k in moved if k not in _MONEY_KEYS]
     return {"previous": since.get("previous"), "changed": _dicts(since.get("changed")),
+            "changed_total": since.get("changed_total"), "new_failures_total": since.get("new_failures_total"),
             "new_failures": _dicts(since.get("new_failures")),
             "money_moved": [(page.money.get(k, k), page.yen(moved[k], signed=True)) for k in keys]}
 
@@ -401,6 +415,7 @@ def render_report(summary: dict, cases: list[dict], lang: str = "ja") -> str:
         tops=[{"top": t, "anchor": a, "failed": [page.rule(r) for r in t.get("failed") or []],
                "money": [page.yen(t.get(k)) for k in _MONEY_KEYS]} for t, a in zip(tops, top_anchors)],
         duplicates=_dicts(summary.get("duplicates")), hours=_dicts(summary.get("implausible_hours")),
+        duplicates_total=summary.get("duplicates_total"), hours_total=summary.get("implausible_hours_total"),
         experts=_people(page, summary.get("experts")), smes=_people(page, summary.get("smes")),
         since=since, explanations=explanations,
         footer=[x for x in (book.get("name"), book.get("version"), book.get("digest")) if x],

@@ -66,6 +66,7 @@ class Verdict(BaseModel):
     results: list[Result]
     payout: Payout
     warnings: list[str] = []
+    warning_messages: list[Texts] = []  # the same warnings, in Japanese and English
 
 
 class ErrorItem(BaseModel):
@@ -73,6 +74,9 @@ class ErrorItem(BaseModel):
     path: str
     message: str
     value: Any = None
+    messages: Texts | None = None  # the message in Japanese and English
+    line: int | None = None  # where the error is in its file, where known (1-based)
+    column: int | None = None
 
 
 class ErrorReport(BaseModel):

@@ -80,6 +80,15 @@ PEOPLE_COLUMNS = {
     "ja": ["名前", "事例数", "謝金対象外の事例数", "支払われる謝金(円)", "謝金の対象額(円)", "請求額(円)"],
     "en": ["name", "cases", "ineligible cases", "honorarium due (yen)", "honorarium at stake (yen)", "claimed (yen)"],
 }
+HOURS_COLUMNS = {  # {n}: how many case ids the last column lists at most
+    "ja": ["IT専門家", "日付", "1日の作業時間", "上限(時間)", "事例数", "事例ID(最初の{n}件)"],
+    "en": ["IT expert", "day", "hours that day", "bound (hours)", "cases", "case ids (first {n})"],
+}
+DUPLICATES_COLUMNS = {"ja": ["事例ID", "回数", "入力元"], "en": ["case id", "times", "source"]}
+CHANGES_COLUMNS = {
+    "ja": ["事例ID", "前回の判定", "今回の判定", "新たに不適合となった要件"],
+    "en": ["case id", "verdict before", "verdict now", "new failures"],
+}
 
 
 def days_left(left: int, lang: str) -> str:

@@ -1,0 +1,56 @@
+"""options: what an audit is asked to do, what it found, and the error that stops it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+class AuditError(Exception):
+    """A problem that stops the audit (not a bad case): said plainly, in Japanese and English,
+    exit status 2."""
+
+    def __init__(self, ja: str, en: str):
+        super().__init__(en)
+        self.ja, self.en = ja, en
+
+    def lines(self, lang: str = "ja") -> list[str]:
+        """The message in both languages, `lang` first."""
+        return [self.ja, self.en] if lang == "ja" else [self.en, self.ja]
+
+
+@dataclass
+class Options:
+    inputs: list[str]
+    out: Path
+    jobs: int = 0  # 0: every core
+    compact: bool = False
+    lang: str = "ja"
+    as_of: dt.date | None = None
+    rules: str | None = None
+    resume: bool = False
+    since: Path | None = None
+    dask: str | None = None
+    chunk: int = 1024
+    hours_bound: float = 24.0
+    progress: bool | None = None  # None: on a terminal
+    top: int = 100
+
+
+@dataclass
+class Outcome:
+    cases: int = 0
+    errors: int = 0
+    verdicts: Counter = field(default_factory=Counter)
+
+    @property
+    def exit_code(self) -> int:
+        if self.errors:
+            return 2
+        if self.verdicts.get("ineligible"):
+            return 1
+        if self.verdicts.get("incomplete"):
+            return 3
+        return 0

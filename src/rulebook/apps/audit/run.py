@@ -1,0 +1,114 @@
+"""run: an audit from start to end — the output folder opened (or resumed), the input cut into
+chunks and judged, the results written as they come, then the summary and the files.
+
+The input is read in one process, in a fixed order, and cut into chunks of
+units (JSON Lines lines, YAML/JSON files); a plain JSON Lines file is cut into
+spans of lines instead, which say where the lines are and which the workers
+read themselves. Worker processes (or Dask workers) judge the chunks; the
+results come back in input order and a writer thread appends them to
+`results.jsonl` / `errors.jsonl`, then records them in the ledger with a
+checkpoint, while the next chunks are judged. Memory is bounded by the number
+of chunks in flight, whatever the input size.
+After a crash at any moment, `--resume` truncates the files to the last
+checkpoint and goes on: the final files equal those of an uninterrupted run.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import sys
+from collections import Counter
+from pathlib import Path
+
+from ...input.documents import iter_units
+from .checks import find_implausible_hours
+from .chunks import cut, skip, weight
+from .files import ERRORS, RESULTS, write_reports
+from .folder import open_folder
+from .ledger import Ledger
+from .options import AuditError, Options, Outcome
+from .runners import DaskRunner, LocalRunner
+from .summary import build_summary
+from .writer import Writer
+
+
+def _progress_bar(options: Options):
+    show = options.progress if options.progress is not None else sys.stderr.isatty()
+    if not show:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(unit=" cases", desc="audit", file=sys.stderr, dynamic_ncols=True, smoothing=0.1)
+
+
+def run(options: Options) -> Outcome:
+    """Run (or finish, with options.resume) an audit; the files are written into options.out."""
+    folder = options.out
+    lock, ledger = open_folder(folder, options)
+    try:
+        return _run(options, folder, ledger)
+    except OSError as error:
+        reason = error.strerror or error
+        raise AuditError(f"`{folder}` に書き込めません: {reason}。書き込んだ分はそのままで、--resume でそこから続けられます",
+                         f"cannot write to `{folder}`: {reason}; what was written is intact, "
+                         f"and --resume goes on from there") from None
+    finally:
+        ledger.close()
+        lock.release()
+
+
+def _run(options: Options, folder: Path, ledger: Ledger) -> Outcome:
+    point = ledger.checkpoint()
+    results = open(folder / RESULTS, "ab")
+    errors = open(folder / ERRORS, "ab")
+    try:
+        # Cut off anything written after the last checkpoint (a crash in the middle of a chunk).
+        for fh, name, size in ((results, RESULTS, point["results_bytes"]), (errors, ERRORS, point["errors_bytes"])):
+            if os.fstat(fh.fileno()).st_size < size:
+                raise AuditError(f"`{folder}` の `{name}` が台帳の記録より短くなっています。その後に変更されたか失われています。"
+                                 "新しいフォルダで監査をやり直してください",
+                                 f"`{name}` in `{folder}` is shorter than its ledger says; it was changed or lost "
+                                 "since: start the audit again in a new folder")
+        results.truncate(point["results_bytes"])
+        errors.truncate(point["errors_bytes"])
+        results.seek(0, os.SEEK_END)
+        errors.seek(0, os.SEEK_END)
+        # Spans of plain JSON Lines files are read by the workers themselves; a Dask cluster's
+        # workers may not see this machine's files, so they are sent the lines.
+        units = iter_units(options.inputs, span_lines=None if options.dask else options.chunk)
+        units = skip(units, point["units"])
+        jobs = options.jobs or os.cpu_count() or 1
+        if options.dask:
+            runner = DaskRunner(options.dask, jobs, options.rules, options.as_of, options.compact)
+        else:
+            runner = LocalRunner(jobs, options.rules, options.as_of, options.compact)
+        bar = _progress_bar(options)
+        if bar is not None:
+            bar.update(point["docs"])
+        writer = Writer(results, errors, ledger, point)
+        collect = gc.get_threshold()
+        # The records coming back are many small tuples, none of them in a cycle: collect less often.
+        gc.set_threshold(50_000, 20, 20)
+        try:
+            for chunk, judged in runner.map(cut(units, options.chunk)):
+                writer.put(sum(map(weight, chunk)), judged)
+                if bar is not None:
+                    bar.update(len(judged[2]))
+            writer.close()
+        finally:
+            gc.set_threshold(*collect)
+            writer.close()
+            if bar is not None:
+                bar.close()
+            runner.close()
+    finally:
+        results.close()
+        errors.close()
+    ledger.index()
+    find_implausible_hours(ledger, options.hours_bound)
+    summary = build_summary(ledger, options)
+    write_reports(folder, ledger, summary, options)
+    return Outcome(summary["cases"], summary["errors"], Counter(summary["verdicts"]))
+
+

@@ -1,0 +1,91 @@
+"""runners: the chunks judged in this process, in a pool of worker processes, or on a Dask
+cluster; their results come back in input order, with a bounded number in flight."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections import deque
+
+from .options import AuditError
+from .worker import init_worker, judge_chunk
+
+
+def _in_order(chunks, submit, ahead: int):
+    """(chunk, its records) in input order, with at most `ahead` chunks in flight."""
+    window = deque()
+    for chunk in chunks:
+        window.append((chunk, submit(chunk)))
+        if len(window) >= ahead:
+            done, future = window.popleft()
+            yield done, future.result()
+    while window:
+        done, future = window.popleft()
+        yield done, future.result()
+
+
+class LocalRunner:
+    """Chunks judged in this process (one job), or in a pool of worker processes."""
+
+    def __init__(self, jobs: int, rules, as_of, compact):
+        self.jobs = jobs
+        self.args = (rules, as_of, compact)
+        self.pool = None
+        if jobs > 1:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            context = multiprocessing.get_context("spawn" if sys.platform == "darwin" else "fork")
+            self.pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=init_worker,
+                                            initargs=(*self.args, os.getpid()))
+            # Start the workers now, before the audit starts its writer thread: a process forked
+            # while another thread holds a lock could wait for it forever.
+            self.pool.submit(int).result()
+
+    def map(self, chunks):
+        """Results of the chunks, in order, with at most a few chunks in flight."""
+        if self.pool is None:
+            for chunk in chunks:
+                yield chunk, judge_chunk(chunk, *self.args)
+            return
+        yield from _in_order(chunks, lambda chunk: self.pool.submit(judge_chunk, chunk, *self.args),
+                             self.jobs * 3)
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+
+
+class DaskRunner:
+    """Chunks judged on a Dask distributed cluster (`--dask tcp://host:8786` or `--dask local`)."""
+
+    def __init__(self, address: str, jobs: int, rules, as_of, compact):
+        try:
+            from dask.distributed import Client, LocalCluster
+        except ImportError:
+            raise AuditError("Dask がインストールされていません: pip install 'rulebook[dask]'",
+                             "Dask is not installed: pip install 'rulebook[dask]'") from None
+        self.cluster = None
+        if address == "local":
+            self.cluster = LocalCluster(n_workers=max(jobs, 1), threads_per_worker=1, processes=True,
+                                        dashboard_address=None)
+            self.client = Client(self.cluster)
+        else:
+            try:
+                self.client = Client(address, timeout="5s")
+            except OSError as error:
+                raise AuditError(f"Dask のスケジューラ {address} に接続できません: {error}",
+                                 f"cannot reach the Dask scheduler at {address}: {error}") from None
+        self.args = (rules, as_of, compact)
+        self.ahead = max(len(self.client.scheduler_info().get("workers", {})), 1) * 3
+
+    def map(self, chunks):
+        yield from _in_order(chunks, lambda chunk: self.client.submit(judge_chunk, chunk, *self.args, pure=False),
+                             self.ahead)
+
+    def close(self) -> None:
+        self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()
+
+

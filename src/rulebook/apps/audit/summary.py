@@ -1,0 +1,111 @@
+"""summary: what the ledger holds, added up — summary.json's content (`rulebook.audit-summary/v1`):
+verdicts, counts per rule and status, money, people, and the cross-case checks."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+from .checks import CASES_SHOWN
+from .ledger import LEDGER, Ledger
+from .options import AuditError, Options
+
+SUMMARY_FORMAT = "rulebook.audit-summary/v1"
+SUMMARY_PEOPLE = 1000  # experts and SMEs listed in summary.json; experts.csv and smes.csv hold them all
+# Every list of summary.json (and so of report.html) is bounded whatever the input: at most this
+# many entries, each with at most CASES_SHOWN cases or places, and the count of them all
+# beside; the spreadsheets hold every entry.
+SUMMARY_LIST = 1000
+PEOPLE_KEYS = ("name", "cases", "ineligible", "honorarium_due_jpy", "honorarium_at_stake_jpy", "claimed_jpy")
+MONEY_KEYS = ("honorarium_due_jpy", "honorarium_at_stake_jpy", "claimed_jpy")
+
+
+def failed_rules(failed: str) -> list[str]:
+    """The rules of a ledger's failed results ("rule@subject" joined by spaces), sorted."""
+    return sorted({f.split("@")[0] for f in failed.split()}) if failed else []
+
+
+def build_summary(ledger: Ledger, options: Options) -> dict:
+    from ...book import load
+
+    book = load(options.rules)
+    verdicts = dict.fromkeys(("eligible", "incomplete", "ineligible"), 0)
+    for verdict, n in ledger.verdict_counts():
+        verdicts[verdict] = n
+    counts = {(rule, status): n for rule, status, n in ledger.status_counts()}
+    rules = []
+    for entry in book.catalogue():
+        row = {"rule": entry["rule"], "title": entry["title"], "stage": entry["stage"]}
+        for status in ("pass", "fail", "pending", "not_applicable"):
+            row[status] = counts.get((entry["rule"], status), 0)
+        rules.append(row)
+    due, stake, claimed = ledger.money()
+    duplicates = []
+    for case_id, n in ledger.duplicates(SUMMARY_LIST):
+        where = [f"{o}:{ln}" for o, ln in ledger.places_of(case_id, CASES_SHOWN)]
+        duplicates.append({"case_id": case_id, "count": n, "where": where})
+    hours = [{"expert": expert, "day": day, "hours": total, "bound": options.hours_bound, "cases": cases,
+              "case_count": count}
+             for expert, day, total, count, cases in ledger.implausible_hours(SUMMARY_LIST)]
+    top = []
+    for row in ledger.top_cases(options.top):
+        case_id, verdict, failed, due_, stake_, claimed_, expert, sme, origin, line = row
+        top.append({"case_id": case_id, "verdict": verdict, "failed": failed_rules(failed),
+                    "honorarium_due_jpy": due_, "honorarium_at_stake_jpy": stake_, "claimed_jpy": claimed_,
+                    "expert": expert, "sme": sme, "where": f"{origin}:{line}"})
+    summary = {
+        "format": SUMMARY_FORMAT,
+        "rulebook": book.info(),
+        "title": dict(book.plan.titles),
+        "inputs": list(options.inputs),
+        "as_of": options.as_of.isoformat() if options.as_of else None,
+        "cases": sum(verdicts.values()),
+        "errors": ledger.error_count(),
+        "verdicts": verdicts,
+        "rules": rules,
+        "money": dict(zip(MONEY_KEYS, (due, stake, claimed))),
+        "experts": [dict(zip(PEOPLE_KEYS, row)) for row in ledger.people("expert", SUMMARY_PEOPLE)],
+        "experts_total": ledger.people_count("expert"),
+        "smes": [dict(zip(PEOPLE_KEYS, row)) for row in ledger.people("sme", SUMMARY_PEOPLE)],
+        "smes_total": ledger.people_count("sme"),
+        "duplicates": duplicates,
+        "duplicates_total": ledger.duplicate_count(),
+        "implausible_hours": hours,
+        "implausible_hours_total": ledger.implausible_hours_count(),
+        "top_cases": top,
+        "since": _since(ledger, options.since) if options.since else None,
+    }
+    return summary
+
+
+def new_failures(failed_now: str, failed_before: str) -> list[tuple[str, str]]:
+    """(rule, subject) of the failed results now that did not fail before, sorted."""
+    return [tuple(item.partition("@")[::2]) for item in sorted(set(failed_now.split()) - set(failed_before.split()))]
+
+
+def previous_ledger(previous: Path) -> Path:
+    """The ledger of the earlier audit that --since names."""
+    path = previous / LEDGER
+    if not path.exists():
+        raise AuditError(f"`{previous}` には比べる以前の監査がありません",
+                         f"`{previous}` holds no earlier audit to compare with")
+    return path
+
+
+def _since(ledger: Ledger, previous: Path) -> dict:
+    ledger.attach(previous_ledger(previous))
+    try:
+        changed = [{"case_id": cid, "from": a, "to": b} for cid, a, b in ledger.changed_verdicts(SUMMARY_LIST)]
+        failures = ({"case_id": cid, "rule": rule, "subject": subject}
+                    for cid, now_failed, old_failed in ledger.failures_then_and_now()
+                    for rule, subject in new_failures(now_failed, old_failed))
+        first = list(itertools.islice(failures, SUMMARY_LIST))
+        failures_total = len(first) + sum(1 for _ in failures)
+        now, old = ledger.money(), ledger.money("before")
+        new_cases = ledger.new_case_count()
+        changed_total = ledger.changed_count()
+    finally:
+        ledger.detach()
+    return {"previous": str(previous), "new_cases": new_cases, "changed": changed, "changed_total": changed_total,
+            "new_failures": first, "new_failures_total": failures_total,
+            "money_moved": {k: a - b for k, a, b in zip(MONEY_KEYS, now, old)}}

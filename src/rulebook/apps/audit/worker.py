@@ -1,0 +1,143 @@
+"""worker: judging a chunk of units, in whatever process runs it (this one, a pool worker, a
+Dask worker). What goes back to the audit is few objects: the chunk's results and errors as
+bytes, one small record per document for the ledger, and the counts per rule and status."""
+
+from __future__ import annotations
+
+import datetime as dt
+import gc
+import os
+import threading
+import time
+from collections import Counter
+
+from ...input.documents import Limits, Unit, parse_unit, span_units
+from ...output.explain import dumps
+
+_BOOK = None
+_SETTINGS: dict = {}
+
+
+def init_worker(rules: str | None, as_of: dt.date | None, compact: bool, audit: int | None = None) -> None:
+    """Load the rulebook into this process; `audit`: the pid of the audit that started this
+    process as a pool worker (it then ends with it)."""
+    global _BOOK
+    from ...book import load
+
+    if audit is not None:
+        _exit_with(audit)
+    _BOOK = load(rules)
+    _SETTINGS.update(as_of=as_of, compact=compact, key=(rules, as_of, compact))
+    # A worker makes many short-lived objects and keeps only the rulebook: move what is loaded
+    # out of the collector's way, and collect the young less often.
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 20)
+
+
+def _exit_with(parent: int, interval: float = 1.0) -> None:
+    """End this worker when the audit that started it (`parent`, its pid as the audit knew it,
+    so a death before this runs is seen too) is gone — killed with -9, say: a worker left
+    behind would wait forever to hand back its chunk."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(interval)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
+def judge_chunk(units: list[Unit], rules: str | None = None, as_of=None, compact: bool = False):
+    """Judge a chunk of units. Returns (results bytes, errors bytes, one entry per document in
+    input order — (is verdict, length of its line, ledger row, steps' hours) —, counts per
+    rule and status): few objects to send back, and nothing left for the main process to join."""
+    if _BOOK is None or (rules, as_of, compact) != _SETTINGS.get("key"):
+        init_worker(rules, as_of, compact)
+    book = _BOOK
+    out_lines, err_lines, docs, statuses = [], [], [], Counter()
+
+    def add(out: dict, case, origin: str, line: int) -> None:
+        is_verdict, line_bytes, row, steps = _record(out, case, origin, line, statuses)
+        (out_lines if is_verdict else err_lines).append(line_bytes)
+        docs.append((is_verdict, len(line_bytes), row, steps))
+
+    def add_compact(compact, case, origin: str, line: int) -> None:
+        line_bytes, verdict, failed, payout = compact
+        line_bytes += b"\n"
+        out_lines.append(line_bytes)
+        row, steps = _row(case, case.case_id, verdict, " ".join(failed), payout, origin, line)
+        docs.append((True, len(line_bytes), row, steps))
+
+    for unit in _lines_of(units):
+        if compact and unit.kind == "line" and unit.error is None:
+            done, out, case = book.judge_compact(unit.payload, as_of, origin=unit.origin, line=unit.line,
+                                                 statuses=statuses)
+            if done is not None:
+                add_compact(done, case, unit.origin, unit.line)
+            else:
+                add(out, case, unit.origin, unit.line)
+            continue
+        if unit.kind == "line" and unit.error is None:
+            out, case = book.judge_case(unit.payload, as_of, origin=unit.origin, line=unit.line, compact=compact,
+                                        raw=True)
+            add(out, case, unit.origin, unit.line)
+            continue
+        for doc in parse_unit(unit, Limits()):
+            if doc.error is not None:
+                out, case = doc.refusal(), None
+            else:
+                out, case = book.judge_case(doc.data, as_of, origin=doc.location.origin, line=doc.location.line,
+                                            compact=compact, raw=True, locate=doc.locate)
+            add(out, case, doc.location.origin, doc.location.line)
+    return b"".join(out_lines), b"".join(err_lines), docs, statuses
+
+
+def _lines_of(units: list[Unit]):
+    """The units of a chunk, a span read here from its file."""
+    for unit in units:
+        if unit.kind == "span":
+            yield from span_units(unit)
+        else:
+            yield unit
+
+
+def _record(out: dict, case, origin: str, line: int, statuses: Counter):
+    """(verdict?, JSON line, ledger row, steps' hours) of one document; counts its statuses.
+
+    The ledger keeps what the batch checks need: who the expert and the SME are,
+    the money, and each step's days and hours (fields of the program's snapshot)."""
+    line_bytes = dumps(out) + b"\n"
+    if out["format"] != "rulebook.verdict/v1":
+        message = "; ".join(f"{e['path'] or '(snapshot)'}: {e['message']}" for e in out["errors"])
+        return (False, line_bytes, (origin, line, out.get("case_id"), message), ())
+    payout = out["payout"]
+    failed = []
+    for r in out["results"]:
+        key = (r["rule"], r["status"])
+        statuses[key] += 1
+        if key[1] == "fail":
+            failed.append(f"{key[0]}@{r['subject']}")
+    row, steps = _row(case, out["case_id"], out["verdict"], " ".join(failed), payout, origin, line)
+    return (True, line_bytes, row, steps)
+
+
+def _row(case, case_id, verdict: str, failed: str, payout: dict, origin: str, line: int):
+    """The ledger row of a verdict, and its steps' hours."""
+    who = getattr(case, "expert", None)
+    expert = (getattr(who, "lancers_user", None) or getattr(who, "name", None)) if who is not None else None
+    sme = getattr(getattr(case, "sme", None), "name", None)
+    claimed = getattr(getattr(case, "claim", None), "honorarium_jpy", None)
+    steps = []
+    if expert:
+        for step in getattr(case, "steps", None) or ():
+            first = getattr(step, "started_on", None)
+            last = getattr(step, "completion_reported_on", None) or getattr(step, "planned_end_on", None)
+            hours = getattr(step, "hours", None)
+            if first and last and hours is not None and last >= first:
+                steps.append((expert, first.isoformat(), last.isoformat(), float(hours), case_id))
+    row = (origin, line, case_id, verdict, failed, payout.get("honorarium_jpy", 0),
+           payout.get("honorarium_at_stake_jpy", 0), claimed, expert, sme)
+    return row, steps
+
+

