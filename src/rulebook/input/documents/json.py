@@ -250,6 +250,16 @@ def _child(prefix: str, key: str | int) -> str:
     return f"{prefix}.{key}" if prefix else key
 
 
+def _key(string: str) -> str:
+    """The text of a quoted key; a key whose escapes are not JSON's stays as written."""
+    if "\\" not in string:
+        return string[1:-1]
+    try:
+        return json.loads(string)
+    except ValueError:
+        return string[1:-1]
+
+
 def _values(text: str) -> Iterator[tuple[str, str | int | None, int, bool]]:
     """(path, key or index, offset, repeated) of every value of a JSON text, in order: the
     offset of its key for a member of an object (repeated: the key came before in the same
@@ -296,16 +306,6 @@ def _values(text: str) -> Iterator[tuple[str, str | int | None, int, bool]]:
             stack.append([True, path, None, offset, set(), True])
         elif punct == "[":
             stack.append([False, path, 0, offset, None, False])
-
-
-def _key(string: str) -> str:
-    """A key as written, its escapes read (a bad escape, in text that is not JSON, left as it is)."""
-    if "\\" not in string:
-        return string[1:-1]
-    try:
-        return json.loads(string)
-    except ValueError:
-        return string[1:-1]
 
 
 def duplicate_key(text: str) -> tuple[str, str, int] | None:
