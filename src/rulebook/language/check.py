@@ -446,12 +446,7 @@ class _Checker(Typer):
     def declare_lets(self, decl_lets, env: Env):
         lets = {}
         for let in decl_lets:
-            if let.name in lets or let.name in env.names and env.names[let.name].kind in ("let", "step", "amount"):
-                self.error(Code.DUPLICATE, f"`{let.name}` is defined twice", let.span, "second definition")
-                continue
-            if let.name in env.names and env.names[let.name].kind in ("field", "param", "builtin", "payout"):
-                self.error(Code.DUPLICATE, f"`{let.name}` is already a {_KIND_WORDS[env.names[let.name].kind]}",
-                           let.span, "hides it", "choose another name")
+            if not self.free_name(let, let.name in lets, env):
                 continue
             lets[let.name] = let.expr
             env = env.bind(let.name, Binding("let", None, let.expr, None))
@@ -466,6 +461,19 @@ class _Checker(Typer):
         for name, expr in lets.items():
             self.infer(expr, replace(env, lets_in_progress=(name,)))
         return env, lets
+
+    def free_name(self, let: s.Let, taken: bool, env: Env) -> bool:
+        """Whether a let's name is its own: not defined before here, nor a field's, a
+        parameter's or a built-in name (RB204 otherwise)."""
+        kind = env.names[let.name].kind if let.name in env.names else None
+        if taken or kind in ("let", "step", "amount"):
+            self.error(Code.DUPLICATE, f"`{let.name}` is defined twice", let.span, "second definition")
+            return False
+        if kind in ("field", "param", "builtin", "payout"):
+            self.error(Code.DUPLICATE, f"`{let.name}` is already a {_KIND_WORDS[kind]}", let.span, "hides it",
+                       "choose another name")
+            return False
+        return True
 
     def check_clauses(self, decl: s.RuleDecl, env: Env) -> list[Clause]:
         out = []
@@ -574,12 +582,7 @@ class _Checker(Typer):
         for item in decl.items or decl.lets + decl.amounts:
             taken = item.name in lets or any(name == item.name for name, _ in amounts)
             if isinstance(item, s.Let):
-                if taken or item.name in env.names and env.names[item.name].kind in ("let", "step", "amount"):
-                    self.error(Code.DUPLICATE, f"`{item.name}` is defined twice", item.span, "second definition")
-                    continue
-                if item.name in env.names and env.names[item.name].kind in ("field", "param", "builtin", "payout"):
-                    self.error(Code.DUPLICATE, f"`{item.name}` is already a {_KIND_WORDS[env.names[item.name].kind]}",
-                               item.span, "hides it", "choose another name")
+                if not self.free_name(item, taken, env):
                     continue
                 self.infer(item.expr, replace(env, lets_in_progress=(item.name,)))
                 lets[item.name] = item.expr

@@ -337,25 +337,11 @@ class Typer:
         if isinstance(e, s.Call):
             return self.call(e, env)
         if isinstance(e, s.Previous):
-            if env.context != "step_payout":
-                self.error(Code.OUT_OF_PLACE, "`previous` reads an amount of the step before, in `payout on each step`",
-                           e.span, "only in the steps' payout", env=env)
-                return t.ERROR
-            if e.name not in self.step_amounts:
-                self.error(Code.UNKNOWN_NAME, f"unknown step amount `{e.name}`", e.name_span, "not an amount of a step",
-                           did_you_mean(e.name, self.step_amounts), env=env)
-                return t.ERROR
-            return t.YEN
+            return self.step_amount(e, env, "step_payout", "`previous` reads an amount of the step before, "
+                                    "in `payout on each step`", "only in the steps' payout")
         if isinstance(e, s.Total):
-            if env.context != "case_payout":
-                self.error(Code.OUT_OF_PLACE, "`total` sums a step amount, in `payout on case`", e.span,
-                           "only in the case's payout", env=env)
-                return t.ERROR
-            if e.name not in self.step_amounts:
-                self.error(Code.UNKNOWN_NAME, f"unknown step amount `{e.name}`", e.name_span, "not an amount of a step",
-                           did_you_mean(e.name, self.step_amounts), env=env)
-                return t.ERROR
-            return t.YEN
+            return self.step_amount(e, env, "case_payout", "`total` sums a step amount, in `payout on case`",
+                                    "only in the case's payout")
         if isinstance(e, s.Failure):
             if env.context not in ("step_payout", "case_payout"):
                 self.error(Code.OUT_OF_PLACE, "results of rules can be read only in a payout", e.span,
@@ -404,6 +390,17 @@ class Typer:
         what = "a record" if e.kind == "record" else "a table"
         self.error(Code.OUT_OF_PLACE, f"{what} can only be a parameter's value", e.span, "not here", env=env)
         return t.ERROR
+
+    def step_amount(self, e, env: Env, context: str, message: str, label: str) -> t.Type:
+        """`previous NAME` or `total NAME`: a step amount, read where the form belongs."""
+        if env.context != context:
+            self.error(Code.OUT_OF_PLACE, message, e.span, label, env=env)
+            return t.ERROR
+        if e.name not in self.step_amounts:
+            self.error(Code.UNKNOWN_NAME, f"unknown step amount `{e.name}`", e.name_span, "not an amount of a step",
+                       did_you_mean(e.name, self.step_amounts), env=env)
+            return t.ERROR
+        return t.YEN
 
     def call(self, e: s.Call, env: Env) -> t.Type:
         """`min(…)` and `max(…)`: two values or more of one kind, as `+` takes them; missing when

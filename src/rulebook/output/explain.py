@@ -112,26 +112,21 @@ def formatter(kind: str, lang: str, labels: dict | None = None, records: dict | 
     `table:K` each key and its value as K, `record:NAME` each field as `records` says
     ({record: ((field, kind), …)}, the plan's `record_formats`)."""
     joiner, empty = ("、", "なし") if lang == "ja" else (", ", "none")
-    if kind.startswith("list:"):
-        inner = formatter(kind[5:], lang, labels, records)
-        if kind[5:].startswith("record:"):
+    if kind.startswith(("list:", "table:")):
+        of = kind.split(":", 1)[1]
+        inner = formatter(of, lang, labels, records)
+        if of.startswith("record:"):
             inner = _parenthesized(inner)
+        if kind.startswith("list:"):
+            parts = lambda value: [inner(v) for v in value]  # noqa: E731
+        else:  # a table: each key and its value
+            parts = lambda value: [f"{key}: {inner(v)}" for key, v in value.items()]  # noqa: E731
 
-        def show_list(value):
+        def show_all(value):
             if value is None:
                 return "—"
-            return joiner.join([inner(v) for v in value]) if value else empty
-        return show_list
-    if kind.startswith("table:"):
-        inner = formatter(kind[6:], lang, labels, records)
-        if kind[6:].startswith("record:"):
-            inner = _parenthesized(inner)
-
-        def show_table(value):
-            if value is None:
-                return "—"
-            return joiner.join([f"{key}: {inner(v)}" for key, v in value.items()]) if value else empty
-        return show_table
+            return joiner.join(parts(value)) if value else empty
+        return show_all
     if kind.startswith("record:"):
         fields = [(name, formatter(field_kind, lang, labels, records))
                   for name, field_kind in (records or {}).get(kind[7:], ())]
