@@ -252,7 +252,12 @@ class Rulebook:
     def vocabulary(self) -> dict:
         """The words every face shows, in ja and en: statuses, verdicts, amounts (output/vocabulary),
         and this rulebook's stages and labels of values (see `vocabulary.table`)."""
-        return vocabulary.table(self.plan.stages, self.schema.value_labels())
+        return vocabulary.table(self.plan.stages, self.schema.value_labels(), self.amount_titles)
+
+    @property
+    def amount_titles(self) -> dict:
+        """{amount: {lang: title}}: the titles of the payout's amounts, the case's over the steps'."""
+        return {**self.plan.step_amount_titles, **self.plan.amount_titles}
 
     def validate(self, snapshot: Any, origin: str | None = None, line: int | None = None,
                  locate: Locate | None = None):

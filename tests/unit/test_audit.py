@@ -136,8 +136,9 @@ def test_cross_case_checks_duplicates_and_impossible_hours(tmp_path):
     seed = yaml.safe_load((EXAMPLES / "seed-case.yaml").read_text(encoding="utf-8"))
     seed = orjson.loads(orjson.dumps(seed))
     other = copy.deepcopy(seed) | {"case_id": "OTHER"}
-    # the same expert, another case: 50 hours in the two days of 2021-02-25 and 26, beside the seed case
-    other["steps"][0] |= {"started_on": "2021-02-25", "completion_reported_on": "2021-02-26", "hours": 50}
+    # the same expert, another case: 50 hours in the two days of 2021-02-17 and 18, beside the seed case
+    other["steps"][0] |= {"started_on": "2021-02-17", "completion_reported_on": "2021-02-18",
+                          "client_paid_on": "2021-02-18", "report_submitted_on": "2021-02-19", "hours": 50}
     batch = write_batch(tmp_path / "x.jsonl", [seed, other, seed])
     out = tmp_path / "out"
     assert audit(batch, "--out", out, "--jobs", "1").exit_code == 0
@@ -145,7 +146,7 @@ def test_cross_case_checks_duplicates_and_impossible_hours(tmp_path):
     assert summary["duplicates"] == [{"case_id": "SEED-EXAMPLE", "count": 2,
                                       "where": [f"{batch}:1", f"{batch}:3"]}]
     flagged = summary["implausible_hours"]
-    assert flagged and flagged[0]["expert"] == "hanako_y" and flagged[0]["day"] == "2021-02-25"
+    assert flagged and flagged[0]["expert"] == "hanako_y" and flagged[0]["day"] == "2021-02-17"
     assert flagged[0]["cases"] == ["OTHER", "SEED-EXAMPLE"] and flagged[0]["hours"] > 24
     assert summary["experts"][0]["name"] == "hanako_y" and summary["experts"][0]["cases"] == 3
 

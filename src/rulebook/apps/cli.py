@@ -117,7 +117,7 @@ def check(cases, fmt, lang, as_of, color, rules):
                 out.write("\n" + "─" * 60 + "\n\n")
             first = False
             if report["format"] == "rulebook.verdict/v1":
-                out.write(render_verdict(report, book.plan.stages, lang, color) + "\n")
+                out.write(render_verdict(report, book.plan.stages, lang, color, book.amount_titles) + "\n")
             else:
                 out.write(render_error(report, lang, color) + "\n")
         out.flush()
@@ -325,7 +325,10 @@ def test_command(folder, require_coverage):
     book = _load_book(str(path))
     report = run_tests(book, path)
     for problem in report.problems:
-        _say(f"error: {problem}", err=True)
+        first, *more = problem.split("\n")  # a help, on lines of its own
+        _say(f"error: {first}", err=True)
+        for line in more:
+            _say(line, err=True)
     for outcome in report.failed:
         _say(f"FAIL {outcome.file}:{outcome.line}: {outcome.note}")
         for failure in outcome.failures:
@@ -333,7 +336,9 @@ def test_command(folder, require_coverage):
     missing = unreached(book, report.reached)
     total = sum(len(r.clauses) for r in book.plan.rules)
     passed = len(report.outcomes) - len(report.failed)
-    _say(f"{len(report.outcomes)} cases: {passed} passed, {len(report.failed)} failed")
+    unread = f", {len(report.problems)} test file{'s' if len(report.problems) != 1 else ''} not read " \
+             "(its cases were not run)" if report.problems else ""
+    _say(f"{len(report.outcomes)} cases: {passed} passed, {len(report.failed)} failed{unread}")
     _say(f"clause coverage: {total - len(missing)}/{total} clauses reached")
     for rule, number, status, where in missing:
         _say(f"  not reached: {rule} clause {number} (→ {status}) at {where}")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,12 +44,25 @@ class _Unreadable(ValueError):
     pass
 
 
+# A path with brackets as a key of a flow mapping, unquoted: `set: {steps[0].hours: 10}`.
+_BRACKETED_KEY = re.compile(r"\{[^}\"']*\b\w+\[\d+\]")
+QUOTE_THE_PATH = ("help: 「{…}」の中の「[…]」を含むパスは引用符で囲んでください: {\"steps[0].hours\": 10}\n"
+                  "      quote a path that holds `[…]` inside `{…}`: {\"steps[0].hours\": 10}")
+
+
 def _read(path: Path):
     """The one document of a YAML file (read as snapshots are: YAML 1.2), and where its parts are."""
     docs = list(load_path(path))
     if len(docs) != 1 or not docs[0].ok:
-        raise _Unreadable("; ".join(f"{d.location}: {d.error}" for d in docs if not d.ok)
-                          or "a test file holds one YAML document")
+        problems = [d for d in docs if not d.ok]
+        message = "; ".join(f"{d.location}: {d.error}" for d in problems) or "a test file holds one YAML document"
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines() if problems else []
+        for d in problems:
+            line = d.location.line
+            if "flow mapping" in str(d.error) and 0 < line <= len(lines) and _BRACKETED_KEY.search(lines[line - 1]):
+                message += "\n  " + QUOTE_THE_PATH
+                break
+        raise _Unreadable(message)
     return docs[0].data, docs[0].locate
 
 

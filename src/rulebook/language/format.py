@@ -281,7 +281,11 @@ class _Formatter:
         return [self.tok(keyword), Text(" "), self.tok(name), Text(" "), self.tok(equal), Text(" "),
                 Align(self.fmt(expr))]
 
-    kind_amount = kind_let
+    def kind_amount(self, node):
+        keyword, name, equal, expr, *title = node.children
+        head = [self.tok(keyword), Text(" "), self.tok(name), Text(" "), self.tok(equal), Text(" "),
+                Align(self.fmt(expr))]
+        return [head, Nest(INDENT, [HARDLINE, self.fmt(title[0])])] if title else head
 
     def kind_when_clause(self, node):
         keyword, condition, then, status, *items = node.children
@@ -306,7 +310,7 @@ class _Formatter:
         *head, where, body = node.children
         return Align(group(self.spaced(head), Nest(INDENT, [LINE, self.tok(where), Text(" "), Align(self.fmt(body))])))
 
-    kind_any_ = kind_all_ = kind_count_where = kind_each_where = _quantifier
+    kind_any_ = kind_all_ = kind_count_where = kind_each_where = kind_first_where = _quantifier
 
     def kind_if_else(self, node):
         value, if_, condition, else_, otherwise = node.children
@@ -320,8 +324,28 @@ class _Formatter:
 
     kind_if_missing = kind_not_ = kind_compare = kind_member = kind_not_member = words
     kind_is_set = kind_is_missing = kind_is_empty = kind_is_not_empty = kind_is_blank = kind_is_not_blank = words
-    kind_rounded = kind_binary = kind_count_of = kind_sum_of = kind_list_of = words
-    kind_attribute = kind_name = kind_total = words
+    kind_rounded = kind_binary = kind_count_of = kind_keys_of = words
+
+    def kind_sum_of(self, node):
+        """`sum of VALUE for x in LIST`: a long one broken before `for`."""
+        keyword, of, value, *rest = node.children
+        return Align(group(self.spaced([keyword, of, value]), Nest(INDENT, [LINE, self.spaced(rest)])))
+
+    kind_list_of = kind_sum_of
+    kind_attribute = kind_name = kind_total = kind_previous = words
+
+    def kind_call(self, node):
+        """`min(a, b)`: the name against its bracket; values that do not fit on the line go on
+        the next ones, lined up after the bracket."""
+        name, opening, *inner, closing = node.children
+        parts: list = []
+        for child in inner:
+            if _type(child) == "COMMA":
+                parts[-1] = [parts[-1], self.tok(child)]
+                parts.append(LINE)
+            else:
+                parts.append(self.fmt(child))
+        return [self.tok(name), self.tok(opening), Align(Fill(tuple(parts))), self.tok(closing)]
 
     def kind_index(self, node):
         return [self.fmt(child) for child in node.children]
@@ -338,10 +362,11 @@ class _Formatter:
     # ------------------------------------------------------------- literals
     kind_number = kind_percent = kind_string = kind_date = kind_true = kind_false = kind_empty = words
     kind_rate_unit = kind_yen_unit = kind_hours_unit = kind_business_days_unit = kind_days_unit = words
+    kind_months_unit = words
 
-    kind_list_literal = kind_table_literal = bracketed
+    kind_list_literal = kind_table_literal = kind_record_literal = bracketed
 
-    kind_table_row = words
+    kind_table_row = kind_record_field = words
 
 
 def _type(node) -> str | None:

@@ -173,7 +173,7 @@ def _syntax_diagnostic(source: Source, error: UnexpectedInput, base: int) -> Dia
     start = base + token.start_pos
     end = base + (token.end_pos if token.end_pos is not None else token.start_pos + len(token))
     before = source.text[:start].rstrip().rsplit(None, 1)[-1:] or [""]
-    if before[0] in ("any", "all", "count", "each"):
+    if before[0] in ("any", "all", "count", "each", "first"):
         return Diagnostic(
             Code.UNEXPECTED_TOKEN, f"unexpected `{token}` after `{before[0]}`", Span(source, start, end),
             "not expected here",
@@ -208,7 +208,7 @@ def _plain(token: Token) -> str:
 
 
 _UNITS = {"yen_unit": "yen", "rate_unit": "rate", "hours_unit": "hours",
-          "days_unit": "days", "business_days_unit": "business_days"}
+          "days_unit": "days", "business_days_unit": "business_days", "months_unit": "months"}
 
 
 @v_args(meta=True)
@@ -455,10 +455,14 @@ class _Builder(Transformer):
         subject, *items = children
         lets = tuple(v for k, v in items if k == "let")
         amounts = tuple(v for k, v in items if k == "amount")
-        return s.PayoutDecl(subject, lets, amounts, self._span(meta))
+        dated = tuple(v for k, v in items if k == "dated")
+        ordered = tuple(v for k, v in items if k in ("let", "amount"))
+        return s.PayoutDecl(subject, lets, amounts, self._span(meta), dated, ordered)
 
     def amount(self, meta, children):
-        return ("amount", s.Amount(str(children[0]), children[1], self._span(meta)))
+        name, expr, *title = children
+        titles = tuple(v for _k, v in title)
+        return ("amount", s.Amount(str(name), expr, self._span(meta), titles))
 
     # -- expressions
     def _quantifier(kind):
@@ -471,6 +475,7 @@ class _Builder(Transformer):
     all_ = _quantifier("all")
     count_where = _quantifier("count")
     each_where = _quantifier("each")
+    first_where = _quantifier("first")
 
     def if_else(self, meta, children):
         value, condition, otherwise = children
@@ -525,6 +530,16 @@ class _Builder(Transformer):
 
     def count_of(self, meta, children):
         return s.Aggregate("count", children[0], self._span(meta))
+
+    def keys_of(self, meta, children):
+        return s.Aggregate("keys", children[0], self._span(meta))
+
+    def call(self, meta, children):
+        name, *args = children
+        return s.Call(str(name), tuple(args), self._span(meta), self._tspan(name))
+
+    def previous(self, meta, children):
+        return s.Previous(str(children[0]), self._span(meta), self._tspan(children[0]))
 
     def sum_of(self, meta, children):
         body, var, items = children
@@ -614,10 +629,17 @@ class _Builder(Transformer):
         key_value = _plain(key) if key.type == "STRING" else self._number(key)
         return (key_value, value, self._tspan(key))
 
+    def record_literal(self, meta, children):
+        return s.Literal("record", tuple(children), self._span(meta))
+
+    def record_field(self, meta, children):
+        name, value = children
+        return (str(name), value, self._tspan(name))
+
     def rate_unit(self, meta, children):
         return _UnitMark("rate_unit")
 
-    yen_unit = hours_unit = days_unit = business_days_unit = None  # set below
+    yen_unit = hours_unit = days_unit = business_days_unit = months_unit = None  # set below
 
 
 class _UnitMark:
@@ -627,7 +649,7 @@ class _UnitMark:
         self.data = data
 
 
-for _unit in ("yen_unit", "hours_unit", "days_unit", "business_days_unit"):
+for _unit in ("yen_unit", "hours_unit", "days_unit", "business_days_unit", "months_unit"):
     setattr(_Builder, _unit, v_args(meta=True)(lambda self, meta, children, _u=_unit: _UnitMark(_u)))
 _Builder.rate_unit = v_args(meta=True)(lambda self, meta, children: _UnitMark("rate_unit"))
 

@@ -73,6 +73,8 @@ class PayoutSection:
     subject: str  # each_step / case
     lets: dict[str, s.Expr]
     amounts: tuple[tuple[str, s.Expr], ...]
+    dated: s.Expr | None = None  # the day its parameters are read on (else the rulebook's)
+    titles: dict[str, dict[str, str]] = field(default_factory=dict)  # amount → {lang: title}
 
 
 @dataclass
