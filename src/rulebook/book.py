@@ -25,6 +25,7 @@ from . import __version__
 from .language.diagnostic import Code, Diagnostic, RulebookError
 from .engine import planjson
 from .engine.codegen import CodegenError
+from .engine.batch import BatchRules
 from .engine.evaluate import EvaluationError, Evaluator, link
 from .language.grammar import grammar_text
 from .output import vocabulary
@@ -237,6 +238,7 @@ class Rulebook:
         self._validator = Validator(self.model, schema)
         self._evaluator = Evaluator(plan)
         self._explainer = Explainer(plan, digest, self._evaluator.args, schema.labels_by_field())
+        self.batch = BatchRules(plan)  # the rules over a batch's cases (the audit's, `rulebook test`'s)
 
     @property
     def name(self) -> str:
@@ -299,6 +301,15 @@ class Rulebook:
             return None, _not_judged(error, checked.case, origin, line), checked.case
         return self._explainer.compact(outcome, checked.warnings, statuses), None, checked.case
 
+    def batch_rows(self, case, payout: dict, as_of: dt.date | None = None, *, origin: str | None = None,
+                   line: int | None = None):
+        """What a judged case adds to the batch rules: ((rule index, rows) …, None), or (None,
+        the `rulebook.error/v1` mapping) when a batch rule cannot read it."""
+        try:
+            return self.batch.rows(case, payout, as_of or case.as_of), None
+        except EvaluationError as error:
+            return None, _not_judged(error, case, origin, line)
+
     def check(self, snapshot: Any, as_of: dt.date | str | None = None):
         """Judge one snapshot (a mapping, JSON text, or `self.model`) → `rulebook.Verdict`.
 
@@ -321,6 +332,12 @@ class Rulebook:
                  "stage": r.stage, "title": dict(r.titles),
                  "source": {"text": r.source[0], "ref": r.source[1]},
                  "statuses": sorted({c.status for c in r.clauses})} for r in self.plan.rules]
+
+    def batch_catalogue(self) -> list[dict]:
+        """Every rule over a batch's cases: id, what it groups, stage, titles and source sentence."""
+        return [{"rule": r.id, "subject": "batch", "over": {"cases": "cases", "each_step": "each step"}[r.items],
+                 "keys": [name for name, _kind in r.keys], "stage": r.stage, "title": dict(r.titles),
+                 "source": {"text": r.source[0], "ref": r.source[1]}} for r in self.plan.batch_rules]
 
     def json_schema(self) -> dict:
         schema = self.model.model_json_schema()

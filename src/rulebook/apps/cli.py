@@ -153,8 +153,9 @@ def _exit_code(verdicts: list[str]) -> int:
               help="Also say what changed since an earlier audit.")
 @click.option("--dask", metavar="ADDRESS", default=None,
               help="Run on a Dask cluster: tcp://HOST:8786, or `local` for a LocalCluster.")
-@click.option("--hours-per-day", type=float, default=24.0, show_default=True,
-              help="More hours than this on one day for one expert is flagged as implausible.")
+@click.option("--hours-per-day", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="More hours than this on one day for one expert is flagged as implausible "
+                   "(default: the rulebook's parameter `hours_per_day`, 24).")
 @click.option("--progress/--no-progress", default=None, help="A progress bar (default: on a terminal).")
 @click.option("--chunk-size", type=click.IntRange(min=1), default=1024, show_default=True,
               help="Inputs judged together; a checkpoint follows each chunk.")

@@ -31,6 +31,7 @@ from ..language.infer import canonical
 from ..language.program import Order, Program, Rule
 from ..language.schema import ROOT
 from . import codegen as cg
+from .compile_batch import compile_batch
 from .plan import ClausePlan, OrderPlan, Plan, RulePlan, TemplatePlan
 from .timeline import always_daily, boundaries, time_use
 
@@ -115,6 +116,7 @@ class _Generator:
         self.blocks: dict[int, _Block] = {}
         self.numbers: dict[int, ast.expr] = {}  # rule index → the step number of `on step numbered`
         self.marks: list = []  # (rule index, first statement, last statement) of each inlined rule
+        self.group_names: dict[str, ast.expr] = {}  # a batch rule's keys and figures (compile_batch)
 
     def type_of(self, expr) -> t.Type:
         return self.p.types.get(id(expr), t.ERROR)
@@ -133,6 +135,7 @@ class _Generator:
             self.case_payout = self.payout(p.case_payout)
         self.functions.append(self.dated_function("dated_default", p.dated))
         self.functions.append(self.driver(rules))
+        batch_rules = compile_batch(self, p.batch_rules, _RuleScope, _init_slots, _format_kind)
         for fn in self.helpers + self.functions:
             self.m.add(fn)
         fields = p.schema.field_names
@@ -150,6 +153,7 @@ class _Generator:
             rule_lines=rule_lines,
             boundaries=boundaries(p), daily=always_daily(p),
             dated_is_as_of=p.dated is None or (isinstance(p.dated, s.Name) and p.dated.name == "as_of"),
+            batch_rules=batch_rules,
         )
 
     def driver(self, rules: list[RulePlan]) -> ast.FunctionDef:
@@ -456,6 +460,8 @@ class _Generator:
         name = e.name
         if name in self.names:
             return "var"
+        if name in self.group_names:
+            return "group"
         if name in scope.lets:
             return "let"
         if name in self.amount_locals:
@@ -641,6 +647,8 @@ class _Generator:
                               cg.walrus(slot, body))
         if kind == "amount":
             return cg.name(self.amount_locals[e.name])
+        if kind == "group":
+            return self.group_names[e.name]
         if kind == "step":
             return cg.name(scope.step_var)
         if kind == "payout":
