@@ -30,6 +30,7 @@ from .engine.evaluate import EvaluationError, Evaluator, link
 from .language.grammar import grammar_text
 from .output import vocabulary
 from .output.explain import Explainer, rulebook_info
+from .output.findings import FindingTexts, section
 from .input.model import build_models
 from .engine.plan import Plan
 from .language.schema import Schema, reserved
@@ -309,6 +310,18 @@ class Rulebook:
             return self.batch.rows(case, payout, as_of or case.as_of), None
         except EvaluationError as error:
             return None, _not_judged(error, case, origin, line)
+
+    def find(self, judged, overrides: dict | None = None) -> list[dict]:
+        """The findings of the batch rules over a few judged cases — (validated snapshot, its
+        verdict's payout, the day it was judged on) each, in input order — as summary.json's
+        `findings` lists them (every finding: for the few cases a test holds)."""
+        params, found = self.batch.evaluate(judged, overrides)
+        texts = FindingTexts(self.plan, self.schema.labels_by_field())
+        entries: list[list[dict]] = [[] for _ in self.plan.batch_rules]
+        for finding in found:
+            entries[finding.rule].append(texts.entry(finding, self.batch.args(finding, params),
+                                                     self.batch.figures(finding, params)))
+        return [section(rule, listed, len(listed)) for rule, listed in zip(self.plan.batch_rules, entries)]
 
     def check(self, snapshot: Any, as_of: dt.date | str | None = None):
         """Judge one snapshot (a mapping, JSON text, or `self.model`) → `rulebook.Verdict`.

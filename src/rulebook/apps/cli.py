@@ -298,17 +298,21 @@ def schema(rules):
 @click.option("--lang", type=click.Choice(["ja", "en"]), default="ja", show_default=True)
 @rules_option
 def rules_command(fmt, lang, rules):
-    """List the rulebook's catalogue: ids, titles and source sentences."""
+    """List the rulebook's catalogue: ids, titles and source sentences; the rules over a batch's
+    cases (which `rulebook audit` evaluates, not `check`) last, marked `batch`."""
     book = _load_book(rules)
-    catalogue = book.catalogue()
+    catalogue, batch = book.catalogue(), book.batch_catalogue()
     if fmt == "json":
-        click.echo(_dump(catalogue, True))
+        click.echo(_dump(catalogue + batch, True))
         return
     stages = {name: titles.get(lang, name) for name, titles in book.plan.stages}
-    _say(f"{book.name} {book.version} ({len(catalogue)} rules)")
-    for entry in catalogue:
+    counted = f"{len(catalogue)} rules" + (f", {len(batch)} batch rules" if batch else "")
+    _say(f"{book.name} {book.version} ({counted})")
+    for entry in catalogue + batch:
+        subject = entry["subject"] if entry["subject"] != "batch" else f"batch: over {entry['over']}, by " \
+            + ", ".join(entry["keys"])
         _say("")
-        _say(f"{entry['rule']}  [{entry['subject']}]  {stages.get(entry['stage'], entry['stage'])}")
+        _say(f"{entry['rule']}  [{subject}]  {stages.get(entry['stage'], entry['stage'])}".rstrip())
         _say(f"    {entry['title'][lang]}")
         ref = f"  ({entry['source']['ref']})" if entry["source"]["ref"] else ""
         _say(f"    「{entry['source']['text']}」{ref}")
@@ -320,7 +324,7 @@ def rules_command(fmt, lang, rules):
 def test_command(folder, require_coverage):
     """Run the rulebook's YAML test cases (RULES_DIR/tests/*.yaml) and report clause coverage."""
     from ..book import bundled_rules
-    from .testing import run_tests, unreached
+    from .testing import clause_count, run_tests, unreached
 
     path = Path(folder) if folder else bundled_rules()
     book = _load_book(str(path))
@@ -332,7 +336,7 @@ def test_command(folder, require_coverage):
         for failure in outcome.failures:
             _say(f"     {failure}")
     missing = unreached(book, report.reached)
-    total = sum(len(r.clauses) for r in book.plan.rules)
+    total = clause_count(book)
     passed = len(report.outcomes) - len(report.failed)
     _say(f"{len(report.outcomes)} cases: {passed} passed, {len(report.failed)} failed")
     _say(f"clause coverage: {total - len(missing)}/{total} clauses reached")

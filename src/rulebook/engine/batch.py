@@ -291,6 +291,27 @@ class BatchRules:
                     yield Finding(index, clause, key + (day,), tuple(cases.islice(0, CASES_SHOWN)), len(cases),
                                   None, group_values)
 
+    def evaluate(self, cases: Iterable[tuple], overrides: dict | None = None) -> tuple[dict, list[Finding]]:
+        """The findings of every batch rule over a few judged cases held in memory — (validated
+        snapshot, payout, day judged on) each, in input order — with the parameters of the
+        latest of those days, as an audit takes them: (parameters, findings by rule and key)."""
+        rows: list[list[tuple]] = [[] for _ in self.rules]
+        latest = None
+        for seq, (case, payout, day) in enumerate(cases):
+            latest = day if latest is None or day > latest else latest
+            for index, kept in self.rows(case, payout, day):
+                layout = self.layout(index)
+                columns, _order = self.columns(index)
+                for row in kept:
+                    named = dict(zip(layout, row), seq=seq, case_id=case.case_id)
+                    rows[index].append(tuple(named[c] for c in columns))
+        params = self.parameters(latest or dt.date.max, overrides)
+        found: list[Finding] = []
+        for index, table in enumerate(rows):
+            columns, order = self.columns(index)
+            found.extend(self.findings(index, sorted(table, key=sort_key(columns, order)), params))
+        return params, found
+
     # ------------------------------------------------------- a finding's values
     def figures(self, finding: Finding, params: dict) -> list[tuple[str, str, object]]:
         """(name, format kind, value) of each figure and `let` of a finding."""

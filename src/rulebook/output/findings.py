@@ -73,6 +73,7 @@ class FindingTexts:
         rule: BatchRulePlan = self.plan.batch_rules[finding.rule]
         message, fix = self.texts(finding, args)
         return {
+            "clause": finding.clause + 1,
             "key": {name: key_value(value, kind) for (name, kind), value in zip(rule.keys, finding.key)},
             "cases": list(finding.cases),
             "case_count": finding.case_count,
@@ -80,3 +81,10 @@ class FindingTexts:
             "message": message,
             "fix": fix,
         }
+
+
+def section(rule: BatchRulePlan, entries: list[dict], total: int) -> dict:
+    """A batch rule's part of summary.json's `findings`: the rule, its title and keys, its first
+    findings (`entries`, each as `FindingTexts.entry` gives it) and how many there are."""
+    return {"rule": rule.id, "title": dict(rule.titles), "stage": rule.stage,
+            "keys": [name for name, _kind in rule.keys], "entries": entries, "entries_total": total}

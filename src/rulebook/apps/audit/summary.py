@@ -8,6 +8,7 @@ from __future__ import annotations
 import itertools
 from pathlib import Path
 
+from ...output.findings import section
 from .checks import CASES_SHOWN, HOURS_PARAMETER, legacy_rule
 from .ledger import LEDGER, Ledger
 from .options import AuditError, Options
@@ -79,10 +80,8 @@ def build_summary(ledger: Ledger, options: Options, book, params: dict) -> dict:
         "duplicates_total": duplicates_total,
         "implausible_hours": hours,
         "implausible_hours_total": hours_total,
-        "findings": [{"rule": r.id, "title": dict(r.titles), "stage": r.stage,
-                      "keys": [name for name, _kind in r.keys],
-                      "entries": [entry for _key, _cases, _count, entry in ledger.findings(r.index, SUMMARY_LIST)],
-                      "entries_total": ledger.finding_count(r.index)} for r in book.plan.batch_rules],
+        "findings": [section(r, [entry for _key, _cases, _count, entry in ledger.findings(r.index, SUMMARY_LIST)],
+                             ledger.finding_count(r.index)) for r in book.plan.batch_rules],
         "top_cases": top,
         "since": _since(ledger, options.since) if options.since else None,
     }
