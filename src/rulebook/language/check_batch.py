@@ -20,6 +20,7 @@ from .diagnostic import Code, did_you_mean
 from .infer import Binding, Env, canonical, with_prefixes
 from .program import BatchRule, Clause
 
+BUILTINS = ("as_of",)  # the names of one case's judging that a group does not have
 KEY_KINDS = ("text", "date", "integer", "boolean")  # what a group can be keyed by
 SUMMED = ("integer", "decimal", "yen", "hours", "days")  # what `sum` adds up
 SPREAD = {"hours": t.HOURS, "yen": t.Type("yen", fractional=True), "integer": t.DECIMAL, "decimal": t.DECIMAL}
@@ -94,15 +95,33 @@ class BatchChecker:
             typ = self._figure(decl, figure, env, days is not None)
             name(figure.name, typ, figure.name_span)
             figures.append((figure.name, figure.kind, figure.expr, typ))
-        group = Env({**self.param_names, **{n: Binding("group", typ) for n, typ in names.items()}}, context="batch")
+        # The fields of one case are out of a group's reach: bound to nothing (no second
+        # diagnostic), and reported with what to do instead (`_one_case`).
+        one_case = {n: Binding("outside", t.ERROR) for n in [*self.root_names, "step", "payout", *BUILTINS]}
+        group = Env({**one_case, **self.param_names, **{n: Binding("group", typ) for n, typ in names.items()}},
+                    context="batch")
         for let in decl.lets:
             if let.name in names:
                 name(let.name, t.ERROR, let.span)
+        inside = set(names) | {let.name for let in decl.lets} | set(self.param_names)
+        for expr in _group_expressions(decl):
+            self._one_case(expr, inside, one_case, sorted(names))
         group, lets = self.declare_lets(decl.lets, group)
         clauses = self._batch_clauses(decl, group)
         return BatchRule(index, decl.id, decl.items, stage, titles,
                          (source.text, source.ref) if source else ("", None), where, tuple(keys), days,
                          tuple(figures), lets, tuple(clauses), decl.span)
+
+    def _one_case(self, expr, inside: set, one_case: dict, names: list[str]) -> None:
+        """RB202 for each name of a case's own (a field, `step`, `payout`, `as_of`) that a
+        group-level expression reads."""
+        bound = _bound_variables(expr)
+        for node in _walk(expr):
+            if isinstance(node, s.Name) and node.name in one_case and node.name not in inside | bound:
+                self.error(Code.UNKNOWN_NAME, f"`{node.name}` belongs to one case, not to a group of cases", node.span,
+                           "a group holds many cases",
+                           f"read it where each case is read (`group by`, `where`, a figure such as "
+                           f"`max …`), and use that here; a group has {', '.join(f'`{n}`' for n in names)}")
 
     def _item_env(self, decl: s.BatchRuleDecl) -> Env:
         """The names an item's expressions read: the case's fields, the parameters, the payout,
@@ -193,3 +212,33 @@ class BatchChecker:
             self.error(Code.MISSING_PART, f"rule `{decl.id}` has no clauses", decl.id_span,
                        "no `when … then finding`", "say when a group is a finding: `when … then finding`")
         return out
+
+
+def _group_expressions(decl: s.BatchRuleDecl):
+    """The expressions a batch rule evaluates on a group: its lets, conditions and texts."""
+    for let in decl.lets:
+        yield let.expr
+    for clause in decl.clauses:
+        yield clause.condition
+        for texts in clause.messages + clause.fixes:
+            for item in texts.items:
+                yield from (part for part in item.text.parts if not isinstance(part, str))
+
+
+def _walk(node):
+    """Every syntax node under an expression (itself included)."""
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, tuple):
+            stack.extend(item)
+            continue
+        if type(item).__module__ != s.__name__ or isinstance(item, s.Span):
+            continue
+        yield item
+        stack.extend(getattr(item, name) for name in item.__slots__)
+
+
+def _bound_variables(expr) -> set:
+    """The variables of the quantifiers and aggregates in an expression."""
+    return {node.var for node in _walk(expr) if isinstance(node, (s.Quantifier, s.Aggregate)) and node.var}
