@@ -89,7 +89,8 @@ def test_a_day_s_hours_are_kept_in_millionths_rounded_half_up(book):
     seed["steps"][0] |= {"started_on": "2021-02-01", "completion_reported_on": "2021-03-04", "hours": "0.01"}
     [(case, payout, day)] = judged(book, [seed])
     hours = dict(book.batch.rows(case, payout, day))[1]
-    assert hours == [("hanako_y", "2021-02-01", "2021-03-04", 313)]  # 10,000 millionths over 32 days: 312.5
+    first, last = dt.date(2021, 2, 1).toordinal(), dt.date(2021, 3, 4).toordinal()
+    assert hours == [("hanako_y", first, last, 313)]  # 10,000 millionths over 32 days: 312.5, rounded up
     seed["steps"][0]["started_on"] = "2021-03-05"  # reported complete before it started: no days
     [(case, payout, day)] = judged(book, [seed])
     assert 1 not in dict(book.batch.rows(case, payout, day))
@@ -285,3 +286,25 @@ def test_rulebook_test_compares_the_findings_and_counts_their_clauses(tmp_path):
     assert "not reached: batch.sme-honorarium-cap clause 1 (→ finding)" in result.output
     total = sum(len(r.clauses) for r in rulebook.load(folder).plan.rules) + 4  # the batch rules: 1, 1 and 2
     assert f"clause coverage: {total - 1}/{total} clauses reached" in result.output
+
+
+@pytest.mark.parametrize("compact", [True, False])
+def test_a_case_a_batch_rule_cannot_read_is_an_invalid_input_and_its_statuses_are_not_counted(tmp_path, compact):
+    def edit(folder: Path) -> None:
+        replace_in(folder / "batch.rules", "sum due = payout.honorarium_jpy",
+                   "sum due = payout.honorarium_jpy + honorarium_cap_per_sme - honorarium_cap_per_sme")
+        replace_in(folder / "batch.rules", "value 300000 yen from 2020-04-01", "value 300000 yen from 2021-06-01")
+
+    folder = rules_copy(tmp_path, edit)
+    seed, later = the_seed(), the_seed() | {"case_id": "LATER", "as_of": "2021-06-30"}
+    out = tmp_path / "out"
+    result = run("audit", write_jsonl(tmp_path / "cases.jsonl", [seed, later]), "--out", out, "--jobs", "1",
+                 "--rules", folder, *(["--compact"] if compact else []))
+    assert result.exit_code == 2, result.output
+    [error] = [json.loads(line) for line in (out / "errors.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert error["case_id"] == "SEED-EXAMPLE" and error["source"] == {"file": str(tmp_path / "cases.jsonl"), "line": 1}
+    assert ("parameter `honorarium_cap_per_sme` has no value in force on 2021-03-31, which rule "
+            "`batch.sme-honorarium-cap` reads") in error["errors"][0]["message"]
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["cases"] == 1 and summary["errors"] == 1
+    assert {rule["rule"]: rule["pass"] for rule in summary["rules"]}["lancers.project-method"] == 1  # LATER's only

@@ -3,8 +3,8 @@
 Two halves, so that a batch is never held in memory:
 
 - `BatchRules.rows(case, payout, as_of)`: what one judged case adds to each batch rule, as rows
-  of plain values (text, ISO days, whole numbers) that a ledger can keep and sort — its keys,
-  the first and last day of its range (with `each day`), and each figure's value. A range whose
+  of plain values (text, whole numbers) that a ledger can keep and sort — its keys,
+  the first and last day of its range (with `each day`: as day ordinals), and each figure's value. A range whose
   last day comes before its first has no days and adds nothing. Hours and other fractions are
   kept in millionths (rounded half up), so that they add up exactly, in any order; a value
   spread over its range's days is its millionths divided by the days, rounded half up.
@@ -41,8 +41,8 @@ MICRO = 10**6  # fractions (hours, decimals, values spread over days) are kept i
 _ONE = Decimal(1)
 _MICRO = Decimal(MICRO)
 
-# How each kind of value is kept in a row: as it is (text, whole numbers), an ISO day, 0/1, or
-# in millionths.
+# How each kind of value is kept in a row: as it is (text, whole numbers), a day as its ordinal
+# (days since 0001-01-01: quick to make, to compare and to count with), 0/1, or in millionths.
 _KEPT = {"text": "as_is", "integer": "as_is", "yen": "as_is", "days": "as_is", "date": "day",
          "boolean": "flag", "hours": "micro", "decimal": "micro", "percent": "micro"}
 
@@ -53,7 +53,7 @@ class Finding:
 
     rule: int  # index into plan.batch_rules
     clause: int  # index of the clause that picked it
-    key: tuple  # the key's values as kept (text, an ISO day, numbers), `day` last
+    key: tuple  # the key's values as kept (text, numbers, a day as its ordinal), `day` last
     cases: tuple[str, ...]  # the first CASES_SHOWN case ids of the group, in order
     case_count: int  # how many distinct case ids the group holds
     first_seq: int | None  # the input position of its first case (None with `each day`)
@@ -65,14 +65,23 @@ def _micro(value) -> int:
 
 
 def _per_day(value, days: int) -> int:
+    """A value's millionths divided among `days`, rounded half up (in whole numbers when the
+    millionths are whole and not negative, as hours with two decimals are)."""
+    numerator, denominator = value.as_integer_ratio()
+    if numerator >= 0 and MICRO % denominator == 0:
+        whole = numerator * (MICRO // denominator)
+        return (2 * whole + days) // (2 * days)
     return int((Decimal(value) * _MICRO / days).quantize(_ONE, rounding=ROUND_HALF_UP))
+
+
+_SPREAD = object()  # how a row keeps a value spread over its days (`_per_day`)
 
 
 def _keep(kind: str):
     """The function that turns a value of this kind into what a row keeps."""
     how = _KEPT.get(kind, "as_is")
     if how == "day":
-        return dt.date.isoformat
+        return dt.date.toordinal
     if how == "flag":
         return int
     if how == "micro":
@@ -86,7 +95,7 @@ def _read(kind: str, spread: bool = False):
         return lambda n: Decimal(n).scaleb(-6)
     how = _KEPT.get(kind, "as_is")
     if how == "day":
-        return dt.date.fromisoformat
+        return dt.date.fromordinal
     if how == "flag":
         return bool
     return None
@@ -106,7 +115,10 @@ class _Rule:
         self.key_count = len(keys)
         self.keep_keys = [_keep(kind) for _name, kind in keys]
         self.values = [(aggregate, kind) for _name, aggregate, kind in plan.figures if aggregate != "count"]
-        self.keep_values = [None if aggregate == "spread" else _keep(kind) for aggregate, kind in self.values]
+        self.keep_values = [_SPREAD if aggregate == "spread" else _keep(kind) for aggregate, kind in self.values]
+        self.converted_keys = any(self.keep_keys)
+        # rows kept as `batch_rows_N` makes them: no day, nothing to convert
+        self.plain = not plan.days and not any(self.keep_keys) and not any(self.keep_values)
         self.read_keys = [_read(kind) for _name, kind in keys]
         self.read_figures = [None if aggregate == "count" else _read(kind, aggregate == "spread")
                              for _name, aggregate, kind in plan.figures]
@@ -114,24 +126,26 @@ class _Rule:
     def kept(self, row: tuple) -> tuple | None:
         """A row of `batch_rows_N` as a ledger keeps it (None: a range with no days)."""
         k = self.key_count
-        out = [v if keep is None else keep(v) for v, keep in zip(row[:k], self.keep_keys)]
-        days = 0
-        if self.plan.days:
-            first, last = row[k], row[k + 1]
-            if last < first:
-                return None
-            days = (last - first).days + 1
-            out += (first.isoformat(), last.isoformat())
-            k += 2
-        for value, keep, (aggregate, _kind) in zip(row[k:], self.keep_values, self.values):
-            out.append(_per_day(value, days) if aggregate == "spread" else value if keep is None else keep(value))
+        keys = row[:k]
+        if self.converted_keys:
+            keys = tuple(v if keep is None else keep(v) for v, keep in zip(keys, self.keep_keys))
+        if not self.plan.days:
+            values = row[k:]
+            return keys + tuple(v if keep is None else keep(v) for v, keep in zip(values, self.keep_values))
+        first, last = row[k].toordinal(), row[k + 1].toordinal()
+        if last < first:
+            return None
+        days = last - first + 1
+        out = [*keys, first, last]
+        for v, keep in zip(row[k + 2:], self.keep_values):
+            out.append(_per_day(v, days) if keep is _SPREAD else v if keep is None else keep(v))
         return tuple(out)
 
     def group(self, key: tuple, figures: list, cases: int) -> tuple:
         """The group as the rule's functions read it: keys, figures, `cases`."""
         values = [v if read is None else read(v) for v, read in zip(key, self.read_keys)]
         if self.plan.days:
-            values.append(dt.date.fromisoformat(key[-1]))
+            values.append(dt.date.fromordinal(key[-1]))
         values += [v if read is None else read(v) for v, read in zip(figures, self.read_figures)]
         values.append(cases)
         return tuple(values)
@@ -164,7 +178,9 @@ class BatchRules:
             except (ArithmeticError, TypeError, ValueError, AttributeError) as error:
                 raise EvaluationError(Code.NOT_EVALUABLE, f"rule `{rule.plan.id}` could not be evaluated on this "
                                       f"case: {error}", rule.plan.id) from None
-            kept = [row for row in map(rule.kept, made) if row is not None]
+            if not made:
+                continue
+            kept = made if rule.plain else [row for row in map(rule.kept, made) if row is not None]
             if kept:
                 out.append((rule.plan.index, kept))
         return out
@@ -258,7 +274,7 @@ class BatchRules:
             totals = [0] * width
             count = order = 0
             for day, starting in itertools.groupby(items, key=itemgetter(k)):
-                while running and running[0][0] < day:  # ISO days compare as days do
+                while running and running[0][0] < day:
                     _last, _order, case_id, values = pop(running)
                     count -= 1
                     for j in range(width):

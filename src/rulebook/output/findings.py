@@ -36,7 +36,10 @@ def figure(value):
 
 
 def key_value(value, kind: str):
-    """A key's value as a finding shows it (kept as text, an ISO day or a number)."""
+    """A key's value as a finding shows it (kept as text, a number, or a day as its ordinal): a
+    day as ISO text."""
+    if kind == "date":
+        return dt.date.fromordinal(value).isoformat()
     return bool(value) if kind == "boolean" else value
 
 

@@ -81,8 +81,8 @@ def find(book, ledger: Ledger, params: dict) -> None:
         def entries(found):
             for finding in found:
                 entry = texts.entry(finding, batch.args(finding, params), batch.figures(finding, params))
-                yield (rule.index, finding.first_seq, list(finding.key), list(finding.cases), finding.case_count,
-                       entry)
+                yield (rule.index, finding.first_seq, list(entry["key"].values()), list(finding.cases),
+                       finding.case_count, entry)
 
         found = entries(batch.findings(rule.index, rows, params))
         try:

@@ -11,6 +11,8 @@ import threading
 import time
 from collections import Counter
 
+import orjson
+
 from ...input.documents import Limits, Unit, parse_unit, span_units
 from ...output.explain import dumps
 
@@ -78,13 +80,13 @@ def judge_chunk(units: list[Unit], rules: str | None = None, as_of=None, compact
         (out_lines if is_verdict else err_lines).append(line_bytes)
         docs.append((is_verdict, len(line_bytes), row, rows if is_verdict else ()))
 
-    def add_compact(compact, case, origin: str, line: int, counted: Counter) -> None:
+    def add_compact(compact, case, origin: str, line: int) -> None:
         line_bytes, verdict, failed, payout = compact
         rows, refusal = added(case, payout, origin, line)
-        if refusal is not None:
+        if refusal is not None:  # not a verdict after all: its statuses, counted, are taken back
+            statuses.subtract((r["rule"], r["status"]) for r in orjson.loads(line_bytes)["results"])
             add(refusal, case, origin, line)
             return
-        statuses.update(counted)
         line_bytes += b"\n"
         out_lines.append(line_bytes)
         docs.append((True, len(line_bytes), _row(case, case.case_id, verdict, " ".join(failed), payout, origin, line),
@@ -92,11 +94,10 @@ def judge_chunk(units: list[Unit], rules: str | None = None, as_of=None, compact
 
     for unit in _lines_of(units):
         if compact and unit.kind == "line" and unit.error is None:
-            counted = Counter()
             done, out, case = book.judge_compact(unit.payload, as_of, origin=unit.origin, line=unit.line,
-                                                 statuses=counted)
+                                                 statuses=statuses)
             if done is not None:
-                add_compact(done, case, unit.origin, unit.line, counted)
+                add_compact(done, case, unit.origin, unit.line)
             else:
                 add(out, case, unit.origin, unit.line)
             continue
