@@ -122,6 +122,9 @@ class _Rule:
         self.read_keys = [_read(kind) for _name, kind in keys]
         self.read_figures = [None if aggregate == "count" else _read(kind, aggregate == "spread")
                              for _name, aggregate, kind in plan.figures]
+        # (place in the group, how to read it) of each value not read as it is kept
+        reads = self.read_keys + ([dt.date.fromordinal] if plan.days else []) + self.read_figures
+        self.reads = [(i, read) for i, read in enumerate(reads) if read is not None]
 
     def kept(self, row: tuple) -> tuple | None:
         """A row of `batch_rows_N` as a ledger keeps it (None: a range with no days)."""
@@ -143,11 +146,9 @@ class _Rule:
 
     def group(self, key: tuple, figures: list, cases: int) -> tuple:
         """The group as the rule's functions read it: keys, figures, `cases`."""
-        values = [v if read is None else read(v) for v, read in zip(key, self.read_keys)]
-        if self.plan.days:
-            values.append(dt.date.fromordinal(key[-1]))
-        values += [v if read is None else read(v) for v, read in zip(figures, self.read_figures)]
-        values.append(cases)
+        values = [*key, *figures, cases]
+        for i, read in self.reads:
+            values[i] = read(values[i])
         return tuple(values)
 
 
