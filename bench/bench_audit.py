@@ -22,13 +22,13 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 import orjson
 
+from measure import run_measured
 from samples import make_case
 
 HERE = Path(__file__).resolve().parent
@@ -64,19 +64,9 @@ def run_audit(inputs: Path, jobs: int, work: Path, source: Path | None = None,
     shutil.rmtree(out, ignore_errors=True)
     command = [str(Path(sys.executable).with_name("rulebook")), "audit", str(inputs), "--out", str(out),
                "--jobs", str(jobs), "--compact", "--no-progress"]
-    env = dict(os.environ)
-    if source is not None:
-        env["PYTHONPATH"] = str(source / "src") + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-    script = ("import resource, subprocess, sys, time\n"
-              "t = time.perf_counter(); code = subprocess.run(sys.argv[1:]).returncode\n"
-              "t = time.perf_counter() - t\n"
-              "u = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
-              "print(t, u.ru_maxrss, u.ru_utime + u.ru_stime, code)")
-    result = subprocess.run([sys.executable, "-c", script, *command], capture_output=True, text=True, check=True,
-                            env=env)
-    seconds, rss, cpu, code = result.stdout.split()
-    if code not in ("0", "1", "3"):
-        raise SystemExit(f"audit failed ({code}): {result.stderr}")
+    seconds, cpu, rss, code, stderr = run_measured(command, source)
+    if code not in (0, 1, 3):
+        raise SystemExit(f"audit failed ({code}): {stderr}")
     if sizes is not None:
         sizes.update((path.name, path.stat().st_size) for path in out.iterdir())
     shutil.rmtree(out, ignore_errors=True)

@@ -105,7 +105,7 @@ def check(data: bytes, state) -> None:
             dumps(out)
             if out["format"] == "rulebook.verdict/v1":
                 try:
-                    book._evaluator.next_change(book.evaluate(book.validate(snapshot).case, day))
+                    book.next_change(book.evaluate(book.validate(snapshot).case, day))
                 except EvaluationError:
                     pass
 

@@ -339,6 +339,20 @@ class Rulebook:
         """The raw outcome (results and payout) of a validated snapshot."""
         return self._evaluator.evaluate(case, as_of)
 
+    def next_change(self, outcome) -> dt.date | None:
+        """The first day after the outcome's as-of date on which the same case could be judged
+        otherwise by time alone (see `Evaluator.next_change`); None: never."""
+        return self._evaluator.next_change(outcome)
+
+    def describe(self, outcome, result) -> tuple:
+        """One result of an outcome explained: (status, message and fix as {lang: text}, due date
+        or None). Raises EvaluationError when a value its texts need cannot be computed."""
+        return self._explainer.describe(outcome, result)
+
+    def due(self, outcome, result) -> dt.date | None:
+        """One result's due date (or None), without its texts."""
+        return self._explainer.due(outcome, result)
+
     def catalogue(self) -> list[dict]:
         """Every rule: id, subject, stage, titles and the source sentence."""
         return [{"rule": r.id, "subject": {"case": "case", "each_step": "step:N"}.get(r.subject, "step:N (final)"),

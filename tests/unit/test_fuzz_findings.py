@@ -234,14 +234,10 @@ def test_watch_a_reminder_that_cannot_be_explained_is_an_error_line(tmp_path):
     out = watcher.feed(event("A", "2021-01-10", "2021-01-08"), "log", 1)
     assert [(o["format"], o["to"]) for o in out] == [("rulebook.alert/v1", "pending")]
 
-    class Failing:  # what a custom rulebook's message can do when it is explained
-        def __init__(self, explainer):
-            self.due = explainer.due
+    def failing(outcome, result):  # what a custom rulebook's message can do when it is explained
+        raise EvaluationError("RB402", "rule `r.due` could not be explained on this case: division by zero")
 
-        def describe(self, outcome, result):
-            raise EvaluationError("RB402", "rule `r.due` could not be explained on this case: division by zero")
-
-    watcher._explainer = Failing(watcher._explainer)
+    book.describe = failing  # this test's own book
     out = watcher.advance(dt.date(2021, 2, 5))  # the reminder falls on 2021-02-04
     assert [o["format"] for o in out] == ["rulebook.error/v1"]
     assert "2021-02-04" in out[0]["errors"][0]["message"] and "RB402" in out[0]["errors"][0]["message"]

@@ -209,6 +209,15 @@ def test_a_repeated_key_is_refused_on_the_batch_path_whatever_the_colons(book, s
     assert book.judge(unicode_twice.encode())["errors"][0]["path"] == "steps[0].hours"
 
 
+@pytest.mark.parametrize("body", [b'{"\'\\x1f": None}', b'{"a\\q": 1, "a\\q": 2}', b'{"\\u12": 1}'])
+def test_a_key_with_escapes_that_are_not_json_is_an_error_not_a_crash(book, body):
+    """Found by schemathesis: the repeated-key screen decoded such a key with json.loads and raised."""
+    out = book.judge(body)
+    assert out["format"] == "rulebook.error/v1" and out["errors"][0]["message"]
+    lines = TestClient(create_app(book)).post("/v1/check/batch", content=body + b"\n")
+    assert lines.status_code == 200 and json.loads(lines.text)["format"] == "rulebook.error/v1"
+
+
 def test_a_repeated_key_is_refused_by_the_service_and_its_batch(book, seed):
     client = TestClient(create_app(book))
     text = _duplicated(seed)

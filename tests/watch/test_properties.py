@@ -27,9 +27,8 @@ def test_nothing_changes_before_next_change(book, seed, span):
     """No result changes its deciding clause between the as-of date and `next_change`."""
     case = book.validate(make_case(random.Random(seed), seed)).case
     day = case.as_of
-    evaluator = book._evaluator
     first = decided(book, case, day)
-    wake = evaluator.next_change(book.evaluate(case, day))
+    wake = book.next_change(book.evaluate(case, day))
     for offset in range(1, span + 1):
         later = day + dt.timedelta(days=offset)
         if wake is not None and later >= wake:

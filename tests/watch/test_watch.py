@@ -7,6 +7,7 @@ bad events; `pytest --update-golden` rewrites them (review with `git diff`).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 import subprocess
 import sys
@@ -17,7 +18,7 @@ import orjson
 import pytest
 
 from samples import generate_events, make_case
-from rulebook.apps.watch import ALERT_FORMAT, SESSIONS_PER_RULESET, Watcher
+from rulebook.apps.watch import ALERT_FORMAT, Watcher
 
 from ..conftest import EXAMPLES
 
@@ -78,6 +79,46 @@ def test_bad_events_messages_name_the_problem():
         assert expected in text, expected
 
 
+def _generated_log(tmp_path) -> Path:
+    """A generated log of 60 cases (947 events), in time order."""
+    log = tmp_path / "generated.jsonl"
+    log.write_bytes(b"".join(orjson.dumps(e) + b"\n" for e in generate_events(60, 900, seed=11)))
+    return log
+
+
+def test_generated_log_alerts(golden, tmp_path):
+    """The alerts of a larger generated log, byte for byte: the digest of the whole output, and a
+    line per alert (day, case, kind, rule, subject, from → to, due) to review a change with git diff."""
+    run = watch_cli(str(_generated_log(tmp_path)), "--remind-days", "2")
+    assert run.returncode == 0, run.stderr.decode()
+    alerts = [orjson.loads(line) for line in run.stdout.splitlines()]
+    assert len(alerts) > 1000 and {a["kind"] for a in alerts} == {"change", "reminder"}
+    golden(HERE / "generated.alerts.sha256", hashlib.sha256(run.stdout).hexdigest() + "\n")
+    golden(HERE / "generated.alerts.txt", "".join(
+        f"{a['at']} {a['case_id']} {a['kind']} {a['rule']} {a['subject']} {a['from']} -> {a['to']} {a['due']}\n"
+        for a in alerts))
+
+
+def test_copied_cases_alerts(golden, tmp_path):
+    """40 generated cases, each copied three times under other ids, merged in time order (as
+    `make bench-watch` builds its logs): many cases come due on the same day, and they must
+    come out in the same order as ever. Golden: the digest of the whole output (recorded with
+    the watcher before its rework; the log is made by this test, to look at a change)."""
+    log = tmp_path / "copies.jsonl"
+    with open(log, "wb") as fh:
+        for event in generate_events(40, 440, seed=5):
+            for copy in range(3):
+                case_id = f"{event['case_id']}-{copy}"
+                renamed = dict(event, case_id=case_id)
+                if "snapshot" in event:
+                    renamed["snapshot"] = dict(event["snapshot"], case_id=case_id)
+                fh.write(orjson.dumps(renamed) + b"\n")
+    run = watch_cli(str(log), "--remind-days", "2")
+    assert run.returncode == 0, run.stderr.decode()
+    assert run.stdout.count(b"\n") == 2337
+    golden(HERE / "copies.alerts.sha256", hashlib.sha256(run.stdout).hexdigest() + "\n")
+
+
 # ------------------------------------------------------------------ behaviour
 
 def test_replay_is_byte_identical(tmp_path):
@@ -134,11 +175,35 @@ def test_a_moved_last_day_is_an_alert_and_the_reminder_follows_it(book, seed):
                       ("change", (new_last_day + dt.timedelta(days=1)).isoformat(), None)]
 
 
+def test_a_reminder_on_the_day_another_deadline_passes_is_said(book, seed):
+    """Step 1's report is due 02-20 (so the case is judged again on 02-21, when it fails); step 2's
+    is due 02-23, so with reminders 2 days ahead its reminder falls on 02-21 too. Judging the case
+    again on its wake day used to drop that reminder unsaid."""
+    seed = orjson.loads(orjson.dumps(seed, default=str))
+    first = seed["steps"][0]
+    first.pop("report_submitted_on")
+    first["completion_reported_on"] = first["client_paid_on"] = first["photos"][1]["taken_on"] = "2021-02-10"
+    second = orjson.loads(orjson.dumps(first)) | {"number": 2, "started_on": "2021-02-11"}
+    second["completion_reported_on"] = second["client_paid_on"] = second["photos"][1]["taken_on"] = "2021-02-13"
+    second["photos"][0]["taken_on"] = "2021-02-11"
+    seed["steps"].append(second)
+    seed["plan"]["steps"] = 2
+    watcher = Watcher(book, remind_days=2)
+    watcher.feed({"case_id": seed["case_id"], "at": "2021-02-13", "snapshot": seed})
+    got = [(a["kind"], a["subject"], a["at"], a["due"]) for a in watcher.advance(dt.date(2021, 3, 1))
+           if a["rule"] == "step.report-deadline"]
+    assert got == [("reminder", "step:1", "2021-02-18", "2021-02-20"),
+                   ("reminder", "step:2", "2021-02-21", "2021-02-23"),
+                   ("change", "step:1", "2021-02-21", None),
+                   ("change", "step:2", "2021-02-24", None)]
+
+
 def test_live_clock_advances_without_events(book, seed):
     seed = orjson.loads(orjson.dumps(seed, default=str))
     seed["steps"][0].pop("report_submitted_on")
-    watcher = Watcher(book, live=True)
-    assert watcher.feed({"case_id": seed["case_id"], "snapshot": seed}) != []  # `at` may be left out
+    watcher = Watcher(book, live=True, now=lambda: NOW)
+    got = watcher.feed({"case_id": seed["case_id"], "snapshot": seed})  # `at` may be left out
+    assert got and {a["at"] for a in got} == {NOW.isoformat()}
     completed = dt.date.fromisoformat(seed["steps"][0]["completion_reported_on"])
     # Time passes without events (the live command calls `advance` with today's date).
     watcher2 = Watcher(book)
@@ -152,21 +217,25 @@ def test_live_clock_advances_without_events(book, seed):
     assert watcher2.advance(completed + dt.timedelta(days=40)) == []
 
 
-def test_more_cases_than_one_ruleset_holds(book, seed):
-    """Live cases (a report still due) hold a session each, over more than one ruleset."""
+def test_more_live_cases_than_a_ruleset_holds(book, seed):
+    """More cases awaiting their report than one durable_rules ruleset can hold sessions (1,024):
+    a session is open only while its case is handled, and every case comes due on its day."""
     seed = orjson.loads(orjson.dumps(seed, default=str))
     seed["steps"][0].pop("report_submitted_on")
     day = seed["steps"][0]["completion_reported_on"]
-    count = SESSIONS_PER_RULESET + 30
+    count = 1024 + 30
     watcher = Watcher(book)
     for i in range(count):
         out = watcher.feed({"case_id": f"C-{i:05d}", "at": day, "snapshot": {**seed, "case_id": f"C-{i:05d}"}})
         assert [a["to"] for a in out if a["rule"] == "step.report-deadline"] == ["pending"]
-    assert len(watcher._session) == count and len(watcher._rulesets) == 2
+    assert watcher.open_sessions == 0
     later = (dt.date.fromisoformat(day) + dt.timedelta(days=11)).isoformat()
     got = watcher.advance(dt.date.fromisoformat(later))
     assert sum(1 for a in got if a["rule"] == "step.report-deadline" and a["to"] == "fail") == count
-    for case_id in ("C-00000", "C-01029"):
+    # Day after day; on each day, the cases in the order they were scheduled.
+    assert [(a["at"], a["case_id"]) for a in got] == sorted((a["at"], a["case_id"]) for a in got)
+    assert watcher.open_sessions == 0
+    for case_id in ("C-00000", f"C-{count - 1:05d}"):
         assert watcher.standing(case_id) == statuses(book.judge(watcher.snapshot(case_id), as_of=later))
 
 
@@ -176,7 +245,7 @@ def test_a_case_at_rest_gives_back_its_session_and_resumes(book, seed):
     seed = orjson.loads(orjson.dumps(seed, default=str))
     watcher = Watcher(book)
     assert watcher.feed({"case_id": seed["case_id"], "at": "2021-04-01", "snapshot": seed}) == []
-    assert seed["case_id"] not in watcher._session and seed["case_id"] in watcher.cases
+    assert watcher.open_sessions == 0 and seed["case_id"] in watcher.cases
     got = watcher.feed({"case_id": seed["case_id"], "at": "2021-04-02",
                         "set": {"steps[0].payment_capture_attached": False}})
     assert [(a["rule"], a["from"], a["to"]) for a in got] == [
@@ -197,16 +266,20 @@ def test_a_refused_event_loses_no_state(book, seed):
     assert (watcher.snapshot(seed["case_id"]), watcher.standing(seed["case_id"])) == before
 
 
-def test_an_event_does_not_change_an_earlier_snapshot(book, seed):
-    """Snapshots share what they do not change: setting a path must copy what lies on it."""
+def test_an_event_does_not_change_the_data_it_was_given(book, seed):
+    """Setting a path on an event's own snapshot copies what lies on the path: the caller's data
+    stays as it was, and so does a snapshot the watcher handed out."""
     seed = orjson.loads(orjson.dumps(seed, default=str))
     watcher = Watcher(book)
-    watcher.feed({"case_id": seed["case_id"], "at": "2021-03-31", "snapshot": seed})
-    kept = watcher._snapshots[seed["case_id"]]
-    hours = kept["steps"][0]["hours"]
-    watcher.feed({"case_id": seed["case_id"], "at": "2021-04-01", "set": {"steps[0].hours": hours + 1}})
-    assert kept["steps"][0]["hours"] == hours
-    assert watcher.snapshot(seed["case_id"])["steps"][0]["hours"] == hours + 1
+    hours = seed["steps"][0]["hours"]
+    watcher.feed({"case_id": seed["case_id"], "at": "2021-03-31", "snapshot": seed,
+                  "set": {"steps[0].hours": hours + 1}})
+    assert seed["steps"][0]["hours"] == hours
+    handed_out = watcher.snapshot(seed["case_id"])
+    assert handed_out["steps"][0]["hours"] == hours + 1
+    watcher.feed({"case_id": seed["case_id"], "at": "2021-04-01", "set": {"steps[0].hours": hours + 2}})
+    assert handed_out["steps"][0]["hours"] == hours + 1
+    assert watcher.snapshot(seed["case_id"])["steps"][0]["hours"] == hours + 2
 
 
 def test_stdin_and_follow(tmp_path):
@@ -241,18 +314,53 @@ def test_unreadable_input_is_a_message(tmp_path):
     assert run.returncode == 2 and b"cannot read" in run.stderr and b"Traceback" not in run.stderr
 
 
-def test_live_events_may_leave_out_at(seed):
+NOW = dt.datetime(2024, 5, 20, 10, 30, tzinfo=dt.timezone(dt.timedelta(hours=9)))
+
+
+def live_cli(monkeypatch, now: dt.datetime, *args, stdin: bytes | None = None):
+    """`rulebook watch --live …` in this process, its clock reading `now`."""
+    from click.testing import CliRunner
+
+    from rulebook.apps.cli import main
+    from rulebook.apps.watch import watcher
+
+    monkeypatch.setattr(watcher, "system_clock", lambda: now)
+    return CliRunner().invoke(main, ["watch", "--live", *args], input=stdin, catch_exceptions=False)
+
+
+def test_live_events_may_leave_out_at(monkeypatch, seed):
     seed = orjson.loads(orjson.dumps(seed, default=str))
     seed["steps"][0].pop("report_submitted_on")
     event = orjson.dumps({"case_id": seed["case_id"], "snapshot": seed}) + b"\n"
-    live = watch_cli("-", "--live", stdin=event)
-    assert live.returncode == 0, live.stderr.decode()
+    live = live_cli(monkeypatch, NOW, "-", stdin=event)
+    assert live.exit_code == 0, live.stderr
     alerts = [orjson.loads(line) for line in live.stdout.splitlines()]
-    # Judged today, long after the report's last day: the report is late.
-    assert alerts and all(a["at"].startswith(dt.date.today().isoformat()[:4]) for a in alerts)
+    # Judged at the clock's moment, long after the report's last day: the report is late.
+    assert alerts and {a["at"] for a in alerts} == {"2024-05-20T10:30:00+09:00"}
     assert ("step.report-deadline", "fail") in {(a["rule"], a["to"]) for a in alerts}
     replay = watch_cli("-", stdin=event)  # without --live, `at` is required
     assert replay.returncode == 2 and b'"path":"at"' in replay.stderr
+
+
+def test_live_judges_late_events_now_and_labels_them_with_their_at(monkeypatch):
+    run = live_cli(monkeypatch, NOW, str(EXAMPLES / "events.jsonl"))
+    assert run.exit_code == 0, run.stderr
+    alerts = [orjson.loads(line) for line in run.stdout.splitlines()]
+    # Everything happened years before the clock: judged then, no report can be pending any more.
+    assert alerts and alerts[0]["at"] == "2021-02-10T09:00:00+09:00"
+    assert not [a for a in alerts if a["kind"] == "reminder"]
+    first = [a for a in alerts if a["rule"] == "step.report-deadline" and a["subject"] == "step:1"]
+    assert [(a["from"], a["to"]) for a in first] == [(None, "fail"), ("fail", "pass")]
+
+
+def test_live_clock_inside_the_log(monkeypatch):
+    """The same log with the clock on the day of its first event: the first step's report is
+    still to come then, so it is pending, not late, and it passes when it arrives."""
+    run = live_cli(monkeypatch, dt.datetime(2021, 2, 10, 12, 0, tzinfo=NOW.tzinfo), str(EXAMPLES / "events.jsonl"))
+    assert run.exit_code == 0, run.stderr
+    alerts = [orjson.loads(line) for line in run.stdout.splitlines()]
+    first = [a for a in alerts if a["rule"] == "step.report-deadline" and a["subject"] == "step:1"]
+    assert [(a["from"], a["to"]) for a in first] == [(None, "pending"), ("pending", "pass")]
 
 
 def test_remind_days_moves_the_reminder():
@@ -284,3 +392,62 @@ def test_a_moved_last_day_as_text():
     assert _alert_text(alert, "en") == ("2021-03-01  C-1  step.report-deadline step:1  last day moved → 2021-03-12: "
                                         "Due by 2021-03-12.")
     assert "期限変更 → 2021-03-12" in _alert_text(alert, "ja")
+
+
+def test_an_action_that_outlives_durable_rules_lease_is_finished(book, seed, monkeypatch):
+    """durable_rules gives an action 10 s of wall-clock time, then drops what it left to do and
+    starts nothing more in that session (the process was stopped, say). The watch gives the same
+    alerts as without the stop, and the case goes on taking events."""
+    from durable import engine
+
+    seed = orjson.loads(orjson.dumps(seed, default=str))
+    seed["steps"][0].pop("report_submitted_on")
+    completed = dt.date.fromisoformat(seed["steps"][0]["completion_reported_on"])
+    events = [{"case_id": seed["case_id"], "at": completed.isoformat(), "snapshot": seed},
+              {"case_id": seed["case_id"], "at": (completed + dt.timedelta(days=1)).isoformat(),
+               "set": {"sme.name": "改名"}},
+              {"case_id": seed["case_id"], "at": (completed + dt.timedelta(days=20)).isoformat(),
+               "set": {"steps[0].report_submitted_on": (completed + dt.timedelta(days=20)).isoformat()}}]
+    expected = feed_all(Watcher(book), events)
+    assert [a["kind"] for a in expected].count("reminder") == 1
+
+    stopped = Watcher(book)
+    clock = {"now": 0.0, "stops": 0}
+
+    def wall_clock() -> float:  # each time an action starts or ends while a stop is due, 11 s pass
+        if clock["stops"]:
+            clock["stops"] -= 1
+            clock["now"] += 11
+        return clock["now"]
+
+    monkeypatch.setattr(engine, "_unix_now", wall_clock)
+    got = []
+    for number, event in enumerate(events, 1):
+        clock["stops"] = 2  # the first action of every handling outlives its lease
+        got += stopped.feed(event, "log", number)
+    assert got == expected
+    assert stopped.standing(seed["case_id"]) == statuses(book.judge(stopped.snapshot(seed["case_id"]),
+                                                                   as_of=events[-1]["at"]))
+
+
+def test_a_case_at_rest_costs_a_few_kilobytes(book):
+    """Between its moments a case is plain data: no durable_rules session (about 130 KB each, in
+    the engine's own memory), no validated model, and its snapshot's text at its own size; what
+    Python holds for it stays near 2 KiB (the watcher before this design held about 10 KiB)."""
+    import gc
+    import tracemalloc
+
+    events = generate_events(200, 2200, seed=3)
+    feed_all(Watcher(book), events)  # the rulebook's caches (holidays, texts) made once
+    watcher = Watcher(book)
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        feed_all(watcher, events)
+        gc.collect()
+        per_case = (tracemalloc.get_traced_memory()[0] - before) / len(watcher.cases)
+    finally:
+        tracemalloc.stop()
+    assert watcher.open_sessions == 0
+    assert per_case < 4 * 1024, per_case

@@ -255,7 +255,7 @@ def watch(events, follow, live, remind_days, fmt, lang, out, errors_to, rules):
         stream.flush()
 
     def tick() -> None:
-        for item in watcher.advance(dt.date.today()):
+        for item in watcher.advance(watcher.now().day):
             emit(item)
 
     stream = followed(handle.fileno(), tick if live else (lambda: None)) if follow else handle

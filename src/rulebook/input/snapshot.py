@@ -138,6 +138,12 @@ def _default(value):
     raise _NotData(type(value).__name__)
 
 
+def snapshot_json(data: Any) -> bytes:
+    """Snapshot data (a mapping) as the JSON text the validator reads: decimals exact, models as
+    mappings. A TypeError for a value that is not snapshot data (`validate` says which)."""
+    return dumps_json(data, default=_default)
+
+
 _DATE_SHAPE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}")
 _YAML11_BOOLEANS = {"yes", "no", "on", "off", "y", "n"}
 _IDENTIFIER_BAD = re.compile("[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
@@ -224,7 +230,7 @@ class Validator:
                 cid = data.get("case_id")
                 case_id = cid if isinstance(cid, str) else None
                 try:
-                    data = dumps_json(data, default=_default)
+                    data = snapshot_json(data)
                 except _NotData as error:
                     raise Rejected(case_id, [InputError("", said("not_snapshot_data", kind=quote(error.kind)))],
                                    origin, line).located(locate) from None

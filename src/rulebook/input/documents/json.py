@@ -250,6 +250,16 @@ def _child(prefix: str, key: str | int) -> str:
     return f"{prefix}.{key}" if prefix else key
 
 
+def _key(string: str) -> str:
+    """The text of a quoted key; a key whose escapes are not JSON's stays as written."""
+    if "\\" not in string:
+        return string[1:-1]
+    try:
+        return json.loads(string)
+    except ValueError:
+        return string[1:-1]
+
+
 def _values(text: str) -> Iterator[tuple[str, str | int | None, int, bool]]:
     """(path, key or index, offset, repeated) of every value of a JSON text, in order: the
     offset of its key for a member of an object (repeated: the key came before in the same
@@ -261,7 +271,7 @@ def _values(text: str) -> Iterator[tuple[str, str | int | None, int, bool]]:
         offset = match.start(1) if string else match.start(2) if punct else match.start(3)
         top = stack[-1] if stack else None
         if string is not None and top is not None and top[0] and top[5]:
-            top[2] = json.loads(string) if "\\" in string else string[1:-1]
+            top[2] = _key(string)
             top[3] = offset
             top[5] = False
             continue
