@@ -163,7 +163,8 @@ def _exit_code(verdicts: list[str]) -> int:
 def audit(inputs, out, jobs, compact, lang, as_of, resume, since, dask, hours_per_day, progress, chunk_size, rules):
     """Audit a batch: JSON Lines (plain or .gz), folders of YAML/JSON files, or several of these.
 
-    Writes results.jsonl, errors.jsonl, summary.json, report.html and cases.csv into DIR.
+    Writes results.jsonl, errors.jsonl, summary.json (with the findings of the rules over the batch),
+    report.html, cases.csv and findings.csv into DIR.
     Exit status: 0 all eligible, 1 some ineligible, 3 some incomplete, 2 some input invalid or the
     audit could not run."""
     from .audit import AuditError, Options, run

@@ -3,7 +3,7 @@
 `render_report(summary, cases, lang)` gives the `report.html` of `rulebook audit`:
 a header, the totals, an inline SVG chart of failures by rule, the cases with the
 most money at stake (each linked to its explanation further down), the
-cross-case checks, the tables per expert and per SME, and what changed since
+findings of the rules over the batch (one table of the same shape for each rule), the tables per expert and per SME, and what changed since
 the previous audit. Inline CSS and SVG only: no script, no font, no image, no
 address outside the page, so it opens offline and prints.
 
@@ -152,10 +152,6 @@ class _Page:
     def yen(self, value, signed: bool = False) -> str:
         number = _number(value, signed)
         return f"{number}円" if self.lang == "ja" else f"{number} yen"
-
-    def hours(self, value) -> str:
-        number = _number(value)
-        return f"{number}時間" if self.lang == "ja" else f"{number} {'hour' if value == 1 else 'hours'}"
 
     def date(self, value) -> str:
         try:

@@ -1,6 +1,8 @@
 """worker: judging a chunk of units, in whatever process runs it (this one, a pool worker, a
 Dask worker). What goes back to the audit is few objects: the chunk's results and errors as
-bytes, one small record per document for the ledger, and the counts per rule and status."""
+bytes, one small record per document for the ledger (with the rows the case adds to the batch
+rules, made by their generated code), the counts per rule and status, and the latest day a case
+was judged on."""
 
 from __future__ import annotations
 
