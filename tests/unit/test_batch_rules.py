@@ -12,6 +12,7 @@ import shutil
 from decimal import Decimal
 from pathlib import Path
 
+import orjson
 import pytest
 from click.testing import CliRunner
 
@@ -308,3 +309,25 @@ def test_a_case_a_batch_rule_cannot_read_is_an_invalid_input_and_its_statuses_ar
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["cases"] == 1 and summary["errors"] == 1
     assert {rule["rule"]: rule["pass"] for rule in summary["rules"]}["lancers.project-method"] == 1  # LATER's only
+
+
+BEFORE = Path(__file__).parent / "checks-before"
+
+
+def test_the_checks_of_before_give_the_same_bytes_as_the_code_before_batch_rules(tmp_path, monkeypatch):
+    """duplicates.csv, hours.csv and summary.json's `duplicates`, `implausible_hours` and their
+    totals, on 333 generated cases (5 experts, 30 ids repeated, one 4 times; `--hours-per-day 8`),
+    equal what the hard-coded checks wrote (tests/unit/checks-before/, written by main at 341aa16)."""
+    rng = random.Random(41)
+    cases = [make_case(rng, i, expert=i % 5, days=25) for i in range(300)]
+    cases += [copy.deepcopy(c) for c in cases[:30]] + [copy.deepcopy(cases[7]) for _ in range(3)]
+    write_jsonl(tmp_path / "cases.jsonl", cases)
+    monkeypatch.chdir(tmp_path)  # the places are written as the input is named
+    audit("cases.jsonl", "--out", "out", "--jobs", "2", "--hours-per-day", "8", "--compact", "--chunk-size", "40")
+    for name in ("duplicates.csv", "hours.csv"):
+        assert (tmp_path / "out" / name).read_bytes() == (BEFORE / name).read_bytes(), name
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))
+    checks = {key: summary[key] for key in ("duplicates", "duplicates_total", "implausible_hours",
+                                           "implausible_hours_total")}
+    assert orjson.dumps(checks, option=orjson.OPT_INDENT_2) + b"\n" == (BEFORE / "summary-checks.json").read_bytes()
+    assert summary["implausible_hours_total"] == 163 and summary["duplicates_total"] == 30
