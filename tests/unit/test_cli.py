@@ -126,7 +126,13 @@ def test_schema_rules_and_test_commands():
     listing = run("rules").output
     assert "step.report-deadline" in listing and "原則完了報告から10日以内に提出してください" in listing
     catalogue = json.loads(run("rules", "--format", "json").output)
-    assert len(catalogue) == 26
+    assert len(catalogue) == 26 + 3
+    batch = [entry for entry in catalogue if entry["subject"] == "batch"]
+    assert [(e["rule"], e["over"], e["keys"]) for e in batch] == [
+        ("batch.duplicate-case-id", "cases", ["case_id"]), ("batch.implausible-hours", "each step", ["expert", "day"]),
+        ("batch.sme-honorarium-cap", "cases", ["sme"])]
+    assert catalogue[-3:] == batch  # after the case rules
+    assert "batch.implausible-hours  [batch: over each step, by expert, day]" in listing
     tested = run("test", "--require-coverage")
     assert tested.exit_code == 0, tested.output
     assert "failed" in tested.output and "clause coverage" in tested.output

@@ -31,6 +31,7 @@ from ..language.infer import canonical
 from ..language.program import Order, Program, Rule
 from ..language.schema import ROOT
 from . import codegen as cg
+from .compile_batch import compile_batch
 from .plan import NO_VALUE, NOT_IN_FORCE, ClausePlan, OrderPlan, Plan, RulePlan, TemplatePlan
 from .timeline import always_daily, editions, parameters_read, payout_parameters, time_use
 
@@ -131,6 +132,7 @@ class _Generator:
         self.marks: list = []  # (rule index, first statement, last statement) of each inlined rule
         self.previous: set[int] = set()  # the step amounts that `previous` reads
         self.step_payout_head: list = []  # what the steps' payout computes once, before the steps
+        self.group_names: dict[str, ast.expr] = {}  # a batch rule's keys and figures (compile_batch)
 
     def type_of(self, expr) -> t.Type:
         return self.p.types.get(id(expr), t.ERROR)
@@ -155,6 +157,7 @@ class _Generator:
                 self.functions.append(cg.function(name, ["c", "st", "as_of"],
                                                   [_init_slots(day_scope), cg.return_(day)]))
         self.functions.append(self.driver(rules))
+        batch_rules = compile_batch(self, p.batch_rules, _RuleScope, _init_slots, _format_kind)
         for fn in self.helpers + self.functions:
             self.m.add(fn)
         fields = p.schema.field_names
@@ -177,6 +180,7 @@ class _Generator:
             parameter_titles={n: dict(par.titles) for n, par in p.parameters.items()},
             record_formats={name: tuple((f.name, _format_kind(f.type.required())) for f in record.fields.values())
                             for name, record in p.schema.records.items()},
+            batch_rules=batch_rules,
         )
 
     def driver(self, rules: list[RulePlan]) -> ast.FunctionDef:
@@ -518,6 +522,8 @@ class _Generator:
         name = e.name
         if name in self.names:
             return "var"
+        if name in self.group_names:
+            return "group"
         if name in scope.lets:
             return "let"
         if name in self.amount_locals:
@@ -831,6 +837,8 @@ class _Generator:
                               cg.walrus(slot, body))
         if kind == "amount":
             return cg.name(self.amount_locals[e.name])
+        if kind == "group":
+            return self.group_names[e.name]
         if kind == "step":
             return cg.name(scope.step_var)
         if kind == "payout":

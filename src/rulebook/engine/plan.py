@@ -59,6 +59,26 @@ class OrderPlan:
     steps_field: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class BatchRulePlan:
+    """A rule over the cases of a batch, compiled: `batch_rows_N` gives what a case adds to it
+    (its items' keys, days and values), `batch_decide_N` the clause a group's values pick,
+    `batch_args_N` the values its texts show, `batch_lets_N` its `let`s (see compile_batch)."""
+
+    index: int
+    id: str
+    items: str  # cases / each_step
+    stage: str
+    titles: dict[str, str]
+    source: tuple[str, str | None]
+    keys: tuple[tuple[str, str], ...]  # (name, format kind), `day` last with `days`
+    days: bool  # each item counts on each day of its range
+    figures: tuple[tuple[str, str, str], ...]  # (name, count/sum/spread/max/min, format kind)
+    lets: tuple[tuple[str, str], ...]  # (name, format kind)
+    clauses: tuple[ClausePlan, ...]
+    where: str = ""  # file:line:column of the declaration
+
+
 @dataclass
 class Plan:
     """Everything evaluation and explanation need, and nothing of the syntax.
@@ -89,6 +109,7 @@ class Plan:
     step_amount_titles: dict = field(default_factory=dict)  # step amount → {lang: title}
     parameter_titles: dict = field(default_factory=dict)  # parameter → {lang: title}
     record_formats: dict = field(default_factory=dict)  # record → ((field, format kind), …): how texts show one
+    batch_rules: tuple[BatchRulePlan, ...] = ()  # the rules over a batch's cases
     functions: dict = field(default_factory=dict, repr=False, compare=False)
 
 

@@ -18,11 +18,11 @@ from decimal import Decimal
 from ..language.datatype import Type
 from ..language.schema import Field, Record, Schema
 from ..language.value import Row, row_class
-from .plan import ClausePlan, OrderPlan, Plan, RulePlan, TemplatePlan
+from .plan import BatchRulePlan, ClausePlan, OrderPlan, Plan, RulePlan, TemplatePlan
 
 FORMAT = "rulebook.plan-cache/v1"
 
-_CLASSES = {cls.__name__: cls for cls in (Plan, RulePlan, ClausePlan, TemplatePlan, OrderPlan,
+_CLASSES = {cls.__name__: cls for cls in (Plan, RulePlan, ClausePlan, TemplatePlan, OrderPlan, BatchRulePlan,
                                          Schema, Record, Field, Type)}
 _SKIPPED = {"functions"}  # made from the source in each process
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 
 from . import datatype as t
 from . import syntax as s
+from .check_batch import BatchChecker
 from .diagnostic import LANGUAGES, Code, Diagnostic, did_you_mean
 from .infer import UNIT_KINDS, Binding, Env, Typer, canonical, key_of, with_prefixes
 from .program import Clause, Order, OrderNode, Parameter, PayoutSection, Program, Rule
@@ -23,7 +24,7 @@ from .value import row
 BUILTINS = {"as_of": t.DATE}
 
 
-class _Checker(Typer):
+class _Checker(BatchChecker, Typer):
     """Checks the declarations of the rule files; types their expressions as `Typer` does."""
 
     def __init__(self, files: list[s.File]):
@@ -114,6 +115,7 @@ class _Checker(Typer):
             else:
                 case_payout = section
         self.check_dependencies(rules, payouts)
+        batch_rules = self.check_batch_rules(of(s.BatchRuleDecl))
 
         if header is None or any(d.severity == "error" for d in self.diags):
             return None
@@ -131,6 +133,7 @@ class _Checker(Typer):
             case_payout=case_payout,
             dated=dated,
             types=self.types,
+            batch_rules=batch_rules,
         )
 
     def _steps_field(self) -> str | None:

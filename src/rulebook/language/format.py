@@ -305,6 +305,40 @@ class _Formatter:
     def kind_payout_decl(self, node):
         return self.split_items(node, 3)
 
+    # ---------------------------------------------------------- batch rules
+    def kind_batch_rule_decl(self, node):
+        return self.split_items(node, 4)
+
+    kind_batch_cases = kind_batch_steps = kind_batch_key = kind_batch_count = words
+
+    def kind_batch_where(self, node):
+        keyword, condition = node.children
+        parts = self.chain_parts(condition) if _is_chain(condition) else [self.fmt(condition)]
+        return [self.tok(keyword), Text(" "), Align(Fill(tuple(parts)))]
+
+    def kind_batch_group(self, node):
+        group_, by, *keys = node.children
+        return [self.tok(group_), Text(" "), self.tok(by), Text(" "), group(Align(self.separated(keys)))]
+
+    def kind_batch_days(self, node):
+        each, day, from_, first, to, last = node.children
+        return [self.spaced([each, day, from_]), Text(" "), self.fmt(first),
+                group(Nest(INDENT, [LINE, self.tok(to), Text(" "), self.fmt(last)]))]
+
+    def kind_batch_sum(self, node):
+        keyword, name, equal, expr, *spread = node.children
+        head = [self.tok(keyword), Text(" "), self.tok(name), Text(" "), self.tok(equal), Text(" "),
+                Align(self.fmt(expr))]
+        return [head, group(Nest(INDENT, [LINE, self.spaced(spread)]))] if spread else head
+
+    kind_batch_spread = kind_batch_max = kind_batch_min = kind_batch_sum
+
+    def kind_batch_clause(self, node):
+        keyword, condition, then, finding, *items = node.children
+        parts = self.chain_parts(condition) if _is_chain(condition) else [self.fmt(condition)]
+        parts += [LINE, [self.tok(then), Text(" "), self.tok(finding)]]
+        return self.block([self.tok(keyword), Text(" "), Align(Fill(tuple(parts)))], items)
+
     # ---------------------------------------------------------- expressions
     def _quantifier(self, node):
         *head, where, body = node.children

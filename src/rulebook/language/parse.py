@@ -131,6 +131,18 @@ def _expected_words(expected) -> str:
     return ", ".join(ordered)
 
 
+def _accepted(error: UnexpectedInput, fallback):
+    """What the parser really accepts where it stopped, not the whole merged state's lookahead
+    (rules over a batch share their items with case rules)."""
+    parser = getattr(error, "interactive_parser", None)
+    if parser is not None:
+        try:
+            return parser.accepts() or fallback
+        except Exception:  # noqa: BLE001 - fall back to lark's own list
+            pass
+    return fallback
+
+
 def _syntax_diagnostic(source: Source, error: UnexpectedInput, base: int) -> Diagnostic:
     if isinstance(error, UnexpectedCharacters):
         start = base + error.pos_in_stream
@@ -148,10 +160,11 @@ def _syntax_diagnostic(source: Source, error: UnexpectedInput, base: int) -> Dia
                 "write `\\{` or `\\}` for a literal brace",
             )
         shown = char if char.strip() else repr(char)
+        allowed = _accepted(error, error.allowed)
         return Diagnostic(
             Code.UNEXPECTED_CHARACTER, f"unexpected character `{shown}`", Span(source, start, start + 1),
             "not part of the rule language",
-            f"expected {_expected_words(error.allowed)}" if error.allowed else None,
+            f"expected {_expected_words(allowed)}" if allowed else None,
         )
     if isinstance(error, UnexpectedEOF) or (
         isinstance(error, UnexpectedToken) and error.token.type == "$END"
@@ -163,12 +176,7 @@ def _syntax_diagnostic(source: Source, error: UnexpectedInput, base: int) -> Dia
             f"expected {_expected_words(error.expected)}" if error.expected else None,
         )
     assert isinstance(error, UnexpectedToken)
-    expected = error.expected
-    if error.interactive_parser is not None:
-        try:  # what the parser really accepts here, not the whole merged state's lookahead
-            expected = error.interactive_parser.accepts() or expected
-        except Exception:  # noqa: BLE001 - fall back to lark's own list
-            pass
+    expected = _accepted(error, error.expected)
     token = error.token
     start = base + token.start_pos
     end = base + (token.end_pos if token.end_pos is not None else token.start_pos + len(token))
@@ -463,6 +471,53 @@ class _Builder(Transformer):
         name, expr, *title = children
         titles = tuple(v for _k, v in title)
         return ("amount", s.Amount(str(name), expr, self._span(meta), titles))
+
+    # -- batch rules
+    def batch_rule_decl(self, meta, children):
+        rule_id, items, *rest = children
+        pick = lambda kind: tuple(v for k, v in rest if k == kind)  # noqa: E731
+        return s.BatchRuleDecl(
+            str(rule_id), items[0], pick("stage"), pick("title"), pick("source"), pick("where"), pick("group"),
+            pick("days"), pick("figure"), pick("let"), pick("clause"), self._span(meta), self._tspan(rule_id),
+            items[1],
+        )
+
+    def batch_cases(self, meta, children):
+        return ("cases", self._span(meta))
+
+    def batch_steps(self, meta, children):
+        return ("each_step", self._span(meta))
+
+    def batch_where(self, meta, children):
+        return ("where", children[0])
+
+    def batch_group(self, meta, children):
+        return ("group", tuple(children))
+
+    def batch_key(self, meta, children):
+        expr, *name = children
+        return s.BatchKey(expr, str(name[0]) if name else None, self._span(meta),
+                          self._tspan(name[0]) if name else None)
+
+    def batch_days(self, meta, children):
+        return ("days", s.BatchDays(children[0], children[1], self._span(meta)))
+
+    def _figure(kind):
+        def build(self, meta, children):
+            name, *expr = children
+            return ("figure", s.BatchFigure(kind, str(name), expr[0] if expr else None, self._span(meta),
+                                            self._tspan(name)))
+        return build
+
+    batch_count = _figure("count")
+    batch_sum = _figure("sum")
+    batch_spread = _figure("spread")
+    batch_max = _figure("max")
+    batch_min = _figure("min")
+
+    def batch_clause(self, meta, children):
+        condition, *items = children
+        return ("clause", self._clause(meta, condition, "finding", items))
 
     # -- expressions
     def _quantifier(kind):

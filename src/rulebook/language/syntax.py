@@ -392,7 +392,61 @@ class PayoutDecl:
     items: tuple = ()  # the lets and amounts in the order written: each sees those before it
 
 
-Decl = Union[RulebookDecl, RecordDecl, ParameterDecl, OrderDecl, RuleDecl, PayoutDecl]
+# ------------------------------------------------------------------ batch rules
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class BatchKey:
+    """One key of `group by`: an expression, named by `as NAME` (or by itself, a bare name)."""
+
+    expr: Expr
+    name: str | None
+    span: Span
+    name_span: Span | None
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class BatchDays:
+    """`each day from FIRST to LAST`: every item counts on each day of its range."""
+
+    first: Expr
+    last: Expr
+    span: Span
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class BatchFigure:
+    """A figure of each group: `count NAME`, `sum NAME = …`, `sum NAME = … spread over its days`,
+    `max NAME = …`, `min NAME = …`."""
+
+    kind: str  # count / sum / spread / max / min
+    name: str
+    expr: Expr | None  # None for count
+    span: Span
+    name_span: Span
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class BatchRuleDecl:
+    """`rule ID over cases|each step`: findings over the groups of a batch's cases."""
+
+    id: str
+    items: str  # cases / each_step
+    stages: tuple[tuple[str, Span], ...]
+    titles: tuple[Texts, ...]
+    sources: tuple[SourceRef, ...]
+    wheres: tuple[Expr, ...]
+    groups: tuple[tuple[BatchKey, ...], ...]
+    days: tuple[BatchDays, ...]
+    figures: tuple[BatchFigure, ...]
+    lets: tuple[Let, ...]
+    clauses: tuple[Clause, ...]  # each `when … then finding` (status "finding")
+    span: Span
+    id_span: Span
+    items_span: Span
+
+
+Decl = Union[RulebookDecl, RecordDecl, ParameterDecl, OrderDecl, RuleDecl, PayoutDecl, BatchRuleDecl]
 
 
 @dataclass(frozen=True, slots=True, eq=False)

@@ -77,6 +77,10 @@ HOURS_COLUMNS = {  # {n}: how many case ids the last column lists at most
     "en": ["IT expert", "day", "hours that day", "bound (hours)", "cases", "case ids (first {n})"],
 }
 DUPLICATES_COLUMNS = {"ja": ["事例ID", "回数", "入力元"], "en": ["case id", "times", "source"]}
+FINDINGS_COLUMNS = {  # the findings of the batch rules; {n}: how many case ids are listed at most
+    "ja": ["規則", "キー", "事例数", "事例ID(最初の{n}件)", "数値", "内容", "対応"],
+    "en": ["rule", "key", "cases", "case ids (first {n})", "figures", "message", "fix"],
+}
 CHANGES_COLUMNS = {
     "ja": ["事例ID", "前回の判定", "今回の判定", "新たに不適合となった要件"],
     "en": ["case id", "verdict before", "verdict now", "new failures"],

@@ -22,7 +22,7 @@ from collections import Counter
 from pathlib import Path
 
 from ...input.documents import iter_units
-from .checks import find_implausible_hours
+from .checks import check_legacy_rules, find, parameters
 from .chunks import cut, skip, weight
 from .files import ERRORS, RESULTS, write_reports
 from .folder import open_folder
@@ -59,6 +59,11 @@ def run(options: Options) -> Outcome:
 
 
 def _run(options: Options, folder: Path, ledger: Ledger) -> Outcome:
+    from ...book import load
+
+    book = load(options.rules)
+    check_legacy_rules(book)
+    ledger.prepare_batch([book.batch.layout(rule.index) for rule in book.plan.batch_rules])
     point = ledger.checkpoint()
     results = open(folder / RESULTS, "ab")
     errors = open(folder / ERRORS, "ab")
@@ -106,9 +111,10 @@ def _run(options: Options, folder: Path, ledger: Ledger) -> Outcome:
         results.close()
         errors.close()
     ledger.index()
-    find_implausible_hours(ledger, options.hours_bound)
-    summary = build_summary(ledger, options)
-    write_reports(folder, ledger, summary, options)
+    params = parameters(book, ledger, options.hours_bound)
+    find(book, ledger, params)
+    summary = build_summary(ledger, options, book, params)
+    write_reports(folder, ledger, summary, options, book, params)
     return Outcome(summary["cases"], summary["errors"], Counter(summary["verdicts"]))
 
 

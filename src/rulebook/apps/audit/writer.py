@@ -20,6 +20,7 @@ class Writer:
         self.ledger = ledger
         self.units, self.docs = point["units"], point["docs"]
         self.results_bytes, self.errors_bytes = point["results_bytes"], point["errors_bytes"]
+        self.batch_day = point.get("batch_day")  # the latest day a case was judged on (the batch rules')
         self.queue: queue.Queue = queue.Queue(maxsize=2)
         self.error: BaseException | None = None
         self.thread = threading.Thread(target=self._loop, name="audit-writer", daemon=True)
@@ -54,15 +55,16 @@ class Writer:
                     self.error = error
 
     def _write(self, units: int, judged) -> None:
-        out_blob, err_blob, records, statuses = judged
+        out_blob, err_blob, records, statuses, day = judged
         docs, results_bytes, errors_bytes = self.docs, self.results_bytes, self.errors_bytes
-        cases, error_rows, step_rows = [], [], []
-        for is_verdict, length, row, steps in records:
+        cases, error_rows, batch = [], [], {}
+        for is_verdict, length, row, added in records:
             if is_verdict:
                 cases.append((docs, *row, results_bytes, length))
                 results_bytes += length
-                if steps:
-                    step_rows.extend((docs, *step) for step in steps)
+                for index, rows in added:
+                    case_id = row[2]
+                    batch.setdefault(index, []).extend((docs, case_id, *r) for r in rows)
             else:
                 error_rows.append((docs, *row))
                 errors_bytes += length
@@ -74,9 +76,11 @@ class Writer:
         errors.flush()
         os.fsync(results.fileno())
         os.fsync(errors.fileno())
-        self.ledger.commit_chunk(cases, error_rows, step_rows, statuses,
+        if day is not None and (self.batch_day is None or day > self.batch_day):
+            self.batch_day = day
+        self.ledger.commit_chunk(cases, error_rows, batch, statuses,
                                  {"units": self.units + units, "docs": docs, "results_bytes": results_bytes,
-                                  "errors_bytes": errors_bytes})
+                                  "errors_bytes": errors_bytes, "batch_day": self.batch_day})
         self.units += units
         self.docs, self.results_bytes, self.errors_bytes = docs, results_bytes, errors_bytes
 
