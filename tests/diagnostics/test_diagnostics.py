@@ -15,6 +15,7 @@ import pytest
 
 from rulebook.book import Rulebook, build, read_sources
 from rulebook.language.diagnostic import CODES, Code, RulebookError
+from rulebook.language.message import Message
 from rulebook.language.source import Source
 
 HERE = Path(__file__).parent
@@ -43,6 +44,8 @@ def test_diagnostic(case: Path, golden):
     assert code in {d.code for d in error.diagnostics}, error.render()
     for d in error.diagnostics:
         assert d.code in CODES
+        assert d.key.startswith(f"{d.code}.") and isinstance(d.message, Message), d  # from the catalogue
+        assert d.text("ja")["message"] != d.text("en")["message"], d
     golden(case.with_suffix(".txt"), error.render(color=False) + "\n")
     golden(case.with_suffix(".ja.txt"), error.render(color=False, lang="ja") + "\n")
 
@@ -65,6 +68,8 @@ def test_judging_diagnostic(case: Path, golden):
     else:
         assert out["format"] == "rulebook.error/v1"
         assert f"[{case.name[:5]}]" in out["errors"][0]["message"]
+        assert "ゼロでの割り算" in out["errors"][0]["messages"]["ja"]  # Japanese throughout
+        assert "could not" not in out["errors"][0]["messages"]["ja"]
     golden(case.with_suffix(".json"), json.dumps(out, ensure_ascii=False, indent=2) + "\n")
 
 

@@ -105,7 +105,10 @@ def _pattern(template: str) -> re.Pattern:
     return re.compile("".join(out) + r"\Z", re.S)
 
 
-_PATTERNS = [(_pattern(en), en, ja) for en, ja in CLICK.items()]
+# The most specific template first (the most text besides its values): `{value!r} is not a
+# valid {number_type}.` before `{value!r} is not {choice}.`
+_PATTERNS = sorted(((_pattern(en), en, ja) for en, ja in CLICK.items()),
+                   key=lambda p: -len(re.sub(r"\{\w+(?:![rs])?\}", "", p[1])))
 
 
 def click_ja(text: str) -> str:

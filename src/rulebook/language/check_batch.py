@@ -14,12 +14,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from . import catalogue
 from . import datatype as t
 from . import syntax as s
-from . import catalogue
 from .diagnostic import Code, did_you_mean
-from .message import joined
 from .infer import Binding, Env, canonical, with_prefixes
+from .message import joined
 from .program import BatchRule, Clause
 
 BUILTINS = ("as_of",)  # the names of one case's judging that a group does not have
@@ -73,7 +73,8 @@ class BatchChecker:
 
         def name(word: str, typ: t.Type, span) -> None:
             if word in names:
-                where_ = catalogue.word("first_is_at", first=spans[word]) if word in spans else catalogue.word("cases_is_count", name=CASES)
+                where_ = catalogue.word("first_is_at", first=spans[word]) if word in spans else \
+                    catalogue.word("cases_is_count", name=CASES)
                 self.error(Code.DUPLICATE, "duplicate_in_rule", span, where_, name=word, rule=decl.id)
                 return
             names[word], spans[word] = typ, span
