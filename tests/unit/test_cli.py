@@ -214,3 +214,19 @@ def test_the_installed_command_runs_as_a_process():
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0
     assert json.loads(result.stdout)["payout"]["expert_total_jpy"] == 188000
+
+
+def test_the_lines_around_the_verdicts_in_both_languages(tmp_path):
+    """The audit's last line, and a rule file that `rulebook fmt` cannot read, in Japanese by
+    default and in English with --lang en."""
+    ja = run("audit", SEED, "--out", str(tmp_path / "ja"), "--jobs", "1")
+    assert ja.exit_code == 0, ja.output
+    assert f"1件を判定しました(謝金対象 1件、未確定 0件、謝金対象外 0件)。入力エラー 0件。{tmp_path / 'ja'} に書き出しました" \
+        in ja.output
+    en = run("audit", SEED, "--out", str(tmp_path / "en"), "--jobs", "1", "--lang", "en")
+    assert f"1 cases judged (1 eligible, 0 incomplete, 0 ineligible), 0 invalid; written to {tmp_path / 'en'}" \
+        in en.output
+    bad = tmp_path / "bad.rules"
+    bad.write_text("rule a.b on case\n  stage s1 @\n", encoding="utf-8")
+    assert "error[RB101]: 予期しない文字 `@` があります" in run("fmt", "--check", str(bad)).output
+    assert "error[RB101]: unexpected character `@`" in run("fmt", "--check", str(bad), "--lang", "en").output
