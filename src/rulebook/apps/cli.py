@@ -238,6 +238,7 @@ def watch(events, follow, live, remind_days, fmt, lang, out, errors_to, rules):
     An event is {"case_id", "at", "set": {PATH: VALUE}} or {"case_id", "at", "snapshot": {...}}.
     Bad events are error lines (rulebook.error/v1) and are skipped. Exit code 2 if there were any."""
     from ..input.documents import load_stream
+    from ..input.messages import os_reason
     from ..input.snapshot import dumps_json
     from .watch import Watcher, follow as followed, run
 
@@ -247,13 +248,13 @@ def watch(events, follow, live, remind_days, fmt, lang, out, errors_to, rules):
     try:
         handle = sys.stdin.buffer if events == "-" else open(events, "rb")
     except OSError as error:
-        _say(said("cannot_read", path=events, reason=error.strerror), err=True, lang=lang)
+        _say(said("cannot_read", path=events, reason=os_reason(error.strerror)), err=True, lang=lang)
         sys.exit(EXIT_INVALID)
     try:
         alerts_out = open(out, "w", encoding="utf-8") if out else sys.stdout
         errors_out = open(errors_to, "w", encoding="utf-8") if errors_to else sys.stderr
     except OSError as error:
-        _say(said("cannot_write", path=error.filename, reason=error.strerror), err=True, lang=lang)
+        _say(said("cannot_write", path=error.filename, reason=os_reason(error.strerror)), err=True, lang=lang)
         sys.exit(EXIT_INVALID)
 
     def emit(item: dict) -> None:
