@@ -14,6 +14,7 @@ from pathlib import Path
 
 import orjson
 import pytest
+import yaml
 from click.testing import CliRunner
 
 import rulebook
@@ -331,3 +332,21 @@ def test_the_checks_of_before_give_the_same_bytes_as_the_code_before_batch_rules
                                            "implausible_hours_total")}
     assert orjson.dumps(checks, option=orjson.OPT_INDENT_2) + b"\n" == (BEFORE / "summary-checks.json").read_bytes()
     assert summary["implausible_hours_total"] == 163 and summary["duplicates_total"] == 30
+
+
+def test_a_batch_rule_that_cannot_be_evaluated_fails_its_test_with_the_reason_not_a_traceback(tmp_path):
+    folder = rules_copy(tmp_path)
+    (folder / "tests").mkdir(exist_ok=True)
+    shutil.copytree(ROOT / "rules" / "tests" / "snapshots", folder / "tests" / "snapshots")
+    batch = {"note": "before the program", "cases": [{"set": {"as_of": "2020-03-31"}}],
+             "want": {"findings": {"batch.implausible-hours": []}}}
+    (folder / "tests" / "batch.yaml").write_text(
+        yaml.safe_dump({"base": "snapshots/base.yaml", "batches": [batch]}, allow_unicode=True), encoding="utf-8")
+    result = run("test", folder)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert ("the batch rules could not be evaluated: parameter `hours_per_day` has no value in force"
+            in result.output), result.output
+    batch["want"] = {"error": "`hours_per_day` has no value in force"}
+    (folder / "tests" / "batch.yaml").write_text(
+        yaml.safe_dump({"base": "snapshots/base.yaml", "batches": [batch]}, allow_unicode=True), encoding="utf-8")
+    assert run("test", folder).exit_code == 0

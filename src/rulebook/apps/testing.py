@@ -21,6 +21,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from ..book import Rulebook
+from ..engine.evaluate import EvaluationError
 from ..input.documents import load_path
 from ..input.snapshot import set_path, unset_path
 from ..language.message import Message
@@ -208,13 +209,20 @@ def _run_batch(book: Rulebook, path: Path, doc: dict, batch: dict, line: int, ba
         judged.append((checked, out["payout"], dt.date.fromisoformat(out["as_of"])))
     if failures:
         return CaseOutcome(str(path), note, line, failures)
-    found = {rule["rule"]: rule["entries"] for rule in book.find(judged)}
+    want = batch.get("want") or {}
+    unknown = set(want) - {"findings", "error"}
+    if unknown:
+        failures.append(f"unknown `want` keys: {', '.join(sorted(map(str, unknown)))} (findings, error)")
+    try:
+        found = {rule["rule"]: rule["entries"] for rule in book.find(judged)}
+    except EvaluationError as error:  # a batch rule that cannot be evaluated over these cases
+        if want.get("error") is None or str(want["error"]) not in str(error):
+            failures.append(f"the batch rules could not be evaluated: {error}")
+        return CaseOutcome(str(path), note, line, failures)
+    if want.get("error") is not None:
+        failures.append(f"wanted the batch rules to fail with `{want['error']}`, but they were evaluated")
     for rule, entries in found.items():
         reached.update((rule, entry["clause"] - 1) for entry in entries)
-    want = batch.get("want") or {}
-    unknown = set(want) - {"findings"}
-    if unknown:
-        failures.append(f"unknown `want` keys: {', '.join(sorted(map(str, unknown)))} (findings)")
     for rule, wanted in (want.get("findings") or {}).items():
         if rule not in found:
             failures.append(f"{rule}: no such batch rule")
