@@ -342,10 +342,12 @@ def test_a_batch_rule_that_cannot_be_evaluated_fails_its_test_with_the_reason_no
              "want": {"findings": {"batch.implausible-hours": []}}}
     (folder / "tests" / "batch.yaml").write_text(
         yaml.safe_dump({"base": "snapshots/base.yaml", "batches": [batch]}, allow_unicode=True), encoding="utf-8")
-    result = run("test", folder)
+    result = run("test", folder, "--lang", "en")
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert ("the batch rules could not be evaluated: parameter `hours_per_day` has no value in force"
             in result.output), result.output
+    assert "バッチのルールを評価できませんでした: ルール `batch.implausible-hours` が読むパラメータ `hours_per_day` に" \
+        in run("test", folder).output
     batch["want"] = {"error": "`hours_per_day` has no value in force"}
     (folder / "tests" / "batch.yaml").write_text(
         yaml.safe_dump({"base": "snapshots/base.yaml", "batches": [batch]}, allow_unicode=True), encoding="utf-8")

@@ -217,7 +217,7 @@ def _run_batch(book: Rulebook, path: Path, doc: dict, batch: dict, line: int, ba
         found = {rule["rule"]: rule["entries"] for rule in book.find(judged)}
     except EvaluationError as error:  # a batch rule that cannot be evaluated over these cases
         if want.get("error") is None or str(want["error"]) not in str(error):
-            failures.append(f"the batch rules could not be evaluated: {error}")
+            failures.append(said("batch_not_evaluable", reason=error.message))
         return CaseOutcome(str(path), note, line, failures)
     if want.get("error") is not None:
         failures.append(f"wanted the batch rules to fail with `{want['error']}`, but they were evaluated")

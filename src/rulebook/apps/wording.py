@@ -45,6 +45,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
                       "{rule} {subject}: 期待 {want}、結果 {got}({clause}番目の節: {message})"),
     "wanted_payout": ("payout.{key}: wanted {want}, got {got}", "payout.{key}: 期待 {want}、結果 {got}"),
     "wanted_due": ("{key}: wanted due {want}, got {got}", "{key}: 期待する期限 {want}、結果 {got}"),
+    "batch_not_evaluable": ("the batch rules could not be evaluated: {reason}",
+                            "バッチのルールを評価できませんでした: {reason}"),
     "no_such_result": ("{key}: no such result", "{key}: その結果はありません"),
     "message_does_not_say": ("{key}: the message does not say `{needle}`: {message}",
                              "{key}: メッセージに `{needle}` がありません: {message}"),
