@@ -230,3 +230,25 @@ def test_the_lines_around_the_verdicts_in_both_languages(tmp_path):
     bad.write_text("rule a.b on case\n  stage s1 @\n", encoding="utf-8")
     assert "error[RB101]: 予期しない文字 `@` があります" in run("fmt", "--check", str(bad)).output
     assert "error[RB101]: unexpected character `@`" in run("fmt", "--check", str(bad), "--lang", "en").output
+
+
+def test_rulebook_test_says_its_failures_in_japanese_and_english(tmp_path):
+    """The rarer failures of `rulebook test` — a test file that does not read, unknown `want` keys,
+    a snapshot rejected, a batch rule that does not exist, findings that differ — in the language
+    asked for, Japanese by default."""
+    folder = rules_with_tests(tmp_path, {
+        "flow.yaml": "cases:\n  - note: a path in a flow mapping\n    set: {steps[0].hours: 10}\n",
+        "bad.yaml": ("base: base.yaml\ncases:\n  - note: x\n    set: {\"steps[0].hours\": \"abc\"}\n"
+                     "    want: {verdict: eligible, nope: 1}\nbatches:\n  - note: b\n    cases: [{}]\n"
+                     "    want: {findings: {batch.x: [], batch.duplicate-case-id: [{key: {case_id: Z}}]}}\n")})
+    ja = run("test", str(folder)).output
+    for line in ("テストファイルを読めません", "YAML として読めません", "`want` の未知のキー: nope",
+                 "スナップショットが入力エラーになりました: steps[0].hours: 時間数は", "batch.x: そのバッチのルールはありません",
+                 "batch.duplicate-case-id: 所見 期待 1件、結果 0件(なし)"):
+        assert line in ja, (line, ja)
+    en = run("test", str(folder), "--lang", "en").output
+    for line in ("cannot read the test file", "not valid YAML", "unknown `want` keys: nope",
+                 "the snapshot was rejected: steps[0].hours: expected a number of hours", "batch.x: no such batch rule",
+                 "batch.duplicate-case-id: wanted 1 findings, got 0 (none)"):
+        assert line in en, (line, en)
+    assert "Traceback" not in ja + en

@@ -344,7 +344,7 @@ def test_command(folder, require_coverage, lang):
     book = _load_book(str(path), lang)
     report = run_tests(book, path)
     for problem in report.problems:
-        first, *more = problem.split("\n")  # a help, on lines of its own
+        first, *more = text_in(problem, lang).split("\n")  # a help, on lines of its own
         _say(said("test_error", problem=first), err=True, lang=lang)
         for line in more:
             _say(line, err=True)
