@@ -268,11 +268,15 @@ class Rulebook:
 
     def judge_case(self, snapshot: Any, as_of: dt.date | str | None = None, *,
                    origin: str | None = None, line: int | None = None, compact: bool = False,
-                   raw: bool = False, locate: Locate | None = None):
+                   raw: bool = False, locate: Locate | None = None, batch: bool = False):
         """(verdict or error mapping, the validated snapshot or None); `raw` leaves the facts'
-        values unconverted, for `explain.dumps`."""
+        values unconverted, for `explain.dumps`; `batch`: the snapshot is a line of a batch
+        (JSON text as bytes), read as `Validator.validate_line` reads it."""
         try:
-            checked = self._validator.validate(snapshot, origin, line, locate)
+            if batch:
+                checked = self._validator.validate_line(snapshot, origin, line)
+            else:
+                checked = self._validator.validate(snapshot, origin, line, locate)
         except Rejected as rejected:
             return rejected.to_dict(), None
         try:
@@ -284,13 +288,17 @@ class Rulebook:
 
     def judge_compact(self, snapshot: Any, as_of: dt.date | None = None, *, origin: str | None = None,
                       line: int | None = None, statuses: Counter | None = None):
-        """The compact verdict straight as its JSON line (see `Explainer.compact`), for batches.
+        """The compact verdict straight as its JSON line (see `Explainer.compact`), for batches:
+        a line of JSON text (bytes) is read as `Validator.validate_line` reads it.
 
         Returns (compact, error, validated snapshot or None): compact is (JSON line without its
         line break, verdict, failed "rule@subject", payout) and error None, or compact is None and
         error the `rulebook.error/v1` mapping, as `judge_case` gives it."""
         try:
-            checked = self._validator.validate(snapshot, origin, line)
+            if type(snapshot) is bytes:
+                checked = self._validator.validate_line(snapshot, origin, line)
+            else:
+                checked = self._validator.validate(snapshot, origin, line)
         except Rejected as rejected:
             return None, rejected.to_dict(), None
         try:

@@ -131,11 +131,16 @@ def _json_default(value):
         return int(value) if value == value.to_integral_value() else float(value)
     if isinstance(value, BaseModel) and not value.__pydantic_extra__:
         fields = value.__dict__
-        for field in fields.values():
-            if type(field) not in _NATIVE and not isinstance(field, BaseModel):
-                return jsonable(value)
-        return fields
-    return jsonable(value)
+    else:
+        names = getattr(type(value), "__struct_fields__", None)  # the batch decoder's records
+        if names is None:
+            return jsonable(value)
+        fields = {name: getattr(value, name) for name in names}
+    for field in fields.values():
+        if type(field) not in _NATIVE and not isinstance(field, BaseModel) \
+                and not hasattr(type(field), "__struct_fields__"):
+            return jsonable(value)
+    return fields
 
 
 def dumps(verdict: dict) -> bytes:

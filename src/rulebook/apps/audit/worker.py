@@ -80,7 +80,7 @@ def judge_chunk(units: list[Unit], rules: str | None = None, as_of=None, compact
             continue
         if unit.kind == "line" and unit.error is None:
             out, case = book.judge_case(unit.payload, as_of, origin=unit.origin, line=unit.line, compact=compact,
-                                        raw=True)
+                                        raw=True, batch=True)
             add(out, case, unit.origin, unit.line)
             continue
         for doc in parse_unit(unit, Limits()):
