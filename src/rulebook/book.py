@@ -28,6 +28,7 @@ from .engine.codegen import CodegenError
 from .engine.evaluate import EvaluationError, Evaluator, link
 from .language.grammar import grammar_text
 from .output import vocabulary
+from .output.compact import CompactWriter
 from .output.explain import Explainer, rulebook_info
 from .input.model import build_models
 from .engine.plan import Plan
@@ -237,6 +238,7 @@ class Rulebook:
         self._validator = Validator(self.model, schema)
         self._evaluator = Evaluator(plan)
         self._explainer = Explainer(plan, digest, self._evaluator.args, schema.labels_by_field())
+        self._compact: CompactWriter | None = None  # made when a batch first asks for it
 
     @property
     def name(self) -> str:
@@ -286,14 +288,23 @@ class Rulebook:
         except EvaluationError as error:
             return _not_judged(error, checked.case, origin, line), checked.case
 
+    @property
+    def compact_writer(self) -> CompactWriter:
+        """The writer of compact verdicts (`output.compact`), generated for this plan."""
+        if self._compact is None:
+            self._compact = CompactWriter(self.plan, self.digest)
+        return self._compact
+
     def judge_compact(self, snapshot: Any, as_of: dt.date | None = None, *, origin: str | None = None,
-                      line: int | None = None, statuses: Counter | None = None):
-        """The compact verdict straight as its JSON line (see `Explainer.compact`), for batches:
+                      line: int | None = None, statuses: Counter | None = None, tally: list | None = None):
+        """The compact verdict straight as its JSON line (see `output.compact`), for batches:
         a line of JSON text (bytes) is read as `Validator.validate_line` reads it.
 
         Returns (compact, error, validated snapshot or None): compact is (JSON line without its
         line break, verdict, failed "rule@subject", payout) and error None, or compact is None and
-        error the `rulebook.error/v1` mapping, as `judge_case` gives it."""
+        error the `rulebook.error/v1` mapping, as `judge_case` gives it. Each result is counted
+        into `statuses` (by rule and status) or, cheaper, into `tally` (`compact_writer.tally()`,
+        which `compact_writer.counts` turns into the same counts)."""
         try:
             if type(snapshot) is bytes:
                 checked = self._validator.validate_line(snapshot, origin, line)
@@ -305,7 +316,15 @@ class Rulebook:
             outcome = self._evaluator.evaluate(checked.case, _day(as_of))
         except EvaluationError as error:
             return None, _not_judged(error, checked.case, origin, line), checked.case
-        return self._explainer.compact(outcome, checked.warnings, statuses), None, checked.case
+        writer = self._compact or self.compact_writer
+        if statuses is None:
+            return writer.line(outcome, checked.warnings, tally), None, checked.case
+        counted = writer.tally()
+        done = writer.line(outcome, checked.warnings, counted)
+        statuses.update(writer.counts(counted))
+        if tally is not None:
+            tally[:] = [a + b for a, b in zip(tally, counted)]
+        return done, None, checked.case
 
     def check(self, snapshot: Any, as_of: dt.date | str | None = None):
         """Judge one snapshot (a mapping, JSON text, or `self.model`) → `rulebook.Verdict`.

@@ -56,6 +56,7 @@ def judge_chunk(units: list[Unit], rules: str | None = None, as_of=None, compact
         init_worker(rules, as_of, compact)
     book = _BOOK
     out_lines, err_lines, docs, statuses = [], [], [], Counter()
+    tally = book.compact_writer.tally() if compact else None
 
     def add(out: dict, case, origin: str, line: int) -> None:
         is_verdict, line_bytes, row, steps = _record(out, case, origin, line, statuses)
@@ -72,7 +73,7 @@ def judge_chunk(units: list[Unit], rules: str | None = None, as_of=None, compact
     for unit in _lines_of(units):
         if compact and unit.kind == "line" and unit.error is None:
             done, out, case = book.judge_compact(unit.payload, as_of, origin=unit.origin, line=unit.line,
-                                                 statuses=statuses)
+                                                 tally=tally)
             if done is not None:
                 add_compact(done, case, unit.origin, unit.line)
             else:
@@ -90,6 +91,8 @@ def judge_chunk(units: list[Unit], rules: str | None = None, as_of=None, compact
                 out, case = book.judge_case(doc.data, as_of, origin=doc.location.origin, line=doc.location.line,
                                             compact=compact, raw=True, locate=doc.locate)
             add(out, case, doc.location.origin, doc.location.line)
+    if tally is not None:
+        statuses.update(book.compact_writer.counts(tally))
     return b"".join(out_lines), b"".join(err_lines), docs, statuses
 
 

@@ -1,0 +1,152 @@
+"""compact: an outcome → its compact verdict as one line of JSON, for batches — the same bytes as
+`dumps(Explainer.explain(outcome, compact=True, raw=True))`, from code generated per plan.
+
+The plan knows every rule's fact slots, their keys and the statuses of its clauses, so one
+function per rule, generated (`codegen`), turns a result tuple into its compact entry: the
+keys written as literals (a step rule's, with the step's index, made once per index), the
+unset slots left out, the status read from the clause's number, a failure added to the
+case's list, and the result counted in a tally of (rule, clause) — a flat list of counts
+that a batch adds up once per chunk, not once per result. A per-plan function builds the
+verdict around the entries: counts, verdict, payout.
+
+Nothing here is a list of rule ids: they all come from the plan.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from ..engine import codegen as cg
+from ..engine.evaluate import CLAUSE, FACTS, NOT_IN_FORCE, RULE, STEP, SUBJECT, Evaluation
+from ..engine.plan import Plan
+from .explain import STATUSES, VERDICT_FORMAT, dumps, rulebook_info
+
+
+class _StepKeys(dict):
+    """One rule's fact keys by step index (`steps[3].hours`), each made the first time it is
+    asked for."""
+
+    def __init__(self, rule_index: int, facts, steps_field: str):
+        super().__init__()
+        self.rule_index, self.facts, self.steps_field = rule_index, facts, steps_field
+
+    def __missing__(self, step):
+        prefix = f"{self.steps_field}[{step}]" if step is not None else self.steps_field
+        keys = self[step] = tuple(prefix + key[6:] if key[0] == "{" else key for key, _kind in self.facts)
+        return keys
+
+    def __repr__(self) -> str:  # one constant per rule in the generated module
+        return f"_StepKeys({self.rule_index})"
+
+
+class CompactWriter:
+    """Writes the compact verdicts of one plan's outcomes (see the module's docstring)."""
+
+    def __init__(self, plan: Plan, digest: str):
+        self.plan = plan
+        self.info = rulebook_info(plan, digest)
+        steps_field = plan.steps_field or "steps"
+        # The tally's slots: for rule i, `offsets[i] - 1` counts "not in force", `offsets[i] + k`
+        # counts clause k.
+        self.offsets: list[int] = []
+        self.slots: list[tuple[str, str]] = []  # slot → (rule id, status)
+        for rule in plan.rules:
+            self.slots.append((rule.id, "not_applicable"))
+            self.offsets.append(len(self.slots))
+            self.slots.extend((rule.id, clause.status) for clause in rule.clauses)
+        self._entries = self._generate(steps_field)
+        self._number = plan.steps_number
+        self._amounts = plan.step_amounts
+
+    def tally(self) -> list[int]:
+        """A new tally: one count per rule and clause, and per rule not in force."""
+        return [0] * len(self.slots)
+
+    def counts(self, tally: list[int]) -> Counter:
+        """A tally as counts per (rule id, status)."""
+        out: Counter = Counter()
+        for slot, n in enumerate(tally):
+            if n:
+                out[self.slots[slot]] += n
+        return out
+
+    def _generate(self, steps_field: str):
+        """The entry builders: one generated function per rule, (result, tally, failed) → the
+        result's compact mapping."""
+        module = cg.Module()
+        names = []
+        for rule in self.plan.rules:
+            offset = self.offsets[rule.index]
+            statuses = tuple(clause.status for clause in rule.clauses)
+            r, k = cg.name("r"), cg.name("k")
+            subject = cg.item(r, SUBJECT)
+
+            def entry(status, facts):
+                return cg.dict_of([(cg.literal("rule"), cg.literal(rule.id)), (cg.literal("subject"), subject),
+                                   (cg.literal("status"), status), (cg.literal("facts"), facts)])
+
+            body = [cg.assign("k", cg.item(r, CLAUSE))]
+            # not in force: counted, and no facts (the slots hold the day it was judged on)
+            body.append(cg.if_(cg.compare(k, "==", cg.literal(NOT_IN_FORCE)), [
+                cg.assign("t", cg.literal(offset - 1)),
+                cg.assign_item("tally", cg.name("t"), cg.binary(cg.item(cg.name("tally"), cg.name("t")), "+",
+                                                                 cg.literal(1))),
+                cg.return_(entry(cg.literal("not_applicable"), cg.dict_of(())))]))
+            body.append(cg.assign("t", cg.binary(k, "+", cg.literal(offset))))
+            body.append(cg.assign_item("tally", cg.name("t"), cg.binary(cg.item(cg.name("tally"), cg.name("t")), "+",
+                                                                         cg.literal(1))))
+            stepped = any(key[0] == "{" for key, _kind in rule.facts)
+            if stepped:  # the keys of this step: made once per step index
+                keys = module.constant(_StepKeys(rule.index, rule.facts, steps_field))
+                body.append(cg.assign("ks", cg.item(keys, cg.item(r, STEP))))
+            body.append(cg.assign("f", cg.dict_of(())))
+            for slot, (key, _kind) in enumerate(rule.facts):
+                written = cg.item(cg.name("ks"), slot) if stepped else cg.literal(key)
+                body.append(cg.if_(cg.compare(cg.walrus("v", cg.item(r, FACTS + slot)), "is not", cg.name("_U")),
+                                   [cg.assign_item("f", written, cg.name("v"))]))
+            failing = [i for i, status in enumerate(statuses) if status == "fail"]
+            if failing:
+                test = cg.compare(k, "==", cg.literal(failing[0])) if len(failing) == 1 else \
+                    cg.compare(k, "in", module.constant(frozenset(failing)))
+                body.append(cg.if_(test, [cg.do(cg.method(cg.name("failed"), "append", cg.binary(
+                    cg.literal(rule.id + "@"), "+", subject)))]))
+            body.append(cg.return_(entry(cg.item(module.constant(statuses), k), cg.name("f"))))
+            name = f"entry_{rule.index}"
+            module.add(cg.function(name, ["r", "tally", "failed"], body))
+            names.append(name)
+        functions = module.run(label="compact entries")
+        return tuple(functions[name] for name in names)
+
+    def line(self, outcome: Evaluation, warnings=(), tally: list[int] | None = None):
+        """(the JSON line without its line break, verdict, failed results as "rule@subject",
+        payout mapping) of one outcome; each result counted into `tally` (see `tally`)."""
+        if tally is None:
+            tally = self.tally()
+        entries = self._entries
+        failed: list[str] = []
+        results = [entries[r[RULE]](r, tally, failed) for r in outcome.results]
+        states = [entry["status"] for entry in results]
+        counts = {status: states.count(status) for status in STATUSES}
+        verdict = "ineligible" if counts["fail"] else "incomplete" if counts["pending"] else "eligible"
+        number, names = self._number, self._amounts
+        payout = {name: _amount(value) for name, value in outcome.payout.items()}
+        payout["steps"] = [{"step": getattr(st, number), **{k: _amount(v) for k, v in zip(names, amounts)}}
+                           for st, amounts in zip(outcome.steps, outcome.step_amounts)]
+        out = {"format": VERDICT_FORMAT, "case_id": outcome.case.case_id, "as_of": outcome.as_of.isoformat(),
+               "rulebook": self.info, "verdict": verdict, "counts": counts, "results": results, "payout": payout}
+        if warnings:
+            out["warnings"] = [str(w) for w in warnings]
+            out["warning_messages"] = [{"ja": getattr(w, "ja", str(w)), "en": str(w)} for w in warnings]
+        return dumps(out), verdict, failed, payout
+
+
+def _amount(value):
+    """An amount as the verdict holds it (whole yen: an int, as it nearly always is)."""
+    if value.__class__ is int:
+        return value
+    from .explain import _fact
+
+    return _fact(value)
+
+
+__all__ = ["CompactWriter"]
