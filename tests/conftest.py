@@ -8,6 +8,11 @@ from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import settings
+
+# `make mutate` runs the properties the same way for every mutant: no random seed, no database
+# of earlier failures (a mutant's verdict must not depend on the mutants tried before it).
+settings.register_profile("mutate", derandomize=True, database=None)
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
@@ -19,16 +24,40 @@ if str(BENCH) not in sys.path:  # the generator of sample cases, shared with the
 def pytest_addoption(parser):
     parser.addoption("--update-golden", action="store_true",
                      help="Rewrite golden files from the current output (review with git diff).")
+    parser.addoption("--prebuild-parser", action="store_true",
+                     help="Build the rule language's parser before the tests (make mutate: every forked run "
+                          "of a mutant inherits it instead of building it again).")
+
+
+def pytest_configure(config):
+    if config.getoption("--prebuild-parser"):
+        from rulebook.language.parse import parse
+        from rulebook.language.source import Source
+
+        parse(Source("<prebuild>", ""))
 
 
 @pytest.fixture(scope="session", autouse=True)
 def _private_cache(tmp_path_factory):
-    """Tests use their own plan cache, never the user's."""
-    os.environ["RULEBOOK_CACHE"] = str(tmp_path_factory.mktemp("rulebook-cache"))
+    """Tests use their own plan cache, never the user's (RULEBOOK_TEST_CACHE names one to share
+    between runs: `make mutate` compiles each mutated rulebook once for its tests)."""
+    os.environ["RULEBOOK_CACHE"] = os.environ.get("RULEBOOK_TEST_CACHE") or str(tmp_path_factory.mktemp("rulebook-cache"))
+    if os.environ.get("MUTANT_UNDER_TEST"):  # under mutmut every load compiles, so that it sees who reaches the compiler
+        os.environ["RULEBOOK_CACHE"] = "off"
     yield
 
 
-@pytest.fixture(scope="session")
+def shared(default: str):
+    """A fixture's scope: `default`, but one per test under mutmut (`make mutate`), which learns
+    which tests reach which function by watching each test: a rulebook built once for the session
+    would be seen by the first test only, and a mutant of the compiler run against that test alone."""
+    def scope(fixture_name, config):
+        return "function" if os.environ.get("MUTANT_UNDER_TEST") else default
+
+    return scope
+
+
+@pytest.fixture(scope=shared("session"))
 def book(_private_cache):
     import rulebook
 

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import json
 import re
 import shutil
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
 import pytest
+import yaml
 
 import rulebook
 from rulebook.book import bundled_rules
@@ -164,14 +168,45 @@ def test_a_parameter_with_no_value_in_force_is_a_clear_error(tmp_path, seed):
     assert "RB401" in out["errors"][0]["message"]
 
 
+_LOAD = """
+import json, sys
+import rulebook
+book = rulebook.load(sys.argv[1])
+print(json.dumps({"parser_loaded": "lark" in sys.modules, "digest": book.digest}))
+"""
+
+
 def test_the_cache_is_used_and_never_stale(tmp_path, monkeypatch, seed):
+    """A second start takes the plan from the cache (the parser is not even imported); a change
+    to a rule file is a new plan, never the cached one."""
+    folder = tmp_path / "rules"
+    shutil.copytree(bundled_rules(), folder)
     monkeypatch.setenv("RULEBOOK_CACHE", str(tmp_path / "cache"))
-    first = rulebook.load()
-    assert list((tmp_path / "cache").glob("*.json"))
-    second = rulebook.load()
-    assert second.judge(seed) == first.judge(seed)
+
+    def start() -> dict:
+        run = subprocess.run([sys.executable, "-c", _LOAD, str(folder)], capture_output=True, text=True,
+                             timeout=120)
+        assert run.returncode == 0, run.stderr
+        return json.loads(run.stdout)
+
+    first, second = start(), start()
+    assert first["parser_loaded"] and not second["parser_loaded"]
+    assert second["digest"] == first["digest"] and any((tmp_path / "cache").iterdir())
+    before = rulebook.load(folder).judge(seed)
+    assert before["payout"]["honorarium_jpy"] == 140000  # 40 hours at 3,500 yen
+
+    parameters = folder / "parameters.rules"
+    text = parameters.read_text(encoding="utf-8")
+    rate = "value 3500 yen per hour from 2020-04-01"
+    assert rate in text
+    parameters.write_text(text.replace(rate, "value 3600 yen per hour from 2020-04-01"), encoding="utf-8")
+    changed = start()
+    assert changed["parser_loaded"] and changed["digest"] != first["digest"]
+    after = rulebook.load(folder).judge(seed)
+    assert after["payout"]["honorarium_jpy"] == 144000  # the new rate, not the cached plan's
+    assert after["rulebook"]["digest"] == changed["digest"]
     monkeypatch.setenv("RULEBOOK_CACHE", "off")
-    assert rulebook.load().judge(seed) == first.judge(seed)
+    assert rulebook.load(folder).judge(seed) == after
 
 
 def test_a_bad_rule_folder_raises_diagnostics(tmp_path):
@@ -206,3 +241,115 @@ def test_the_digest_does_not_depend_on_where_things_are(tmp_path):
         assert run.returncode == 0, run.stderr
         digests.add(run.stdout.strip())
     assert len(digests) == 1, digests
+
+
+def test_the_compact_line_is_the_compact_verdict_and_agrees_with_the_full_one(book):
+    """`judge_compact` (the audit's fast path) writes the same bytes as the compact verdict, and
+    its verdict, failed results, payout and status counts are the full verdict's."""
+    from collections import Counter
+
+    from rulebook.output.explain import dumps
+    from samples import generate
+
+    cases = generate(300, seed=5) + [yaml.safe_load(p.read_text(encoding="utf-8"))
+                                     for p in sorted(EXAMPLES.glob("*-case.yaml"))]
+    statuses: Counter = Counter()
+    for case in cases:
+        (line, verdict, failed, payout), error, _ = book.judge_compact(case, statuses=statuses)
+        assert error is None
+        compact = book.judge(case, compact=True)
+        assert line == dumps(compact) and json.loads(line) == compact
+        full = book.judge(case)
+        assert json.loads(dumps(full)) == full
+        assert verdict == full["verdict"]
+        assert sorted(failed) == sorted(f"{r['rule']}@{r['subject']}" for r in full["results"] if r["status"] == "fail")
+        assert {k: v for k, v in payout.items() if k != "steps"} == {
+            k: v for k, v in full["payout"].items() if k != "steps"}
+        assert [(r["rule"], r["subject"], r["status"], r["facts"]) for r in compact["results"]] == [
+            (r["rule"], r["subject"], r["status"], r["facts"]) for r in full["results"]]
+    assert statuses == Counter((r["rule"], r["status"]) for case in cases for r in book.judge(case)["results"])
+    assert {"pass", "fail", "pending", "not_applicable"} <= {status for _, status in statuses}
+
+
+def test_nothing_changes_before_the_day_next_change_names(book):
+    """`next_change` (what `rulebook watch` sleeps until) is never late: judged on any day before
+    it, a case gives the same statuses as on the day it was judged; and it names a real change
+    for the pending cases of the examples (their report's last day)."""
+    import datetime as dt
+
+    from samples import generate
+
+    evaluator = book._evaluator
+    cases = [book.validate(c).case for c in generate(60, seed=17)]
+    cases += [book.validate(yaml.safe_load(p.read_text(encoding="utf-8"))).case
+              for p in sorted(EXAMPLES.glob("*-case.yaml"))]
+    named = 0
+    for case in cases:
+        day = case.as_of - dt.timedelta(days=40)
+        for _ in range(6):
+            outcome = book.evaluate(case, day)
+            statuses = [(r[0], r[1], r[3]) for r in outcome.results]
+            change = evaluator.next_change(outcome)
+            assert change is None or change > day
+            last = min(change - dt.timedelta(days=1), day + dt.timedelta(days=90)) if change else \
+                day + dt.timedelta(days=90)
+            probe = day + dt.timedelta(days=1)
+            while probe <= last:
+                later = [(r[0], r[1], r[3]) for r in book.evaluate(case, probe).results]
+                assert later == statuses, f"{case.case_id}: judged on {probe} it changed, before {change}"
+                probe += dt.timedelta(days=7) if probe + dt.timedelta(days=7) < last else dt.timedelta(days=1)
+            if change is None:
+                break
+            named += 1
+            day = change
+    assert named >= 10
+    pending = book.validate(yaml.safe_load((EXAMPLES / "pending-case.yaml").read_text(encoding="utf-8"))).case
+    assert evaluator.next_change(book.evaluate(pending)) == dt.date(2021, 2, 19)  # the day after the last day
+
+
+def test_a_raw_verdict_is_written_as_the_json_ready_one(book):
+    """`dumps` of a raw verdict (facts left as dates, decimals and records, as `rulebook check`
+    and the audit write them) gives the same JSON as the JSON-ready verdict, records with unknown
+    fields and decimal hours included."""
+    from rulebook.output.explain import dumps
+    from samples import generate
+
+    cases = generate(200, seed=29)
+    for n, case in enumerate(cases[:100]):  # records with unknown fields, kept and warned about
+        for step in case.get("steps") or []:
+            for photo in step.get("photos") or []:
+                photo["camera"] = f"model-{n}"
+            step["hours"] = 12.25 if n % 2 else 40
+    kinds = set()
+    for case in cases:
+        raw, _ = book.judge_case(case, raw=True)
+        ready = book.judge(case)
+        assert json.loads(dumps(raw)) == ready
+        kinds |= {type(v).__name__ for r in raw["results"] for v in r["facts"].values()}
+    assert {"date", "Decimal"} <= kinds and kinds - {"date", "Decimal", "str", "int", "bool", "NoneType"}, kinds
+
+
+def test_an_invalid_snapshot_is_reported_field_by_field_with_its_values(book, seed):
+    """rulebook.error/v1's contract keys: each error's path and the value found (none for a missing
+    field, the whole value for a wrong one, lists and mappings included), the case id however the
+    snapshot came (a mapping, JSON bytes), and the file and line when given."""
+    data = copy.deepcopy(seed)
+    del data["sme"]["name"]
+    data["steps"][0]["hours"] = "many"
+    data["expert"] = ["x"]
+    data["lancers"]["method"] = {"a": 1}
+    data["plan"]["support_areas"] = {"x": 1}
+    out = book.judge(data, origin="cases/f.yaml", line=3)
+    assert out["format"] == "rulebook.error/v1" and out["case_id"] == "SEED-EXAMPLE"
+    assert out["source"] == {"file": "cases/f.yaml", "line": 3}
+    assert {e["path"]: e["value"] for e in out["errors"]} == {
+        "lancers.method": {"a": 1}, "sme.name": None, "expert": ["x"], "plan.support_areas": {"x": 1},
+        "steps[0].hours": "many"}
+    assert all(e["message"] for e in out["errors"])
+    assert "source" not in book.judge(data)
+    raw = book.judge(b'{"case_id": "RAW-1", "as_of": 3}')
+    assert raw["case_id"] == "RAW-1" and {"path": "as_of", "value": 3} in [
+        {"path": e["path"], "value": e["value"]} for e in raw["errors"]]
+    unnamed = book.judge(dict(seed, case_id=5, as_of="x"))
+    assert unnamed["case_id"] is None
+    assert [(e["path"], e["value"]) for e in unnamed["errors"]] == [("case_id", 5), ("as_of", "x")]

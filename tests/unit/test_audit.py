@@ -24,6 +24,7 @@ from rulebook.apps.cli import main
 from samples import generate
 
 from ..conftest import EXAMPLES
+from ..eventually import wait_for
 
 FILES = ("results.jsonl", "errors.jsonl", "summary.json", "report.html", "cases.csv", "experts.csv", "smes.csv")
 
@@ -185,27 +186,42 @@ def _audit_process(inputs, out, *extra):
                              "--chunk-size", "20", *extra], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:
+        return -1
+
+
 def test_kill_9_at_random_moments_then_resume_gives_the_same_files(tmp_path):
+    """Each run is killed once its results reach a random point of the whole (a progress mark,
+    not a time: the kills land inside the audit however fast the machine), the first possibly
+    before anything is written; then --resume, with 1 or 2 jobs, until it finishes."""
     cases = generate(10000, seed=23)
     inputs = [write_batch(tmp_path / "big.jsonl", cases, broken={700: b"[1, 2"})]
     reference = tmp_path / "reference"
     assert _audit_process(inputs, reference, "--jobs", "2").wait(timeout=300) == 2
+    whole = (reference / "results.jsonl").stat().st_size
     rng = random.Random(int(os.environ.get("RULEBOOK_KILL_SEED", "5")))
+    wanted = int(os.environ.get("RULEBOOK_KILLS", "6"))
+    marks = sorted(int(rng.uniform(0.0, 0.9) * whole) for _ in range(wanted))
     out = tmp_path / "killed"
+    results = out / "results.jsonl"
     kills = 0
     extra = ["--jobs", "2"]
-    for attempt in range(int(os.environ.get("RULEBOOK_KILLS", "6"))):
+    for mark in marks:
         process = _audit_process(inputs, out, *extra)
-        time.sleep(rng.uniform(0.3, 1.5))
+        wait_for(lambda: process.poll() is not None or _size(results) >= mark,
+                 f"the results to reach {mark:,} bytes", every=0.002)
         if process.poll() is not None:
-            break  # it finished before the kill
+            break  # it finished before the mark (it can only be near the end)
         os.kill(process.pid, signal.SIGKILL)
         process.wait()
         kills += 1
         extra = ["--jobs", str(rng.choice([1, 2])), "--resume"]
     finish = _audit_process(inputs, out, "--jobs", "2", "--resume")
     assert finish.wait(timeout=300) == 2, finish.stderr.read().decode()
-    assert kills >= 2
+    assert kills >= min(wanted, 2), f"{kills} kills"
     assert contents(out) == contents(reference)
 
 
@@ -267,25 +283,30 @@ def test_an_integer_wider_than_64_bits_is_written_exactly(tmp_path, compact):
 
 def test_an_audit_outlives_the_shell_that_started_it(tmp_path):
     """Only pool workers end with their parent: `rulebook audit … &` from a shell that then
-    exits (nohup, a cron job) runs to the end."""
-    cases = [dict(case, case_id=f"{case['case_id']}-{copy}") for copy in range(20) for case in generate(1000, seed=37)]
+    exits (nohup, a cron job) runs to the end. The shell waits until the audit has written its
+    first results, stops it (so that it cannot finish first, however fast), and exits; the audit
+    is let go on once its shell is gone."""
+    cases = [dict(case, case_id=f"{case['case_id']}-{copy}") for copy in range(5) for case in generate(1000, seed=37)]
     inputs = write_batch(tmp_path / "cases.jsonl", cases)
     out = tmp_path / "out"
     command = [sys.executable, "-m", "rulebook.apps.cli", "audit", str(inputs), "--out", str(out), "--jobs", "1",
-               "--compact"]
-    # The shell outlives the audit's start by a second, then exits; the audit goes on.
-    shell = subprocess.run(["sh", "-c", '"$@" >/dev/null 2>&1 & echo $!; sleep 1', "sh", *command],
-                           capture_output=True, text=True, check=True)
+               "--compact", "--chunk-size", "100"]
+    script = ('"$@" >/dev/null 2>&1 & pid=$!; '
+              f'while [ ! -s {out}/results.jsonl ]; do sleep 0.01; done; kill -STOP $pid; echo $pid')
+    shell = subprocess.run(["sh", "-c", script, "sh", *command], capture_output=True, text=True, check=True,
+                           timeout=300)
     audit_pid = int(shell.stdout)
-    deadline = time.monotonic() + 300
-    while _running(audit_pid) and time.monotonic() < deadline:
-        time.sleep(0.1)
+    try:
+        assert _running(audit_pid), "the audit ended with its shell"
+        assert not (out / "summary.json").exists()
+    finally:
+        os.kill(audit_pid, signal.SIGCONT)
+    wait_for(lambda: not _running(audit_pid), "the audit to end", timeout=300, every=0.05)
     assert (out / "summary.json").exists(), "the audit ended before its summary"
     assert json.loads((out / "summary.json").read_text())["cases"] == len(cases)
 
 
 def test_on_a_dask_local_cluster_the_files_equal_a_local_run(batch, tmp_path):
-    pytest.importorskip("dask.distributed")
     local, on_dask = tmp_path / "local", tmp_path / "dask"
     audit(batch / "a.jsonl", batch / "yaml", "--out", local, "--jobs", "1", "--chunk-size", "50")
     result = audit(batch / "a.jsonl", batch / "yaml", "--out", on_dask, "--dask", "local", "--jobs", "2",
@@ -295,7 +316,6 @@ def test_on_a_dask_local_cluster_the_files_equal_a_local_run(batch, tmp_path):
 
 
 def test_an_unreachable_dask_scheduler_is_a_clear_error(batch, tmp_path):
-    pytest.importorskip("dask.distributed")
     result = audit(batch / "yaml", "--out", tmp_path / "out", "--dask", "tcp://127.0.0.1:9")
     assert result.exit_code == 2 and "cannot reach the Dask scheduler" in result.output
 
@@ -329,3 +349,23 @@ def test_resume_refuses_files_shorter_than_the_ledger_says(batch, tmp_path):
     results.write_bytes(results.read_bytes()[:1000])
     again = audit(batch / "a.jsonl", "--out", out, "--resume")
     assert again.exit_code == 2 and "shorter than its ledger says" in again.output
+
+
+@pytest.mark.parametrize("change", ["as_of", "compact", "rules"])
+def test_resume_refuses_other_options_than_the_audit_it_finishes(batch, tmp_path, change):
+    """Resuming with another judging day, another kind of results or another rulebook would mix
+    two audits' verdicts in one folder: refused, and the files are left as they were."""
+    out = tmp_path / "out"
+    first = audit(batch / "yaml", "--out", out, "--jobs", "1")
+    assert first.exit_code == 2, first.output  # latin1.yaml is an error
+    before = contents(out)
+    if change == "rules":
+        shutil.copytree(Path(__file__).resolve().parents[2] / "rules", tmp_path / "rules")
+        extra = ["--rules", tmp_path / "rules"]
+    else:
+        extra = {"as_of": ["--as-of", "2021-03-10"], "compact": ["--compact"]}[change]
+    again = audit(batch / "yaml", "--out", out, "--jobs", "1", "--resume", *extra)
+    assert again.exit_code == 2 and "other inputs or options" in again.output, again.output
+    assert contents(out) == before
+    same = audit(batch / "yaml", "--out", out, "--jobs", "1", "--resume")
+    assert same.exit_code == 2 and "other inputs" not in same.output, same.output

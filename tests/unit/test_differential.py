@@ -19,6 +19,8 @@ import yaml
 import rulebook
 import samples
 
+from ..conftest import shared
+
 ROOT = Path(__file__).resolve().parents[2]
 BENCH = ROOT / "bench"
 if str(BENCH) not in sys.path:
@@ -32,7 +34,7 @@ SHIFT = dt.timedelta(days=15)
 SHIFT_EVERY = 5          # judge every 5th case a second time, 15 days later
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope=shared("module"))
 def engine():
     return rulebook.load()
 

@@ -6,7 +6,6 @@ import datetime
 import gzip
 import io
 import reprlib
-import time
 import tracemalloc
 from pathlib import Path
 
@@ -395,9 +394,9 @@ def billion_laughs() -> bytes:
 
 
 def test_billion_laughs_is_refused(yaml_backend: str) -> None:
-    started = time.perf_counter()
+    # Refused by counting: the reader stops at the bound of expanded nodes (the message says so)
+    # rather than walking a billion; a reader that walked them would hang and meet the test's timeout.
     docs = load(billion_laughs())
-    assert time.perf_counter() - started < 5  # generous; it takes milliseconds
     # Only errors and locations are looked at: showing a billion-element
     # structure in a failure report would never finish.
     summary = [(d.error, d.location.column) for d in docs]

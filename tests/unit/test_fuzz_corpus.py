@@ -18,9 +18,15 @@ from fuzz import fuzz_service
 from fuzz.harness import CORPUS, FOUND, ROOT, TARGETS, Failure, _peak, _rss, judge, replay
 
 
+# Replayed here, an input must answer (a verdict or our error) within the memory bound; the
+# fuzzer's 5 s of wall time is not asserted on a shared machine: the alarm is only a hang guard
+# that names the input (pytest-timeout is the backstop).
+HANG = 60
+
+
 @pytest.mark.parametrize("target", TARGETS)
 def test_corpus_replays_within_the_property(target):
-    replayed = replay(target, CORPUS / target)
+    replayed = replay(target, CORPUS / target, seconds=HANG)
     assert replayed.inputs >= 10, f"fuzz/corpus/{target} holds {replayed.inputs} inputs"
     assert not replayed.failures, "\n\n".join(f"fuzz/corpus/{target}/{name}: {what}"
                                               for name, what in replayed.failures)
@@ -28,7 +34,7 @@ def test_corpus_replays_within_the_property(target):
 
 @pytest.mark.parametrize("target", sorted(p.name for p in FOUND.iterdir()))
 def test_inputs_that_once_failed_replay_within_the_property(target):
-    replayed = replay(target, FOUND / target)
+    replayed = replay(target, FOUND / target, seconds=HANG)
     assert replayed.inputs >= 1
     assert not replayed.failures, "\n\n".join(f"fuzz/found/{target}/{name}: {what}"
                                               for name, what in replayed.failures)
@@ -56,15 +62,22 @@ PLANTED = SimpleNamespace(setup=lambda: None, check=planted)
 
 
 def test_the_harness_catches_planted_failures(tmp_path):
-    for name in ("fine", "raise", "recurse", "hang", "memory", "wrong"):
+    for name in ("fine", "raise", "recurse", "memory", "wrong"):
         (tmp_path / name).write_bytes(name.encode())
-    # 2 s: making the planted memory (the process's earlier peak and more) can take a while here
-    replayed = replay(PLANTED, tmp_path, seconds=2, memory=16 * 2**20)
+    # No time bound but the hang guard: making the planted memory can take a while on a busy machine.
+    replayed = replay(PLANTED, tmp_path, seconds=HANG, memory=16 * 2**20)
     failed = dict(replayed.failures)
-    assert replayed.inputs == 6
-    assert sorted(failed) == ["hang", "memory", "raise", "recurse", "wrong"]
+    assert replayed.inputs == 5
+    assert sorted(failed) == ["memory", "raise", "recurse", "wrong"]
     assert "KeyError" in failed["raise"] and "RecursionError" in failed["recurse"]
-    assert "no answer within" in failed["hang"] and "memory grew" in failed["memory"]
+    assert "memory grew" in failed["memory"]
+
+
+def test_the_harness_catches_a_planted_hang(tmp_path):
+    """The input never ends: the alarm ringing is the event, whatever the machine's speed."""
+    (tmp_path / "hang").write_bytes(b"hang")
+    replayed = replay(PLANTED, tmp_path, seconds=0.2)
+    assert [(name, what) for name, what in replayed.failures] == [("hang", "no answer within 0.2 s")]
 
 
 def test_the_service_target_catches_a_500():
@@ -85,7 +98,6 @@ def test_the_service_target_catches_a_500():
 
 @pytest.mark.parametrize("target", ["documents"])
 def test_atheris_runs_the_target(tmp_path, target):
-    pytest.importorskip("atheris")
     out = subprocess.run([sys.executable, str(ROOT / "fuzz" / f"fuzz_{target}.py"), "-runs=200",
                           f"-artifact_prefix={tmp_path}/", str(tmp_path), str(CORPUS / target)],
                          capture_output=True, text=True, timeout=600)

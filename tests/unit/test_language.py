@@ -171,8 +171,10 @@ def test_a_fractional_yen_literal_is_not_a_whole_amount(tmp_path):
     assert [d.code for d in caught.value.diagnostics] == ["RB306"]
 
 
-def test_a_rule_file_cannot_run_code(tmp_path):
-    """Names and texts reach the generated Python only as checked identifiers and literals."""
+def test_a_rule_file_cannot_run_code(tmp_path, monkeypatch):
+    """Names and texts reach the generated Python only as checked identifiers and literals: this
+    hostile file is a valid rulebook, it loads and judges, and its texts come back as data."""
+    monkeypatch.chdir(tmp_path)  # where `touch pwned` would land
     hostile = '''
         rule x.y on case
           stage s1
@@ -184,15 +186,32 @@ def test_a_rule_file_cannot_run_code(tmp_path):
           otherwise fail
             message ja "a" en "b"
         '''
-    try:
-        book = book_with(tmp_path, hostile)
-    except RulebookError:
-        book = None
-    if book is not None:
-        book.judge(case())
+    out = book_with(tmp_path, hostile).judge(case())
+    judged = result(out, "x.y")
+    assert judged["status"] == "pass"
+    assert judged["title"] == {"ja": "__import__('os').system('touch pwned')",
+                               "en": "\"); import os; os.system('touch pwned'); (\""}
+    assert judged["message"] == {"ja": "1,000円') or __import__('os').system('touch pwned') or ('", "en": "1,000 yen"}
+    assert judged["source"]["text"] == "{}; import os"
     assert not (tmp_path / "pwned").exists()
-    import os
-    assert not os.path.exists("pwned")
+
+
+@pytest.mark.parametrize("name", ["__import__", "eval", "open", "__builtins__", "self"])
+def test_a_python_name_in_a_rule_is_an_unknown_name(tmp_path, name):
+    """A name reaches the generated code only if the schema or the rule declares it."""
+    with pytest.raises(RulebookError) as caught:
+        book_with(tmp_path, f'''
+            rule x.y on case
+              stage s1
+              title ja "t" en "t"
+              source "s"
+              when {name} is set then pass
+                message ja "a" en "b"
+              otherwise fail
+                message ja "a" en "b"
+            ''')
+    assert [d.code for d in caught.value.diagnostics] == ["RB202"]
+    assert f"`{name}`" in caught.value.diagnostics[0].message
 
 
 def test_not_applicable_is_spelled_either_way(tmp_path):
@@ -213,6 +232,49 @@ def test_not_applicable_is_spelled_either_way(tmp_path):
         ''')
     out = book.judge(case())
     assert [r["status"] for r in out["results"]] == ["not_applicable", "not_applicable"]
+
+
+@pytest.mark.parametrize("where", ["let", "last clause", "message"])
+def test_an_evaluation_error_names_the_rule_that_raised_it(tmp_path, where):
+    """A division by zero on one case: the case gets `rulebook.error/v1` naming that rule (RB402),
+    whichever rule comes before or after it, and the other cases are judged."""
+    let = "let per = paid_jpy / count of steps" if where == "let" else "let per = paid_jpy"
+    last = "when paid_jpy / count of steps > 0 yen then pass" if where == "last clause" else \
+        "when per > 0 yen then pass"
+    text = "{paid_jpy / count of steps}" if where == "message" else "b"
+    book = book_with(tmp_path, f'''
+        rule a.before on case
+          stage s1
+          title ja "前" en "Before"
+          source "s"
+          otherwise pass
+            message ja "a" en "b"
+
+        rule x.divides on case
+          stage s1
+          title ja "割り算" en "Divides"
+          source "s"
+          {let}
+          when paid_jpy < 0 yen then fail
+            message ja "a" en "b"
+          {last}
+            message ja "a" en "{text}"
+          otherwise fail
+            message ja "a" en "b"
+
+        rule z.after on case
+          stage s1
+          title ja "後" en "After"
+          source "s"
+          otherwise pass
+            message ja "a" en "b"
+        ''')
+    out = book.judge(case(steps=[]))
+    assert out["format"] == "rulebook.error/v1", out
+    (error,) = out["errors"]
+    assert "rule `x.divides` could not be" in error["message"] and "division by zero" in error["message"]
+    assert "[RB402]" in error["message"]
+    assert book.judge(case())["verdict"] == "eligible"
 
 
 # ------------------------------------------------------------------ labels of values
@@ -293,3 +355,62 @@ def test_bad_labels_are_diagnostics(tmp_path, option, code, words):
         rulebook.load(tmp_path, cache=False)
     found = [d for d in caught.value.diagnostics if d.code == code]
     assert found and words in found[0].message, caught.value.render()
+
+
+def test_arithmetic_on_dates_either_way_round(tmp_path):
+    """Days and business days added to a date on either side, taken from a date, and the days
+    between two dates; a yen amount divided (the program's rulebook writes only `date + days`)."""
+    book = book_with(tmp_path, '''
+        rule dates.arithmetic on case
+          stage s1
+          title ja "日付" en "Dates"
+          source "s"
+          let later = opened_on + 10 days
+          let later_too = 10 days + opened_on
+          let earlier = opened_on - 10 days
+          let next_business = 1 business day + opened_on
+          let previous_business = opened_on - 1 business day
+          let between = as_of - opened_on
+          let half = paid_jpy / 2
+          when later = later_too then pass
+            message ja "x" en "{later} {later_too} {earlier} {next_business} {previous_business} {between} {half}"
+          otherwise fail
+            message ja "x" en "{later} {later_too}"
+        ''')
+    out = result(book.judge(case()), "dates.arithmetic")
+    # Friday 2021-01-08: the business day after is Tuesday the 12th (Monday the 11th is a holiday),
+    # the one before is Thursday the 7th; as_of 2021-03-01 is 52 days later.
+    assert out["status"] == "pass"
+    assert out["message"]["en"] == "2021-01-18 2021-01-18 2020-12-29 2021-01-12 2021-01-07 52 days 500 yen"
+
+
+def test_quantifiers_over_a_list_with_and_without_outer_names(tmp_path):
+    """`any`, `all`, `count … where` and `each … where`, with a body that reads only the item (the
+    compiler gives those a loop of their own) and one that reads a name from outside."""
+    book = book_with(tmp_path, '''
+        rule lists.quantified on case
+          stage s1
+          title ja "量化" en "Quantifiers"
+          source "s"
+          let bound = 2 hours
+          let some_long = any s in steps where s.hours > 2 hours
+          let all_long = all s in steps where s.hours > 2 hours
+          let long_ones = count s in steps where s.hours > 2 hours
+          let long_steps = each s in steps where s.hours > 2 hours
+          let some_over = any s in steps where s.hours > bound
+          let all_over = all s in steps where s.hours > bound
+          let over = count s in steps where s.hours > bound
+          let over_steps = each s in steps where s.hours > bound
+          when some_long then pass
+            message ja "x" en "{some_long} {all_long} {long_ones} {count of long_steps} {some_over} {all_over} {over} {count of over_steps}"
+          otherwise fail
+            message ja "x" en "{some_long} {all_long} {long_ones} {count of long_steps} {some_over} {all_over} {over} {count of over_steps}"
+        ''')
+    two = result(book.judge(case()), "lists.quantified")  # 2.5 hours and 1 hour
+    assert two["status"] == "pass"
+    assert two["message"]["en"] == "yes no 1 1 yes no 1 1"
+    long = case(steps=[{"number": 1, "hours": 3}, {"number": 2, "hours": 4}, {"number": 3, "hours": 5}])
+    assert result(book.judge(long), "lists.quantified")["message"]["en"] == "yes yes 3 3 yes yes 3 3"
+    short = case(steps=[{"number": 1, "hours": 1}])
+    out = result(book.judge(short), "lists.quantified")
+    assert out["status"] == "fail" and out["message"]["en"] == "no no 0 0 no no 0 0"

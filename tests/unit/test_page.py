@@ -2,7 +2,9 @@
 
 `rulebook serve` runs as a subprocess on a free port; Selenium drives Debian's chromium with its
 chromedriver (CHROME_BIN / CHROMEDRIVER override the paths). Without them the browser tests are
-skipped; CI installs both. Screenshots of a verdict go to /tmp/page-ja.png and /tmp/page-phone.png.
+skipped with a message saying how to install them (`apt-get install chromium chromium-driver`);
+.ci/run installs both and sets RULEBOOK_BROWSER_TESTS=required, which turns such a skip into a
+failure. Screenshots of a verdict go to /tmp/page-ja.png and /tmp/page-phone.png.
 """
 
 from __future__ import annotations
@@ -75,6 +77,24 @@ def test_page_puts_server_data_in_as_text_only():
     assert not re.search(r"innerHTML|outerHTML|insertAdjacentHTML|document\.write|eval\(|new Function", script)
 
 
+@pytest.mark.parametrize("required", [False, True], ids=["locally", "in-ci"])
+def test_a_missing_chromedriver_skips_saying_how_to_install_it_or_fails_where_required(required, tmp_path,
+                                                                                      monkeypatch):
+    """Chromium may be there without its driver: locally the browser tests skip with the command
+    that installs both; where .ci/run requires them (RULEBOOK_BROWSER_TESTS=required), they fail."""
+    monkeypatch.setenv("CHROMEDRIVER", str(tmp_path / "no-chromedriver"))
+    monkeypatch.setenv("CHROME_BIN", sys.executable)  # any file that exists: the browser is "there"
+    if required:
+        monkeypatch.setenv(REQUIRED, "required")
+    else:
+        monkeypatch.delenv(REQUIRED, raising=False)
+    outcome = pytest.fail.Exception if required else pytest.skip.Exception
+    with pytest.raises(outcome) as stopped:
+        _browser_paths()
+    assert "chromedriver not installed: apt-get install chromium chromium-driver" in str(stopped.value)
+    assert "chromium and" not in str(stopped.value)  # only what is missing is named
+
+
 # ------------------------------------------------------------------ the service and the browser
 
 
@@ -127,17 +147,31 @@ def _browser_paths() -> tuple[str, str]:
     chrome = first("CHROME_BIN", "/usr/bin/chromium", shutil.which("chromium"), shutil.which("chromium-browser"),
                    shutil.which("google-chrome"))
     driver = first("CHROMEDRIVER", "/usr/bin/chromedriver", shutil.which("chromedriver"))
-    if not chrome:
-        pytest.skip("chromium is not installed (apt-get install chromium; or set CHROME_BIN)")
-    if not driver:
-        pytest.skip("chromedriver is not installed (apt-get install chromium-driver; or set CHROMEDRIVER)")
+    missing = [name for name, path in (("chromium", chrome), ("chromedriver", driver)) if not path]
+    if missing:
+        _cannot_run(f"{' and '.join(missing)} not installed: apt-get install chromium chromium-driver "
+                    "(or set CHROME_BIN and CHROMEDRIVER to their paths)")
     return chrome, driver
 
 
+REQUIRED = "RULEBOOK_BROWSER_TESTS"  # "required": a browser test that cannot run fails (.ci/run sets it)
+
+
+def _cannot_run(why: str):
+    """Skip the browser tests, saying how to get what is missing, or fail them where they are
+    required: where .ci/run installed the browser, a browser test that cannot run is a failure."""
+    if os.environ.get(REQUIRED) == "required":
+        pytest.fail(f"the page's browser tests cannot run ({REQUIRED}=required): {why}", pytrace=False)
+    pytest.skip(f"the page's browser tests need a browser: {why}")
+
+
 @pytest.fixture(scope="module")
-def driver(server):
+def driver():
     chrome, chromedriver = _browser_paths()
-    webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed (pip install selenium)")
+    try:
+        from selenium import webdriver
+    except ImportError:
+        _cannot_run("selenium is not installed (make setup installs it: pip install -e '.[dev]')")
     from selenium.webdriver.chrome.service import Service
 
     profile = tempfile.mkdtemp(prefix="rulebook-chromium-")
@@ -381,7 +415,7 @@ def test_page_requests_nothing_outside_the_server(page, server):
     assert all(u.startswith(server + "/") or u.startswith("data:") for u in urls), urls
 
 
-def test_form_built_from_the_schema_gives_a_verdict(page):
+def test_form_built_from_the_schema_gives_a_verdict(page, book):
     _q(page, "#tab-form").click()
     _wait(page, lambda d: _qq(d, "#case-form input[name='case_id']"), "the form")
     form = _q(page, "#case-form")
@@ -435,7 +469,9 @@ def test_form_built_from_the_schema_gives_a_verdict(page):
     assert [p["moment"] for p in snapshot["steps"][0]["photos"]] == ["start", "end"]
     assert "consultation" not in snapshot  # optional parts left empty are not sent
     assert "FORM-1" in _q(page, "#case-line").text
-    assert "120,000円" in _q(page, "#expert-total").text or _q(page, "#expert-total").text  # money is shown
+    # The money shown is the service's answer for the snapshot the form built.
+    expected = book.judge(snapshot)["payout"]["expert_total_jpy"]
+    assert expected > 0 and f"{expected:,}円" in _q(page, "#expert-total").text
     # The form's labels switch language too.
     _q(page, "#lang-toggle").click()
     label = _q(form, f"label[for='{_q(form, 'input[name=case_id]').get_attribute('id')}']")

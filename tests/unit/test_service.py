@@ -17,6 +17,7 @@ import yaml
 from samples import generate
 
 from ..conftest import EXAMPLES
+from ..eventually import wait_for
 
 
 def free_port() -> int:
@@ -135,11 +136,17 @@ def test_catalogue_schema_health_openapi_and_unknown_routes(server):
 
 def test_access_log_is_json_without_snapshot_contents(server):
     base, log = server
-    httpx.post(f"{base}/v1/check", content=seed_json())
-    time.sleep(0.2)
-    entries = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines() if line.startswith("{")]
-    checks = [e for e in entries if e["route"] == "/v1/check" and e["status"] == 200]
-    assert checks and checks[-1]["case_id"] == "SEED-EXAMPLE" and checks[-1]["duration_ms"] >= 0
+    marker = "never-seen-before-case"
+    data = yaml.safe_load(seed_text())
+    data["case_id"] = marker
+    assert httpx.post(f"{base}/v1/check", content=orjson.dumps(data, default=str)).status_code == 200
+
+    def logged():
+        entries = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines() if line.startswith("{")]
+        return [e for e in entries if e["case_id"] == marker]
+
+    checks = wait_for(logged, "the request's line in the access log")
+    assert checks[-1]["route"] == "/v1/check" and checks[-1]["status"] == 200 and checks[-1]["duration_ms"] >= 0
     assert "株式会社サンプル商店" not in log.read_text(encoding="utf-8")
 
 
@@ -191,6 +198,57 @@ def test_batch_answers_while_the_request_is_still_coming(server):
     assert [r["format"] for r in lines] == ["rulebook.verdict/v1", "rulebook.error/v1", "rulebook.error/v1",
                                             "rulebook.verdict/v1"]
     assert "longer than" in lines[2]["errors"][0]["message"] and lines[2]["source"]["line"] == 3
+
+
+def _padded_seed(size: int) -> bytes:
+    """The worked example as JSON, padded with trailing spaces to exactly `size` bytes."""
+    body = seed_json()
+    assert len(body) < size
+    return body + b" " * (size - len(body))
+
+
+LIMIT = 200_000  # the module's server runs with --max-body 200000
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
+def test_a_body_of_exactly_the_limit_is_judged_and_one_byte_more_is_413(server, chunked):
+    """The limit is inclusive, whether the body declares its length or comes in chunks."""
+    base, _ = server
+
+    def send(body: bytes) -> httpx.Response:
+        # A generator body goes out with Transfer-Encoding: chunked and no Content-Length.
+        content = iter([body[:LIMIT // 2], body[LIMIT // 2:]]) if chunked else body
+        return httpx.post(f"{base}/v1/check", content=content, headers={"content-type": "application/json"})
+
+    exact = send(_padded_seed(LIMIT))
+    assert exact.status_code == 200, exact.text
+    assert exact.json()["verdict"] == "eligible"
+    over = send(_padded_seed(LIMIT + 1))
+    assert over.status_code == 413 and over.json()["format"] == "rulebook.error/v1"
+    assert "200,000 bytes" in over.json()["errors"][0]["message"]
+
+
+def test_a_chunked_body_over_the_limit_is_413_before_it_ends(server):
+    """A chunked body declares no length: the service counts what comes and answers 413 as soon
+    as it passes the limit, without waiting for (or holding) the rest. The body here never ends,
+    so an answer at all proves the service stopped reading."""
+    base, _ = server
+    host, port = base.removeprefix("http://").split(":")
+    piece = b" " * 10_000
+    with socket.create_connection((host, int(port)), timeout=20) as sock:
+        sock.sendall(b"POST /v1/check HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                     b"Transfer-Encoding: chunked\r\n\r\n")
+        for _ in range(LIMIT // len(piece) + 2):  # past the limit; no last chunk follows
+            sock.sendall(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
+        answer = b""
+        while b"\r\n\r\n" not in answer or not answer.rstrip().endswith(b"}"):
+            data = sock.recv(65536)
+            if not data:
+                break
+            answer += data
+    head, body = answer.split(b"\r\n\r\n", 1)
+    assert head.startswith(b"HTTP/1.1 413"), answer[:300]
+    assert json.loads(body)["format"] == "rulebook.error/v1"
 
 
 def test_the_vocabulary_is_served_and_put_into_the_page(server, book):

@@ -3,14 +3,12 @@ for any generated request."""
 
 from __future__ import annotations
 
-import pytest
+import schemathesis  # a dev dependency: its absence is a failure, not a skip
+from hypothesis import HealthCheck, settings
+from schemathesis import checks
 
-schemathesis = pytest.importorskip("schemathesis")
+from rulebook.apps.service import create_app
 
-from hypothesis import HealthCheck, settings  # noqa: E402
-from schemathesis import checks  # noqa: E402
-
-from rulebook.apps.service import create_app  # noqa: E402
 
 @schemathesis.serializer("application/x-ndjson")
 def _json_lines(ctx, value):

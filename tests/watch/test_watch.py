@@ -175,6 +175,29 @@ def test_a_moved_last_day_is_an_alert_and_the_reminder_follows_it(book, seed):
                       ("change", (new_last_day + dt.timedelta(days=1)).isoformat(), None)]
 
 
+def test_a_reminder_on_the_day_another_deadline_passes_is_said(book, seed):
+    """Step 1's report is due 02-20 (so the case is judged again on 02-21, when it fails); step 2's
+    is due 02-23, so with reminders 2 days ahead its reminder falls on 02-21 too. Judging the case
+    again on its wake day used to drop that reminder unsaid."""
+    seed = orjson.loads(orjson.dumps(seed, default=str))
+    first = seed["steps"][0]
+    first.pop("report_submitted_on")
+    first["completion_reported_on"] = first["client_paid_on"] = first["photos"][1]["taken_on"] = "2021-02-10"
+    second = orjson.loads(orjson.dumps(first)) | {"number": 2, "started_on": "2021-02-11"}
+    second["completion_reported_on"] = second["client_paid_on"] = second["photos"][1]["taken_on"] = "2021-02-13"
+    second["photos"][0]["taken_on"] = "2021-02-11"
+    seed["steps"].append(second)
+    seed["plan"]["steps"] = 2
+    watcher = Watcher(book, remind_days=2)
+    watcher.feed({"case_id": seed["case_id"], "at": "2021-02-13", "snapshot": seed})
+    got = [(a["kind"], a["subject"], a["at"], a["due"]) for a in watcher.advance(dt.date(2021, 3, 1))
+           if a["rule"] == "step.report-deadline"]
+    assert got == [("reminder", "step:1", "2021-02-18", "2021-02-20"),
+                   ("reminder", "step:2", "2021-02-21", "2021-02-23"),
+                   ("change", "step:1", "2021-02-21", None),
+                   ("change", "step:2", "2021-02-24", None)]
+
+
 def test_live_clock_advances_without_events(book, seed):
     seed = orjson.loads(orjson.dumps(seed, default=str))
     seed["steps"][0].pop("report_submitted_on")

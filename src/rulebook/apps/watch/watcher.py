@@ -269,6 +269,14 @@ class Watcher:
         except EvaluationError as error:
             self._out.append(could_not(case_id, day.isoformat(), error))
             return
+        # A reminder whose day is the wake's is said first: judging the case again brings its
+        # reminders up to date from that day on, and would drop it unsaid.
+        case = self._cases[case_id]
+        for key, fact in list(case.reminders.items()):
+            if fact["day"] <= session.matched("k")["day"] <= fact["due"]:
+                self._out.extend(remind(self.book, case_id, outcome, key))
+                case.reminded = dict(case.reminded, **{key: fact["due"]})
+        session.set("reminded", case.reminded)
         self._settle(session, outcome, day.isoformat())
 
     def _on_remind(self, session: Session) -> None:
