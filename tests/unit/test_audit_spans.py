@@ -147,3 +147,59 @@ def test_the_compact_line_is_the_compact_verdict_written(book):
         assert verdict == out["verdict"] and payout == out["payout"]
         assert failed == [f"{r['rule']}@{r['subject']}" for r in out["results"] if r["status"] == "fail"]
         assert statuses == Counter((r["rule"], r["status"]) for r in out["results"])
+
+
+# ------------------------------------------------------------------ cases.csv's rows, as they come
+
+
+def _cases_batch(tmp_path):
+    cases = generate(60, seed=29)
+    cases[5]["case_id"] = "=HYPERLINK(\"x\")"  # a cell to neutralise, in a worker's rows too
+    cases[6]["sme"]["name"] = "株式会社\u202eサンプル"
+    path = tmp_path / "cases.jsonl"
+    lines = [orjson.dumps(c) for c in cases]
+    lines[9] = b'{"case_id": "broken"'
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    return path
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_cases_csv_made_from_the_workers_rows_equals_the_one_made_from_the_ledger(tmp_path, jobs):
+    from rulebook.apps.audit.files import CASES_LANG, CASES_PART
+    from rulebook.apps.audit.ledger import Ledger
+
+    path = _cases_batch(tmp_path)
+    for lang in ("ja", "en"):
+        out = tmp_path / f"out-{lang}-{jobs}"
+        assert audit(path, "--out", out, "--jobs", jobs, "--chunk-size", "7", "--lang", lang).exit_code == 2
+        ledger = Ledger(out)
+        try:
+            assert ledger.get(CASES_LANG) == lang  # the rows the workers made were used
+        finally:
+            ledger.close()
+        # The same audit, its part lost: cases.csv made from the ledger, the same bytes.
+        made = (out / "cases.csv").read_bytes()
+        assert "=HYPERLINK".encode() not in made.replace(b"'=HYPERLINK", b"")
+        (out / CASES_PART).unlink()
+        assert audit(path, "--out", out, "--resume", "--lang", lang).exit_code == 2
+        assert (out / "cases.csv").read_bytes() == made
+
+
+def test_an_audit_resumed_in_another_language_makes_cases_csv_from_the_ledger(tmp_path):
+    path = _cases_batch(tmp_path)
+    fresh = tmp_path / "fresh"
+    assert audit(path, "--out", fresh, "--jobs", "1", "--chunk-size", "7", "--lang", "en").exit_code == 2
+    out = tmp_path / "out"
+    assert audit(path, "--out", out, "--jobs", "1", "--chunk-size", "7", "--lang", "ja").exit_code == 2
+    # the rows so far are Japanese; resumed in English, the sheet is all English
+    assert audit(path, "--out", out, "--resume", "--lang", "en").exit_code == 2
+    assert (out / "cases.csv").read_bytes() == (fresh / "cases.csv").read_bytes()
+    assert "謝金対象".encode() not in (out / "cases.csv").read_bytes()
+
+
+def test_an_empty_batch_gives_a_cases_csv_without_rows_as_before(tmp_path):
+    path = tmp_path / "empty.jsonl"
+    path.write_bytes(b'{"case_id": "broken"\n')
+    out = tmp_path / "out"
+    assert audit(path, "--out", out).exit_code == 2
+    assert (out / "cases.csv").read_bytes() == b"\xef\xbb\xbf"

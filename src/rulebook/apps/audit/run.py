@@ -24,7 +24,7 @@ from pathlib import Path
 from ...input.documents import iter_units
 from .checks import find_implausible_hours
 from .chunks import cut, skip, weight
-from .files import ERRORS, RESULTS, write_reports
+from .files import CASES_LANG, CASES_PART, ERRORS, RESULTS, write_reports
 from .folder import open_folder
 from .ledger import Ledger
 from .options import AuditError, Options, Outcome
@@ -58,11 +58,29 @@ def run(options: Options) -> Outcome:
         lock.release()
 
 
+def _keep_sheet(ledger: Ledger, sheet, point: dict, lang: str) -> None:
+    """cases.csv's rows so far (`files.CASES_PART`) cut back to the checkpoint, and the record of
+    their language kept: a new audit's, or None — the rows are not whole — when the part is
+    shorter than the ledger says, was begun by an earlier version, or was written in another
+    language than this run's (cases.csv is then made from the ledger)."""
+    done = point.get("cases_bytes", 0)
+    kept = ledger.get(CASES_LANG, "absent")
+    if point["docs"] == 0:
+        kept = lang
+    elif kept != lang or os.fstat(sheet.fileno()).st_size < done:
+        kept = None
+    ledger.set(CASES_LANG, kept)
+    sheet.truncate(done if kept is not None else 0)
+    sheet.seek(0, os.SEEK_END)
+
+
 def _run(options: Options, folder: Path, ledger: Ledger) -> Outcome:
     point = ledger.checkpoint()
     results = open(folder / RESULTS, "ab")
     errors = open(folder / ERRORS, "ab")
+    sheet = open(folder / CASES_PART, "ab")
     try:
+        _keep_sheet(ledger, sheet, point, options.lang)
         # Cut off anything written after the last checkpoint (a crash in the middle of a chunk).
         for fh, name, size in ((results, RESULTS, point["results_bytes"]), (errors, ERRORS, point["errors_bytes"])):
             if os.fstat(fh.fileno()).st_size < size:
@@ -80,13 +98,13 @@ def _run(options: Options, folder: Path, ledger: Ledger) -> Outcome:
         units = skip(units, point["units"])
         jobs = options.jobs or os.cpu_count() or 1
         if options.dask:
-            runner = DaskRunner(options.dask, jobs, options.rules, options.as_of, options.compact)
+            runner = DaskRunner(options.dask, jobs, options.rules, options.as_of, options.compact, options.lang)
         else:
-            runner = LocalRunner(jobs, options.rules, options.as_of, options.compact)
+            runner = LocalRunner(jobs, options.rules, options.as_of, options.compact, options.lang)
         bar = _progress_bar(options)
         if bar is not None:
             bar.update(point["docs"])
-        writer = Writer(results, errors, ledger, point)
+        writer = Writer(results, errors, ledger, point, sheet)
         collect = gc.get_threshold()
         # The records coming back are many small tuples, none of them in a cycle: collect less often.
         gc.set_threshold(50_000, 20, 20)
@@ -105,6 +123,7 @@ def _run(options: Options, folder: Path, ledger: Ledger) -> Outcome:
     finally:
         results.close()
         errors.close()
+        sheet.close()
     ledger.index()
     find_implausible_hours(ledger, options.hours_bound)
     summary = build_summary(ledger, options)

@@ -12,7 +12,9 @@ import time
 from collections import Counter
 
 from ...input.documents import Limits, Unit, parse_unit, span_units
+from ...output import vocabulary
 from ...output.explain import dumps
+from .sheets import CASE_TEXT, case_row, encode_rows
 
 _BOOK = None
 _SETTINGS: dict = {}
@@ -48,10 +50,15 @@ def _exit_with(parent: int, interval: float = 1.0) -> None:
     threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
-def judge_chunk(units: list[Unit], rules: str | None = None, as_of=None, compact: bool = False):
+_RULES_OF: dict = {}  # failed results → the rules cases.csv shows (few distinct), for `case_row`
+
+
+def judge_chunk(units: list[Unit], rules: str | None = None, as_of=None, compact: bool = False,
+                lang: str | None = None):
     """Judge a chunk of units. Returns (results bytes, errors bytes, one entry per document in
     input order — (is verdict, length of its line, ledger row, steps' hours) —, counts per
-    rule and status): few objects to send back, and nothing left for the main process to join."""
+    rule and status, the chunk's rows of cases.csv in `lang` as bytes, or None without a
+    `lang`): few objects to send back, and nothing left for the main process to join."""
     if _BOOK is None or (rules, as_of, compact) != _SETTINGS.get("key"):
         init_worker(rules, as_of, compact)
     book = _BOOK
@@ -93,7 +100,12 @@ def judge_chunk(units: list[Unit], rules: str | None = None, as_of=None, compact
             add(out, case, doc.location.origin, doc.location.line)
     if tally is not None:
         statuses.update(book.compact_writer.counts(tally))
-    return b"".join(out_lines), b"".join(err_lines), docs, statuses
+    sheet = None
+    if lang is not None:
+        words = vocabulary.VERDICT[lang]
+        sheet = encode_rows([case_row(row, words, _RULES_OF) for is_verdict, _length, row, _steps in docs
+                             if is_verdict], CASE_TEXT)
+    return b"".join(out_lines), b"".join(err_lines), docs, statuses, sheet
 
 
 def _lines_of(units: list[Unit]):

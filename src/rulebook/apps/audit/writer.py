@@ -15,11 +15,13 @@ class Writer:
     own, while the next chunks are judged. Each chunk as before: its lines written and fsynced,
     then its rows and the new checkpoint committed in one transaction."""
 
-    def __init__(self, results, errors, ledger: Ledger, point: dict):
+    def __init__(self, results, errors, ledger: Ledger, point: dict, sheet=None):
         self.files = (results, errors)
+        self.sheet = sheet  # cases.csv's rows so far (`files.CASES_PART`)
         self.ledger = ledger
         self.units, self.docs = point["units"], point["docs"]
         self.results_bytes, self.errors_bytes = point["results_bytes"], point["errors_bytes"]
+        self.sheet_bytes = point.get("cases_bytes", 0)
         self.queue: queue.Queue = queue.Queue(maxsize=2)
         self.error: BaseException | None = None
         self.thread = threading.Thread(target=self._loop, name="audit-writer", daemon=True)
@@ -54,7 +56,7 @@ class Writer:
                     self.error = error
 
     def _write(self, units: int, judged) -> None:
-        out_blob, err_blob, records, statuses = judged
+        out_blob, err_blob, records, statuses, rows = judged
         docs, results_bytes, errors_bytes = self.docs, self.results_bytes, self.errors_bytes
         cases, error_rows, step_rows = [], [], []
         for is_verdict, length, row, steps in records:
@@ -68,15 +70,21 @@ class Writer:
                 errors_bytes += length
             docs += 1
         results, errors = self.files
+        written = [results, errors]
         results.write(out_blob)
         errors.write(err_blob)
-        results.flush()
-        errors.flush()
-        os.fsync(results.fileno())
-        os.fsync(errors.fileno())
+        sheet_bytes = self.sheet_bytes
+        if self.sheet is not None and rows is not None:
+            self.sheet.write(rows)
+            sheet_bytes += len(rows)
+            written.append(self.sheet)
+        for fh in written:
+            fh.flush()
+            os.fsync(fh.fileno())
         self.ledger.commit_chunk(cases, error_rows, step_rows, statuses,
                                  {"units": self.units + units, "docs": docs, "results_bytes": results_bytes,
-                                  "errors_bytes": errors_bytes})
+                                  "errors_bytes": errors_bytes, "cases_bytes": sheet_bytes})
+        self.sheet_bytes = sheet_bytes
         self.units += units
         self.docs, self.results_bytes, self.errors_bytes = docs, results_bytes, errors_bytes
 
