@@ -171,6 +171,7 @@ def checker(plan, fields=()):
     """out_of_order(case, steps) for one order graph, with its checks kept by step count;
     `fields` are the schema's declared fields (the names the checks may read)."""
     checks: dict = {}
+    graphs: dict = {}  # by step count, as the checks (not through the cache: hashing the plan costs)
     fields = tuple(fields)
 
     def out_of_order(case, steps) -> list[Pair] | tuple:
@@ -179,13 +180,15 @@ def checker(plan, fields=()):
             check = checks[len(steps)] = _quick_check(plan, len(steps), fields)
         if not check(case, steps):
             return ()
-        return _pairs(plan, case, steps)
+        graph = graphs.get(len(steps))
+        if graph is None:
+            graph = graphs[len(steps)] = _graph(plan, len(steps))
+        return _pairs(graph, case, steps)
 
     return out_of_order
 
 
-def _pairs(plan, case, steps_list) -> list[Pair]:
-    graph = _graph(plan, len(steps_list))
+def _pairs(graph: _Graph, case, steps_list) -> list[Pair]:
     values = [_value(case, steps_list, step, path) for step, path, _ in graph.nodes]
     out = []
     for a, b in graph.pairs:
