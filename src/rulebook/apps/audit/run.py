@@ -18,6 +18,7 @@ from __future__ import annotations
 import gc
 import os
 import sys
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -27,7 +28,7 @@ from .chunks import cut, skip, weight
 from .files import CASES_LANG, CASES_PART, ERRORS, RESULTS, write_reports
 from .folder import open_folder
 from .ledger import Ledger
-from .options import AuditError, Options, Outcome
+from .options import AuditError, Options, Outcome, Timings
 from .runners import DaskRunner, LocalRunner
 from .summary import build_summary
 from .writer import Writer
@@ -45,9 +46,11 @@ def _progress_bar(options: Options):
 def run(options: Options) -> Outcome:
     """Run (or finish, with options.resume) an audit; the files are written into options.out."""
     folder = options.out
-    lock, ledger = open_folder(folder, options)
+    timings = Timings(start=time.process_time())  # what the process spent before: Python, the rulebook
+    with timings.stage("open the folder"):
+        lock, ledger = open_folder(folder, options)
     try:
-        return _run(options, folder, ledger)
+        return _run(options, folder, ledger, timings)
     except OSError as error:
         reason = error.strerror or error
         raise AuditError(f"`{folder}` に書き込めません: {reason}。書き込んだ分はそのままで、--resume でそこから続けられます",
@@ -74,7 +77,7 @@ def _keep_sheet(ledger: Ledger, sheet, point: dict, lang: str) -> None:
     sheet.seek(0, os.SEEK_END)
 
 
-def _run(options: Options, folder: Path, ledger: Ledger) -> Outcome:
+def _run(options: Options, folder: Path, ledger: Ledger, timings: Timings) -> Outcome:
     point = ledger.checkpoint()
     results = open(folder / RESULTS, "ab")
     errors = open(folder / ERRORS, "ab")
@@ -108,26 +111,34 @@ def _run(options: Options, folder: Path, ledger: Ledger) -> Outcome:
         collect = gc.get_threshold()
         # The records coming back are many small tuples, none of them in a cycle: collect less often.
         gc.set_threshold(50_000, 20, 20)
+        children = Timings.children()
         try:
-            for chunk, judged in runner.map(cut(units, options.chunk)):
-                writer.put(sum(map(weight, chunk)), judged)
-                if bar is not None:
-                    bar.update(len(judged[2]))
-            writer.close()
+            with timings.stage("judge (this process, with the writer thread)"):
+                for chunk, judged in runner.map(cut(units, options.chunk)):
+                    writer.put(sum(map(weight, chunk)), judged)
+                    if bar is not None:
+                        bar.update(len(judged[2]))
+                writer.close()
         finally:
             gc.set_threshold(*collect)
             writer.close()
             if bar is not None:
                 bar.close()
             runner.close()
+        timings["write (the writer thread)"] = writer.cpu
+        timings["judge (worker processes)"] = Timings.children() - children
     finally:
         results.close()
         errors.close()
         sheet.close()
-    ledger.index()
-    find_implausible_hours(ledger, options.hours_bound)
-    summary = build_summary(ledger, options)
-    write_reports(folder, ledger, summary, options)
-    return Outcome(summary["cases"], summary["errors"], Counter(summary["verdicts"]))
+    with timings.stage("indexes"):
+        ledger.index()
+    with timings.stage("cross-case checks"):
+        find_implausible_hours(ledger, options.hours_bound)
+    with timings.stage("summary"):
+        summary = build_summary(ledger, options)
+    with timings.stage("files"):
+        write_reports(folder, ledger, summary, options)
+    return Outcome(summary["cases"], summary["errors"], Counter(summary["verdicts"]), timings)
 
 

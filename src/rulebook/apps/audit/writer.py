@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import queue
 import threading
+import time
 
 from .ledger import Ledger
 
@@ -22,6 +23,7 @@ class Writer:
         self.units, self.docs = point["units"], point["docs"]
         self.results_bytes, self.errors_bytes = point["results_bytes"], point["errors_bytes"]
         self.sheet_bytes = point.get("cases_bytes", 0)
+        self.cpu = 0.0  # CPU seconds the thread spent writing
         self.queue: queue.Queue = queue.Queue(maxsize=2)
         self.error: BaseException | None = None
         self.thread = threading.Thread(target=self._loop, name="audit-writer", daemon=True)
@@ -56,6 +58,13 @@ class Writer:
                     self.error = error
 
     def _write(self, units: int, judged) -> None:
+        start = time.thread_time()
+        try:
+            self._write_chunk(units, judged)
+        finally:
+            self.cpu += time.thread_time() - start
+
+    def _write_chunk(self, units: int, judged) -> None:
         out_blob, err_blob, records, statuses, rows = judged
         docs, results_bytes, errors_bytes = self.docs, self.results_bytes, self.errors_bytes
         cases, error_rows, step_rows = [], [], []
