@@ -141,6 +141,9 @@ class Decoder:
         return None if given < 0 else (case, given)
 
 
+record_fields = msgspec.structs.asdict  # a decoded record's fields, in order, as a mapping
+
+
 def decoder(schema: Schema) -> Decoder | None:
     """The schema's decoder, or None when the schema has a part it does not read (a table)."""
     try:
@@ -236,4 +239,4 @@ def _compile_finish(schema: Schema, structs: dict[str, type]):
     return module.run(schema.field_names, label="batch decoder", settable=settable)["finish"]
 
 
-__all__ = ["Decoder", "decoder"]
+__all__ = ["Decoder", "decoder", "record_fields"]

@@ -19,7 +19,7 @@ from collections import Counter
 from ..engine import codegen as cg
 from ..engine.evaluate import CLAUSE, FACTS, NOT_IN_FORCE, RULE, STEP, SUBJECT, Evaluation
 from ..engine.plan import Plan
-from .explain import STATUSES, VERDICT_FORMAT, dumps, rulebook_info
+from .explain import STATUSES, VERDICT_FORMAT, _fact, dumps, rulebook_info
 
 
 class _StepKeys(dict):
@@ -55,8 +55,7 @@ class CompactWriter:
             self.offsets.append(len(self.slots))
             self.slots.extend((rule.id, clause.status) for clause in rule.clauses)
         self._entries = self._generate(steps_field)
-        self._number = plan.steps_number
-        self._amounts = plan.step_amounts
+        self._steps = self._generate_steps()
 
     def tally(self) -> list[int]:
         """A new tally: one count per rule and clause, and per rule not in force."""
@@ -117,6 +116,21 @@ class CompactWriter:
         functions = module.run(label="compact entries")
         return tuple(functions[name] for name in names)
 
+    def _generate_steps(self):
+        """The payout's steps, generated: (steps, their amounts) → [{"step": number, amount: …}]."""
+        plan = self.plan
+        module = cg.Module()
+        amounts = cg.name("a")
+        entry = [(cg.literal("step"), cg.field(cg.item(cg.name("steps"), cg.name("i")), plan.steps_number))] \
+            if plan.steps_number else []
+        entry += [(cg.literal(name), cg.item(amounts, i)) for i, name in enumerate(plan.step_amounts)]
+        body = [cg.assign("out", cg.list_of()),
+                cg.for_(["i", "a"], cg.call("enumerate", cg.name("amounts")),
+                        [cg.do(cg.method(cg.name("out"), "append", cg.dict_of(entry)))]),
+                cg.return_(cg.name("out"))]
+        module.add(cg.function("steps_of", ["steps", "amounts"], body))
+        return module.run(self.plan.fields, label="compact payout")["steps_of"]
+
     def line(self, outcome: Evaluation, warnings=(), tally: list[int] | None = None):
         """(the JSON line without its line break, verdict, failed results as "rule@subject",
         payout mapping) of one outcome; each result counted into `tally` (see `tally`)."""
@@ -128,10 +142,14 @@ class CompactWriter:
         states = [entry["status"] for entry in results]
         counts = {status: states.count(status) for status in STATUSES}
         verdict = "ineligible" if counts["fail"] else "incomplete" if counts["pending"] else "eligible"
-        number, names = self._number, self._amounts
-        payout = {name: _amount(value) for name, value in outcome.payout.items()}
-        payout["steps"] = [{"step": getattr(st, number), **{k: _amount(v) for k, v in zip(names, amounts)}}
-                           for st, amounts in zip(outcome.steps, outcome.step_amounts)]
+        # The amounts as they are: whole yen, ints (anything else as the verdict's mapping has it).
+        payout = dict(outcome.payout)
+        if not _whole(payout.values()):
+            payout = {name: _fact(value) for name, value in payout.items()}
+        steps = self._steps(outcome.steps, outcome.step_amounts)
+        if not all(_whole(amounts) for amounts in outcome.step_amounts):
+            steps = [{name: _fact(value) for name, value in step.items()} for step in steps]
+        payout["steps"] = steps
         out = {"format": VERDICT_FORMAT, "case_id": outcome.case.case_id, "as_of": outcome.as_of.isoformat(),
                "rulebook": self.info, "verdict": verdict, "counts": counts, "results": results, "payout": payout}
         if warnings:
@@ -140,13 +158,12 @@ class CompactWriter:
         return dumps(out), verdict, failed, payout
 
 
-def _amount(value):
-    """An amount as the verdict holds it (whole yen: an int, as it nearly always is)."""
-    if value.__class__ is int:
-        return value
-    from .explain import _fact
-
-    return _fact(value)
+def _whole(values) -> bool:
+    """Whether every value is an int (as amounts, whole yen, are)."""
+    for value in values:
+        if value.__class__ is not int:
+            return False
+    return True
 
 
 __all__ = ["CompactWriter"]

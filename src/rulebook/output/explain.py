@@ -17,6 +17,7 @@ from ..engine.evaluate import CLAUSE, FACTS, NOT_IN_FORCE, RULE, Evaluation
 from ..engine.plan import Plan, TemplatePlan
 from ..engine.runtime import UNSET
 from ..input.snapshot import dumps_json, jsonable
+from ..input.structs import record_fields
 
 VERDICT_FORMAT = "rulebook.verdict/v1"
 STATUSES = ("pass", "fail", "pending", "not_applicable")
@@ -130,11 +131,10 @@ def _json_default(value):
         return int(value) if value == value.to_integral_value() else float(value)
     if isinstance(value, BaseModel) and not value.__pydantic_extra__:
         fields = value.__dict__
+    elif hasattr(type(value), "__struct_fields__"):  # the schema decoder's records
+        fields = record_fields(value)
     else:
-        names = getattr(type(value), "__struct_fields__", None)  # the batch decoder's records
-        if names is None:
-            return jsonable(value)
-        fields = {name: getattr(value, name) for name in names}
+        return jsonable(value)
     for field in fields.values():
         if type(field) not in _NATIVE and not isinstance(field, BaseModel) \
                 and not hasattr(type(field), "__struct_fields__"):
