@@ -72,7 +72,29 @@ def _hours_ok(value: Decimal) -> bool:
     return _decimal_ok(value) and value > 0 and value.as_tuple().exponent >= -2
 
 
-_CHECKS = {"decimal": _decimal_ok, "percent": _decimal_ok, "hours": _hours_ok}
+def _remembered(check):
+    """A check of a decimal, remembered by the decimal's value (a batch repeats few of them).
+
+    Sound because the answer depends only on the value: the model reads a decimal as a number
+    (its places counted once normalised); two decimals of one value, written two ways, are read
+    alike — the first way seen may only be refused where the other is not, which sends a line to
+    the model, never the reverse."""
+    seen: dict = {}
+
+    def remembered(value: Decimal) -> bool:
+        if not value.is_finite():  # (a signalling NaN cannot even be hashed)
+            return False
+        ok = seen.get(value)
+        if ok is None:
+            if len(seen) >= 4096:
+                seen.clear()
+            ok = seen[value] = check(value)
+        return ok
+
+    return remembered
+
+
+_CHECKS = {"decimal": _remembered(_decimal_ok), "percent": _remembered(_decimal_ok), "hours": _remembered(_hours_ok)}
 
 
 def _whole(pattern: str) -> str:
@@ -137,7 +159,10 @@ class Decoder:
             case = self._decode(text)
         except (msgspec.MsgspecError, RecursionError, ValueError, OverflowError):
             return None
-        given = self._finish(case)
+        try:
+            given = self._finish(case)
+        except (ArithmeticError, TypeError, ValueError):  # a value its checks cannot weigh: the model will
+            return None
         return None if given < 0 else (case, given)
 
 
