@@ -7,12 +7,15 @@ must be the units (content, line numbers, errors) that reading the whole file gi
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import random
 from collections import Counter
 
 import orjson
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rulebook.input import documents
 from rulebook.apps.audit.chunks import cut as _chunks, skip as _skip, weight as _weight
@@ -203,3 +206,21 @@ def test_an_empty_batch_gives_a_cases_csv_without_rows_as_before(tmp_path):
     out = tmp_path / "out"
     assert audit(path, "--out", out).exit_code == 2
     assert (out / "cases.csv").read_bytes() == b"\xef\xbb\xbf"
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(st.one_of(st.binary(max_size=14), st.sampled_from([b"", b" ", b"\r", b"\t\r", b"x" * 8, b"x" * 9,
+                                                                  b"x" * 10, b"x" * 7 + b"\r", b"x" * 8 + b"\r",
+                                                                  b"x" * 9 + b"\r", b"\xef\xbb\xbf{}",
+                                                                  b"\xff\xfe{\x00", b"\xfe\xff\x00{", b"{}\r"])),
+                max_size=12),
+       st.booleans(), st.integers(1, 3))
+def test_a_span_split_at_once_gives_the_units_of_reading_it_line_by_line(lines, ended, first):
+    """`span_units` splits a span it holds whole; the units must be those of `json_lines`, read a
+    line at a time: line numbers, contents, refusals (too long at the limit's edges, with or
+    without a carriage return or a last line break; a byte-order mark on the file's first line)."""
+    from rulebook.input.documents.batches import _line_units, _split_units
+
+    data = b"\n".join(lines) + (b"\n" if ended and lines else b"")
+    limits = Limits(max_line_bytes=8)
+    assert list(_split_units("f", data, limits, first)) == list(_line_units("f", io.BytesIO(data), limits, first))
