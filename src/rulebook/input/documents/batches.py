@@ -135,7 +135,7 @@ def _split_units(path: str, data: bytes, limits: Limits, first_line: int) -> Ite
         content = raw[:-1] if raw[-1:] == b"\r" else raw
         if len(content) <= most and lineno != 1:
             if content.strip(BLANK):
-                yield Unit(path, lineno, "line", payload=content)
+                yield Unit(path, lineno, "line", content)
             continue
         yield from _line_units(path, io.BytesIO(raw + b"\n" if ended or index < last else raw), limits, lineno)
         if lineno == 1 and len(content) <= most and wide_bom(content) is not None:
