@@ -224,3 +224,22 @@ def test_a_span_split_at_once_gives_the_units_of_reading_it_line_by_line(lines, 
     data = b"\n".join(lines) + (b"\n" if ended and lines else b"")
     limits = Limits(max_line_bytes=8)
     assert list(_split_units("f", data, limits, first)) == list(_line_units("f", io.BytesIO(data), limits, first))
+
+
+def test_the_workers_chunks_written_to_files_are_appended_and_removed(tmp_path):
+    """With 2 jobs the workers write their chunks' results to files of their own (`.chunks/`),
+    which the writer appends to results.jsonl and removes; what an interrupted run left there is
+    removed when the audit is resumed."""
+    from rulebook.apps.audit.run import SPILL
+
+    path = _cases_batch(tmp_path)
+    one, two = tmp_path / "one", tmp_path / "two"
+    assert audit(path, "--out", one, "--jobs", "1", "--chunk-size", "7", "--compact").exit_code == 2
+    assert audit(path, "--out", two, "--jobs", "2", "--chunk-size", "7", "--compact").exit_code == 2
+    assert not (two / SPILL).exists()
+    assert (two / "results.jsonl").read_bytes() == (one / "results.jsonl").read_bytes()
+    (two / SPILL).mkdir()
+    (two / SPILL / "4242-1.jsonl").write_bytes(b"left by a killed worker\n")
+    assert audit(path, "--out", two, "--jobs", "2", "--resume", "--compact").exit_code == 2
+    assert not (two / SPILL).exists()
+    assert (two / "results.jsonl").read_bytes() == (one / "results.jsonl").read_bytes()

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import gc
 import os
+import shutil
 import sys
 import time
 from collections import Counter
@@ -61,6 +62,15 @@ def run(options: Options) -> Outcome:
         lock.release()
 
 
+SPILL = ".chunks"  # where worker processes write their chunks' results for the writer to append
+
+
+def _output(path: Path):
+    """An output file opened unbuffered, at no fixed end (not O_APPEND, which the kernel's copy of
+    a spilled chunk refuses): the writer writes at its position, the end once it is cut back."""
+    return open(os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644), "r+b", buffering=0)
+
+
 def _keep_sheet(ledger: Ledger, sheet, point: dict, lang: str) -> None:
     """cases.csv's rows so far (`files.CASES_PART`) cut back to the checkpoint, and the record of
     their language kept: a new audit's, or None — the rows are not whole — when the part is
@@ -79,9 +89,9 @@ def _keep_sheet(ledger: Ledger, sheet, point: dict, lang: str) -> None:
 
 def _run(options: Options, folder: Path, ledger: Ledger, timings: Timings) -> Outcome:
     point = ledger.checkpoint()
-    results = open(folder / RESULTS, "ab")
-    errors = open(folder / ERRORS, "ab")
-    sheet = open(folder / CASES_PART, "ab")
+    results, errors, sheet = (_output(folder / name) for name in (RESULTS, ERRORS, CASES_PART))
+    spill = folder / SPILL
+    shutil.rmtree(spill, ignore_errors=True)  # what the workers of an interrupted run left
     try:
         _keep_sheet(ledger, sheet, point, options.lang)
         # Cut off anything written after the last checkpoint (a crash in the middle of a chunk).
@@ -103,7 +113,10 @@ def _run(options: Options, folder: Path, ledger: Ledger, timings: Timings) -> Ou
         if options.dask:
             runner = DaskRunner(options.dask, jobs, options.rules, options.as_of, options.compact, options.lang)
         else:
-            runner = LocalRunner(jobs, options.rules, options.as_of, options.compact, options.lang)
+            if jobs > 1:
+                spill.mkdir()
+            runner = LocalRunner(jobs, options.rules, options.as_of, options.compact, options.lang,
+                                 spill=str(spill) if jobs > 1 else None)
         bar = _progress_bar(options)
         if bar is not None:
             bar.update(point["docs"])
@@ -131,6 +144,7 @@ def _run(options: Options, folder: Path, ledger: Ledger, timings: Timings) -> Ou
         results.close()
         errors.close()
         sheet.close()
+        shutil.rmtree(spill, ignore_errors=True)
     with timings.stage("indexes"):
         ledger.index()
     with timings.stage("cross-case checks"):

@@ -27,10 +27,11 @@ def _in_order(chunks, submit, ahead: int):
 class LocalRunner:
     """Chunks judged in this process (one job), or in a pool of worker processes."""
 
-    def __init__(self, jobs: int, rules, as_of, compact, lang=None):
+    def __init__(self, jobs: int, rules, as_of, compact, lang=None, spill: str | None = None):
         self.jobs = jobs
         self.args = (rules, as_of, compact)
         self.lang = lang  # cases.csv's language (its rows are made with the chunks)
+        self.spill = spill  # the folder the pool's workers write their chunks' results into
         self.pool = None
         if jobs > 1:
             import multiprocessing
@@ -49,7 +50,8 @@ class LocalRunner:
             for chunk in chunks:
                 yield chunk, judge_chunk(chunk, *self.args, self.lang)
             return
-        yield from _in_order(chunks, lambda chunk: self.pool.submit(judge_chunk, chunk, *self.args, self.lang),
+        yield from _in_order(chunks, lambda chunk: self.pool.submit(judge_chunk, chunk, *self.args, self.lang,
+                                                                    self.spill),
                              self.jobs * 3)
 
     def close(self) -> None:

@@ -10,6 +10,7 @@ import os
 import threading
 import time
 from collections import Counter
+from typing import NamedTuple
 
 from ...input.documents import Limits, Unit, parse_unit, span_units
 from ...output import vocabulary
@@ -51,14 +52,24 @@ def _exit_with(parent: int, interval: float = 1.0) -> None:
 
 
 _RULES_OF: dict = {}  # failed results → the rules cases.csv shows (few distinct), for `case_row`
+_SPILLED = [0]  # chunks this process spilled
+
+
+class Spilled(NamedTuple):
+    """A chunk's results written by the worker to a file of their own, for the audit to append
+    to results.jsonl by the kernel (`os.copy_file_range`) rather than receive and write."""
+
+    path: str
+    size: int
 
 
 def judge_chunk(units: list[Unit], rules: str | None = None, as_of=None, compact: bool = False,
-                lang: str | None = None):
-    """Judge a chunk of units. Returns (results bytes, errors bytes, one entry per document in
-    input order — (is verdict, length of its line, ledger row, steps' hours) —, counts per
-    rule and status, the chunk's rows of cases.csv in `lang` as bytes, or None without a
-    `lang`): few objects to send back, and nothing left for the main process to join."""
+                lang: str | None = None, spill: str | None = None):
+    """Judge a chunk of units. Returns (results bytes — or `Spilled`, written into the folder
+    `spill` —, errors bytes, one entry per document in input order — (is verdict, length of its
+    line, ledger row, steps' hours) —, counts per rule and status, the chunk's rows of cases.csv
+    in `lang` as bytes, or None without a `lang`): few objects to send back, and nothing left
+    for the main process to join."""
     if _BOOK is None or (rules, as_of, compact) != _SETTINGS.get("key"):
         init_worker(rules, as_of, compact)
     book = _BOOK
@@ -105,7 +116,14 @@ def judge_chunk(units: list[Unit], rules: str | None = None, as_of=None, compact
         words = vocabulary.VERDICT[lang]
         sheet = encode_rows([case_row(row, words, _RULES_OF) for is_verdict, _length, row, _steps in docs
                              if is_verdict], CASE_TEXT)
-    return b"".join(out_lines), b"".join(err_lines), docs, statuses, sheet
+    out_blob = b"".join(out_lines)
+    if spill is not None and out_blob:
+        _SPILLED[0] += 1
+        path = os.path.join(spill, f"{os.getpid()}-{_SPILLED[0]}.jsonl")
+        with open(path, "wb") as fh:
+            fh.write(out_blob)
+        out_blob = Spilled(path, len(out_blob))
+    return out_blob, b"".join(err_lines), docs, statuses, sheet
 
 
 def _lines_of(units: list[Unit]):

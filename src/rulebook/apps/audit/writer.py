@@ -9,6 +9,7 @@ import threading
 import time
 
 from .ledger import Ledger
+from .worker import Spilled
 
 
 class Writer:
@@ -80,15 +81,14 @@ class Writer:
             docs += 1
         results, errors = self.files
         written = [results, errors]
-        results.write(out_blob)
-        errors.write(err_blob)
+        _append(results, out_blob)
+        _append(errors, err_blob)
         sheet_bytes = self.sheet_bytes
         if self.sheet is not None and rows is not None:
-            self.sheet.write(rows)
+            _append(self.sheet, rows)
             sheet_bytes += len(rows)
             written.append(self.sheet)
         for fh in written:
-            fh.flush()
             os.fsync(fh.fileno())
         self.ledger.commit_chunk(cases, error_rows, step_rows, statuses,
                                  {"units": self.units + units, "docs": docs, "results_bytes": results_bytes,
@@ -98,3 +98,28 @@ class Writer:
         self.docs, self.results_bytes, self.errors_bytes = docs, results_bytes, errors_bytes
 
 
+def _append(fh, data) -> None:
+    """Bytes, or a chunk's results a worker wrote to a file (`Spilled`: copied by the kernel,
+    then removed), written whole at the position of an unbuffered file."""
+    fd = fh.fileno()
+    if isinstance(data, Spilled):
+        with open(data.path, "rb", buffering=0) as source:
+            left = data.size
+            while left:
+                try:
+                    sent = os.copy_file_range(source.fileno(), fd, left)
+                except OSError:  # another file system, or a kernel without it
+                    sent = _write_all(fd, source.read(min(left, 2**20)))
+                if not sent:
+                    raise OSError(f"`{data.path}` is shorter than the worker wrote")
+                left -= sent
+        os.unlink(data.path)
+        return
+    _write_all(fd, data)
+
+
+def _write_all(fd: int, data: bytes) -> int:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+    return len(data)
