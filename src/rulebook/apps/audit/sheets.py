@@ -76,9 +76,31 @@ def _neutralised(batch: list, text: tuple[int, ...]):
 
 def encode_rows(rows: list, text: tuple[int, ...]) -> bytes:
     """Rows as CSV bytes (UTF-8, CRLF), the cells of the columns `text` neutralised."""
+    if not _all_safe(rows, text):
+        rows = list(_neutralised(rows, text))
+    plain = _plain(rows)
+    if plain is not None:
+        return plain.encode("utf-8")
     block = io.StringIO()
-    csv.writer(block, lineterminator="\r\n").writerows(rows if _all_safe(rows, text) else _neutralised(rows, text))
+    csv.writer(block, lineterminator="\r\n").writerows(rows)
     return block.getvalue().encode("utf-8")
+
+
+def _plain(rows: list) -> str | None:
+    """The rows as the csv module writes them, when none needs its quoting (the usual case; the
+    work in C): each cell as `str` gives it, joined by commas — so no cell may hold a comma, a
+    quote or a line break, nor be None (which the csv module writes empty)."""
+    if not rows:
+        return ""
+    width = len(rows[0])
+    for row in rows:
+        if len(row) != width or None in row:
+            return None
+    text = "\r\n".join([",".join(map(str, row)) for row in rows]) + "\r\n"
+    if (text.count(",") != len(rows) * (width - 1) or text.count("\n") != len(rows) or text.count("\r") != len(rows)
+            or '"' in text or width == 1):
+        return None
+    return text
 
 
 CASE_TEXT = (0, 6, 7, 8)  # the columns of cases.csv that hold text from the input
