@@ -182,8 +182,8 @@ def _compile_finish(schema: Schema, structs: dict[str, type]):
     out becomes None or its default, the checks msgspec does not make are made, and the fields
     given are counted. Returns that count, or -1 when a check fails (the model will say why)."""
     module = cg.Module()
-    unset = module.constant(msgspec.UNSET)
-    body: list = [cg.assign("n", cg.literal(0))]
+    unset = cg.name("u")  # msgspec's UNSET, held in a local
+    body: list = [cg.assign("n", cg.literal(0)), cg.assign("u", module.constant(msgspec.UNSET))]
     counter = [0]
     settable: set[str] = set()
     refuse = cg.return_(cg.negate(cg.literal(1)))
