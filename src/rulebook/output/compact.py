@@ -19,7 +19,7 @@ from collections import Counter
 from ..engine import codegen as cg
 from ..engine.evaluate import CLAUSE, FACTS, NOT_IN_FORCE, RULE, STEP, SUBJECT, Evaluation
 from ..engine.plan import Plan
-from .explain import STATUSES, VERDICT_FORMAT, _fact, dumps, rulebook_info
+from .explain import VERDICT_FORMAT, _fact, dumps, rulebook_info
 
 
 class _StepKeys(dict):
@@ -140,15 +140,18 @@ class CompactWriter:
         failed: list[str] = []
         results = [entries[r[RULE]](r, tally, failed) for r in outcome.results]
         states = [entry["status"] for entry in results]
-        counts = {status: states.count(status) for status in STATUSES}
+        counts = {"pass": states.count("pass"), "fail": states.count("fail"), "pending": states.count("pending"),
+                  "not_applicable": states.count("not_applicable")}
         verdict = "ineligible" if counts["fail"] else "incomplete" if counts["pending"] else "eligible"
         # The amounts as they are: whole yen, ints (anything else as the verdict's mapping has it).
         payout = dict(outcome.payout)
         if not _whole(payout.values()):
             payout = {name: _fact(value) for name, value in payout.items()}
         steps = self._steps(outcome.steps, outcome.step_amounts)
-        if not all(_whole(amounts) for amounts in outcome.step_amounts):
-            steps = [{name: _fact(value) for name, value in step.items()} for step in steps]
+        for amounts in outcome.step_amounts:
+            if not _whole(amounts):
+                steps = [{name: _fact(value) for name, value in step.items()} for step in steps]
+                break
         payout["steps"] = steps
         out = {"format": VERDICT_FORMAT, "case_id": outcome.case.case_id, "as_of": outcome.as_of.isoformat(),
                "rulebook": self.info, "verdict": verdict, "counts": counts, "results": results, "payout": payout}
