@@ -302,7 +302,7 @@ class Rulebook:
     def compact_writer(self) -> CompactWriter:
         """The writer of compact verdicts (`output.compact`), generated for this plan."""
         if self._compact is None:
-            self._compact = CompactWriter(self.plan, self.digest)
+            self._compact = CompactWriter(self.plan, self.digest, self._explainer)
         return self._compact
 
     def judge_compact(self, snapshot: Any, as_of: dt.date | None = None, *, origin: str | None = None,

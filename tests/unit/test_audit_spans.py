@@ -243,3 +243,37 @@ def test_the_workers_chunks_written_to_files_are_appended_and_removed(tmp_path):
     assert audit(path, "--out", two, "--jobs", "2", "--resume", "--compact").exit_code == 2
     assert not (two / SPILL).exists()
     assert (two / "results.jsonl").read_bytes() == (one / "results.jsonl").read_bytes()
+
+
+def test_a_result_the_compact_writer_does_not_know_is_written_by_the_explainer(book):
+    """A clause number below "not in force" (a newer engine's: a parameter with no value, say) is
+    not guessed at: the case's line is the explainer's compact verdict, and the tally counts the
+    explainer's results, not the writer's half-done ones."""
+    import datetime as dt
+
+    from rulebook.engine.evaluate import CLAUSE, FACTS, Evaluation
+    from rulebook.output.compact import CompactWriter
+
+    outcome = book.evaluate(book.validate(generate(1, seed=5)[0]).case)
+    odd = list(outcome.results)
+    odd[3] = (*odd[3][:CLAUSE], -2, "review_time", dt.date(2021, 1, 4))
+    strange = Evaluation(outcome.case, outcome.as_of, odd, outcome.step_amounts, outcome.payout, outcome.params,
+                         outcome.steps)
+    said = {"format": "rulebook.verdict/v1", "verdict": "ineligible", "payout": {"honorarium_jpy": 0},
+            "results": [{"rule": book.plan.rules[0].id, "subject": "case", "status": "fail", "facts": {}},
+                        {"rule": book.plan.rules[1].id, "subject": "case", "status": "pass", "facts": {}}]}
+
+    class Explainer:
+        def explain(self, outcome, warnings=(), compact=False, raw=False):
+            assert outcome is strange and compact and raw
+            return said
+
+    writer = CompactWriter(book.plan, book.digest, Explainer())
+    tally = writer.tally()
+    line, verdict, failed, payout = writer.line(strange, (), tally)
+    assert line == dumps(said) and verdict == "ineligible" and payout == said["payout"]
+    assert failed == [f"{book.plan.rules[0].id}@case"]
+    assert writer.counts(tally) == Counter({(book.plan.rules[0].id, "fail"): 1, (book.plan.rules[1].id, "pass"): 1})
+    # and the usual case still takes the writer's own way, the same bytes as the explainer's
+    tally = writer.tally()
+    assert writer.line(outcome, (), tally)[0] == dumps(book._explainer.explain(outcome, (), compact=True, raw=True))

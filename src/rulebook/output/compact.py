@@ -19,7 +19,7 @@ from collections import Counter
 from ..engine import codegen as cg
 from ..engine.evaluate import CLAUSE, FACTS, NOT_IN_FORCE, RULE, STEP, SUBJECT, Evaluation
 from ..engine.plan import Plan
-from .explain import VERDICT_FORMAT, _fact, dumps, rulebook_info
+from .explain import STATUSES, VERDICT_FORMAT, _fact, dumps, rulebook_info
 
 
 class _StepKeys(dict):
@@ -42,43 +42,39 @@ class _StepKeys(dict):
 class CompactWriter:
     """Writes the compact verdicts of one plan's outcomes (see the module's docstring)."""
 
-    def __init__(self, plan: Plan, digest: str):
+    def __init__(self, plan: Plan, digest: str, explainer=None):
         self.plan = plan
         self.info = rulebook_info(plan, digest)
+        self.explainer = explainer  # writes what this writer does not know (see `line`)
         steps_field = plan.steps_field or "steps"
-        # The tally's slots: for rule i, `offsets[i] - 1` counts "not in force", `offsets[i] + k`
-        # counts clause k.
-        self.offsets: list[int] = []
-        self.slots: list[tuple[str, str]] = []  # slot → (rule id, status)
-        for rule in plan.rules:
-            self.slots.append((rule.id, "not_applicable"))
-            self.offsets.append(len(self.slots))
-            self.slots.extend((rule.id, clause.status) for clause in rule.clauses)
+        # The tally's slots: rule i's results with status STATUSES[s] count in slot 4 * i + s.
+        self.slots = [(rule.id, status) for rule in plan.rules for status in STATUSES]
         self._entries = self._generate(steps_field)
         self._steps = self._generate_steps()
 
     def tally(self) -> list[int]:
-        """A new tally: one count per rule and clause, and per rule not in force."""
+        """A new tally: one count per rule and status."""
         return [0] * len(self.slots)
 
     def counts(self, tally: list[int]) -> Counter:
         """A tally as counts per (rule id, status)."""
-        out: Counter = Counter()
-        for slot, n in enumerate(tally):
-            if n:
-                out[self.slots[slot]] += n
-        return out
+        return Counter({self.slots[slot]: n for slot, n in enumerate(tally) if n})
 
     def _generate(self, steps_field: str):
         """The entry builders: one generated function per rule, (result, tally, failed) → the
-        result's compact mapping."""
+        result's compact mapping, or None for a result it does not know (a clause number below
+        "not in force": a newer engine's), which sends the case to the explainer."""
         module = cg.Module()
         names = []
+        code = {status: i for i, status in enumerate(STATUSES)}
         for rule in self.plan.rules:
-            offset = self.offsets[rule.index]
+            base = len(STATUSES) * rule.index
             statuses = tuple(clause.status for clause in rule.clauses)
             r, k = cg.name("r"), cg.name("k")
             subject = cg.item(r, SUBJECT)
+
+            def count(slot):
+                return cg.assign_item("tally", slot, cg.binary(cg.item(cg.name("tally"), slot), "+", cg.literal(1)))
 
             def entry(status, facts):
                 return cg.dict_of([(cg.literal("rule"), cg.literal(rule.id)), (cg.literal("subject"), subject),
@@ -86,14 +82,11 @@ class CompactWriter:
 
             body = [cg.assign("k", cg.item(r, CLAUSE))]
             # not in force: counted, and no facts (the slots hold the day it was judged on)
-            body.append(cg.if_(cg.compare(k, "==", cg.literal(NOT_IN_FORCE)), [
-                cg.assign("t", cg.literal(offset - 1)),
-                cg.assign_item("tally", cg.name("t"), cg.binary(cg.item(cg.name("tally"), cg.name("t")), "+",
-                                                                 cg.literal(1))),
+            body.append(cg.if_(cg.compare(k, "<", cg.literal(0)), [
+                cg.if_(cg.compare(k, "!=", cg.literal(NOT_IN_FORCE)), [cg.return_(cg.literal(None))]),
+                count(cg.literal(base + code["not_applicable"])),
                 cg.return_(entry(cg.literal("not_applicable"), cg.dict_of(())))]))
-            body.append(cg.assign("t", cg.binary(k, "+", cg.literal(offset))))
-            body.append(cg.assign_item("tally", cg.name("t"), cg.binary(cg.item(cg.name("tally"), cg.name("t")), "+",
-                                                                         cg.literal(1))))
+            body.append(count(cg.item(module.constant(tuple(base + code[status] for status in statuses)), k)))
             stepped = any(key[0] == "{" for key, _kind in rule.facts)
             if stepped:  # the keys of this step: made once per step index
                 keys = module.constant(_StepKeys(rule.index, rule.facts, steps_field))
@@ -139,6 +132,8 @@ class CompactWriter:
         entries = self._entries
         failed: list[str] = []
         results = [entries[r[RULE]](r, tally, failed) for r in outcome.results]
+        if None in results or getattr(outcome, "unpriced", None):
+            return self._explained(outcome, warnings, tally, results)
         states = [entry["status"] for entry in results]
         counts = {"pass": states.count("pass"), "fail": states.count("fail"), "pending": states.count("pending"),
                   "not_applicable": states.count("not_applicable")}
@@ -159,6 +154,24 @@ class CompactWriter:
             out["warnings"] = [str(w) for w in warnings]
             out["warning_messages"] = [{"ja": getattr(w, "ja", str(w)), "en": str(w)} for w in warnings]
         return dumps(out), verdict, failed, payout
+
+    def _explained(self, outcome: Evaluation, warnings, tally: list[int], built: list):
+        """The line of a case with a result this writer does not know, or amounts the explainer
+        must warn about: the explainer's compact verdict (which this writer's lines equal), the
+        results' counts taken back from the tally and counted from it instead."""
+        if self.explainer is None:
+            raise ValueError("a result the compact writer does not know, and no explainer to write it")
+        index = {rule.id: rule.index for rule in self.plan.rules}
+        for entry in built:
+            if entry is not None:
+                tally[len(STATUSES) * index[entry["rule"]] + STATUSES.index(entry["status"])] -= 1
+        verdict = self.explainer.explain(outcome, warnings, compact=True, raw=True)
+        failed = []
+        for entry in verdict["results"]:
+            tally[len(STATUSES) * index[entry["rule"]] + STATUSES.index(entry["status"])] += 1
+            if entry["status"] == "fail":
+                failed.append(f"{entry['rule']}@{entry['subject']}")
+        return dumps(verdict), verdict["verdict"], failed, verdict["payout"]
 
 
 def _whole(values) -> bool:
