@@ -25,6 +25,7 @@ A schema with a table (a JSON object of any keys) gets no decoder: every line go
 from __future__ import annotations
 
 import datetime as dt
+import weakref
 from decimal import Decimal
 from typing import Annotated, Any, Literal, Union
 
@@ -150,6 +151,8 @@ class Decoder:
                 fields.append((field.name, kind))
         struct = msgspec.defstruct(name, fields, kw_only=True, forbid_unknown_fields=True, gc=False)
         self.structs[name] = struct
+        if all(f.type.kind in _SCALARS for f in self.schema.records[name].fields.values()):
+            _SCALAR_RECORDS.add(struct)
         return struct
 
     def decode(self, text: bytes):
@@ -167,6 +170,14 @@ class Decoder:
 
 
 record_fields = msgspec.structs.asdict  # a decoded record's fields, in order, as a mapping
+# The decoders' records whose every field is a scalar (text, a date, a number, a boolean, or
+# None): their fields are what JSON writes as they are, whatever the record holds.
+_SCALAR_RECORDS: weakref.WeakSet = weakref.WeakSet()
+
+
+def scalar_record(value) -> bool:
+    """Whether `value` is a decoder's record of scalar fields only."""
+    return type(value) in _SCALAR_RECORDS
 
 
 def decoder(schema: Schema) -> Decoder | None:
@@ -264,4 +275,4 @@ def _compile_finish(schema: Schema, structs: dict[str, type]):
     return module.run(schema.field_names, label="batch decoder", settable=settable)["finish"]
 
 
-__all__ = ["Decoder", "decoder", "record_fields"]
+__all__ = ["Decoder", "decoder", "record_fields", "scalar_record"]

@@ -17,7 +17,7 @@ from ..engine.evaluate import CLAUSE, FACTS, NOT_IN_FORCE, RULE, Evaluation
 from ..engine.plan import Plan, TemplatePlan
 from ..engine.runtime import UNSET
 from ..input.snapshot import dumps_json, jsonable
-from ..input.structs import record_fields
+from ..input.structs import record_fields, scalar_record
 
 VERDICT_FORMAT = "rulebook.verdict/v1"
 STATUSES = ("pass", "fail", "pending", "not_applicable")
@@ -133,6 +133,8 @@ def _json_default(value):
         fields = value.__dict__
     elif hasattr(type(value), "__struct_fields__"):  # the schema decoder's records
         fields = record_fields(value)
+        if scalar_record(value):  # (a text, a date, a number, a boolean or None in each field)
+            return fields
     else:
         return jsonable(value)
     for field in fields.values():
