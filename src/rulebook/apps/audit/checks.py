@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import math
 from fractions import Fraction
 from operator import itemgetter
 
@@ -27,7 +28,9 @@ _BATCH = 4096
 
 def _findings(ledger: Ledger, bound: float):
     """(expert, day, hours, number of cases, first cases) of every day over `bound`, by expert and day."""
-    limit = Fraction(bound) * _MICRO
+    # The hours added up are whole millionths: over the bound is over its whole part (compared as
+    # integers, not as fractions, once a day of each expert).
+    limit = math.floor(Fraction(bound) * _MICRO)
     push, pop = heapq.heappush, heapq.heappop
     for expert, steps in itertools.groupby(ledger.steps_by_expert(_MICRO), key=itemgetter(0)):
         running: list = []  # (last day, order, millionths of an hour a day, case id): a heap by last day
