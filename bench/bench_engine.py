@@ -1,10 +1,12 @@
 """Benchmark of the engine (`make bench`): load, evaluate and render, per case.
 
-On N generated snapshots (JSON, as a batch file holds them), in one run:
+On N generated snapshots with the facts of further-rules.md (JSON, as a batch file holds them;
+`samples.generate(…, further=True)`), in one run:
   - load: JSON text → validated snapshot (pydantic, with the schema's constraints);
   - evaluate: the whole rulebook, with its trace of facts, and the payout;
   - render: the explained verdict (both languages) serialised to JSON;
-  - floor: the same rules hand-written as plain Python functions (bench/floor.py);
+  - floor: the same rules hand-written as plain Python functions (bench/floor.py, with
+    further-rules.md: `judge(case, further=True)`);
   - cold start: `rulebook check` of one file, a new process each time.
 Each figure is the best of several interleaved runs; speed is reported as ratios
 against the floor measured in the same run, since this machine is shared and noisy.
@@ -36,6 +38,7 @@ sys.path.insert(0, str(HERE))
 import floor  # noqa: E402  (bench/floor.py: the rules hand-written in plain Python)
 
 import rulebook  # noqa: E402
+from rulebook.engine.plan import NO_VALUE  # noqa: E402
 from samples import generate  # noqa: E402
 
 
@@ -63,7 +66,7 @@ def main() -> None:
         return
 
     book = rulebook.load()
-    raw = [orjson.dumps(c) for c in generate(args.cases, seed=2026)]
+    raw = [orjson.dumps(c) for c in generate(args.cases, seed=2026, further=True)]
     n = len(raw)
     models = [book.validate(r).case for r in raw]
     outcomes = [book.evaluate(m) for m in models]
@@ -74,10 +77,10 @@ def main() -> None:
         for rule_index, subject, _step, clause, *_facts in outcome.results:
             rule = book.plan.rules[rule_index]
             status_of[(outcome.case.case_id, rule.id, subject)] = (
-                rule.clauses[clause].status if clause >= 0 else "not_applicable")
+                rule.clauses[clause].status if clause >= 0 else "fail" if clause == NO_VALUE else "not_applicable")
     disagreements = 0
     for m in models:
-        triples, _payout = floor.judge(m)
+        triples, _payout = floor.judge(m, further=True)
         for rule_id, subject, status in triples:
             if status_of.get((m.case_id, rule_id, subject)) != status:
                 disagreements += 1
@@ -102,7 +105,7 @@ def main() -> None:
 
     def floor_all():
         for m in models:
-            floor.judge(m)
+            floor.judge(m, further=True)
 
     def judge_all():  # what `rulebook check --format jsonl` does per case
         for r in raw:

@@ -23,11 +23,13 @@ from . import __version__
 from .language.diagnostic import Code, Diagnostic, RulebookError
 from .engine import planjson
 from .engine.codegen import CodegenError
+from .engine.batch import BatchRules
 from .engine.evaluate import EvaluationError, Evaluator, link
 from .language.grammar import grammar_text
 from .output import vocabulary
 from .output.compact import CompactWriter
 from .output.explain import Explainer, rulebook_info
+from .output.findings import FindingTexts, section
 from .engine.plan import Plan
 from .language.schema import Schema, reserved
 from .input.errors import InputError, Locate, Rejected
@@ -242,6 +244,7 @@ class Rulebook:
         self._evaluator = Evaluator(plan)
         self._explainer = Explainer(plan, digest, self._evaluator.args, schema.labels_by_field())
         self._compact: CompactWriter | None = None  # made when a batch first asks for it
+        self.batch = BatchRules(plan)  # the rules over a batch's cases (the audit's, `rulebook test`'s)
 
     @property
     def model(self) -> type:
@@ -263,7 +266,12 @@ class Rulebook:
     def vocabulary(self) -> dict:
         """The words every face shows, in ja and en: statuses, verdicts, amounts (output/vocabulary),
         and this rulebook's stages and labels of values (see `vocabulary.table`)."""
-        return vocabulary.table(self.plan.stages, self.schema.value_labels())
+        return vocabulary.table(self.plan.stages, self.schema.value_labels(), self.amount_titles)
+
+    @property
+    def amount_titles(self) -> dict:
+        """{amount: {lang: title}}: the titles of the payout's amounts, the case's over the steps'."""
+        return {**self.plan.step_amount_titles, **self.plan.amount_titles}
 
     def validate(self, snapshot: Any, origin: str | None = None, line: int | None = None,
                  locate: Locate | None = None):
@@ -333,6 +341,27 @@ class Rulebook:
             tally[:] = [a + b for a, b in zip(tally, counted)]
         return done, None, checked.case
 
+    def batch_rows(self, case, payout: dict, as_of: dt.date | None = None, *, origin: str | None = None,
+                   line: int | None = None):
+        """What a judged case adds to the batch rules: ((rule index, rows) …, None), or (None,
+        the `rulebook.error/v1` mapping) when a batch rule cannot read it."""
+        try:
+            return self.batch.rows(case, payout, as_of or case.as_of), None
+        except EvaluationError as error:
+            return None, _not_judged(error, case, origin, line)
+
+    def find(self, judged, overrides: dict | None = None) -> list[dict]:
+        """The findings of the batch rules over a few judged cases — (validated snapshot, its
+        verdict's payout, the day it was judged on) each, in input order — as summary.json's
+        `findings` lists them (every finding: for the few cases a test holds)."""
+        params, found = self.batch.evaluate(judged, overrides)
+        texts = FindingTexts(self.plan, self.schema.labels_by_field())
+        entries: list[list[dict]] = [[] for _ in self.plan.batch_rules]
+        for finding in found:
+            entries[finding.rule].append(texts.entry(finding, self.batch.args(finding, params),
+                                                     self.batch.figures(finding, params)))
+        return [section(rule, listed, len(listed)) for rule, listed in zip(self.plan.batch_rules, entries)]
+
     def check(self, snapshot: Any, as_of: dt.date | str | None = None):
         """Judge one snapshot (a mapping, JSON text, or `self.model`) → `rulebook.Verdict`.
 
@@ -369,6 +398,12 @@ class Rulebook:
                  "stage": r.stage, "title": dict(r.titles),
                  "source": {"text": r.source[0], "ref": r.source[1]},
                  "statuses": sorted({c.status for c in r.clauses})} for r in self.plan.rules]
+
+    def batch_catalogue(self) -> list[dict]:
+        """Every rule over a batch's cases: id, what it groups, stage, titles and source sentence."""
+        return [{"rule": r.id, "subject": "batch", "over": {"cases": "cases", "each_step": "each step"}[r.items],
+                 "keys": [name for name, _kind in r.keys], "stage": r.stage, "title": dict(r.titles),
+                 "source": {"text": r.source[0], "ref": r.source[1]}} for r in self.plan.batch_rules]
 
     def json_schema(self) -> dict:
         schema = self.model.model_json_schema()

@@ -48,11 +48,22 @@ def test_diagnostic(case: Path, golden):
 
 @pytest.mark.parametrize("case", JUDGING, ids=[c.stem for c in JUDGING])
 def test_judging_diagnostic(case: Path, golden):
+    """RB402: the case is not judged (`rulebook.error/v1`). RB401, a parameter with no value on
+    the day a rule reads it: the case is judged, and that rule fails, naming the parameter, the
+    day and the rule, in both languages."""
     plan, schema = build(BASE + [Source(case.name, case.read_text(encoding="utf-8"))])
     book = Rulebook(plan, schema, "sha256:test", HERE)
     out = book.judge(case.with_suffix(".case.json").read_text(encoding="utf-8"))
-    assert out["format"] == "rulebook.error/v1"
-    assert f"[{case.name[:5]}]" in out["errors"][0]["message"]
+    if case.name.startswith(Code.NO_PARAMETER_VALUE):
+        assert out["format"] == "rulebook.verdict/v1" and out["verdict"] == "ineligible"
+        failed = [r for r in out["results"] if r["status"] == "fail"]
+        assert [r["facts"] for r in failed] == [{"parameter": "late_rate", "day": "2021-03-01"}]
+        for lang, day in (("ja", "2021年3月1日"), ("en", "2021-03-01")):
+            assert "late_rate" in failed[0]["message"][lang] and day in failed[0]["message"][lang]
+            assert failed[0]["rule"] in failed[0]["message"][lang]
+    else:
+        assert out["format"] == "rulebook.error/v1"
+        assert f"[{case.name[:5]}]" in out["errors"][0]["message"]
     golden(case.with_suffix(".json"), json.dumps(out, ensure_ascii=False, indent=2) + "\n")
 
 

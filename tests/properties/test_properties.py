@@ -75,7 +75,7 @@ def test_mutated_rule_files_give_diagnostics_or_a_rulebook(data):
 @settings(max_examples=150, deadline=None)
 @given(st.randoms(use_true_random=False), st.integers(0, 10**6))
 def test_any_valid_snapshot_gives_a_verdict_deterministically(book, rng, i):
-    case = make_case(rng, i)
+    case = make_case(rng, i, further=i % 2 == 0)  # with further-rules.md's facts, or without them
     first = book.judge(case)
     assert first["format"] == "rulebook.verdict/v1", first
     assert orjson.dumps(book.judge(case)) == orjson.dumps(first)
@@ -83,7 +83,7 @@ def test_any_valid_snapshot_gives_a_verdict_deterministically(book, rng, i):
     assert first["verdict"] == ("ineligible" if "fail" in statuses else
                                 "incomplete" if "pending" in statuses else "eligible")
     steps = len(case.get("steps", []))
-    assert len(first["results"]) == 12 + 4 * steps + 1
+    assert len(first["results"]) == 18 + 7 * steps + 1  # case rules, step rules, the final capture
     assert first["payout"]["honorarium_jpy"] <= first["payout"]["honorarium_at_stake_jpy"]
 
 
@@ -143,3 +143,64 @@ def test_reordering_rules_changes_no_status(tmp_path, seed, book):
         key = lambda out: sorted((r["rule"], r["subject"], r["status"]) for r in out["results"])  # noqa: E731
         assert key(a) == key(b)
         assert a["payout"] == b["payout"]
+
+
+# ------------------------------------------------------------- rules over a batch
+
+# The parts of a batch rule, by what they may read: (item for `over cases`, for `over each step`).
+_WHERES = (["where sme.applied_on is set", 'where case_id != "zz"'], ["where step.started_on is set"])
+_GROUPS = (["group by case_id", "group by sme.name as sme",
+            "group by expert.lancers_user if missing expert.name as expert, sme.name as sme"],
+           ["group by case_id", "group by step.number as n", "group by sme.name as sme"])
+_DAYS = (["each day from sme.applied_on if missing as_of to as_of"],
+         ["each day from step.started_on if missing as_of to step.completion_reported_on if missing step.planned_end_on"])
+_FIGURES = {"n2": "count n2", "y": "sum y = payout.honorarium_jpy", "m": "max m = sme.applied_on if missing as_of",
+            "m2": "min m2 = as_of", "h": "sum h = step.hours", "hs": "sum hs = step.hours spread over its days",
+            "hh": "sum hh = step.hours * 1.5"}
+_CONDITIONS = {"n2": "n2 > 1", "y": "y > 1000 yen", "m": "m > 2021-01-01", "m2": "m2 >= 2021-01-01",
+               "h": "h > 1 hours", "hs": "hs > 0.5 hours", "hh": "hh > 2 hours"}
+
+
+@st.composite
+def _batch_rules(draw) -> str:
+    """A batch rule's text from parts that mostly fit together (some do not: `max` day by day,
+    `spread` without days, a step's field over cases — those are refused with diagnostics)."""
+    steps = draw(st.integers(0, 1))
+    lines = [["rule batch.x over cases", "rule batch.x over each step"][steps], '  title ja "t" en "t"', '  source "s"']
+    if draw(st.booleans()):
+        lines.append("  " + draw(st.sampled_from(_WHERES[steps])))
+    lines.append("  " + draw(st.sampled_from(_GROUPS[steps])))
+    if draw(st.booleans()):
+        lines.append("  " + draw(st.sampled_from(_DAYS[steps])))
+    names = draw(st.lists(st.sampled_from(sorted(_FIGURES)), min_size=1, max_size=3, unique=True))
+    lines += ["  " + _FIGURES[name] for name in names]
+    if draw(st.booleans()):
+        lines.append(f"  let doubled = cases * 2")
+    for name in draw(st.lists(st.sampled_from(names), min_size=1, max_size=2, unique=True)):
+        lines.append(f"  when {_CONDITIONS[name]} then finding")
+        lines.append(f'    message ja "{{cases}}件 {{{name}}}" en "{{{name}}}"')
+    return "\n".join(lines) + "\n"
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_batch_rules())
+def test_any_batch_rule_gives_diagnostics_or_findings(text):
+    """A batch rule made of any of these parts is refused with diagnostics, or, built, gives
+    findings over a few cases (some with one id) without another exception."""
+    sources = [s for s in SOURCES if not s.path.endswith("batch.rules")] + [Source("x.rules", text)]
+    try:
+        plan, schema = build(sources)
+    except RulebookError as error:
+        assert error.diagnostics and all(d.code in CODES for d in error.diagnostics)
+        return
+    book = rulebook.Rulebook(plan, schema, "sha256:test", ROOT / "rules")
+    rng = random.Random(len(text))
+    judged = []
+    for i in range(6):
+        case = make_case(rng, i % 4, expert=i % 2, days=5)
+        verdict, checked = book.judge_case(case)
+        if verdict["format"] == "rulebook.verdict/v1":
+            judged.append((checked, verdict["payout"], checked.as_of))
+    for rule in book.find(judged):
+        for entry in rule["entries"]:
+            assert entry["message"]["ja"] is not None and entry["case_count"] >= 1

@@ -30,7 +30,7 @@ def test_check_returns_the_verdict_model(book, seed):
     p = verdict.payout.model_dump()
     assert (p["client_paid_jpy"], p["platform_fee_jpy"], p["expert_receives_jpy"],
             p["honorarium_jpy"], p["expert_total_jpy"]) == (60000, 12000, 48000, 140000, 188000)
-    assert verdict.counts == {"pass": 16, "fail": 0, "pending": 0, "not_applicable": 1}
+    assert verdict.counts == {"pass": 23, "fail": 0, "pending": 0, "not_applicable": 3}
     assert verdict.rulebook.name == "digital-support-corps/lancers"
     assert verdict.rulebook.digest.startswith("sha256:")
 
@@ -60,12 +60,12 @@ def test_results_are_ordered_by_rule_then_subject(book, seed):
 def test_as_of_overrides_the_snapshot_day(book, seed):
     data = copy.deepcopy(seed)
     data["steps"][0]["report_submitted_on"] = None
-    early = book.check(data, as_of=dt.date(2021, 3, 5))
-    late = book.check(data, as_of="2021-03-09")
+    early = book.check(data, as_of=dt.date(2021, 2, 26))
+    late = book.check(data, as_of="2021-03-02")
     deadline = lambda v: next(r for r in v.results if r.rule == "step.report-deadline")  # noqa: E731
-    assert deadline(early).status == "pending" and str(deadline(early).due) == "2021-03-08"
+    assert deadline(early).status == "pending" and str(deadline(early).due) == "2021-03-01"
     assert deadline(late).status == "fail"
-    assert early.as_of == dt.date(2021, 3, 5)
+    assert early.as_of == dt.date(2021, 2, 26)
 
 
 def test_invalid_snapshot_raises_with_paths(book, seed):
@@ -151,21 +151,35 @@ def test_load_another_folder_and_a_later_edition(tmp_path, seed):
     assert later.digest != rulebook.load().digest
     old = later.check(seed)  # judged on 2021-03-31: the first edition
     assert old.payout.model_dump()["honorarium_jpy"] == 140000
-    new = later.check(seed, as_of="2021-04-01")
-    assert new.payout.model_dump()["honorarium_jpy"] == 120000
+    # the payout takes its parameters on the day the contract was received (2021-01-21)
+    assert later.check(seed, as_of="2021-04-01").payout.model_dump()["honorarium_jpy"] == 140000
+    data = copy.deepcopy(seed)
+    data["contract"]["received_on"] = None  # not received yet: the day the case is judged
+    new = later.check(data, as_of="2021-04-01")
     assert new.payout.model_dump()["honorarium_at_stake_jpy"] == 120000
 
 
-def test_a_parameter_with_no_value_in_force_is_a_clear_error(tmp_path, seed):
+def test_a_parameter_with_no_value_in_force_fails_the_rule_that_reads_it(tmp_path, seed):
+    """A day no value of a parameter covers: the case is judged; the rule that read the
+    parameter fails (no honorarium is paid for a day the program had no rule for), naming the
+    parameter, the day and the rule, with what to do."""
     folder = tmp_path / "rules"
     shutil.copytree(bundled_rules(), folder)
     params = folder / "parameters.rules"
     params.write_text(params.read_text(encoding="utf-8").replace(
         "value 10 days from 2020-04-01", "value 10 days from 2022-01-01"), encoding="utf-8")
     out = rulebook.load(folder).judge(seed)
-    assert out["format"] == "rulebook.error/v1"
-    assert "`report_deadline` has no value in force" in out["errors"][0]["message"]
-    assert "RB401" in out["errors"][0]["message"]
+    assert out["format"] == "rulebook.verdict/v1" and out["verdict"] == "ineligible"
+    # the step's rule fails, so its honorarium is not due, and the claim of it exceeds what is due
+    assert [(r["rule"], r["subject"]) for r in out["results"] if r["status"] == "fail"] == [
+        ("claim.honorarium", "case"), ("step.report-deadline", "step:1")]
+    failed = [r for r in out["results"] if r["status"] == "fail" and r["rule"] == "step.report-deadline"]
+    assert failed[0]["facts"] == {"parameter": "report_deadline", "day": "2021-03-31"}
+    assert "`report_deadline`" in failed[0]["message"]["en"] and "2021-03-31" in failed[0]["message"]["en"]
+    assert "step.report-deadline" in failed[0]["message"]["en"]
+    assert "「支援報告書の提出期限(完了報告から)」" in failed[0]["message"]["ja"]
+    assert "事務局" in failed[0]["fix"]["ja"] and "secretariat" in failed[0]["fix"]["en"]
+    assert out["payout"]["honorarium_jpy"] == 0  # the step failed: its honorarium is not paid
 
 
 _LOAD = """
@@ -192,6 +206,8 @@ def test_the_cache_is_used_and_never_stale(tmp_path, monkeypatch, seed):
     first, second = start(), start()
     assert first["parser_loaded"] and not second["parser_loaded"]
     assert second["digest"] == first["digest"] and any((tmp_path / "cache").iterdir())
+    seed = copy.deepcopy(seed)
+    seed["plan"]["hourly_rate_jpy"] = None  # no price agreed: no rate cap, the honorarium is the hours'
     before = rulebook.load(folder).judge(seed)
     assert before["payout"]["honorarium_jpy"] == 140000  # 40 hours at 3,500 yen
 

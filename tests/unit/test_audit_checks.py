@@ -146,11 +146,16 @@ def test_every_list_of_the_summary_and_the_report_is_bounded_and_the_spreadsheet
     changes = sheet(out / "changes.csv")
     assert len(changes) == len(now) and changes[0] == ["C-00000", "eligible", "ineligible",
                                                        "claim.honorarium@case final.payment-capture@step:1"]
+    # every batch rule's findings: the first 1,000 in summary.json, all of them in findings.csv
+    findings = {rule["rule"]: rule for rule in summary["findings"]}
+    for rule in ("batch.duplicate-case-id", "batch.implausible-hours"):
+        assert (len(findings[rule]["entries"]), findings[rule]["entries_total"]) == (LISTED, 1100)
+    assert findings["batch.duplicate-case-id"]["entries"][0]["figures"] == {"times": 30}
+    assert len(sheet(out / "findings.csv")) == 2200
     # the report shows the lists of the summary, and says where the rest are
     html = (out / "report.html").read_text(encoding="utf-8")
-    for total, name in (("1,100", "hours.csv"), ("1,100", "duplicates.csv"), (f"{len(now):,}", "changes.csv")):
-        assert f"The first 1,000 are shown; all {total} are in {name}." in html
-    assert "20 more" in html  # C-00000's 30 places, 10 of them listed
+    assert html.count("The first 1,000 are shown; all 1,100 are in findings.csv.") == 2
+    assert f"The first 1,000 are shown; all {len(now):,} are in changes.csv." in html
     assert html.count('<a class="cid"') <= 100 + 1000 * SHOWN * 2 + 2000  # bounded, whatever the input
 
 

@@ -246,17 +246,17 @@ def test_the_workers_chunks_written_to_files_are_appended_and_removed(tmp_path):
 
 
 def test_a_result_the_compact_writer_does_not_know_is_written_by_the_explainer(book):
-    """A clause number below "not in force" (a newer engine's: a parameter with no value, say) is
+    """A clause number below those it knows (not in force, no value: a newer engine's) is
     not guessed at: the case's line is the explainer's compact verdict, and the tally counts the
     explainer's results, not the writer's half-done ones."""
     import datetime as dt
 
-    from rulebook.engine.evaluate import CLAUSE, FACTS, Evaluation
+    from rulebook.engine.evaluate import CLAUSE, NO_VALUE, Evaluation
     from rulebook.output.compact import CompactWriter
 
     outcome = book.evaluate(book.validate(generate(1, seed=5)[0]).case)
     odd = list(outcome.results)
-    odd[3] = (*odd[3][:CLAUSE], -2, "review_time", dt.date(2021, 1, 4))
+    odd[3] = (*odd[3][:CLAUSE], NO_VALUE - 1, "review_time", dt.date(2021, 1, 4))
     strange = Evaluation(outcome.case, outcome.as_of, odd, outcome.step_amounts, outcome.payout, outcome.params,
                          outcome.steps)
     said = {"format": "rulebook.verdict/v1", "verdict": "ineligible", "payout": {"honorarium_jpy": 0},
@@ -277,3 +277,28 @@ def test_a_result_the_compact_writer_does_not_know_is_written_by_the_explainer(b
     # and the usual case still takes the writer's own way, the same bytes as the explainer's
     tally = writer.tally()
     assert writer.line(outcome, (), tally)[0] == dumps(book._explainer.explain(outcome, (), compact=True, raw=True))
+
+
+@pytest.mark.parametrize("index", [0, 3, -1])
+def test_a_rule_with_no_parameter_value_is_written_by_the_compact_writer_as_the_explainer_writes_it(book, index):
+    """A result of a rule that read a parameter with no value on its day (clause NO_VALUE) is a
+    failure whose facts are the parameter and the day: the writer writes it itself (no explainer
+    to fall back on), the same bytes as the explainer's compact verdict, counted as a failure."""
+    import datetime as dt
+
+    from rulebook.engine.evaluate import CLAUSE, NO_VALUE, RULE, Evaluation
+    from rulebook.output.compact import CompactWriter
+
+    outcome = book.evaluate(book.validate(generate(1, seed=5)[0]).case)
+    results = list(outcome.results)
+    results[index] = (*results[index][:CLAUSE], NO_VALUE, "review_time", dt.date(2019, 12, 31))
+    unpriced = Evaluation(outcome.case, outcome.as_of, results, outcome.step_amounts, outcome.payout,
+                          outcome.params, outcome.steps)
+    writer = CompactWriter(book.plan, book.digest, None)
+    tally = writer.tally()
+    line, verdict, failed, _payout = writer.line(unpriced, (), tally)
+    assert line == dumps(book._explainer.explain(unpriced, (), compact=True, raw=True))
+    assert b'"facts":{"parameter":"review_time","day":"2019-12-31"}' in line and verdict == "ineligible"
+    rule = book.plan.rules[results[index][RULE]].id
+    assert f"{rule}@{results[index][1]}" in failed
+    assert writer.counts(tally)[rule, "fail"] >= 1

@@ -126,23 +126,52 @@ def test_schema_rules_and_test_commands():
     listing = run("rules").output
     assert "step.report-deadline" in listing and "原則完了報告から10日以内に提出してください" in listing
     catalogue = json.loads(run("rules", "--format", "json").output)
-    assert len(catalogue) == 17
+    assert len(catalogue) == 26 + 3
+    batch = [entry for entry in catalogue if entry["subject"] == "batch"]
+    assert [(e["rule"], e["over"], e["keys"]) for e in batch] == [
+        ("batch.duplicate-case-id", "cases", ["case_id"]), ("batch.implausible-hours", "each step", ["expert", "day"]),
+        ("batch.sme-honorarium-cap", "cases", ["sme"])]
+    assert catalogue[-3:] == batch  # after the case rules
+    assert "batch.implausible-hours  [batch: over each step, by expert, day]" in listing
     tested = run("test", "--require-coverage")
     assert tested.exit_code == 0, tested.output
     assert "failed" in tested.output and "clause coverage" in tested.output
 
 
-def test_rulebook_test_fails_on_an_unreached_clause_only_with_the_flag(tmp_path):
+ONE_CASE = "cases:\n  - note: the worked example is eligible\n    want: {verdict: eligible}\n"
+
+
+def rules_with_tests(tmp_path, tests: dict[str, str]) -> Path:
+    """The bundled rules with these test files (name → text) on the worked example as base."""
     folder = tmp_path / "rules"
     shutil.copytree(ROOT / "rules", folder, ignore=shutil.ignore_patterns("tests"))
     (folder / "tests").mkdir()
     (folder / "tests" / "base.yaml").write_text(Path(SEED).read_text(encoding="utf-8"), encoding="utf-8")
-    (folder / "tests" / "one.yaml").write_text(
-        "cases:\n  - note: the worked example is eligible\n    want: {verdict: eligible}\n", encoding="utf-8")
+    for name, text in tests.items():
+        (folder / "tests" / name).write_text(text, encoding="utf-8")
+    return folder
+
+
+def test_rulebook_test_fails_on_an_unreached_clause_only_with_the_flag(tmp_path):
+    folder = rules_with_tests(tmp_path, {"one.yaml": ONE_CASE})
     lenient = run("test", str(folder))
     assert lenient.exit_code == 0
     assert "not reached: lancers.project-method clause 2 (→ fail)" in lenient.output
     assert run("test", str(folder), "--require-coverage").exit_code == 1
+
+
+def test_a_test_file_that_does_not_read_is_located_and_counted(tmp_path):
+    """An unquoted path with brackets in a flow mapping (`set: {steps[0].hours: 10}`) once gave
+    PyYAML's raw error and a summary of "… passed" while the run exited 1."""
+    folder = rules_with_tests(tmp_path, {
+        "good.yaml": ONE_CASE, "flow.yaml": "cases:\n  - note: a path in a flow mapping\n    set: {steps[0].hours: 10}\n"})
+    result = run("test", str(folder))
+    assert result.exit_code == 1
+    assert "1 cases: 1 passed, 0 failed, 1 test file not read (its cases were not run)" in result.output
+    assert f"{folder / 'tests' / 'flow.yaml'}:3:" in result.output  # the line and column of the problem
+    assert 'quote a path that holds `[…]` inside `{…}`: {"steps[0].hours": 10}' in result.output
+    assert "「[…]」を含むパスは引用符で囲んでください" in result.output
+    assert "Traceback" not in result.output
 
 
 def test_the_installed_command_runs_as_a_process():

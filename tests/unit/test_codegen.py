@@ -275,7 +275,7 @@ def test_execute_runs_verified_code_with_its_constants_and_only_the_engine_helpe
 
     functions = module.run(fields=("x",))
     assert functions["f"](Case(), [1, 2]) == ("value", dt.date(2021, 2, 10), dt.timedelta(days=3), 2)
-    assert set(codegen.BUILTINS) == {"Exception", "any", "all", "sum", "len", "str", "set", "enumerate"}
+    assert set(codegen.BUILTINS) == {"Exception", "any", "all", "sum", "len", "str", "set", "enumerate", "min", "max"}
 
 
 def test_the_builders_refuse_names_and_values_that_are_not_theirs():

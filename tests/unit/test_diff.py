@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from rulebook import load as load_book
 from rulebook.language.parse import parse
 from rulebook.language.source import Source
 from rulebook.output.changes import cell
@@ -183,8 +184,10 @@ def test_parameters_in_force_on_two_days(tmp_path):
     result = rulebook("diff", f"{folder}@2021-02-12", f"{folder}@2021-03-12", str(EXAMPLES / "pending-case.yaml"),
                       "--format", "json", "--out", str(tmp_path / "out"), "--lang", "en")
     report = json.loads(result.stdout)
-    (entry,) = report["rulebook"]["parameters"]
-    assert entry["name"] == "report_deadline"
+    entries = {e["name"]: e for e in report["rulebook"]["parameters"]}
+    # other organisations stopped being eligible on 2021-03-01 too (rules/parameters.rules)
+    assert set(entries) == {"report_deadline", "other_organisations_eligible"}
+    entry = entries["report_deadline"]
     assert entry["in_force"] == {"from": {"day": "2021-02-12", "value": "10 days"},
                                  "to": {"day": "2021-03-12", "value": "5 days"}}
     page = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
@@ -300,10 +303,10 @@ def test_out_writes_json_page_and_spreadsheet(work, diffed, tmp_path):
     assert len(rows) - 1 == sum(max(1, len(c["results"])) for c in changed)
     due_changes = [r[10] for r in rows[1:] if r[10]]
     assert due_changes and all(v.lstrip("-").isdigit() for v in due_changes)  # numbers stay numbers
-    english = rulebook("diff", str(RULES), str(work["five"]), str(EXAMPLES / "seed-case.yaml"), "--out",
+    english = rulebook("diff", str(RULES), str(work["five"]), str(EXAMPLES / "failing-case.yaml"), "--out",
                        str(tmp_path / "en"), "--lang", "en")
     assert "Rulebook comparison" in (tmp_path / "en" / "report.html").read_text(encoding="utf-8")
-    assert english.returncode == 1  # the worked example reported 5 days after completion
+    assert english.returncode == 1  # step 1 of the failing example reported 6 days after completion
 
 
 def test_hostile_case_ids_are_safe_in_every_output(tmp_path):
@@ -314,13 +317,17 @@ def test_hostile_case_ids_are_safe_in_every_output(tmp_path):
 
     hostile = ["=HYPERLINK(\"http://x\")", "<script>alert(1)</script>", "\x1b]0;pwned\x07", "@SUM(1)", "-2+3"]
     cases = []
-    for case in generate(400, seed=15):
+    book, five = load_book(), load_book(folder)
+    for case in generate(2000, seed=15, further=True):
         if len(cases) < len(hostile) and case.get("claim") and case.get("steps"):
             for step in case["steps"]:  # reported late under 5 days, on time under 10: a change
                 if step.get("completion_reported_on") and step.get("report_submitted_on"):
                     done = dt.date.fromisoformat(step["completion_reported_on"])
                     step["report_submitted_on"] = (done + dt.timedelta(days=8)).isoformat()
                     step["delay_report_submitted_on"] = None
+            before, after = book.judge(case), five.judge(case)
+            if not before["payout"]["honorarium_jpy"] or after["payout"] == before["payout"]:
+                continue  # on the page are the cases where money moves
             case["case_id"] = hostile[len(cases)]
             cases.append(case)
     path = tmp_path / "hostile.jsonl"

@@ -1,9 +1,11 @@
 """Differential test: the engine (rules/ through the DSL) against bench/floor.py.
 
-The floor is written by hand from shared/spec/requirements.md alone, so the two are
-independent readings of the same decision lists: on every generated case (and the
-examples) they must give the same (rule, subject, status) results and the same payout.
-A mismatch names the case, the rule, the subject and both statuses.
+The floor is written by hand from shared/spec/requirements.md and further-rules.md alone
+(`judge(case, further=True)`), so the two are independent readings of the same decision
+lists: on every generated case — with the further facts (`samples.generate(…, further=True)`)
+and without them, as older snapshots are — and on the examples, they must give the same
+(rule, subject, status) results in the same order, the same payout and the same figures of
+each step. A mismatch names the case, the rule, the subject and both statuses.
 """
 
 from __future__ import annotations
@@ -29,7 +31,8 @@ if str(BENCH) not in sys.path:
 import floor  # noqa: E402
 
 PAYOUT_KEYS = ("client_paid_jpy", "platform_fee_jpy", "expert_receives_jpy", "honorarium_jpy",
-               "honorarium_at_stake_jpy", "expert_total_jpy")
+               "honorarium_at_stake_jpy", "expert_total_jpy", "honorarium_uncapped_jpy")
+STEP_KEYS = ("step", "honorarium_jpy", "honorarium_at_stake_jpy", "platform_fee_jpy", "expert_receives_jpy")
 SHIFT = dt.timedelta(days=15)
 SHIFT_EVERY = 5          # judge every 5th case a second time, 15 days later
 
@@ -52,7 +55,7 @@ def _differences(book, data: dict, as_of: dt.date | None = None) -> list[str]:
     model = book.validate(data).case
     out = book.judge(data, as_of)
     assert out["format"] == "rulebook.verdict/v1", f"{data.get('case_id')}: engine rejected it: {out}"
-    mine, my_payout = floor.judge(model, as_of)
+    mine, my_payout = floor.judge(model, as_of, further=True)
     theirs = [(r["rule"], r["subject"], r["status"]) for r in out["results"]]
     when = f"as_of={as_of or model.as_of}"
     problems = []
@@ -72,6 +75,9 @@ def _differences(book, data: dict, as_of: dt.date | None = None) -> list[str]:
         if payout[key] != my_payout[key]:
             problems.append(f"case {model.case_id} ({when}) payout {key}: "
                             f"engine={payout[key]} floor={my_payout[key]}")
+    steps = [{k: s[k] for k in STEP_KEYS} for s in out["payout"]["steps"]]
+    if steps != my_payout["steps"]:
+        problems.append(f"case {model.case_id} ({when}) payout steps: engine={steps} floor={my_payout['steps']}")
     return problems
 
 
@@ -107,16 +113,39 @@ def test_examples_agree(engine):
 
 
 @pytest.mark.parametrize("seed", [7, 20210301])
-def test_generated_cases_agree(engine, seed):
-    batch = samples.generate(3000, seed=seed)
+def test_generated_cases_with_the_further_facts_agree(engine, seed):
+    batch = samples.generate(3000, seed=seed, further=True)
     compared, problems = _run(engine, batch)
     assert compared == 3000 + 600
     assert not problems, _report(problems, batch)
 
 
+def test_generated_cases_without_the_further_facts_agree(engine):
+    """Older snapshots, with none of further-rules.md's facts: still valid, and judged alike."""
+    batch = samples.generate(1500, seed=7)
+    compared, problems = _run(engine, batch)
+    assert compared == 1500 + 300
+    assert not problems, _report(problems, batch)
+
+
+def test_the_comparison_sees_a_disagreement(engine):
+    """The test can fail: a snapshot judged one way by the floor and another by the engine (the
+    engine judging 16 days later, where a report's last day has passed) is reported."""
+    data = yaml.safe_load((ROOT / "examples" / "pending-case.yaml").read_text(encoding="utf-8"))
+    model = engine.validate(data).case
+    later = model.as_of + dt.timedelta(days=16)
+    original = floor.judge
+    try:
+        floor.judge = lambda case, as_of=None, further=False: original(case, model.as_of, further)
+        problems = _differences(engine, data, later)
+    finally:
+        floor.judge = original
+    assert any("step.report-deadline subject step:1: engine=fail floor=pending" in p for p in problems), problems
+
+
 def test_the_floor_reproduces_the_worked_example(engine):
     seed = yaml.safe_load((ROOT / "examples" / "seed-case.yaml").read_text(encoding="utf-8"))
-    results, payout = floor.judge(engine.validate(seed).case)
+    results, payout = floor.judge(engine.validate(seed).case, further=True)
     assert {s for _, _, s in results} == {"pass", "not_applicable"}
     assert (payout["client_paid_jpy"], payout["expert_receives_jpy"], payout["honorarium_jpy"],
             payout["expert_total_jpy"]) == (60000, 48000, 140000, 188000)

@@ -693,3 +693,15 @@ def test_json_lines_round_trip(values: list) -> None:
     docs = list(load_bytes(data, "x.jsonl", require_document=False))
     assert [d.data for d in docs] == values
     assert [d.location.line for d in docs] == list(range(1, len(values) + 1))
+
+
+def test_a_bad_escape_in_text_that_is_not_json_is_refused_not_raised() -> None:
+    """Found by schemathesis on POST /v1/check/batch: `{'': "'\\x1f"}` is not JSON, and looking
+    for repeated keys in it read `"'\\x1f"` as a JSON string and raised on its escape."""
+    import rulebook
+    from rulebook.input.documents.json import duplicate_key
+
+    text = '{"\'\\x1f": 1, "\'\\x1f": 2}'  # the same key twice, a bad escape in it
+    assert duplicate_key(text) == ("'\\x1f", "'\\x1f", text.rindex('"\''))
+    out = rulebook.load().judge(b'{\'\': "\'\\x1f"}')
+    assert out["format"] == "rulebook.error/v1"

@@ -99,7 +99,8 @@ def test_a_payout_on_each_step_without_a_list_of_steps_is_a_diagnostic():
     """Found by atheris (fuzz/corpus/rules/found-payout-each-step-without-steps): the compiler
     read the steps' number field, None, and crashed with an AttributeError."""
     header = HEADER.replace("  steps: list of step, default empty, numbered by number\n", "")
-    payout = "payout on each step\n  amount honorarium_jpy = rate * step.hours rounded down\n"
+    payout = ('payout on each step\n  amount honorarium_jpy = rate * step.hours rounded down\n'
+              '    title ja "謝金" en "Honorarium"\n')
     codes, shown = refused(Source("h.rules", header), Source("payout.rules", payout))
     assert codes == ["RB309"] and "payout.rules:1:" in shown
 
@@ -127,14 +128,18 @@ rule r.late on case
 '''
 
 
-def test_a_parameter_read_only_by_a_message_not_in_force_is_an_error(tmp_path):
+def test_a_parameter_read_only_by_a_message_not_in_force_leaves_the_status_and_says_so(tmp_path):
+    """Once an error for the whole case (RB401); now the rule's status stands (it did not need the
+    parameter to decide) and its explanation names the parameter and the day."""
     book = book_of(tmp_path, HEADER + LATE, MESSAGE_READS_LATE)
     assert book.judge(case(), as_of=dt.date(2021, 1, 15))["format"] == "rulebook.verdict/v1"
     out = book.judge(case(), as_of=dt.date(2021, 3, 1))
-    assert out["format"] == "rulebook.error/v1"
-    assert "`late`" in out["errors"][0]["message"] and "RB401" in out["errors"][0]["message"]
-    with pytest.raises(rulebook.SnapshotError):
-        book.check(case(), as_of=dt.date(2021, 3, 1))
+    assert out["format"] == "rulebook.verdict/v1"
+    result = next(r for r in out["results"] if r["rule"] == "r.late")
+    assert result["status"] == "pass"
+    assert "`late`" in result["message"]["en"] and "2021-03-01" in result["message"]["en"]
+    assert "2021年3月1日" in result["message"]["ja"] and result["fix"]["en"].startswith("Ask the secretariat")
+    assert book.check(case(), as_of=dt.date(2021, 3, 1)).verdict == out["verdict"]
 
 
 def test_integers_wider_than_64_bits_are_written_exactly():
@@ -208,24 +213,24 @@ def event(case_id: str, at: str, opened_on: str) -> dict:
     return {"case_id": case_id, "at": at, "snapshot": case(case_id=case_id, as_of=at, opened_on=opened_on)}
 
 
-def test_watch_a_change_that_cannot_be_explained_is_an_error_line(tmp_path):
+def test_watch_a_change_whose_message_reads_a_parameter_not_in_force_is_alerted(tmp_path):
+    """Once an error line; now the alert comes, its message naming the parameter and the day."""
     watcher = Watcher(book_of(tmp_path, HEADER + LATE, DUE), remind_days=3)
     out = watcher.feed(event("A", "2021-02-10", "2021-02-01"), "log", 1)
-    assert [o["format"] for o in out] == ["rulebook.error/v1"]
-    assert "`late`" in out[0]["errors"][0]["message"] and out[0]["case_id"] == "A"
+    assert [(o["format"], o["to"]) for o in out] == [("rulebook.alert/v1", "pending")]
+    assert "`late`" in out[0]["message"]["en"] and out[0]["case_id"] == "A" and out[0]["due"] is None
     # the watch goes on: the next event is judged
     assert watcher.feed(event("B", "2021-02-11", "2021-02-01"), "log", 2)[0]["case_id"] == "B"
 
 
-def test_watch_a_pending_due_date_that_cannot_be_computed_is_an_error_line(tmp_path):
+def test_watch_a_pending_due_date_that_reads_a_parameter_not_in_force_is_no_error(tmp_path):
     watcher = Watcher(book_of(tmp_path, HEADER + LATE, DUE), remind_days=3)
     out = watcher.feed(event("A", "2021-01-10", "2021-01-08"), "log", 1)
     assert [(o["format"], o["to"]) for o in out] == [("rulebook.alert/v1", "pending")]
-    # `late` ends on 2021-01-31: the case is judged again on 2021-02-01, still pending, and
-    # its due date is computed with the messages' values, which read `late`
+    # `late` ends on 2021-01-31: from 2021-02-01 the message (and its due date) cannot be computed;
+    # the requirement is still pending, and no error line stops the watch
     out = watcher.advance(dt.date(2021, 2, 5))
-    assert [o["format"] for o in out] == ["rulebook.error/v1"]
-    assert "2021-02-01" in out[0]["errors"][0]["message"] and "`late`" in out[0]["errors"][0]["message"]
+    assert all(o["format"] == "rulebook.alert/v1" for o in out)
 
 
 def test_watch_a_reminder_that_cannot_be_explained_is_an_error_line(tmp_path):

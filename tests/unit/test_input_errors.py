@@ -286,7 +286,8 @@ def test_the_identifier_option_comes_from_the_schema(book):
     assert declared == {"case.case_id", "lancers.project_id", "expert_party.lancers_user", "consultation.id",
                         "plan.id"}
     pattern = book.json_schema()["properties"]["case_id"]["pattern"]
-    assert "\\u202E" in pattern and re.fullmatch(pattern.encode().decode("unicode_escape"), "C-1")
+    assert "\\u202E" in pattern and re.fullmatch(pattern, "C-1")  # `re` reads the \\uXXXX escapes itself
+    assert not re.fullmatch(pattern, "C-\u202E1") and not re.fullmatch(pattern, "C-\x1b[2J")
 
 
 # ------------------------------------------------------------------ unknown fields

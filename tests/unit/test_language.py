@@ -151,9 +151,11 @@ def test_some_failure_in_a_payout(tmp_path):
 
         payout on each step
           amount penalty_jpy = 100 yen if some failure on step else 0 yen
+            title ja "罰金" en "Penalty"
 
         payout on case
           amount penalties_jpy = total penalty_jpy
+            title ja "罰金の合計" en "Penalties"
         ''')
     data = case()
     data["steps"][1]["done_on"] = None
@@ -167,6 +169,7 @@ def test_a_fractional_yen_literal_is_not_a_whole_amount(tmp_path):
         book_with(tmp_path, '''
             payout on case
               amount half_jpy = 0.5 yen
+                title ja "半円" en "Half a yen"
             ''')
     assert [d.code for d in caught.value.diagnostics] == ["RB306"]
 

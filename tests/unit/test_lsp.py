@@ -179,6 +179,27 @@ async def test_hover(client: LanguageClient, folder: Path):
         position=position(case_text, "lancers.program_consent_on is set", len("lancers."))))
     assert "lancers.program_consent_on: optional date" in result.contents.value
     assert "制度利用の同意" in result.contents.value  # the schema's comment
+    # a table of records: its rows, one a line
+    result = await client.text_document_hover_async(lsp.HoverParams(
+        text_document=lsp.TextDocumentIdentifier(uri=uri(case)),
+        position=position(case_text, "sme_size_limits[sme.industry]")))
+    shown = result.contents.value
+    assert "**parameter** `sme_size_limits`" in shown and "table of size_limit by text" in shown
+    assert "- from 2020-04-01:" in shown
+    assert '\n    "retail": {capital_jpy: 50000000 yen, employees: 50}\n' in shown
+    # a list of records, in the payout
+    payout = folder / "payout.rules"
+    payout_text = open_file(client, payout)
+    found = await client.text_document_hover_async(lsp.HoverParams(
+        text_document=lsp.TextDocumentIdentifier(uri=uri(payout)),
+        position=position(payout_text, "in platform_fee_tiers", 3)))
+    assert "{over_jpy: 0 yen, up_to_jpy: 100000 yen, rate: 20%}" in found.contents.value
+    # an amount read by `previous`: its formula and title
+    found = await client.text_document_hover_async(lsp.HoverParams(
+        text_document=lsp.TextDocumentIdentifier(uri=uri(payout)),
+        position=position(payout_text, "previous fee_to_date_jpy", len("previous "))))
+    assert "**amount** `fee_to_date_jpy`" in found.contents.value
+    assert "ja: このステップまでの手数料の累計(見込み)" in found.contents.value
 
 
 @pytest.mark.asyncio
@@ -194,13 +215,15 @@ async def test_go_to_definition(client: LanguageClient, folder: Path):
         assert found is not None, needle
         return found
 
+    previous = await definition(payout, payout_text, "previous paid_to_date_jpy", len("previous "))
+    assert previous.uri == uri(payout) and previous.range.start == position(payout_text, "amount paid_to_date_jpy")
     claim = await definition(payout, payout_text, "except claim.honorarium", len("except "))
     case_text = (folder / "case.rules").read_text(encoding="utf-8")
     assert claim.uri == uri(folder / "case.rules") and claim.range.start == position(case_text, "claim.honorarium on")
-    fee = await definition(payout, payout_text, "* platform_fee_rate", 2)
+    fee = await definition(payout, payout_text, "in platform_fee_tiers", 3)
     parameters_text = (folder / "parameters.rules").read_text(encoding="utf-8")
     assert fee.uri == uri(folder / "parameters.rules")
-    assert fee.range.start == position(parameters_text, "parameter platform_fee_rate")
+    assert fee.range.start == position(parameters_text, "parameter platform_fee_tiers")
     hours = await definition(steps, steps_text, "step.hours\n", len("step."))
     schema_text = (folder / "schema.rules").read_text(encoding="utf-8")
     assert hours.uri == uri(folder / "schema.rules") and hours.range.start == position(schema_text, "hours: hours")

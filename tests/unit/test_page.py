@@ -279,7 +279,7 @@ def test_worked_example_is_eligible(page):
     assert "期限のある未完了の要件はありません" in _q(page, "#next-due").text
     assert "対応が必要な要件はありません" in _q(page, "#todo").text
     results = _qq(page, ".result")
-    assert len(results) == 17
+    assert len(results) == 26
     assert {r.get_attribute("data-status") for r in results} == {"pass", "not_applicable"}
     assert not _q(page, "#errors").is_displayed()
     # The source sentence is there, folded.
@@ -303,7 +303,7 @@ def test_failing_case_shows_the_failed_rule_and_its_fix(page, book):
     assert expected[("sme.registration", "case")]["title"]["ja"] in rule.text
     # Failures first: every failed requirement comes before every passed one, in stage order.
     statuses = [r.get_attribute("data-status") for r in _qq(page, ".result")]
-    assert statuses[:6] == ["fail"] * 6 and "fail" not in statuses[6:]
+    assert statuses[:7] == ["fail"] * 7 and "fail" not in statuses[7:]
     stages = [s.get_attribute("data-stage") for s in _qq(page, "#todo section.stage")]
     assert stages == ["registration", "support", "claim"]
     step2 = _q(page, '.result[data-rule="step.client-share"][data-subject="step:2"]')
@@ -357,10 +357,15 @@ def test_loaded_file_is_checked_and_shows_the_next_deadline_and_days_left(page):
     _paste_and_check(page, _example("pending-case.yaml"), as_of="2021-02-15")
     _wait(page, lambda d: _q(d, "#next-due").get_attribute("data-days-left") == "3", "the verdict as of 2021-02-15")
     assert "あと3日" in _q(page, "#next-due").text and "2021年2月15日" in _q(page, "#case-line").text
-    # After the last day, the report is late: a failure, and no deadline is left to show.
+    # After the last day, the report is late: a failure; the next deadline is the program period's last day.
     _paste_and_check(page, _example("pending-case.yaml"), as_of="2021-02-20")
     _wait(page, lambda d: _q(d, "#verdict").get_attribute("data-verdict") == "ineligible", "the verdict as of 2021-02-20")
-    assert "期限のある未完了の要件はありません" in _q(page, "#next-due").text
+    assert _q(page, "#next-due").get_attribute("data-due") == "2021-02-28"
+    assert "事業期間内の支援報告書" in _q(page, "#next-due").text
+    # After the period's last day too, the case's own 6 months are what is left.
+    _paste_and_check(page, _example("pending-case.yaml"), as_of="2021-03-01")
+    _wait(page, lambda d: _q(d, "#next-due").get_attribute("data-due") == "2021-07-20", "the verdict as of 2021-03-01")
+    assert "支援の期間" in _q(page, "#next-due").text
 
 
 def test_invalid_input_shows_each_error_with_path_message_and_value(page):

@@ -121,7 +121,7 @@ def test_batch_streams_json_lines_in_order(server):
 def test_catalogue_schema_health_openapi_and_unknown_routes(server):
     base, _ = server
     rules = httpx.get(f"{base}/v1/rules").json()
-    assert len(rules["rules"]) == 17 and rules["rules"][0]["source"]["text"]
+    assert len(rules["rules"]) == 26 and rules["rules"][0]["source"]["text"]
     assert httpx.get(f"{base}/v1/schema").json()["title"] == "rulebook.case/v1"
     assert httpx.get(f"{base}/healthz").json()["status"] == "ok"
     spec = httpx.get(f"{base}/openapi.json").json()

@@ -28,13 +28,16 @@ def test_first_judging_tells_what_is_to_be_done(book, awaiting):
     case, day = awaiting
     got = compare(book, case.case_id, judged(book, case, day), "label", {}, {})
     kinds = {(a["rule"], a["subject"]): (a["kind"], a["from"], a["to"]) for a in got.items}
-    # Only what fails or is pending is news the first time: the report, and the payment capture
-    # of the last step (the case's many passing requirements are not).
+    # Only what fails or is pending is news the first time: the report (within 10 days, and by
+    # the first period's last day), and the payment capture of the last step (the case's many
+    # passing requirements are not).
     assert kinds == {("step.report-deadline", "step:1"): ("change", None, "pending"),
+                     ("step.program-period", "step:1"): ("change", None, "pending"),
                      ("final.payment-capture", "step:1"): ("change", None, "pending")}
     assert all(a["at"] == "label" and a["case_id"] == case.case_id for a in got.items)
     last_day = day + dt.timedelta(days=10)
-    assert got.deadlines == {"step.report-deadline|step:1": last_day.toordinal()}
+    assert got.deadlines == {"step.report-deadline|step:1": last_day.toordinal(),
+                             "step.program-period|step:1": dt.date(2021, 2, 28).toordinal()}
     assert statuses(book, got.standing) == {(r["rule"], r["subject"]): r["status"]
                                             for r in book.judge(case, as_of=day)["results"]}
 
@@ -55,10 +58,12 @@ def test_a_deadline_passing_and_a_moved_due_date(book, awaiting):
     later = day + dt.timedelta(days=11)
     late = compare(book, case.case_id, judged(book, case, later), "late", first.standing, first.deadlines)
     assert [(a["rule"], a["from"], a["to"]) for a in late.items] == [
-        ("claim.honorarium", "pass", "fail"), ("step.report-deadline", "pending", "fail")]
+        ("claim.honorarium", "pass", "fail"), ("step.report-deadline", "pending", "fail"),
+        ("step.program-period", "pending", "fail")]
     assert late.deadlines == {}
     # The same standing, but it remembered another due date: a `due` alert with the day it has now.
     moved = {key: due - 4 for key, due in first.deadlines.items()}
     got = compare(book, case.case_id, judged(book, case, day), "moved", first.standing, moved)
     assert [(a["kind"], a["from"], a["to"], a["due"]) for a in got.items] == [
-        ("due", "pending", "pending", (day + dt.timedelta(days=10)).isoformat())]
+        ("due", "pending", "pending", (day + dt.timedelta(days=10)).isoformat()),
+        ("due", "pending", "pending", "2021-02-28")]

@@ -117,7 +117,7 @@ def check(cases, fmt, lang, as_of, color, rules):
                 out.write("\n" + "─" * 60 + "\n\n")
             first = False
             if report["format"] == "rulebook.verdict/v1":
-                out.write(render_verdict(report, book.plan.stages, lang, color) + "\n")
+                out.write(render_verdict(report, book.plan.stages, lang, color, book.amount_titles) + "\n")
             else:
                 out.write(render_error(report, lang, color) + "\n")
         out.flush()
@@ -153,8 +153,9 @@ def _exit_code(verdicts: list[str]) -> int:
               help="Also say what changed since an earlier audit.")
 @click.option("--dask", metavar="ADDRESS", default=None,
               help="Run on a Dask cluster: tcp://HOST:8786, or `local` for a LocalCluster.")
-@click.option("--hours-per-day", type=float, default=24.0, show_default=True,
-              help="More hours than this on one day for one expert is flagged as implausible.")
+@click.option("--hours-per-day", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="More hours than this on one day for one expert is flagged as implausible "
+                   "(default: the rulebook's parameter `hours_per_day`, 24).")
 @click.option("--progress/--no-progress", default=None, help="A progress bar (default: on a terminal).")
 @click.option("--chunk-size", type=click.IntRange(min=1), default=1024, show_default=True,
               help="Inputs judged together; a checkpoint follows each chunk.")
@@ -165,7 +166,8 @@ def audit(inputs, out, jobs, compact, lang, as_of, resume, since, dask, hours_pe
           timings):
     """Audit a batch: JSON Lines (plain or .gz), folders of YAML/JSON files, or several of these.
 
-    Writes results.jsonl, errors.jsonl, summary.json, report.html and cases.csv into DIR.
+    Writes results.jsonl, errors.jsonl, summary.json (with the findings of the rules over the batch),
+    report.html, cases.csv and findings.csv into DIR.
     Exit status: 0 all eligible, 1 some ineligible, 3 some incomplete, 2 some input invalid or the
     audit could not run."""
     from .audit import AuditError, Options, run
@@ -303,17 +305,21 @@ def schema(rules):
 @click.option("--lang", type=click.Choice(["ja", "en"]), default="ja", show_default=True)
 @rules_option
 def rules_command(fmt, lang, rules):
-    """List the rulebook's catalogue: ids, titles and source sentences."""
+    """List the rulebook's catalogue: ids, titles and source sentences; the rules over a batch's
+    cases (which `rulebook audit` evaluates, not `check`) last, marked `batch`."""
     book = _load_book(rules)
-    catalogue = book.catalogue()
+    catalogue, batch = book.catalogue(), book.batch_catalogue()
     if fmt == "json":
-        click.echo(_dump(catalogue, True))
+        click.echo(_dump(catalogue + batch, True))
         return
     stages = {name: titles.get(lang, name) for name, titles in book.plan.stages}
-    _say(f"{book.name} {book.version} ({len(catalogue)} rules)")
-    for entry in catalogue:
+    counted = f"{len(catalogue)} rules" + (f", {len(batch)} batch rules" if batch else "")
+    _say(f"{book.name} {book.version} ({counted})")
+    for entry in catalogue + batch:
+        subject = entry["subject"] if entry["subject"] != "batch" else f"batch: over {entry['over']}, by " \
+            + ", ".join(entry["keys"])
         _say("")
-        _say(f"{entry['rule']}  [{entry['subject']}]  {stages.get(entry['stage'], entry['stage'])}")
+        _say(f"{entry['rule']}  [{subject}]  {stages.get(entry['stage'], entry['stage'])}".rstrip())
         _say(f"    {entry['title'][lang]}")
         ref = f"  ({entry['source']['ref']})" if entry["source"]["ref"] else ""
         _say(f"    「{entry['source']['text']}」{ref}")
@@ -325,21 +331,26 @@ def rules_command(fmt, lang, rules):
 def test_command(folder, require_coverage):
     """Run the rulebook's YAML test cases (RULES_DIR/tests/*.yaml) and report clause coverage."""
     from ..book import bundled_rules
-    from .testing import run_tests, unreached
+    from .testing import clause_count, run_tests, unreached
 
     path = Path(folder) if folder else bundled_rules()
     book = _load_book(str(path))
     report = run_tests(book, path)
     for problem in report.problems:
-        _say(f"error: {problem}", err=True)
+        first, *more = problem.split("\n")  # a help, on lines of its own
+        _say(f"error: {first}", err=True)
+        for line in more:
+            _say(line, err=True)
     for outcome in report.failed:
         _say(f"FAIL {outcome.file}:{outcome.line}: {outcome.note}")
         for failure in outcome.failures:
             _say(f"     {failure}")
     missing = unreached(book, report.reached)
-    total = sum(len(r.clauses) for r in book.plan.rules)
+    total = clause_count(book)
     passed = len(report.outcomes) - len(report.failed)
-    _say(f"{len(report.outcomes)} cases: {passed} passed, {len(report.failed)} failed")
+    unread = f", {len(report.problems)} test file{'s' if len(report.problems) != 1 else ''} not read " \
+             "(its cases were not run)" if report.problems else ""
+    _say(f"{len(report.outcomes)} cases: {passed} passed, {len(report.failed)} failed{unread}")
     _say(f"clause coverage: {total - len(missing)}/{total} clauses reached")
     for rule, number, status, where in missing:
         _say(f"  not reached: {rule} clause {number} (→ {status}) at {where}")

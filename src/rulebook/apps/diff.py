@@ -294,18 +294,20 @@ def run(options: Options, stdout=None, stderr=None) -> int:
                 "changes": compare_rulebooks(_syntax(old), _syntax(new), old.as_of, new.as_of)}
         head["rulebook"] = {"from": head["from"], "to": head["to"], **head["changes"]}
         rule_order = [r["rule"] for r in book_new.catalogue()] + [r["rule"] for r in book_old.catalogue()]
+        amounts = {**book_old.amount_titles, **book_new.amount_titles}
         if options.out is not None:
             try:
                 options.out.mkdir(parents=True, exist_ok=True)
             except OSError as error:
                 raise DiffError(say("out", options.lang, path=options.out, reason=error.strerror or error)) from None
         with contextlib.ExitStack() as files:
-            sinks: list = [_JsonStream(stdout, head) if options.fmt == "json" else _TextStream(stdout, head, options.lang)]
+            sinks: list = [_JsonStream(stdout, head) if options.fmt == "json"
+                           else _TextStream(stdout, head, options.lang, amounts)]
             if options.out is not None:
                 sinks.append(_JsonStream(files.enter_context(_replacing(options.out / JSON_NAME, encoding="utf-8")),
                                          head))
                 sinks.append(_SheetStream(files.enter_context(_replacing(options.out / SHEET_NAME, "wb")),
-                                          options.lang))
+                                          options.lang, amounts))
             totals, top, seq = Totals(), TopCases(options.top), 0
             jobs = options.jobs or os.cpu_count() or 1
             shown = 0
@@ -325,7 +327,7 @@ def run(options: Options, stdout=None, stderr=None) -> int:
                 sink.close(summary)
             if options.out is not None:
                 with _replacing(options.out / PAGE_NAME, encoding="utf-8") as page:
-                    page.write(render_page(head, {**summary, "top": top.cases()}, options.lang))
+                    page.write(render_page(head, {**summary, "top": top.cases()}, options.lang, amounts))
         stderr.write(say("done", options.lang, cases=f"{totals.cases:,}", changed=f"{totals.changed:,}") + "\n")
         invalid = totals.verdicts[(INVALID, INVALID)]
         if invalid:
@@ -344,30 +346,30 @@ def _brief(change: dict) -> dict:
 class _TextStream:
     """The text for a terminal: the rulebooks, each case as it comes, the totals."""
 
-    def __init__(self, stream, head: dict, lang: str):
-        self.stream, self.lang = stream, lang
+    def __init__(self, stream, head: dict, lang: str, amounts: dict):
+        self.stream, self.lang, self.amounts = stream, lang, amounts
         stream.write(text_header(head, lang))
 
     def case(self, change: dict) -> None:
-        self.stream.write(text_case(change, self.lang))
+        self.stream.write(text_case(change, self.lang, self.amounts))
 
     def close(self, totals: dict) -> None:
-        self.stream.write(text_totals(totals, self.lang))
+        self.stream.write(text_totals(totals, self.lang, self.amounts))
 
 
 class _SheetStream:
     """The spreadsheet, a row per result that changed, as Excel in Japan opens it (UTF-8 with a
     byte-order mark, CRLF), encoded a block at a time."""
 
-    def __init__(self, fh, lang: str):
-        self.fh, self.lang = fh, lang
+    def __init__(self, fh, lang: str, amounts: dict):
+        self.fh, self.lang, self.amounts = fh, lang, amounts
         self.block = io.StringIO()
         self.writer = csv.writer(self.block, lineterminator="\r\n")
         fh.write(codecs.BOM_UTF8)
         self.writer.writerow(SHEET_HEADERS[lang])
 
     def case(self, change: dict) -> None:
-        self.writer.writerows(sheet_rows(change, self.lang))
+        self.writer.writerows(sheet_rows(change, self.lang, self.amounts))
         if self.block.tell() > 1 << 16:
             self.flush()
 

@@ -243,7 +243,7 @@ def create_app(book: Rulebook | None = None, api_keys: set[str] | None = None, m
         if out["format"] != "rulebook.verdict/v1":
             return Response(dumps(out), status_code=422, media_type="application/json")
         if lang:
-            out["text"] = render_verdict(out, book.plan.stages, lang, color=False)
+            out["text"] = render_verdict(out, book.plan.stages, lang, color=False, amounts=book.amount_titles)
         return Response(dumps(out), media_type="application/json")
 
     @app.post("/v1/check", summary="Judge one snapshot", openapi_extra={"requestBody": _SNAPSHOT_BODY},

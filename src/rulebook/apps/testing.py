@@ -6,13 +6,18 @@ another day (`as_of`), and says what it wants: the verdict, statuses by rule
 (`rule` for every subject of the rule, or `rule step:N`), payout amounts, or
 an input error at a path. Like OPA's conformance cases, they are data a
 non-programmer can read.
+
+A file may also hold `batches`: each a list of `cases` built the same way and judged
+together, and the findings the batch rules (`rule … over`) should give over them.
 """
 
 from __future__ import annotations
 
 import copy
 import datetime as dt
+import re
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 
 from ..book import Rulebook
@@ -43,12 +48,25 @@ class _Unreadable(ValueError):
     pass
 
 
+# A path with brackets as a key of a flow mapping, unquoted: `set: {steps[0].hours: 10}`.
+_BRACKETED_KEY = re.compile(r"\{[^}\"']*\b\w+\[\d+\]")
+QUOTE_THE_PATH = ("help: 「{…}」の中の「[…]」を含むパスは引用符で囲んでください: {\"steps[0].hours\": 10}\n"
+                  "      quote a path that holds `[…]` inside `{…}`: {\"steps[0].hours\": 10}")
+
+
 def _read(path: Path):
     """The one document of a YAML file (read as snapshots are: YAML 1.2), and where its parts are."""
     docs = list(load_path(path))
     if len(docs) != 1 or not docs[0].ok:
-        raise _Unreadable("; ".join(f"{d.location}: {d.error}" for d in docs if not d.ok)
-                          or "a test file holds one YAML document")
+        problems = [d for d in docs if not d.ok]
+        message = "; ".join(f"{d.location}: {d.error}" for d in problems) or "a test file holds one YAML document"
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines() if problems else []
+        for d in problems:
+            line = d.location.line
+            if "flow mapping" in str(d.error) and 0 < line <= len(lines) and _BRACKETED_KEY.search(lines[line - 1]):
+                message += "\n  " + QUOTE_THE_PATH
+                break
+        raise _Unreadable(message)
     return docs[0].data, docs[0].locate
 
 
@@ -67,13 +85,16 @@ def run_tests(book: Rulebook, folder: Path) -> Report:
             continue
         if isinstance(doc, dict) and "format" in doc and "cases" not in doc:
             continue  # a snapshot that test files use as their base
-        if not isinstance(doc, dict) or not isinstance(doc.get("cases"), list):
-            report.problems.append(f"{path}: a test file is a mapping with `cases:` (a list)")
+        if not isinstance(doc, dict) or not (isinstance(doc.get("cases"), list) or isinstance(doc.get("batches"), list)):
+            report.problems.append(f"{path}: a test file is a mapping with `cases:` or `batches:` (a list)")
             continue
         bases: dict = {}
-        for number, case in enumerate(doc["cases"]):
+        for number, case in enumerate(doc.get("cases") or []):
             line = (locate(f"cases[{number}]") or (0, 0))[0]
             report.outcomes.append(_run_case(book, path, doc, case, line, bases, report.reached))
+        for number, batch in enumerate(doc.get("batches") or []):
+            line = (locate(f"batches[{number}]") or (0, 0))[0]
+            report.outcomes.append(_run_batch(book, path, doc, batch, line, bases, report.reached))
     return report
 
 
@@ -84,6 +105,19 @@ def _load_base(path: Path, name: str, bases: dict):
     return copy.deepcopy(bases[name])
 
 
+def _snapshot(path: Path, doc: dict, case: dict, bases: dict) -> dict:
+    """A test case's snapshot: its own `case`, or the base with `unset` and `set` applied."""
+    if "case" in case:
+        data = copy.deepcopy(case["case"])
+    else:
+        data = _load_base(path, case.get("base", doc.get("base", "base.yaml")), bases)
+    for key in case.get("unset", []) or []:
+        unset_path(data, key)
+    for key, value in (case.get("set") or {}).items():
+        set_path(data, key, value)
+    return data
+
+
 def _run_case(book: Rulebook, path: Path, doc: dict, case: dict, line: int, bases: dict,
               reached: set) -> CaseOutcome:
     if not isinstance(case, dict):
@@ -92,14 +126,7 @@ def _run_case(book: Rulebook, path: Path, doc: dict, case: dict, line: int, base
     note = str(case.get("note", f"case at line {line}"))
     failures: list[str] = []
     try:
-        if "case" in case:
-            data = copy.deepcopy(case["case"])
-        else:
-            data = _load_base(path, case.get("base", doc.get("base", "base.yaml")), bases)
-        for key in case.get("unset", []) or []:
-            unset_path(data, key)
-        for key, value in (case.get("set") or {}).items():
-            set_path(data, key, value)
+        data = _snapshot(path, doc, case, bases)
     except (OSError, ValueError) as error:
         return CaseOutcome(str(path), note, line, [f"cannot build the snapshot: {error}"])
     as_of = case.get("as_of")
@@ -153,11 +180,96 @@ def _run_case(book: Rulebook, path: Path, doc: dict, case: dict, line: int, base
     return CaseOutcome(str(path), note, line, failures)
 
 
+def _run_batch(book: Rulebook, path: Path, doc: dict, batch: dict, line: int, bases: dict,
+               reached: set) -> CaseOutcome:
+    """A batch of cases judged together, and the findings of the batch rules it should give:
+    `want: {findings: {RULE: [{key, cases, case_count, figures, message, clause}, …]}}` — the
+    rule's findings in order, exactly as many; each named part as given (`figures` and
+    `message` in part: the figures named, a text the message holds in ja or en)."""
+    if not isinstance(batch, dict) or not isinstance(batch.get("cases"), list):
+        return CaseOutcome(str(path), f"batch at line {line}", line, ["a batch is a mapping with `cases:` (a list)"])
+    note = str(batch.get("note", f"batch at line {line}"))
+    judged, failures = [], []
+    for number, case in enumerate(batch["cases"], 1):
+        case = copy.deepcopy(case) if isinstance(case, dict) else {}
+        try:
+            data = _snapshot(path, doc, case, bases)
+        except (OSError, ValueError) as error:
+            return CaseOutcome(str(path), note, line, [f"case {number}: cannot build the snapshot: {error}"])
+        as_of = case.get("as_of", batch.get("as_of"))
+        out, checked = book.judge_case(data, dt.date.fromisoformat(str(as_of)) if as_of else None)
+        if out["format"] != "rulebook.verdict/v1":
+            failures.append(f"case {number} was not judged: " +
+                            "; ".join(f"{e['path']}: {e['message']}" for e in out["errors"]))
+            continue
+        judged.append((checked, out["payout"], dt.date.fromisoformat(out["as_of"])))
+    if failures:
+        return CaseOutcome(str(path), note, line, failures)
+    found = {rule["rule"]: rule["entries"] for rule in book.find(judged)}
+    for rule, entries in found.items():
+        reached.update((rule, entry["clause"] - 1) for entry in entries)
+    want = batch.get("want") or {}
+    unknown = set(want) - {"findings"}
+    if unknown:
+        failures.append(f"unknown `want` keys: {', '.join(sorted(map(str, unknown)))} (findings)")
+    for rule, wanted in (want.get("findings") or {}).items():
+        if rule not in found:
+            failures.append(f"{rule}: no such batch rule")
+            continue
+        failures += _compare_findings(rule, found[rule], wanted or [])
+    return CaseOutcome(str(path), note, line, failures)
+
+
+def _compare_findings(rule: str, got: list[dict], wanted: list) -> list[str]:
+    failures = []
+    if len(got) != len(wanted):
+        shown = "; ".join(str(entry["key"]) for entry in got) or "none"
+        failures.append(f"{rule}: wanted {len(wanted)} findings, got {len(got)} ({shown})")
+    for number, (entry, want) in enumerate(zip(got, wanted), 1):
+        if not isinstance(want, dict):
+            failures.append(f"{rule} finding {number}: a wanted finding is a mapping")
+            continue
+        unknown = set(want) - {"key", "cases", "case_count", "figures", "message", "clause"}
+        if unknown:
+            failures.append(f"{rule} finding {number}: unknown keys {', '.join(sorted(map(str, unknown)))} "
+                            "(key, cases, case_count, figures, message, clause)")
+        for part in ("key", "cases", "case_count", "clause"):
+            if part in want and _plain(want[part]) != entry[part]:
+                failures.append(f"{rule} finding {number}: {part}: wanted {want[part]}, got {entry[part]}")
+        for name, value in (want.get("figures") or {}).items():
+            if entry["figures"].get(name) != _plain(value):
+                failures.append(f"{rule} finding {number}: figure {name}: wanted {value}, "
+                                f"got {entry['figures'].get(name)}")
+        needle = want.get("message")
+        if needle is not None and str(needle) not in entry["message"]["ja"] and str(needle) not in entry["message"]["en"]:
+            failures.append(f"{rule} finding {number}: the message does not say `{needle}`: {entry['message']['ja']}")
+    return failures
+
+
+def _plain(value):
+    """A wanted value as a finding holds it (a YAML day as ISO text)."""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):  # as JSON holds a figure: a whole number, or a float
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
 def unreached(book: Rulebook, reached: set) -> list[tuple[str, int, str, str]]:
-    """(rule, clause number, status, where) for every clause no test reached."""
+    """(rule, clause number, status, where) for every clause no test reached, the batch rules'
+    among them."""
     out = []
-    for rule in book.plan.rules:
+    for rule in list(book.plan.rules) + list(book.plan.batch_rules):
         for clause in rule.clauses:
             if (rule.id, clause.index) not in reached:
                 out.append((rule.id, clause.index + 1, clause.status, clause.where))
     return out
+
+
+def clause_count(book: Rulebook) -> int:
+    """How many clauses the rules have, the batch rules' among them."""
+    return sum(len(r.clauses) for r in list(book.plan.rules) + list(book.plan.batch_rules))

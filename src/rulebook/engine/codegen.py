@@ -38,13 +38,16 @@ from . import runtime
 
 BUILTINS = {
     "Exception": Exception, "any": any, "all": all, "sum": sum, "len": len, "str": str,
-    "set": set, "enumerate": enumerate,
+    "set": set, "enumerate": enumerate, "min": min, "max": max,
 }
 
 HELPERS = {
     "_U": runtime.UNSET,
     "_days": runtime.days,
     "_add_bdays": runtime.add_business_days,
+    "_add_months": runtime.add_months,
+    "_NotInForce": runtime.NotInForce,
+    "_nf": runtime.not_in_force,
     "_divide": runtime.divide,
     "_math_floor": math.floor,
     "_math_ceil": math.ceil,
@@ -267,6 +270,11 @@ def for_(var: str | list[str], items: ast.expr, body: list[ast.stmt]) -> ast.For
 def try_ignoring(body: list[ast.stmt]) -> ast.Try:
     """`try: body except Exception: pass`."""
     return ast.Try(body, [ast.ExceptHandler(name("Exception"), None, [ast.Pass(**_AT)], **_AT)], [], [], **_AT)
+
+
+def try_except(body: list[ast.stmt], error: str, as_name: str, handler: list[ast.stmt]) -> ast.Try:
+    """`try: body except error as as_name: handler` (`error` one of the helpers' exceptions)."""
+    return ast.Try(body, [ast.ExceptHandler(name(error), as_name, handler, **_AT)], [], [], **_AT)
 
 
 def pass_() -> ast.Pass:

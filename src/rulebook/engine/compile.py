@@ -31,8 +31,9 @@ from ..language.infer import canonical
 from ..language.program import Order, Program, Rule
 from ..language.schema import ROOT
 from . import codegen as cg
-from .plan import ClausePlan, OrderPlan, Plan, RulePlan, TemplatePlan
-from .timeline import always_daily, boundaries, time_use
+from .compile_batch import compile_batch
+from .plan import NO_VALUE, NOT_IN_FORCE, ClausePlan, OrderPlan, Plan, RulePlan, TemplatePlan
+from .timeline import always_daily, editions, parameters_read, payout_parameters, time_use
 
 
 def compile_program(program: Program) -> Plan:
@@ -43,9 +44,14 @@ _PY_OPS = {"=": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 
 
 def _format_kind(typ: t.Type) -> str:
+    """How a text shows a value of this type: `yen`, `date`, …, `list:K`, `table:K` (the values
+    shown as K), `record:NAME` (its fields shown as the plan's `record_formats` say)."""
     if typ.kind == "list":
-        inner = typ.inner.kind if typ.inner else "text"
-        return f"list:{inner}"
+        return f"list:{_format_kind(typ.inner) if typ.inner else 'text'}"
+    if typ.kind == "table":
+        return f"table:{_format_kind(typ.inner) if typ.inner else 'text'}"
+    if typ.kind == "record":
+        return f"record:{typ.record}"
     return typ.kind
 
 
@@ -62,6 +68,7 @@ class _RuleScope:
         self.temps = 0
         self.prefix = prefix  # keeps the locals of rules inlined in one function apart
         self.params = params  # the local holding the parameters in force
+        self.known: set[str] = set()  # keys of the slots surely assigned already: read them, not again
 
     def slot(self, key: str, kind: str) -> str:
         if key not in self.slots:
@@ -86,20 +93,28 @@ def _init_slots(scope: _RuleScope) -> ast.stmt:
 
 class _Block:
     """A rule's decision, built once, inlined once into `evaluate_case`: it leaves `k`, the
-    deciding clause, and hands the result's fields to `sink`, which makes the statement
-    that keeps it (appending to the rule's list, or assigning the case rule's `rN`)."""
+    deciding clause, and hands the result to `keep`, which makes the statement that keeps it
+    (appending to the rule's list, or assigning the case rule's `rN`). A parameter the decision
+    reads that has no value on its day (`runtime.NotInForce`) makes the result a failure of
+    the rule, `NO_VALUE`, naming the parameter and the day."""
 
     def __init__(self, rule: Rule, init: ast.stmt, prelude: list[ast.stmt], decide: list[ast.stmt],
                  facts: list[str], not_in_force: ast.expr | None):
         self.rule, self.init, self.prelude, self.decide = rule, init, prelude, decide
         self.facts, self.not_in_force = facts, not_in_force
 
-    def statements(self, sink) -> list[ast.stmt]:
-        decided = self.decide + [sink(cg.name("k"), [cg.name(f) for f in self.facts])]
+    def statements(self, head, keep, failed: ast.stmt) -> list[ast.stmt]:
+        """`head(clause)`: the result's first fields; `keep(result)`: the statement that keeps it;
+        `failed`: what a failure adds to the failures of its subject."""
+        result = cg.tuple_of(head(cg.name("k")) + [cg.name(f) for f in self.facts])
+        no_value = cg.binary(cg.tuple_of(head(cg.literal(NO_VALUE))), "+", cg.call("_nf", cg.name("_e")))
+        decided = [cg.try_except(self.decide + [keep(result)], "_NotInForce", "_e",
+                                 [cg.assign("k", cg.literal(NO_VALUE)), keep(no_value), failed])]
         body = [self.init] + self.prelude
         if self.not_in_force is None:
             return body + decided
-        skip = [cg.assign("k", cg.literal(-1)), sink(cg.literal(-1), [cg.name("_D")])]
+        skip = [cg.assign("k", cg.literal(NOT_IN_FORCE)),
+                keep(cg.tuple_of(head(cg.literal(NOT_IN_FORCE)) + [cg.name("_D")]))]
         return body + [cg.if_(self.not_in_force, skip, decided)]
 
 
@@ -115,6 +130,9 @@ class _Generator:
         self.blocks: dict[int, _Block] = {}
         self.numbers: dict[int, ast.expr] = {}  # rule index → the step number of `on step numbered`
         self.marks: list = []  # (rule index, first statement, last statement) of each inlined rule
+        self.previous: set[int] = set()  # the step amounts that `previous` reads
+        self.step_payout_head: list = []  # what the steps' payout computes once, before the steps
+        self.group_names: dict[str, ast.expr] = {}  # a batch rule's keys and figures (compile_batch)
 
     def type_of(self, expr) -> t.Type:
         return self.p.types.get(id(expr), t.ERROR)
@@ -132,7 +150,14 @@ class _Generator:
             case_amounts = tuple(n for n, _ in p.case_payout.amounts)
             self.case_payout = self.payout(p.case_payout)
         self.functions.append(self.dated_function("dated_default", p.dated))
+        for name, section in (("dated_step_payout", p.step_payout), ("dated_case_payout", p.case_payout)):
+            if section is not None and section.dated is not None:  # for `next_change`
+                day_scope = _RuleScope("st" if section.subject == "each_step" else None)
+                day = self.expr(section.dated, day_scope)
+                self.functions.append(cg.function(name, ["c", "st", "as_of"],
+                                                  [_init_slots(day_scope), cg.return_(day)]))
         self.functions.append(self.driver(rules))
+        batch_rules = compile_batch(self, p.batch_rules, _RuleScope, _init_slots, _format_kind)
         for fn in self.helpers + self.functions:
             self.m.add(fn)
         fields = p.schema.field_names
@@ -148,8 +173,14 @@ class _Generator:
             steps_number=p.schema.root.fields[p.steps_field].numbered_by if p.steps_field else None,
             source=source, constants=self.m.constants, fields=tuple(sorted(fields)),
             rule_lines=rule_lines,
-            boundaries=boundaries(p), daily=always_daily(p),
+            editions=editions(p), payout_parameters=payout_parameters(p), daily=always_daily(p),
             dated_is_as_of=p.dated is None or (isinstance(p.dated, s.Name) and p.dated.name == "as_of"),
+            amount_titles=dict(p.case_payout.titles) if p.case_payout else {},
+            step_amount_titles=dict(p.step_payout.titles) if p.step_payout else {},
+            parameter_titles={n: dict(par.titles) for n, par in p.parameters.items()},
+            record_formats={name: tuple((f.name, _format_kind(f.type.required())) for f in record.fields.values())
+                            for name, record in p.schema.records.items()},
+            batch_rules=batch_rules,
         )
 
     def driver(self, rules: list[RulePlan]) -> ast.FunctionDef:
@@ -160,7 +191,7 @@ class _Generator:
         and the case's amounts (a mapping)."""
         number_key = self.p.schema.root.fields[self.p.steps_field].numbered_by if self.p.steps_field else None
         body: list[ast.stmt] = [cg.assign("fc", cg.call("set")), cg.assign("fs", cg.call("set")),
-                                cg.assign("pc", cg.literal(None))]
+                                cg.assign("pc", cg.literal(None)), cg.assign("nv", cg.list_of())]
 
         def fails_test(rule: RulePlan) -> ast.expr | None:
             fails = [c.index for c in rule.clauses if c.status == "fail"]
@@ -168,7 +199,7 @@ class _Generator:
                 return None
             if len(fails) == 1:
                 return cg.compare(cg.name("k"), "==", cg.literal(fails[0]))
-            return cg.compare(cg.name("k"), "in", self.m.constant(frozenset(fails)))
+            return cg.compare(cg.name("k"), "in", cg.tuple_of([cg.literal(i) for i in fails]))  # a constant
 
         def step_subject(var: str) -> ast.expr:
             n = cg.name(var)
@@ -178,15 +209,15 @@ class _Generator:
 
         def inline(rule: RulePlan, out: list[ast.stmt], failed: ast.stmt, one: bool = False) -> None:
             """Add the rule's block to `out`; `one` result (a case rule) goes to `r{N}`, not to a list."""
-            def sink(clause: ast.expr, rest: list[ast.expr]) -> ast.stmt:
+            def head(clause: ast.expr) -> list[ast.expr]:
                 if one and rule.subject == "case":
-                    head = [cg.literal(rule.index), cg.literal("case"), cg.literal(None), clause]
-                else:
-                    head = [cg.literal(rule.index), cg.name("subject"), cg.name("si"), clause]
-                result = cg.tuple_of(head + rest)
-                return cg.assign(f"r{rule.index}", result) if one else cg.do(cg.call("ap", result))
+                    return [cg.literal(rule.index), cg.literal("case"), cg.literal(None), clause]
+                return [cg.literal(rule.index), cg.name("subject"), cg.name("si"), clause]
 
-            block = self.blocks[rule.index].statements(sink)
+            def keep(result: ast.expr) -> ast.stmt:
+                return cg.assign(f"r{rule.index}", result) if one else cg.do(cg.call(f"ap{rule.index}", result))
+
+            block = self.blocks[rule.index].statements(head, keep, failed)
             test = fails_test(rule)
             if test is not None:
                 block.append(cg.if_(test, [failed]))
@@ -227,21 +258,25 @@ class _Generator:
         def run_step_rules(group: list[RulePlan], payout: list[ast.stmt] | None) -> None:
             if not group and payout is None:
                 return
-            for rule in group:
+            for rule in group:  # each rule's list of results, and its `append`, made once
                 body.append(cg.assign(f"out{rule.index}", cg.list_of()))
+                body.append(cg.assign(f"ap{rule.index}", cg.bound_method(cg.name(f"out{rule.index}"), "append")))
             if payout is not None:
                 body.append(cg.assign("sp", cg.list_of()))
+                body.extend(self.step_payout_head)
             each: list[ast.stmt] = [cg.assign("n", cg.field(cg.name("st"), number_key))]
             if group:
                 each.append(cg.assign("subject", step_subject("n")))
             for rule in group:
-                each.append(cg.assign("ap", cg.bound_method(cg.name(f"out{rule.index}"), "append")))
                 inline(rule, each, cg.do(cg.method(cg.name("fs"), "add", cg.name("n"))))
             if payout is not None:
                 each.extend(payout)
                 amounts = len(self.p.step_payout.amounts)
                 each.append(cg.do(cg.method(cg.name("sp"), "append",
                                             cg.tuple_of(cg.name(f"_s{i}") for i in range(amounts)))))
+                for i in sorted(self.previous):  # `previous NAME`: this step's amount, for the next
+                    body.append(cg.assign(f"_pv{i}", cg.literal(0)))
+                    each.append(cg.assign(f"_pv{i}", cg.name(f"_s{i}")))
             body.append(cg.for_(["si", "st"], cg.call("enumerate", cg.name("steps")), each))
 
         first = [r for r in rules if not r.reads_payout]
@@ -273,7 +308,7 @@ class _Generator:
         results = parts[0] if parts else cg.list_of()  # a rulebook may have no rules
         for part in parts[1:]:
             results = cg.binary(results, "+", part)
-        body.append(cg.return_(cg.tuple_of([results, cg.name("sp"), cg.name("pc")])))
+        body.append(cg.return_(cg.tuple_of([results, cg.name("sp"), cg.name("pc"), cg.name("nv")])))
         return cg.function("evaluate_case", ["c", "steps", "as_of", "_P", "params_at", "dated_day"], body)
 
     def dated_function(self, fname: str, expr) -> ast.FunctionDef:
@@ -317,10 +352,13 @@ class _Generator:
             due = arg(clause.due) if clause.due is not None else None
             clause_plans.append(ClausePlan(clause.index, clause.status, message, fix, due, str(clause.span)))
             test = self.expr(clause.condition, scope) if clause.condition is not None else None
+            if clause.condition is not None:  # a later clause is reached only once this one was tested
+                scope.known |= self.settled(clause.condition, scope)
             branches.append((test, [cg.assign("k", cg.literal(clause.index))]))
             if args:
                 arg_body.append(cg.if_(cg.compare(cg.name("k"), "==", cg.literal(clause.index)),
                                        [cg.return_(cg.tuple_of(args))]))
+        scope.known = set()  # the day is computed before any clause
         dated = self.expr(rule.dated, scope) if rule.dated is not None else None
         prelude: list[ast.stmt] = []
         if dated is not None:
@@ -343,10 +381,16 @@ class _Generator:
         use = time_use(rule)
         if use.bounds:
             self.functions.append(self.times_function(rule, use.bounds, step_var))
+        if rule.dated is not None:  # the day its parameters are read on, for `next_change`
+            day_scope = _RuleScope(step_var)
+            day = self.expr(rule.dated, day_scope)
+            self.functions.append(cg.function(f"dated_{rule.index}", ["c", "st", "as_of"],
+                                              [_init_slots(day_scope), cg.return_(day)]))
         return RulePlan(
             rule.index, rule.id, rule.subject, rule.stage, rule.titles, rule.source, tuple(clause_plans),
             tuple(zip(scope.keys, scope.kinds)), rule.reads_payout, rule.effective, str(rule.span),
-            timed=bool(use.bounds), daily=use.daily,
+            timed=bool(use.bounds), daily=use.daily, parameters=parameters_read(self.p, rule),
+            dated=rule.dated is not None,
         )
 
     def times_function(self, rule: Rule, bounds: tuple, step_var: str | None) -> ast.FunctionDef:
@@ -399,12 +443,16 @@ class _Generator:
 
     def labelled_field(self, expr, snapshot_names: bool = True) -> str | None:
         """`record.field` when the expression's value is that field's, and its values have labels:
-        the field read, its `if missing` default aside (a text of the rule), or each item of a
-        `list of` it."""
+        the field read, its `if missing` default aside (a text of the rule), each item of a
+        `list of` it, the items `each … where` or `first … where` keeps, or a let holding one."""
         if isinstance(expr, s.IfMissing):
             return self.labelled_field(expr.value, snapshot_names)
         if isinstance(expr, s.Aggregate) and expr.kind == "list" and expr.body is not None:
             return self.labelled_field(expr.body, False)  # inside, a bare name is the loop's variable
+        if isinstance(expr, s.Quantifier) and expr.kind in ("each", "first"):
+            return self.labelled_field(expr.items, snapshot_names)  # some of its items, or one
+        if isinstance(expr, s.Name) and snapshot_names and expr.name in self.let_exprs:
+            return self.labelled_field(self.let_exprs[expr.name])  # what the let holds
         if isinstance(expr, s.Attribute):
             owner = self.type_of(expr.obj).required()
             record = owner.record if owner.kind == "record" else None
@@ -418,20 +466,38 @@ class _Generator:
     # --------------------------------------------------------------- payout
     def payout(self, section) -> list[ast.stmt]:
         """The section's amounts as statements: `_s{i}` (a step's, inside the loop over steps,
-        where `st` and `n` are the step and its number) or `_c{i}` (the case's)."""
+        where `st` and `n` are the step and its number) or `_c{i}` (the case's). An amount that
+        reads a parameter with no value on its day is 0, and the parameter, the day and the
+        amount go into `nv` (the verdict warns of them)."""
         each_step = section.subject == "each_step"
-        scope = _RuleScope("st" if each_step else None, prefix="_ps" if each_step else "_pc")
+        params = "_P"
+        if section.dated is not None:
+            params = "_PS" if each_step else "_PC"
+        scope = _RuleScope("st" if each_step else None, prefix="_ps" if each_step else "_pc", params=params)
         scope.lets = dict.fromkeys(section.lets)
         self.let_exprs = section.lets
         self.names = {}
         self.amount_locals = {}
+        head: list[ast.stmt] = []
+        if section.dated is not None:
+            day = cg.call("params_at", self.expr(section.dated, scope))
+            if each_step and "st" not in cg.reads(day):  # the same day for every step: once, before them
+                self.step_payout_head = [cg.assign(params, day)]
+            else:
+                head.append(cg.assign(params, day))
         amounts = []
         for i, (amount, expr) in enumerate(section.amounts):
             value = self.expr(expr, scope)
             local = f"_s{i}" if each_step else f"_c{i}"
-            amounts.append(cg.assign(local, value))
+            missing = cg.do(cg.method(cg.name("nv"), "append",
+                                      cg.binary(cg.call("_nf", cg.name("_e")), "+",
+                                                cg.tuple_of([cg.literal(amount), cg.literal(each_step)]))))
+            amounts.append(cg.try_except([cg.assign(local, value)], "_NotInForce", "_e",
+                                         [cg.assign(local, cg.literal(0)), missing]))
             self.amount_locals[amount] = local
         self.amount_locals = {}
+        if head:  # the day itself may be one no parameter covers: then every amount reads nothing
+            return [_init_slots(scope)] + head + amounts
         return [_init_slots(scope)] + amounts
 
     # ---------------------------------------------------------- expressions
@@ -456,6 +522,8 @@ class _Generator:
         name = e.name
         if name in self.names:
             return "var"
+        if name in self.group_names:
+            return "group"
         if name in scope.lets:
             return "let"
         if name in self.amount_locals:
@@ -504,6 +572,8 @@ class _Generator:
             else:
                 code = cg.field(obj, e.name)
             if key is not None and typ.kind != "record" and trace:
+                if key in scope.known:
+                    return cg.name(scope.slot(key, _format_kind(typ)))
                 return cg.walrus(scope.slot(key, _format_kind(typ)), code)
             return code
         if isinstance(e, s.Index):
@@ -512,20 +582,27 @@ class _Generator:
         if isinstance(e, s.Binary):
             left_type, right_type = self.type_of(e.left), self.type_of(e.right)
             left, right = self._expr(e.left, scope), self._expr(e.right, scope)
-            if typ.optional:
-                a, b = scope.temp(), scope.temp()
-                inner = self.binary(e.op, cg.name(a), cg.name(b), left_type, right_type)
-                missing = cg.either(cg.is_none(cg.walrus(a, left)), cg.is_none(cg.walrus(b, right)))
-                return cg.if_else(missing, cg.literal(None), inner)
+            if typ.optional and (left_type.optional or right_type.optional):
+                tests = []  # only a side that may be missing is tested
+                if left_type.optional:
+                    a = scope.temp()
+                    tests.append(cg.is_none(cg.walrus(a, left)))
+                    left = cg.name(a)
+                if right_type.optional:
+                    b = scope.temp()
+                    tests.append(cg.is_none(cg.walrus(b, right)))
+                    right = cg.name(b)
+                missing = tests[0] if len(tests) == 1 else cg.either(*tests)
+                return cg.if_else(missing, cg.literal(None), self.binary(e.op, left, right, left_type, right_type))
             return self.binary(e.op, left, right, left_type, right_type)
         if isinstance(e, s.Negate):
             return cg.negate(self._expr(e.operand, scope))
         if isinstance(e, s.Compare):
             left = self._expr(e.left, scope)
-            return cg.compare(left, _PY_OPS[e.op], self._expr(e.right, scope))
+            return cg.compare(left, _PY_OPS[e.op], self.after(e.left, scope, lambda: self._expr(e.right, scope)))
         if isinstance(e, s.Logical):
             left = self._expr(e.left, scope)
-            return cg.logical(e.op, left, self._expr(e.right, scope))
+            return cg.logical(e.op, left, self.after(e.left, scope, lambda: self._expr(e.right, scope)))
         if isinstance(e, s.Not):
             return cg.not_(self._expr(e.operand, scope))
         if isinstance(e, s.Test):
@@ -540,18 +617,30 @@ class _Generator:
             return blank if e.test == "blank" else cg.not_(blank)
         if isinstance(e, s.Member):
             member = self._expr(e.item, scope)
-            return cg.compare(member, "not in" if e.negated else "in", self._expr(e.container, scope))
-        if isinstance(e, s.IfElse):
-            then = self._expr(e.then, scope)
+            container = self.after(e.item, scope, lambda: self._expr(e.container, scope))
+            return cg.compare(member, "not in" if e.negated else "in", container)
+        if isinstance(e, s.IfElse):  # the condition runs first, then one of the values
+            then = self.after(e.condition, scope, lambda: self._expr(e.then, scope))
             condition = self._expr(e.condition, scope)
-            return cg.if_else(condition, then, self._expr(e.otherwise, scope))
+            return cg.if_else(condition, then, self.after(e.condition, scope, lambda: self._expr(e.otherwise, scope)))
         if isinstance(e, s.IfMissing):
             tmp = scope.temp()
             value = self._expr(e.value, scope)
-            return cg.if_else(cg.is_set(cg.walrus(tmp, value)), cg.name(tmp), self._expr(e.default, scope))
+            default = self.after(e.value, scope, lambda: self._expr(e.default, scope))
+            return cg.if_else(cg.is_set(cg.walrus(tmp, value)), cg.name(tmp), default)
         if isinstance(e, s.Rounded):
             fn = {"down": "_math_floor", "up": "_math_ceil", "half_up": "_round_half_up"}[e.mode]
-            return cg.call(fn, self._expr(e.operand, scope))
+            operand = self._expr(e.operand, scope)
+            if self.type_of(e.operand).optional:  # missing stays missing
+                tmp = scope.temp()
+                return cg.if_else(cg.is_none(cg.walrus(tmp, operand)), cg.literal(None), cg.call(fn, cg.name(tmp)))
+            return cg.call(fn, operand)
+        if isinstance(e, s.Call):
+            return self.extremum(e, scope)
+        if isinstance(e, s.Previous):
+            index = [name for name, _ in self.p.step_payout.amounts].index(e.name)
+            self.previous.add(index)
+            return cg.name(f"_pv{index}")
         if isinstance(e, s.Quantifier):
             items = self._expr(e.items, scope)
             tmp = scope.temp()
@@ -561,21 +650,30 @@ class _Generator:
             if helper is not None:
                 return cg.call(helper, items)
             seq = cg.name(tmp)
+            found = scope.temp() if e.kind == "first" else None
             form = {
                 "any": lambda: cg.call("any", cg.generator(body, var, seq)),
                 "all": lambda: cg.call("all", cg.generator(body, var, seq)),
                 "count": lambda: cg.call("sum", cg.generator(cg.literal(1), var, seq, body)),
                 "each": lambda: cg.list_comp(cg.name(var), var, seq, body),
+                # the first item that holds, or None
+                "first": lambda: cg.if_else(cg.walrus(found, cg.list_comp(cg.name(var), var, seq, body)),
+                                            cg.item(cg.name(found), 0), cg.literal(None)),
             }[e.kind]()
             return cg.item(cg.tuple_of([cg.walrus(tmp, items), form]), 1)
         if isinstance(e, s.Aggregate):
             if e.kind == "count":  # the count is the fact, not the whole list
                 return cg.call("len", self._expr(e.items, scope, trace=False))
+            if e.kind == "keys":  # a table's keys, in the order it was written
+                tmp = scope.temp()
+                keys = cg.list_comp(cg.name("_key"), "_key", cg.name(tmp))
+                return cg.item(cg.tuple_of([cg.walrus(tmp, self._expr(e.items, scope)), keys]), 1)
             items = self._expr(e.items, scope)
             tmp = scope.temp()
             var = f"v_{e.var}"
             body = self.bound(e.var, lambda: self._expr(e.body, scope))
-            form = (cg.call("sum", cg.generator(body, var, cg.name(tmp))) if e.kind == "sum"
+            # (a list for `sum`: quicker than a generator over the few items a case has)
+            form = (cg.call("sum", cg.list_comp(body, var, cg.name(tmp))) if e.kind == "sum"
                     else cg.list_comp(body, var, cg.name(tmp)))
             return cg.item(cg.tuple_of([cg.walrus(tmp, items), form]), 1)
         if isinstance(e, s.Total):
@@ -594,6 +692,102 @@ class _Generator:
             steps = cg.field(cg.name("c"), self.p.steps_field) if self.p.steps_field else cg.tuple_of(())
             return cg.call(cg.item(cg.name("_ORDER"), self.order_index(e.order)), cg.name("c"), steps)
         raise AssertionError(type(e).__name__)  # pragma: no cover
+
+    def extremum(self, e: s.Call, scope: _RuleScope) -> ast.expr:
+        """`min(a, b, …)` / `max(a, b, …)`: None when one of them is missing."""
+        args = [self._expr(arg, scope) for arg in e.args]
+        optional = [self.type_of(arg).optional for arg in e.args]
+        if not any(optional):
+            if len(args) == 2:  # `a if a <= b else b`: quicker than a call of the builtin
+                a, b = scope.temp(), scope.temp()
+                test = cg.compare(cg.walrus(a, args[0]), "<=" if e.function == "min" else ">=", cg.walrus(b, args[1]))
+                return cg.if_else(test, cg.name(a), cg.name(b))
+            return cg.call(e.function, *args)
+        temps = [scope.temp() for _ in args]
+        missing = [cg.is_none(cg.walrus(tmp, arg)) for tmp, arg, maybe in zip(temps, args, optional) if maybe]
+        values = [cg.name(tmp) if maybe else arg for tmp, arg, maybe in zip(temps, args, optional)]
+        test = missing[0]
+        for more in missing[1:]:
+            test = cg.either(test, more)
+        # the optional ones are read (into their temps) before the others, in the test
+        return cg.if_else(test, cg.literal(None), cg.call(e.function, *values))
+
+    def settled(self, e, scope: _RuleScope) -> set[str]:
+        """The keys of the fact slots that evaluating `e` surely assigns, whatever its values: what
+        a later clause of the same rule may read from its slot rather than again. Only the parts
+        evaluated first, or always, count (the left of `and`, a condition before its branches…)."""
+        if e is None or isinstance(e, (s.Literal, s.Total, s.Previous, s.Failure, s.OutOfOrder)):
+            return set()
+        if isinstance(e, s.Name):
+            kind = self.binding_kind(e, scope)
+            if kind == "let":
+                return {e.name} | self._let_settled(e.name, scope)
+            if kind == "param":
+                return {e.name}
+            if kind == "builtin":
+                return {"as_of"}
+            if kind == "field":
+                root = self.p.schema.root.fields.get(e.name)
+                return {e.name} if root is not None and root.type.kind != "record" else set()
+            return set()
+        if isinstance(e, s.Attribute):
+            key = self.path_key(e, scope)
+            inner = self.settled(e.obj, scope)
+            if isinstance(e.obj, s.Name) and self.binding_kind(e.obj, scope) == "payout":
+                return inner | {f"payout.{e.name}"}
+            if key is not None and self.type_of(e).kind != "record":
+                inner.add(key)
+            return inner
+        if isinstance(e, s.Binary):
+            if self.type_of(e).optional:  # the side tested first, alone
+                first = e.left if self.type_of(e.left).optional or not self.type_of(e.right).optional else e.right
+                return self.settled(first, scope)
+            return self.settled(e.left, scope) | self.settled(e.right, scope)
+        if isinstance(e, (s.Compare, s.Member)):
+            left, right = (e.left, e.right) if isinstance(e, s.Compare) else (e.item, e.container)
+            return self.settled(left, scope) | self.settled(right, scope)
+        if isinstance(e, s.Index):
+            return self.settled(e.obj, scope) | self.settled(e.key, scope)
+        if isinstance(e, s.Logical):
+            return self.settled(e.left, scope)
+        if isinstance(e, (s.Not, s.Negate, s.Rounded, s.Test)):
+            return self.settled(e.operand, scope)
+        if isinstance(e, s.IfElse):
+            return self.settled(e.condition, scope)
+        if isinstance(e, s.IfMissing):
+            return self.settled(e.value, scope)
+        if isinstance(e, s.Quantifier):
+            return self.settled(e.items, scope)
+        if isinstance(e, s.Aggregate):
+            return set() if e.kind == "count" else self.settled(e.items, scope)
+        if isinstance(e, s.Call):
+            optional = [arg for arg in e.args if self.type_of(arg).optional]
+            if optional:  # the first that may be missing is tested first; the rest may not run
+                return self.settled(optional[0], scope)
+            out: set[str] = set()
+            for arg in e.args:
+                out |= self.settled(arg, scope)
+            return out
+        return set()
+
+    def after(self, first, scope: _RuleScope, build):
+        """Build the code of a part that runs after `first` has: the slots `first` surely assigns
+        are read from there, not again."""
+        saved = scope.known
+        scope.known = saved | self.settled(first, scope)
+        try:
+            return build()
+        finally:
+            scope.known = saved
+
+    def _let_settled(self, name: str, scope: _RuleScope) -> set[str]:
+        """The slots a let's body surely assigns (the first time it is read)."""
+        saved = self.names
+        self.names = {}
+        try:
+            return self.settled(self.let_exprs[name], scope)
+        finally:
+            self.names = saved
 
     def loop_helper(self, kind: str, var: str, body: ast.expr) -> str | None:
         """A plain loop in a function of its own, for `any`, `all` and `count` whose body reads
@@ -633,6 +827,8 @@ class _Generator:
         if kind == "var":
             return cg.name(f"v_{e.name}")
         if kind == "let":
+            if e.name in scope.known:
+                return cg.name(scope.slot(e.name, _format_kind(self.type_of(self.let_exprs[e.name]))))
             body = self.bound_let(e.name, scope)
             slot = scope.slot(e.name, _format_kind(self.type_of(self.let_exprs[e.name])))
             if e.name in scope.once:  # read at one place only: nothing to remember it for
@@ -641,20 +837,28 @@ class _Generator:
                               cg.walrus(slot, body))
         if kind == "amount":
             return cg.name(self.amount_locals[e.name])
+        if kind == "group":
+            return self.group_names[e.name]
         if kind == "step":
             return cg.name(scope.step_var)
         if kind == "payout":
             return cg.name("pc")
         if kind == "param":
             typ = self.p.parameters[e.name].type
+            if e.name in scope.known:
+                return cg.name(scope.slot(e.name, _format_kind(typ)))
             return cg.walrus(scope.slot(e.name, _format_kind(typ)), cg.item(cg.name(scope.params), cg.literal(e.name)))
         if kind == "builtin":
+            if "as_of" in scope.known:
+                return cg.name(scope.slot("as_of", "date"))
             return cg.walrus(scope.slot("as_of", "date"), cg.name("as_of"))
         root = self.p.schema.root.fields.get(e.name)
         if root is None:  # pragma: no cover - the checker resolved every name
             raise AssertionError(f"unresolved name {e.name}")
         if root.type.kind == "record":
             return cg.field(cg.name("c"), e.name)
+        if e.name in scope.known:
+            return cg.name(scope.slot(e.name, _format_kind(root.type)))
         return cg.walrus(scope.slot(e.name, _format_kind(root.type)), cg.field(cg.name("c"), e.name))
 
     def bound_let(self, name: str, scope: _RuleScope) -> ast.expr:
@@ -668,6 +872,8 @@ class _Generator:
 
     def binary(self, op: str, a: ast.expr, b: ast.expr, ta: t.Type, tb: t.Type) -> ast.expr:
         ka, kb = ta.kind, tb.kind
+        if op == "+" and {ka, kb} == {"date", "months"}:  # the Civil Code's count (days.add_months)
+            return cg.call("_add_months", a, b) if ka == "date" else cg.call("_add_months", b, a)
         if op == "+" and ka == "date":
             return cg.call("_add_bdays", a, b) if kb == "business_days" else cg.binary(a, "+", cg.call("_days", b))
         if op == "+" and kb == "date":

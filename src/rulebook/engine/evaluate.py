@@ -7,12 +7,15 @@ Rules that do not read the payout run first, in rulebook order; then the payout
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from types import MappingProxyType
 
 from ..language.diagnostic import Code
 from . import codegen
 from .order import checker
-from .plan import Plan
+from .plan import NO_VALUE, NOT_IN_FORCE, Plan
+from .timeline import period_of_force
+from .runtime import NotInForce, Parameters
 
 # A result — one (rule, subject) — is a plain tuple, built by the generated code as fast as a
 # tuple is built: these four fields, then the value of each of the rule's fact slots (UNSET
@@ -21,17 +24,19 @@ from .plan import Plan
 RULE = 0  # index into plan.rules
 SUBJECT = 1  # "case" or "step:N"
 STEP = 2  # index of the step in the snapshot's list (for fact paths), or None
-CLAUSE = 3  # index of the deciding clause, or NOT_IN_FORCE
-FACTS = 4  # result[FACTS:] are the fact slots' values; result[FACTS] the day, when not in force
-NOT_IN_FORCE = -1
+CLAUSE = 3  # index of the deciding clause, or NOT_IN_FORCE, or NO_VALUE
+FACTS = 4  # result[FACTS:] are the fact slots' values; when not in force, result[FACTS] is the
+# day; with NO_VALUE, result[FACTS:] are the parameter that had no value and the day it was read on
+__all__ = ["RULE", "SUBJECT", "STEP", "CLAUSE", "FACTS", "NOT_IN_FORCE", "NO_VALUE", "Evaluation",
+           "EvaluationError", "Evaluator", "Unexplained", "parameters_at", "link"]
 
 
 class Evaluation:
     """The results of every rule on one case, and the payout."""
 
-    __slots__ = ("case", "as_of", "results", "step_amounts", "payout", "params", "steps")
+    __slots__ = ("case", "as_of", "results", "step_amounts", "payout", "params", "steps", "unpriced")
 
-    def __init__(self, case, as_of, results, step_amounts, payout, params, steps):
+    def __init__(self, case, as_of, results, step_amounts, payout, params, steps, unpriced=()):
         self.case = case
         self.as_of: dt.date = as_of
         self.results: list = results  # result tuples (RULE, SUBJECT, STEP, CLAUSE, facts…), by rule then subject
@@ -39,6 +44,19 @@ class Evaluation:
         self.payout: dict = payout
         self.params = params  # the parameters in force: `args` computes the texts' values with them
         self.steps = steps
+        # (parameter, day, amount, a step's amount?) for each amount of the payout that read a
+        # parameter with no value on its day, and so is 0
+        self.unpriced = unpriced
+
+
+class Unexplained:
+    """The values of a result's texts could not be computed: they read a parameter that has no
+    value on the day (`parameter`, `day`). The result keeps its status; its explanation says so."""
+
+    __slots__ = ("parameter", "day")
+
+    def __init__(self, parameter: str, day: dt.date):
+        self.parameter, self.day = parameter, day
 
 
 class EvaluationError(Exception):
@@ -51,22 +69,19 @@ class EvaluationError(Exception):
 
 
 def parameters_at(parameters: dict):
-    """A function from a day to the parameter values in force that day (cached)."""
-    cache: dict = {}
+    """A function from a day to the parameter values in force that day (cached: a C-level cache,
+    as the compiled rules call it for every rule and step that reads its parameters on a day of
+    its own): a mapping that raises `NotInForce` for a parameter with no value that day."""
 
-    def params_at(day: dt.date) -> dict:
-        got = cache.get(day)
-        if got is None:
-            got = {}
-            for name, values in parameters.items():
-                for start, until, value in values:
-                    if start <= day and (until is None or day <= until):
-                        got[name] = MappingProxyType(value) if isinstance(value, dict) else value
-                        break
-            if len(cache) > 4096:
-                cache.clear()
-            cache[day] = got
-        return got
+    @functools.lru_cache(maxsize=4096)
+    def params_at(day: dt.date) -> Parameters:
+        values_on = {}
+        for name, values in parameters.items():
+            for start, until, value in values:
+                if start <= day and (until is None or day <= until):
+                    values_on[name] = MappingProxyType(value) if isinstance(value, dict) else value
+                    break
+        return Parameters(values_on, day)
 
     return params_at
 
@@ -83,6 +98,8 @@ class Evaluator:
         self.evaluate_case = fns["evaluate_case"]
         self.arg_functions = tuple(fns[f"args_{rule.index}"] for rule in plan.rules)
         self.time_functions = tuple(fns.get(f"times_{rule.index}") for rule in plan.rules)
+        self.dated_functions = tuple(fns.get(f"dated_{rule.index}") for rule in plan.rules)
+        self.payout_days = (fns.get("dated_step_payout"), fns.get("dated_case_payout"))
         self.daily = plan.daily or any(rule.daily for rule in plan.rules)
 
     def evaluate(self, case, as_of: dt.date | None = None) -> Evaluation:
@@ -93,58 +110,76 @@ class Evaluator:
         try:
             dated_day = day if self.dated_is_as_of else self.dated(case, day)
             params = params_at(dated_day)
-            results, step_amounts, payout = self.evaluate_case(case, steps, day, params, params_at, dated_day)
-        except KeyError as error:
-            name = error.args[0] if error.args else "?"
-            raise EvaluationError(Code.NO_PARAMETER_VALUE, f"parameter `{name}` has no value in force on the day asked",
-                                  self._rule(error)) from None
-        except (ArithmeticError, TypeError, ValueError, AttributeError) as error:
+            results, step_amounts, payout, unpriced = self.evaluate_case(case, steps, day, params, params_at,
+                                                                         dated_day)
+        except (ArithmeticError, TypeError, ValueError, AttributeError, LookupError) as error:
             rule = self._rule(error)
             where = f"rule `{rule}`" if rule else "the payout"
             what = "division by zero" if isinstance(error, ZeroDivisionError) or "Division" in repr(error) \
                 else str(error)
-            raise EvaluationError(Code.NOT_EVALUABLE, f"{where} could not be evaluated on this case: {what}", rule) from None
-        return Evaluation(case, day, results, step_amounts, payout, params, steps)
+            raise EvaluationError(Code.NOT_EVALUABLE, f"{where} could not be evaluated on this case, "
+                                  f"judged on {day.isoformat()}: {what}", rule) from None
+        return Evaluation(case, day, results, step_amounts, payout, params, steps, unpriced)
 
     def args(self, outcome: Evaluation, result) -> tuple:
         """The values a result's texts interpolate (computed when explaining, not when judging)."""
         rule_index, _subject, step, clause = result[:FACTS]
-        if clause == NOT_IN_FORCE:
+        if clause < 0:  # NOT_IN_FORCE, NO_VALUE: no clause, no values
             return ()
         st = outcome.steps[step] if step is not None else None
         try:
             return self.arg_functions[rule_index](outcome.case, st, step, outcome.as_of, outcome.params,
                                                   self.params_at, outcome.payout, clause)
-        except KeyError as error:
-            # A parameter that only a message reads is looked up here, when explaining.
-            name = error.args[0] if error.args else "?"
-            raise EvaluationError(Code.NO_PARAMETER_VALUE, f"parameter `{name}` has no value in force on the day asked",
-                                  self.plan.rules[rule_index].id) from None
-        except (ArithmeticError, TypeError, ValueError, AttributeError) as error:
+        except NotInForce as error:
+            # A parameter that only a message reads is read here, when explaining.
+            return Unexplained(error.name, error.day)
+        except (ArithmeticError, TypeError, ValueError, AttributeError, LookupError) as error:
             rule = self.plan.rules[rule_index].id
             what = "division by zero" if isinstance(error, ZeroDivisionError) or "Division" in repr(error) \
                 else str(error)
-            raise EvaluationError(Code.NOT_EVALUABLE, f"rule `{rule}` could not be explained on this case: {what}", rule) from None
+            raise EvaluationError(Code.NOT_EVALUABLE, f"rule `{rule}` could not be explained on this case, "
+                                  f"judged on {outcome.as_of.isoformat()}: {what}", rule) from None
 
     def next_change(self, outcome: Evaluation) -> dt.date | None:
         """The first day after the outcome's as-of date on which judging the same case could give
-        other results: a day on which a comparison of a rule with the as-of date changes, or a
-        day a parameter edition or a rule's period of force starts or ends. None: never."""
+        other results: a day on which a comparison of a rule with the as-of date changes, or on
+        which an edition of a parameter, or a rule's period of force, starts or ends — where the
+        case reads the parameter (or compares the period) on the day it is judged. None: never."""
         day = outcome.as_of
         if self.daily:
             return day + dt.timedelta(days=1)
-        later = [b for b in self.plan.boundaries if b > day]
-        best = later[0] if later else None
-        functions, steps = self.time_functions, outcome.steps
-        for result in outcome.results:
-            rule_index, _subject, si, clause = result[:FACTS]
-            times = functions[rule_index]
-            if times is None or clause == NOT_IN_FORCE:
-                continue
-            for date in times(outcome.case, steps[si] if si is not None else None, si, day,
-                              outcome.params, self.params_at, outcome.payout, clause):
+        plan, case, steps = self.plan, outcome.case, outcome.steps
+        best = None
+        judging_day = day if self.dated_is_as_of else self.dated(case, day)
+        editions = plan.editions
+
+        def consider(days) -> None:
+            nonlocal best
+            for date in days:
                 if isinstance(date, dt.date) and date > day and (best is None or date < best):
                     best = date
+
+        functions, dated = self.time_functions, self.dated_functions
+        for result in outcome.results:
+            rule_index, _subject, si, clause = result[:FACTS]
+            rule = plan.rules[rule_index]
+            st = steps[si] if si is not None else None
+            on = dated[rule_index](case, st, day) if dated[rule_index] is not None else judging_day
+            if on == day:  # parameters and the period of force taken on the day it is judged
+                for name in rule.parameters:
+                    consider(editions.get(name, ()))
+                consider(period_of_force(rule))
+            times = functions[rule_index]
+            if times is None or clause < 0:
+                continue
+            consider(times(case, st, si, day, outcome.params, self.params_at, outcome.payout, clause))
+        step_day, case_day = self.payout_days  # the payout: where it reads its parameters on the day
+        if any((step_day(case, st, day) if step_day else judging_day) == day for st in steps):
+            for name in plan.payout_parameters.get("each_step", ()):
+                consider(editions.get(name, ()))
+        if (case_day(case, None, day) if case_day else judging_day) == day:
+            for name in plan.payout_parameters.get("case", ()):
+                consider(editions.get(name, ()))
         return best
 
     def _rule(self, error: BaseException) -> str | None:

@@ -99,23 +99,9 @@ def _graph(plan, steps: int) -> _Graph:
     return _Graph(tuple(nodes), tuple(topo), tuple(tuple(p) for p in preds), tuple(pairs))
 
 
-def _value(case, steps_list, step, path):
-    obj = case if step is None else steps_list[step]
-    for name in path:
-        if obj is None:
-            return None
-        obj = getattr(obj, name, None)
-    return obj
-
-
-@functools.lru_cache(maxsize=64)
-def _quick_check(plan, steps: int, fields: tuple[str, ...]):
-    """A function (case, steps) → True when some pair is out of order, as straight-line code.
-
-    It carries, along the arrows in topological order, the latest date seen
-    before each node; the first node set earlier than that carry is a broken pair.
-    """
-    graph = _graph(plan, steps)
+def _reads(graph: _Graph) -> tuple[list, dict]:
+    """Statements reading the records the graph's dates are in (once each), and the expression
+    reading each node's date, by node."""
     body: list = []
     objects: dict = {}
 
@@ -142,7 +128,18 @@ def _quick_check(plan, steps: int, fields: tuple[str, ...]):
             return cg.field(cg.name("c"), path[-1])
         return cg.if_else(cg.is_none(cg.name(holder)), cg.literal(None), cg.field(cg.name(holder), path[-1]))
 
-    reads = {i: read(i) for i in range(len(graph.nodes))}
+    return body, {i: read(i) for i in range(len(graph.nodes))}
+
+
+@functools.lru_cache(maxsize=64)
+def _quick_check(plan, steps: int, fields: tuple[str, ...]):
+    """A function (case, steps) → True when some pair is out of order, as straight-line code.
+
+    It carries, along the arrows in topological order, the latest date seen
+    before each node; the first node set earlier than that carry is a broken pair.
+    """
+    graph = _graph(plan, steps)
+    body, reads = _reads(graph)
     for b in graph.topo:
         preds = graph.preds[b]
         value = cg.walrus("v", reads[b])
@@ -167,32 +164,48 @@ def _quick_check(plan, steps: int, fields: tuple[str, ...]):
     return module.run(fields, label="order check")["broken"]
 
 
+@functools.lru_cache(maxsize=64)
+def _pairs_check(plan, steps: int, fields: tuple[str, ...]):
+    """A function (case, steps) → (the indexes in the graph's `pairs` of those out of order, the
+    nodes' dates), as straight-line code: each date read once, each pair compared once."""
+    graph = _graph(plan, steps)
+    body, reads = _reads(graph)
+    for node in range(len(graph.nodes)):
+        body.append(cg.assign(f"v{node}", reads[node]))
+    body.append(cg.assign("out", cg.list_of()))
+    by_first: dict[int, list] = {}
+    for index, (a, b) in enumerate(graph.pairs):
+        by_first.setdefault(a, []).append((index, b))
+    for a, pairs in by_first.items():
+        tests = [cg.if_(cg.both(cg.is_set(cg.name(f"v{b}")), cg.compare(cg.name(f"v{a}"), ">", cg.name(f"v{b}"))),
+                        [cg.do(cg.method(cg.name("out"), "append", cg.literal(index)))]) for index, b in pairs]
+        body.append(cg.if_(cg.is_set(cg.name(f"v{a}")), tests))
+    body.append(cg.return_(cg.tuple_of([cg.name("out"), cg.tuple_of([cg.name(f"v{n}") for n in range(len(graph.nodes))])])))
+    module = cg.Module()
+    module.add(cg.function("pairs", ["c", "steps"], body))
+    return module.run(fields, label="order pairs")["pairs"]
+
+
 def checker(plan, fields=()):
     """out_of_order(case, steps) for one order graph, with its checks kept by step count;
     `fields` are the schema's declared fields (the names the checks may read)."""
     checks: dict = {}
-    graphs: dict = {}  # by step count, as the checks (not through the cache: hashing the plan costs)
     fields = tuple(fields)
 
     def out_of_order(case, steps) -> list[Pair] | tuple:
-        check = checks.get(len(steps))
-        if check is None:
-            check = checks[len(steps)] = _quick_check(plan, len(steps), fields)
+        found = checks.get(len(steps))
+        if found is None:
+            found = checks[len(steps)] = (_quick_check(plan, len(steps), fields),
+                                          _pairs_check(plan, len(steps), fields), _graph(plan, len(steps)))
+        check, pairs, graph = found
         if not check(case, steps):
             return ()
-        graph = graphs.get(len(steps))
-        if graph is None:
-            graph = graphs[len(steps)] = _graph(plan, len(steps))
-        return _pairs(graph, case, steps)
+        broken, values = pairs(case, steps)
+        nodes = graph.nodes
+        out = []
+        for index in broken:
+            a, b = graph.pairs[index]
+            out.append(Pair(nodes[a][2], values[a], nodes[b][2], values[b]))
+        return out
 
     return out_of_order
-
-
-def _pairs(graph: _Graph, case, steps_list) -> list[Pair]:
-    values = [_value(case, steps_list, step, path) for step, path, _ in graph.nodes]
-    out = []
-    for a, b in graph.pairs:
-        va, vb = values[a], values[b]
-        if va is not None and vb is not None and va > vb:
-            out.append(Pair(graph.nodes[a][2], va, graph.nodes[b][2], vb))
-    return out

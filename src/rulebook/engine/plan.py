@@ -9,6 +9,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+# The clause of a result that no clause decided: the rule is not in force on its day
+# (`effective`), or it read a parameter with no value on its day (it fails).
+NOT_IN_FORCE = -1
+NO_VALUE = -2
 
 
 
@@ -44,6 +48,8 @@ class RulePlan:
     where: str = ""
     timed: bool = False  # its decision compares the as-of date with dates `times_N` computes
     daily: bool = False  # it reads the as-of date otherwise: its outcome may change any day
+    parameters: tuple[str, ...] = ()  # the parameters it reads (the payout's too, if it reads the payout)
+    dated: bool = False  # it reads them on a day of its own, `dated_N(c, st, as_of)`
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +57,26 @@ class OrderPlan:
     nodes: tuple[tuple[str, tuple[str, ...]], ...]  # (case / step / first, path)
     edges: tuple[tuple[int, int], ...]
     steps_field: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class BatchRulePlan:
+    """A rule over the cases of a batch, compiled: `batch_rows_N` gives what a case adds to it
+    (its items' keys, days and values), `batch_decide_N` the clause a group's values pick,
+    `batch_args_N` the values its texts show, `batch_lets_N` its `let`s (see compile_batch)."""
+
+    index: int
+    id: str
+    items: str  # cases / each_step
+    stage: str
+    titles: dict[str, str]
+    source: tuple[str, str | None]
+    keys: tuple[tuple[str, str], ...]  # (name, format kind), `day` last with `days`
+    days: bool  # each item counts on each day of its range
+    figures: tuple[tuple[str, str, str], ...]  # (name, count/sum/spread/max/min, format kind)
+    lets: tuple[tuple[str, str], ...]  # (name, format kind)
+    clauses: tuple[ClausePlan, ...]
+    where: str = ""  # file:line:column of the declaration
 
 
 @dataclass
@@ -75,9 +101,15 @@ class Plan:
     constants: list  # its constants table, `_K`
     fields: tuple[str, ...] = ()  # every field the schema declares: the attributes the module may read
     rule_lines: tuple = ()  # (first line, last line, rule index) of each inlined rule in `source`
-    boundaries: tuple = ()  # days on which parameter editions and rules' periods of force start or end
+    editions: dict = field(default_factory=dict)  # parameter → the days on which a value starts or ends
+    payout_parameters: dict = field(default_factory=dict)  # "each_step" / "case" → the parameters it reads
     daily: bool = False  # every case may change any day (see timeline.always_daily)
     dated_is_as_of: bool = True  # parameters are taken on the day the case is judged
+    amount_titles: dict = field(default_factory=dict)  # case amount → {lang: title}
+    step_amount_titles: dict = field(default_factory=dict)  # step amount → {lang: title}
+    parameter_titles: dict = field(default_factory=dict)  # parameter → {lang: title}
+    record_formats: dict = field(default_factory=dict)  # record → ((field, format kind), …): how texts show one
+    batch_rules: tuple[BatchRulePlan, ...] = ()  # the rules over a batch's cases
     functions: dict = field(default_factory=dict, repr=False, compare=False)
 
 

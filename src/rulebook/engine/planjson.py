@@ -1,7 +1,8 @@
 """planjson: a compiled plan and its schema ⇄ plain JSON (what the plan cache holds).
 
 Plain data only, tagged where JSON has no type of its own: `{"$": "date", "v": "2021-02-10"}`,
-decimals, spans of days, tuples, sets, mappings (kept in order, keys of any kind), and the
+decimals, spans of days, tuples, sets, mappings (kept in order, keys of any kind), the rows of
+a record (a parameter's value), and the
 plan's and schema's own classes — a closed list (`_CLASSES`): reading builds nothing else and
 runs nothing. The plan's generated module is kept as its source text; `codegen.execute`
 verifies it before it runs, like a module just generated.
@@ -16,11 +17,12 @@ from decimal import Decimal
 
 from ..language.datatype import Type
 from ..language.schema import Field, Record, Schema
-from .plan import ClausePlan, OrderPlan, Plan, RulePlan, TemplatePlan
+from ..language.value import Row, row_class
+from .plan import BatchRulePlan, ClausePlan, OrderPlan, Plan, RulePlan, TemplatePlan
 
 FORMAT = "rulebook.plan-cache/v1"
 
-_CLASSES = {cls.__name__: cls for cls in (Plan, RulePlan, ClausePlan, TemplatePlan, OrderPlan,
+_CLASSES = {cls.__name__: cls for cls in (Plan, RulePlan, ClausePlan, TemplatePlan, OrderPlan, BatchRulePlan,
                                          Schema, Record, Field, Type)}
 _SKIPPED = {"functions"}  # made from the source in each process
 
@@ -74,6 +76,8 @@ def _encode(value):
         return {"$": "decimal", "v": str(value)}
     if kind is dt.timedelta:
         return {"$": "timedelta", "v": [value.days, value.seconds, value.microseconds]}
+    if isinstance(value, Row):
+        return {"$": "row", "v": [value.record, list(value.fields), [_encode(v) for v in value]]}
     if kind.__name__ in _CLASSES and _CLASSES[kind.__name__] is kind:
         fields = {f.name: _encode(getattr(value, f.name)) for f in dataclasses.fields(value) if f.name not in _SKIPPED}
         return {"$": kind.__name__, "v": fields}
@@ -103,6 +107,11 @@ def _decode(value):
         return dt.timedelta(days=days, seconds=seconds, microseconds=microseconds)
     if tag == "float":
         return float(inner)
+    if tag == "row":
+        record, fields, values = inner
+        if not isinstance(record, str) or not all(isinstance(f, str) and f.isidentifier() for f in fields):
+            raise PlanFileError("a row with other fields")
+        return row_class(record, tuple(fields))(*(_decode(v) for v in values))
     cls = _CLASSES.get(tag)
     if cls is None:
         raise PlanFileError(f"unknown kind `{tag}`")

@@ -9,8 +9,10 @@ case could change by time alone, without judging it every day. A rule that reads
 the as-of date in any other way (in arithmetic, inside a quantifier, in the day
 its parameters are taken on) is `daily`: it may change any day.
 
-Parameter editions and rules in force for a period change every case on the
-days they start and end: `boundaries` lists those days.
+Parameter editions and rules in force for a period change a case on the days they start and
+end — only where the case reads the parameter, or the rule's period is compared, on the day it is
+judged (not on a day of the case such as `step.started_on`): `editions`, `period_of_force` and
+`parameters_read` give what `Evaluator.next_change` needs to tell.
 """
 
 from __future__ import annotations
@@ -113,11 +115,23 @@ def time_use(rule: Rule) -> TimeUse:
         finder.clause = position
         if clause.condition is not None:
             finder.walk(clause.condition)
-    if rule.dated is not None and finder.reads_as_of(rule.dated, frozenset()):
+    if rule.dated is not None and _dated_daily(rule.dated, rule.lets):
         finder.daily = True
     if AS_OF in rule.lets:
         finder.walk(rule.lets[AS_OF])
     return TimeUse(tuple(finder.bounds), finder.daily)
+
+
+def _dated_daily(dated, lets: dict) -> bool:
+    """True when parameters read on the day `dated` gives may change on other days than those on
+    which an edition starts or ends: when the day is computed from the as-of date — not when it
+    is the date itself, nor a date of the case with the as-of date as its default
+    (`step.started_on if missing as_of`)."""
+    if isinstance(dated, s.Name) and dated.name == AS_OF and AS_OF not in lets:
+        return False
+    if isinstance(dated, s.IfMissing):
+        return AS_OF in _reads(dated.value, frozenset({AS_OF}), lets) or _dated_daily(dated.default, lets)
+    return AS_OF in _reads(dated, frozenset({AS_OF}), lets)
 
 
 def always_daily(program: Program) -> bool:
@@ -125,30 +139,70 @@ def always_daily(program: Program) -> bool:
     date itself), or the payout reads the date: then no list of days can say when a case
     changes."""
     dated = program.dated
-    if dated is not None and not (isinstance(dated, s.Name) and dated.name == AS_OF) \
-            and AS_OF in _reads(dated, frozenset({AS_OF}), {}):
+    if dated is not None and _dated_daily(dated, {}):
         return True
     for section in (program.step_payout, program.case_payout):
         if section is None:
             continue
+        if section.dated is not None and _dated_daily(section.dated, section.lets):
+            return True
         exprs = list(section.lets.values()) + [expr for _name, expr in section.amounts]
         if any(AS_OF in _reads(expr, frozenset({AS_OF}), section.lets) for expr in exprs):
             return True
     return False
 
 
-def boundaries(program: Program) -> tuple[dt.date, ...]:
-    """The days on which a parameter edition or a rule's period of force starts or ends."""
-    days: set[dt.date] = set()
-    for parameter in program.parameters.values():
+def editions(program: Program) -> dict[str, tuple[dt.date, ...]]:
+    """Each parameter's days on which a value starts or ends: a case that reads the parameter on
+    the day it is judged can change on them."""
+    out = {}
+    for name, parameter in program.parameters.items():
+        days: set[dt.date] = set()
         for start, until, _value in parameter.values:
             days.add(start)
             if until is not None:
                 days.add(until + dt.timedelta(days=1))
-    for rule in program.rules:
-        if rule.effective:
-            start, until = rule.effective
-            days.add(start)
-            if until is not None:
-                days.add(until + dt.timedelta(days=1))
-    return tuple(sorted(day for day in days if day > dt.date.min))
+        out[name] = tuple(sorted(day for day in days if day > dt.date.min))
+    return out
+
+
+def period_of_force(rule) -> tuple[dt.date, ...]:
+    """The days on which a rule's period of force (`effective`) starts or ends (a rule, or its plan)."""
+    if not rule.effective:
+        return ()
+    start, until = rule.effective
+    return (start,) if until is None else (start, until + dt.timedelta(days=1))
+
+
+def _texts_and_dues(rule: Rule):
+    for clause in rule.clauses:
+        if clause.condition is not None:
+            yield clause.condition
+        if clause.due is not None:
+            yield clause.due
+        for texts in (clause.message, clause.fix or {}):
+            for template in texts.values():
+                yield from (part for part in template.parts if not isinstance(part, str))
+
+
+def parameters_read(program: Program, rule: Rule) -> tuple[str, ...]:
+    """The parameters a rule reads anywhere (its conditions, lets, texts and due dates): those
+    whose editions can change it (through the payout it reads, the payout's: `payout_parameters`)."""
+    names = frozenset(program.parameters)
+    found: set[str] = set()
+    for node in _texts_and_dues(rule):
+        found |= _reads(node, names, rule.lets)
+    return tuple(sorted(found))
+
+
+def payout_parameters(program: Program) -> dict[str, tuple[str, ...]]:
+    """The parameters each section of the payout reads: {"each_step": (…), "case": (…)}."""
+    names = frozenset(program.parameters)
+    out = {}
+    for section in (program.step_payout, program.case_payout):
+        if section is not None:
+            found: set[str] = set()
+            for _name, expr in section.amounts:
+                found |= _reads(expr, names, section.lets)
+            out[section.subject] = tuple(sorted(found))
+    return out

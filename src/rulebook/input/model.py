@@ -38,6 +38,7 @@ _SCALARS: dict[str, Any] = {
     "hours": Annotated[Decimal, Field(gt=0, decimal_places=2, allow_inf_nan=False)],
     "days": Annotated[int, Strict()],
     "business_days": Annotated[int, Strict()],
+    "months": Annotated[int, Strict()],
     "percent": Annotated[Decimal, Field(allow_inf_nan=False)],
 }
 

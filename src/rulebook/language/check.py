@@ -14,15 +14,17 @@ from dataclasses import dataclass, replace
 
 from . import datatype as t
 from . import syntax as s
+from .check_batch import BatchChecker
 from .diagnostic import LANGUAGES, Code, Diagnostic, did_you_mean
 from .infer import UNIT_KINDS, Binding, Env, Typer, canonical, key_of, with_prefixes
 from .program import Clause, Order, OrderNode, Parameter, PayoutSection, Program, Rule
 from .schema import ROOT, declare, resolve_type
+from .value import row
 
 BUILTINS = {"as_of": t.DATE}
 
 
-class _Checker(Typer):
+class _Checker(BatchChecker, Typer):
     """Checks the declarations of the rule files; types their expressions as `Typer` does."""
 
     def __init__(self, files: list[s.File]):
@@ -113,6 +115,7 @@ class _Checker(Typer):
             else:
                 case_payout = section
         self.check_dependencies(rules, payouts)
+        batch_rules = self.check_batch_rules(of(s.BatchRuleDecl))
 
         if header is None or any(d.severity == "error" for d in self.diags):
             return None
@@ -130,6 +133,7 @@ class _Checker(Typer):
             case_payout=case_payout,
             dated=dated,
             types=self.types,
+            batch_rules=batch_rules,
         )
 
     def _steps_field(self) -> str | None:
@@ -231,6 +235,10 @@ class _Checker(Typer):
                     self.error(Code.BAD_PARAMETER_VALUE, f"the key `{key}` is not {want.key.describe()}", key_span, "wrong key")
                 table[key] = self.literal_value(value, want.inner)
             return table
+        if kind == "record":
+            if lit.kind != "record":
+                return self._bad_literal(lit, want)
+            return self.record_value(lit, want.record)
         if lit.kind == "string" and kind == "text":
             return lit.value
         if lit.kind == "date" and kind == "date":
@@ -245,9 +253,42 @@ class _Checker(Typer):
                 return lit.value
         return self._bad_literal(lit, want)
 
+    def record_value(self, lit: s.Literal, name: str):
+        """A record written as a parameter's value: each field given once, each required one
+        given, each of its type."""
+        record = self.schema.records.get(name)
+        if record is None:
+            return None
+        given: dict = {}
+        unknown = False
+        for field, value, span in lit.value:
+            if field not in record.fields:
+                self.error(Code.UNKNOWN_FIELD, f"unknown field `{field}` on {name}", span, f"not a field of {name}",
+                           did_you_mean(field, record.fields))
+                unknown = True
+            elif field in given:
+                self.error(Code.GIVEN_TWICE, f"the field `{field}` is given twice", span, "second value")
+            else:
+                given[field] = value
+        pairs = []
+        for field, declared in record.fields.items():
+            if field in given:
+                pairs.append((field, self.literal_value(given[field], declared.type.required())))
+            elif declared.has_default:
+                pairs.append((field, declared.default))
+            elif declared.type.optional or unknown:  # a misspelt field is reported once, as unknown
+                pairs.append((field, None))
+            else:
+                self.error(Code.MISSING_PART, f"this {name} has no `{field}`", lit.span, f"`{field}` missing",
+                           f"add `{field}: …` ({declared.type.describe()})")
+                pairs.append((field, None))
+        return row(name, pairs)
+
     def _bad_literal(self, lit, want):
         hint = {"yen": "write it as `3500 yen`", "rate": "write it as `500 yen per hour`",
+                "record": f"write it as `{{field: value, …}}` with the fields of `{want.record}`",
                 "days": "write it as `10 days`", "business_days": "write it as `3 business days`",
+                "months": "write it as `6 months`",
                 "hours": "write it as `40 hours`", "percent": "write it as `20%`"}.get(want.kind)
         self.error(Code.BAD_PARAMETER_VALUE, f"this value is not {want.describe()}", lit.span, "wrong kind of value", hint)
         return None
@@ -408,12 +449,7 @@ class _Checker(Typer):
     def declare_lets(self, decl_lets, env: Env):
         lets = {}
         for let in decl_lets:
-            if let.name in lets or let.name in env.names and env.names[let.name].kind in ("let", "step", "amount"):
-                self.error(Code.DUPLICATE, f"`{let.name}` is defined twice", let.span, "second definition")
-                continue
-            if let.name in env.names and env.names[let.name].kind in ("field", "param", "builtin", "payout"):
-                self.error(Code.DUPLICATE, f"`{let.name}` is already a {_KIND_WORDS[env.names[let.name].kind]}",
-                           let.span, "hides it", "choose another name")
+            if not self.free_name(let, let.name in lets, env):
                 continue
             lets[let.name] = let.expr
             env = env.bind(let.name, Binding("let", None, let.expr, None))
@@ -428,6 +464,19 @@ class _Checker(Typer):
         for name, expr in lets.items():
             self.infer(expr, replace(env, lets_in_progress=(name,)))
         return env, lets
+
+    def free_name(self, let: s.Let, taken: bool, env: Env) -> bool:
+        """Whether a let's name is its own: not defined before here, nor a field's, a
+        parameter's or a built-in name (RB204 otherwise)."""
+        kind = env.names[let.name].kind if let.name in env.names else None
+        if taken or kind in ("let", "step", "amount"):
+            self.error(Code.DUPLICATE, f"`{let.name}` is defined twice", let.span, "second definition")
+            return False
+        if kind in ("field", "param", "builtin", "payout"):
+            self.error(Code.DUPLICATE, f"`{let.name}` is already a {_KIND_WORDS[kind]}", let.span, "hides it",
+                       "choose another name")
+            return False
+        return True
 
     def check_clauses(self, decl: s.RuleDecl, env: Env) -> list[Clause]:
         out = []
@@ -485,38 +534,81 @@ class _Checker(Typer):
         out = self.texts(texts, what, span) if texts else {}
         for template in out.values():
             for part in template.parts:
-                if not isinstance(part, str):
-                    self.check_expr_both(part, replace(body, strict=False), want=None, what="an interpolation",
-                                         strict_env=body)
+                if isinstance(part, str):
+                    continue
+                if self._shown_or_said(part, body):
+                    continue
+                self.check_expr_both(part, replace(body, strict=False), want=None, what="an interpolation",
+                                     strict_env=body)
         return out
+
+    def _shown_or_said(self, part, body: Env) -> bool:
+        """`{x if missing "記録なし"}` with x not a text: shown as x, or as the words where x is
+        missing (a text says what it likes about a missing value). True when the part is one."""
+        if not (isinstance(part, s.IfMissing) and isinstance(part.default, s.Literal)
+                and part.default.kind == "string"):
+            return False
+        value = self.infer(part.value, replace(body, strict=False))
+        if value.kind in ("text", "error"):
+            return False
+        self.check_expr_both(part.value, replace(body, strict=False), want=None, what="an interpolation",
+                             allow_optional=True, strict_env=body)
+        self.types[id(part.default)] = t.TEXT
+        self.types[id(part)] = value.required()
+        return True
 
     # ------------------------------------------------------------- payout
     def check_payout(self, decl: s.PayoutDecl) -> PayoutSection:
+        """A payout section: its lets and amounts in the order written, each seeing the lets and
+        amounts before it (so a let may read an earlier amount); every amount in whole yen and
+        titled in both languages; `parameters dated` the day its parameters are read on."""
         self.reads_payout = False
         context = "step_payout" if decl.subject.kind == "each_step" else "case_payout"
         env = self.base_env(context)
+        step = None
         if context == "step_payout":
             step = self.step_type()
             if step is None:
                 self.error(Code.MISSING_PART, "the schema has no numbered list of steps", decl.subject.span, "no steps",
                            "mark the list of steps `numbered by number` in `record case`")
             env = env.bind("step", Binding("step", step or t.ERROR))
-        env, lets = self.declare_lets(decl.lets, env)
-        amounts = []
-        for amount in decl.amounts:
-            if any(name == amount.name for name, _ in amounts):
-                self.error(Code.DUPLICATE, f"amount `{amount.name}` is defined twice", amount.span, "second definition")
+        dated = None
+        if decl.dated:
+            dated = self.one(list(decl.dated), "parameters date", decl.subject.span, "the payout")
+            dated_env = self.base_env("header")
+            if step is not None:
+                dated_env = dated_env.bind("step", Binding("step", step))
+            self.check_expr_both(dated, dated_env, want=t.DATE, what="the parameters' date")
+        lets: dict = {}
+        amounts: list = []
+        titles: dict = {}
+        for item in decl.items or decl.lets + decl.amounts:
+            taken = item.name in lets or any(name == item.name for name, _ in amounts)
+            if isinstance(item, s.Let):
+                if not self.free_name(item, taken, env):
+                    continue
+                self.infer(item.expr, replace(env, lets_in_progress=(item.name,)))
+                lets[item.name] = item.expr
+                env = env.bind(item.name, Binding("let", None, item.expr, dict(env.names)))
                 continue
-            typ = self.check_expr_both(amount.expr, env, want=None, what="an amount")
+            if taken:
+                self.error(Code.DUPLICATE, f"amount `{item.name}` is defined twice", item.span, "second definition")
+                continue
+            typ = self.check_expr_both(item.expr, env, want=None, what="an amount")
             if typ.kind == "yen" and typ.fractional:
-                self.error(Code.FRACTION_OF_A_YEN, f"amount `{amount.name}` may hold a fraction of a yen", amount.expr.span,
+                self.error(Code.FRACTION_OF_A_YEN, f"amount `{item.name}` may hold a fraction of a yen", item.expr.span,
                            "not rounded", "say how to round it: `(…) rounded down`")
             elif typ.kind not in ("yen", "error"):
-                self.error(Code.TYPE_MISMATCH, f"amount `{amount.name}` is {typ.describe()}, not yen", amount.expr.span,
+                self.error(Code.TYPE_MISMATCH, f"amount `{item.name}` is {typ.describe()}, not yen", item.expr.span,
                            "an amount is in yen")
-            amounts.append((amount.name, amount.expr))
-            env = env.bind(amount.name, Binding("amount", t.YEN))
-        return PayoutSection(decl.subject.kind, lets, tuple(amounts))
+            title = self.one(list(item.titles), "title", item.span, item.name) if not item.titles else item.titles[0]
+            for extra in item.titles[1:]:
+                self.error(Code.GIVEN_TWICE, f"`{item.name}` has two titles", extra.span, "second title")
+            if title is not None:
+                titles[item.name] = self.texts(title, "title", item.span, plain=True)
+            amounts.append((item.name, item.expr))
+            env = env.bind(item.name, Binding("amount", t.YEN))
+        return PayoutSection(decl.subject.kind, lets, tuple(amounts), dated, titles)
 
     def check_dependencies(self, rules: list[Rule], payouts) -> None:
         reads = {r.id: r for r in rules if r.reads_payout}

@@ -12,9 +12,9 @@ from dataclasses import dataclass, replace
 
 SCALARS = {
     "text", "date", "boolean", "integer", "decimal", "yen", "rate", "hours", "days",
-    "business_days", "percent",
+    "business_days", "months", "percent",
 }
-NUMERIC = {"integer", "decimal", "yen", "rate", "hours", "days", "business_days", "percent"}
+NUMERIC = {"integer", "decimal", "yen", "rate", "hours", "days", "business_days", "months", "percent"}
 PLAIN_NUMBERS = {"integer", "decimal", "percent"}
 
 _WORDS = {
@@ -75,6 +75,7 @@ RATE = Type("rate")
 HOURS = Type("hours")
 DAYS = Type("days")
 BUSINESS_DAYS = Type("business_days")
+MONTHS = Type("months")
 PERCENT = Type("percent")
 NOTHING = Type("nothing")
 PAIRS = Type("list", inner=Type("pair"))
@@ -94,11 +95,13 @@ def arithmetic(op: str, left: Type, right: Type) -> Type | None:
     a, b = left.kind, right.kind
     frac = left.fractional or right.fractional
     if op in "+-":
-        if a == b and a in {"integer", "decimal", "yen", "rate", "hours", "days", "percent"}:
+        if a == b and a in {"integer", "decimal", "yen", "rate", "hours", "days", "months", "percent"}:
             return Type(a, fractional=frac)
         if {a, b} == {"integer", "decimal"}:
             return DECIMAL
         if a == "date" and b in ("days", "business_days"):
+            return DATE
+        if op == "+" and {a, b} == {"date", "months"}:  # the Civil Code counts months forward only
             return DATE
         if op == "+" and b == "date" and a in ("days", "business_days"):
             return DATE
@@ -112,7 +115,7 @@ def arithmetic(op: str, left: Type, right: Type) -> Type | None:
             if x.kind in ("yen", "rate") and y.kind in PLAIN_NUMBERS:
                 exact = y.kind == "integer" and not x.fractional
                 return Type(x.kind, fractional=not exact)
-            if x.kind in ("hours", "days") and y.kind == "integer":
+            if x.kind in ("hours", "days", "months") and y.kind == "integer":
                 return Type(x.kind)
             if x.kind == "hours" and y.kind in ("decimal", "percent"):
                 return HOURS
@@ -129,6 +132,17 @@ def arithmetic(op: str, left: Type, right: Type) -> Type | None:
         if a in PLAIN_NUMBERS and b in PLAIN_NUMBERS:
             return DECIMAL
         return None
+    return None
+
+
+def extremum(left: Type, right: Type) -> Type | None:
+    """The type of `min(left, right)` and `max(left, right)` (both required), or None if it has
+    none: numbers of one kind (yen with yen, an integer with a decimal) or dates, as `+` adds them."""
+    a, b = left.kind, right.kind
+    if a == b and (a in NUMERIC or a == "date"):
+        return Type(a, fractional=left.fractional or right.fractional)
+    if {a, b} == {"integer", "decimal"}:
+        return DECIMAL
     return None
 
 

@@ -61,7 +61,7 @@ class Code(StrEnum):
     OPTION_MISPLACED = "RB313", "field option on a field it does not fit"
     OUT_OF_PLACE = "RB314", "construct where it cannot be used"
     # judging a case
-    NO_PARAMETER_VALUE = "RB401", "no parameter value in force"
+    NO_PARAMETER_VALUE = "RB401", "a parameter with no value on the day a rule reads it (the rule fails)"
     NOT_EVALUABLE = "RB402", "a rule could not be evaluated on this case"
 
 

@@ -281,7 +281,11 @@ class _Formatter:
         return [self.tok(keyword), Text(" "), self.tok(name), Text(" "), self.tok(equal), Text(" "),
                 Align(self.fmt(expr))]
 
-    kind_amount = kind_let
+    def kind_amount(self, node):
+        keyword, name, equal, expr, *title = node.children
+        head = [self.tok(keyword), Text(" "), self.tok(name), Text(" "), self.tok(equal), Text(" "),
+                Align(self.fmt(expr))]
+        return [head, Nest(INDENT, [HARDLINE, self.fmt(title[0])])] if title else head
 
     def kind_when_clause(self, node):
         keyword, condition, then, status, *items = node.children
@@ -301,12 +305,46 @@ class _Formatter:
     def kind_payout_decl(self, node):
         return self.split_items(node, 3)
 
+    # ---------------------------------------------------------- batch rules
+    def kind_batch_rule_decl(self, node):
+        return self.split_items(node, 4)
+
+    kind_batch_cases = kind_batch_steps = kind_batch_key = kind_batch_count = words
+
+    def kind_batch_where(self, node):
+        keyword, condition = node.children
+        parts = self.chain_parts(condition) if _is_chain(condition) else [self.fmt(condition)]
+        return [self.tok(keyword), Text(" "), Align(Fill(tuple(parts)))]
+
+    def kind_batch_group(self, node):
+        group_, by, *keys = node.children
+        return [self.tok(group_), Text(" "), self.tok(by), Text(" "), group(Align(self.separated(keys)))]
+
+    def kind_batch_days(self, node):
+        each, day, from_, first, to, last = node.children
+        return [self.spaced([each, day, from_]), Text(" "), self.fmt(first),
+                group(Nest(INDENT, [LINE, self.tok(to), Text(" "), self.fmt(last)]))]
+
+    def kind_batch_sum(self, node):
+        keyword, name, equal, expr, *spread = node.children
+        head = [self.tok(keyword), Text(" "), self.tok(name), Text(" "), self.tok(equal), Text(" "),
+                Align(self.fmt(expr))]
+        return [head, group(Nest(INDENT, [LINE, self.spaced(spread)]))] if spread else head
+
+    kind_batch_spread = kind_batch_max = kind_batch_min = kind_batch_sum
+
+    def kind_batch_clause(self, node):
+        keyword, condition, then, finding, *items = node.children
+        parts = self.chain_parts(condition) if _is_chain(condition) else [self.fmt(condition)]
+        parts += [LINE, [self.tok(then), Text(" "), self.tok(finding)]]
+        return self.block([self.tok(keyword), Text(" "), Align(Fill(tuple(parts)))], items)
+
     # ---------------------------------------------------------- expressions
     def _quantifier(self, node):
         *head, where, body = node.children
         return Align(group(self.spaced(head), Nest(INDENT, [LINE, self.tok(where), Text(" "), Align(self.fmt(body))])))
 
-    kind_any_ = kind_all_ = kind_count_where = kind_each_where = _quantifier
+    kind_any_ = kind_all_ = kind_count_where = kind_each_where = kind_first_where = _quantifier
 
     def kind_if_else(self, node):
         value, if_, condition, else_, otherwise = node.children
@@ -320,8 +358,28 @@ class _Formatter:
 
     kind_if_missing = kind_not_ = kind_compare = kind_member = kind_not_member = words
     kind_is_set = kind_is_missing = kind_is_empty = kind_is_not_empty = kind_is_blank = kind_is_not_blank = words
-    kind_rounded = kind_binary = kind_count_of = kind_sum_of = kind_list_of = words
-    kind_attribute = kind_name = kind_total = words
+    kind_rounded = kind_binary = kind_count_of = kind_keys_of = words
+
+    def kind_sum_of(self, node):
+        """`sum of VALUE for x in LIST`: a long one broken before `for`."""
+        keyword, of, value, *rest = node.children
+        return Align(group(self.spaced([keyword, of, value]), Nest(INDENT, [LINE, self.spaced(rest)])))
+
+    kind_list_of = kind_sum_of
+    kind_attribute = kind_name = kind_total = kind_previous = words
+
+    def kind_call(self, node):
+        """`min(a, b)`: the name against its bracket; values that do not fit on the line go on
+        the next ones, lined up after the bracket."""
+        name, opening, *inner, closing = node.children
+        parts: list = []
+        for child in inner:
+            if _type(child) == "COMMA":
+                parts[-1] = [parts[-1], self.tok(child)]
+                parts.append(LINE)
+            else:
+                parts.append(self.fmt(child))
+        return [self.tok(name), self.tok(opening), Align(Fill(tuple(parts))), self.tok(closing)]
 
     def kind_index(self, node):
         return [self.fmt(child) for child in node.children]
@@ -338,10 +396,11 @@ class _Formatter:
     # ------------------------------------------------------------- literals
     kind_number = kind_percent = kind_string = kind_date = kind_true = kind_false = kind_empty = words
     kind_rate_unit = kind_yen_unit = kind_hours_unit = kind_business_days_unit = kind_days_unit = words
+    kind_months_unit = words
 
-    kind_list_literal = kind_table_literal = bracketed
+    kind_list_literal = kind_table_literal = kind_record_literal = bracketed
 
-    kind_table_row = words
+    kind_table_row = kind_record_field = words
 
 
 def _type(node) -> str | None:

@@ -9,6 +9,7 @@ nothing says what happens then (RB302, in the strict pass).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, replace
 
 from . import datatype as t
@@ -16,7 +17,7 @@ from . import syntax as s
 from .diagnostic import Code, did_you_mean
 
 UNIT_KINDS = {None: None, "yen": "yen", "rate": "rate", "hours": "hours", "days": "days",
-               "business_days": "business_days", "percent": "percent"}
+               "business_days": "business_days", "months": "months", "percent": "percent"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,21 +49,44 @@ class Env:
 
 
 def with_prefixes(keys) -> frozenset:
+    """The keys and every key they extend: `plan.proposed_on` gives `plan` too, and
+    `limits[sme.industry].capital_jpy` gives `limits[sme.industry]` (not `limits[sme`)."""
     out = set()
     for key in keys:
-        parts = key.split(".")
-        for i in range(1, len(parts) + 1):
-            out.add(".".join(parts[:i]))
+        depth, quoted = 0, False
+        for i, ch in enumerate(key):
+            if quoted:
+                quoted = ch != '"' or key[i - 1] == "\\"
+            elif ch == '"':
+                quoted = True
+            elif ch == "[":
+                depth += 1
+            elif ch == "]":
+                depth -= 1
+            elif ch == "." and depth == 0:
+                out.add(key[:i])
+        out.add(key)
     return frozenset(out)
 
 
 def key_of(expr) -> str | None:
-    """The narrowing key of a name or field path (`plan.proposed_on`), else None."""
+    """The narrowing key of a name, a field path (`plan.proposed_on`) or a lookup in a table by
+    such a key or a literal (`sme_size_limits[sme.industry]`, `names["ec_site"]`), else None."""
     if isinstance(expr, s.Name):
         return expr.name
     if isinstance(expr, s.Attribute):
         inner = key_of(expr.obj)
         return None if inner is None else f"{inner}.{expr.name}"
+    if isinstance(expr, s.Index):
+        inner = key_of(expr.obj)
+        if inner is None:
+            return None
+        if isinstance(expr.key, s.Literal) and expr.key.kind in ("string", "number"):
+            index = json.dumps(expr.key.value if expr.key.kind == "string" else str(expr.key.value),
+                               ensure_ascii=False)
+        else:
+            index = key_of(expr.key)
+        return None if index is None else f"{inner}[{index}]"
     return None
 
 
@@ -106,12 +130,27 @@ class Typer:
         return typ
 
     def optional_error(self, expr, env: Env, what="this value"):
+        expr = self._missing_part(expr)
         key = key_of(expr)
         shown = f"`{key}`" if key else "this value"
         self.error(Code.MAY_BE_MISSING, f"{shown} may be missing here, and nothing says what happens then", expr.span,
                    "may be missing",
                    f"guard it with `{key or '…'} is set and …` (or an earlier `when {key or '…'} is missing` clause), "
                    f"or give a default with `{key or '…'} if missing …`", env=env)
+
+    def _missing_part(self, expr):
+        """The part of a field path that may be missing: `limits[k]` in `limits[k].capital_jpy` when
+        the field itself is always there, so the help says what to guard."""
+        while isinstance(expr, s.Attribute):
+            owner = self.types.get(id(expr.obj))
+            if owner is None or not owner.optional or owner.kind != "record":
+                break
+            record = self.schema.records.get(owner.record)
+            declared = record.fields.get(expr.name) if record else None
+            if declared is None or declared.type.optional:
+                break
+            expr = expr.obj
+        return expr
 
     def require(self, expr, typ: t.Type, env: Env) -> t.Type:
         if typ.optional and typ.kind != "error":
@@ -258,11 +297,11 @@ class Typer:
             joined = self.join(a.required(), b, e, env)
             return joined.required() if not b.optional else joined
         if isinstance(e, s.Rounded):
-            inner = self.require(e.operand, self.infer(e.operand, env), env)
+            inner = self.infer(e.operand, env)  # missing stays missing, as in `+`
             if inner.kind in ("yen", "rate", "hours"):
                 return inner.whole()
             if inner.kind in ("decimal", "integer", "percent"):
-                return t.INTEGER
+                return t.INTEGER.maybe() if inner.optional else t.INTEGER
             if inner.kind != "error":
                 self.error(Code.TYPE_MISMATCH, f"cannot round {inner.describe()}", e.span, "not a number", env=env)
             return t.ERROR
@@ -270,11 +309,22 @@ class Typer:
             element = self.element(e.items, env)
             inner = env.bind(e.var, Binding("var", element))
             self.boolean(e.body, inner)
+            if e.kind == "first":
+                return element.maybe()
             return {"any": t.BOOLEAN, "all": t.BOOLEAN, "count": t.INTEGER}.get(e.kind) or t.list_of(element)
         if isinstance(e, s.Aggregate):
             if e.kind == "count":
                 self.element(e.items, env)
                 return t.INTEGER
+            if e.kind == "keys":
+                table = self.require(e.items, self.infer(e.items, env), env)
+                if table.kind == "error":
+                    return t.ERROR
+                if table.kind != "table":
+                    self.error(Code.TYPE_MISMATCH, f"only a table has keys, not {table.describe()}", e.items.span,
+                               "not a table", env=env)
+                    return t.ERROR
+                return t.list_of(table.key)
             element = self.element(e.items, env)
             body = self.require(e.body, self.infer(e.body, env.bind(e.var, Binding("var", element))),
                                 env.bind(e.var, Binding("var", element)))
@@ -284,16 +334,14 @@ class Typer:
                 self.error(Code.TYPE_MISMATCH, f"cannot add up {body.describe()}", e.body.span, "not a number", env=env)
                 return t.ERROR
             return body
+        if isinstance(e, s.Call):
+            return self.call(e, env)
+        if isinstance(e, s.Previous):
+            return self.step_amount(e, env, "step_payout", "`previous` reads an amount of the step before, "
+                                    "in `payout on each step`", "only in the steps' payout")
         if isinstance(e, s.Total):
-            if env.context != "case_payout":
-                self.error(Code.OUT_OF_PLACE, "`total` sums a step amount, in `payout on case`", e.span,
-                           "only in the case's payout", env=env)
-                return t.ERROR
-            if e.name not in self.step_amounts:
-                self.error(Code.UNKNOWN_NAME, f"unknown step amount `{e.name}`", e.name_span, "not an amount of a step",
-                           did_you_mean(e.name, self.step_amounts), env=env)
-                return t.ERROR
-            return t.YEN
+            return self.step_amount(e, env, "case_payout", "`total` sums a step amount, in `payout on case`",
+                                    "only in the case's payout")
         if isinstance(e, s.Failure):
             if env.context not in ("step_payout", "case_payout"):
                 self.error(Code.OUT_OF_PLACE, "results of rules can be read only in a payout", e.span,
@@ -339,8 +387,46 @@ class Typer:
                     self.error(Code.TYPE_MISMATCH, "a list holds values of one kind", item.span,
                                f"{other.describe()} among {types[0].describe()}", env=env)
             return t.list_of(types[0])
-        self.error(Code.OUT_OF_PLACE, "a table can only be a parameter's value", e.span, "not here", env=env)
+        what = "a record" if e.kind == "record" else "a table"
+        self.error(Code.OUT_OF_PLACE, f"{what} can only be a parameter's value", e.span, "not here", env=env)
         return t.ERROR
+
+    def step_amount(self, e, env: Env, context: str, message: str, label: str) -> t.Type:
+        """`previous NAME` or `total NAME`: a step amount, read where the form belongs."""
+        if env.context != context:
+            self.error(Code.OUT_OF_PLACE, message, e.span, label, env=env)
+            return t.ERROR
+        if e.name not in self.step_amounts:
+            self.error(Code.UNKNOWN_NAME, f"unknown step amount `{e.name}`", e.name_span, "not an amount of a step",
+                       did_you_mean(e.name, self.step_amounts), env=env)
+            return t.ERROR
+        return t.YEN
+
+    def call(self, e: s.Call, env: Env) -> t.Type:
+        """`min(…)` and `max(…)`: two values or more of one kind, as `+` takes them; missing when
+        one of them may be."""
+        types = [self.infer(arg, env) for arg in e.args]
+        if e.function not in FUNCTIONS:
+            self.error(Code.UNKNOWN_NAME, f"unknown function `{e.function}`", e.name_span, "not a function of the language",
+                       did_you_mean(e.function, FUNCTIONS) or "the functions are " + ", ".join(f"`{f}`" for f in FUNCTIONS),
+                       env=env)
+            return t.ERROR
+        if len(e.args) < 2:
+            self.error(Code.MISSING_PART, f"`{e.function}` takes two values or more", e.span, "one value only",
+                       f"write `{e.function}(a, b)`", env=env)
+            return t.ERROR
+        if any(typ.kind == "error" for typ in types):
+            return t.ERROR
+        result = types[0].required()
+        for arg, typ in zip(e.args[1:], types[1:]):
+            joined = t.extremum(result, typ.required())
+            if joined is None:
+                self.error(Code.TYPE_MISMATCH, f"`{e.function}` of {result.describe()} and {typ.required().describe()}",
+                           arg.span, "a different kind of value", _compare_help(result, typ.required())
+                           or f"`{e.function}` takes values of one kind: yen with yen, dates with dates", env=env)
+                return t.ERROR
+            result = joined
+        return result.maybe() if any(typ.optional for typ in types) else result
 
     def _name(self, e: s.Name, env: Env) -> t.Type:
         binding = env.names.get(e.name)
@@ -390,6 +476,9 @@ class Typer:
 
 
 _OPS = {"+": "add", "-": "subtract", "*": "multiply", "/": "divide"}
+
+# The functions of the language: the smaller and the larger of their values.
+FUNCTIONS = ("min", "max")
 
 
 def _compare_help(left: t.Type, right: t.Type) -> str | None:

@@ -35,6 +35,7 @@ class Index:
     parameters: dict[str, s.ParameterDecl] = field(default_factory=dict)
     rules: dict[str, s.RuleDecl] = field(default_factory=dict)
     amounts: dict[str, s.Amount] = field(default_factory=dict)  # the case's payout
+    step_amounts: dict[str, s.Amount] = field(default_factory=dict)  # the steps' payout
 
     def field_decl(self, record: str, name: str) -> s.FieldDecl | None:
         decl = self.records.get(record)
@@ -66,9 +67,10 @@ def analyse(sources: list[Source]) -> tuple[Index, list[Diagnostic]]:
             index.parameters.setdefault(decl.name, decl)
         elif isinstance(decl, s.RuleDecl):
             index.rules.setdefault(decl.id, decl)
-        elif isinstance(decl, s.PayoutDecl) and decl.subject.kind == "case":
+        elif isinstance(decl, s.PayoutDecl):
+            amounts = index.amounts if decl.subject.kind == "case" else index.step_amounts
             for amount in decl.amounts:
-                index.amounts.setdefault(amount.name, amount)
+                amounts.setdefault(amount.name, amount)
     index.schema = declare([d for d in decls if isinstance(d, s.RecordDecl)], [])
     if parse_errors:
         return index, sorted(parse_errors, key=Diagnostic.sort_key)
@@ -168,8 +170,10 @@ class _Resolver:
         root = index.schema.records.get(ROOT)
         if root and name in root.fields:
             return field_target(index, ROOT, name, span)
-        if name in index.amounts and isinstance(self.owner, s.PayoutDecl):
-            return Target("amount", name, span, t.YEN, index.amounts[name].span)
+        if isinstance(self.owner, s.PayoutDecl):
+            amounts = index.amounts if self.owner.subject.kind == "case" else index.step_amounts
+            if name in amounts:
+                return amount_target(amounts[name], span)
         if name == "payout":
             return Target("builtin", name, span, t.record("payout"))
         if name in BUILTINS:
@@ -203,7 +207,20 @@ class _Resolver:
             return table.inner.maybe() if table and table.kind == "table" else None
         if isinstance(expr, s.Quantifier) and expr.kind == "each":
             return self.type_of(expr.items)
+        if isinstance(expr, s.Quantifier) and expr.kind == "first":
+            items = self.type_of(expr.items)
+            return items.inner.maybe() if items and items.kind == "list" and items.inner else None
+        if isinstance(expr, s.Call) and expr.args:
+            return self.type_of(expr.args[0])
         return None
+
+
+def amount_target(amount: s.Amount, span: Span) -> Target:
+    """An amount of a payout: its formula and its title."""
+    doc = [f"amount {amount.name} = {amount.expr.span.text}"]
+    for texts in amount.titles[:1]:
+        doc.extend(f"{item.lang}: {_plain(item.text)}" for item in texts.items)
+    return Target("amount", amount.name, span, t.YEN, amount.span, tuple(doc))
 
 
 def field_target(index: Index, record: str, name: str, span: Span) -> Target:
@@ -231,10 +248,24 @@ def parameter_target(index: Index, name: str, span: Span) -> Target:
         doc.extend(f"{item.lang}: {_plain(item.text)}" for item in texts.items)
     for pv in sorted(decl.values, key=lambda v: v.start):
         until = f" until {pv.until.isoformat()}" if pv.until else ""
-        doc.append(f"- {pv.value.span.text} from {pv.start.isoformat()}{until}")
+        rows = _rows(pv.value)
+        if rows:  # a table or a list: a row a line
+            doc.append(f"- from {pv.start.isoformat()}{until}:")
+            doc.extend(f"    {row}" for row in rows)
+        else:
+            doc.append(f"- {pv.value.span.text} from {pv.start.isoformat()}{until}")
     for source in decl.sources[:1]:
         doc.append(f"「{source.text}」" + (f" ({source.ref})" if source.ref else ""))
     return Target("parameter", name, span, ptype, decl.span, tuple(doc))
+
+
+def _rows(value: s.Literal) -> list[str]:
+    """The rows of a table or list value as written (`"retail": {capital_jpy: …}`), or none."""
+    if value.kind == "table":
+        return [f"{key_span.text}: {row.span.text}" for _key, row, key_span in value.value]
+    if value.kind == "list" and value.value:
+        return [item.span.text for item in value.value]
+    return []
 
 
 def rule_target(index: Index, rule_id: str, span: Span) -> Target:
@@ -286,12 +317,15 @@ def lookup(index: Index, path: str, offset: int) -> Target | None:
             obj = resolver.type_of(node.obj)
             if obj is not None and obj.kind == "record":
                 if obj.record == "payout" and node.name in index.amounts:
-                    return Target("amount", node.name, node.name_span, t.YEN, index.amounts[node.name].span)
+                    return amount_target(index.amounts[node.name], node.name_span)
                 if obj.record in index.schema.records and node.name in index.schema.records[obj.record].fields:
                     return field_target(index, obj.record, node.name, node.name_span)
             return None
         if isinstance(node, s.Name):
             return resolver.name(node.name, node.span)
+        if isinstance(node, (s.Total, s.Previous)) and _inside(node.name_span, offset):
+            found = index.step_amounts.get(node.name)
+            return amount_target(found, node.name_span) if found else None
         if isinstance(node, s.Failure):
             for rid, span in node.excepted:
                 if _inside(span, offset) and rid in index.rules:

@@ -131,6 +131,18 @@ def _expected_words(expected) -> str:
     return ", ".join(ordered)
 
 
+def _accepted(error: UnexpectedInput, fallback):
+    """What the parser really accepts where it stopped, not the whole merged state's lookahead
+    (rules over a batch share their items with case rules)."""
+    parser = getattr(error, "interactive_parser", None)
+    if parser is not None:
+        try:
+            return parser.accepts() or fallback
+        except Exception:  # noqa: BLE001 - fall back to lark's own list
+            pass
+    return fallback
+
+
 def _syntax_diagnostic(source: Source, error: UnexpectedInput, base: int) -> Diagnostic:
     if isinstance(error, UnexpectedCharacters):
         start = base + error.pos_in_stream
@@ -148,10 +160,11 @@ def _syntax_diagnostic(source: Source, error: UnexpectedInput, base: int) -> Dia
                 "write `\\{` or `\\}` for a literal brace",
             )
         shown = char if char.strip() else repr(char)
+        allowed = _accepted(error, error.allowed)
         return Diagnostic(
             Code.UNEXPECTED_CHARACTER, f"unexpected character `{shown}`", Span(source, start, start + 1),
             "not part of the rule language",
-            f"expected {_expected_words(error.allowed)}" if error.allowed else None,
+            f"expected {_expected_words(allowed)}" if allowed else None,
         )
     if isinstance(error, UnexpectedEOF) or (
         isinstance(error, UnexpectedToken) and error.token.type == "$END"
@@ -163,17 +176,12 @@ def _syntax_diagnostic(source: Source, error: UnexpectedInput, base: int) -> Dia
             f"expected {_expected_words(error.expected)}" if error.expected else None,
         )
     assert isinstance(error, UnexpectedToken)
-    expected = error.expected
-    if error.interactive_parser is not None:
-        try:  # what the parser really accepts here, not the whole merged state's lookahead
-            expected = error.interactive_parser.accepts() or expected
-        except Exception:  # noqa: BLE001 - fall back to lark's own list
-            pass
+    expected = _accepted(error, error.expected)
     token = error.token
     start = base + token.start_pos
     end = base + (token.end_pos if token.end_pos is not None else token.start_pos + len(token))
     before = source.text[:start].rstrip().rsplit(None, 1)[-1:] or [""]
-    if before[0] in ("any", "all", "count", "each"):
+    if before[0] in ("any", "all", "count", "each", "first"):
         return Diagnostic(
             Code.UNEXPECTED_TOKEN, f"unexpected `{token}` after `{before[0]}`", Span(source, start, end),
             "not expected here",
@@ -208,7 +216,7 @@ def _plain(token: Token) -> str:
 
 
 _UNITS = {"yen_unit": "yen", "rate_unit": "rate", "hours_unit": "hours",
-          "days_unit": "days", "business_days_unit": "business_days"}
+          "days_unit": "days", "business_days_unit": "business_days", "months_unit": "months"}
 
 
 @v_args(meta=True)
@@ -455,10 +463,61 @@ class _Builder(Transformer):
         subject, *items = children
         lets = tuple(v for k, v in items if k == "let")
         amounts = tuple(v for k, v in items if k == "amount")
-        return s.PayoutDecl(subject, lets, amounts, self._span(meta))
+        dated = tuple(v for k, v in items if k == "dated")
+        ordered = tuple(v for k, v in items if k in ("let", "amount"))
+        return s.PayoutDecl(subject, lets, amounts, self._span(meta), dated, ordered)
 
     def amount(self, meta, children):
-        return ("amount", s.Amount(str(children[0]), children[1], self._span(meta)))
+        name, expr, *title = children
+        titles = tuple(v for _k, v in title)
+        return ("amount", s.Amount(str(name), expr, self._span(meta), titles))
+
+    # -- batch rules
+    def batch_rule_decl(self, meta, children):
+        rule_id, items, *rest = children
+        pick = lambda kind: tuple(v for k, v in rest if k == kind)  # noqa: E731
+        return s.BatchRuleDecl(
+            str(rule_id), items[0], pick("stage"), pick("title"), pick("source"), pick("where"), pick("group"),
+            pick("days"), pick("figure"), pick("let"), pick("clause"), self._span(meta), self._tspan(rule_id),
+            items[1],
+        )
+
+    def batch_cases(self, meta, children):
+        return ("cases", self._span(meta))
+
+    def batch_steps(self, meta, children):
+        return ("each_step", self._span(meta))
+
+    def batch_where(self, meta, children):
+        return ("where", children[0])
+
+    def batch_group(self, meta, children):
+        return ("group", tuple(children))
+
+    def batch_key(self, meta, children):
+        expr, *name = children
+        return s.BatchKey(expr, str(name[0]) if name else None, self._span(meta),
+                          self._tspan(name[0]) if name else None)
+
+    def batch_days(self, meta, children):
+        return ("days", s.BatchDays(children[0], children[1], self._span(meta)))
+
+    def _figure(kind):
+        def build(self, meta, children):
+            name, *expr = children
+            return ("figure", s.BatchFigure(kind, str(name), expr[0] if expr else None, self._span(meta),
+                                            self._tspan(name)))
+        return build
+
+    batch_count = _figure("count")
+    batch_sum = _figure("sum")
+    batch_spread = _figure("spread")
+    batch_max = _figure("max")
+    batch_min = _figure("min")
+
+    def batch_clause(self, meta, children):
+        condition, *items = children
+        return ("clause", self._clause(meta, condition, "finding", items))
 
     # -- expressions
     def _quantifier(kind):
@@ -471,6 +530,7 @@ class _Builder(Transformer):
     all_ = _quantifier("all")
     count_where = _quantifier("count")
     each_where = _quantifier("each")
+    first_where = _quantifier("first")
 
     def if_else(self, meta, children):
         value, condition, otherwise = children
@@ -525,6 +585,16 @@ class _Builder(Transformer):
 
     def count_of(self, meta, children):
         return s.Aggregate("count", children[0], self._span(meta))
+
+    def keys_of(self, meta, children):
+        return s.Aggregate("keys", children[0], self._span(meta))
+
+    def call(self, meta, children):
+        name, *args = children
+        return s.Call(str(name), tuple(args), self._span(meta), self._tspan(name))
+
+    def previous(self, meta, children):
+        return s.Previous(str(children[0]), self._span(meta), self._tspan(children[0]))
 
     def sum_of(self, meta, children):
         body, var, items = children
@@ -614,10 +684,17 @@ class _Builder(Transformer):
         key_value = _plain(key) if key.type == "STRING" else self._number(key)
         return (key_value, value, self._tspan(key))
 
+    def record_literal(self, meta, children):
+        return s.Literal("record", tuple(children), self._span(meta))
+
+    def record_field(self, meta, children):
+        name, value = children
+        return (str(name), value, self._tspan(name))
+
     def rate_unit(self, meta, children):
         return _UnitMark("rate_unit")
 
-    yen_unit = hours_unit = days_unit = business_days_unit = None  # set below
+    yen_unit = hours_unit = days_unit = business_days_unit = months_unit = None  # set below
 
 
 class _UnitMark:
@@ -627,7 +704,7 @@ class _UnitMark:
         self.data = data
 
 
-for _unit in ("yen_unit", "hours_unit", "days_unit", "business_days_unit"):
+for _unit in ("yen_unit", "hours_unit", "days_unit", "business_days_unit", "months_unit"):
     setattr(_Builder, _unit, v_args(meta=True)(lambda self, meta, children, _u=_unit: _UnitMark(_u)))
 _Builder.rate_unit = v_args(meta=True)(lambda self, meta, children: _UnitMark("rate_unit"))
 

@@ -73,6 +73,29 @@ class PayoutSection:
     subject: str  # each_step / case
     lets: dict[str, s.Expr]
     amounts: tuple[tuple[str, s.Expr], ...]
+    dated: s.Expr | None = None  # the day its parameters are read on (else the rulebook's)
+    titles: dict[str, dict[str, str]] = field(default_factory=dict)  # amount → {lang: title}
+
+
+@dataclass(frozen=True, slots=True)
+class BatchRule:
+    """A rule over the cases of a batch: which items it reads (`cases` or `each_step`), which pass
+    (`where`), how they are grouped (`keys`, and `days`: each day of each item's range), the
+    figures of each group, and the clauses that make a group a finding."""
+
+    index: int
+    id: str
+    items: str  # cases / each_step
+    stage: str
+    titles: dict[str, str]
+    source: tuple[str, str | None]
+    where: s.Expr | None
+    keys: tuple[tuple[str, s.Expr, t.Type], ...]  # (name, expression, type)
+    days: tuple[s.Expr, s.Expr] | None  # (first day, last day) of each item
+    figures: tuple[tuple[str, str, s.Expr | None, t.Type], ...]  # (name, count/sum/spread/max/min, expression, type)
+    lets: dict[str, s.Expr]
+    clauses: tuple[Clause, ...]
+    span: object
 
 
 @dataclass
@@ -91,6 +114,7 @@ class Program:
     dated: s.Expr | None
     types: dict[int, t.Type] = field(default_factory=dict)
     sources: list[tuple[str, str]] = field(default_factory=list)
+    batch_rules: list[BatchRule] = field(default_factory=list)
 
     def type_of(self, expr) -> t.Type:
         return self.types[id(expr)]

@@ -26,7 +26,7 @@ ROOT = "case"
 SCALAR_NAMES = {
     "text": t.TEXT, "date": t.DATE, "boolean": t.BOOLEAN, "integer": t.INTEGER,
     "decimal": t.DECIMAL, "yen": t.YEN, "rate": t.RATE, "hours": t.HOURS, "days": t.DAYS,
-    "business_days": t.BUSINESS_DAYS, "percent": t.PERCENT,
+    "business_days": t.BUSINESS_DAYS, "months": t.MONTHS, "percent": t.PERCENT,
 }
 
 
@@ -125,7 +125,7 @@ def resolve_type(ref: s.TypeRef, records: set[str], diags: list[Diagnostic]) -> 
         Code.UNKNOWN_TYPE, f"unknown type `{name}`", ref.span, "not a type",
         did_you_mean(name, list(SCALAR_NAMES) + sorted(records))
         or "types are text, date, boolean, integer, decimal, yen, yen per hour, hours, days, "
-           "business days, percent, optional T, list of T, table of T by K, and the records",
+           "business days, months, percent, optional T, list of T, table of T by K, and the records",
     ))
     return t.ERROR
 

@@ -18,8 +18,9 @@ from .source import Span
 @dataclass(frozen=True, slots=True, eq=False)
 class Literal:
     """A literal value. `unit` is one of: None, yen, rate, hours, days,
-    business_days, percent. `kind` is number, string, date, boolean, empty,
-    list or table; list and table values are tuples of Literals / pairs."""
+    business_days, months, percent. `kind` is number, string, date, boolean, empty,
+    list, table or record; list values are tuples of Literals, table values tuples of
+    (key, Literal, key span), record values tuples of (field name, Literal, name span)."""
 
     kind: str
     value: object
@@ -125,7 +126,7 @@ class Rounded:
 
 @dataclass(frozen=True, slots=True, eq=False)
 class Quantifier:
-    """`any|all|count|each VAR in LIST where BODY`."""
+    """`any|all|count|each|first VAR in LIST where BODY`."""
 
     kind: str
     var: str
@@ -137,14 +138,33 @@ class Quantifier:
 
 @dataclass(frozen=True, slots=True, eq=False)
 class Aggregate:
-    """`count of LIST`, `sum of BODY for VAR in LIST`, `list of BODY for VAR in LIST`."""
+    """`count of LIST`, `keys of TABLE`, `sum of BODY for VAR in LIST`, `list of BODY for VAR in LIST`."""
 
-    kind: str  # count / sum / list
+    kind: str  # count / keys / sum / list
     items: "Expr"
     span: Span
     var: str | None = None
     body: "Expr | None" = None
     var_span: Span | None = None
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Call:
+    """`min(a, b, …)`, `max(a, b, …)`: a function of the language applied to its arguments."""
+
+    function: str
+    args: tuple["Expr", ...]
+    span: Span
+    name_span: Span
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Previous:
+    """`previous AMOUNT`: a step amount of the step before (0 yen for the first), in `payout on each step`."""
+
+    name: str
+    span: Span
+    name_span: Span
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -175,7 +195,7 @@ class OutOfOrder:
 
 Expr = Union[
     Literal, Name, Attribute, Index, Binary, Negate, Compare, Logical, Not, Test, Member,
-    IfElse, IfMissing, Rounded, Quantifier, Aggregate, Total, Failure, OutOfOrder,
+    IfElse, IfMissing, Rounded, Quantifier, Aggregate, Call, Previous, Total, Failure, OutOfOrder,
 ]
 
 # ------------------------------------------------------------------------ texts
@@ -359,6 +379,7 @@ class Amount:
     name: str
     expr: Expr
     span: Span
+    titles: tuple[Texts, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -367,9 +388,65 @@ class PayoutDecl:
     lets: tuple[Let, ...]
     amounts: tuple[Amount, ...]
     span: Span
+    dated: tuple[Expr, ...] = ()
+    items: tuple = ()  # the lets and amounts in the order written: each sees those before it
 
 
-Decl = Union[RulebookDecl, RecordDecl, ParameterDecl, OrderDecl, RuleDecl, PayoutDecl]
+# ------------------------------------------------------------------ batch rules
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class BatchKey:
+    """One key of `group by`: an expression, named by `as NAME` (or by itself, a bare name)."""
+
+    expr: Expr
+    name: str | None
+    span: Span
+    name_span: Span | None
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class BatchDays:
+    """`each day from FIRST to LAST`: every item counts on each day of its range."""
+
+    first: Expr
+    last: Expr
+    span: Span
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class BatchFigure:
+    """A figure of each group: `count NAME`, `sum NAME = …`, `sum NAME = … spread over its days`,
+    `max NAME = …`, `min NAME = …`."""
+
+    kind: str  # count / sum / spread / max / min
+    name: str
+    expr: Expr | None  # None for count
+    span: Span
+    name_span: Span
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class BatchRuleDecl:
+    """`rule ID over cases|each step`: findings over the groups of a batch's cases."""
+
+    id: str
+    items: str  # cases / each_step
+    stages: tuple[tuple[str, Span], ...]
+    titles: tuple[Texts, ...]
+    sources: tuple[SourceRef, ...]
+    wheres: tuple[Expr, ...]
+    groups: tuple[tuple[BatchKey, ...], ...]
+    days: tuple[BatchDays, ...]
+    figures: tuple[BatchFigure, ...]
+    lets: tuple[Let, ...]
+    clauses: tuple[Clause, ...]  # each `when … then finding` (status "finding")
+    span: Span
+    id_span: Span
+    items_span: Span
+
+
+Decl = Union[RulebookDecl, RecordDecl, ParameterDecl, OrderDecl, RuleDecl, PayoutDecl, BatchRuleDecl]
 
 
 @dataclass(frozen=True, slots=True, eq=False)

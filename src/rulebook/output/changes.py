@@ -65,11 +65,12 @@ NO_STATUS_WORD = {"ja": "なし", "en": "none"}
 class Words:
     """The words and number formats of one language."""
 
-    def __init__(self, lang: str):
+    def __init__(self, lang: str, amounts: dict | None = None):
         if lang not in WORDS:
             raise ValueError(f"unknown language `{lang}`: expected `ja` or `en`")
         self.lang = lang
         self.w = WORDS[lang]
+        self.amounts = vocabulary.amount_words(amounts or {}, lang)  # the rulebooks' titles of amounts
 
     def __getitem__(self, key: str):
         return self.w[key]
@@ -85,7 +86,7 @@ class Words:
         return vocabulary.STATUS[self.lang].get(status, str(status))
 
     def amount(self, name: str) -> str:
-        return vocabulary.AMOUNT[self.lang].get(name, name)
+        return self.amounts.get(name, name)
 
     def yen(self, value, signed: bool = False) -> str:
         if value is None:
@@ -149,9 +150,10 @@ def text_header(head: dict, lang: str) -> str:
     return "\n".join(map(visible, lines)) + "\n"
 
 
-def text_case(change: dict, lang: str) -> str:
-    """One case that changed: its verdict, each result that changed with both explanations, the money."""
-    w = Words(lang)
+def text_case(change: dict, lang: str, amounts: dict | None = None) -> str:
+    """One case that changed: its verdict, each result that changed with both explanations, the money
+    (`amounts`: the rulebooks' titles of their amounts)."""
+    w = Words(lang, amounts)
     source = change.get("source") or {}
     where = f" ({source.get('file')}:{source.get('line')})" if source.get("file") else ""
     verdict = change["verdict"]
@@ -178,8 +180,8 @@ def text_case(change: dict, lang: str) -> str:
     return "\n".join(map(visible, lines)) + "\n"
 
 
-def text_totals(totals: dict, lang: str) -> str:
-    w = Words(lang)
+def text_totals(totals: dict, lang: str, amounts: dict | None = None) -> str:
+    w = Words(lang, amounts)
     key = "summary" if totals["changed"] else "summary_none"
     lines = ["", f"■ {w['totals']}", "  " + w[key].format(cases=f"{totals['cases']:,}", changed=f"{totals['changed']:,}")]
     for v in totals["verdicts"]:
@@ -213,10 +215,10 @@ def _environment() -> jinja2.Environment:
                               keep_trailing_newline=True)
 
 
-def render_page(head: dict, totals: dict, lang: str = "ja") -> str:
+def render_page(head: dict, totals: dict, lang: str = "ja", amounts: dict | None = None) -> str:
     """The self-contained HTML page of a diff: the rulebooks, the totals, the cases where the most
     money moved with the explanations of both sides. No script, no address outside the page."""
-    words = Words(lang)
+    words = Words(lang, amounts)
     env = _environment()
     css = Markup(env.loader.get_source(env, "report.css")[0])  # our own file, put in the page as it is
     return env.get_template("changes.html").render(lang=lang, w=words, head=head, totals=totals, css=css,
@@ -246,9 +248,9 @@ def cell(value):
     return value
 
 
-def sheet_rows(change: dict, lang: str):
+def sheet_rows(change: dict, lang: str, amounts: dict | None = None):
     """The rows of one case that changed: one a result that changed (one for the case if none did)."""
-    w = Words(lang)
+    w = Words(lang, amounts)
     source = change.get("source") or {}
     money = change["money"]
     amounts = []

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections import Counter
 
 from ..engine import codegen as cg
-from ..engine.evaluate import CLAUSE, FACTS, NOT_IN_FORCE, RULE, STEP, SUBJECT, Evaluation
+from ..engine.evaluate import CLAUSE, FACTS, NO_VALUE, NOT_IN_FORCE, RULE, STEP, SUBJECT, Evaluation
 from ..engine.plan import Plan
 from .explain import STATUSES, VERDICT_FORMAT, _fact, dumps, rulebook_info
 
@@ -49,12 +49,19 @@ class CompactWriter:
         steps_field = plan.steps_field or "steps"
         # The tally's slots: rule i's results with status STATUSES[s] count in slot 4 * i + s.
         self.slots = [(rule.id, status) for rule in plan.rules for status in STATUSES]
+        self._slot_of = {key: slot for slot, key in enumerate(self.slots)}
         self._entries = self._generate(steps_field)
         self._steps = self._generate_steps()
 
     def tally(self) -> list[int]:
         """A new tally: one count per rule and status."""
         return [0] * len(self.slots)
+
+    def take_back(self, tally: list[int], entries) -> None:
+        """Uncount from `tally` the compact entries of a case ({"rule": id, "status": …} each)."""
+        slots = self._slot_of
+        for entry in entries:
+            tally[slots[entry["rule"], entry["status"]]] -= 1
 
     def counts(self, tally: list[int]) -> Counter:
         """A tally as counts per (rule id, status)."""
@@ -63,7 +70,7 @@ class CompactWriter:
     def _generate(self, steps_field: str):
         """The entry builders: one generated function per rule, (result, tally, failed) → the
         result's compact mapping, or None for a result it does not know (a clause number below
-        "not in force": a newer engine's), which sends the case to the explainer."""
+        "no value": a newer engine's), which sends the case to the explainer."""
         module = cg.Module()
         names = []
         code = {status: i for i, status in enumerate(STATUSES)}
@@ -81,8 +88,15 @@ class CompactWriter:
                                    (cg.literal("status"), status), (cg.literal("facts"), facts)])
 
             body = [cg.assign("k", cg.item(r, CLAUSE))]
-            # not in force: counted, and no facts (the slots hold the day it was judged on)
+            # not in force: counted, and no facts (the slots hold the day it was judged on); a
+            # parameter with no value: a failure, its facts the parameter and the day it was read on
+            no_value = cg.dict_of([(cg.literal("parameter"), cg.item(r, FACTS)),
+                                   (cg.literal("day"), cg.item(r, FACTS + 1))])
             body.append(cg.if_(cg.compare(k, "<", cg.literal(0)), [
+                cg.if_(cg.compare(k, "==", cg.literal(NO_VALUE)), [
+                    count(cg.literal(base + code["fail"])),
+                    cg.do(cg.method(cg.name("failed"), "append", cg.binary(cg.literal(rule.id + "@"), "+", subject))),
+                    cg.return_(entry(cg.literal("fail"), no_value))]),
                 cg.if_(cg.compare(k, "!=", cg.literal(NOT_IN_FORCE)), [cg.return_(cg.literal(None))]),
                 count(cg.literal(base + code["not_applicable"])),
                 cg.return_(entry(cg.literal("not_applicable"), cg.dict_of(())))]))
@@ -161,14 +175,11 @@ class CompactWriter:
         results' counts taken back from the tally and counted from it instead."""
         if self.explainer is None:
             raise ValueError("a result the compact writer does not know, and no explainer to write it")
-        index = {rule.id: rule.index for rule in self.plan.rules}
-        for entry in built:
-            if entry is not None:
-                tally[len(STATUSES) * index[entry["rule"]] + STATUSES.index(entry["status"])] -= 1
+        self.take_back(tally, [entry for entry in built if entry is not None])
         verdict = self.explainer.explain(outcome, warnings, compact=True, raw=True)
         failed = []
         for entry in verdict["results"]:
-            tally[len(STATUSES) * index[entry["rule"]] + STATUSES.index(entry["status"])] += 1
+            tally[self._slot_of[entry["rule"], entry["status"]]] += 1
             if entry["status"] == "fail":
                 failed.append(f"{entry['rule']}@{entry['subject']}")
         return dumps(verdict), verdict["verdict"], failed, verdict["payout"]

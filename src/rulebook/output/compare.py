@@ -213,7 +213,7 @@ def compare_rulebooks(old: list[s.File], new: list[s.File], old_day: dt.date | N
                 parameters.append({**entry, "in_force": {"from": {"day": old_day.isoformat(), "value": in_force[0]},
                                                          "to": {"day": new_day.isoformat(), "value": in_force[1]}}})
     other = []
-    for kind in ("rulebook", "record", "order", "payout"):
+    for kind in ("rulebook", "record", "order", "payout", "batch rule"):
         a, b = old_decls.get(kind, {}), new_decls.get(kind, {})
         for name in list(b) + [n for n in a if n not in b]:
             if name not in a or name not in b or s.plain(a[name]) != s.plain(b[name]):
@@ -242,6 +242,8 @@ def _key(decl) -> tuple[str, str]:
         return "order", decl.name
     if isinstance(decl, s.PayoutDecl):
         return "payout", decl.subject.kind
+    if isinstance(decl, s.BatchRuleDecl):
+        return "batch rule", decl.id
     return "rulebook", decl.name
 
 

@@ -13,7 +13,7 @@ from decimal import Decimal
 from pydantic import BaseModel
 
 from ..engine import codegen as cg
-from ..engine.evaluate import CLAUSE, FACTS, NOT_IN_FORCE, RULE, Evaluation
+from ..engine.evaluate import CLAUSE, FACTS, NO_VALUE, NOT_IN_FORCE, RULE, Evaluation, Unexplained
 from ..engine.plan import Plan, TemplatePlan
 from ..engine.runtime import UNSET
 from ..input.snapshot import dumps_json, jsonable
@@ -25,6 +25,29 @@ STATUSES = ("pass", "fail", "pending", "not_applicable")
 _NOT_IN_FORCE = {
     "ja": "この要件は{day}には適用されません。",
     "en": "This requirement is not in force on {day}.",
+}
+# A rule that read a parameter with no value on the day it read it on: it fails.
+_NO_VALUE = {
+    "ja": "パラメータ「{title}」({name})には{day}に有効な値がありません。制度にこの日の定めがないため、"
+          "要件「{rule_title}」({rule})は満たされず、この要件による謝金は支払われません。",
+    "en": "The parameter `{name}` ({title}) has no value in force on {day}: the program had no rule for that "
+          "day, so the requirement `{rule}` ({rule_title}) is not met and no honorarium is due on it.",
+}
+_NO_VALUE_FIX = {
+    "ja": "{day}に有効だった「{title}」({name})の値を事務局に問い合わせ、ルールブックに加えてください。",
+    "en": "Ask the secretariat which value of `{name}` ({title}) held on {day}, and have it added to the rulebook.",
+}
+# A result whose texts read a parameter with no value on the day: its status stands, its words cannot.
+_UNEXPLAINED = {
+    "ja": "この結果の説明に必要なパラメータ「{title}」({name})には{day}に有効な値がありません。",
+    "en": "This result cannot be explained: the parameter `{name}` ({title}) has no value in force on {day}.",
+}
+# An amount of the payout that read a parameter with no value on the day: it is 0.
+_UNPRICED = {
+    "ja": "「{amount}」は、パラメータ「{title}」({name})に{day}に有効な値がないため0円としています。"
+          "事務局に問い合わせてください。",
+    "en": "{amount} is shown as 0 yen: the parameter `{name}` ({title}) has no value in force on {day}; "
+          "ask the secretariat.",
 }
 
 
@@ -64,6 +87,8 @@ _FORMATS = {
     ("days", "en"): lambda v: _plural(v, "day", "days"),
     ("business_days", "ja"): lambda v: f"{v}営業日",
     ("business_days", "en"): lambda v: _plural(v, "business day", "business days"),
+    ("months", "ja"): lambda v: f"{v}か月",
+    ("months", "en"): lambda v: _plural(v, "month", "months"),
     ("percent", "ja"): lambda v: f"{_plain(v * 100)}%",
     ("percent", "en"): lambda v: f"{_plain(v * 100)}%",
     ("date", "ja"): lambda v: f"{v.year}年{v.month}月{v.day}日",
@@ -79,32 +104,60 @@ _FORMATS = {
 }
 
 
-def formatter(kind: str, lang: str, labels: dict | None = None):
+def formatter(kind: str, lang: str, labels: dict | None = None, records: dict | None = None):
     """The function that shows a value of this kind in this language (— when missing).
 
     `label:record.field` shows a value by its label in `labels` ({"record.field": {value: {lang:
-    words}}}, the schema's), and a value without one as it is."""
-    if kind.startswith("list:"):
-        inner = formatter(kind[5:], lang, labels)
-        joiner, empty = ("、", "なし") if lang == "ja" else (", ", "none")
+    words}}}, the schema's), and a value without one as it is. `list:K` shows the items as K,
+    `table:K` each key and its value as K, `record:NAME` each field as `records` says
+    ({record: ((field, kind), …)}, the plan's `record_formats`)."""
+    joiner, empty = ("、", "なし") if lang == "ja" else (", ", "none")
+    if kind.startswith(("list:", "table:")):
+        of = kind.split(":", 1)[1]
+        inner = formatter(of, lang, labels, records)
+        if of.startswith("record:"):
+            inner = _parenthesized(inner)
+        if kind.startswith("list:"):
+            parts = lambda value: [inner(v) for v in value]  # noqa: E731
+        else:  # a table: each key and its value
+            parts = lambda value: [f"{key}: {inner(v)}" for key, v in value.items()]  # noqa: E731
 
-        def show_list(value):
+        def show_all(value):
             if value is None:
                 return "—"
-            return joiner.join([inner(v) for v in value]) if value else empty
-        return show_list
+            return joiner.join(parts(value)) if value else empty
+        return show_all
+    if kind.startswith("record:"):
+        fields = [(name, formatter(field_kind, lang, labels, records))
+                  for name, field_kind in (records or {}).get(kind[7:], ())]
+
+        def show_record(value):
+            if value is None:
+                return "—"
+            return joiner.join([f"{name}: {show(getattr(value, name))}" for name, show in fields])
+        return show_record
     if kind.startswith("label:"):
         known = (labels or {}).get(kind[6:], {})
 
         def base(value):
             words = known.get(value)
             return words.get(lang, value) if words else str(value)
-    else:
-        base = _FORMATS.get((kind, lang), str)
+        return lambda value: "—" if value is None else base(value)
+    base = _FORMATS.get((kind, lang), str)
 
     def show(value):
-        return "—" if value is None else base(value)
+        if value is None:
+            return "—"
+        # a text in place of a missing value: `{capital_jpy if missing "記録なし"}`
+        return value if value.__class__ is str else base(value)
     return show
+
+
+def _parenthesized(show):
+    """A record among others, in brackets: `retail: (capital_jpy: 50,000,000 yen, employees: 50)`."""
+    def bracketed(value):
+        return "—" if value is None else f"({show(value)})"
+    return bracketed
 
 
 def format_value(value, kind: str, lang: str) -> str:
@@ -205,7 +258,7 @@ class Explainer:
                 index, kind = part
                 key = (kind, lang)
                 if key not in self._formats:
-                    self._formats[key] = formatter(kind, lang, self.labels)
+                    self._formats[key] = formatter(kind, lang, self.labels, self.plan.record_formats)
                 pieces.append(cg.call(module.constant(self._formats[key]), cg.item(cg.name("a"), index)))
         text = pieces[0] if pieces else cg.literal("")
         for piece in pieces[1:]:
@@ -220,19 +273,41 @@ class Explainer:
             day = result[FACTS] if len(result) > FACTS else outcome.as_of
             message = {lang: text.format(day=format_value(day, "date", lang)) for lang, text in _NOT_IN_FORCE.items()}
             return "not_applicable", message, None, None
+        if clause_index == NO_VALUE:
+            name, day = result[FACTS], result[FACTS + 1]
+            return "fail", self._no_value(_NO_VALUE, name, day, rule_index), \
+                self._no_value(_NO_VALUE_FIX, name, day, rule_index), None
         clause = self.plan.rules[rule_index].clauses[clause_index]
         args = self.args_of(outcome, result)
+        if isinstance(args, Unexplained):
+            return clause.status, self._no_value(_UNEXPLAINED, args.parameter, args.day, rule_index), \
+                self._no_value(_NO_VALUE_FIX, args.parameter, args.day, rule_index), None
         texts, fixes = self._texts.get((rule_index, clause_index)) or self.texts(rule_index, clause_index)
         message = {lang: show(args) for lang, show in texts.items()}
         fix = {lang: show(args) for lang, show in fixes.items()} if fixes else None
         return clause.status, message, fix, (args[clause.due] if clause.due is not None else None)
 
+    def _no_value(self, texts: dict, name: str, day, rule_index: int | None = None, amount: str = "",
+                  of_step: bool = False) -> dict:
+        """One of the texts about a parameter with no value on a day, in each language."""
+        rule = self.plan.rules[rule_index] if rule_index is not None else None
+        out = {}
+        for lang, text in texts.items():
+            title = self.plan.parameter_titles.get(name, {}).get(lang, name)
+            out[lang] = text.format(
+                name=name, title=title, day=format_value(day, "date", lang), amount=amount_title(self.plan, amount, lang, of_step),
+                rule=rule.id if rule else "", rule_title=rule.titles.get(lang, rule.id) if rule else "")
+        return out
+
     def due(self, outcome: Evaluation, result):
         """A result's due date (or None), without its texts."""
-        if result[CLAUSE] == NOT_IN_FORCE:
+        if result[CLAUSE] < 0:
             return None
         clause = self.plan.rules[result[RULE]].clauses[result[CLAUSE]]
-        return self.args_of(outcome, result)[clause.due] if clause.due is not None else None
+        if clause.due is None:
+            return None
+        args = self.args_of(outcome, result)
+        return None if isinstance(args, Unexplained) else args[clause.due]
 
     def explain(self, outcome: Evaluation, warnings=(), compact: bool = False, raw: bool = False) -> dict:
         """The verdict of one case, as the JSON-ready mapping of verdict-output.md.
@@ -250,6 +325,9 @@ class Explainer:
             rule = plan.rules[rule_index]
             if clause_index == NOT_IN_FORCE:
                 facts = {}
+                status, message, fix, due = self.describe(outcome, result)
+            elif clause_index == NO_VALUE:
+                facts = {"parameter": result[FACTS], "day": result[FACTS + 1] if raw else _fact(result[FACTS + 1])}
                 status, message, fix, due = self.describe(outcome, result)
             else:
                 status = rule.clauses[clause_index].status
@@ -272,7 +350,7 @@ class Explainer:
             parts = self.rule_parts[rule_index]
             results.append({
                 "rule": parts["rule"], "subject": subject, "status": status, "stage": parts["stage"],
-                "clause": clause_index + 1, "title": dict(parts["title"]), "message": message, "facts": facts,
+                "clause": max(clause_index + 1, 0), "title": dict(parts["title"]), "message": message, "facts": facts,
                 "source": dict(parts["source"]), "fix": fix, "due": due,
             })
         return self._verdict(outcome, counts, results, warnings, dict(self.info))
@@ -299,10 +377,25 @@ class Explainer:
             "results": results,
             "payout": payout,
         }
-        if warnings:  # Messages of the input: English, with `.ja`
-            out["warnings"] = [str(w) for w in warnings]
-            out["warning_messages"] = [{"ja": getattr(w, "ja", str(w)), "en": str(w)} for w in warnings]
+        messages = [{"ja": getattr(w, "ja", str(w)), "en": str(w)} for w in warnings]  # the input's
+        seen = set()
+        for name, day, amount, of_step in outcome.unpriced:  # amounts that read a parameter with no value
+            if (name, day, amount, of_step) not in seen:
+                seen.add((name, day, amount, of_step))
+                messages.append(self._no_value(_UNPRICED, name, day, amount=amount, of_step=of_step))
+        if messages:
+            out["warnings"] = [m["en"] for m in messages]
+            out["warning_messages"] = messages
         return out
+
+
+def amount_title(plan: Plan, name: str, lang: str, of_step: bool = False) -> str:
+    """The words for an amount of the payout: its title in the rulebook (of the case's amount,
+    else of a step's; `of_step`: the other way round), else its name."""
+    first, then = (plan.step_amount_titles, plan.amount_titles) if of_step else \
+        (plan.amount_titles, plan.step_amount_titles)
+    titles = first.get(name) or then.get(name) or {}
+    return titles.get(lang, name)
 
 
 def explain(plan: Plan, outcome: Evaluation, digest: str, warnings=(), args_of=None, labels=None) -> dict:

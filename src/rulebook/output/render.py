@@ -39,9 +39,11 @@ def _due_text(due: str, as_of: str, lang: str) -> str:
     return f"{when}({note})" if lang == "ja" else f"{when} ({note})"
 
 
-def render_verdict(verdict: dict, stages: list, lang: str = "ja", color: bool = False) -> str:
+def render_verdict(verdict: dict, stages: list, lang: str = "ja", color: bool = False,
+                   amounts: dict | None = None) -> str:
     """The verdict as text; every text of the verdict is shown `visible` (no control character
-    of a snapshot reaches the terminal), and the only escapes are this function's colours."""
+    of a snapshot reaches the terminal), and the only escapes are this function's colours.
+    `amounts`: the rulebook's titles of its amounts ({amount: {lang: title}})."""
     verdict = visible(verdict)
     paint = _Painter(color)
     words = _WORDS[lang]
@@ -102,7 +104,8 @@ def render_verdict(verdict: dict, stages: list, lang: str = "ja", color: bool = 
     if payout:
         lines.append("")
         lines.append(paint(f"■ {words['money']}", "1"))
-        labels = [v.AMOUNT[lang].get(k, k) for k in payout]
+        titles = v.amount_words(amounts or {}, lang)
+        labels = [titles.get(k, k) for k in payout]
         width = max(_width(x) for x in labels)
         for (key, value), text in zip(payout.items(), labels):
             pad = " " * (width - _width(text))

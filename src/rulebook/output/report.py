@@ -3,7 +3,7 @@
 `render_report(summary, cases, lang)` gives the `report.html` of `rulebook audit`:
 a header, the totals, an inline SVG chart of failures by rule, the cases with the
 most money at stake (each linked to its explanation further down), the
-cross-case checks, the tables per expert and per SME, and what changed since
+findings of the rules over the batch (one table of the same shape for each rule), the tables per expert and per SME, and what changed since
 the previous audit. Inline CSS and SVG only: no script, no font, no image, no
 address outside the page, so it opens offline and prints.
 
@@ -52,11 +52,8 @@ _WORDS = {
         "case": "事例", "failed": "不適合の要件", "expert": "IT専門家", "sme": "中小企業",
         "where": "入力位置",
         "checks": "事例をまたぐ確認",
-        "duplicates": "重複した事例ID", "duplicates_none": "重複した事例IDはありません。",
-        "times": "回数",
-        "hours": "1日の作業時間が上限を超える専門家",
-        "hours_none": "1日の作業時間が上限を超える専門家はいません。",
-        "day": "日付", "hours_col": "作業時間", "bound": "上限",
+        "findings_none": "該当するものはありません。", "no_batch_rules": "このルールブックには事例をまたぐ規則がありません。",
+        "finding": "内容",
         "experts": "IT専門家別", "smes": "中小企業別", "name": "名前",
         "table_none": "ありません。",
         "table_note": "対象額の大きい順に上位{shown}件を表示しています。ほか{more}件は summary.json にあります。",
@@ -90,10 +87,8 @@ _WORDS = {
         "case": "Case", "failed": "Failed rules", "expert": "Expert", "sme": "SME",
         "where": "Where",
         "checks": "Cross-case checks",
-        "duplicates": "Duplicate case ids", "duplicates_none": "No case id appears more than once.",
-        "times": "Times",
-        "hours": "Implausible hours in a day", "hours_none": "No expert works more hours in a day than the bound.",
-        "day": "Day", "hours_col": "Hours", "bound": "Bound",
+        "findings_none": "Nothing found.", "no_batch_rules": "This rulebook has no rules across cases.",
+        "finding": "Finding",
         "experts": "By expert", "smes": "By SME", "name": "Name",
         "table_none": "None.",
         "table_note": "The top {shown} by money at stake; {more} more are in summary.json.",
@@ -158,10 +153,6 @@ class _Page:
         number = _number(value, signed)
         return f"{number}円" if self.lang == "ja" else f"{number} yen"
 
-    def hours(self, value) -> str:
-        number = _number(value)
-        return f"{number}時間" if self.lang == "ja" else f"{number} {'hour' if value == 1 else 'hours'}"
-
     def date(self, value) -> str:
         try:
             day = dt.date.fromisoformat(str(value))
@@ -180,6 +171,14 @@ class _Page:
 
     def number(self, value) -> str:
         return _number(value)
+
+    def key(self, value) -> str:
+        """A finding's key value: a day as a day, a number as a number, text as it is."""
+        if isinstance(value, str) and len(value) == 10 and value[4:5] == "-" and value[7:8] == "-":
+            return self.date(value)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return _number(value)
+        return "" if value is None else str(value)
 
     def verdict(self, verdict) -> dict:
         """A verdict's badge: its words and its class (none for a verdict the vocabulary does not know)."""
@@ -311,6 +310,24 @@ def _people(page: _Page, entries) -> dict:
             "shown": len(shown)}
 
 
+def _findings(page: _Page, rules) -> list[dict]:
+    """The findings of each batch rule: a table of the same shape for every rule — its keys, its
+    cases, the message (and fix) in the page's language."""
+    out = []
+    for i, rule in enumerate(_dicts(rules)):
+        keys = [str(k) for k in rule.get("keys") or []]
+        entries = []
+        for entry in _dicts(rule.get("entries")):
+            values = entry.get("key") if isinstance(entry.get("key"), dict) else {}
+            entries.append({"key": [page.key(values.get(k)) for k in keys],
+                            "cases": [str(c) for c in entry.get("cases") or []], "case_count": entry.get("case_count"),
+                            "message": page.text(entry.get("message")), "fix": page.text(entry.get("fix"))})
+        head = [(k, False) for k in keys] + [(page.w["case"], False), (page.w["finding"], False)]
+        out.append({"rule": rule.get("rule"), "title": page.text(rule.get("title")) or str(rule.get("rule")),
+                    "anchor": f"finding-{i + 1}", "head": head, "entries": entries, "total": rule.get("entries_total")})
+    return out
+
+
 def _since(page: _Page, since) -> dict | None:
     if not isinstance(since, dict):
         return None
@@ -414,8 +431,7 @@ def render_report(summary: dict, cases: list[dict], lang: str = "ja") -> str:
         totals=_totals(page, summary), chart=_chart(page, summary),
         tops=[{"top": t, "anchor": a, "failed": [page.rule(r) for r in t.get("failed") or []],
                "money": [page.yen(t.get(k)) for k in _MONEY_KEYS]} for t, a in zip(tops, top_anchors)],
-        duplicates=_dicts(summary.get("duplicates")), hours=_dicts(summary.get("implausible_hours")),
-        duplicates_total=summary.get("duplicates_total"), hours_total=summary.get("implausible_hours_total"),
+        findings=_findings(page, summary.get("findings")),
         experts=_people(page, summary.get("experts")), smes=_people(page, summary.get("smes")),
         since=since, explanations=explanations,
         footer=[x for x in (book.get("name"), book.get("version"), book.get("digest")) if x],

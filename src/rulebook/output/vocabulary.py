@@ -1,12 +1,13 @@
 """vocabulary: the one table of words shown for the engine's codes, in Japanese and English.
 
-The statuses of a requirement, the verdicts of a case, the amounts of the
-payout and of an audit's summary, and the phrases of a due date are shown by
+The statuses of a requirement, the verdicts of a case, the amounts of an
+audit's summary, and the phrases of a due date are shown by
 the text of `rulebook check`, the audit's report.html and spreadsheets, the
 service and the self-service page alike: all of them take the words from here
 (the page gets them from the service, see `table`). The stages of the
-procedure and the labels of a field's values are the rulebook's own (its
-header and `rules/schema.rules`); `table` puts them beside these words.
+procedure, the labels of a field's values and the titles of the payout's
+amounts are the rulebook's own (its header, `rules/schema.rules` and
+`rules/payout.rules`); `table` puts them beside these words.
 
 The Japanese words were chosen so that no word means two things:
 
@@ -44,15 +45,6 @@ VERDICT_WHY = {
            "ineligible": "some requirements are not met"},
 }
 
-# The payout's amounts (shared/spec/verdict-output.md); an amount not named here shows its name.
-AMOUNT = {
-    "ja": {"client_paid_jpy": "クライアントの支払額(ランサーズ上)", "platform_fee_jpy": "ランサーズの手数料(見込み)",
-           "expert_receives_jpy": "ランサーが受け取る報酬", "honorarium_jpy": "支払われる謝金",
-           "honorarium_at_stake_jpy": "謝金の対象額(要件をすべて満たした場合)", "expert_total_jpy": "ランサーの受取合計"},
-    "en": {"client_paid_jpy": "Client pays on Lancers", "platform_fee_jpy": "Platform fee (estimate)",
-           "expert_receives_jpy": "Expert receives on Lancers", "honorarium_jpy": "Honorarium due",
-           "honorarium_at_stake_jpy": "Honorarium at stake", "expert_total_jpy": "Expert's total"},
-}
 # The money of an audit (summary.json, report.html, the spreadsheets).
 MONEY = {
     "ja": {"honorarium_due_jpy": "支払われる謝金", "honorarium_at_stake_jpy": "謝金の対象額", "claimed_jpy": "請求額"},
@@ -85,6 +77,10 @@ HOURS_COLUMNS = {  # {n}: how many case ids the last column lists at most
     "en": ["IT expert", "day", "hours that day", "bound (hours)", "cases", "case ids (first {n})"],
 }
 DUPLICATES_COLUMNS = {"ja": ["事例ID", "回数", "入力元"], "en": ["case id", "times", "source"]}
+FINDINGS_COLUMNS = {  # the findings of the batch rules; {n}: how many case ids are listed at most
+    "ja": ["規則", "キー", "事例数", "事例ID(最初の{n}件)", "数値", "内容", "対応"],
+    "en": ["rule", "key", "cases", "case ids (first {n})", "figures", "message", "fix"],
+}
 CHANGES_COLUMNS = {
     "ja": ["事例ID", "前回の判定", "今回の判定", "新たに不適合となった要件"],
     "en": ["case id", "verdict before", "verdict now", "new failures"],
@@ -108,17 +104,23 @@ def step(subject: str, lang: str) -> str:
     return ""
 
 
-def table(stages, values: dict) -> dict:
+def amount_words(amounts: dict, lang: str) -> dict:
+    """{amount: its title in `lang`} from the rulebook's {amount: {lang: title}}."""
+    return {name: titles.get(lang, name) for name, titles in amounts.items()}
+
+
+def table(stages, values: dict, amounts: dict | None = None) -> dict:
     """Every word of the vocabulary as JSON-ready data, for a program (the self-service page):
     {lang: {status, verdict, verdict_why, amount, money, phrase, stage, value}}, and `stages`,
     the procedure's stages in order. `stages` is the rulebook's [(name, {lang: title})];
-    `values` maps a field's path (without list indexes) to {value: {lang: label}}."""
+    `values` maps a field's path (without list indexes) to {value: {lang: label}}; `amounts`
+    each amount of the payout to {lang: title} (the case's amounts over the steps')."""
     out: dict = {"languages": list(LANGUAGES), "statuses": list(STATUSES), "verdicts": list(VERDICTS),
                  "marks": dict(MARK), "stages": [name for name, _ in stages]}
     for lang in LANGUAGES:
         out[lang] = {
             "status": STATUS[lang], "verdict": VERDICT[lang], "verdict_why": VERDICT_WHY[lang],
-            "amount": AMOUNT[lang], "money": MONEY[lang], "phrase": PHRASE[lang],
+            "amount": amount_words(amounts or {}, lang), "money": MONEY[lang], "phrase": PHRASE[lang],
             "stage": {name: titles.get(lang, name) for name, titles in stages},
             "value": {path: {value: labels.get(lang, value) for value, labels in known.items()}
                       for path, known in values.items()},

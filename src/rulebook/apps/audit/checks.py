@@ -1,70 +1,93 @@
-"""checks: the cross-case check that needs more than a query — days on which an expert's steps
-ask for more hours than a day holds — found in one sweep over the steps, O(n log n), and kept in
-the ledger for the summary and the spreadsheet.
+"""checks: the cross-case checks — the rulebook's batch rules (`rule … over`, rules/batch.rules) —
+evaluated at the end of an audit over the rows its cases added to the ledger, each rule's rows
+read in order through an index and swept once (`engine.batch`); every finding is kept in the
+ledger with its summary.json entry, for the summary, the spreadsheets and the page.
 
-A step's hours are spread evenly over its days (start to completion). On each day one of an
-expert's steps starts, the hours a day of every step of that expert running then add up; a day
-over the bound is one finding (expert, day, hours, how many cases, the first few of them by
-case id). Each step's hours a day are rounded to a millionth of an hour and then added up as
-integers, exactly, so the findings do not depend on the order of the steps (nor on the number
-of jobs)."""
+The two checks the audit had before batch rules, duplicate case ids and implausible hours, keep
+their summary keys (`duplicates`, `implausible_hours`) and spreadsheets (duplicates.csv,
+hours.csv), now as views of the findings of the rules that replace them (`LEGACY`): a rulebook
+whose rule of that id is not shaped as the view needs is refused before any case is judged.
+"""
 
 from __future__ import annotations
 
-import heapq
+import datetime as dt
 import itertools
-import math
-from fractions import Fraction
-from operator import itemgetter
+from decimal import Decimal
 
-from sortedcontainers import SortedList
-
+from ...engine.batch import CASES_SHOWN
+from ...engine.evaluate import EvaluationError
+from ...output.findings import FindingTexts
 from .ledger import Ledger
+from .options import AuditError
 
-CASES_SHOWN = 10  # the cases listed with a finding (the count says how many there are)
-_MICRO = 10**6  # hours are added up in millionths of an hour
+__all__ = ["CASES_SHOWN", "LEGACY", "HOURS_PARAMETER", "find", "parameters", "check_legacy_rules"]
+
 _BATCH = 4096
+# The rules behind the summary's keys of before: (keys the view reads, the figure it reads).
+LEGACY = {
+    "duplicates": ("batch.duplicate-case-id", ("case_id",), None),
+    "implausible_hours": ("batch.implausible-hours", ("expert", "day"), "hours"),
+}
+HOURS_PARAMETER = "hours_per_day"  # what --hours-per-day sets
 
 
-def _findings(ledger: Ledger, bound: float):
-    """(expert, day, hours, number of cases, first cases) of every day over `bound`, by expert and day."""
-    # The hours added up are whole millionths: over the bound is over its whole part (compared as
-    # integers, not as fractions, once a day of each expert).
-    limit = math.floor(Fraction(bound) * _MICRO)
-    push, pop = heapq.heappush, heapq.heappop
-    for expert, steps in itertools.groupby(ledger.steps_by_expert(_MICRO), key=itemgetter(0)):
-        running: list = []  # (last day, order, millionths of an hour a day, case id): a heap by last day
-        steps_of: dict = {}  # running steps per case
-        cases = None  # the case ids of the running steps, sorted: made at the expert's first finding
-        total = order = 0
-        for day, starting in itertools.groupby(steps, key=itemgetter(1)):
-            while running and running[0][0] < day:  # ISO days compare as days do
-                _last, _order, per_day, case_id = pop(running)
-                total -= per_day
-                left = steps_of[case_id] - 1
-                if left:
-                    steps_of[case_id] = left
-                else:
-                    del steps_of[case_id]
-                    if cases is not None:
-                        cases.remove(case_id)
-            for _expert, _first, last, per_day, case_id in starting:
-                order += 1
-                push(running, (last, order, per_day, case_id))
-                total += per_day
-                already = steps_of.get(case_id, 0)
-                steps_of[case_id] = already + 1
-                if not already and cases is not None:
-                    cases.add(case_id)
-            if total > limit:
-                if cases is None:
-                    cases = SortedList(steps_of)
-                yield expert, day, round(total / _MICRO, 2), len(cases), list(cases.islice(0, CASES_SHOWN))
+def legacy_rule(book, name: str):
+    """The batch rule behind a summary key of before (`LEGACY`), or None if the rulebook has none."""
+    rule_id = LEGACY[name][0]
+    return next((r for r in book.plan.batch_rules if r.id == rule_id), None)
 
 
-def find_implausible_hours(ledger: Ledger, bound: float) -> None:
-    """Sweep the ledger's steps and keep every finding in it (`Ledger.implausible_hours`)."""
-    ledger.clear_implausible_hours()
-    found = _findings(ledger, bound)
-    for batch in iter(lambda: list(itertools.islice(found, _BATCH)), []):
-        ledger.keep_implausible_hours(batch)
+def check_legacy_rules(book) -> None:
+    """Refuse a rulebook whose rules behind the summary's keys of before are not shaped as their
+    views read them (their keys, their figure)."""
+    for name, (rule_id, keys, figure) in LEGACY.items():
+        rule = legacy_rule(book, name)
+        if rule is None:
+            continue
+        names = tuple(key for key, _kind in rule.keys)
+        figures = {f for f, _aggregate, _kind in rule.figures}
+        if names != keys or (figure is not None and figure not in figures):
+            want = ", ".join(f"`{k}`" for k in keys) + (f" and the figure `{figure}`" if figure else "")
+            raise AuditError(f"バッチ規則 `{rule_id}` は summary.json の `{name}` になりますが、キー {want} がありません"
+                             f"(キーは {', '.join(names)})",
+                             f"the batch rule `{rule_id}` gives summary.json's `{name}`, and needs the keys {want} "
+                             f"(its keys are {', '.join(names) or 'none'})")
+
+
+def parameters(book, ledger: Ledger, hours_bound: float | None) -> dict:
+    """The parameters the batch rules read: those in force on the latest day a case of the
+    audit was judged on, with --hours-per-day."""
+    overrides = {}
+    if hours_bound is not None:
+        known = book.plan.parameters.get(HOURS_PARAMETER)
+        if known is None:
+            raise AuditError(f"このルールブックには --hours-per-day で変える `{HOURS_PARAMETER}` がありません",
+                             f"this rulebook has no parameter `{HOURS_PARAMETER}` for --hours-per-day to set")
+        overrides[HOURS_PARAMETER] = Decimal(repr(float(hours_bound)))
+    day = ledger.batch_day()
+    return book.batch.parameters(dt.date.fromisoformat(day) if day else dt.date.max, overrides)
+
+
+def find(book, ledger: Ledger, params: dict) -> None:
+    """Evaluate every batch rule over the ledger's rows and keep each finding in it."""
+    batch = book.batch
+    texts = FindingTexts(book.plan, book.schema.labels_by_field())
+    ledger.clear_findings()
+    for rule in book.plan.batch_rules:
+        columns, order = batch.columns(rule.index)
+        rows = ledger.batch_rows(rule.index, columns, order)
+
+        def entries(found):
+            for finding in found:
+                entry = texts.entry(finding, batch.args(finding, params), batch.figures(finding, params))
+                yield (rule.index, finding.first_seq, list(entry["key"].values()), list(finding.cases),
+                       finding.case_count, entry)
+
+        found = entries(batch.findings(rule.index, rows, params))
+        try:
+            for chunk in iter(lambda: list(itertools.islice(found, _BATCH)), []):
+                ledger.keep_findings(chunk)
+        except EvaluationError as error:
+            raise AuditError(f"バッチ規則 `{rule.id}` を評価できません: {error}",
+                             f"the batch rule `{rule.id}` could not be evaluated: {error}") from None

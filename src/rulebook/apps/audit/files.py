@@ -20,18 +20,18 @@ from pathlib import Path
 import orjson
 
 from ...output import vocabulary
-from .checks import CASES_SHOWN
+from .checks import CASES_SHOWN, legacy_rule
 from .ledger import Ledger
 from .options import Options
 from .sheets import CASE_TEXT, case_row, encode_rows, spreadsheet_cell  # noqa: F401 - spreadsheet_cell: for tests
-from .summary import new_failures, previous_ledger
+from .summary import hours_bound, new_failures, previous_ledger
 
 RESULTS, ERRORS, SUMMARY, REPORT, CASES_CSV = "results.jsonl", "errors.jsonl", "summary.json", "report.html", \
     "cases.csv"
 CASES_PART = ".cases.csv.part"  # cases.csv's rows as the chunks come (see the module's docstring)
 CASES_LANG = "cases_sheet_lang"  # the ledger's record of the part's language (None: not whole)
 PEOPLE_CSV = {"expert": "experts.csv", "sme": "smes.csv"}
-HOURS_CSV, DUPLICATES_CSV, CHANGES_CSV = "hours.csv", "duplicates.csv", "changes.csv"
+HOURS_CSV, DUPLICATES_CSV, CHANGES_CSV, FINDINGS_CSV = "hours.csv", "duplicates.csv", "changes.csv", "findings.csv"
 
 @contextlib.contextmanager
 def _replacing(path: Path):
@@ -63,20 +63,24 @@ def _write_csv(path: Path, header: list[str], rows, text: tuple[int, ...]) -> No
             head = b""
 
 
-def write_reports(folder: Path, ledger: Ledger, summary: dict, options: Options) -> None:
+def write_reports(folder: Path, ledger: Ledger, summary: dict, options: Options, book, params: dict) -> None:
     _write_atomically(folder / SUMMARY, orjson.dumps(summary, option=orjson.OPT_INDENT_2) + b"\n")
     _write_cases(folder, ledger, options)
     # Every expert's and every SME's totals (summary.json lists the first SUMMARY_PEOPLE of each).
     for column, name in PEOPLE_CSV.items():
         _write_csv(folder / name, vocabulary.PEOPLE_COLUMNS[options.lang], ledger.people(column, None), text=(0,))
-    # Every finding of the cross-case checks (summary.json lists the first of each).
+    # Every finding of the batch rules (summary.json lists the first of each rule), and the two
+    # checks of before as their rules' findings.
+    _write_findings(folder / FINDINGS_CSV, ledger, book, options.lang)
     hours_columns = [name.format(n=CASES_SHOWN) for name in vocabulary.HOURS_COLUMNS[options.lang]]
+    rule, bound = legacy_rule(book, "implausible_hours"), hours_bound(params)
     _write_csv(folder / HOURS_CSV, hours_columns,
-               ((expert, day, hours, options.hours_bound, count, " ".join(cases))
-                for expert, day, hours, count, cases in ledger.implausible_hours()), text=(0, 5))
+               ((expert, day, float(entry["figures"]["hours"]), bound, count, " ".join(cases))
+                for (expert, day), cases, count, entry in (ledger.findings(rule.index) if rule else ())), text=(0, 5))
+    rule = legacy_rule(book, "duplicates")
     _write_csv(folder / DUPLICATES_CSV, vocabulary.DUPLICATES_COLUMNS[options.lang],
-               ((case_id, count, f"{origin}:{line}") for case_id, count, origin, line in ledger.duplicate_places()),
-               text=(0, 2))
+               ((case_id, count, f"{origin}:{line}")
+                for case_id, count, origin, line in (ledger.found_places(rule.index) if rule else ())), text=(0, 2))
     if options.since:
         _write_changes(folder / CHANGES_CSV, ledger, options)
     cases = []
@@ -127,6 +131,26 @@ def _copy(source, target, size: int) -> None:
         if sent == 0:
             raise OSError(f"`{source.name}` is shorter than its ledger says")
         offset += sent
+
+
+def _write_findings(path: Path, ledger: Ledger, book, lang: str) -> None:
+    """Every finding of every batch rule: the rule, its key, its cases (how many, the first ones),
+    its figures, its message and fix in the report's language."""
+    columns = [name.format(n=CASES_SHOWN) for name in vocabulary.FINDINGS_COLUMNS[lang]]
+
+    def rows():
+        for rule in book.plan.batch_rules:
+            for _key, cases, count, entry in ledger.findings(rule.index):
+                fix = entry["fix"] or {}
+                yield (rule.id, _pairs(entry["key"]), count, " ".join(cases), _pairs(entry["figures"]),
+                       entry["message"][lang], fix.get(lang, ""))
+
+    _write_csv(path, columns, rows(), text=(1, 3, 4, 5, 6))
+
+
+def _pairs(values: dict) -> str:
+    """`name=value` of each entry, apart by `; `."""
+    return "; ".join(f"{name}={value}" for name, value in values.items())
 
 
 def _write_changes(path: Path, ledger: Ledger, options: Options) -> None:

@@ -1,12 +1,13 @@
 """The audit's ledger: what has been judged so far, kept in SQLite in the output folder.
 
-One row per case and per error, the steps' hours for the cross-case checks, the
-counts per rule and status, and the checkpoint — how many input units are
+One row per case and per error, the rows each case adds to the batch rules (a table per
+rule, `batch_N`), the counts per rule and status, and the checkpoint — how many input units are
 done and how long the output files were then. A chunk's rows and the checkpoint
 are committed in one transaction, after the chunk's lines are on disk: after a
 crash, the ledger and the truncated files agree, and `--resume` goes on from there.
-Totals, duplicates and implausible hours are SQL queries over it, all of them here (the
-summary and the files shape what these give): the batch is never held in memory.
+Totals, the batch rules' rows in the order their sweeps read them, and the findings are SQL
+queries over it, all of them here (the summary and the files shape what these give): the batch
+is never held in memory.
 """
 
 from __future__ import annotations
@@ -30,9 +31,6 @@ CREATE TABLE IF NOT EXISTS cases (
 CREATE TABLE IF NOT EXISTS errors (
     seq INTEGER PRIMARY KEY, origin TEXT, line INTEGER, case_id TEXT, message TEXT
 );
-CREATE TABLE IF NOT EXISTS steps (
-    seq INTEGER, expert TEXT, first_day TEXT, last_day TEXT, hours REAL, case_id TEXT
-);
 CREATE TABLE IF NOT EXISTS statuses (
     rule TEXT, status TEXT, count INTEGER, PRIMARY KEY (rule, status)
 );
@@ -41,7 +39,6 @@ CREATE TABLE IF NOT EXISTS statuses (
 # Made once the rows are in (`Ledger.index`), not kept up to date by every insert.
 _INDEXES = """
 CREATE INDEX IF NOT EXISTS cases_by_id ON cases (case_id);
-CREATE INDEX IF NOT EXISTS steps_by_expert ON steps (expert, first_day);
 """
 
 
@@ -61,6 +58,13 @@ class Ledger:
         """The indexes of the summary's queries, made when every row is in."""
         self.db.executescript(_INDEXES)
 
+    def prepare_batch(self, layouts: list[list[str]]) -> None:
+        """A table for the rows of each batch rule: the case's place and id, then the rule's
+        columns (`layouts`, names the engine makes: `k0`, `first_day`, `v0`, …)."""
+        for index, columns in enumerate(layouts):
+            self.db.execute(f"CREATE TABLE IF NOT EXISTS batch_{index} (seq INTEGER, case_id TEXT"
+                            + "".join(f", {name}" for name in columns) + ")")
+
     def close(self) -> None:
         self.db.close()
 
@@ -76,14 +80,15 @@ class Ledger:
         return self.get("checkpoint", {"units": 0, "docs": 0, "results_bytes": 0, "errors_bytes": 0})
 
     # --------------------------------------------------------------- writing
-    def commit_chunk(self, cases, errors, steps, statuses, checkpoint: dict) -> None:
-        """A chunk's rows and the new checkpoint, all or nothing."""
+    def commit_chunk(self, cases, errors, batch: dict, statuses, checkpoint: dict) -> None:
+        """A chunk's rows (`batch`: batch rule index → its rows) and the new checkpoint, all or nothing."""
         db = self.db
         db.execute("BEGIN IMMEDIATE")
         try:
             db.executemany("INSERT INTO cases VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", cases)
             db.executemany("INSERT INTO errors VALUES (?,?,?,?,?)", errors)
-            db.executemany("INSERT INTO steps VALUES (?,?,?,?,?,?)", steps)
+            for index, rows in batch.items():
+                db.executemany(f"INSERT INTO batch_{index} VALUES ({','.join('?' * len(rows[0]))})", rows)
             db.executemany(
                 "INSERT INTO statuses VALUES (?,?,?) ON CONFLICT (rule, status) DO UPDATE SET count = count + ?",
                 [(rule, status, n, n) for (rule, status), n in statuses.items()])
@@ -113,28 +118,14 @@ class Ledger:
     def error_count(self) -> int:
         return self.query("SELECT COUNT(*) FROM errors").fetchone()[0]
 
-    _REPEATED = "FROM cases GROUP BY case_id HAVING COUNT(*) > 1"
-
-    def duplicates(self, limit: int | None = None):
-        """(case_id, count) of the first `limit` case ids seen more than once, in the order first seen."""
-        return self.query(f"SELECT case_id, COUNT(*) {self._REPEATED} ORDER BY MIN(seq) LIMIT ?",
-                          (-1 if limit is None else limit,))
-
-    def duplicate_count(self) -> int:
-        return self.query(f"SELECT COUNT(*) FROM (SELECT 1 {self._REPEATED})").fetchone()[0]
-
     def places_of(self, case_id: str, limit: int | None = None):
         """(origin, line) of the first `limit` cases with this id, in input order."""
         return self.query("SELECT origin, line FROM cases WHERE case_id = ? ORDER BY seq LIMIT ?",
                           (case_id, -1 if limit is None else limit))
 
-    def duplicate_places(self):
-        """(case_id, count, origin, line) of every case whose id is seen more than once: the ids in
-        the order first seen, each one's places in input order."""
-        return self.query(f"""SELECT cases.case_id, repeated.n, origin, line
-                              FROM (SELECT case_id, COUNT(*) AS n, MIN(seq) AS first {self._REPEATED}) AS repeated
-                              JOIN cases ON cases.case_id = repeated.case_id
-                              ORDER BY repeated.first, cases.seq""")
+    def count_of(self, case_id: str) -> int:
+        """How many cases have this id."""
+        return self.query("SELECT COUNT(*) FROM cases WHERE case_id = ?", (case_id,)).fetchone()[0]
 
     _HELD_BACK = "FROM cases WHERE at_stake > due ORDER BY at_stake - due DESC, at_stake DESC, seq LIMIT ?"
 
@@ -152,34 +143,55 @@ class Ledger:
         return self.query("SELECT case_id, verdict, failed, due, at_stake, claimed, expert, sme, origin, line "
                           "FROM cases ORDER BY seq")
 
-    # The days of implausible hours (`checks`), kept for this connection's life.
-    def clear_implausible_hours(self) -> None:
-        self.db.executescript("""DROP TABLE IF EXISTS temp.implausible_hours;
-            CREATE TEMP TABLE implausible_hours (expert TEXT, day TEXT, hours REAL, case_count INTEGER,
-                                                 cases TEXT);  -- the first few case ids, as JSON""")
+    # ------------------------------------------------------------ batch rules
+    def batch_rows(self, index: int, columns: list[str], order: list[str]):
+        """The rows of batch rule `index`, `columns` of them, sorted by `order` (through an index
+        that holds every column read, made here: a scan in order, no sort in memory)."""
+        covering = order + [c for c in columns if c not in order]
+        self.db.execute(f"CREATE INDEX IF NOT EXISTS batch_{index}_order ON batch_{index} ({', '.join(covering)})")
+        return self.query(f"SELECT {', '.join(columns)} FROM batch_{index} ORDER BY {', '.join(order)}")
 
-    def keep_implausible_hours(self, rows) -> None:
-        """(expert, day, hours, number of cases, first case ids) of days over the bound."""
-        self.db.executemany("INSERT INTO temp.implausible_hours VALUES (?,?,?,?,?)",
-                            [(*row[:4], json.dumps(row[4], ensure_ascii=False)) for row in rows])
+    def batch_day(self) -> str | None:
+        """The latest day a case of the audit was judged on (ISO), None before any."""
+        return self.checkpoint().get("batch_day")
 
-    def implausible_hours(self, limit: int | None = None):
-        """The first `limit` days kept (all of them with None), by expert and day: (expert, day,
-        hours, number of cases, first case ids)."""
-        for expert, day, hours, count, cases in self.query(
-                "SELECT * FROM temp.implausible_hours ORDER BY rowid LIMIT ?", (-1 if limit is None else limit,)):
-            yield expert, day, hours, count, json.loads(cases)
+    # The findings of the batch rules (`checks`), kept for this connection's life, in the order
+    # found: by rule, then by key.
+    def clear_findings(self) -> None:
+        self.db.executescript("""DROP TABLE IF EXISTS temp.findings;
+            CREATE TEMP TABLE findings (rule INTEGER, first_seq INTEGER, key TEXT, cases TEXT, case_count INTEGER,
+                                        entry TEXT);  -- key, cases: JSON lists; entry: summary.json's, as JSON""")
 
-    def implausible_hours_count(self) -> int:
-        return self.query("SELECT COUNT(*) FROM temp.implausible_hours").fetchone()[0]
+    def keep_findings(self, rows) -> None:
+        """(rule index, first input position or None, key values, case ids, number of cases,
+        the entry) of findings."""
+        dumps = json.dumps
+        self.db.executemany("INSERT INTO temp.findings VALUES (?,?,?,?,?,?)",
+                            [(rule, seq, dumps(key, ensure_ascii=False), dumps(cases, ensure_ascii=False), count,
+                              dumps(entry, ensure_ascii=False)) for rule, seq, key, cases, count, entry in rows])
 
-    def steps_by_expert(self, unit: int):
-        """(expert, first_day, last_day, hours a day, case_id) of every step, by expert and first
-        day: its hours spread evenly over its days, in 1/`unit` of an hour, rounded to the nearest."""
-        return self.query("""SELECT expert, first_day, last_day,
-                                    CAST(round(hours * ? / (julianday(last_day) - julianday(first_day) + 1)) AS INTEGER),
-                                    case_id
-                             FROM steps ORDER BY expert, first_day""", (unit,))
+    def findings(self, rule: int, limit: int | None = None, first_seen: bool = False):
+        """(key, case ids, number of cases, entry) of the first `limit` findings of a rule (all
+        of them with None), by key, or by the input position of their first case."""
+        order = "first_seq, rowid" if first_seen else "rowid"
+        for key, cases, count, entry in self.query(
+                f"SELECT key, cases, case_count, entry FROM temp.findings WHERE rule = ? ORDER BY {order} LIMIT ?",
+                (rule, -1 if limit is None else limit)):
+            yield json.loads(key), json.loads(cases), count, json.loads(entry)
+
+    def finding_count(self, rule: int) -> int:
+        return self.query("SELECT COUNT(*) FROM temp.findings WHERE rule = ?", (rule,)).fetchone()[0]
+
+    def found_places(self, rule: int):
+        """(case_id, how many cases have it, origin, line) of every case whose id is the key of a
+        finding of `rule` (a rule keyed by case id): the findings by first seen, each one's
+        cases in input order."""
+        return self.query("""SELECT cases.case_id, found.n, origin, line
+                             FROM (SELECT json_extract(key, '$[0]') AS case_id, first_seq, rowid AS k,
+                                          (SELECT COUNT(*) FROM cases AS c WHERE c.case_id = json_extract(key, '$[0]')) AS n
+                                   FROM temp.findings WHERE rule = ?) AS found
+                             JOIN cases ON cases.case_id = found.case_id
+                             ORDER BY found.first_seq, found.k, cases.seq""", (rule,))
 
     def _people_table(self, column: str) -> str:
         """The temporary table of the totals per expert or per SME (name, cases, ineligible, due,

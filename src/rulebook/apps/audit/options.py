@@ -37,7 +37,7 @@ class Options:
     since: Path | None = None
     dask: str | None = None
     chunk: int = 1024
-    hours_bound: float = 24.0
+    hours_bound: float | None = None  # --hours-per-day: the batch rules' `hours_per_day` (None: the rulebook's)
     progress: bool | None = None  # None: on a terminal
     top: int = 100
 

@@ -24,7 +24,7 @@ from collections import Counter
 from pathlib import Path
 
 from ...input.documents import iter_units
-from .checks import find_implausible_hours
+from .checks import check_legacy_rules, find, parameters
 from .chunks import cut, skip, weight
 from .files import CASES_LANG, CASES_PART, ERRORS, RESULTS, write_reports
 from .folder import open_folder
@@ -88,6 +88,11 @@ def _keep_sheet(ledger: Ledger, sheet, point: dict, lang: str) -> None:
 
 
 def _run(options: Options, folder: Path, ledger: Ledger, timings: Timings) -> Outcome:
+    from ...book import load
+
+    book = load(options.rules)
+    check_legacy_rules(book)
+    ledger.prepare_batch([book.batch.layout(rule.index) for rule in book.plan.batch_rules])
     point = ledger.checkpoint()
     results, errors, sheet = (_output(folder / name) for name in (RESULTS, ERRORS, CASES_PART))
     spill = folder / SPILL
@@ -147,12 +152,13 @@ def _run(options: Options, folder: Path, ledger: Ledger, timings: Timings) -> Ou
         shutil.rmtree(spill, ignore_errors=True)
     with timings.stage("indexes"):
         ledger.index()
-    with timings.stage("cross-case checks"):
-        find_implausible_hours(ledger, options.hours_bound)
+    with timings.stage("batch rules"):
+        params = parameters(book, ledger, options.hours_bound)
+        find(book, ledger, params)
     with timings.stage("summary"):
-        summary = build_summary(ledger, options)
+        summary = build_summary(ledger, options, book, params)
     with timings.stage("files"):
-        write_reports(folder, ledger, summary, options)
+        write_reports(folder, ledger, summary, options, book, params)
     return Outcome(summary["cases"], summary["errors"], Counter(summary["verdicts"]), timings)
 
 

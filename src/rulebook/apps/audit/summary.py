@@ -1,12 +1,15 @@
 """summary: what the ledger holds, added up — summary.json's content (`rulebook.audit-summary/v1`):
-verdicts, counts per rule and status, money, people, and the cross-case checks."""
+verdicts, counts per rule and status, money, people, and the cross-case checks: the findings of
+every batch rule (`findings`), and the two checks of before (`duplicates`, `implausible_hours`)
+as views of their rules' findings."""
 
 from __future__ import annotations
 
 import itertools
 from pathlib import Path
 
-from .checks import CASES_SHOWN
+from ...output.findings import section
+from .checks import CASES_SHOWN, HOURS_PARAMETER, legacy_rule
 from .ledger import LEDGER, Ledger
 from .options import AuditError, Options
 from .sheets import failed_rules
@@ -21,10 +24,7 @@ PEOPLE_KEYS = ("name", "cases", "ineligible", "honorarium_due_jpy", "honorarium_
 MONEY_KEYS = ("honorarium_due_jpy", "honorarium_at_stake_jpy", "claimed_jpy")
 
 
-def build_summary(ledger: Ledger, options: Options) -> dict:
-    from ...book import load
-
-    book = load(options.rules)
+def build_summary(ledger: Ledger, options: Options, book, params: dict) -> dict:
     verdicts = dict.fromkeys(("eligible", "incomplete", "ineligible"), 0)
     for verdict, n in ledger.verdict_counts():
         verdicts[verdict] = n
@@ -36,13 +36,21 @@ def build_summary(ledger: Ledger, options: Options) -> dict:
             row[status] = counts.get((entry["rule"], status), 0)
         rules.append(row)
     due, stake, claimed = ledger.money()
-    duplicates = []
-    for case_id, n in ledger.duplicates(SUMMARY_LIST):
-        where = [f"{o}:{ln}" for o, ln in ledger.places_of(case_id, CASES_SHOWN)]
-        duplicates.append({"case_id": case_id, "count": n, "where": where})
-    hours = [{"expert": expert, "day": day, "hours": total, "bound": options.hours_bound, "cases": cases,
-              "case_count": count}
-             for expert, day, total, count, cases in ledger.implausible_hours(SUMMARY_LIST)]
+    duplicates, duplicates_total = [], 0
+    rule = legacy_rule(book, "duplicates")
+    if rule is not None:
+        for (case_id,), _cases, _count, _entry in ledger.findings(rule.index, SUMMARY_LIST, first_seen=True):
+            where = [f"{o}:{ln}" for o, ln in ledger.places_of(case_id, CASES_SHOWN)]
+            duplicates.append({"case_id": case_id, "count": ledger.count_of(case_id), "where": where})
+        duplicates_total = ledger.finding_count(rule.index)
+    hours, hours_total = [], 0
+    rule = legacy_rule(book, "implausible_hours")
+    if rule is not None:
+        bound = hours_bound(params)
+        hours = [{"expert": expert, "day": day, "hours": float(entry["figures"]["hours"]), "bound": bound, "cases": cases,
+                  "case_count": count}
+                 for (expert, day), cases, count, entry in ledger.findings(rule.index, SUMMARY_LIST)]
+        hours_total = ledger.finding_count(rule.index)
     top = []
     for row in ledger.top_cases(options.top):
         case_id, verdict, failed, due_, stake_, claimed_, expert, sme, origin, line = row
@@ -65,13 +73,20 @@ def build_summary(ledger: Ledger, options: Options) -> dict:
         "smes": [dict(zip(PEOPLE_KEYS, row)) for row in ledger.people("sme", SUMMARY_PEOPLE)],
         "smes_total": ledger.people_count("sme"),
         "duplicates": duplicates,
-        "duplicates_total": ledger.duplicate_count(),
+        "duplicates_total": duplicates_total,
         "implausible_hours": hours,
-        "implausible_hours_total": ledger.implausible_hours_count(),
+        "implausible_hours_total": hours_total,
+        "findings": [section(r, [entry for _key, _cases, _count, entry in ledger.findings(r.index, SUMMARY_LIST)],
+                             ledger.finding_count(r.index)) for r in book.plan.batch_rules],
         "top_cases": top,
         "since": _since(ledger, options.since) if options.since else None,
     }
     return summary
+
+
+def hours_bound(params: dict) -> float:
+    """The bound of the implausible hours, as summary.json and hours.csv have always written it."""
+    return float(params.get(HOURS_PARAMETER, 24))
 
 
 def new_failures(failed_now: str, failed_before: str) -> list[tuple[str, str]]:

@@ -1,6 +1,8 @@
 """worker: judging a chunk of units, in whatever process runs it (this one, a pool worker, a
 Dask worker). What goes back to the audit is few objects: the chunk's results and errors as
-bytes, one small record per document for the ledger, and the counts per rule and status."""
+bytes, one small record per document for the ledger (with the rows the case adds to the batch
+rules, made by their generated code), the counts per rule and status, and the latest day a case
+was judged on."""
 
 from __future__ import annotations
 
@@ -11,6 +13,8 @@ import threading
 import time
 from collections import Counter
 from typing import NamedTuple
+
+import orjson
 
 from ...input.documents import Limits, Unit, parse_unit, span_units
 from ...output import vocabulary
@@ -67,26 +71,46 @@ def judge_chunk(units: list[Unit], rules: str | None = None, as_of=None, compact
                 lang: str | None = None, spill: str | None = None):
     """Judge a chunk of units. Returns (results bytes — or `Spilled`, written into the folder
     `spill` —, errors bytes, one entry per document in input order — (is verdict, length of its
-    line, ledger row, steps' hours) —, counts per rule and status, the chunk's rows of cases.csv
-    in `lang` as bytes, or None without a `lang`): few objects to send back, and nothing left
-    for the main process to join."""
+    line, ledger row, what it adds to the batch rules) —, counts per rule and status, the latest
+    day a case was judged on, the chunk's rows of cases.csv in `lang` as bytes, or None without
+    a `lang`): few objects to send back, and nothing left for the main process to join."""
     if _BOOK is None or (rules, as_of, compact) != _SETTINGS.get("key"):
         init_worker(rules, as_of, compact)
     book = _BOOK
     out_lines, err_lines, docs, statuses = [], [], [], Counter()
     tally = book.compact_writer.tally() if compact else None
+    latest = [None]
+
+    def added(case, payout: dict, origin: str, line: int):
+        """What the case adds to the batch rules, and the day it was judged on; or the error
+        document of a case that a batch rule cannot read."""
+        day = as_of or case.as_of
+        rows, refusal = book.batch_rows(case, payout, day, origin=origin, line=line)
+        if refusal is None and (latest[0] is None or day > latest[0]):
+            latest[0] = day
+        return rows, refusal
 
     def add(out: dict, case, origin: str, line: int) -> None:
-        is_verdict, line_bytes, row, steps = _record(out, case, origin, line, statuses)
+        rows = ()
+        if out["format"] == "rulebook.verdict/v1":
+            rows, refusal = added(case, out["payout"], origin, line)
+            if refusal is not None:
+                out = refusal
+        is_verdict, line_bytes, row = _record(out, case, origin, line, statuses)
         (out_lines if is_verdict else err_lines).append(line_bytes)
-        docs.append((is_verdict, len(line_bytes), row, steps))
+        docs.append((is_verdict, len(line_bytes), row, rows if is_verdict else ()))
 
     def add_compact(compact, case, origin: str, line: int) -> None:
         line_bytes, verdict, failed, payout = compact
+        rows, refusal = added(case, payout, origin, line)
+        if refusal is not None:  # not a verdict after all: its statuses, counted, are taken back
+            book.compact_writer.take_back(tally, orjson.loads(line_bytes)["results"])
+            add(refusal, case, origin, line)
+            return
         line_bytes += b"\n"
         out_lines.append(line_bytes)
-        row, steps = _row(case, case.case_id, verdict, " ".join(failed), payout, origin, line)
-        docs.append((True, len(line_bytes), row, steps))
+        docs.append((True, len(line_bytes), _row(case, case.case_id, verdict, " ".join(failed), payout, origin, line),
+                     rows))
 
     for unit in _lines_of(units):
         if compact and unit.kind == "line" and unit.error is None:
@@ -114,7 +138,7 @@ def judge_chunk(units: list[Unit], rules: str | None = None, as_of=None, compact
     sheet = None
     if lang is not None:
         words = vocabulary.VERDICT[lang]
-        sheet = encode_rows([case_row(row, words, _RULES_OF) for is_verdict, _length, row, _steps in docs
+        sheet = encode_rows([case_row(row, words, _RULES_OF) for is_verdict, _length, row, _rows in docs
                              if is_verdict], CASE_TEXT)
     out_blob = b"".join(out_lines)
     if spill is not None and out_blob:
@@ -123,7 +147,8 @@ def judge_chunk(units: list[Unit], rules: str | None = None, as_of=None, compact
         with open(path, "wb") as fh:
             fh.write(out_blob)
         out_blob = Spilled(path, len(out_blob))
-    return out_blob, b"".join(err_lines), docs, statuses, sheet
+    day = latest[0]
+    return out_blob, b"".join(err_lines), docs, statuses, day.isoformat() if day is not None else None, sheet
 
 
 def _lines_of(units: list[Unit]):
@@ -136,41 +161,25 @@ def _lines_of(units: list[Unit]):
 
 
 def _record(out: dict, case, origin: str, line: int, statuses: Counter):
-    """(verdict?, JSON line, ledger row, steps' hours) of one document; counts its statuses.
-
-    The ledger keeps what the batch checks need: who the expert and the SME are,
-    the money, and each step's days and hours (fields of the program's snapshot)."""
+    """(verdict?, JSON line, ledger row) of one document; counts its statuses."""
     line_bytes = dumps(out) + b"\n"
     if out["format"] != "rulebook.verdict/v1":
         message = "; ".join(f"{e['path'] or '(snapshot)'}: {e['message']}" for e in out["errors"])
-        return (False, line_bytes, (origin, line, out.get("case_id"), message), ())
-    payout = out["payout"]
+        return False, line_bytes, (origin, line, out.get("case_id"), message)
     failed = []
     for r in out["results"]:
         key = (r["rule"], r["status"])
         statuses[key] += 1
         if key[1] == "fail":
             failed.append(f"{key[0]}@{r['subject']}")
-    row, steps = _row(case, out["case_id"], out["verdict"], " ".join(failed), payout, origin, line)
-    return (True, line_bytes, row, steps)
+    return True, line_bytes, _row(case, out["case_id"], out["verdict"], " ".join(failed), out["payout"], origin, line)
 
 
 def _row(case, case_id, verdict: str, failed: str, payout: dict, origin: str, line: int):
-    """The ledger row of a verdict, and its steps' hours."""
+    """The ledger row of a verdict (the expert and the SME: the people's totals)."""
     who = getattr(case, "expert", None)
     expert = (getattr(who, "lancers_user", None) or getattr(who, "name", None)) if who is not None else None
     sme = getattr(getattr(case, "sme", None), "name", None)
     claimed = getattr(getattr(case, "claim", None), "honorarium_jpy", None)
-    steps = []
-    if expert:
-        for step in getattr(case, "steps", None) or ():
-            first = getattr(step, "started_on", None)
-            last = getattr(step, "completion_reported_on", None) or getattr(step, "planned_end_on", None)
-            hours = getattr(step, "hours", None)
-            if first and last and hours is not None and last >= first:
-                steps.append((expert, first.isoformat(), last.isoformat(), float(hours), case_id))
-    row = (origin, line, case_id, verdict, failed, payout.get("honorarium_jpy", 0),
-           payout.get("honorarium_at_stake_jpy", 0), claimed, expert, sme)
-    return row, steps
-
-
+    return (origin, line, case_id, verdict, failed, payout.get("honorarium_jpy", 0),
+            payout.get("honorarium_at_stake_jpy", 0), claimed, expert, sme)

@@ -24,6 +24,7 @@ class Writer:
         self.units, self.docs = point["units"], point["docs"]
         self.results_bytes, self.errors_bytes = point["results_bytes"], point["errors_bytes"]
         self.sheet_bytes = point.get("cases_bytes", 0)
+        self.batch_day = point.get("batch_day")  # the latest day a case was judged on (the batch rules')
         self.cpu = 0.0  # CPU seconds the thread spent writing
         self.queue: queue.Queue = queue.Queue(maxsize=2)
         self.error: BaseException | None = None
@@ -66,15 +67,16 @@ class Writer:
             self.cpu += time.thread_time() - start
 
     def _write_chunk(self, units: int, judged) -> None:
-        out_blob, err_blob, records, statuses, rows = judged
+        out_blob, err_blob, records, statuses, day, sheet_rows = judged
         docs, results_bytes, errors_bytes = self.docs, self.results_bytes, self.errors_bytes
-        cases, error_rows, step_rows = [], [], []
-        for is_verdict, length, row, steps in records:
+        cases, error_rows, batch = [], [], {}
+        for is_verdict, length, row, added in records:
             if is_verdict:
                 cases.append((docs, *row, results_bytes, length))
                 results_bytes += length
-                if steps:
-                    step_rows.extend((docs, *step) for step in steps)
+                for index, rows in added:
+                    case_id = row[2]
+                    batch.setdefault(index, []).extend((docs, case_id, *r) for r in rows)
             else:
                 error_rows.append((docs, *row))
                 errors_bytes += length
@@ -84,15 +86,18 @@ class Writer:
         _append(results, out_blob)
         _append(errors, err_blob)
         sheet_bytes = self.sheet_bytes
-        if self.sheet is not None and rows is not None:
-            _append(self.sheet, rows)
-            sheet_bytes += len(rows)
+        if self.sheet is not None and sheet_rows is not None:
+            _append(self.sheet, sheet_rows)
+            sheet_bytes += len(sheet_rows)
             written.append(self.sheet)
         for fh in written:
             os.fsync(fh.fileno())
-        self.ledger.commit_chunk(cases, error_rows, step_rows, statuses,
+        if day is not None and (self.batch_day is None or day > self.batch_day):
+            self.batch_day = day
+        self.ledger.commit_chunk(cases, error_rows, batch, statuses,
                                  {"units": self.units + units, "docs": docs, "results_bytes": results_bytes,
-                                  "errors_bytes": errors_bytes, "cases_bytes": sheet_bytes})
+                                  "errors_bytes": errors_bytes, "cases_bytes": sheet_bytes,
+                                  "batch_day": self.batch_day})
         self.sheet_bytes = sheet_bytes
         self.units += units
         self.docs, self.results_bytes, self.errors_bytes = docs, results_bytes, errors_bytes

@@ -79,13 +79,13 @@ _tables: dict[int, tuple] = {}
 
 
 def _table(plan) -> tuple:
-    """For each rule, by clause index (the last entry for NOT_IN_FORCE, -1): the letter of its
-    status, and whether it is pending with a due date; and the standing of a subject no rule
-    judged."""
+    """For each rule, by clause index (the last two entries for NO_VALUE, -2, a parameter with no
+    value on its day: a failure, and NOT_IN_FORCE, -1): the letter of its status, and whether it is
+    pending with a due date; and the standing of a subject no rule judged."""
     held = _tables.get(id(plan))
     if held is None or held[0] is not plan:
-        letters = tuple(tuple(LETTER[c.status] for c in rule.clauses) + ("n",) for rule in plan.rules)
-        dated = tuple(tuple(c.status == "pending" and c.due is not None for c in rule.clauses) + (False,)
+        letters = tuple(tuple(LETTER[c.status] for c in rule.clauses) + ("f", "n") for rule in plan.rules)
+        dated = tuple(tuple(c.status == "pending" and c.due is not None for c in rule.clauses) + (False, False)
                       for rule in plan.rules)
         if len(_tables) >= 8:
             _tables.clear()

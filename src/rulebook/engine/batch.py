@@ -1,0 +1,358 @@
+"""batch: the rules over a batch's cases at run time (see `compile_batch`).
+
+Two halves, so that a batch is never held in memory:
+
+- `BatchRules.rows(case, payout, as_of)`: what one judged case adds to each batch rule, as rows
+  of plain values (text, whole numbers) that a ledger can keep and sort — its keys,
+  the first and last day of its range (with `each day`: as day ordinals), and each figure's value. A range whose
+  last day comes before its first has no days and adds nothing. Hours and other fractions are
+  kept in millionths (rounded half up), so that they add up exactly, in any order; a value
+  spread over its range's days is its millionths divided by the days, rounded half up.
+- `BatchRules.findings(index, rows, day)`: the findings of one rule over its rows, sorted by
+  `order(index)` (SQL's ORDER BY or `sorted`): one pass over each group, a group at a time —
+  or, with `each day`, a sweep over each group's items by their first day, with a heap of the
+  items running, so that a day is one step of the sweep and the whole is O(n log n). The
+  group's figures and `cases` (how many distinct case ids) are passed to the rule's clauses;
+  each group a clause picks is a finding, with the first `CASES_SHOWN` of its case ids.
+
+With `each day`, the days looked at are those on which some item of the group starts: the
+figures only grow on such a day (they are sums over the items running), so a day over a bound
+is found on the day the bound is crossed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import heapq
+import itertools
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from operator import itemgetter
+from typing import Iterable, Iterator
+
+from sortedcontainers import SortedList
+
+from ..language.diagnostic import Code
+from .evaluate import EvaluationError, link, parameters_at
+from .plan import BatchRulePlan, Plan
+from .runtime import NotInForce
+
+CASES_SHOWN = 10  # the case ids a finding lists (its count says how many there are)
+MICRO = 10**6  # fractions (hours, decimals, values spread over days) are kept in millionths
+_ONE = Decimal(1)
+_MICRO = Decimal(MICRO)
+
+# How each kind of value is kept in a row: as it is (text, whole numbers), a day as its ordinal
+# (days since 0001-01-01: quick to make, to compare and to count with), 0/1, or in millionths.
+_KEPT = {"text": "as_is", "integer": "as_is", "yen": "as_is", "days": "as_is", "date": "day",
+         "boolean": "flag", "hours": "micro", "decimal": "micro", "percent": "micro"}
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """A group that a clause of a batch rule picked."""
+
+    rule: int  # index into plan.batch_rules
+    clause: int  # index of the clause that picked it
+    key: tuple  # the key's values as kept (text, numbers, a day as its ordinal), `day` last
+    cases: tuple[str, ...]  # the first CASES_SHOWN case ids of the group, in order
+    case_count: int  # how many distinct case ids the group holds
+    first_seq: int | None  # the input position of its first case (None with `each day`)
+    group: tuple  # the group's values as the rule reads them: keys, figures, cases
+
+
+def _micro(value) -> int:
+    return int((Decimal(value) * _MICRO).quantize(_ONE, rounding=ROUND_HALF_UP))
+
+
+def _per_day(value, days: int) -> int:
+    """A value's millionths divided among `days`, rounded half up (in whole numbers when the
+    millionths are whole and not negative, as hours with two decimals are)."""
+    numerator, denominator = value.as_integer_ratio()
+    if numerator >= 0 and MICRO % denominator == 0:
+        whole = numerator * (MICRO // denominator)
+        return (2 * whole + days) // (2 * days)
+    return int((Decimal(value) * _MICRO / days).quantize(_ONE, rounding=ROUND_HALF_UP))
+
+
+_SPREAD = object()  # how a row keeps a value spread over its days (`_per_day`)
+
+
+def _keep(kind: str):
+    """The function that turns a value of this kind into what a row keeps."""
+    how = _KEPT.get(kind, "as_is")
+    if how == "day":
+        return dt.date.toordinal
+    if how == "flag":
+        return int
+    if how == "micro":
+        return _micro
+    return None
+
+
+def _read(kind: str, spread: bool = False):
+    """The function that turns a kept value back into what the rule reads."""
+    if spread or _KEPT.get(kind) == "micro":
+        return lambda n: Decimal(n).scaleb(-6)
+    how = _KEPT.get(kind, "as_is")
+    if how == "day":
+        return dt.date.fromordinal
+    if how == "flag":
+        return bool
+    return None
+
+
+class _Rule:
+    """One batch rule, made ready to run."""
+
+    def __init__(self, plan: BatchRulePlan, functions: dict):
+        n = plan.index
+        self.plan = plan
+        self.make_rows = functions[f"batch_rows_{n}"]
+        self.decide = functions[f"batch_decide_{n}"]
+        self.args = functions[f"batch_args_{n}"]
+        self.lets = functions[f"batch_lets_{n}"]
+        keys = plan.keys[:-1] if plan.days else plan.keys
+        self.key_count = len(keys)
+        self.keep_keys = [_keep(kind) for _name, kind in keys]
+        self.values = [(aggregate, kind) for _name, aggregate, kind in plan.figures if aggregate != "count"]
+        self.keep_values = [_SPREAD if aggregate == "spread" else _keep(kind) for aggregate, kind in self.values]
+        self.converted_keys = any(self.keep_keys)
+        # rows kept as `batch_rows_N` makes them: no day, nothing to convert
+        self.plain = not plan.days and not any(self.keep_keys) and not any(self.keep_values)
+        self.read_keys = [_read(kind) for _name, kind in keys]
+        self.read_figures = [None if aggregate == "count" else _read(kind, aggregate == "spread")
+                             for _name, aggregate, kind in plan.figures]
+        # (place in the group, how to read it) of each value not read as it is kept
+        reads = self.read_keys + ([dt.date.fromordinal] if plan.days else []) + self.read_figures
+        self.reads = [(i, read) for i, read in enumerate(reads) if read is not None]
+
+    def kept(self, row: tuple) -> tuple | None:
+        """A row of `batch_rows_N` as a ledger keeps it (None: a range with no days)."""
+        k = self.key_count
+        keys = row[:k]
+        if self.converted_keys:
+            keys = tuple(v if keep is None else keep(v) for v, keep in zip(keys, self.keep_keys))
+        if not self.plan.days:
+            values = row[k:]
+            return keys + tuple(v if keep is None else keep(v) for v, keep in zip(values, self.keep_values))
+        first, last = row[k].toordinal(), row[k + 1].toordinal()
+        if last < first:
+            return None
+        days = last - first + 1
+        out = [*keys, first, last]
+        for v, keep in zip(row[k + 2:], self.keep_values):
+            out.append(_per_day(v, days) if keep is _SPREAD else v if keep is None else keep(v))
+        return tuple(out)
+
+    def group(self, key: tuple, figures: list, cases: int) -> tuple:
+        """The group as the rule's functions read it: keys, figures, `cases`."""
+        values = [*key, *figures, cases]
+        for i, read in self.reads:
+            values[i] = read(values[i])
+        return tuple(values)
+
+
+class BatchRules:
+    """The batch rules of a plan, ready to run; immutable, shared between threads."""
+
+    def __init__(self, plan: Plan):
+        functions = link(plan)
+        self.plan = plan
+        self.rules = tuple(_Rule(rule, functions) for rule in plan.batch_rules)
+        self.params_at = parameters_at(plan.parameters)
+
+    def __bool__(self) -> bool:
+        return bool(self.rules)
+
+    # ------------------------------------------------------- what a case adds
+    def rows(self, case, payout: dict, as_of: dt.date) -> list[tuple[int, list[tuple]]]:
+        """(rule index, rows) for each batch rule the case adds rows to, the rows as kept."""
+        plan = self.plan
+        steps = getattr(case, plan.steps_field) if plan.steps_field else ()
+        params = self.params_at(as_of)
+        out = []
+        for rule in self.rules:
+            try:
+                made = rule.make_rows(case, steps, payout, as_of, params)
+            except (KeyError, NotInForce) as error:  # a parameter with no value on the case's day
+                raise _no_value(error, rule.plan.id, as_of) from None
+            except (ArithmeticError, TypeError, ValueError, AttributeError) as error:
+                raise EvaluationError(Code.NOT_EVALUABLE, f"rule `{rule.plan.id}` could not be evaluated on this "
+                                      f"case: {error}", rule.plan.id) from None
+            if not made:
+                continue
+            kept = made if rule.plain else [row for row in map(rule.kept, made) if row is not None]
+            if kept:
+                out.append((rule.plan.index, kept))
+        return out
+
+    # ------------------------------------------------------- the findings
+    def columns(self, index: int) -> tuple[list[str], list[str]]:
+        """The columns of a rule's rows that `findings` reads, in order, and those they are
+        sorted by: the keys `k0…`, then `case_id, seq` (or, with `each day`, `first_day,
+        last_day, case_id`), then the values `v0…`."""
+        rule = self.rules[index]
+        keys = [f"k{i}" for i in range(rule.key_count)]
+        values = [f"v{i}" for i in range(len(rule.values))]
+        if rule.plan.days:
+            return keys + ["first_day", "last_day", "case_id"] + values, keys + ["first_day"]
+        return keys + ["case_id", "seq"] + values, keys + ["case_id", "seq"]
+
+    def layout(self, index: int) -> list[str]:
+        """The columns of a rule's rows as `rows` gives them: keys, days, values."""
+        rule = self.rules[index]
+        days = ["first_day", "last_day"] if rule.plan.days else []
+        return [f"k{i}" for i in range(rule.key_count)] + days + [f"v{i}" for i in range(len(rule.values))]
+
+    def parameters(self, day: dt.date, overrides: dict | None = None) -> dict:
+        """The parameters batch rules read: those in force on `day`, and the overrides."""
+        params = dict(self.params_at(day))
+        params.update(overrides or {})
+        return params
+
+    def findings(self, index: int, rows: Iterable[tuple], params: dict) -> Iterator[Finding]:
+        """The findings of one rule over its rows (as `columns` and sorted by its order)."""
+        rule = self.rules[index]
+        found = self._by_day(rule, rows, params) if rule.plan.days else self._by_group(rule, rows, params)
+        try:
+            yield from found
+        except (KeyError, NotInForce) as error:
+            raise _no_value(error, rule.plan.id, None) from None
+        except (ArithmeticError, TypeError, ValueError) as error:
+            raise EvaluationError(Code.NOT_EVALUABLE, f"rule `{rule.plan.id}` could not be evaluated on a group "
+                                  f"of the batch: {error}", rule.plan.id) from None
+
+    def _by_group(self, rule: _Rule, rows, params: dict) -> Iterator[Finding]:
+        k = rule.key_count
+        decide, index = rule.decide, rule.plan.index
+        aggregates = [a for a, _kind in rule.values]
+        counts = [a == "count" for _name, a, _kind in rule.plan.figures]
+        for key, group in itertools.groupby(rows, key=itemgetter(*range(k)) if k > 1 else itemgetter(0)):
+            key = key if k > 1 else (key,)
+            items = distinct = 0
+            shown: list = []
+            last = first_seq = None
+            totals: list = [None] * len(aggregates)
+            for row in group:
+                items += 1
+                case_id, seq = row[k], row[k + 1]
+                if case_id != last:
+                    distinct += 1
+                    last = case_id
+                    if len(shown) < CASES_SHOWN:
+                        shown.append(case_id)
+                if first_seq is None or seq < first_seq:
+                    first_seq = seq
+                for j, aggregate in enumerate(aggregates):
+                    value, total = row[k + 2 + j], totals[j]
+                    if total is None:
+                        totals[j] = value
+                    elif aggregate == "sum":
+                        totals[j] = total + value
+                    elif (value > total) == (aggregate == "max"):
+                        totals[j] = value
+            values = iter(totals)
+            figures = [items if count else next(values) for count in counts]
+            group_values = rule.group(key, figures, distinct)
+            clause = decide(group_values, params)
+            if clause >= 0:
+                yield Finding(index, clause, key, tuple(shown), distinct, first_seq, group_values)
+
+    def _by_day(self, rule: _Rule, rows, params: dict) -> Iterator[Finding]:
+        """The sweep: for each group, its items by first day; on each day one starts, the items
+        running then (a heap by last day) give the day's figures."""
+        k = rule.key_count
+        decide, index = rule.decide, rule.plan.index
+        width = len(rule.values)
+        counts = [a == "count" for _name, a, _kind in rule.plan.figures]
+        push, pop = heapq.heappush, heapq.heappop
+        group_key = itemgetter(*range(k)) if k > 1 else itemgetter(0)
+        for key, items in itertools.groupby(rows, key=group_key):
+            key = key if k > 1 else (key,)
+            running: list = []  # (last day, order, case id, values): a heap by last day
+            items_of: dict = {}  # running items per case id
+            cases = None  # the case ids running, sorted: made at the group's first finding
+            totals = [0] * width
+            count = order = 0
+            for day, starting in itertools.groupby(items, key=itemgetter(k)):
+                while running and running[0][0] < day:
+                    _last, _order, case_id, values = pop(running)
+                    count -= 1
+                    for j in range(width):
+                        totals[j] -= values[j]
+                    left = items_of[case_id] - 1
+                    if left:
+                        items_of[case_id] = left
+                    else:
+                        del items_of[case_id]
+                        if cases is not None:
+                            cases.remove(case_id)
+                for row in starting:
+                    order += 1
+                    case_id, values = row[k + 2], row[k + 3:]
+                    push(running, (row[k + 1], order, case_id, values))
+                    count += 1
+                    for j in range(width):
+                        totals[j] += values[j]
+                    already = items_of.get(case_id, 0)
+                    items_of[case_id] = already + 1
+                    if not already and cases is not None:
+                        cases.add(case_id)
+                values = iter(totals)
+                figures = [count if is_count else next(values) for is_count in counts]
+                group_values = rule.group(key + (day,), figures, len(items_of))
+                clause = decide(group_values, params)
+                if clause >= 0:
+                    if cases is None:
+                        cases = SortedList(items_of)
+                    yield Finding(index, clause, key + (day,), tuple(cases.islice(0, CASES_SHOWN)), len(cases),
+                                  None, group_values)
+
+    def evaluate(self, cases: Iterable[tuple], overrides: dict | None = None) -> tuple[dict, list[Finding]]:
+        """The findings of every batch rule over a few judged cases held in memory — (validated
+        snapshot, payout, day judged on) each, in input order — with the parameters of the
+        latest of those days, as an audit takes them: (parameters, findings by rule and key)."""
+        rows: list[list[tuple]] = [[] for _ in self.rules]
+        latest = None
+        for seq, (case, payout, day) in enumerate(cases):
+            latest = day if latest is None or day > latest else latest
+            for index, kept in self.rows(case, payout, day):
+                layout = self.layout(index)
+                columns, _order = self.columns(index)
+                for row in kept:
+                    named = dict(zip(layout, row), seq=seq, case_id=case.case_id)
+                    rows[index].append(tuple(named[c] for c in columns))
+        params = self.parameters(latest or dt.date.max, overrides)
+        found: list[Finding] = []
+        for index, table in enumerate(rows):
+            columns, order = self.columns(index)
+            found.extend(self.findings(index, sorted(table, key=sort_key(columns, order)), params))
+        return params, found
+
+    # ------------------------------------------------------- a finding's values
+    def figures(self, finding: Finding, params: dict) -> list[tuple[str, str, object]]:
+        """(name, format kind, value) of each figure and `let` of a finding."""
+        rule = self.rules[finding.rule]
+        plan = rule.plan
+        start = len(plan.keys)
+        out = [(name, kind, finding.group[start + i]) for i, (name, _aggregate, kind) in enumerate(plan.figures)]
+        lets = rule.lets(finding.group, params) if plan.lets else ()
+        out += [(name, kind, value) for (name, kind), value in zip(plan.lets, lets)]
+        return out
+
+    def args(self, finding: Finding, params: dict) -> tuple:
+        """The values the texts of the finding's clause show."""
+        return self.rules[finding.rule].args(finding.group, params, finding.clause)
+
+
+def sort_key(columns: list[str], order: list[str]):
+    """The key that sorts rows of `columns` as `order` says (for rows sorted in memory)."""
+    return itemgetter(*[columns.index(name) for name in order])
+
+
+def _no_value(error: LookupError, rule: str, day: dt.date | None) -> EvaluationError:
+    name = error.args[0] if error.args else "?"
+    on = f" on {day.isoformat()}" if day is not None else ""
+    return EvaluationError(Code.NO_PARAMETER_VALUE, f"parameter `{name}` has no value in force{on}, "
+                           f"which rule `{rule}` reads", rule)

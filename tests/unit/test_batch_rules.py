@@ -1,0 +1,333 @@
+"""Rules over the cases of a batch (`rule … over`, rules/batch.rules): what a case adds to them,
+the sweep by day and the pass by group against plain recounts, the audit's findings and the
+checks of before as their views, and what `rulebook check` leaves to a batch."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import json
+import random
+import shutil
+from decimal import Decimal
+from pathlib import Path
+
+import orjson
+import pytest
+from click.testing import CliRunner
+
+import rulebook
+from rulebook.apps.audit.files import spreadsheet_cell
+from rulebook.apps.cli import main
+from samples import make_case
+
+from ..conftest import ROOT
+from .test_audit_checks import SHOWN, expected_findings, sheet, the_seed, write_jsonl
+
+
+def judged(book, snapshots: list[dict]) -> list[tuple]:
+    """(validated snapshot, payout, day) of each snapshot, as `Rulebook.find` takes them."""
+    out = []
+    for snapshot in snapshots:
+        verdict, case = book.judge_case(snapshot)
+        assert verdict["format"] == "rulebook.verdict/v1", verdict
+        out.append((case, verdict["payout"], case.as_of))
+    return out
+
+
+def by_rule(findings: list[dict]) -> dict:
+    return {rule["rule"]: rule["entries"] for rule in findings}
+
+
+def run(*args):
+    return CliRunner().invoke(main, [*map(str, args)], catch_exceptions=False)
+
+
+def rules_copy(tmp_path: Path, edit=None) -> Path:
+    """A copy of the bundled rulebook, `edit(folder)` applied."""
+    folder = tmp_path / "rules"
+    shutil.copytree(ROOT / "rules", folder, ignore=shutil.ignore_patterns("tests"))
+    if edit is not None:
+        edit(folder)
+    return folder
+
+
+def replace_in(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+# ------------------------------------------------------------ the sweep by day
+
+
+@pytest.mark.parametrize("seed", [3, 11, 29])
+def test_hours_a_day_are_the_plain_recount_of_every_expert_and_day(book, seed):
+    rng = random.Random(seed)
+    # a few experts, each with many cases begun within 20 days: steps overlap on most days
+    cases = [make_case(rng, i, expert=i % 4, days=20) for i in range(240)]
+    found = by_rule(book.find(judged(book, cases)))["batch.implausible-hours"]
+    expected = expected_findings(cases, 24.0)
+    assert len(expected) > 5 and max(len(ids) for *_, ids in expected) > SHOWN
+    assert [(e["key"]["expert"], e["key"]["day"]) for e in found] == [(who, day) for who, day, *_ in expected]
+    for entry, (_who, _day, hours, ids) in zip(found, expected):
+        assert entry["figures"]["hours"] == pytest.approx(hours, abs=0.006)
+        assert entry["case_count"] == len(ids) and entry["cases"] == ids[:SHOWN]
+
+
+def test_the_findings_do_not_depend_on_the_order_of_the_cases(book):
+    rng = random.Random(5)
+    cases = [make_case(rng, i, expert=i % 3, days=10) for i in range(150)]
+    cases += copy.deepcopy(cases[:20])  # duplicate ids too
+    once = book.find(judged(book, cases))
+    rng.shuffle(cases)
+    assert book.find(judged(book, cases)) == once
+    assert all(by_rule(once)[rule] for rule in ("batch.duplicate-case-id", "batch.implausible-hours"))
+
+
+def test_a_day_s_hours_are_kept_in_millionths_rounded_half_up(book):
+    seed = the_seed()
+    seed["steps"][0] |= {"started_on": "2021-02-01", "completion_reported_on": "2021-03-04", "hours": "0.01"}
+    [(case, payout, day)] = judged(book, [seed])
+    hours = dict(book.batch.rows(case, payout, day))[1]
+    first, last = dt.date(2021, 2, 1).toordinal(), dt.date(2021, 3, 4).toordinal()
+    assert hours == [("hanako_y", first, last, 313)]  # 10,000 millionths over 32 days: 312.5, rounded up
+    seed["steps"][0]["started_on"] = "2021-03-05"  # reported complete before it started: no days
+    [(case, payout, day)] = judged(book, [seed])
+    assert 1 not in dict(book.batch.rows(case, payout, day))
+
+
+# ------------------------------------------------------------- the pass by group
+
+FIGURES = """
+rule batch.test-figures over each step
+  title ja "テスト" en "Test"
+  source "s"
+  where step.started_on is set
+  group by sme.name as sme, step.number as number
+  count steps
+  sum hours = step.hours
+  sum paid = step.client_payment_jpy
+  max latest = step.started_on
+  min earliest = step.started_on
+  max most = step.hours
+  when steps >= 2 then finding
+    message ja "{steps}件" en "{steps} steps"
+"""
+
+
+def test_count_sum_max_and_min_of_each_group_are_the_plain_ones(tmp_path):
+    folder = rules_copy(tmp_path, lambda f: (f / "figures.rules").write_text(FIGURES, encoding="utf-8"))
+    book = rulebook.load(folder)
+    rng = random.Random(8)
+    cases = [make_case(rng, i) for i in range(300)]
+    for i, case in enumerate(cases):
+        case["sme"]["name"] = f"SME-{i % 7}"
+    groups: dict = {}
+    for case in cases:
+        for step in case.get("steps") or []:
+            if step.get("started_on"):
+                groups.setdefault((case["sme"]["name"], step["number"]), []).append((case["case_id"], step))
+    expected = []
+    for (sme, number), items in sorted(groups.items()):
+        if len(items) < 2:
+            continue
+        steps = [step for _id, step in items]
+        ids = sorted({case_id for case_id, _step in items})
+        hours = sum(Decimal(str(s["hours"])) for s in steps)
+        expected.append({"key": {"sme": sme, "number": number}, "cases": ids[:SHOWN], "case_count": len(ids),
+                         "figures": {"steps": len(steps), "hours": float(hours) if hours % 1 else int(hours),
+                                     "paid": sum(s["client_payment_jpy"] for s in steps),
+                                     "latest": max(s["started_on"] for s in steps),
+                                     "earliest": min(s["started_on"] for s in steps),
+                                     "most": max(Decimal(str(s["hours"])) for s in steps)}})
+    for entry in expected:
+        most = entry["figures"]["most"]
+        entry["figures"]["most"] = int(most) if most % 1 == 0 else float(most)
+    found = by_rule(book.find(judged(book, cases)))["batch.test-figures"]
+    assert len(expected) > 20
+    assert [{k: e[k] for k in ("key", "cases", "case_count", "figures")} for e in found] == expected
+    assert found[0]["message"] == {"ja": f"{expected[0]['figures']['steps']}件",
+                                   "en": f"{expected[0]['figures']['steps']} steps"}
+
+
+# ----------------------------------------------------------------- one case alone
+
+
+def test_check_judges_one_case_and_leaves_the_batch_rules_to_a_batch(book, seed):
+    twice = [seed, seed]
+    for verdict in (book.judge(s) for s in twice):
+        assert not any(r["rule"].startswith("batch.") for r in verdict["results"])
+        assert "findings" not in verdict
+    out = json.loads(run("check", "--format", "json", ROOT / "examples" / "seed-case.yaml",
+                         ROOT / "examples" / "seed-case.yaml").output)
+    assert len(out) == 2 and all("batch." not in json.dumps(v) for v in out)
+
+
+def test_the_batch_rules_come_back_from_the_plan_cache(tmp_path, monkeypatch, seed):
+    monkeypatch.setenv("RULEBOOK_CACHE", str(tmp_path / "cache"))
+    built = rulebook.load(rules_copy(tmp_path))
+    cached = rulebook.load(tmp_path / "rules")
+    assert (tmp_path / "cache").is_dir() and cached.plan.batch_rules == built.plan.batch_rules
+    cases = [seed, seed]
+    assert cached.find(judged(cached, cases)) == built.find(judged(built, cases))
+
+
+# ------------------------------------------------------------------- the audit
+
+
+def audit(*args):
+    result = run("audit", *args)
+    assert result.exit_code in (0, 1, 3), result.output
+    return result
+
+
+def digestless(path: Path) -> list[dict]:
+    lines = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    for line in lines:
+        line["rulebook"].pop("digest")
+    return lines
+
+
+def test_the_sme_cap_across_cases_is_a_finding_that_changes_no_case(tmp_path):
+    seed = the_seed()
+    cases = []
+    for i, case_id in enumerate(["C-1", "=1+1", "C-3"]):  # one SME, three cases of 140,000 yen
+        case = copy.deepcopy(seed)
+        case["case_id"], case["expert"]["lancers_user"] = case_id, f"expert-{i}"
+        cases.append(case)
+    cases[2]["sme"]["prior_honorarium_jpy"] = 50000
+    other = copy.deepcopy(seed) | {"case_id": "C-4"}
+    other["sme"] = other["sme"] | {"name": "evil\u202etxt"}
+    cases.append(other)
+    batch = write_jsonl(tmp_path / "cases.jsonl", cases)
+    audit(batch, "--out", tmp_path / "out", "--jobs", "1")
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))
+    [sme] = by_rule(summary["findings"])["batch.sme-honorarium-cap"]
+    assert sme["key"] == {"sme": "株式会社サンプル商店"} and sme["cases"] == ["=1+1", "C-1", "C-3"]
+    assert sme["figures"] == {"due": 420000, "prior": 50000, "altogether": 470000, "excess": 170000}
+    assert "170,000円超えています" in sme["message"]["ja"] and "170,000 yen over its cap" in sme["message"]["en"]
+    # every case is judged on its own: the same verdicts as a rulebook without batch rules
+    plain = rules_copy(tmp_path, lambda f: (f / "batch.rules").unlink())
+    audit(batch, "--out", tmp_path / "plain", "--jobs", "1", "--rules", plain)
+    assert digestless(tmp_path / "out" / "results.jsonl") == digestless(tmp_path / "plain" / "results.jsonl")
+    # findings.csv: every finding, its text cells safe for a spreadsheet
+    rows = sheet(tmp_path / "out" / "findings.csv")
+    assert rows == [["batch.sme-honorarium-cap", "sme=株式会社サンプル商店", "3", "'=1+1 C-1 C-3",
+                     "due=420000; prior=50000; altogether=470000; excess=170000", sme["message"]["ja"],
+                     sme["fix"]["ja"]]]
+    plain_summary = json.loads((tmp_path / "plain" / "summary.json").read_text(encoding="utf-8"))
+    assert plain_summary["findings"] == [] and plain_summary["duplicates"] == []
+
+
+def test_the_bound_of_hours_is_the_rulebook_s_parameter_and_the_option_overrides_it(tmp_path):
+    seed = the_seed()  # 40 hours over 26 days: 1.54 hours a day
+    folder = rules_copy(tmp_path, lambda f: replace_in(f / "batch.rules", "value 24 hours", "value 1 hours"))
+    batch = write_jsonl(tmp_path / "cases.jsonl", [seed])
+    audit(batch, "--out", tmp_path / "one", "--jobs", "1", "--rules", folder)
+    summary = json.loads((tmp_path / "one" / "summary.json").read_text(encoding="utf-8"))
+    [day] = summary["implausible_hours"]
+    assert (day["day"], day["hours"], day["bound"]) == ("2021-01-25", 1.54, 1.0)
+    assert sheet(tmp_path / "one" / "hours.csv") == [["hanako_y", "2021-01-25", "1.54", "1.0", "1", "SEED-EXAMPLE"]]
+    audit(batch, "--out", tmp_path / "more", "--jobs", "1", "--rules", folder, "--hours-per-day", "2")
+    summary = json.loads((tmp_path / "more" / "summary.json").read_text(encoding="utf-8"))
+    assert summary["implausible_hours"] == [] and summary["implausible_hours_total"] == 0
+
+
+def test_a_field_renamed_in_the_schema_is_an_error_in_the_batch_rule_not_a_check_that_finds_nothing(tmp_path):
+    def rename(folder: Path) -> None:
+        replace_in(folder / "schema.rules", "lancers_user: optional text", "lancers_id: optional text")
+        for name in ("case.rules", "steps.rules"):  # the case rules do not read it
+            assert "lancers_user" not in (folder / name).read_text(encoding="utf-8")
+
+    folder = rules_copy(tmp_path, rename)
+    batch = write_jsonl(tmp_path / "cases.jsonl", [the_seed()])
+    result = run("audit", batch, "--out", tmp_path / "out", "--rules", folder)
+    assert result.exit_code == 2 and not (tmp_path / "out" / "results.jsonl").exists()
+    assert "error[RB201]: unknown field `lancers_user` on expert_party" in result.output
+    assert "batch.rules" in result.output and "did you mean `lancers_id`?" in result.output
+
+
+def test_a_rule_behind_a_summary_key_of_before_must_keep_its_shape(tmp_path):
+    folder = rules_copy(tmp_path, lambda f: replace_in(f / "batch.rules", "sum hours = step.hours",
+                                                         "sum hours_worked = step.hours"))
+    replace_in(folder / "batch.rules", "when hours > hours_per_day", "when hours_worked > hours_per_day")
+    replace_in(folder / "batch.rules", "合わせて{hours}で", "合わせて{hours_worked}で")
+    replace_in(folder / "batch.rules", "add up to {hours}", "add up to {hours_worked}")
+    result = run("audit", write_jsonl(tmp_path / "cases.jsonl", [the_seed()]), "--out", tmp_path / "out",
+                 "--rules", folder, "--lang", "en")
+    assert result.exit_code == 2, result.output
+    assert ("the batch rule `batch.implausible-hours` gives summary.json's `implausible_hours`, and needs the keys "
+            "`expert`, `day` and the figure `hours`") in result.output
+
+
+def test_without_batch_rules_there_is_nothing_to_set_with_hours_per_day(tmp_path):
+    folder = rules_copy(tmp_path, lambda f: (f / "batch.rules").unlink())
+    result = run("audit", write_jsonl(tmp_path / "cases.jsonl", [the_seed()]), "--out", tmp_path / "out",
+                 "--rules", folder, "--hours-per-day", "8")
+    assert result.exit_code == 2
+    assert "this rulebook has no parameter `hours_per_day` for --hours-per-day to set" in result.output
+
+
+# ------------------------------------------------------------------ rulebook test
+
+
+def test_rulebook_test_compares_the_findings_and_counts_their_clauses(tmp_path):
+    folder = rules_copy(tmp_path)
+    shutil.copytree(ROOT / "rules" / "tests", folder / "tests")
+    tests = folder / "tests" / "batch.yaml"
+    replace_in(tests, "figures: {hours: 26.54}", "figures: {hours: 26.55}")
+    text = tests.read_text(encoding="utf-8")  # leave out the two batches over the SME's cap
+    start = text.index("  - note: an SME due 140,000 yen in each of three cases")
+    end = text.index("  - note: up to the cap exactly is no finding")
+    tests.write_text(text[:start] + text[end:], encoding="utf-8")
+    result = run("test", folder, "--require-coverage")
+    assert result.exit_code == 1
+    assert "batch.implausible-hours finding 1: figure hours: wanted 26.55, got 26.54" in result.output
+    assert "not reached: batch.sme-honorarium-cap clause 1 (→ finding)" in result.output
+    total = sum(len(r.clauses) for r in rulebook.load(folder).plan.rules) + 3  # the batch rules: 1 each
+    assert f"clause coverage: {total - 1}/{total} clauses reached" in result.output
+
+
+@pytest.mark.parametrize("compact", [True, False])
+def test_a_case_a_batch_rule_cannot_read_is_an_invalid_input_and_its_statuses_are_not_counted(tmp_path, compact):
+    def edit(folder: Path) -> None:
+        replace_in(folder / "batch.rules", "sum hours = step.hours spread",
+                   "sum hours = step.hours + hours_per_day - hours_per_day spread")
+        replace_in(folder / "batch.rules", "value 24 hours from 2020-04-01", "value 24 hours from 2021-06-01")
+
+    folder = rules_copy(tmp_path, edit)
+    seed, later = the_seed(), the_seed() | {"case_id": "LATER", "as_of": "2021-06-30"}
+    out = tmp_path / "out"
+    result = run("audit", write_jsonl(tmp_path / "cases.jsonl", [seed, later]), "--out", out, "--jobs", "1",
+                 "--rules", folder, *(["--compact"] if compact else []))
+    assert result.exit_code == 2, result.output
+    [error] = [json.loads(line) for line in (out / "errors.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert error["case_id"] == "SEED-EXAMPLE" and error["source"] == {"file": str(tmp_path / "cases.jsonl"), "line": 1}
+    assert ("parameter `hours_per_day` has no value in force on 2021-03-31, which rule "
+            "`batch.implausible-hours` reads") in error["errors"][0]["message"]
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["cases"] == 1 and summary["errors"] == 1
+    assert {rule["rule"]: rule["pass"] for rule in summary["rules"]}["lancers.project-method"] == 1  # LATER's only
+
+
+BEFORE = Path(__file__).parent / "checks-before"
+
+
+def test_the_checks_of_before_give_the_same_bytes_as_the_code_before_batch_rules(tmp_path, monkeypatch):
+    """duplicates.csv, hours.csv and summary.json's `duplicates`, `implausible_hours` and their
+    totals, on 333 generated cases (5 experts, 30 ids repeated, one 4 times; `--hours-per-day 8`),
+    equal what the hard-coded checks wrote (tests/unit/checks-before/, written by main at 341aa16)."""
+    rng = random.Random(41)
+    cases = [make_case(rng, i, expert=i % 5, days=25) for i in range(300)]
+    cases += [copy.deepcopy(c) for c in cases[:30]] + [copy.deepcopy(cases[7]) for _ in range(3)]
+    write_jsonl(tmp_path / "cases.jsonl", cases)
+    monkeypatch.chdir(tmp_path)  # the places are written as the input is named
+    audit("cases.jsonl", "--out", "out", "--jobs", "2", "--hours-per-day", "8", "--compact", "--chunk-size", "40")
+    for name in ("duplicates.csv", "hours.csv"):
+        assert (tmp_path / "out" / name).read_bytes() == (BEFORE / name).read_bytes(), name
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))
+    checks = {key: summary[key] for key in ("duplicates", "duplicates_total", "implausible_hours",
+                                           "implausible_hours_total")}
+    assert orjson.dumps(checks, option=orjson.OPT_INDENT_2) + b"\n" == (BEFORE / "summary-checks.json").read_bytes()
+    assert summary["implausible_hours_total"] == 163 and summary["duplicates_total"] == 30
