@@ -20,6 +20,7 @@ and report.html, in interleaved rounds (target: the first within 1.5× the secon
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import shutil
 import sys
@@ -54,21 +55,29 @@ def write_cross(path: Path, count: int, one_expert: bool) -> None:
 
 
 def run_audit(inputs: Path, jobs: int, work: Path, source: Path | None = None,
-              sizes: dict | None = None) -> tuple[float, int, float]:
+              sizes: dict | None = None, stages: dict | None = None) -> tuple[float, int, float]:
     """(seconds, peak RSS in KiB of the largest process, CPU seconds of all its processes) of one
     audit, in a fresh process; with `source`, the rulebook of that source tree (its `src` first
     on the path). The CPU time (user and system, of the audit and of its workers) is what a
     case costs a core, whatever else the machine runs at the time. `sizes`, if given, gets the
-    size of each file the audit wrote."""
+    size of each file the audit wrote; `stages`, the CPU seconds the audit says it spent by
+    stage (`audit --timings`; not from a baseline that cannot say)."""
     out = work / f"out-{jobs}"
     shutil.rmtree(out, ignore_errors=True)
     command = [str(Path(sys.executable).with_name("rulebook")), "audit", str(inputs), "--out", str(out),
                "--jobs", str(jobs), "--compact", "--no-progress"]
+    timings = work / "timings.json"
+    if stages is not None:
+        command += ["--timings", str(timings)]
     seconds, cpu, rss, code, stderr = run_measured(command, source)
     if code not in (0, 1, 3):
         raise SystemExit(f"audit failed ({code}): {stderr}")
     if sizes is not None:
         sizes.update((path.name, path.stat().st_size) for path in out.iterdir())
+    if stages is not None:
+        stages.clear()
+        stages.update(orjson.loads(timings.read_bytes())["cpu"])
+        stages["(all of it: the process and its workers, measured from outside)"] = cpu
     shutil.rmtree(out, ignore_errors=True)
     return float(seconds), int(rss), float(cpu)
 
@@ -76,40 +85,71 @@ def run_audit(inputs: Path, jobs: int, work: Path, source: Path | None = None,
 def breakdown(inputs: Path, count: int = 20_000, repeats: int = 5) -> list[tuple[str, float]]:
     """CPU µs per case of each stage of judging a case for the compact results, in this process,
     on the first `count` cases of `inputs` (best of `repeats`, stages interleaved), with the
-    collector set as an audit's workers set it. The first three are what any design that reads
-    JSON, validates it with the pydantic model and writes this verdict pays at least. Each stage
-    runs over all the cases in a row, which keeps its code and data in the processor's caches:
-    the stages add up to less than the last line, where they alternate as in a real run."""
+    collector set as an audit's workers set it.
+
+    The stages alone, each over all the cases in a row (which keeps its code and data in the
+    processor's caches), then the same stages added one after the other for each case, as in a
+    real run: a line's reading, decoding (the schema's decoder; the pydantic model for
+    comparison), the evaluation, the compact line, and what the worker adds (the ledger row,
+    cases.csv's row)."""
     import gc
     import time
 
-    from rulebook.book import load
-    from rulebook.output.explain import dumps
+    from rulebook.apps.audit.chunks import cut
+    from rulebook.apps.audit.worker import _lines_of, init_worker, judge_chunk
+    from rulebook.input.documents import iter_units
 
-    with open(inputs, "rb") as fh:
-        lines = [fh.readline().rstrip(b"\n") for _ in range(count)]
-    book = load()
-    validator, evaluator, explainer = book._validator, book._evaluator, book._explainer
-    checked = [validator.validate(line) for line in lines]
-    outcomes = [evaluator.evaluate(c.case) for c in checked]
-    native = [orjson.loads(dumps(explainer.explain(o, c.warnings, compact=True, raw=True)))
-              for o, c in zip(outcomes, checked)]
+    init_worker(None, None, True)
+    from rulebook.apps.audit import worker
+
+    book = worker._BOOK
+    chunks = list(cut(itertools.islice(iter_units([str(inputs)], span_lines=1024), -(-count // 1024)), 1024))
+    lines = [unit.payload for chunk in chunks for unit in _lines_of(chunk)]
+    count = len(lines)
+    validator, evaluator, writer = book._validator, book._evaluator, book.compact_writer
+    decoded = [validator.validate_line(line) for line in lines]
+    outcomes = [evaluator.evaluate(c.case) for c in decoded]
+    tally = writer.tally()
     model = book.model.__pydantic_validator__.validate_json
+    validate_line, validate, evaluate, line_of = validator.validate_line, validator.validate, evaluator.evaluate, \
+        writer.line
+
     def each(function, items):  # one after the other, each result dropped as in a real run
         def stage():
             for item in items:
                 function(*item)
         return stage
 
+    def read():
+        for chunk in chunks:
+            for _unit in _lines_of(chunk):
+                pass
+
+    def decode_evaluate():
+        for line in lines:
+            evaluate(validate_line(line).case)
+
+    def decode_evaluate_write():
+        for line in lines:
+            checked = validate_line(line)
+            line_of(evaluate(checked.case), checked.warnings, tally)
+
+    def chunk_all():
+        for chunk in chunks:
+            judge_chunk(chunk, None, None, True, "ja")
+
     lines1 = [(line,) for line in lines]
     stages = {
-        "read the JSON (orjson.loads)": each(orjson.loads, lines1),
-        "validate it (pydantic, JSON to model)": each(model, lines1),
-        "write the compact verdict (orjson.dumps of plain data)": each(orjson.dumps, [(v,) for v in native]),
-        "validation with rulebook's own checks": each(validator.validate, lines1),
-        "evaluation of the rules": each(evaluator.evaluate, [(c.case,) for c in checked]),
-        "the compact verdict and its line": each(explainer.compact, [(o, c.warnings) for o, c in zip(outcomes, checked)]),
-        "all of it (Rulebook.judge_compact)": each(book.judge_compact, lines1),
+        "alone: read the lines of a span": read,
+        "alone: decode (the schema's decoder, its checks, the repeated-key screen)": each(validate_line, lines1),
+        "alone, for comparison: the pydantic model's validate_json": each(model, lines1),
+        "alone, for comparison: the pydantic model with rulebook's own checks": each(validate, lines1),
+        "alone: evaluate the rules": each(evaluate, [(c.case,) for c in decoded]),
+        "alone: the compact line": each(line_of, [(o, c.warnings, tally) for o, c in zip(outcomes, decoded)]),
+        "in turn: decode": each(validate_line, lines1),
+        "in turn: decode, evaluate": decode_evaluate,
+        "in turn: decode, evaluate, the compact line": decode_evaluate_write,
+        "in turn: the worker's whole chunk (and the ledger's rows, cases.csv's rows)": chunk_all,
     }
     gc.collect()
     gc.freeze()
@@ -181,10 +221,14 @@ def main() -> None:
         write_cases(inputs, args.cases)
         size = inputs.stat().st_size
         runs: dict = {(name, jobs): [] for name in trees for jobs in (1, 2)}
+        stages: dict = {1: {}, 2: {}}  # this tree's CPU by stage, of its run with the least CPU
         for _ in range(args.repeats):
             for jobs in (1, 2):
                 for name, source in trees.items():
-                    runs[(name, jobs)].append(run_audit(inputs, jobs, work, source))
+                    said: dict | None = {} if source is None else None
+                    runs[(name, jobs)].append(run_audit(inputs, jobs, work, source, stages=said))
+                    if said is not None and runs[(name, jobs)][-1][2] <= min(r[2] for r in runs[(name, jobs)]):
+                        stages[jobs] = said
         figures = {key: (min(r[0] for r in rs), max(r[1] for r in rs), min(r[2] for r in rs))
                    for key, rs in runs.items()}
         print(f"rulebook audit --compact — {args.cases:,} generated cases ({size / 2**20:,.0f} MiB of JSON Lines), "
@@ -205,7 +249,21 @@ def main() -> None:
                       f"{figures[('baseline', jobs)][0] / figures[('this tree', jobs)][0]:.2f}× in time, "
                       f"{figures[('baseline', jobs)][2] / figures[('this tree', jobs)][2]:.2f}× in CPU")
         print()
-        print(f"Where a case's time goes (CPU µs per case, in one process, first {min(args.cases, 20_000):,} cases):")
+        print(f"Where a case's time goes in the audits above (this tree, its run with the least CPU; CPU µs "
+              f"per case, as the audit counts it with --timings):")
+        print()
+        print("| stage | 1 job | 2 jobs |")
+        print("| --- | ---: | ---: |")
+        for name in stages[1]:
+            print(f"| {name} | " + " | ".join(f"{stages[jobs].get(name, 0) / args.cases * 1e6:.1f}"
+                                             for jobs in (1, 2)) + " |")
+        print()
+        print("(`start`: Python, the imports and the rulebook, before the audit begins; `judge (this process…)`"
+              " with 1 job is the judging and the writer thread, with 2 jobs the reading, sending and"
+              " receiving of the chunks and the writer thread; the worker processes' CPU includes their start.)")
+        print()
+        print(f"The stages of judging a case (CPU µs per case, in one process, first {min(args.cases, 20_000):,} "
+              "cases):")
         print()
         print("| stage | µs per case | cases per CPU second |")
         print("| --- | ---: | ---: |")

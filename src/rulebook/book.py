@@ -14,9 +14,7 @@ import functools
 import hashlib
 import os
 import sys
-import tempfile
 from collections import Counter
-from importlib import resources
 from pathlib import Path
 from stat import S_ISDIR, S_ISREG, S_IWGRP, S_IWOTH
 from typing import Any
@@ -29,9 +27,9 @@ from .engine.batch import BatchRules
 from .engine.evaluate import EvaluationError, Evaluator, link
 from .language.grammar import grammar_text
 from .output import vocabulary
+from .output.compact import CompactWriter
 from .output.explain import Explainer, rulebook_info
 from .output.findings import FindingTexts, section
-from .input.model import build_models
 from .engine.plan import Plan
 from .language.schema import Schema, reserved
 from .input.errors import InputError, Locate, Rejected
@@ -44,10 +42,15 @@ RULE_SUFFIX = ".rules"
 
 def bundled_rules() -> Path:
     """The program's rulebook: inside the installed package, or the source tree's `rules/`."""
+    here = Path(__file__).resolve().parent
+    if (here / "rules").is_dir():  # installed: the wheel puts the rules inside the package
+        return here / "rules"
+    from importlib import resources  # (only a package not on the file system needs it)
+
     packaged = resources.files("rulebook").joinpath("rules")
     if packaged.is_dir():
         return Path(str(packaged))
-    return Path(__file__).resolve().parents[2] / "rules"
+    return here.parents[1] / "rules"
 
 
 def read_sources(folder: Path, shown_as: str | None = None) -> tuple[list[Source], list[Diagnostic]]:
@@ -226,6 +229,8 @@ def _store(folder: Path, digest: str, plan: Plan, schema: Schema) -> None:
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         if not _trusted_folder(folder):
             return
+        import tempfile
+
         fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
         with os.fdopen(fd, "wb") as fh:
             fh.write(planjson.dumps(plan, schema, _engine_fingerprint()))
@@ -242,11 +247,17 @@ class Rulebook:
         self.schema = schema
         self.digest = digest
         self.path = path
-        self.model = build_models(schema)
-        self._validator = Validator(self.model, schema)
+        self._validator = Validator(functools.partial(_models, schema), schema)
         self._evaluator = Evaluator(plan)
         self._explainer = Explainer(plan, digest, self._evaluator.args, schema.labels_by_field())
+        self._compact: CompactWriter | None = None  # made when a batch first asks for it
         self.batch = BatchRules(plan)  # the rules over a batch's cases (the audit's, `rulebook test`'s)
+
+    @property
+    def model(self) -> type:
+        """The pydantic model of the snapshot (built the first time it is needed: the schema's
+        decoder reads valid snapshots without it)."""
+        return self._validator.model
 
     @property
     def name(self) -> str:
@@ -279,15 +290,20 @@ class Rulebook:
               locate: Locate | None = None) -> dict:
         """The verdict as a JSON-ready mapping, or the `rulebook.error/v1` mapping. `locate`
         gives the line and column of a field in the document read (`Document.locate`)."""
-        return self.judge_case(snapshot, as_of, origin=origin, line=line, compact=compact, locate=locate)[0]
+        return self.judge_case(snapshot, as_of, origin=origin, line=line, compact=compact, locate=locate,
+                               batch=True)[0]
 
     def judge_case(self, snapshot: Any, as_of: dt.date | str | None = None, *,
                    origin: str | None = None, line: int | None = None, compact: bool = False,
-                   raw: bool = False, locate: Locate | None = None):
+                   raw: bool = False, locate: Locate | None = None, batch: bool = False):
         """(verdict or error mapping, the validated snapshot or None); `raw` leaves the facts'
-        values unconverted, for `explain.dumps`."""
+        values unconverted, for `explain.dumps`; `batch`: the snapshot is read as
+        `Validator.validate_fast` reads it (the case given back may be the decoder's records)."""
         try:
-            checked = self._validator.validate(snapshot, origin, line, locate)
+            if batch:
+                checked = self._validator.validate_fast(snapshot, origin, line, locate)
+            else:
+                checked = self._validator.validate(snapshot, origin, line, locate)
         except Rejected as rejected:
             return rejected.to_dict(), None
         try:
@@ -297,22 +313,40 @@ class Rulebook:
         except EvaluationError as error:
             return _not_judged(error, checked.case, origin, line), checked.case
 
+    @property
+    def compact_writer(self) -> CompactWriter:
+        """The writer of compact verdicts (`output.compact`), generated for this plan."""
+        if self._compact is None:
+            self._compact = CompactWriter(self.plan, self.digest, self._explainer)
+        return self._compact
+
     def judge_compact(self, snapshot: Any, as_of: dt.date | None = None, *, origin: str | None = None,
-                      line: int | None = None, statuses: Counter | None = None):
-        """The compact verdict straight as its JSON line (see `Explainer.compact`), for batches.
+                      line: int | None = None, statuses: Counter | None = None, tally: list | None = None):
+        """The compact verdict straight as its JSON line (see `output.compact`), for batches:
+        the snapshot is read as `Validator.validate_fast` reads it.
 
         Returns (compact, error, validated snapshot or None): compact is (JSON line without its
         line break, verdict, failed "rule@subject", payout) and error None, or compact is None and
-        error the `rulebook.error/v1` mapping, as `judge_case` gives it."""
+        error the `rulebook.error/v1` mapping, as `judge_case` gives it. Each result is counted
+        into `statuses` (by rule and status) or, cheaper, into `tally` (`compact_writer.tally()`,
+        which `compact_writer.counts` turns into the same counts)."""
         try:
-            checked = self._validator.validate(snapshot, origin, line)
+            checked = self._validator.validate_fast(snapshot, origin, line)
         except Rejected as rejected:
             return None, rejected.to_dict(), None
         try:
             outcome = self._evaluator.evaluate(checked.case, _day(as_of))
         except EvaluationError as error:
             return None, _not_judged(error, checked.case, origin, line), checked.case
-        return self._explainer.compact(outcome, checked.warnings, statuses), None, checked.case
+        writer = self._compact or self.compact_writer
+        if statuses is None:
+            return writer.line(outcome, checked.warnings, tally), None, checked.case
+        counted = writer.tally()
+        done = writer.line(outcome, checked.warnings, counted)
+        statuses.update(writer.counts(counted))
+        if tally is not None:
+            tally[:] = [a + b for a, b in zip(tally, counted)]
+        return done, None, checked.case
 
     def batch_rows(self, case, payout: dict, as_of: dt.date | None = None, *, origin: str | None = None,
                    line: int | None = None):
@@ -383,6 +417,14 @@ class Rulebook:
         schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
         schema["title"] = "rulebook.case/v1"
         return schema
+
+
+def _models(schema: Schema) -> type:
+    """The pydantic model of the snapshot (its module, and pydantic's model builder, loaded
+    only when a snapshot needs the model)."""
+    from .input.model import build_models
+
+    return build_models(schema)
 
 
 def _not_judged(error: EvaluationError, case, origin: str | None, line: int | None) -> dict:

@@ -370,3 +370,37 @@ def test_resume_refuses_other_options_than_the_audit_it_finishes(batch, tmp_path
     assert contents(out) == before
     same = audit(batch / "yaml", "--out", out, "--jobs", "1", "--resume")
     assert same.exit_code == 2 and "other inputs" not in same.output, same.output
+
+
+def test_the_fast_path_gives_the_model_paths_verdicts_findings_and_sheets(tmp_path, book):
+    """`--compact` reads lines through the schema's decoder and writes them through the compact
+    writer, and the workers make cases.csv's rows and the batch rules' rows from the decoder's
+    records: with further-rules.md's facts (the SME size, dated parameters, the honorarium cap,
+    a case the batch rules find twice, one expert's steps overlapping), every sheet and
+    summary.json are the bytes of the audit that builds the pydantic model and the full verdict,
+    whatever the number of jobs, and each compact line is the model's path's."""
+    import random
+
+    from samples import make_case
+
+    rng = random.Random(29)
+    cases = [make_case(rng, i, further=True) for i in range(240)]
+    overlapping = [make_case(rng, 1000 + i, expert=0, days=3) for i in range(12)]
+    for case in overlapping:  # one expert's steps at once, too many hours in a day
+        for step in case.get("steps", ()):
+            step["hours"] = 120
+    cases += overlapping
+    cases += [cases[7], cases[245]]
+    batch = write_batch(tmp_path / "further.jsonl", cases)
+    sheets = ("summary.json", "cases.csv", "experts.csv", "smes.csv", "findings.csv", "hours.csv", "duplicates.csv")
+    audit(batch, "--out", tmp_path / "model", "--jobs", "1", "--chunk-size", "17")
+    for jobs in ("1", "2"):
+        audit(batch, "--out", tmp_path / jobs, "--jobs", jobs, "--compact", "--chunk-size", "31")
+        assert {name: (tmp_path / jobs / name).read_bytes() for name in sheets} == \
+            {name: (tmp_path / "model" / name).read_bytes() for name in sheets}
+    summary = json.loads((tmp_path / "1" / "summary.json").read_text(encoding="utf-8"))
+    found = {rule["rule"]: len(rule["entries"]) for rule in summary["findings"]}
+    assert all(found.values()), found  # every batch rule found something
+    lines = (tmp_path / "1" / "results.jsonl").read_bytes().splitlines()
+    assert lines == [book.judge_compact(case)[0][0] for case in cases]  # a mapping: through the model
+    assert (tmp_path / "2" / "results.jsonl").read_bytes() == (tmp_path / "1" / "results.jsonl").read_bytes()

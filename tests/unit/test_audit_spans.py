@@ -7,12 +7,15 @@ must be the units (content, line numbers, errors) that reading the whole file gi
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import random
 from collections import Counter
 
 import orjson
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rulebook.input import documents
 from rulebook.apps.audit.chunks import cut as _chunks, skip as _skip, weight as _weight
@@ -147,3 +150,155 @@ def test_the_compact_line_is_the_compact_verdict_written(book):
         assert verdict == out["verdict"] and payout == out["payout"]
         assert failed == [f"{r['rule']}@{r['subject']}" for r in out["results"] if r["status"] == "fail"]
         assert statuses == Counter((r["rule"], r["status"]) for r in out["results"])
+
+
+# ------------------------------------------------------------------ cases.csv's rows, as they come
+
+
+def _cases_batch(tmp_path):
+    cases = generate(60, seed=29)
+    cases[5]["case_id"] = "=HYPERLINK(\"x\")"  # a cell to neutralise, in a worker's rows too
+    cases[6]["sme"]["name"] = "株式会社\u202eサンプル"
+    path = tmp_path / "cases.jsonl"
+    lines = [orjson.dumps(c) for c in cases]
+    lines[9] = b'{"case_id": "broken"'
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    return path
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_cases_csv_made_from_the_workers_rows_equals_the_one_made_from_the_ledger(tmp_path, jobs):
+    from rulebook.apps.audit.files import CASES_LANG, CASES_PART
+    from rulebook.apps.audit.ledger import Ledger
+
+    path = _cases_batch(tmp_path)
+    for lang in ("ja", "en"):
+        out = tmp_path / f"out-{lang}-{jobs}"
+        assert audit(path, "--out", out, "--jobs", jobs, "--chunk-size", "7", "--lang", lang).exit_code == 2
+        ledger = Ledger(out)
+        try:
+            assert ledger.get(CASES_LANG) == lang  # the rows the workers made were used
+        finally:
+            ledger.close()
+        # The same audit, its part lost: cases.csv made from the ledger, the same bytes.
+        made = (out / "cases.csv").read_bytes()
+        assert "=HYPERLINK".encode() not in made.replace(b"'=HYPERLINK", b"")
+        (out / CASES_PART).unlink()
+        assert audit(path, "--out", out, "--resume", "--lang", lang).exit_code == 2
+        assert (out / "cases.csv").read_bytes() == made
+
+
+def test_an_audit_resumed_in_another_language_makes_cases_csv_from_the_ledger(tmp_path):
+    path = _cases_batch(tmp_path)
+    fresh = tmp_path / "fresh"
+    assert audit(path, "--out", fresh, "--jobs", "1", "--chunk-size", "7", "--lang", "en").exit_code == 2
+    out = tmp_path / "out"
+    assert audit(path, "--out", out, "--jobs", "1", "--chunk-size", "7", "--lang", "ja").exit_code == 2
+    # the rows so far are Japanese; resumed in English, the sheet is all English
+    assert audit(path, "--out", out, "--resume", "--lang", "en").exit_code == 2
+    assert (out / "cases.csv").read_bytes() == (fresh / "cases.csv").read_bytes()
+    assert "謝金対象".encode() not in (out / "cases.csv").read_bytes()
+
+
+def test_an_empty_batch_gives_a_cases_csv_without_rows_as_before(tmp_path):
+    path = tmp_path / "empty.jsonl"
+    path.write_bytes(b'{"case_id": "broken"\n')
+    out = tmp_path / "out"
+    assert audit(path, "--out", out).exit_code == 2
+    assert (out / "cases.csv").read_bytes() == b"\xef\xbb\xbf"
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(st.one_of(st.binary(max_size=14), st.sampled_from([b"", b" ", b"\r", b"\t\r", b"x" * 8, b"x" * 9,
+                                                                  b"x" * 10, b"x" * 7 + b"\r", b"x" * 8 + b"\r",
+                                                                  b"x" * 9 + b"\r", b"\xef\xbb\xbf{}",
+                                                                  b"\xff\xfe{\x00", b"\xfe\xff\x00{", b"{}\r"])),
+                max_size=12),
+       st.booleans(), st.integers(1, 3))
+def test_a_span_split_at_once_gives_the_units_of_reading_it_line_by_line(lines, ended, first):
+    """`span_units` splits a span it holds whole; the units must be those of `json_lines`, read a
+    line at a time: line numbers, contents, refusals (too long at the limit's edges, with or
+    without a carriage return or a last line break; a byte-order mark on the file's first line)."""
+    from rulebook.input.documents.batches import _line_units, _split_units
+
+    data = b"\n".join(lines) + (b"\n" if ended and lines else b"")
+    limits = Limits(max_line_bytes=8)
+    assert list(_split_units("f", data, limits, first)) == list(_line_units("f", io.BytesIO(data), limits, first))
+
+
+def test_the_workers_chunks_written_to_files_are_appended_and_removed(tmp_path):
+    """With 2 jobs the workers write their chunks' results to files of their own (`.chunks/`),
+    which the writer appends to results.jsonl and removes; what an interrupted run left there is
+    removed when the audit is resumed."""
+    from rulebook.apps.audit.run import SPILL
+
+    path = _cases_batch(tmp_path)
+    one, two = tmp_path / "one", tmp_path / "two"
+    assert audit(path, "--out", one, "--jobs", "1", "--chunk-size", "7", "--compact").exit_code == 2
+    assert audit(path, "--out", two, "--jobs", "2", "--chunk-size", "7", "--compact").exit_code == 2
+    assert not (two / SPILL).exists()
+    assert (two / "results.jsonl").read_bytes() == (one / "results.jsonl").read_bytes()
+    (two / SPILL).mkdir()
+    (two / SPILL / "4242-1.jsonl").write_bytes(b"left by a killed worker\n")
+    assert audit(path, "--out", two, "--jobs", "2", "--resume", "--compact").exit_code == 2
+    assert not (two / SPILL).exists()
+    assert (two / "results.jsonl").read_bytes() == (one / "results.jsonl").read_bytes()
+
+
+def test_a_result_the_compact_writer_does_not_know_is_written_by_the_explainer(book):
+    """A clause number below those it knows (not in force, no value: a newer engine's) is
+    not guessed at: the case's line is the explainer's compact verdict, and the tally counts the
+    explainer's results, not the writer's half-done ones."""
+    import datetime as dt
+
+    from rulebook.engine.evaluate import CLAUSE, NO_VALUE, Evaluation
+    from rulebook.output.compact import CompactWriter
+
+    outcome = book.evaluate(book.validate(generate(1, seed=5)[0]).case)
+    odd = list(outcome.results)
+    odd[3] = (*odd[3][:CLAUSE], NO_VALUE - 1, "review_time", dt.date(2021, 1, 4))
+    strange = Evaluation(outcome.case, outcome.as_of, odd, outcome.step_amounts, outcome.payout, outcome.params,
+                         outcome.steps)
+    said = {"format": "rulebook.verdict/v1", "verdict": "ineligible", "payout": {"honorarium_jpy": 0},
+            "results": [{"rule": book.plan.rules[0].id, "subject": "case", "status": "fail", "facts": {}},
+                        {"rule": book.plan.rules[1].id, "subject": "case", "status": "pass", "facts": {}}]}
+
+    class Explainer:
+        def explain(self, outcome, warnings=(), compact=False, raw=False):
+            assert outcome is strange and compact and raw
+            return said
+
+    writer = CompactWriter(book.plan, book.digest, Explainer())
+    tally = writer.tally()
+    line, verdict, failed, payout = writer.line(strange, (), tally)
+    assert line == dumps(said) and verdict == "ineligible" and payout == said["payout"]
+    assert failed == [f"{book.plan.rules[0].id}@case"]
+    assert writer.counts(tally) == Counter({(book.plan.rules[0].id, "fail"): 1, (book.plan.rules[1].id, "pass"): 1})
+    # and the usual case still takes the writer's own way, the same bytes as the explainer's
+    tally = writer.tally()
+    assert writer.line(outcome, (), tally)[0] == dumps(book._explainer.explain(outcome, (), compact=True, raw=True))
+
+
+@pytest.mark.parametrize("index", [0, 3, -1])
+def test_a_rule_with_no_parameter_value_is_written_by_the_compact_writer_as_the_explainer_writes_it(book, index):
+    """A result of a rule that read a parameter with no value on its day (clause NO_VALUE) is a
+    failure whose facts are the parameter and the day: the writer writes it itself (no explainer
+    to fall back on), the same bytes as the explainer's compact verdict, counted as a failure."""
+    import datetime as dt
+
+    from rulebook.engine.evaluate import CLAUSE, NO_VALUE, RULE, Evaluation
+    from rulebook.output.compact import CompactWriter
+
+    outcome = book.evaluate(book.validate(generate(1, seed=5)[0]).case)
+    results = list(outcome.results)
+    results[index] = (*results[index][:CLAUSE], NO_VALUE, "review_time", dt.date(2019, 12, 31))
+    unpriced = Evaluation(outcome.case, outcome.as_of, results, outcome.step_amounts, outcome.payout,
+                          outcome.params, outcome.steps)
+    writer = CompactWriter(book.plan, book.digest, None)
+    tally = writer.tally()
+    line, verdict, failed, _payout = writer.line(unpriced, (), tally)
+    assert line == dumps(book._explainer.explain(unpriced, (), compact=True, raw=True))
+    assert b'"facts":{"parameter":"review_time","day":"2019-12-31"}' in line and verdict == "ineligible"
+    rule = book.plan.rules[results[index][RULE]].id
+    assert f"{rule}@{results[index][1]}" in failed
+    assert writer.counts(tally)[rule, "fail"] >= 1

@@ -285,3 +285,24 @@ def test_the_builders_refuse_names_and_values_that_are_not_theirs():
         codegen.method(codegen.name("c"), "format")
     with pytest.raises(CodegenError):
         codegen.literal(dt.date(2021, 1, 1))
+
+
+def test_generated_code_sets_only_the_declared_fields_it_is_given_leave_to_set():
+    def setter(field):
+        module = codegen.Module()
+        module.add(codegen.function("f", ["o"], [codegen.set_field("o", field, codegen.literal(None))]))
+        return module
+
+    class Record:
+        x = y = 1
+
+    record = Record()
+    setter("x").run(fields=("x", "y"), settable=("x",))["f"](record)
+    assert record.x is None
+    for field, settable in (("x", ()), ("y", ("x",)), ("get", ("get",)), ("z", ("z",))):
+        with pytest.raises(CodegenError):
+            setter(field).run(fields=("x", "y"), settable=settable)
+    with pytest.raises(CodegenError):  # only a tree, checked node by node, may set a field
+        codegen.execute(ast.unparse(setter("x").tree()), fields=("x",), settable=("x",))
+    with pytest.raises(CodegenError):
+        codegen.set_field("o", "__class__", codegen.literal(None))

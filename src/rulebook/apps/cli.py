@@ -167,8 +167,11 @@ def _exit_code(verdicts: list[str]) -> int:
 @click.option("--progress/--no-progress", default=None, help="A progress bar (default: on a terminal).")
 @click.option("--chunk-size", type=click.IntRange(min=1), default=1024, show_default=True,
               help="Inputs judged together; a checkpoint follows each chunk.")
+@click.option("--timings", metavar="FILE", default=None, hidden=True,
+              help="Write the CPU seconds spent by stage, as JSON (for the benchmark).")
 @rules_option
-def audit(inputs, out, jobs, compact, lang, as_of, resume, since, dask, hours_per_day, progress, chunk_size, rules):
+def audit(inputs, out, jobs, compact, lang, as_of, resume, since, dask, hours_per_day, progress, chunk_size, rules,
+          timings):
     """Audit a batch: JSON Lines (plain or .gz), folders of YAML/JSON files, or several of these.
 
     Writes results.jsonl, errors.jsonl, summary.json (with the findings of the rules over the batch),
@@ -187,6 +190,9 @@ def audit(inputs, out, jobs, compact, lang, as_of, resume, since, dask, hours_pe
         for line in error.lines(lang):  # in both languages, the report's first
             _say(f"rulebook audit: {line}", err=True)
         sys.exit(EXIT_INVALID)
+    if timings:
+        Path(timings).write_bytes(orjson.dumps({"cases": outcome.cases, "errors": outcome.errors,
+                                                "cpu": outcome.timings}))
     verdicts = outcome.verdicts
     _say(said("audited", cases=outcome.cases, eligible=verdicts.get("eligible", 0), invalid=outcome.errors,
               incomplete=verdicts.get("incomplete", 0), ineligible=verdicts.get("ineligible", 0), out=out),

@@ -12,7 +12,9 @@ runs (a module read back from the plan cache too):
 - names: locals of its functions, the functions it defines, `BUILTINS`, `HELPERS` and its
   tables (`_K`, the constants; `_ORDER`, the order checks) — nothing else is in its namespace;
 - attributes: only fields the rulebook's schema declares, and the few methods in
-  `METHODS` (a table's `get`, a text's `strip`, …); never a name that starts with `_`;
+  `METHODS` (a table's `get`, a text's `strip`, …); never a name that starts with `_`; it
+  sets none, except the declared fields a module is given leave to set (`settable`: the
+  batch decoder, finishing the records it made itself, with `set_field`);
 - values: `ast.Constant` (text, numbers, booleans, None) or an entry of the constants table
   (dates, decimals, sets); nothing from a rule file is ever parsed as code;
 - statements and expressions: the forms in `_NODES` (no import, class, lambda, `while`,
@@ -108,6 +110,14 @@ def field(obj: ast.expr, declared: str) -> ast.Attribute:
     if not declared.isidentifier() or declared.startswith("_"):
         raise CodegenError(f"`{declared}` is not a field name")
     return ast.Attribute(obj, declared, ast.Load(), **_AT)
+
+
+def set_field(obj: str, declared: str, value: ast.expr) -> ast.Assign:
+    """`obj.declared = value`: a field the schema declares, set on a record the generated code
+    was handed to finish (the batch decoder's records; never the snapshot's frozen model)."""
+    if not declared.isidentifier() or declared.startswith("_"):
+        raise CodegenError(f"`{declared}` is not a field name")
+    return ast.Assign([ast.Attribute(name(obj), declared, ast.Store(), **_AT)], value, **_AT)
 
 
 def method(obj: ast.expr, which: str, *args: ast.expr) -> ast.Call:
@@ -320,9 +330,10 @@ class Module:
         verify(tree, fields)
         return ast.unparse(tree) + "\n"
 
-    def run(self, fields: Iterable[str] = (), label: str = "generated") -> dict:
-        """Verify and execute the module; its functions by name."""
-        return execute(self.tree(), self.constants, fields, label=label)
+    def run(self, fields: Iterable[str] = (), label: str = "generated", settable: Iterable[str] = ()) -> dict:
+        """Verify and execute the module; its functions by name. `settable`: the declared fields
+        it may set (see `verify`)."""
+        return execute(self.tree(), self.constants, fields, label=label, settable=settable)
 
 
 def lines_of(source: str, tree: ast.Module, marked: list[tuple[object, ast.stmt, ast.stmt]]) -> list[tuple[int, int, object]]:
@@ -347,18 +358,21 @@ def _statements(node: ast.AST):
 # ---------------------------------------------------------- checking, running
 
 
-def verify(tree: ast.Module, fields: Iterable[str], tables: Iterable[str] = TABLES) -> None:
+def verify(tree: ast.Module, fields: Iterable[str], tables: Iterable[str] = TABLES,
+           settable: Iterable[str] = ()) -> None:
     """Raise CodegenError unless the tree is made of the allowed forms (`_NODES`), reads no
-    attribute but declared fields and METHODS, holds only plain constants, and names nothing
-    that starts with `__`. (Which globals it reads, `verify_code` checks on the compiled code.)"""
+    attribute but declared fields and METHODS, sets none but the declared fields in
+    `settable`, holds only plain constants, and names nothing that starts with `__`. (Which
+    globals it reads, `verify_code` checks on the compiled code.)"""
     allowed_attributes = frozenset(f for f in fields if not f.startswith("_")) | METHODS
+    settable = frozenset(settable) & allowed_attributes - METHODS
     globals_ = set(BUILTINS) | set(HELPERS) | set(tables)
     for node in ast.walk(tree):
         kind = type(node)
         if kind not in _FORMS:
             raise CodegenError(f"generated code holds a `{kind.__name__}`")
         if kind is ast.Attribute:
-            if type(node.ctx) is not ast.Load or node.attr not in allowed_attributes:
+            if node.attr not in allowed_attributes or (type(node.ctx) is not ast.Load and node.attr not in settable):
                 raise CodegenError(f"generated code reads attribute `{node.attr}`, not a declared field")
         elif kind is ast.Name:
             if node.id.startswith("__"):
@@ -404,12 +418,14 @@ def verify_code(code, fields: Iterable[str], tables: Iterable[str] = TABLES) -> 
 
 
 def execute(module: ast.Module | str, constants=(), fields: Iterable[str] = (), *, orders=(),
-            label: str = "generated") -> dict:
+            label: str = "generated", settable: Iterable[str] = ()) -> dict:
     """Verify and execute a generated module — its tree (verified node by node), or its source
     as `Module.source` gave it (the plan cache keeps that) — and return its functions by name.
     The compiled code is verified in both cases. The only place generated code is run."""
     if not isinstance(module, str):
-        verify(module, fields)
+        verify(module, fields, settable=settable)
+    elif settable:
+        raise CodegenError("only a module's tree, verified node by node, may set fields")
     try:
         code = compile(module, f"<{label}>", "exec", dont_inherit=True)
     except (SyntaxError, ValueError, TypeError) as error:

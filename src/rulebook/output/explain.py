@@ -8,16 +8,16 @@ computed (keyed by path or name), and the source sentence.
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
 from decimal import Decimal
 
 from pydantic import BaseModel
 
 from ..engine import codegen as cg
-from ..engine.evaluate import CLAUSE, FACTS, NO_VALUE, NOT_IN_FORCE, RULE, STEP, SUBJECT, Evaluation, Unexplained
+from ..engine.evaluate import CLAUSE, FACTS, NO_VALUE, NOT_IN_FORCE, RULE, Evaluation, Unexplained
 from ..engine.plan import Plan, TemplatePlan
 from ..engine.runtime import UNSET
 from ..input.snapshot import dumps_json, jsonable
+from ..input.structs import record_fields, scalar_record
 
 VERDICT_FORMAT = "rulebook.verdict/v1"
 STATUSES = ("pass", "fail", "pending", "not_applicable")
@@ -184,11 +184,17 @@ def _json_default(value):
         return int(value) if value == value.to_integral_value() else float(value)
     if isinstance(value, BaseModel) and not value.__pydantic_extra__:
         fields = value.__dict__
-        for field in fields.values():
-            if type(field) not in _NATIVE and not isinstance(field, BaseModel):
-                return jsonable(value)
-        return fields
-    return jsonable(value)
+    elif hasattr(type(value), "__struct_fields__"):  # the schema decoder's records
+        fields = record_fields(value)
+        if scalar_record(value):  # (a text, a date, a number, a boolean or None in each field)
+            return fields
+    else:
+        return jsonable(value)
+    for field in fields.values():
+        if type(field) not in _NATIVE and not isinstance(field, BaseModel) \
+                and not hasattr(type(field), "__struct_fields__"):
+            return jsonable(value)
+    return fields
 
 
 def dumps(verdict: dict) -> bytes:
@@ -220,7 +226,6 @@ class Explainer:
         self.args_of = args_of
         self.info = rulebook_info(plan, digest)
         self._keys: dict = {}  # (rule, step index) → the rule's fact keys with the step's path
-        self._compact: dict = {}  # (rule, step index, clause) → what `compact` writes of such a result
         self.steps_field = plan.steps_field or "steps"
         self._formats: dict = {}  # (kind, lang) → the formatter
         self._texts: dict = {}  # (rule, clause) → (message {lang: fn}, fix {lang: fn} | None)
@@ -382,55 +387,6 @@ class Explainer:
             out["warnings"] = [m["en"] for m in messages]
             out["warning_messages"] = messages
         return out
-
-    def compact(self, outcome: Evaluation, warnings=(), statuses: Counter | None = None):
-        """The compact verdict of one case as its JSON line (without the line break), the same
-        bytes as `dumps(self.explain(outcome, warnings, compact=True, raw=True))`, built without
-        the texts or anything else the compact verdict drops. Returns (line, verdict, failed
-        results as "rule@subject", payout mapping), and counts each (rule, status) into `statuses`."""
-        entries = self._compact
-        results = []
-        keys = []  # (rule id, status) of each result
-        for result in outcome.results:
-            shape = result[RULE], result[STEP], result[CLAUSE]
-            entry = entries.get(shape)
-            if entry is None:
-                entry = entries[shape] = self._compact_entry(*shape)
-            results.append(entry[0](result))
-            keys.append(entry[1])
-        states = [key[1] for key in keys]
-        counts = {status: states.count(status) for status in STATUSES}
-        if statuses is not None:
-            statuses.update(keys)
-        failed = [f"{key[0]}@{r['subject']}" for key, r in zip(keys, results) if key[1] == "fail"] \
-            if counts["fail"] else []
-        out = self._verdict(outcome, counts, results, warnings, self.info)
-        return dumps(out), out["verdict"], failed, out["payout"]
-
-    def _compact_entry(self, rule_index: int, step, clause_index: int) -> tuple:
-        """(function from a result to its compact mapping, (rule id, status)) for the
-        results of one rule, step and clause: the function, generated, writes the facts' keys
-        as literals and leaves out the facts that are unset."""
-        rule = self.plan.rules[rule_index]
-        if clause_index == NOT_IN_FORCE:
-            status, keys = "not_applicable", ()
-        elif clause_index == NO_VALUE:
-            status, keys = "fail", ("parameter", "day")
-        else:
-            status = rule.clauses[clause_index].status
-            prefix = f"{self.steps_field}[{step}]" if step is not None else self.steps_field
-            keys = tuple(prefix + key[6:] if key[0] == "{" else key for key, _kind in rule.facts)
-        body = [cg.assign("facts", cg.dict_of(()))]
-        for offset, key in enumerate(keys, FACTS):
-            body.append(cg.assign("v", cg.item(cg.name("r"), offset)))
-            body.append(cg.if_(cg.compare(cg.name("v"), "is not", cg.name("_U")),
-                               [cg.assign_item("facts", cg.literal(key), cg.name("v"))]))
-        body.append(cg.return_(cg.dict_of([
-            (cg.literal("rule"), cg.literal(rule.id)), (cg.literal("subject"), cg.item(cg.name("r"), SUBJECT)),
-            (cg.literal("status"), cg.literal(status)), (cg.literal("facts"), cg.name("facts"))])))
-        module = cg.Module()
-        module.add(cg.function("build", ["r"], body))
-        return module.run(label=f"compact {rule.id}")["build"], (rule.id, status)
 
 
 def amount_title(plan: Plan, name: str, lang: str, of_step: bool = False) -> str:

@@ -1,22 +1,20 @@
 """files: the audit's files for people — summary.json, report.html and the spreadsheets —
 each written whole or not at all, and the names of every file the audit writes.
 
-A spreadsheet's text cells come from the input (ids, names, file names) and are made safe for
-a spreadsheet program, as OWASP's guidance on CSV injection says: a cell that starts with `=`,
-`+`, `-`, `@`, a tab or a carriage return is prefixed with a single quote, so that it is text,
-never a formula; control characters and bidirectional overrides are shown escaped (`\\x1b`,
-`\\u202e`); separators and quotes are quoted by the csv module. Numbers we write stay numbers.
+The spreadsheets' text cells are made safe for a spreadsheet program (`sheets`). cases.csv is
+the one spreadsheet not made from the ledger at the end: its rows are made by the workers, as
+they judge, and appended to `.cases.csv.part` with each chunk (truncated to the checkpoint on
+`--resume`, like results.jsonl); at the end the sheet is its header and those rows. An audit
+whose part is not whole — resumed with another `--lang`, or begun by an earlier version — has
+its cases.csv made from the ledger instead, the same rows.
 """
 
 from __future__ import annotations
 
 import codecs
 import contextlib
-import csv
-import io
 import itertools
 import os
-import re
 from pathlib import Path
 
 import orjson
@@ -25,10 +23,13 @@ from ...output import vocabulary
 from .checks import CASES_SHOWN, legacy_rule
 from .ledger import Ledger
 from .options import Options
-from .summary import failed_rules, hours_bound, new_failures, previous_ledger
+from .sheets import CASE_TEXT, case_row, encode_rows, spreadsheet_cell  # noqa: F401 - spreadsheet_cell: for tests
+from .summary import hours_bound, new_failures, previous_ledger
 
 RESULTS, ERRORS, SUMMARY, REPORT, CASES_CSV = "results.jsonl", "errors.jsonl", "summary.json", "report.html", \
     "cases.csv"
+CASES_PART = ".cases.csv.part"  # cases.csv's rows as the chunks come (see the module's docstring)
+CASES_LANG = "cases_sheet_lang"  # the ledger's record of the part's language (None: not whole)
 PEOPLE_CSV = {"expert": "experts.csv", "sme": "smes.csv"}
 HOURS_CSV, DUPLICATES_CSV, CHANGES_CSV, FINDINGS_CSV = "hours.csv", "duplicates.csv", "changes.csv", "findings.csv"
 
@@ -49,95 +50,22 @@ def _write_atomically(path: Path, data: bytes) -> None:
         fh.write(data)
 
 
-# What a spreadsheet program could run (a formula's first character, OWASP's list) and what a
-# cell shows escaped: control characters (C0, DEL, C1), bidirectional overrides and isolates,
-# line and paragraph separators.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_BIDI_AND_SEPARATORS = r"\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069"
-_UNSEEN = r"\x00-\x1f\x7f-\x9f" + _BIDI_AND_SEPARATORS
-_RISKY = re.compile(rf"^[=+\-@\t\r]|[{_UNSEEN}]")
-_ESCAPED = re.compile(f"[{_UNSEEN}]")
-
-
-def _escape(match: re.Match) -> str:
-    code = ord(match.group())
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
-
-
-def spreadsheet_cell(value):
-    """A cell as written to a spreadsheet: text neutralised (see the module's docstring), anything
-    else (the numbers we write) as it is."""
-    if value.__class__ is not str or _RISKY.search(value) is None:
-        return value
-    if value.startswith(_FORMULA_START):
-        value = "'" + value
-    return _ESCAPED.sub(_escape, value)
-
-
-# A column of cells joined by line breaks, a line break first: a cell starts a formula where a
-# line break is followed by one of OWASP's characters, and a cell holds a line break of its own
-# if there are more of them than cells.
-_FORMULA_IN_COLUMN = re.compile(r"\n[=+\-@\t\r]")
-_UNSEEN_IN_COLUMN = re.compile(rf"[\x00-\x09\x0b-\x1f\x7f-\x9f{_BIDI_AND_SEPARATORS}]")
-
-
-def _all_safe(batch: list, text: tuple[int, ...]) -> bool:
-    """Whether no cell of the columns `text` of a batch needs neutralising (the usual case, found
-    a column at a time, the work in C)."""
-    for i in text:
-        column = [row[i] for row in batch]
-        try:
-            joined = "\n" + "\n".join(column)
-        except TypeError:  # not only text: look at each
-            return False
-        if (joined.count("\n") != len(column) or _FORMULA_IN_COLUMN.search(joined) is not None
-                or _UNSEEN_IN_COLUMN.search(joined) is not None):
-            return False
-    return True
-
-
-def _neutralised(batch: list, text: tuple[int, ...]):
-    """The rows of a batch with the cells of the columns `text` neutralised."""
-    for row in batch:
-        row = list(row)
-        for i in text:
-            row[i] = spreadsheet_cell(row[i])
-        yield row
-
-
 def _write_csv(path: Path, header: list[str], rows, text: tuple[int, ...]) -> None:
     """A spreadsheet as Excel in Japan opens it: UTF-8 with a byte-order mark, CRLF line ends;
     written whole or not at all, the rows encoded a block at a time. The cells of the columns
     `text` are text from the input, neutralised (the others are ours: numbers, verdicts, rule
     ids)."""
     with _replacing(path) as fh:
-        block = io.StringIO()
-        writer = csv.writer(block, lineterminator="\r\n")
         fh.write(codecs.BOM_UTF8)
-        writer.writerow(header)
+        head = encode_rows([header], ())  # (as before: a sheet without rows has no header either)
         for batch in iter(lambda: list(itertools.islice(rows, 4096)), []):
-            writer.writerows(batch if _all_safe(batch, text) else _neutralised(batch, text))
-            fh.write(block.getvalue().encode("utf-8"))
-            block.seek(0)
-            block.truncate()
+            fh.write(head + encode_rows(batch, text))
+            head = b""
 
 
 def write_reports(folder: Path, ledger: Ledger, summary: dict, options: Options, book, params: dict) -> None:
     _write_atomically(folder / SUMMARY, orjson.dumps(summary, option=orjson.OPT_INDENT_2) + b"\n")
-    words = vocabulary.VERDICT[options.lang]
-    rules_of: dict = {}  # failed results → their rules, as cases.csv shows them (few distinct)
-
-    def case_rows():
-        for case_id, verdict, failed, due, stake, claimed, expert, sme, origin, line in ledger.case_rows():
-            rules = rules_of.get(failed)
-            if rules is None:
-                rules = " ".join(failed_rules(failed))
-                if len(rules_of) < 10_000:
-                    rules_of[failed] = rules
-            yield (case_id, words.get(verdict, verdict), rules, due, stake, "" if claimed is None else claimed,
-                   expert or "", sme or "", f"{origin}:{line}")
-
-    _write_csv(folder / CASES_CSV, vocabulary.CASES_COLUMNS[options.lang], case_rows(), text=(0, 6, 7, 8))
+    _write_cases(folder, ledger, options)
     # Every expert's and every SME's totals (summary.json lists the first SUMMARY_PEOPLE of each).
     for column, name in PEOPLE_CSV.items():
         _write_csv(folder / name, vocabulary.PEOPLE_COLUMNS[options.lang], ledger.people(column, None), text=(0,))
@@ -164,6 +92,45 @@ def write_reports(folder: Path, ledger: Ledger, summary: dict, options: Options,
     from ...output.report import render_report
 
     _write_atomically(folder / REPORT, render_report(summary, cases, options.lang).encode("utf-8"))
+
+
+def _write_cases(folder: Path, ledger: Ledger, options: Options) -> None:
+    """cases.csv: its header and the rows the workers made (`CASES_PART`), or, when those are not
+    whole in this language, the same rows made from the ledger."""
+    header = vocabulary.CASES_COLUMNS[options.lang]
+    part = folder / CASES_PART
+    if ledger.get(CASES_LANG) == options.lang and part.exists():
+        size = ledger.checkpoint().get("cases_bytes", 0)
+        with _replacing(folder / CASES_CSV) as fh, open(part, "rb") as rows:
+            fh.write(codecs.BOM_UTF8 + (encode_rows([header], ()) if size else b""))
+            fh.flush()
+            _copy(rows, fh, size)
+        return
+    words, rules_of = vocabulary.VERDICT[options.lang], {}
+    rows = (case_row((origin, line, case_id, verdict, failed, due, stake, claimed, expert, sme), words, rules_of)
+            for case_id, verdict, failed, due, stake, claimed, expert, sme, origin, line in ledger.case_rows())
+    _write_csv(folder / CASES_CSV, header, rows, text=CASE_TEXT)
+
+
+def _copy(source, target, size: int) -> None:
+    """The first `size` bytes of one file appended to another, by the kernel where it can."""
+    offset = 0
+    while offset < size:
+        try:
+            sent = os.copy_file_range(source.fileno(), target.fileno(), size - offset, offset)
+        except OSError:  # another file system, or a kernel without it
+            source.seek(offset)
+            while offset < size:
+                block = source.read(min(size - offset, 2**20))
+                if not block:
+                    raise OSError(f"`{source.name}` is shorter than its ledger says") from None
+                target.write(block)
+                offset += len(block)
+            target.flush()
+            return
+        if sent == 0:
+            raise OSError(f"`{source.name}` is shorter than its ledger says")
+        offset += sent
 
 
 def _write_findings(path: Path, ledger: Ledger, book, lang: str) -> None:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import resource
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,11 +42,32 @@ class Options:
     top: int = 100
 
 
+class Timings(dict):
+    """The CPU seconds an audit spent, by stage: where a case's time goes (`make bench-audit`
+    prints them). `stage` times this process (all its threads); the worker processes' and the
+    writer thread's are added apart."""
+
+    @contextlib.contextmanager
+    def stage(self, name: str):
+        start = time.process_time()
+        try:
+            yield
+        finally:
+            self[name] = self.get(name, 0.0) + time.process_time() - start
+
+    @staticmethod
+    def children() -> float:
+        """CPU seconds of this process's children that have ended (the pool's workers)."""
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return usage.ru_utime + usage.ru_stime
+
+
 @dataclass
 class Outcome:
     cases: int = 0
     errors: int = 0
     verdicts: Counter = field(default_factory=Counter)
+    timings: Timings = field(default_factory=Timings)
 
     @property
     def exit_code(self) -> int:

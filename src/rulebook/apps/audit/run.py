@@ -17,17 +17,19 @@ from __future__ import annotations
 
 import gc
 import os
+import shutil
 import sys
+import time
 from collections import Counter
 from pathlib import Path
 
 from ...input.documents import iter_units
 from .checks import check_legacy_rules, find, parameters
 from .chunks import cut, skip, weight
-from .files import ERRORS, RESULTS, write_reports
+from .files import CASES_LANG, CASES_PART, ERRORS, RESULTS, write_reports
 from .folder import open_folder
 from .ledger import Ledger
-from .options import AuditError, Options, Outcome
+from .options import AuditError, Options, Outcome, Timings
 from .runners import DaskRunner, LocalRunner
 from .summary import build_summary
 from .writer import Writer
@@ -45,9 +47,11 @@ def _progress_bar(options: Options):
 def run(options: Options) -> Outcome:
     """Run (or finish, with options.resume) an audit; the files are written into options.out."""
     folder = options.out
-    lock, ledger = open_folder(folder, options)
+    timings = Timings(start=time.process_time())  # what the process spent before: Python, the rulebook
+    with timings.stage("open the folder"):
+        lock, ledger = open_folder(folder, options)
     try:
-        return _run(options, folder, ledger)
+        return _run(options, folder, ledger, timings)
     except OSError as error:
         reason = error.strerror or error
         raise AuditError(f"`{folder}` に書き込めません: {reason}。書き込んだ分はそのままで、--resume でそこから続けられます",
@@ -58,16 +62,43 @@ def run(options: Options) -> Outcome:
         lock.release()
 
 
-def _run(options: Options, folder: Path, ledger: Ledger) -> Outcome:
+SPILL = ".chunks"  # where worker processes write their chunks' results for the writer to append
+
+
+def _output(path: Path):
+    """An output file opened unbuffered, at no fixed end (not O_APPEND, which the kernel's copy of
+    a spilled chunk refuses): the writer writes at its position, the end once it is cut back."""
+    return open(os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644), "r+b", buffering=0)
+
+
+def _keep_sheet(ledger: Ledger, sheet, point: dict, lang: str) -> None:
+    """cases.csv's rows so far (`files.CASES_PART`) cut back to the checkpoint, and the record of
+    their language kept: a new audit's, or None — the rows are not whole — when the part is
+    shorter than the ledger says, was begun by an earlier version, or was written in another
+    language than this run's (cases.csv is then made from the ledger)."""
+    done = point.get("cases_bytes", 0)
+    kept = ledger.get(CASES_LANG, "absent")
+    if point["docs"] == 0:
+        kept = lang
+    elif kept != lang or os.fstat(sheet.fileno()).st_size < done:
+        kept = None
+    ledger.set(CASES_LANG, kept)
+    sheet.truncate(done if kept is not None else 0)
+    sheet.seek(0, os.SEEK_END)
+
+
+def _run(options: Options, folder: Path, ledger: Ledger, timings: Timings) -> Outcome:
     from ...book import load
 
     book = load(options.rules)
     check_legacy_rules(book)
     ledger.prepare_batch([book.batch.layout(rule.index) for rule in book.plan.batch_rules])
     point = ledger.checkpoint()
-    results = open(folder / RESULTS, "ab")
-    errors = open(folder / ERRORS, "ab")
+    results, errors, sheet = (_output(folder / name) for name in (RESULTS, ERRORS, CASES_PART))
+    spill = folder / SPILL
+    shutil.rmtree(spill, ignore_errors=True)  # what the workers of an interrupted run left
     try:
+        _keep_sheet(ledger, sheet, point, options.lang)
         # Cut off anything written after the last checkpoint (a crash in the middle of a chunk).
         for fh, name, size in ((results, RESULTS, point["results_bytes"]), (errors, ERRORS, point["errors_bytes"])):
             if os.fstat(fh.fileno()).st_size < size:
@@ -85,36 +116,49 @@ def _run(options: Options, folder: Path, ledger: Ledger) -> Outcome:
         units = skip(units, point["units"])
         jobs = options.jobs or os.cpu_count() or 1
         if options.dask:
-            runner = DaskRunner(options.dask, jobs, options.rules, options.as_of, options.compact)
+            runner = DaskRunner(options.dask, jobs, options.rules, options.as_of, options.compact, options.lang)
         else:
-            runner = LocalRunner(jobs, options.rules, options.as_of, options.compact)
+            if jobs > 1:
+                spill.mkdir()
+            runner = LocalRunner(jobs, options.rules, options.as_of, options.compact, options.lang,
+                                 spill=str(spill) if jobs > 1 else None)
         bar = _progress_bar(options)
         if bar is not None:
             bar.update(point["docs"])
-        writer = Writer(results, errors, ledger, point)
+        writer = Writer(results, errors, ledger, point, sheet)
         collect = gc.get_threshold()
         # The records coming back are many small tuples, none of them in a cycle: collect less often.
         gc.set_threshold(50_000, 20, 20)
+        children = Timings.children()
         try:
-            for chunk, judged in runner.map(cut(units, options.chunk)):
-                writer.put(sum(map(weight, chunk)), judged)
-                if bar is not None:
-                    bar.update(len(judged[2]))
-            writer.close()
+            with timings.stage("judge (this process, with the writer thread)"):
+                for chunk, judged in runner.map(cut(units, options.chunk)):
+                    writer.put(sum(map(weight, chunk)), judged)
+                    if bar is not None:
+                        bar.update(len(judged[2]))
+                writer.close()
         finally:
             gc.set_threshold(*collect)
             writer.close()
             if bar is not None:
                 bar.close()
             runner.close()
+        timings["write (the writer thread)"] = writer.cpu
+        timings["judge (worker processes)"] = Timings.children() - children
     finally:
         results.close()
         errors.close()
-    ledger.index()
-    params = parameters(book, ledger, options.hours_bound)
-    find(book, ledger, params)
-    summary = build_summary(ledger, options, book, params)
-    write_reports(folder, ledger, summary, options, book, params)
-    return Outcome(summary["cases"], summary["errors"], Counter(summary["verdicts"]))
+        sheet.close()
+        shutil.rmtree(spill, ignore_errors=True)
+    with timings.stage("indexes"):
+        ledger.index()
+    with timings.stage("batch rules"):
+        params = parameters(book, ledger, options.hours_bound)
+        find(book, ledger, params)
+    with timings.stage("summary"):
+        summary = build_summary(ledger, options, book, params)
+    with timings.stage("files"):
+        write_reports(folder, ledger, summary, options, book, params)
+    return Outcome(summary["cases"], summary["errors"], Counter(summary["verdicts"]), timings)
 
 

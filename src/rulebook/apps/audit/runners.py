@@ -27,9 +27,11 @@ def _in_order(chunks, submit, ahead: int):
 class LocalRunner:
     """Chunks judged in this process (one job), or in a pool of worker processes."""
 
-    def __init__(self, jobs: int, rules, as_of, compact):
+    def __init__(self, jobs: int, rules, as_of, compact, lang=None, spill: str | None = None):
         self.jobs = jobs
         self.args = (rules, as_of, compact)
+        self.lang = lang  # cases.csv's language (its rows are made with the chunks)
+        self.spill = spill  # the folder the pool's workers write their chunks' results into
         self.pool = None
         if jobs > 1:
             import multiprocessing
@@ -46,9 +48,10 @@ class LocalRunner:
         """Results of the chunks, in order, with at most a few chunks in flight."""
         if self.pool is None:
             for chunk in chunks:
-                yield chunk, judge_chunk(chunk, *self.args)
+                yield chunk, judge_chunk(chunk, *self.args, self.lang)
             return
-        yield from _in_order(chunks, lambda chunk: self.pool.submit(judge_chunk, chunk, *self.args),
+        yield from _in_order(chunks, lambda chunk: self.pool.submit(judge_chunk, chunk, *self.args, self.lang,
+                                                                    self.spill),
                              self.jobs * 3)
 
     def close(self) -> None:
@@ -59,7 +62,7 @@ class LocalRunner:
 class DaskRunner:
     """Chunks judged on a Dask distributed cluster (`--dask tcp://host:8786` or `--dask local`)."""
 
-    def __init__(self, address: str, jobs: int, rules, as_of, compact):
+    def __init__(self, address: str, jobs: int, rules, as_of, compact, lang=None):
         try:
             from dask.distributed import Client, LocalCluster
         except ImportError:
@@ -76,7 +79,7 @@ class DaskRunner:
             except OSError as error:
                 raise AuditError(f"Dask のスケジューラ {address} に接続できません: {error}",
                                  f"cannot reach the Dask scheduler at {address}: {error}") from None
-        self.args = (rules, as_of, compact)
+        self.args = (rules, as_of, compact, lang)
         self.ahead = max(len(self.client.scheduler_info().get("workers", {})), 1) * 3
 
     def map(self, chunks):

@@ -12,6 +12,7 @@ from ...output.findings import section
 from .checks import CASES_SHOWN, HOURS_PARAMETER, legacy_rule
 from .ledger import LEDGER, Ledger
 from .options import AuditError, Options
+from .sheets import failed_rules
 
 SUMMARY_FORMAT = "rulebook.audit-summary/v1"
 SUMMARY_PEOPLE = 1000  # experts and SMEs listed in summary.json; experts.csv and smes.csv hold them all
@@ -21,11 +22,6 @@ SUMMARY_PEOPLE = 1000  # experts and SMEs listed in summary.json; experts.csv an
 SUMMARY_LIST = 1000
 PEOPLE_KEYS = ("name", "cases", "ineligible", "honorarium_due_jpy", "honorarium_at_stake_jpy", "claimed_jpy")
 MONEY_KEYS = ("honorarium_due_jpy", "honorarium_at_stake_jpy", "claimed_jpy")
-
-
-def failed_rules(failed: str) -> list[str]:
-    """The rules of a ledger's failed results ("rule@subject" joined by spaces), sorted."""
-    return sorted({f.split("@")[0] for f in failed.split()}) if failed else []
 
 
 def build_summary(ledger: Ledger, options: Options, book, params: dict) -> dict:

@@ -12,11 +12,14 @@ import os
 import threading
 import time
 from collections import Counter
+from typing import NamedTuple
 
 import orjson
 
 from ...input.documents import Limits, Unit, parse_unit, span_units
+from ...output import vocabulary
 from ...output.explain import dumps
+from .sheets import CASE_TEXT, case_row, encode_rows
 
 _BOOK = None
 _SETTINGS: dict = {}
@@ -52,15 +55,30 @@ def _exit_with(parent: int, interval: float = 1.0) -> None:
     threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
-def judge_chunk(units: list[Unit], rules: str | None = None, as_of=None, compact: bool = False):
-    """Judge a chunk of units. Returns (results bytes, errors bytes, one entry per document in
-    input order — (is verdict, length of its line, ledger row, what it adds to the batch rules) —,
-    counts per rule and status, the latest day a case was judged on): few objects to send back,
-    and nothing left for the main process to join."""
+_RULES_OF: dict = {}  # failed results → the rules cases.csv shows (few distinct), for `case_row`
+_SPILLED = [0]  # chunks this process spilled
+
+
+class Spilled(NamedTuple):
+    """A chunk's results written by the worker to a file of their own, for the audit to append
+    to results.jsonl by the kernel (`os.copy_file_range`) rather than receive and write."""
+
+    path: str
+    size: int
+
+
+def judge_chunk(units: list[Unit], rules: str | None = None, as_of=None, compact: bool = False,
+                lang: str | None = None, spill: str | None = None):
+    """Judge a chunk of units. Returns (results bytes — or `Spilled`, written into the folder
+    `spill` —, errors bytes, one entry per document in input order — (is verdict, length of its
+    line, ledger row, what it adds to the batch rules) —, counts per rule and status, the latest
+    day a case was judged on, the chunk's rows of cases.csv in `lang` as bytes, or None without
+    a `lang`): few objects to send back, and nothing left for the main process to join."""
     if _BOOK is None or (rules, as_of, compact) != _SETTINGS.get("key"):
         init_worker(rules, as_of, compact)
     book = _BOOK
     out_lines, err_lines, docs, statuses = [], [], [], Counter()
+    tally = book.compact_writer.tally() if compact else None
     latest = [None]
 
     def added(case, payout: dict, origin: str, line: int):
@@ -86,7 +104,7 @@ def judge_chunk(units: list[Unit], rules: str | None = None, as_of=None, compact
         line_bytes, verdict, failed, payout = compact
         rows, refusal = added(case, payout, origin, line)
         if refusal is not None:  # not a verdict after all: its statuses, counted, are taken back
-            statuses.subtract((r["rule"], r["status"]) for r in orjson.loads(line_bytes)["results"])
+            book.compact_writer.take_back(tally, orjson.loads(line_bytes)["results"])
             add(refusal, case, origin, line)
             return
         line_bytes += b"\n"
@@ -97,7 +115,7 @@ def judge_chunk(units: list[Unit], rules: str | None = None, as_of=None, compact
     for unit in _lines_of(units):
         if compact and unit.kind == "line" and unit.error is None:
             done, out, case = book.judge_compact(unit.payload, as_of, origin=unit.origin, line=unit.line,
-                                                 statuses=statuses)
+                                                 tally=tally)
             if done is not None:
                 add_compact(done, case, unit.origin, unit.line)
             else:
@@ -105,7 +123,7 @@ def judge_chunk(units: list[Unit], rules: str | None = None, as_of=None, compact
             continue
         if unit.kind == "line" and unit.error is None:
             out, case = book.judge_case(unit.payload, as_of, origin=unit.origin, line=unit.line, compact=compact,
-                                        raw=True)
+                                        raw=True, batch=True)
             add(out, case, unit.origin, unit.line)
             continue
         for doc in parse_unit(unit, Limits()):
@@ -115,8 +133,22 @@ def judge_chunk(units: list[Unit], rules: str | None = None, as_of=None, compact
                 out, case = book.judge_case(doc.data, as_of, origin=doc.location.origin, line=doc.location.line,
                                             compact=compact, raw=True, locate=doc.locate)
             add(out, case, doc.location.origin, doc.location.line)
+    if tally is not None:
+        statuses.update(book.compact_writer.counts(tally))
+    sheet = None
+    if lang is not None:
+        words = vocabulary.VERDICT[lang]
+        sheet = encode_rows([case_row(row, words, _RULES_OF) for is_verdict, _length, row, _rows in docs
+                             if is_verdict], CASE_TEXT)
+    out_blob = b"".join(out_lines)
+    if spill is not None and out_blob:
+        _SPILLED[0] += 1
+        path = os.path.join(spill, f"{os.getpid()}-{_SPILLED[0]}.jsonl")
+        with open(path, "wb") as fh:
+            fh.write(out_blob)
+        out_blob = Spilled(path, len(out_blob))
     day = latest[0]
-    return b"".join(out_lines), b"".join(err_lines), docs, statuses, day.isoformat() if day is not None else None
+    return out_blob, b"".join(err_lines), docs, statuses, day.isoformat() if day is not None else None, sheet
 
 
 def _lines_of(units: list[Unit]):

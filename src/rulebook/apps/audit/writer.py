@@ -6,8 +6,10 @@ from __future__ import annotations
 import os
 import queue
 import threading
+import time
 
 from .ledger import Ledger
+from .worker import Spilled
 
 
 class Writer:
@@ -15,12 +17,15 @@ class Writer:
     own, while the next chunks are judged. Each chunk as before: its lines written and fsynced,
     then its rows and the new checkpoint committed in one transaction."""
 
-    def __init__(self, results, errors, ledger: Ledger, point: dict):
+    def __init__(self, results, errors, ledger: Ledger, point: dict, sheet=None):
         self.files = (results, errors)
+        self.sheet = sheet  # cases.csv's rows so far (`files.CASES_PART`)
         self.ledger = ledger
         self.units, self.docs = point["units"], point["docs"]
         self.results_bytes, self.errors_bytes = point["results_bytes"], point["errors_bytes"]
+        self.sheet_bytes = point.get("cases_bytes", 0)
         self.batch_day = point.get("batch_day")  # the latest day a case was judged on (the batch rules')
+        self.cpu = 0.0  # CPU seconds the thread spent writing
         self.queue: queue.Queue = queue.Queue(maxsize=2)
         self.error: BaseException | None = None
         self.thread = threading.Thread(target=self._loop, name="audit-writer", daemon=True)
@@ -55,7 +60,14 @@ class Writer:
                     self.error = error
 
     def _write(self, units: int, judged) -> None:
-        out_blob, err_blob, records, statuses, day = judged
+        start = time.thread_time()
+        try:
+            self._write_chunk(units, judged)
+        finally:
+            self.cpu += time.thread_time() - start
+
+    def _write_chunk(self, units: int, judged) -> None:
+        out_blob, err_blob, records, statuses, day, sheet_rows = judged
         docs, results_bytes, errors_bytes = self.docs, self.results_bytes, self.errors_bytes
         cases, error_rows, batch = [], [], {}
         for is_verdict, length, row, added in records:
@@ -70,18 +82,49 @@ class Writer:
                 errors_bytes += length
             docs += 1
         results, errors = self.files
-        results.write(out_blob)
-        errors.write(err_blob)
-        results.flush()
-        errors.flush()
-        os.fsync(results.fileno())
-        os.fsync(errors.fileno())
+        written = [results, errors]
+        _append(results, out_blob)
+        _append(errors, err_blob)
+        sheet_bytes = self.sheet_bytes
+        if self.sheet is not None and sheet_rows is not None:
+            _append(self.sheet, sheet_rows)
+            sheet_bytes += len(sheet_rows)
+            written.append(self.sheet)
+        for fh in written:
+            os.fsync(fh.fileno())
         if day is not None and (self.batch_day is None or day > self.batch_day):
             self.batch_day = day
         self.ledger.commit_chunk(cases, error_rows, batch, statuses,
                                  {"units": self.units + units, "docs": docs, "results_bytes": results_bytes,
-                                  "errors_bytes": errors_bytes, "batch_day": self.batch_day})
+                                  "errors_bytes": errors_bytes, "cases_bytes": sheet_bytes,
+                                  "batch_day": self.batch_day})
+        self.sheet_bytes = sheet_bytes
         self.units += units
         self.docs, self.results_bytes, self.errors_bytes = docs, results_bytes, errors_bytes
 
 
+def _append(fh, data) -> None:
+    """Bytes, or a chunk's results a worker wrote to a file (`Spilled`: copied by the kernel,
+    then removed), written whole at the position of an unbuffered file."""
+    fd = fh.fileno()
+    if isinstance(data, Spilled):
+        with open(data.path, "rb", buffering=0) as source:
+            left = data.size
+            while left:
+                try:
+                    sent = os.copy_file_range(source.fileno(), fd, left)
+                except OSError:  # another file system, or a kernel without it
+                    sent = _write_all(fd, source.read(min(left, 2**20)))
+                if not sent:
+                    raise OSError(f"`{data.path}` is shorter than the worker wrote")
+                left -= sent
+        os.unlink(data.path)
+        return
+    _write_all(fd, data)
+
+
+def _write_all(fd: int, data: bytes) -> int:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+    return len(data)

@@ -15,7 +15,8 @@ from typing import Any, BinaryIO, Iterable, Iterator, NamedTuple
 
 from ..messages import os_reason, quote, said
 from .document import Document, Limits, Refused, fault
-from .lines import CHUNK, GZIP_MAGIC, guess, json_lines, sniff
+from .lines import BLANK, CHUNK, GZIP_MAGIC, guess, json_lines, sniff
+from .text import wide_bom
 from .read import read_stream, required, missing, read_failure, too_large, walk
 
 
@@ -107,10 +108,38 @@ def span_units(unit: Unit, limits: Limits = Limits()) -> Iterator[Unit]:
         with open(unit.origin, "rb") as fh:
             fh.seek(unit.start)
             # A span of the usual size is read at once; one that holds a huge line, bit by bit.
-            stream = io.BytesIO(fh.read(size)) if size <= 2 * _SPAN_BYTES else _Bounded(fh, size)
-            yield from _line_units(unit.origin, stream, limits, unit.line)
+            if size > 2 * _SPAN_BYTES:
+                yield from _line_units(unit.origin, _Bounded(fh, size), limits, unit.line)
+                return
+            data = fh.read(size)
     except (OSError, ValueError) as exc:
         yield _fault_unit(_unreadable(unit.origin, exc, unit.line))
+        return
+    yield from _split_units(unit.origin, data, limits, unit.line)
+
+
+def _split_units(path: str, data: bytes, limits: Limits, first_line: int) -> Iterator[Unit]:
+    """The "line" units of JSON Lines bytes held whole, whose first line is line `first_line` of
+    the file: the units `_line_units` gives (`lines.json_lines`'s rules, the same line numbers
+    and refusals), from one split of the bytes rather than a line read at a time. The rare lines
+    — too long, or the file's first (its byte-order mark) — go through `_line_units` itself."""
+    pieces = data.split(b"\n")
+    ended = pieces[-1] == b""  # the last line had its line break
+    if ended:
+        pieces.pop()
+    most = limits.max_line_bytes  # (a line within it is one `_raw_lines` reads at once)
+    last = len(pieces) - 1
+    lineno = first_line - 1
+    for index, raw in enumerate(pieces):
+        lineno += 1
+        content = raw[:-1] if raw[-1:] == b"\r" else raw
+        if len(content) <= most and lineno != 1:
+            if content.strip(BLANK):
+                yield Unit(path, lineno, "line", content)
+            continue
+        yield from _line_units(path, io.BytesIO(raw + b"\n" if ended or index < last else raw), limits, lineno)
+        if lineno == 1 and len(content) <= most and wide_bom(content) is not None:
+            return  # `json_lines` reads no further than a UTF-16 or UTF-32 byte-order mark
 
 
 def _unreadable(origin: str, exc: BaseException, line: int) -> Document:

@@ -1,0 +1,278 @@
+"""structs: the batch path's decoder — JSON text → the snapshot's records as msgspec Structs,
+built from the same schema as the pydantic model, for the audit, which reads many lines.
+
+It decides only the easy question, fast: is this line a valid snapshot, with nothing to warn
+about? If so, it gives the records (the rules read the same fields off them as off the model,
+with the same values); if it cannot say yes, it gives None, and the line goes to the pydantic
+model, which finds and words the errors (`snapshot.Validator`). So a line is accepted or
+refused, with the same paths, messages and warnings, whichever way it went: the decoder only
+ever accepts what the model accepts, with the same values, and the differential tests
+(`tests/unit/test_structs.py`) hold it to that on generated and hostile inputs.
+
+What msgspec checks as it decodes: JSON itself, the types (strictly: no text for a number, no
+number for a boolean), the required fields, the texts' lengths, an identifier's or a non-blank
+text's pattern, a whole number's lower bound, one of a field's values, and no unknown field
+(an unknown field is a warning, which the model gives). What one function generated from the
+schema (`codegen`) checks after: the decimals (hours: more than 0, at most two places; and, as
+the model reads a JSON number through a float, at most 15 digits, so both read the same number),
+a date not before another, steps numbered 1, 2, 3…, and the fields given, counted as the model
+counts them, for the repeated-key screen. A field left out is None, or its default, as in the
+model.
+
+A schema with a table (a JSON object of any keys) gets no decoder: every line goes to the model.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import weakref
+from decimal import Decimal
+from typing import Annotated, Any, Literal, Union
+
+import msgspec
+
+from ..engine import codegen as cg
+from ..language import datatype as t
+from ..language.schema import ROOT, Schema
+from .model import IDENTIFIER, IDENTIFIER_NOT_BLANK
+
+_TEXT_LIMIT = 100_000  # the model's str_max_length
+_DIGITS = 15  # a decimal of at most this many digits reads the same through a float
+
+
+def _text(**constraints) -> Any:
+    return Annotated[str, msgspec.Meta(max_length=_TEXT_LIMIT, **constraints)]
+
+
+_SCALARS: dict[str, Any] = {
+    "text": _text(),
+    "date": dt.date,
+    "boolean": bool,
+    "integer": int,
+    "decimal": Decimal,
+    "yen": Annotated[int, msgspec.Meta(ge=0)],
+    "rate": Annotated[int, msgspec.Meta(ge=0)],
+    "hours": Decimal,
+    "days": int,
+    "business_days": int,
+    "percent": Decimal,
+}
+
+
+def _decimal_ok(value: Decimal) -> bool:
+    """A decimal the model reads as the same number: finite, at most _DIGITS digits, in a
+    float's range."""
+    if not value.is_finite():
+        return False
+    digits, exponent = value.as_tuple()[1:]
+    return len(digits) <= _DIGITS and -300 < exponent < 300
+
+
+def _hours_ok(value: Decimal) -> bool:
+    """Hours as the model takes them: a decimal more than 0 with at most two places."""
+    return _decimal_ok(value) and value > 0 and value.as_tuple().exponent >= -2
+
+
+def _remembered(check):
+    """A check of a decimal, remembered by the decimal's value (a batch repeats few of them).
+
+    Sound because the answer depends only on the value: the model reads a decimal as a number
+    (its places counted once normalised); two decimals of one value, written two ways, are read
+    alike — the first way seen may only be refused where the other is not, which sends a line to
+    the model, never the reverse."""
+    seen: dict = {}
+
+    def remembered(value: Decimal) -> bool:
+        if not value.is_finite():  # (a signalling NaN cannot even be hashed)
+            return False
+        ok = seen.get(value)
+        if ok is None:
+            if len(seen) >= 4096:
+                seen.clear()
+            ok = seen[value] = check(value)
+        return ok
+
+    return remembered
+
+
+_CHECKS = {"decimal": _remembered(_decimal_ok), "percent": _remembered(_decimal_ok), "hours": _remembered(_hours_ok)}
+
+
+def _whole(pattern: str) -> str:
+    """The model's pattern of a whole text (`^…$`, Rust's regex) for Python's `re`, where `$`
+    also matches before a final line break: `\\A…\\Z`."""
+    assert pattern.startswith("^") and pattern.endswith("$")
+    return "\\A" + pattern[1:-1] + "\\Z"
+
+
+class Decoder:
+    """One schema's decoder: `decode(text)` → the case's records, or None when the model must
+    read the line (see the module's docstring)."""
+
+    def __init__(self, schema: Schema):
+        self.schema = schema
+        self.structs: dict[str, type] = {}
+        self.root = self._struct(ROOT)
+        self._decode = msgspec.json.Decoder(self.root).decode
+        self._finish = _compile_finish(schema, self.structs)
+
+    def _type(self, typ: t.Type, field=None) -> Any:
+        if typ.kind == "list":
+            return list[self._type(typ.inner)]
+        if typ.kind == "record":
+            return self._struct(typ.record)
+        if typ.kind not in _SCALARS:
+            raise NotImplementedError(typ.kind)  # a table: no decoder for this schema
+        if field is not None and typ.kind == "text":
+            if field.exactly is not None:
+                return Literal[field.exactly]
+            if field.one_of:
+                return Literal[tuple(field.one_of)]
+            if field.identifier:
+                return _text(min_length=1 if field.not_blank else 0,
+                             pattern=_whole(IDENTIFIER_NOT_BLANK if field.not_blank else IDENTIFIER))
+            if field.not_blank:
+                return _text(min_length=1, pattern=r"\S")
+        if field is not None and field.at_least is not None and typ.kind == "integer":
+            return Annotated[int, msgspec.Meta(ge=field.at_least)]
+        return _SCALARS[typ.kind]
+
+    def _struct(self, name: str) -> type:
+        if name in self.structs:
+            return self.structs[name]
+        fields = []
+        for field in self.schema.records[name].fields.values():
+            kind = self._type(field.type, field)
+            if field.has_default or field.type.optional:
+                # Left out: UNSET, which the finishing function counts and replaces.
+                fields.append((field.name, Union[kind, None, msgspec.UnsetType] if field.type.optional else
+                               Union[kind, msgspec.UnsetType], msgspec.UNSET))
+            else:
+                fields.append((field.name, kind))
+        struct = msgspec.defstruct(name, fields, kw_only=True, forbid_unknown_fields=True, gc=False)
+        self.structs[name] = struct
+        if all(f.type.kind in _SCALARS for f in self.schema.records[name].fields.values()):
+            _SCALAR_RECORDS.add(struct)
+        return struct
+
+    def decode(self, text: bytes):
+        """The case's records, and the number of fields the text gives (as the model counts
+        them); None when the model must read the text."""
+        try:
+            case = self._decode(text)
+        except (msgspec.MsgspecError, RecursionError, ValueError, OverflowError):
+            return None
+        try:
+            given = self._finish(case)
+        except (ArithmeticError, TypeError, ValueError):  # a value its checks cannot weigh: the model will
+            return None
+        return None if given < 0 else (case, given)
+
+
+record_fields = msgspec.structs.asdict  # a decoded record's fields, in order, as a mapping
+# The decoders' records whose every field is a scalar (text, a date, a number, a boolean, or
+# None): their fields are what JSON writes as they are, whatever the record holds.
+_SCALAR_RECORDS: weakref.WeakSet = weakref.WeakSet()
+
+
+def scalar_record(value) -> bool:
+    """Whether `value` is a decoder's record of scalar fields only."""
+    return type(value) in _SCALAR_RECORDS
+
+
+def decoder(schema: Schema) -> Decoder | None:
+    """The schema's decoder, or None when the schema has a part it does not read (a table)."""
+    try:
+        return Decoder(schema)
+    except NotImplementedError:
+        return None
+
+
+def _compile_finish(schema: Schema, structs: dict[str, type]):
+    """One function, generated from the schema, that finishes a decoded case: each field left
+    out becomes None or its default, the checks msgspec does not make are made, and the fields
+    given are counted. Returns that count, or -1 when a check fails (the model will say why)."""
+    module = cg.Module()
+    unset = cg.name("u")  # msgspec's UNSET, held in a local
+    body: list = [cg.assign("n", cg.literal(0)), cg.assign("u", module.constant(msgspec.UNSET))]
+    counter = [0]
+    settable: set[str] = set()
+    refuse = cg.return_(cg.negate(cg.literal(1)))
+
+    def default(field):
+        value = field.default
+        if isinstance(value, (tuple, list)):
+            return cg.list_of([module.constant(v) for v in value])
+        return module.constant(value)
+
+    def check(field, value) -> list:
+        """Statements that refuse a value msgspec's type let through but the model would not."""
+        typ = field.type
+        inner = typ.inner if typ.kind == "list" else None
+        if typ.kind in _CHECKS:
+            return [cg.if_(cg.not_(cg.call(module.constant(_CHECKS[typ.kind]), value)), [refuse])]
+        if inner is not None and inner.kind in _CHECKS:
+            counter[0] += 1
+            item = f"x{counter[0]}"
+            return [cg.for_(item, value, [cg.if_(cg.not_(cg.call(module.constant(_CHECKS[inner.kind]),
+                                                                    cg.name(item))), [refuse])])]
+        return []
+
+    def visit(record_name: str, var: str, out: list) -> None:
+        record = schema.records[record_name]
+        required = [f for f in record.fields.values() if not (f.has_default or f.type.optional)]
+        if required:
+            out.append(cg.assign("n", cg.binary(cg.name("n"), "+", cg.literal(len(required)))))
+        for f in record.fields.values():
+            value = cg.field(cg.name(var), f.name)
+            if f.has_default or f.type.optional:
+                settable.add(f.name)
+                given = [cg.add_one("n")]
+                out.append(cg.if_(cg.compare(value, "is", unset),
+                                  [cg.set_field(var, f.name, default(f) if f.has_default else cg.literal(None))],
+                                  given))
+                if f.type.optional:
+                    checks = check(f, cg.name("v"))
+                    if checks:
+                        out.append(cg.assign("v", cg.field(cg.name(var), f.name)))
+                        out.append(cg.if_(cg.is_set(cg.name("v")), checks))
+                else:
+                    out.extend(check(f, value))
+            else:
+                out.extend(check(f, value))
+        for f in record.fields.values():
+            if f.not_before:
+                a, b = cg.field(cg.name(var), f.name), cg.field(cg.name(var), f.not_before)
+                broken = cg.both(cg.both(cg.is_set(a), cg.is_set(b)), cg.compare(a, "<", b))
+                out.append(cg.if_(broken, [refuse]))
+        for f in record.fields.values():
+            typ = f.type
+            if typ.kind == "record":
+                counter[0] += 1
+                child = f"o{counter[0]}"
+                out.append(cg.assign(child, cg.field(cg.name(var), f.name)))
+                inner: list = []
+                visit(typ.record, child, inner)
+                if typ.optional:
+                    out.append(cg.if_(cg.is_set(cg.name(child)), inner))
+                else:
+                    out.extend(inner)
+            elif typ.kind == "list" and typ.inner is not None and typ.inner.kind == "record":
+                counter[0] += 1
+                child, index = f"o{counter[0]}", f"i{counter[0]}"
+                each: list = []
+                if f.numbered_by:
+                    number = cg.field(cg.name(child), f.numbered_by)
+                    each.append(cg.if_(cg.compare(number, "!=", cg.binary(cg.name(index), "+", cg.literal(1))),
+                                       [refuse]))
+                visit(typ.inner.record, child, each)
+                items = cg.either(cg.field(cg.name(var), f.name), cg.tuple_of(()))
+                out.append(cg.for_([index, child], cg.call("enumerate", items), each))
+
+    visit(ROOT, "o0", body)
+    body.append(cg.return_(cg.name("n")))
+    module.add(cg.function("finish", ["o0"], body))
+    return module.run(schema.field_names, label="batch decoder", settable=settable)["finish"]
+
+
+__all__ = ["Decoder", "decoder", "record_fields", "scalar_record"]
