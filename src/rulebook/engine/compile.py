@@ -169,7 +169,9 @@ class _Generator:
         tree = self.m.tree()
         source = self.m.source(fields)
         rule_lines = tuple(cg.lines_of(source, tree, self.marks))
-        orders = {name: _order_plan(o, p.steps_field) for name, o in p.orders.items()}
+        required = tuple(sorted(name for name, f in p.schema.root.fields.items()
+                                if f.type.kind == "record" and not f.type.optional))
+        orders = {name: _order_plan(o, p.steps_field, required) for name, o in p.orders.items()}
         return Plan(
             name=p.name, version=p.version, titles=p.titles, stages=p.stages, rules=rules,
             step_amounts=step_amounts, case_amounts=case_amounts,
@@ -930,5 +932,5 @@ def _read_once(rule: Rule) -> set[str]:
     return {name for name in rule.lets if counts.get(name, 0) == 1 and name not in in_lets}
 
 
-def _order_plan(order: Order, steps_field: str | None) -> OrderPlan:
-    return OrderPlan(tuple((n.scope, n.path) for n in order.nodes), order.edges, steps_field)
+def _order_plan(order: Order, steps_field: str | None, required: tuple[str, ...]) -> OrderPlan:
+    return OrderPlan(tuple((n.scope, n.path) for n in order.nodes), order.edges, steps_field, required)
