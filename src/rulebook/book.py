@@ -134,6 +134,15 @@ def _engine_fingerprint() -> str:
     return h.hexdigest()[:16]
 
 
+def _cache_key(digest: str, sources: list[Source]) -> str:
+    """The digest, and where the files are shown as being: a plan holds each clause's
+    file:line:column, so the same rule files in another folder have a plan of their own."""
+    h = hashlib.sha256(digest.encode())
+    for source in sources:
+        h.update(b"\0" + source.path.encode())
+    return "sha256:" + h.hexdigest()
+
+
 def _cache_file(folder: Path, digest: str) -> Path:
     return folder / f"{digest.split(':', 1)[1][:32]}-{_engine_fingerprint()}.json"
 
@@ -399,11 +408,12 @@ def load(path: str | os.PathLike | None = None, *, cache: bool = True) -> Rulebo
         raise RulebookError(diags)
     digest = digest_of(sources, folder, shown_as)
     cache_folder = _cache_dir() if cache else None
-    built = _cached(cache_folder, digest) if cache_folder is not None else None
+    key = _cache_key(digest, sources)
+    built = _cached(cache_folder, key) if cache_folder is not None else None
     if built is None:
         built = build(sources)
         if cache_folder is not None:
-            _store(cache_folder, digest, *built)
+            _store(cache_folder, key, *built)
     plan, schema = built
     return Rulebook(plan, schema, digest, folder)
 
