@@ -21,8 +21,11 @@ from decimal import Decimal
 from pathlib import Path
 
 from ..book import Rulebook
+from ..engine.evaluate import EvaluationError
 from ..input.documents import load_path
 from ..input.snapshot import set_path, unset_path
+from ..language.message import Message
+from .wording import said
 
 
 @dataclass
@@ -152,31 +155,32 @@ def _run_case(book: Rulebook, path: Path, doc: dict, case: dict, line: int, base
     for result in got["results"]:
         reached.add((result["rule"], result["clause"] - 1))
     if "verdict" in want and got["verdict"] != want["verdict"]:
-        failures.append(f"verdict: wanted {want['verdict']}, got {got['verdict']}")
+        failures.append(said("wanted_verdict", want=want["verdict"], got=got["verdict"]))
     def found(key) -> list[dict]:
         """The results a want key names: `rule` (every subject) or `rule step:N`."""
         rule, _, subject = str(key).partition(" ")
         matches = [r for r in got["results"] if r["rule"] == rule and (not subject or r["subject"] == subject)]
         if not matches:
-            failures.append(f"{key}: no such result")
+            failures.append(said("no_such_result", key=key))
         return matches
 
     for key, status in (want.get("results") or {}).items():
         for r in found(key):
             if r["status"] != status:
-                failures.append(f"{r['rule']} {r['subject']}: wanted {status}, got {r['status']} "
-                                f"(clause {r['clause']}: {r['message']['en']})")
+                failures.append(said("wanted_status", rule=r["rule"], subject=r["subject"], want=status,
+                                     got=r["status"], clause=r["clause"], message=Message(r["message"]["en"],
+                                                                                          r["message"]["ja"])))
     for key, amount in (want.get("payout") or {}).items():
         if got["payout"].get(key) != amount:
-            failures.append(f"payout.{key}: wanted {amount}, got {got['payout'].get(key)}")
+            failures.append(said("wanted_payout", key=key, want=amount, got=got["payout"].get(key)))
     for key, needle in (want.get("message") or {}).items():
         for r in found(key):
             if needle not in r["message"]["ja"] and needle not in r["message"]["en"]:
-                failures.append(f"{key}: the message does not say `{needle}`: {r['message']['ja']}")
+                failures.append(said("message_does_not_say", key=key, needle=needle, message=r["message"]["ja"]))
     for key, day in (want.get("due") or {}).items():
         for r in found(key):
             if r["due"] != str(day):
-                failures.append(f"{key}: wanted due {day}, got {r['due']}")
+                failures.append(said("wanted_due", key=key, want=day, got=r["due"]))
     return CaseOutcome(str(path), note, line, failures)
 
 
@@ -205,13 +209,20 @@ def _run_batch(book: Rulebook, path: Path, doc: dict, batch: dict, line: int, ba
         judged.append((checked, out["payout"], dt.date.fromisoformat(out["as_of"])))
     if failures:
         return CaseOutcome(str(path), note, line, failures)
-    found = {rule["rule"]: rule["entries"] for rule in book.find(judged)}
+    want = batch.get("want") or {}
+    unknown = set(want) - {"findings", "error"}
+    if unknown:
+        failures.append(f"unknown `want` keys: {', '.join(sorted(map(str, unknown)))} (findings, error)")
+    try:
+        found = {rule["rule"]: rule["entries"] for rule in book.find(judged)}
+    except EvaluationError as error:  # a batch rule that cannot be evaluated over these cases
+        if want.get("error") is None or str(want["error"]) not in str(error):
+            failures.append(said("batch_not_evaluable", reason=error.message))
+        return CaseOutcome(str(path), note, line, failures)
+    if want.get("error") is not None:
+        failures.append(f"wanted the batch rules to fail with `{want['error']}`, but they were evaluated")
     for rule, entries in found.items():
         reached.update((rule, entry["clause"] - 1) for entry in entries)
-    want = batch.get("want") or {}
-    unknown = set(want) - {"findings"}
-    if unknown:
-        failures.append(f"unknown `want` keys: {', '.join(sorted(map(str, unknown)))} (findings)")
     for rule, wanted in (want.get("findings") or {}).items():
         if rule not in found:
             failures.append(f"{rule}: no such batch rule")
