@@ -306,3 +306,29 @@ def test_generated_code_sets_only_the_declared_fields_it_is_given_leave_to_set()
         codegen.execute(ast.unparse(setter("x").tree()), fields=("x",), settable=("x",))
     with pytest.raises(CodegenError):
         codegen.set_field("o", "__class__", codegen.literal(None))
+
+
+def test_a_list_display_spreads_the_items_of_a_list_in_place():
+    module = codegen.Module()
+    module.add(codegen.function("f", ["a", "b"], [codegen.return_(codegen.list_of(
+        [codegen.literal(0), codegen.spread(codegen.name("a")), codegen.spread(codegen.name("b")), codegen.literal(9)]))]))
+    assert module.run()["f"]([1, 2], []) == [0, 1, 2, 9]
+
+
+def test_the_compiled_rules_read_each_record_of_the_snapshot_once_per_case():
+    """The records are read into locals at the top of `evaluate_case` (and once more by the order
+    check), not at every rule that reads one of their fields; the results are the same."""
+    book = rulebook.load()
+    case = book.validate(yaml.safe_load((EXAMPLES / "seed-case.yaml").read_text(encoding="utf-8"))).case
+    reads: dict[str, int] = {}
+
+    class Counting:
+        def __getattr__(self, name):
+            reads[name] = reads.get(name, 0) + 1
+            return getattr(case, name)
+
+    counted = book._evaluator.evaluate(Counting(), case.as_of)
+    assert counted.results == book._evaluator.evaluate(case).results
+    assert counted.payout == book._evaluator.evaluate(case).payout
+    records = [name for name, f in book.schema.root.fields.items() if f.type.kind == "record"]
+    assert all(reads[name] in (1, 2) for name in records), reads  # the rules' read, and the order check's

@@ -68,7 +68,7 @@ METHODS = frozenset({"get", "strip", "days", "append", "extend", "add"})
 _NODES = (
     ast.Module, ast.FunctionDef, ast.arguments, ast.arg, ast.Return, ast.Assign, ast.AugAssign, ast.If, ast.For,
     ast.Try, ast.ExceptHandler, ast.Pass, ast.Expr, ast.Name, ast.Load, ast.Store, ast.Attribute,
-    ast.Subscript, ast.Constant, ast.Tuple, ast.List, ast.Dict, ast.BinOp, ast.UnaryOp,
+    ast.Subscript, ast.Constant, ast.Tuple, ast.List, ast.Starred, ast.Dict, ast.BinOp, ast.UnaryOp,
     ast.BoolOp, ast.Compare, ast.Call, ast.IfExp, ast.NamedExpr, ast.ListComp, ast.GeneratorExp,
     ast.comprehension, ast.And, ast.Or, ast.Not, ast.USub, ast.Add, ast.Sub, ast.Mult, ast.Div,
     ast.Eq, ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.Is, ast.IsNot, ast.In, ast.NotIn,
@@ -155,6 +155,11 @@ def tuple_of(elements: Iterable[ast.expr]) -> ast.Tuple:
 
 def list_of(elements: Iterable[ast.expr] = ()) -> ast.List:
     return ast.List(list(elements), ast.Load(), **_AT)
+
+
+def spread(items: ast.expr) -> ast.Starred:
+    """`*items`, inside a list display: the items of a list, in place."""
+    return ast.Starred(items, ast.Load(), **_AT)
 
 
 def dict_of(pairs: Iterable[tuple[ast.expr, ast.expr]]) -> ast.Dict:

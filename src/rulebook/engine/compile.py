@@ -58,7 +58,7 @@ def _format_kind(typ: t.Type) -> str:
 class _RuleScope:
     """The fact slots and locals of one function being generated."""
 
-    def __init__(self, step_var: str | None, prefix: str = "", params: str = "_P"):
+    def __init__(self, step_var: str | None, prefix: str = "", params: str = "_P", inline: bool = False):
         self.slots: dict[str, int] = {}
         self.kinds: list[str] = []
         self.keys: list[str] = []
@@ -69,6 +69,9 @@ class _RuleScope:
         self.prefix = prefix  # keeps the locals of rules inlined in one function apart
         self.params = params  # the local holding the parameters in force
         self.known: set[str] = set()  # keys of the slots surely assigned already: read them, not again
+        # code inlined into `evaluate_case`: the snapshot's records are read from the locals it
+        # assigns once, at its top, and its steps from its parameter `steps`
+        self.inline = inline
 
     def slot(self, key: str, kind: str) -> str:
         if key not in self.slots:
@@ -133,6 +136,8 @@ class _Generator:
         self.previous: set[int] = set()  # the step amounts that `previous` reads
         self.step_payout_head: list = []  # what the steps' payout computes once, before the steps
         self.group_names: dict[str, ast.expr] = {}  # a batch rule's keys and figures (compile_batch)
+        self.records: dict[str, str] = {}  # a record of the snapshot that evaluate_case reads → its local
+        self.totals: set[int] = set()  # the step amounts that `total` reads: summed as the steps go
 
     def type_of(self, expr) -> t.Type:
         return self.p.types.get(id(expr), t.ERROR)
@@ -164,7 +169,9 @@ class _Generator:
         tree = self.m.tree()
         source = self.m.source(fields)
         rule_lines = tuple(cg.lines_of(source, tree, self.marks))
-        orders = {name: _order_plan(o, p.steps_field) for name, o in p.orders.items()}
+        required = tuple(sorted(name for name, f in p.schema.root.fields.items()
+                                if f.type.kind == "record" and not f.type.optional))
+        orders = {name: _order_plan(o, p.steps_field, required) for name, o in p.orders.items()}
         return Plan(
             name=p.name, version=p.version, titles=p.titles, stages=p.stages, rules=rules,
             step_amounts=step_amounts, case_amounts=case_amounts,
@@ -277,6 +284,10 @@ class _Generator:
                 for i in sorted(self.previous):  # `previous NAME`: this step's amount, for the next
                     body.append(cg.assign(f"_pv{i}", cg.literal(0)))
                     each.append(cg.assign(f"_pv{i}", cg.name(f"_s{i}")))
+                for i in sorted(self.totals):  # `total NAME`: the sum of the steps' amounts so far,
+                    # added in their order from 0, as `sum` adds them
+                    body.append(cg.assign(f"_tot{i}", cg.literal(0)))
+                    each.append(cg.assign(f"_tot{i}", cg.binary(cg.name(f"_tot{i}"), "+", cg.name(f"_s{i}"))))
             body.append(cg.for_(["si", "st"], cg.call("enumerate", cg.name("steps")), each))
 
         first = [r for r in rules if not r.reads_payout]
@@ -293,22 +304,12 @@ class _Generator:
             body.append(cg.assign("pc", cg.dict_of(())))
         run_case_rules([r for r in later if r.subject != "each_step"])
         run_step_rules([r for r in later if r.subject == "each_step"], None)
-        parts: list[ast.expr] = []
-        singles: list[ast.expr] = []
-        for r in rules:
-            if r.subject == "each_step":
-                if singles:
-                    parts.append(cg.list_of(singles))
-                    singles = []
-                parts.append(cg.name(f"out{r.index}"))
-            else:
-                singles.append(cg.name(f"r{r.index}"))
-        if singles:
-            parts.append(cg.list_of(singles))
-        results = parts[0] if parts else cg.list_of()  # a rulebook may have no rules
-        for part in parts[1:]:
-            results = cg.binary(results, "+", part)
+        # one list, in rule order: a case rule's result, or the items of a step rule's list
+        results = cg.list_of(cg.spread(cg.name(f"out{r.index}")) if r.subject == "each_step" else cg.name(f"r{r.index}")
+                             for r in rules)
         body.append(cg.return_(cg.tuple_of([results, cg.name("sp"), cg.name("pc"), cg.name("nv")])))
+        # the records the inlined code reads, each once, first (reading a field cannot fail)
+        body[:0] = [cg.assign(local, cg.field(cg.name("c"), record)) for record, local in self.records.items()]
         return cg.function("evaluate_case", ["c", "steps", "as_of", "_P", "params_at", "dated_day"], body)
 
     def dated_function(self, fname: str, expr) -> ast.FunctionDef:
@@ -324,13 +325,13 @@ class _Generator:
         `times_N`): see the module's docstring."""
         step_var = "st" if rule.subject != "case" else None
         params = "_P" if rule.dated is None else f"_P{rule.index}"
-        scope = _RuleScope(step_var, prefix=f"_{rule.index}", params=params)
+        scope = _RuleScope(step_var, prefix=f"_{rule.index}", params=params, inline=True)
         scope.lets = dict.fromkeys(rule.lets)
         scope.once = _read_once(rule)
         self.let_exprs = rule.lets
         self.names = {}
         if rule.subject == "numbered_step":
-            self.numbers[rule.index] = self.expr(rule.number, _RuleScope(None, prefix=f"_n{rule.index}"))
+            self.numbers[rule.index] = self.expr(rule.number, _RuleScope(None, prefix=f"_n{rule.index}", inline=True))
         arg_scope = _RuleScope(step_var)
         arg_scope.lets = scope.lets
         branches: list[tuple[ast.expr | None, list[ast.stmt]]] = []
@@ -473,7 +474,8 @@ class _Generator:
         params = "_P"
         if section.dated is not None:
             params = "_PS" if each_step else "_PC"
-        scope = _RuleScope("st" if each_step else None, prefix="_ps" if each_step else "_pc", params=params)
+        scope = _RuleScope("st" if each_step else None, prefix="_ps" if each_step else "_pc", params=params,
+                           inline=True)
         scope.lets = dict.fromkeys(section.lets)
         self.let_exprs = section.lets
         self.names = {}
@@ -557,7 +559,7 @@ class _Generator:
             return self.m.constant(e.value)
         if isinstance(e, s.Name):
             if not trace and self.binding_kind(e, scope) == "field":
-                return cg.field(cg.name("c"), e.name)
+                return self.root_field(e.name, scope)
             return self.name(e, scope)
         if isinstance(e, s.Attribute):
             key = self.path_key(e, scope)
@@ -676,9 +678,10 @@ class _Generator:
             form = (cg.call("sum", cg.list_comp(body, var, cg.name(tmp))) if e.kind == "sum"
                     else cg.list_comp(body, var, cg.name(tmp)))
             return cg.item(cg.tuple_of([cg.walrus(tmp, items), form]), 1)
-        if isinstance(e, s.Total):
+        if isinstance(e, s.Total):  # summed in the loop over the steps, as each step's amount is known
             index = [name for name, _ in self.p.step_payout.amounts].index(e.name)
-            return cg.call("sum", cg.list_comp(cg.item(cg.name("_x"), index), "_x", cg.name("sp")))
+            self.totals.add(index)
+            return cg.name(f"_tot{index}")
         if isinstance(e, s.Failure):
             if e.subject is None:
                 if e.excepted:
@@ -689,7 +692,7 @@ class _Generator:
                 test = cg.compare(cg.name("n"), "not in", cg.name("fs"))
             return test if e.negated else cg.not_(test)
         if isinstance(e, s.OutOfOrder):
-            steps = cg.field(cg.name("c"), self.p.steps_field) if self.p.steps_field else cg.tuple_of(())
+            steps = self.root_field(self.p.steps_field, scope) if self.p.steps_field else cg.tuple_of(())
             return cg.call(cg.item(cg.name("_ORDER"), self.order_index(e.order)), cg.name("c"), steps)
         raise AssertionError(type(e).__name__)  # pragma: no cover
 
@@ -856,10 +859,21 @@ class _Generator:
         if root is None:  # pragma: no cover - the checker resolved every name
             raise AssertionError(f"unresolved name {e.name}")
         if root.type.kind == "record":
-            return cg.field(cg.name("c"), e.name)
+            return self.root_field(e.name, scope)
         if e.name in scope.known:
             return cg.name(scope.slot(e.name, _format_kind(root.type)))
-        return cg.walrus(scope.slot(e.name, _format_kind(root.type)), cg.field(cg.name("c"), e.name))
+        return cg.walrus(scope.slot(e.name, _format_kind(root.type)), self.root_field(e.name, scope))
+
+    def root_field(self, field: str, scope: _RuleScope) -> ast.expr:
+        """`c.field`, a field of the snapshot itself; in code inlined into `evaluate_case`, a
+        record is read once per case (the local `_rec_field`, assigned at its top) and the steps
+        are its parameter `steps`."""
+        if scope.inline:
+            if field == self.p.steps_field:
+                return cg.name("steps")
+            if self.p.schema.root.fields[field].type.kind == "record":
+                return cg.name(self.records.setdefault(field, f"_rec_{field}"))
+        return cg.field(cg.name("c"), field)
 
     def bound_let(self, name: str, scope: _RuleScope) -> ast.expr:
         # A let's body reads the rule's names, not the quantifier variables around its use.
@@ -918,5 +932,5 @@ def _read_once(rule: Rule) -> set[str]:
     return {name for name in rule.lets if counts.get(name, 0) == 1 and name not in in_lets}
 
 
-def _order_plan(order: Order, steps_field: str | None) -> OrderPlan:
-    return OrderPlan(tuple((n.scope, n.path) for n in order.nodes), order.edges, steps_field)
+def _order_plan(order: Order, steps_field: str | None, required: tuple[str, ...]) -> OrderPlan:
+    return OrderPlan(tuple((n.scope, n.path) for n in order.nodes), order.edges, steps_field, required)

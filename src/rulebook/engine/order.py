@@ -34,6 +34,7 @@ class _Graph:
     topo: tuple  # node indexes in an order where predecessors come first
     preds: tuple  # per node: direct predecessors
     pairs: tuple  # (a, b): b reachable from a, in a stable order
+    required: tuple  # the snapshot's records that are never None
 
 
 @functools.lru_cache(maxsize=64)
@@ -96,36 +97,38 @@ def _graph(plan, steps: int) -> _Graph:
                 seen.add(b)
                 stack.extend(succ[b])
         pairs.extend((a, b) for b in sorted(seen))
-    return _Graph(tuple(nodes), tuple(topo), tuple(tuple(p) for p in preds), tuple(pairs))
+    return _Graph(tuple(nodes), tuple(topo), tuple(tuple(p) for p in preds), tuple(pairs), plan.required)
 
 
 def _reads(graph: _Graph) -> tuple[list, dict]:
     """Statements reading the records the graph's dates are in (once each), and the expression
     reading each node's date, by node."""
     body: list = []
-    objects: dict = {}
+    objects: dict = {(None, ()): "c"}
+    present = {"c"}  # the case, its steps and its required records are never None: read without a test
 
     def obj(step, path) -> str:
         """The local holding the record that the node's last field is read from."""
         key = (step, path[:-1])
         if key not in objects:
-            local = f"o{len(objects)}"
-            objects[key] = local
-            if step is None and len(path) == 1:
-                body.append(cg.assign(local, cg.name("c")))
-            elif len(path) == 1:
+            local = objects[key] = f"o{len(objects) - 1}"
+            if len(path) == 1:  # a step
                 body.append(cg.assign(local, cg.item(cg.name("steps"), step)))
+                present.add(local)
             else:
                 parent = obj(step, path[:-1])
-                body.append(cg.assign(local, cg.if_else(cg.is_none(cg.name(parent)), cg.literal(None),
-                                                        cg.field(cg.name(parent), path[-2]))))
+                field = cg.field(cg.name(parent), path[-2])
+                body.append(cg.assign(local, field if parent in present else
+                                      cg.if_else(cg.is_none(cg.name(parent)), cg.literal(None), field)))
+                if step is None and len(path) == 2 and path[0] in graph.required:
+                    present.add(local)
         return objects[key]
 
     def read(node: int):
         step, path, _ = graph.nodes[node]
         holder = obj(step, path)
-        if holder == "c":
-            return cg.field(cg.name("c"), path[-1])
+        if holder in present:
+            return cg.field(cg.name(holder), path[-1])
         return cg.if_else(cg.is_none(cg.name(holder)), cg.literal(None), cg.field(cg.name(holder), path[-1]))
 
     return body, {i: read(i) for i in range(len(graph.nodes))}
@@ -189,17 +192,16 @@ def _pairs_check(plan, steps: int, fields: tuple[str, ...]):
 def checker(plan, fields=()):
     """out_of_order(case, steps) for one order graph, with its checks kept by step count;
     `fields` are the schema's declared fields (the names the checks may read)."""
-    checks: dict = {}
+    quick: dict = {}  # by step count: the quick check (every case runs it)
     fields = tuple(fields)
 
     def out_of_order(case, steps) -> list[Pair] | tuple:
-        found = checks.get(len(steps))
-        if found is None:
-            found = checks[len(steps)] = (_quick_check(plan, len(steps), fields),
-                                          _pairs_check(plan, len(steps), fields), _graph(plan, len(steps)))
-        check, pairs, graph = found
+        check = quick.get(len(steps))
+        if check is None:
+            check = quick[len(steps)] = _quick_check(plan, len(steps), fields)
         if not check(case, steps):
             return ()
+        pairs, graph = _pairs_check(plan, len(steps), fields), _graph(plan, len(steps))
         broken, values = pairs(case, steps)
         nodes = graph.nodes
         out = []

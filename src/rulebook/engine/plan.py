@@ -57,6 +57,7 @@ class OrderPlan:
     nodes: tuple[tuple[str, tuple[str, ...]], ...]  # (case / step / first, path)
     edges: tuple[tuple[int, int], ...]
     steps_field: str | None
+    required: tuple[str, ...] = ()  # the records of the snapshot that are never missing
 
 
 @dataclass(frozen=True, slots=True)
