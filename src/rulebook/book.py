@@ -20,7 +20,7 @@ from stat import S_ISDIR, S_ISREG, S_IWGRP, S_IWOTH
 from typing import Any
 
 from . import __version__
-from .language.diagnostic import Code, Diagnostic, RulebookError
+from .language.diagnostic import Code, Diagnostic, RulebookError, diagnose
 from .engine import planjson
 from .engine.codegen import CodegenError
 from .engine.batch import BatchRules
@@ -57,10 +57,10 @@ def read_sources(folder: Path, shown_as: str | None = None) -> tuple[list[Source
     """The rule files of a folder, in sorted order; `shown_as` names the folder in messages."""
     sources, diags = [], []
     if not folder.is_dir():
-        raise RulebookError([Diagnostic(Code.NO_RULE_FILES, f"no rulebook folder at `{folder}`", None)])
+        raise RulebookError([diagnose(Code.NO_RULE_FILES, "no_folder", None, folder=folder)])
     files = sorted(p for p in folder.rglob(f"*{RULE_SUFFIX}") if p.is_file())
     if not files:
-        raise RulebookError([Diagnostic(Code.NO_RULE_FILES, f"no `{RULE_SUFFIX}` files in `{folder}`", None)])
+        raise RulebookError([diagnose(Code.NO_RULE_FILES, "no_files", None, suffix=RULE_SUFFIX, folder=folder)])
     for path in files:
         relative = path.relative_to(folder).as_posix()
         shown = f"{shown_as}/{relative}" if shown_as else str(path)
@@ -71,12 +71,10 @@ def read_sources(folder: Path, shown_as: str | None = None) -> tuple[list[Source
             text = raw.decode("utf-8")
         except UnicodeDecodeError as error:
             line = raw[: error.start].count(b"\n") + 1
-            diags.append(Diagnostic(Code.NOT_UTF8, f"`{shown}` is not UTF-8 (line {line})", None,
-                                    help="save the rule file as UTF-8"))
+            diags.append(diagnose(Code.NOT_UTF8, "not_utf8", None, file=shown, line=line))
             continue
         if "\x00" in text:
-            diags.append(Diagnostic(Code.NOT_UTF8, f"`{shown}` holds a NUL character", None,
-                                    help="a rule file is text"))
+            diags.append(diagnose(Code.NOT_UTF8, "nul", None, file=shown))
             continue
         sources.append(Source(shown, text))
     return sources, diags
@@ -135,6 +133,15 @@ def _engine_fingerprint() -> str:
         h.update(path.relative_to(root).as_posix().encode())
         h.update(path.read_bytes())
     return h.hexdigest()[:16]
+
+
+def _cache_key(digest: str, sources: list[Source]) -> str:
+    """The digest, and where the files are shown as being: a plan holds each clause's
+    file:line:column, so the same rule files in another folder have a plan of their own."""
+    h = hashlib.sha256(digest.encode())
+    for source in sources:
+        h.update(b"\0" + source.path.encode())
+    return "sha256:" + h.hexdigest()
 
 
 def _cache_file(folder: Path, digest: str) -> Path:
@@ -422,7 +429,7 @@ def _models(schema: Schema) -> type:
 
 def _not_judged(error: EvaluationError, case, origin: str | None, line: int | None) -> dict:
     """The `rulebook.error/v1` mapping of a valid case the rulebook could not judge."""
-    return Rejected(case.case_id, [InputError("", said("not_judged", reason=str(error), code=error.code))],
+    return Rejected(case.case_id, [InputError("", said("not_judged", reason=error.message, code=error.code))],
                     origin, line).to_dict()
 
 
@@ -441,11 +448,12 @@ def load(path: str | os.PathLike | None = None, *, cache: bool = True) -> Rulebo
         raise RulebookError(diags)
     digest = digest_of(sources, folder, shown_as)
     cache_folder = _cache_dir() if cache else None
-    built = _cached(cache_folder, digest) if cache_folder is not None else None
+    key = _cache_key(digest, sources)
+    built = _cached(cache_folder, key) if cache_folder is not None else None
     if built is None:
         built = build(sources)
         if cache_folder is not None:
-            _store(cache_folder, digest, *built)
+            _store(cache_folder, key, *built)
     plan, schema = built
     return Rulebook(plan, schema, digest, folder)
 

@@ -1,7 +1,7 @@
 """Every diagnostic code has a bad input here and its rendered message (golden).
 
 Each `RBnnn-*.rules` is added to the small rulebook in `base/`; the rendered
-diagnostics must equal `RBnnn-*.txt`. The codes of judging (RB4xx) build a rulebook
+diagnostics must equal `RBnnn-*.txt` in English and `RBnnn-*.ja.txt` in Japanese. The codes of judging (RB4xx) build a rulebook
 that cannot judge the case beside it (`RB4nn-*.case.json`): the `rulebook.error/v1`
 document it gives must equal `RB4nn-*.json`. `pytest --update-golden` rewrites them.
 """
@@ -15,6 +15,7 @@ import pytest
 
 from rulebook.book import Rulebook, build, read_sources
 from rulebook.language.diagnostic import CODES, Code, RulebookError
+from rulebook.language.message import Message
 from rulebook.language.source import Source
 
 HERE = Path(__file__).parent
@@ -43,7 +44,10 @@ def test_diagnostic(case: Path, golden):
     assert code in {d.code for d in error.diagnostics}, error.render()
     for d in error.diagnostics:
         assert d.code in CODES
+        assert d.key.startswith(f"{d.code}.") and isinstance(d.message, Message), d  # from the catalogue
+        assert d.text("ja")["message"] != d.text("en")["message"], d
     golden(case.with_suffix(".txt"), error.render(color=False) + "\n")
+    golden(case.with_suffix(".ja.txt"), error.render(color=False, lang="ja") + "\n")
 
 
 @pytest.mark.parametrize("case", JUDGING, ids=[c.stem for c in JUDGING])
@@ -64,6 +68,8 @@ def test_judging_diagnostic(case: Path, golden):
     else:
         assert out["format"] == "rulebook.error/v1"
         assert f"[{case.name[:5]}]" in out["errors"][0]["message"]
+        assert "ゼロでの割り算" in out["errors"][0]["messages"]["ja"]  # Japanese throughout
+        assert "could not" not in out["errors"][0]["messages"]["ja"]
     golden(case.with_suffix(".json"), json.dumps(out, ensure_ascii=False, indent=2) + "\n")
 
 
@@ -71,6 +77,7 @@ def test_every_code_has_a_golden_case():
     covered = {c.name[:5] for c in CASES + JUDGING} | {"RB106", "RB108"}  # tested on files below
     assert set(CODES) <= covered, sorted(set(CODES) - covered)
     assert all((HERE / f"{c.stem}.txt").exists() or (HERE / f"{c.stem}.json").exists() for c in CASES + JUDGING)
+    assert all((HERE / f"{c.stem}.ja.txt").exists() for c in CASES)
 
 
 def test_codes_are_an_enum_of_distinct_codes_each_with_a_meaning():
@@ -85,20 +92,23 @@ def test_not_utf8(tmp_path, golden):
     (tmp_path / "latin1.rules").write_bytes("# caf\xe9\n".encode("latin-1"))
     sources, diags = read_sources(tmp_path)
     assert [d.code for d in diags] == ["RB106"]
-    rendered = diags[0].render().replace(str(tmp_path), "<dir>")
-    golden(HERE / "RB106-not-utf8.txt", rendered + "\n")
+    for lang, suffix in (("en", ".txt"), ("ja", ".ja.txt")):
+        rendered = diags[0].render(lang=lang).replace(str(tmp_path), "<dir>")
+        golden(HERE / f"RB106-not-utf8{suffix}", rendered + "\n")
 
 
 def test_no_rulebook_folder(tmp_path, golden):
     """A folder that is not there, and one without rule files: RB108 (no longer RB309, a part
     missing from a rulebook)."""
-    shown = []
+    shown = {"en": [], "ja": []}
     for folder in (tmp_path / "nowhere", tmp_path):
         with pytest.raises(RulebookError) as caught:
             read_sources(folder)
         assert [d.code for d in caught.value.diagnostics] == [Code.NO_RULE_FILES]
-        shown.append(caught.value.render().replace(str(tmp_path), "<dir>"))
-    golden(HERE / "RB108-no-rule-files.txt", "\n".join(shown) + "\n")
+        for lang, lines in shown.items():
+            lines.append(caught.value.render(lang=lang).replace(str(tmp_path), "<dir>"))
+    golden(HERE / "RB108-no-rule-files.txt", "\n".join(shown["en"]) + "\n")
+    golden(HERE / "RB108-no-rule-files.ja.txt", "\n".join(shown["ja"]) + "\n")
 
 
 def test_colour_only_when_asked():

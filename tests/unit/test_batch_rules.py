@@ -14,6 +14,7 @@ from pathlib import Path
 
 import orjson
 import pytest
+import yaml
 from click.testing import CliRunner
 
 import rulebook
@@ -242,7 +243,7 @@ def test_a_field_renamed_in_the_schema_is_an_error_in_the_batch_rule_not_a_check
 
     folder = rules_copy(tmp_path, rename)
     batch = write_jsonl(tmp_path / "cases.jsonl", [the_seed()])
-    result = run("audit", batch, "--out", tmp_path / "out", "--rules", folder)
+    result = run("audit", batch, "--out", tmp_path / "out", "--rules", folder, "--lang", "en")
     assert result.exit_code == 2 and not (tmp_path / "out" / "results.jsonl").exists()
     assert "error[RB201]: unknown field `lancers_user` on expert_party" in result.output
     assert "batch.rules" in result.output and "did you mean `lancers_id`?" in result.output
@@ -281,7 +282,7 @@ def test_rulebook_test_compares_the_findings_and_counts_their_clauses(tmp_path):
     start = text.index("  - note: an SME due 140,000 yen in each of three cases")
     end = text.index("  - note: up to the cap exactly is no finding")
     tests.write_text(text[:start] + text[end:], encoding="utf-8")
-    result = run("test", folder, "--require-coverage")
+    result = run("test", folder, "--require-coverage", "--lang", "en")
     assert result.exit_code == 1
     assert "batch.implausible-hours finding 1: figure hours: wanted 26.55, got 26.54" in result.output
     assert "not reached: batch.sme-honorarium-cap clause 1 (→ finding)" in result.output
@@ -331,3 +332,23 @@ def test_the_checks_of_before_give_the_same_bytes_as_the_code_before_batch_rules
                                            "implausible_hours_total")}
     assert orjson.dumps(checks, option=orjson.OPT_INDENT_2) + b"\n" == (BEFORE / "summary-checks.json").read_bytes()
     assert summary["implausible_hours_total"] == 163 and summary["duplicates_total"] == 30
+
+
+def test_a_batch_rule_that_cannot_be_evaluated_fails_its_test_with_the_reason_not_a_traceback(tmp_path):
+    folder = rules_copy(tmp_path)
+    (folder / "tests").mkdir(exist_ok=True)
+    shutil.copytree(ROOT / "rules" / "tests" / "snapshots", folder / "tests" / "snapshots")
+    batch = {"note": "before the program", "cases": [{"set": {"as_of": "2020-03-31"}}],
+             "want": {"findings": {"batch.implausible-hours": []}}}
+    (folder / "tests" / "batch.yaml").write_text(
+        yaml.safe_dump({"base": "snapshots/base.yaml", "batches": [batch]}, allow_unicode=True), encoding="utf-8")
+    result = run("test", folder, "--lang", "en")
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert ("the batch rules could not be evaluated: parameter `hours_per_day` has no value in force"
+            in result.output), result.output
+    assert "バッチのルールを評価できませんでした: ルール `batch.implausible-hours` が読むパラメータ `hours_per_day` に" \
+        in run("test", folder).output
+    batch["want"] = {"error": "`hours_per_day` has no value in force"}
+    (folder / "tests" / "batch.yaml").write_text(
+        yaml.safe_dump({"base": "snapshots/base.yaml", "batches": [batch]}, allow_unicode=True), encoding="utf-8")
+    assert run("test", folder).exit_code == 0

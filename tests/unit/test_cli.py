@@ -106,11 +106,39 @@ def test_bad_usage_exits_2():
     assert run("check").exit_code == 2
 
 
+def test_click_usage_errors_in_the_language_asked_for():
+    """click's own errors (an unknown option, a missing argument, a bad value) in Japanese by
+    default and in English with `--lang en`; the exit status is click's, 2."""
+    unknown = run("check", SEED, "--bogus")
+    assert unknown.exit_code == 2
+    assert "エラー: そのようなオプションはありません: '--bogus'" in unknown.output
+    assert "使い方: main check" in unknown.output and "'main check -h' でヘルプを表示できます。" in unknown.output
+    assert "No such option" not in unknown.output
+    unknown_en = run("check", SEED, "--bogus", "--lang", "en")
+    assert unknown_en.exit_code == 2 and "Error: No such option '--bogus'." in unknown_en.output
+    missing = run("check")
+    assert missing.exit_code == 2 and "エラー: 引数 'CASE...' がありません。" in missing.output
+    assert "Error: Missing argument 'CASE...'." in run("check", "--lang=en").output
+    day = run("check", SEED, "--as-of", "yesterday")
+    assert day.exit_code == 2
+    assert "エラー: '--as-of' の値が正しくありません: `yesterday` は日付ではありません。YYYY-MM-DD と書いてください" \
+        in day.output
+    choice = run("check", SEED, "--format", "xml")
+    assert "エラー: '--format' の値が正しくありません: 'xml' は 'text', 'json', 'jsonl' のどれでもありません。" \
+        in choice.output
+    assert "No such command" not in run("nonsense").output and "'nonsense' というコマンドはありません。" in run("nonsense").output
+    assert "そのようなオプションはありません: '--lnag'('--lang' のことですか?)" in run("check", SEED, "--lnag", "en").output
+
+
 def test_a_bad_rule_folder_prints_diagnostics_not_a_traceback(tmp_path):
     (tmp_path / "x.rules").write_text('rulebook "x"\n  stage a title ja "a"\n', encoding="utf-8")
     result = run("check", SEED, "--rules", str(tmp_path))
     assert result.exit_code == 2
     assert "error[RB" in result.output and "Traceback" not in result.output
+    # in the language of the command: Japanese by default, English with --lang en
+    assert "ルールブックに" in result.output and "error in the rulebook" not in result.output
+    english = run("check", SEED, "--rules", str(tmp_path), "--lang", "en")
+    assert "error in the rulebook" in english.output or "errors in the rulebook" in english.output
 
 
 def test_colour_on_request_and_no_color_respected():
@@ -132,10 +160,17 @@ def test_schema_rules_and_test_commands():
         ("batch.duplicate-case-id", "cases", ["case_id"]), ("batch.implausible-hours", "each step", ["expert", "day"]),
         ("batch.sme-honorarium-cap", "cases", ["sme"])]
     assert catalogue[-3:] == batch  # after the case rules
-    assert "batch.implausible-hours  [batch: over each step, by expert, day]" in listing
-    tested = run("test", "--require-coverage")
+    assert "batch.implausible-hours  [バッチ: each step を expert, day ごとに]" in listing
+    assert "(要件 26件、バッチの要件 3件)" in listing
+    listing_en = run("rules", "--lang", "en").output
+    assert "batch.implausible-hours  [batch: over each step, by expert, day]" in listing_en
+    assert "(26 rules, 3 batch rules)" in listing_en
+    tested = run("test", "--require-coverage", "--lang", "en")
     assert tested.exit_code == 0, tested.output
     assert "failed" in tested.output and "clause coverage" in tested.output
+    tested_ja = run("test", "--require-coverage")
+    assert tested_ja.exit_code == 0, tested_ja.output
+    assert "失敗 0件" in tested_ja.output and "節の網羅: " in tested_ja.output
 
 
 ONE_CASE = "cases:\n  - note: the worked example is eligible\n    want: {verdict: eligible}\n"
@@ -154,7 +189,7 @@ def rules_with_tests(tmp_path, tests: dict[str, str]) -> Path:
 
 def test_rulebook_test_fails_on_an_unreached_clause_only_with_the_flag(tmp_path):
     folder = rules_with_tests(tmp_path, {"one.yaml": ONE_CASE})
-    lenient = run("test", str(folder))
+    lenient = run("test", str(folder), "--lang", "en")
     assert lenient.exit_code == 0
     assert "not reached: lancers.project-method clause 2 (→ fail)" in lenient.output
     assert run("test", str(folder), "--require-coverage").exit_code == 1
@@ -165,7 +200,7 @@ def test_a_test_file_that_does_not_read_is_located_and_counted(tmp_path):
     PyYAML's raw error and a summary of "… passed" while the run exited 1."""
     folder = rules_with_tests(tmp_path, {
         "good.yaml": ONE_CASE, "flow.yaml": "cases:\n  - note: a path in a flow mapping\n    set: {steps[0].hours: 10}\n"})
-    result = run("test", str(folder))
+    result = run("test", str(folder), "--lang", "en")
     assert result.exit_code == 1
     assert "1 cases: 1 passed, 0 failed, 1 test file not read (its cases were not run)" in result.output
     assert f"{folder / 'tests' / 'flow.yaml'}:3:" in result.output  # the line and column of the problem
@@ -179,3 +214,41 @@ def test_the_installed_command_runs_as_a_process():
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0
     assert json.loads(result.stdout)["payout"]["expert_total_jpy"] == 188000
+
+
+def test_the_lines_around_the_verdicts_in_both_languages(tmp_path):
+    """The audit's last line, and a rule file that `rulebook fmt` cannot read, in Japanese by
+    default and in English with --lang en."""
+    ja = run("audit", SEED, "--out", str(tmp_path / "ja"), "--jobs", "1")
+    assert ja.exit_code == 0, ja.output
+    assert f"1件を判定しました(謝金対象 1件、未確定 0件、謝金対象外 0件)。入力エラー 0件。{tmp_path / 'ja'} に書き出しました" \
+        in ja.output
+    en = run("audit", SEED, "--out", str(tmp_path / "en"), "--jobs", "1", "--lang", "en")
+    assert f"1 cases judged (1 eligible, 0 incomplete, 0 ineligible), 0 invalid; written to {tmp_path / 'en'}" \
+        in en.output
+    bad = tmp_path / "bad.rules"
+    bad.write_text("rule a.b on case\n  stage s1 @\n", encoding="utf-8")
+    assert "error[RB101]: 予期しない文字 `@` があります" in run("fmt", "--check", str(bad)).output
+    assert "error[RB101]: unexpected character `@`" in run("fmt", "--check", str(bad), "--lang", "en").output
+
+
+def test_rulebook_test_says_its_failures_in_japanese_and_english(tmp_path):
+    """The rarer failures of `rulebook test` — a test file that does not read, unknown `want` keys,
+    a snapshot rejected, a batch rule that does not exist, findings that differ — in the language
+    asked for, Japanese by default."""
+    folder = rules_with_tests(tmp_path, {
+        "flow.yaml": "cases:\n  - note: a path in a flow mapping\n    set: {steps[0].hours: 10}\n",
+        "bad.yaml": ("base: base.yaml\ncases:\n  - note: x\n    set: {\"steps[0].hours\": \"abc\"}\n"
+                     "    want: {verdict: eligible, nope: 1}\nbatches:\n  - note: b\n    cases: [{}]\n"
+                     "    want: {findings: {batch.x: [], batch.duplicate-case-id: [{key: {case_id: Z}}]}}\n")})
+    ja = run("test", str(folder)).output
+    for line in ("テストファイルを読めません", "YAML として読めません", "`want` の未知のキー: nope",
+                 "スナップショットが入力エラーになりました: steps[0].hours: 時間数は", "batch.x: そのバッチのルールはありません",
+                 "batch.duplicate-case-id: 所見 期待 1件、結果 0件(なし)"):
+        assert line in ja, (line, ja)
+    en = run("test", str(folder), "--lang", "en").output
+    for line in ("cannot read the test file", "not valid YAML", "unknown `want` keys: nope",
+                 "the snapshot was rejected: steps[0].hours: expected a number of hours", "batch.x: no such batch rule",
+                 "batch.duplicate-case-id: wanted 1 findings, got 0 (none)"):
+        assert line in en, (line, en)
+    assert "Traceback" not in ja + en

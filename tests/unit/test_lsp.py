@@ -54,6 +54,15 @@ async def client(lsp_client: LanguageClient):
     await lsp_client.shutdown_session()
 
 
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=[sys.executable, "-m", "rulebook.apps.cli", "lsp"],
+                                              client_factory=make_client))
+async def client_ja(lsp_client: LanguageClient):
+    """A client that says nothing of the language: the server speaks Japanese."""
+    await lsp_client.initialize_session(lsp.InitializeParams(capabilities=lsp.ClientCapabilities()))
+    yield
+    await lsp_client.shutdown_session()
+
+
 def uri(path: Path) -> str:
     return from_fs_path(str(path.resolve()))
 
@@ -111,6 +120,7 @@ async def test_diagnostics_as_a_file_is_typed(client: LanguageClient, folder: Pa
     for lsp_diagnostic, diagnostic in zip(found, expected):
         assert lsp_diagnostic.source == "rulebook"
         assert lsp_diagnostic.message == f"{diagnostic.message} ({diagnostic.label})\nhelp: {diagnostic.help}"
+        assert lsp_diagnostic.data == {"key": diagnostic.key, "messages": diagnostic.messages()}
         start = position(broken, diagnostic.span.text, 0) if diagnostic.code == "RB201" else None
         line, column = diagnostic.span.source.position(diagnostic.span.start)
         assert lsp_diagnostic.range.start.line == line - 1
@@ -122,6 +132,23 @@ async def test_diagnostics_as_a_file_is_typed(client: LanguageClient, folder: Pa
     assert "did you mean `report_submitted_on`?" in found[0].message
     change_file(client, steps, text, version=3)
     assert await diagnostics(client, steps, lambda found: found == []) == []
+
+
+@pytest.mark.asyncio
+async def test_diagnostics_in_japanese_by_default(client_ja: LanguageClient, folder: Path):
+    """Without `{"lang": "en"}` the message, label and hint are the catalogue's Japanese; the
+    diagnostic's data holds both languages."""
+    steps = folder / "steps.rules"
+    text = open_file(client_ja, steps)
+    await diagnostics(client_ja, steps, lambda found: found == [])
+    change_file(client_ja, steps, text.replace("step.report_submitted_on is set then fail",
+                                               "step.report_submited_on is set then fail", 1))
+    found = await diagnostics(client_ja, steps, lambda found: len(found) > 0)
+    assert found[0].code == "RB201"
+    assert found[0].message == ("step に `report_submited_on` というフィールドはありません (step のフィールドではありません)\n"
+                                "ヒント: `report_submitted_on` のことですか?")
+    assert found[0].data["messages"]["en"]["message"] == "unknown field `report_submited_on` on step"
+    assert found[0].data["messages"]["ja"]["help"] == "`report_submitted_on` のことですか?"
 
 
 @pytest.mark.asyncio

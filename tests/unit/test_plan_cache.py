@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import shutil
 import stat
 import subprocess
 import sys
@@ -188,3 +189,17 @@ def test_a_cached_module_that_reads_beyond_the_schema_is_not_run(cache, tmp_path
     path.write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
     assert rulebook.load().judge(SEED)["verdict"] == "eligible"
     assert cache_file(cache).read_bytes() == data
+
+
+def test_the_same_rule_files_in_another_folder_have_their_own_places(cache, tmp_path):
+    """A plan holds each clause's file:line:column: a copy of the rulebook elsewhere, loaded after
+    the first has been cached, names its own files (its coverage and diagnostics point there)."""
+    first, second = tmp_path / "first", tmp_path / "second"
+    for folder in (first, second):
+        shutil.copytree(book_module.bundled_rules(), folder, ignore=shutil.ignore_patterns("tests"))
+    for folder in (first, second, first):
+        book = rulebook.load(folder)
+        where = {clause.where.split(":")[0] for rule in book.plan.rules for clause in rule.clauses}
+        assert where and all(Path(path).parent == folder for path in where), where
+    assert len(list(cache.glob("*.json"))) == 2  # one plan for each place, each used again
+    assert rulebook.load(first).digest == rulebook.load(second).digest  # the rulebook is the same

@@ -122,6 +122,9 @@ def test_catalogue_schema_health_openapi_and_unknown_routes(server):
     base, _ = server
     rules = httpx.get(f"{base}/v1/rules").json()
     assert len(rules["rules"]) == 26 and rules["rules"][0]["source"]["text"]
+    assert [(r["rule"], r["subject"]) for r in rules["batch_rules"]] == [
+        ("batch.duplicate-case-id", "batch"), ("batch.implausible-hours", "batch"), ("batch.sme-honorarium-cap", "batch")]
+    assert all(r["title"]["ja"] and r["source"]["text"] for r in rules["batch_rules"])
     assert httpx.get(f"{base}/v1/schema").json()["title"] == "rulebook.case/v1"
     assert httpx.get(f"{base}/healthz").json()["status"] == "ok"
     spec = httpx.get(f"{base}/openapi.json").json()

@@ -314,8 +314,10 @@ def test_stdin_and_follow(tmp_path):
 
 
 def test_unreadable_input_is_a_message(tmp_path):
-    run = watch_cli(str(tmp_path / "missing.jsonl"))
+    run = watch_cli(str(tmp_path / "missing.jsonl"), "--lang", "en")
     assert run.returncode == 2 and b"cannot read" in run.stderr and b"Traceback" not in run.stderr
+    run = watch_cli(str(tmp_path / "missing.jsonl"))  # Japanese by default, the system's reason too
+    assert run.returncode == 2 and "を読めません: ファイルもフォルダもありません" in run.stderr.decode()
 
 
 NOW = dt.datetime(2024, 5, 20, 10, 30, tzinfo=dt.timezone(dt.timedelta(hours=9)))

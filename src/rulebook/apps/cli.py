@@ -15,15 +15,18 @@ from pathlib import Path
 import click
 import orjson
 
+from ..language.message import text_in
 from ..output import vocabulary
 from ..output.terminal import visible
+from .wording import Main, said
 
 EXIT_ELIGIBLE, EXIT_INELIGIBLE, EXIT_INVALID, EXIT_INCOMPLETE = 0, 1, 2, 3
 
 
-def _say(text: str, err: bool = False) -> None:
-    """A line for a person, with any control or bidi character of the text it shows escaped."""
-    click.echo(visible(text), err=err)
+def _say(text: str, err: bool = False, lang: str = "en") -> None:
+    """A line for a person (a Message in `lang`), with any control or bidi character of the
+    text it shows escaped."""
+    click.echo(visible(text_in(text, lang)), err=err)
 
 
 def _use_color(stream) -> bool:
@@ -34,14 +37,14 @@ def _use_color(stream) -> bool:
     return hasattr(stream, "isatty") and stream.isatty()
 
 
-def _load_book(rules: str | None):
+def _load_book(rules: str | None, lang: str = "ja"):
     from ..language.diagnostic import RulebookError
     from ..book import load
 
     try:
         return load(rules)
     except RulebookError as error:
-        click.echo(error.render(color=_use_color(sys.stderr)), err=True)
+        click.echo(error.render(color=_use_color(sys.stderr), lang=lang), err=True)
         sys.exit(EXIT_INVALID)
 
 
@@ -51,7 +54,10 @@ def _date(ctx, param, value):
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise click.BadParameter(f"`{value}` is not a date; write YYYY-MM-DD") from None
+        raise click.BadParameter(NOT_A_DATE.format(value=value)) from None
+
+
+NOT_A_DATE = "`{value}` is not a date; write YYYY-MM-DD"  # its Japanese: wording.CLICK
 
 
 def _dump(obj, pretty: bool) -> str:
@@ -65,9 +71,11 @@ def _dump(obj, pretty: bool) -> str:
 
 rules_option = click.option("--rules", "rules", metavar="DIR", default=None,
                             help="A rulebook folder (default: the program's bundled rulebook).")
+lang_option = click.option("--lang", type=click.Choice(["ja", "en"]), default="ja", show_default=True,
+                           help="Language of the messages.")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="rulebook")
 def main():
     """rulebook: judge support cases against the program's requirements, with explanations."""
@@ -85,7 +93,7 @@ def check(cases, fmt, lang, as_of, color, rules):
     """Judge case snapshots (YAML, JSON or JSON Lines files, folders, or - for stdin)."""
     from ..input.documents import load_path, load_stream
 
-    book = _load_book(rules)
+    book = _load_book(rules, lang)
     color = _use_color(sys.stdout) if color is None else color
     results = []
 
@@ -125,7 +133,7 @@ def check(cases, fmt, lang, as_of, color, rules):
         body = collected[0] if len(collected) == 1 else collected
         out.write(_dump(body, True) + "\n")
     if not results:
-        click.echo("rulebook: no case found in the given files", err=True)
+        _say(said("no_case"), err=True, lang=lang)
         sys.exit(EXIT_INVALID)
     sys.exit(_exit_code(results))
 
@@ -172,7 +180,7 @@ def audit(inputs, out, jobs, compact, lang, as_of, resume, since, dask, hours_pe
     audit could not run."""
     from .audit import AuditError, Options, run
 
-    _load_book(rules)  # a bad rulebook is reported before any work starts
+    _load_book(rules, lang)  # a bad rulebook is reported before any work starts
     options = Options(inputs=list(inputs), out=Path(out), jobs=jobs or 0, compact=compact, lang=lang,
                       as_of=as_of, rules=rules, resume=resume, since=Path(since) if since else None,
                       dask=dask, hours_bound=hours_per_day, progress=progress, chunk=chunk_size)
@@ -186,9 +194,9 @@ def audit(inputs, out, jobs, compact, lang, as_of, resume, since, dask, hours_pe
         Path(timings).write_bytes(orjson.dumps({"cases": outcome.cases, "errors": outcome.errors,
                                                 "cpu": outcome.timings}))
     verdicts = outcome.verdicts
-    _say(f"{outcome.cases} cases judged ({verdicts.get('eligible', 0)} eligible, "
-               f"{verdicts.get('incomplete', 0)} incomplete, {verdicts.get('ineligible', 0)} ineligible), "
-               f"{outcome.errors} invalid; written to {out}", err=True)
+    _say(said("audited", cases=outcome.cases, eligible=verdicts.get("eligible", 0), invalid=outcome.errors,
+              incomplete=verdicts.get("incomplete", 0), ineligible=verdicts.get("ineligible", 0), out=out),
+         err=True, lang=lang)
     sys.exit(outcome.exit_code)
 
 
@@ -201,9 +209,10 @@ def audit(inputs, out, jobs, compact, lang, as_of, resume, since, dask, hours_pe
 @click.option("--max-body", type=click.IntRange(min=1), default=1024 * 1024, show_default=True,
               help="The largest snapshot accepted by POST /v1/check, in bytes (413 above).")
 @rules_option
-def serve(host, port, workers, api_key_file, max_body, rules):
+@lang_option
+def serve(host, port, workers, api_key_file, max_body, rules, lang):
     """Serve the HTTP validator and the self-service page (FastAPI on uvicorn)."""
-    _load_book(rules)  # a bad rulebook is reported before the server starts
+    _load_book(rules, lang)  # a bad rulebook is reported before the server starts
     import uvicorn
 
     os.environ["RULEBOOK_MAX_BODY"] = str(max_body)
@@ -235,22 +244,23 @@ def watch(events, follow, live, remind_days, fmt, lang, out, errors_to, rules):
     An event is {"case_id", "at", "set": {PATH: VALUE}} or {"case_id", "at", "snapshot": {...}}.
     Bad events are error lines (rulebook.error/v1) and are skipped. Exit code 2 if there were any."""
     from ..input.documents import load_stream
+    from ..input.messages import os_reason
     from ..input.snapshot import dumps_json
     from .watch import Watcher, follow as followed, run
 
-    book = _load_book(rules)
+    book = _load_book(rules, lang)
     watcher = Watcher(book, remind_days, live)
     origin = "<stdin>" if events == "-" else events
     try:
         handle = sys.stdin.buffer if events == "-" else open(events, "rb")
     except OSError as error:
-        _say(f"error: cannot read `{events}`: {error.strerror}", err=True)
+        _say(said("cannot_read", path=events, reason=os_reason(error.strerror)), err=True, lang=lang)
         sys.exit(EXIT_INVALID)
     try:
         alerts_out = open(out, "w", encoding="utf-8") if out else sys.stdout
         errors_out = open(errors_to, "w", encoding="utf-8") if errors_to else sys.stderr
     except OSError as error:
-        _say(f"error: cannot write `{error.filename}`: {error.strerror}", err=True)
+        _say(said("cannot_write", path=error.filename, reason=os_reason(error.strerror)), err=True, lang=lang)
         sys.exit(EXIT_INVALID)
 
     def emit(item: dict) -> None:
@@ -283,9 +293,9 @@ def _alert_text(alert: dict, lang: str) -> str:
     if kind == "change":
         arrow = f"{words.get(alert['from'], '-')} → {words.get(alert['to'], alert['to'])}"
     elif kind == "due":
-        arrow = f"期限変更 → {alert['due']}" if lang == "ja" else f"last day moved → {alert['due']}"
+        arrow = said("last_day_moved", due=alert["due"]).text(lang)
     else:
-        arrow = "リマインダー" if lang == "ja" else "reminder"
+        arrow = said("reminder").text(lang)
     text = f"{alert['at']}  {alert['case_id']}  {alert['rule']} {alert['subject']}  {arrow}: {alert['message'][lang]}"
     if alert.get("fix"):
         text += f"  → {alert['fix'][lang]}"
@@ -294,9 +304,10 @@ def _alert_text(alert: dict, lang: str) -> str:
 
 @main.command()
 @rules_option
-def schema(rules):
+@lang_option
+def schema(rules, lang):
     """Print the JSON Schema of the case snapshot."""
-    book = _load_book(rules)
+    book = _load_book(rules, lang)
     click.echo(_dump(book.json_schema(), True))
 
 
@@ -307,17 +318,18 @@ def schema(rules):
 def rules_command(fmt, lang, rules):
     """List the rulebook's catalogue: ids, titles and source sentences; the rules over a batch's
     cases (which `rulebook audit` evaluates, not `check`) last, marked `batch`."""
-    book = _load_book(rules)
+    book = _load_book(rules, lang)
     catalogue, batch = book.catalogue(), book.batch_catalogue()
     if fmt == "json":
         click.echo(_dump(catalogue + batch, True))
         return
     stages = {name: titles.get(lang, name) for name, titles in book.plan.stages}
-    counted = f"{len(catalogue)} rules" + (f", {len(batch)} batch rules" if batch else "")
+    counted = said("rules_counted", count=len(catalogue)).text(lang) \
+        + (said("batch_rules_counted", count=len(batch)).text(lang) if batch else "")
     _say(f"{book.name} {book.version} ({counted})")
     for entry in catalogue + batch:
-        subject = entry["subject"] if entry["subject"] != "batch" else f"batch: over {entry['over']}, by " \
-            + ", ".join(entry["keys"])
+        subject = entry["subject"] if entry["subject"] != "batch" else \
+            said("batch_subject", over=entry["over"], keys=", ".join(entry["keys"])).text(lang)
         _say("")
         _say(f"{entry['rule']}  [{subject}]  {stages.get(entry['stage'], entry['stage'])}".rstrip())
         _say(f"    {entry['title'][lang]}")
@@ -328,32 +340,34 @@ def rules_command(fmt, lang, rules):
 @main.command(name="test")
 @click.argument("folder", required=False, default=None, metavar="[RULES_DIR]")
 @click.option("--require-coverage", is_flag=True, help="Fail when a clause of a rule is reached by no test.")
-def test_command(folder, require_coverage):
+@lang_option
+def test_command(folder, require_coverage, lang):
     """Run the rulebook's YAML test cases (RULES_DIR/tests/*.yaml) and report clause coverage."""
     from ..book import bundled_rules
     from .testing import clause_count, run_tests, unreached
 
     path = Path(folder) if folder else bundled_rules()
-    book = _load_book(str(path))
+    book = _load_book(str(path), lang)
     report = run_tests(book, path)
     for problem in report.problems:
-        first, *more = problem.split("\n")  # a help, on lines of its own
-        _say(f"error: {first}", err=True)
+        first, *more = text_in(problem, lang).split("\n")  # a help, on lines of its own
+        _say(said("test_error", problem=first), err=True, lang=lang)
         for line in more:
             _say(line, err=True)
     for outcome in report.failed:
-        _say(f"FAIL {outcome.file}:{outcome.line}: {outcome.note}")
+        _say(said("test_fail", file=outcome.file, line=outcome.line, note=outcome.note), lang=lang)
         for failure in outcome.failures:
-            _say(f"     {failure}")
+            _say(f"     {text_in(failure, lang)}")
     missing = unreached(book, report.reached)
     total = clause_count(book)
     passed = len(report.outcomes) - len(report.failed)
-    unread = f", {len(report.problems)} test file{'s' if len(report.problems) != 1 else ''} not read " \
-             "(its cases were not run)" if report.problems else ""
-    _say(f"{len(report.outcomes)} cases: {passed} passed, {len(report.failed)} failed{unread}")
-    _say(f"clause coverage: {total - len(missing)}/{total} clauses reached")
+    count = len(report.problems)
+    unread = said("test_unread", count=count, s="s" if count != 1 else "") if count else ""
+    _say(said("test_counts", cases=len(report.outcomes), passed=passed, failed=len(report.failed), unread=unread),
+         lang=lang)
+    _say(said("test_coverage", reached=total - len(missing), total=total), lang=lang)
     for rule, number, status, where in missing:
-        _say(f"  not reached: {rule} clause {number} (→ {status}) at {where}")
+        _say(said("test_not_reached", rule=rule, number=number, status=status, where=where), lang=lang)
     failed = bool(report.failed or report.problems or (require_coverage and missing))
     sys.exit(1 if failed else 0)
 
@@ -407,7 +421,7 @@ def diff_command(old, new, cases, out, fmt, lang, as_of, jobs, top, rules):
         click.echo(f"rulebook diff: {error}", err=True)
         sys.exit(EXIT_INVALID)
     except RulebookError as error:
-        click.echo(error.render(color=_use_color(sys.stderr)), err=True)
+        click.echo(error.render(color=_use_color(sys.stderr), lang=lang), err=True)
         sys.exit(EXIT_INVALID)
     except BrokenPipeError:
         sys.exit(0)

@@ -107,7 +107,7 @@ def _one(shown: str, raw: bytes, path: Path | None, check: bool, lang: str, out,
     formatted, diagnostics = format_source(Source(shown, text))
     if formatted is None:
         for diagnostic in diagnostics:
-            err.write("\n".join(map(visible, diagnostic.render().split("\n"))) + "\n")
+            err.write("\n".join(map(visible, diagnostic.render(lang=lang).split("\n"))) + "\n")
         problem(say("not_parsed", lang, path=shown))
         return
     if path is None and not check:  # standard input: the formatted text to standard output

@@ -119,13 +119,16 @@ class RulebookServer(LanguageServer):
         return sum(len(text) + 1 for text in lines[: position.line]) + column
 
     def to_lsp(self, d: Diagnostic) -> lsp.Diagnostic:
+        """The diagnostic in the server's language; `data` holds its texts in both (and its key)."""
         span = d.span or Span(Source("", ""), 0, 0)
-        message = d.message + (f" ({d.label})" if d.label else "")
-        if d.help:
-            message += f"\n{WORDS[self.lang]['help']}: {d.help}"
+        texts = d.text(self.lang)
+        message = texts["message"] + (f" ({texts['label']})" if texts["label"] else "")
+        if texts["help"]:
+            message += f"\n{WORDS[self.lang]['help']}: {texts['help']}"
         severity = lsp.DiagnosticSeverity.Error if d.severity == "error" else lsp.DiagnosticSeverity.Warning
         return lsp.Diagnostic(range=self.range(span) if d.span else lsp.Range(lsp.Position(0, 0), lsp.Position(0, 0)),
-                              message=message, severity=severity, code=d.code, source="rulebook")
+                              message=message, severity=severity, code=d.code, source="rulebook",
+                              data={"key": d.key, "messages": d.messages()})
 
     def describe(self, target: Target) -> str:
         words = WORDS[self.lang]

@@ -3,7 +3,7 @@
     POST /v1/check        one snapshot (JSON, or YAML with Content-Type application/yaml)
                           → rulebook.verdict/v1; ?as_of=YYYY-MM-DD&lang=ja|en
     POST /v1/check/batch  JSON Lines in → JSON Lines out, streamed, one verdict or error a line
-    GET  /v1/rules        the catalogue, with sources
+    GET  /v1/rules        the catalogue, with sources (and the rules over a batch, which audits run)
     GET  /v1/schema       the snapshot's JSON Schema
     GET  /v1/vocabulary   the words shown for statuses, verdicts, amounts, stages and values (ja, en)
     GET  /healthz         liveness
@@ -321,7 +321,8 @@ def create_app(book: Rulebook | None = None, api_keys: set[str] | None = None, m
     async def rules():
         return JSONResponse({"rulebook": book.info(),
                              "stages": [{"stage": name, "title": titles} for name, titles in book.plan.stages],
-                             "rules": book.catalogue()})
+                             "rules": book.catalogue(),
+                             "batch_rules": book.batch_catalogue()})  # judged by `rulebook audit`
 
     @app.get("/v1/schema", summary="The JSON Schema of the case snapshot")
     async def schema():

@@ -32,7 +32,8 @@ from typing import Iterable, Iterator
 
 from sortedcontainers import SortedList
 
-from ..language.diagnostic import Code
+from ..language.catalogue import word
+from ..language.diagnostic import Code, message_of
 from .evaluate import EvaluationError, link, parameters_at
 from .plan import BatchRulePlan, Plan
 from .runtime import NotInForce
@@ -178,8 +179,9 @@ class BatchRules:
             except (KeyError, NotInForce) as error:  # a parameter with no value on the case's day
                 raise _no_value(error, rule.plan.id, as_of) from None
             except (ArithmeticError, TypeError, ValueError, AttributeError) as error:
-                raise EvaluationError(Code.NOT_EVALUABLE, f"rule `{rule.plan.id}` could not be evaluated on this "
-                                      f"case: {error}", rule.plan.id) from None
+                raise EvaluationError(Code.NOT_EVALUABLE, message_of(Code.NOT_EVALUABLE, "not_evaluable_case",
+                                                                     rule=rule.plan.id, reason=str(error)),
+                                      rule.plan.id) from None
             if not made:
                 continue
             kept = made if rule.plain else [row for row in map(rule.kept, made) if row is not None]
@@ -220,8 +222,9 @@ class BatchRules:
         except (KeyError, NotInForce) as error:
             raise _no_value(error, rule.plan.id, None) from None
         except (ArithmeticError, TypeError, ValueError) as error:
-            raise EvaluationError(Code.NOT_EVALUABLE, f"rule `{rule.plan.id}` could not be evaluated on a group "
-                                  f"of the batch: {error}", rule.plan.id) from None
+            raise EvaluationError(Code.NOT_EVALUABLE, message_of(Code.NOT_EVALUABLE, "not_evaluable_group",
+                                                                 rule=rule.plan.id, reason=str(error)),
+                                  rule.plan.id) from None
 
     def _by_group(self, rule: _Rule, rows, params: dict) -> Iterator[Finding]:
         k = rule.key_count
@@ -353,6 +356,6 @@ def sort_key(columns: list[str], order: list[str]):
 
 def _no_value(error: LookupError, rule: str, day: dt.date | None) -> EvaluationError:
     name = error.args[0] if error.args else "?"
-    on = f" on {day.isoformat()}" if day is not None else ""
-    return EvaluationError(Code.NO_PARAMETER_VALUE, f"parameter `{name}` has no value in force{on}, "
-                           f"which rule `{rule}` reads", rule)
+    on = word("on_day", day=day.isoformat()) if day is not None else ""
+    return EvaluationError(Code.NO_PARAMETER_VALUE, message_of(Code.NO_PARAMETER_VALUE, "no_value", name=name, on=on,
+                                                               rule=rule), rule)

@@ -10,7 +10,9 @@ import datetime as dt
 import functools
 from types import MappingProxyType
 
-from ..language.diagnostic import Code
+from ..language.catalogue import word
+from ..language.diagnostic import Code, message_of
+from ..language.message import Message
 from . import codegen
 from .order import checker
 from .plan import NO_VALUE, NOT_IN_FORCE, Plan
@@ -62,10 +64,18 @@ class Unexplained:
 class EvaluationError(Exception):
     """A rule that could not be evaluated on this case (codes RB4xx)."""
 
-    def __init__(self, code: Code, message: str, rule: str | None = None):
+    def __init__(self, code: Code, message: Message, rule: str | None = None):
         super().__init__(message)
         self.code = code
+        self.message = message  # in both languages; str(error) is the English
         self.rule = rule
+
+
+def reason(error: Exception) -> Message | str:
+    """Why a rule could not be evaluated: a division by zero in words, else Python's own text."""
+    if isinstance(error, ZeroDivisionError) or "Division" in repr(error):
+        return word("division by zero")
+    return str(error)
 
 
 def parameters_at(parameters: dict):
@@ -114,11 +124,10 @@ class Evaluator:
                                                                          dated_day)
         except (ArithmeticError, TypeError, ValueError, AttributeError, LookupError) as error:
             rule = self._rule(error)
-            where = f"rule `{rule}`" if rule else "the payout"
-            what = "division by zero" if isinstance(error, ZeroDivisionError) or "Division" in repr(error) \
-                else str(error)
-            raise EvaluationError(Code.NOT_EVALUABLE, f"{where} could not be evaluated on this case, "
-                                  f"judged on {day.isoformat()}: {what}", rule) from None
+            where = word("rule_named", rule=rule) if rule else word("the payout")
+            raise EvaluationError(Code.NOT_EVALUABLE, message_of(Code.NOT_EVALUABLE, "not_evaluable", where=where,
+                                                                 day=day.isoformat(), reason=reason(error)),
+                                  rule) from None
         return Evaluation(case, day, results, step_amounts, payout, params, steps, unpriced)
 
     def args(self, outcome: Evaluation, result) -> tuple:
@@ -135,10 +144,9 @@ class Evaluator:
             return Unexplained(error.name, error.day)
         except (ArithmeticError, TypeError, ValueError, AttributeError, LookupError) as error:
             rule = self.plan.rules[rule_index].id
-            what = "division by zero" if isinstance(error, ZeroDivisionError) or "Division" in repr(error) \
-                else str(error)
-            raise EvaluationError(Code.NOT_EVALUABLE, f"rule `{rule}` could not be explained on this case, "
-                                  f"judged on {outcome.as_of.isoformat()}: {what}", rule) from None
+            raise EvaluationError(Code.NOT_EVALUABLE, message_of(Code.NOT_EVALUABLE, "not_explainable", rule=rule,
+                                                                 day=outcome.as_of.isoformat(), reason=reason(error)),
+                                  rule) from None
 
     def next_change(self, outcome: Evaluation) -> dt.date | None:
         """The first day after the outcome's as-of date on which judging the same case could give

@@ -10,35 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..language.message import Message, fill
+
 __all__ = ["CATALOGUE", "Message", "said", "quote", "size", "count"]
-
-
-class Message(str):
-    """A message for a person: the English text (the string itself), with `.ja` and `.en`."""
-
-    ja: str
-
-    def __new__(cls, en: str, ja: str) -> "Message":
-        self = super().__new__(cls, en)
-        self.ja = ja
-        return self
-
-    @property
-    def en(self) -> str:
-        return str.__str__(self)
-
-    def text(self, lang: str) -> str:
-        return self.ja if lang == "ja" else self.en
-
-    def texts(self) -> dict[str, str]:
-        """{"ja": …, "en": …}, as `rulebook.error/v1` and the verdict's warnings give it."""
-        return {"ja": self.ja, "en": self.en}
-
-    def __reduce__(self):  # sent to the audit's worker processes inside a batch unit
-        return Message, (self.en, self.ja)
-
-    def __repr__(self) -> str:
-        return f"Message({self.en!r}, {self.ja!r})"
 
 
 def quote(text: str, width: int = 40) -> str:
@@ -273,9 +247,7 @@ _OS_REASONS: dict[str, str] = {
 
 def said(key: str, /, **values: Any) -> Message:
     """The catalogue's message `key`, with its values filled in, in both languages."""
-    en, ja = CATALOGUE[key]
-    return Message(en.format(**{k: _in(v, "en") for k, v in values.items()}),
-                   ja.format(**{k: _in(v, "ja") for k, v in values.items()}))
+    return fill(*CATALOGUE[key], values)
 
 
 def word(key: str) -> Message:
@@ -294,9 +266,3 @@ def os_reason(text: str) -> Message:
 def plain(en: str, ja: str | None = None) -> Message:
     """A text from elsewhere (a parser's reason, a library's message): English, and Japanese if known."""
     return Message(en, en if ja is None else ja)
-
-
-def _in(value: Any, lang: str) -> Any:
-    if isinstance(value, Message):
-        return value.ja if lang == "ja" else value.en
-    return value

@@ -15,7 +15,9 @@ from dataclasses import dataclass, replace
 from . import datatype as t
 from . import syntax as s
 from .check_batch import BatchChecker
-from .diagnostic import LANGUAGES, Code, Diagnostic, did_you_mean
+from .catalogue import word
+from .diagnostic import Code, Diagnostic, diagnose, did_you_mean
+from .message import LANGUAGES, Message, joined
 from .infer import UNIT_KINDS, Binding, Env, Typer, canonical, key_of, with_prefixes
 from .program import Clause, Order, OrderNode, Parameter, PayoutSection, Program, Rule
 from .schema import ROOT, declare, resolve_type
@@ -38,10 +40,11 @@ class _Checker(BatchChecker, Typer):
         self.rules_by_subject: dict[str, str] = {}
 
     # ------------------------------------------------------------ reporting
-    def error(self, code, message, span, label="", help=None, env: Env | None = None):
+    def error(self, code, key, span, /, help: Message | None = None, env: Env | None = None, **values):
+        """Report diagnostic `code.key` of the catalogue (`help`, if given, instead of its help)."""
         if env is not None and env.strict != (code == Code.MAY_BE_MISSING):
             return  # lenient pass reports all but RB302; strict pass only RB302
-        self.diags.append(Diagnostic(code, message, span, label, help))
+        self.diags.append(diagnose(code, key, span, help, **values))
 
     def result(self) -> list[Diagnostic]:
         seen, out = set(), []
@@ -59,11 +62,9 @@ class _Checker(BatchChecker, Typer):
         headers = of(s.RulebookDecl)
         if not headers:
             first = decls[0].span if decls else None
-            self.error(Code.MISSING_PART, "the rulebook has no `rulebook` header", first, "rules start here",
-                       'declare it once: `rulebook "name" version "1" title ja "…" en "…"`')
+            self.error(Code.MISSING_PART, "no_header", first)
         for extra in headers[1:]:
-            self.error(Code.DUPLICATE, "the `rulebook` header is declared twice", extra.span, "second header",
-                       f"the first is at {headers[0].span}")
+            self.error(Code.DUPLICATE, "duplicate_header", extra.span, first=headers[0].span)
         header = headers[0] if headers else None
 
         self.schema = declare(of(s.RecordDecl), self.diags, self.texts)
@@ -79,7 +80,7 @@ class _Checker(BatchChecker, Typer):
             seen = {}
             for st in header.stages:
                 if st.name in seen:
-                    self.error(Code.DUPLICATE, f"stage `{st.name}` is declared twice", st.span, "second declaration")
+                    self.error(Code.DUPLICATE, "duplicate_stage", st.span, stage=st.name)
                     continue
                 seen[st.name] = st
                 stages.append((st.name, self.texts(st.title, "title", st.span, plain=True)))
@@ -100,8 +101,8 @@ class _Checker(BatchChecker, Typer):
         rule_decls = of(s.RuleDecl)
         for decl in rule_decls:
             if decl.id in self.rule_ids:
-                self.error(Code.DUPLICATE_RULE, f"rule `{decl.id}` is declared twice", decl.id_span, "second declaration",
-                           f"the first is at {self.rule_ids[decl.id].id_span}")
+                self.error(Code.DUPLICATE_RULE, "duplicate_rule", decl.id_span, rule=decl.id,
+                           first=self.rule_ids[decl.id].id_span)
             else:
                 self.rule_ids[decl.id] = decl
                 self.rules_by_subject[decl.id] = decl.subject.kind
@@ -151,26 +152,27 @@ class _Checker(BatchChecker, Typer):
         return self.schema.root.fields[self.steps_field].type.inner
 
     # -------------------------------------------------------------- texts
-    def texts(self, texts: s.Texts | None, what: str, span, plain=False, env: Env | None = None) -> dict:
+    def texts(self, texts: s.Texts | None, what: str | Message, span, plain=False, env: Env | None = None) -> dict:
+        """{lang: text} of a text given in each language; `what` names it in messages (a key of
+        the catalogue's words, or a Message)."""
         out: dict = {}
         if texts is None:
             return out
+        what = what if isinstance(what, Message) else word(what)
         for item in texts.items:
             if item.lang not in LANGUAGES:
-                self.error(Code.UNKNOWN_LANGUAGE, f"unknown language `{item.lang}`", item.lang_span, "not a language of the rulebook",
-                           did_you_mean(item.lang, LANGUAGES) or "texts are in `ja` and `en`")
+                self.error(Code.UNKNOWN_LANGUAGE, "unknown_language", item.lang_span, did_you_mean(item.lang, LANGUAGES),
+                           lang=item.lang)
                 continue
             if item.lang in out:
-                self.error(Code.GIVEN_TWICE, f"the {what} is given twice in `{item.lang}`", item.lang_span, "second text")
+                self.error(Code.GIVEN_TWICE, "text_twice", item.lang_span, what=what, lang=item.lang)
                 continue
             if plain and any(not isinstance(p, str) for p in item.text.parts):
-                self.error(Code.BAD_TEXT, f"a {what} cannot hold interpolations", item.text.span, "only plain text here",
-                           "write `\\{` for a literal brace")
+                self.error(Code.BAD_TEXT, "interpolation_not_allowed", item.text.span, what=what)
             out[item.lang] = "".join(p for p in item.text.parts if isinstance(p, str)) if plain else item.text
         for lang in LANGUAGES:
             if lang not in out:
-                self.error(Code.MISSING_LANGUAGE, f"the {what} has no `{lang}` text", texts.span, f"`{lang}` missing",
-                           f'add `{lang} "…"` after the other language')
+                self.error(Code.MISSING_LANGUAGE, "missing_language", texts.span, what=what, lang=lang)
         return out
 
     # -------------------------------------------------------- parameters
@@ -178,7 +180,7 @@ class _Checker(BatchChecker, Typer):
         out: dict[str, Parameter] = {}
         for decl in decls:
             if decl.name in out:
-                self.error(Code.DUPLICATE, f"parameter `{decl.name}` is declared twice", decl.span, "second declaration")
+                self.error(Code.DUPLICATE, "duplicate_parameter", decl.span, name=decl.name)
                 continue
             ptype = resolve_type(decl.type, set(self.schema.records), self.diags)
             titles = self.one(decl.titles, "title", decl.span, decl.name)
@@ -187,17 +189,14 @@ class _Checker(BatchChecker, Typer):
             for pv in decl.values:
                 value = self.literal_value(pv.value, ptype)
                 if pv.until is not None and pv.until < pv.start:
-                    self.error(Code.BAD_PARAMETER_VALUE, "the value ends before it starts", pv.span, "until is before from")
+                    self.error(Code.BAD_PARAMETER_VALUE, "ends_before_start", pv.span)
                 values.append((pv.start, pv.until, value, pv.span))
             if not values:
-                self.error(Code.MISSING_PART, f"parameter `{decl.name}` has no value", decl.span, "no `value … from …`",
-                           "add a line `value … from YYYY-MM-DD`")
+                self.error(Code.MISSING_PART, "no_value", decl.span, name=decl.name)
             values.sort(key=lambda v: v[0])
             for (a_start, a_until, _, _), (b_start, _, _, b_span) in zip(values, values[1:]):
                 if a_until is None or a_until >= b_start:
-                    self.error(Code.BAD_PARAMETER_VALUE, f"two values of `{decl.name}` hold on the same day", b_span,
-                               "overlaps the value before it",
-                               "end the earlier value with `until` the day before this one starts")
+                    self.error(Code.BAD_PARAMETER_VALUE, "overlap", b_span, name=decl.name)
             out[decl.name] = Parameter(
                 decl.name, ptype,
                 self.texts(titles, "title", decl.span, plain=True) if titles else {},
@@ -208,11 +207,10 @@ class _Checker(BatchChecker, Typer):
 
     def one(self, items, what, span, owner):
         if not items:
-            self.error(Code.MISSING_PART, f"`{owner}` has no {what}", span, f"{what} missing",
-                       f"add a `{what}` line")
+            self.error(Code.MISSING_PART, "no_part", span, owner=owner, what=word(what), keyword=what)
             return None
         for extra in items[1:]:
-            self.error(Code.GIVEN_TWICE, f"`{owner}` has two {what}s", extra.span, f"second {what}")
+            self.error(Code.GIVEN_TWICE, "part_twice", extra.span, owner=owner, what=word(f"{what}s"), one=word(what))
         return items[0]
 
     def literal_value(self, lit: s.Literal, want: t.Type):
@@ -232,7 +230,7 @@ class _Checker(BatchChecker, Typer):
             table = {}
             for key, value, key_span in lit.value:
                 if (want.key.kind == "text") != isinstance(key, str):
-                    self.error(Code.BAD_PARAMETER_VALUE, f"the key `{key}` is not {want.key.describe()}", key_span, "wrong key")
+                    self.error(Code.BAD_PARAMETER_VALUE, "key_kind", key_span, key=key, want=want.key.describe())
                 table[key] = self.literal_value(value, want.inner)
             return table
         if kind == "record":
@@ -263,11 +261,11 @@ class _Checker(BatchChecker, Typer):
         unknown = False
         for field, value, span in lit.value:
             if field not in record.fields:
-                self.error(Code.UNKNOWN_FIELD, f"unknown field `{field}` on {name}", span, f"not a field of {name}",
-                           did_you_mean(field, record.fields))
+                self.error(Code.UNKNOWN_FIELD, "unknown_field", span, did_you_mean(field, record.fields), field=field,
+                           record=name)
                 unknown = True
             elif field in given:
-                self.error(Code.GIVEN_TWICE, f"the field `{field}` is given twice", span, "second value")
+                self.error(Code.GIVEN_TWICE, "field_twice", span, field=field)
             else:
                 given[field] = value
         pairs = []
@@ -279,18 +277,17 @@ class _Checker(BatchChecker, Typer):
             elif declared.type.optional or unknown:  # a misspelt field is reported once, as unknown
                 pairs.append((field, None))
             else:
-                self.error(Code.MISSING_PART, f"this {name} has no `{field}`", lit.span, f"`{field}` missing",
-                           f"add `{field}: …` ({declared.type.describe()})")
+                self.error(Code.MISSING_PART, "record_field_missing", lit.span, record=name, field=field,
+                           type=declared.type.describe())
                 pairs.append((field, None))
         return row(name, pairs)
 
     def _bad_literal(self, lit, want):
-        hint = {"yen": "write it as `3500 yen`", "rate": "write it as `500 yen per hour`",
-                "record": f"write it as `{{field: value, …}}` with the fields of `{want.record}`",
-                "days": "write it as `10 days`", "business_days": "write it as `3 business days`",
-                "months": "write it as `6 months`",
-                "hours": "write it as `40 hours`", "percent": "write it as `20%`"}.get(want.kind)
-        self.error(Code.BAD_PARAMETER_VALUE, f"this value is not {want.describe()}", lit.span, "wrong kind of value", hint)
+        example = {"yen": "3500 yen", "rate": "500 yen per hour", "days": "10 days", "business_days": "3 business days",
+                   "months": "6 months", "hours": "40 hours", "percent": "20%"}.get(want.kind)
+        hint = word("write_record_as", record=want.record) if want.kind == "record" else \
+            word("write_as", example=example) if example else None
+        self.error(Code.BAD_PARAMETER_VALUE, "value_kind", lit.span, hint, want=want.describe())
         return None
 
     # ------------------------------------------------------------ orders
@@ -299,7 +296,7 @@ class _Checker(BatchChecker, Typer):
         step = self.step_type()
         for decl in decls:
             if decl.name in out:
-                self.error(Code.DUPLICATE, f"order `{decl.name}` is declared twice", decl.span, "second declaration")
+                self.error(Code.DUPLICATE, "duplicate_order", decl.span, name=decl.name)
                 continue
             nodes: dict[tuple, int] = {}
             edges = []
@@ -310,16 +307,15 @@ class _Checker(BatchChecker, Typer):
                     scope, rest = ("first" if node.first else "step"), path[1:]
                     base = step
                     if base is None:
-                        self.error(Code.MISSING_PART, "the schema has no numbered list of steps", node.span, "no steps")
+                        self.error(Code.MISSING_PART, "no_steps", node.span)
                 else:
                     scope, rest = "case", path
                     base = t.record(ROOT)
                     if node.first:
-                        self.error(Code.OUT_OF_PLACE, "`first` goes before `step.…`", node.span, "not a step date")
+                        self.error(Code.OUT_OF_PLACE, "first_before_step", node.span)
                 ftype = self.resolve_path(base, rest, node.span) if base else t.ERROR
                 if ftype.kind not in ("date", "error"):
-                    self.error(Code.TYPE_MISMATCH, f"`{'.'.join(path)}` is {ftype.describe()}, not a date", node.span,
-                               "an order is between dates")
+                    self.error(Code.TYPE_MISMATCH, "order_not_a_date", node.span, path=".".join(path), found=ftype.describe())
                 key = (scope, rest)
                 if key not in nodes:
                     nodes[key] = len(nodes)
@@ -354,22 +350,20 @@ class _Checker(BatchChecker, Typer):
 
         for i in succ:
             if i not in state and not visit(i):
-                self.error(Code.CYCLE, f"order `{order.name}` goes round in a circle", decl.span,
-                           "a date comes after itself", "remove one of the arrows of the circle")
+                self.error(Code.CYCLE, "order_cycle", decl.span, name=order.name)
                 return
 
     def resolve_path(self, base: t.Type, path, span) -> t.Type:
         current = base
         for name in path:
             if current.kind != "record":
-                self.error(Code.TYPE_MISMATCH, f"`{name}` is read from {current.describe()}, which has no fields", span,
-                           "not a record")
+                self.error(Code.TYPE_MISMATCH, "no_fields", span, name=name, found=current.describe())
                 return t.ERROR
             record = self.schema.records.get(current.record)
             if record is None or name not in record.fields:
                 fields = record.fields if record else {}
-                self.error(Code.UNKNOWN_FIELD, f"unknown field `{name}` on {current.record}", span,
-                           f"not a field of {current.record}", did_you_mean(name, fields))
+                self.error(Code.UNKNOWN_FIELD, "unknown_field", span, did_you_mean(name, fields), field=name,
+                           record=current.record)
                 return t.ERROR
             optional = current.optional
             current = record.fields[name].type
@@ -396,9 +390,9 @@ class _Checker(BatchChecker, Typer):
         seen: dict[str, s.PayoutDecl] = {}
         for decl in payouts:
             if decl.subject.kind == "numbered_step":
-                self.error(Code.OUT_OF_PLACE, "a payout is `on each step` or `on case`", decl.subject.span, "not a payout subject")
+                self.error(Code.OUT_OF_PLACE, "payout_subject", decl.subject.span)
             elif decl.subject.kind in seen:
-                self.error(Code.DUPLICATE, "this payout section is declared twice", decl.span, "second declaration")
+                self.error(Code.DUPLICATE, "duplicate_payout", decl.span)
             seen[decl.subject.kind] = decl
 
     # -------------------------------------------------------------- rules
@@ -410,8 +404,7 @@ class _Checker(BatchChecker, Typer):
         if subject.kind in ("each_step", "numbered_step"):
             step = self.step_type()
             if step is None:
-                self.error(Code.MISSING_PART, "the schema has no numbered list of steps", subject.span, "no steps",
-                           "mark the list of steps `numbered by number` in `record case`")
+                self.error(Code.MISSING_PART, "no_steps", subject.span)
                 step = t.ERROR
             if subject.kind == "numbered_step":
                 number = subject.number
@@ -426,8 +419,8 @@ class _Checker(BatchChecker, Typer):
         if stage_ref:
             stage = stage_ref.value
             if self.stage_names and stage not in self.stage_names:
-                self.error(Code.UNKNOWN_STAGE, f"unknown stage `{stage}`", stage_ref.span, "not a declared stage",
-                           did_you_mean(stage, self.stage_names) or f"stages are {', '.join(self.stage_names)}")
+                self.error(Code.UNKNOWN_STAGE, "unknown_stage", stage_ref.span, did_you_mean(stage, self.stage_names),
+                           stage=stage, stages=joined(self.stage_names))
         dated = None
         if decl.dated:  # the day the rule's parameters are taken on: may read the step it judges
             dated = self.one(list(decl.dated), "parameters date", decl.id_span, decl.id)
@@ -470,11 +463,10 @@ class _Checker(BatchChecker, Typer):
         parameter's or a built-in name (RB204 otherwise)."""
         kind = env.names[let.name].kind if let.name in env.names else None
         if taken or kind in ("let", "step", "amount"):
-            self.error(Code.DUPLICATE, f"`{let.name}` is defined twice", let.span, "second definition")
+            self.error(Code.DUPLICATE, "duplicate_let", let.span, name=let.name)
             return False
         if kind in ("field", "param", "builtin", "payout"):
-            self.error(Code.DUPLICATE, f"`{let.name}` is already a {_KIND_WORDS[kind]}", let.span, "hides it",
-                       "choose another name")
+            self.error(Code.DUPLICATE, "let_hides", let.span, name=let.name, kind=word(_KIND_WORDS[kind]))
             return False
         return True
 
@@ -485,8 +477,7 @@ class _Checker(BatchChecker, Typer):
         after_otherwise = None
         for i, clause in enumerate(decl.clauses):
             if after_otherwise is not None:
-                self.error(Code.UNREACHABLE, "this clause can never be reached", clause.span, "after `otherwise`",
-                           f"`otherwise` at {after_otherwise.span} takes every case left")
+                self.error(Code.UNREACHABLE, "after_otherwise", clause.span, first=after_otherwise.span)
             strict = replace(env, known=known, strict=True)
             body = strict
             if clause.condition is not None:
@@ -494,15 +485,11 @@ class _Checker(BatchChecker, Typer):
                 self.check_expr_both(cond, replace(env, known=known), want=t.BOOLEAN, what="a condition")
                 text = canonical(cond)
                 if text in seen_conditions:
-                    self.error(Code.UNREACHABLE, "this clause can never be reached", clause.span,
-                               "same condition as an earlier clause",
-                               f"the clause at {seen_conditions[text].span} takes these cases first")
+                    self.error(Code.UNREACHABLE, "same_condition", clause.span, first=seen_conditions[text].span)
                 elif isinstance(cond, s.Test) and cond.test == "missing" and key_of(cond.operand) in known:
-                    self.error(Code.UNREACHABLE, "this clause can never be reached", clause.span,
-                               f"`{key_of(cond.operand)}` is known to be set here",
-                               "an earlier clause took the cases where it is missing")
+                    self.error(Code.UNREACHABLE, "known_set", clause.span, key=key_of(cond.operand))
                 elif isinstance(cond, s.Literal) and cond.value is False:
-                    self.error(Code.UNREACHABLE, "this clause can never be reached", clause.span, "the condition is `false`")
+                    self.error(Code.UNREACHABLE, "false", clause.span)
                 seen_conditions.setdefault(text, clause)
                 when_true, when_false = self.facts(cond)
                 body = strict.knowing(when_true)
@@ -512,10 +499,10 @@ class _Checker(BatchChecker, Typer):
             message = self.one(clause.messages, "message", clause.span, decl.id)
             fix = clause.fixes[0] if clause.fixes else None
             for extra in clause.fixes[1:]:
-                self.error(Code.GIVEN_TWICE, f"`{decl.id}` has two fixes in one clause", extra.span, "second fix")
+                self.error(Code.GIVEN_TWICE, "fixes_twice", extra.span, rule=decl.id)
             due = clause.dues[0] if clause.dues else None
             for extra in clause.dues[1:]:
-                self.error(Code.GIVEN_TWICE, f"`{decl.id}` has two due dates in one clause", extra.span, "second due date")
+                self.error(Code.GIVEN_TWICE, "due_twice", extra.span, rule=decl.id)
             msg = self.template_texts(message, "message", clause.span, body)
             fix_texts = self.template_texts(fix, "fix", clause.span, body) if fix else None
             if due is not None:
@@ -524,10 +511,9 @@ class _Checker(BatchChecker, Typer):
             out.append(Clause(i, clause.condition, clause.status, msg, fix_texts, due, clause.span))
         if after_otherwise is None and decl.clauses:
             last = decl.clauses[-1]
-            self.error(Code.NO_OTHERWISE, f"rule `{decl.id}` has no `otherwise` clause", last.span, "the last clause",
-                       "end the rule with `otherwise STATUS` so that every case gets a status")
+            self.error(Code.NO_OTHERWISE, "no_otherwise", last.span, rule=decl.id)
         elif not decl.clauses:
-            self.error(Code.MISSING_PART, f"rule `{decl.id}` has no clauses", decl.id_span, "no `when` or `otherwise`")
+            self.error(Code.MISSING_PART, "no_clauses", decl.id_span, rule=decl.id)
         return out
 
     def template_texts(self, texts, what, span, body: Env) -> dict:
@@ -569,8 +555,7 @@ class _Checker(BatchChecker, Typer):
         if context == "step_payout":
             step = self.step_type()
             if step is None:
-                self.error(Code.MISSING_PART, "the schema has no numbered list of steps", decl.subject.span, "no steps",
-                           "mark the list of steps `numbered by number` in `record case`")
+                self.error(Code.MISSING_PART, "no_steps", decl.subject.span)
             env = env.bind("step", Binding("step", step or t.ERROR))
         dated = None
         if decl.dated:
@@ -592,18 +577,16 @@ class _Checker(BatchChecker, Typer):
                 env = env.bind(item.name, Binding("let", None, item.expr, dict(env.names)))
                 continue
             if taken:
-                self.error(Code.DUPLICATE, f"amount `{item.name}` is defined twice", item.span, "second definition")
+                self.error(Code.DUPLICATE, "duplicate_amount", item.span, name=item.name)
                 continue
             typ = self.check_expr_both(item.expr, env, want=None, what="an amount")
             if typ.kind == "yen" and typ.fractional:
-                self.error(Code.FRACTION_OF_A_YEN, f"amount `{item.name}` may hold a fraction of a yen", item.expr.span,
-                           "not rounded", "say how to round it: `(…) rounded down`")
+                self.error(Code.FRACTION_OF_A_YEN, "amount_fraction", item.expr.span, name=item.name)
             elif typ.kind not in ("yen", "error"):
-                self.error(Code.TYPE_MISMATCH, f"amount `{item.name}` is {typ.describe()}, not yen", item.expr.span,
-                           "an amount is in yen")
+                self.error(Code.TYPE_MISMATCH, "amount_not_yen", item.expr.span, name=item.name, found=typ.describe())
             title = self.one(list(item.titles), "title", item.span, item.name) if not item.titles else item.titles[0]
             for extra in item.titles[1:]:
-                self.error(Code.GIVEN_TWICE, f"`{item.name}` has two titles", extra.span, "second title")
+                self.error(Code.GIVEN_TWICE, "titles_twice", extra.span, name=item.name)
             if title is not None:
                 titles[item.name] = self.texts(title, "title", item.span, plain=True)
             amounts.append((item.name, item.expr))
@@ -619,9 +602,7 @@ class _Checker(BatchChecker, Typer):
                     covered = (rule.subject in ("case", "numbered_step")) if failure.subject is None \
                         else (rule.subject in ("each_step", "numbered_step"))
                     if covered and rid not in excepted:
-                        self.error(Code.CYCLE, f"rule `{rid}` reads the payout, and the payout reads its result",
-                                   failure.span, "depends on every rule of this subject",
-                                   f"add `except {rid}` here, or let the rule not read the payout")
+                        self.error(Code.CYCLE, "payout_cycle", failure.span, rule=rid)
 
 @dataclass(frozen=True)
 class _Spanned:

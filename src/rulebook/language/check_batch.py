@@ -14,10 +14,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from . import catalogue
 from . import datatype as t
 from . import syntax as s
 from .diagnostic import Code, did_you_mean
 from .infer import Binding, Env, canonical, with_prefixes
+from .message import joined
 from .program import BatchRule, Clause
 
 BUILTINS = ("as_of",)  # the names of one case's judging that a group does not have
@@ -40,8 +42,7 @@ class BatchChecker:
         for decl in decls:
             first = seen.get(decl.id) or self.rule_ids.get(decl.id)
             if first is not None:
-                self.error(Code.DUPLICATE_RULE, f"rule `{decl.id}` is declared twice", decl.id_span,
-                           "second declaration", f"the first is at {first.id_span}")
+                self.error(Code.DUPLICATE_RULE, "duplicate_rule", decl.id_span, rule=decl.id, first=first.id_span)
                 continue
             seen[decl.id] = decl
             rules.append(self.check_batch_rule(decl, len(rules)))
@@ -53,17 +54,16 @@ class BatchChecker:
         source = self.one(decl.sources, "source", decl.id_span, decl.id)
         stage = ""
         for extra in decl.stages[1:]:
-            self.error(Code.GIVEN_TWICE, f"`{decl.id}` has two stages", extra[1], "second stage")
+            self.error(Code.GIVEN_TWICE, "stage_twice", extra[1], rule=decl.id)
         if decl.stages:
             stage, span = decl.stages[0]
             if self.stage_names and stage not in self.stage_names:
-                self.error(Code.UNKNOWN_STAGE, f"unknown stage `{stage}`", span, "not a declared stage",
-                           did_you_mean(stage, self.stage_names) or f"stages are {', '.join(self.stage_names)}")
+                self.error(Code.UNKNOWN_STAGE, "unknown_stage", span, did_you_mean(stage, self.stage_names),
+                           stage=stage, stages=joined(self.stage_names))
         env = self._item_env(decl)
         where = None
         for extra in decl.wheres[1:]:
-            self.error(Code.GIVEN_TWICE, f"`{decl.id}` has two `where` lines", extra.span, "second `where`",
-                       "join the conditions with `and`")
+            self.error(Code.GIVEN_TWICE, "where_twice", extra.span, rule=decl.id)
         if decl.wheres:
             where = decl.wheres[0]
             self.check_expr_both(where, env, want=t.BOOLEAN, what="a condition")
@@ -73,17 +73,16 @@ class BatchChecker:
 
         def name(word: str, typ: t.Type, span) -> None:
             if word in names:
-                where_ = f"the first is at {spans[word]}" if word in spans else \
-                    f"`{CASES}` is how many cases a group holds"
-                self.error(Code.DUPLICATE, f"`{word}` is defined twice in `{decl.id}`", span, "second definition",
-                           where_)
+                where_ = catalogue.word("first_is_at", first=spans[word]) if word in spans else \
+                    catalogue.word("cases_is_count", name=CASES)
+                self.error(Code.DUPLICATE, "duplicate_in_rule", span, where_, name=word, rule=decl.id)
                 return
             names[word], spans[word] = typ, span
 
         keys = self._keys(decl, env, name)
         days = None
         for extra in decl.days[1:]:
-            self.error(Code.GIVEN_TWICE, f"`{decl.id}` has two `each day` lines", extra.span, "second `each day`")
+            self.error(Code.GIVEN_TWICE, "each_day_twice", extra.span, rule=decl.id)
         if decl.days:
             item = decl.days[0]
             days = (item.first, item.last)
@@ -118,10 +117,8 @@ class BatchChecker:
         bound = _bound_variables(expr)
         for node in _walk(expr):
             if isinstance(node, s.Name) and node.name in one_case and node.name not in inside | bound:
-                self.error(Code.UNKNOWN_NAME, f"`{node.name}` belongs to one case, not to a group of cases", node.span,
-                           "a group holds many cases",
-                           f"read it where each case is read (`group by`, `where`, a figure such as "
-                           f"`max …`), and use that here; a group has {', '.join(f'`{n}`' for n in names)}")
+                self.error(Code.UNKNOWN_NAME, "one_case_field", node.span, name=node.name,
+                           names=joined(f"`{n}`" for n in names))
 
     def _item_env(self, decl: s.BatchRuleDecl) -> Env:
         """The names an item's expressions read: the case's fields, the parameters, the payout,
@@ -130,8 +127,7 @@ class BatchChecker:
         if decl.items == "each_step":
             step = self.step_type()
             if step is None:
-                self.error(Code.MISSING_PART, "the schema has no numbered list of steps", decl.items_span, "no steps",
-                           "mark the list of steps `numbered by number` in `record case`")
+                self.error(Code.MISSING_PART, "no_steps", decl.items_span)
                 step = t.ERROR
             env = env.bind("step", Binding("step", step))
         return env
@@ -139,21 +135,17 @@ class BatchChecker:
     def _keys(self, decl: s.BatchRuleDecl, env: Env, name) -> list:
         keys = []
         for extra in decl.groups[1:]:
-            self.error(Code.GIVEN_TWICE, f"`{decl.id}` has two `group by` lines", extra[0].span, "second `group by`",
-                       "give every key in one `group by`, apart by commas")
+            self.error(Code.GIVEN_TWICE, "group_by_twice", extra[0].span, rule=decl.id)
         if not decl.groups:
-            self.error(Code.MISSING_PART, f"rule `{decl.id}` has no `group by`", decl.id_span, "no key",
-                       "say what the cases are grouped by: `group by case_id`, `group by sme.name as sme`")
+            self.error(Code.MISSING_PART, "no_group_by", decl.id_span, rule=decl.id)
             return keys
         for key in decl.groups[0]:
             typ = self.check_expr_both(key.expr, env, want=None, what="a key")
             if typ.kind not in KEY_KINDS + ("error",):
-                self.error(Code.TYPE_MISMATCH, f"a group's key is text, a date, a whole number or yes/no, not "
-                           f"{typ.describe()}", key.expr.span, f"this is {typ.describe()}")
+                self.error(Code.TYPE_MISMATCH, "group_key", key.expr.span, found=typ.describe())
             word = key.name or (key.expr.name if isinstance(key.expr, s.Name) else None)
             if word is None:
-                self.error(Code.MISSING_PART, "this key has no name", key.expr.span, "not a plain name",
-                           "name it for the clauses and the findings: `… as NAME`")
+                self.error(Code.MISSING_PART, "key_without_name", key.expr.span)
                 continue
             name(word, typ.required(), key.name_span or key.expr.span)
             keys.append((word, key.expr, typ.required()))
@@ -165,23 +157,20 @@ class BatchChecker:
         typ = self.check_expr_both(figure.expr, env, want=None, what="a figure")
         if typ.kind == "error":
             return t.ERROR
-        word = {"sum": "added up", "spread": "spread over days", "max": "compared", "min": "compared"}[figure.kind]
+        done = {"sum": "added up", "spread": "spread over days", "max": "compared", "min": "compared"}[figure.kind]
         allowed = {"sum": SUMMED, "spread": tuple(SPREAD), "max": RANKED, "min": RANKED}[figure.kind]
         if typ.kind not in allowed:
-            self.error(Code.TYPE_MISMATCH, f"{typ.describe()} cannot be {word}", figure.expr.span,
-                       f"this is {typ.describe()}", f"`{figure.kind}` takes {', '.join(allowed)}")
+            self.error(Code.TYPE_MISMATCH, "figure", figure.expr.span, found=typ.describe(), done=catalogue.word(done),
+                       kind=figure.kind, allowed=", ".join(allowed))
             return t.ERROR
         if figure.kind == "spread":
             if not by_day:
-                self.error(Code.OUT_OF_PLACE, "`spread over its days` needs the days of each item", figure.span,
-                           "no days to spread over", "add `each day from FIRST to LAST` to the rule")
+                self.error(Code.OUT_OF_PLACE, "spread_needs_days", figure.span)
             return SPREAD[typ.kind]
         if figure.kind in ("max", "min") and by_day:
-            self.error(Code.OUT_OF_PLACE, f"`{figure.kind}` is not taken day by day", figure.span,
-                       "in a rule with `each day`", "use `sum` or `count`, or group without `each day`")
+            self.error(Code.OUT_OF_PLACE, "not_by_day", figure.span, kind=figure.kind)
         if typ.kind == "yen" and typ.fractional:
-            self.error(Code.FRACTION_OF_A_YEN, f"figure `{figure.name}` may hold a fraction of a yen",
-                       figure.expr.span, "not rounded", "say how to round it: `(…) rounded down`")
+            self.error(Code.FRACTION_OF_A_YEN, "figure_fraction", figure.expr.span, name=figure.name)
         return typ.required().whole()
 
     def _batch_clauses(self, decl: s.BatchRuleDecl, env: Env) -> list[Clause]:
@@ -191,26 +180,22 @@ class BatchChecker:
             self.check_expr_both(clause.condition, env, want=t.BOOLEAN, what="a condition")
             text = canonical(clause.condition)
             if text in seen:
-                self.error(Code.UNREACHABLE, "this clause can never be reached", clause.span,
-                           "same condition as an earlier clause",
-                           f"the clause at {seen[text].span} takes these groups first")
+                self.error(Code.UNREACHABLE, "same_condition_groups", clause.span, first=seen[text].span)
             elif isinstance(clause.condition, s.Literal) and clause.condition.value is False:
-                self.error(Code.UNREACHABLE, "this clause can never be reached", clause.span, "the condition is `false`")
+                self.error(Code.UNREACHABLE, "false", clause.span)
             seen.setdefault(text, clause)
             for due in clause.dues:
-                self.error(Code.OUT_OF_PLACE, "a finding has no due date", due.span, "not in a batch rule",
-                           "say what to do in the `fix`")
+                self.error(Code.OUT_OF_PLACE, "finding_due", due.span)
             body = replace(env, strict=True)
             message = self.one(clause.messages, "message", clause.span, decl.id)
             fix = clause.fixes[0] if clause.fixes else None
             for extra in clause.fixes[1:]:
-                self.error(Code.GIVEN_TWICE, f"`{decl.id}` has two fixes in one clause", extra.span, "second fix")
+                self.error(Code.GIVEN_TWICE, "fixes_twice", extra.span, rule=decl.id)
             msg = self.template_texts(message, "message", clause.span, body)
             fix_texts = self.template_texts(fix, "fix", clause.span, body) if fix else None
             out.append(Clause(i, clause.condition, "finding", msg, fix_texts, None, clause.span))
         if not decl.clauses:
-            self.error(Code.MISSING_PART, f"rule `{decl.id}` has no clauses", decl.id_span,
-                       "no `when … then finding`", "say when a group is a finding: `when … then finding`")
+            self.error(Code.MISSING_PART, "no_finding_clauses", decl.id_span, rule=decl.id)
         return out
 
 

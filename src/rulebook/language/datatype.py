@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from .message import Message, fill
+
 SCALARS = {
     "text", "date", "boolean", "integer", "decimal", "yen", "rate", "hours", "days",
     "business_days", "months", "percent",
@@ -17,9 +19,14 @@ SCALARS = {
 NUMERIC = {"integer", "decimal", "yen", "rate", "hours", "days", "business_days", "months", "percent"}
 PLAIN_NUMBERS = {"integer", "decimal", "percent"}
 
+# The words of a type in messages, (English, Japanese).
 _WORDS = {
-    "rate": "yen per hour", "business_days": "business days", "pairs": "list of date pairs",
-    "nothing": "empty list",
+    "text": ("text", "文字列"), "date": ("date", "日付"), "boolean": ("boolean", "真偽値"),
+    "integer": ("integer", "整数"), "decimal": ("decimal", "小数"), "yen": ("yen", "円"),
+    "rate": ("yen per hour", "時間あたりの円"), "hours": ("hours", "時間数"), "days": ("days", "日数"),
+    "business_days": ("business days", "営業日数"), "months": ("months", "月数"), "percent": ("percent", "百分率"),
+    "pair": ("pair", "日付の組"), "pairs": ("list of date pairs", "日付の組のリスト"),
+    "nothing": ("empty list", "空のリスト"), "list": ("list", "リスト"), "error": ("error", "エラー"),
 }
 
 
@@ -53,16 +60,18 @@ class Type:
             return False
         return True
 
-    def describe(self) -> str:
-        if self.kind == "list":
-            body = f"list of {self.inner.describe()}" if self.inner else "list"
+    def describe(self) -> Message:
+        """The type in words, in English (the string) and Japanese: `optional list of date`."""
+        if self.kind == "list" and self.inner:
+            body = fill("list of {inner}", "{inner}のリスト", {"inner": self.inner.describe()})
         elif self.kind == "table":
-            body = f"table of {self.inner.describe()} by {self.key.describe()}"
+            body = fill("table of {inner} by {key}", "{key}をキーとする{inner}の表",
+                        {"inner": self.inner.describe(), "key": self.key.describe()})
         elif self.kind == "record":
-            body = f"{self.record}"
+            body = Message(f"{self.record}", f"{self.record}")
         else:
-            body = _WORDS.get(self.kind, self.kind)
-        return f"optional {body}" if self.optional else body
+            body = Message(*_WORDS.get(self.kind, (self.kind, self.kind)))
+        return fill("optional {body}", "省略可能な{body}", {"body": body}) if self.optional else body
 
 
 TEXT = Type("text")

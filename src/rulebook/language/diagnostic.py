@@ -2,7 +2,8 @@
 
 Every diagnostic has a stable code (`Code`), one lowercase line of message
 with user input in backticks, the span it is about, a short label under the
-caret, and an optional help line. `render` prints it the way rustc and Cedar do.
+caret, and an optional help line. `render` prints it the way rustc and Cedar do,
+in Japanese or English: the texts come from `catalogue` in both (`diagnose`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,9 @@ import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
 
+from . import catalogue
+from .catalogue import word
+from .message import LANGUAGES, Message, text_in
 from .source import Span
 
 
@@ -67,23 +71,35 @@ class Code(StrEnum):
 
 CODES: dict[str, str] = {code.value: code.summary for code in Code}
 
-LANGUAGES = ("ja", "en")
 
 
 @dataclass(frozen=True, slots=True)
 class Diagnostic:
+    """`message`, `label` and `help` are the English texts (Messages, carrying their Japanese:
+    `text`, `messages`); `key` is the catalogue's (`CODE.key`)."""
+
     code: Code
     message: str
     span: Span | None
     label: str = ""
     help: str | None = None
     severity: str = "error"
+    key: str = ""
 
     def sort_key(self):
         return self.span.sort_key() if self.span else ("", -1)
 
-    def render(self, color: bool = False) -> str:
-        return render(self, color)
+    def render(self, color: bool = False, lang: str = "en") -> str:
+        return render(self, color, lang)
+
+    def text(self, lang: str) -> dict[str, str | None]:
+        """{message, label, help} in one language (help None where there is none)."""
+        return {"message": text_in(self.message, lang), "label": text_in(self.label, lang),
+                "help": None if self.help is None else text_in(self.help, lang)}
+
+    def messages(self) -> dict[str, dict[str, str | None]]:
+        """{"ja": {message, label, help}, "en": {…}}: the JSON forms' texts in both languages."""
+        return {lang: self.text(lang) for lang in LANGUAGES}
 
     def __str__(self) -> str:
         where = f"{self.span}: " if self.span else ""
@@ -97,11 +113,22 @@ class RulebookError(Exception):
         self.diagnostics = sorted(diagnostics, key=Diagnostic.sort_key)
         super().__init__("\n".join(str(d) for d in self.diagnostics))
 
-    def render(self, color: bool = False) -> str:
-        parts = [render(d, color) for d in self.diagnostics]
+    def render(self, color: bool = False, lang: str = "en") -> str:
+        parts = [render(d, color, lang) for d in self.diagnostics]
         count = len(self.diagnostics)
-        parts.append(f"{count} error{'s' if count != 1 else ''} in the rulebook")
+        parts.append(word("errors_in_rulebook", count=count, s="s" if count != 1 else "").text(lang))
         return "\n".join(parts)
+
+
+def diagnose(code: Code, key: str, span: Span | None, /, help: Message | None = None, severity: str = "error",
+             **values) -> Diagnostic:
+    """Diagnostic `code.key` of the catalogue, its texts filled in with `values` in both
+    languages. A `help` given (a did-you-mean, what the parser expected) is shown instead of the
+    catalogue's help line; without one, the catalogue's is, where it has one."""
+    texts = catalogue.parts(code, key, values)
+    if help is None:
+        help = texts.get("help")
+    return Diagnostic(code, texts["message"], span, texts["label"], help, severity, f"{code}.{key}")
 
 
 def _width(text: str) -> int:
@@ -109,15 +136,17 @@ def _width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
-def render(d: Diagnostic, color: bool = False) -> str:
+def render(d: Diagnostic, color: bool = False, lang: str = "en") -> str:
     def paint(text: str, code: str) -> str:
         return f"\x1b[{code}m{text}\x1b[0m" if color else text
 
+    texts = d.text(lang)
+    hint = word("help").text(lang)
     head = paint(f"{d.severity}[{d.code}]", "1;31" if d.severity == "error" else "1;33")
-    lines = [f"{head}{paint(': ' + d.message, '1')}"]
+    lines = [f"{head}{paint(': ' + texts['message'], '1')}"]
     if d.span is None:
-        if d.help:
-            lines.append(f"  = help: {d.help}")
+        if texts["help"]:
+            lines.append(f"  = {hint}: {texts['help']}")
         return "\n".join(lines)
     source = d.span.source
     line, column = source.position(d.span.start)
@@ -131,12 +160,17 @@ def render(d: Diagnostic, color: bool = False) -> str:
     lines.append(f"{paint(str(line), '1;34')} {paint('|', '1;34')} {text}")
     pad = " " * _width(text[: column - 1])
     carets = "^" * max(1, _width(text[column - 1 : end_column - 1]))
-    label = f" {d.label}" if d.label else ""
+    label = f" {texts['label']}" if texts["label"] else ""
     lines.append(f"{gutter} {paint('|', '1;34')} {pad}{paint(carets + label, '1;31')}")
-    if d.help:
+    if texts["help"]:
         lines.append(f"{gutter} {paint('|', '1;34')}")
-        lines.append(f"{gutter} = help: {d.help}")
+        lines.append(f"{gutter} = {hint}: {texts['help']}")
     return "\n".join(lines)
+
+
+def message_of(code: Code, key: str, /, **values) -> Message:
+    """The message alone of diagnostic `code.key` (an error met when judging: RB4xx)."""
+    return catalogue.parts(code, key, values)["message"]
 
 
 def closest(name: str, candidates) -> str | None:
@@ -147,7 +181,7 @@ def closest(name: str, candidates) -> str | None:
     return close[0] if close else None
 
 
-def did_you_mean(name: str, candidates) -> str | None:
+def did_you_mean(name: str, candidates) -> Message | None:
     """A help line suggesting the closest candidate, if one is close."""
     close = closest(name, candidates)
-    return f"did you mean `{close}`?" if close else None
+    return word("did_you_mean", name=close) if close else None

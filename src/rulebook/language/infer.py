@@ -14,7 +14,10 @@ from dataclasses import dataclass, replace
 
 from . import datatype as t
 from . import syntax as s
+from .catalogue import word
 from .diagnostic import Code, did_you_mean
+from . import message
+from .message import Message
 
 UNIT_KINDS = {None: None, "yen": "yen", "rate": "rate", "hours": "hours", "days": "days",
                "business_days": "business_days", "months": "months", "percent": "percent"}
@@ -121,8 +124,8 @@ class Typer:
         lenient = replace(env, strict=False)
         typ = self.infer(expr, lenient)
         if want is not None and typ.kind != "error" and not typ.same_kind(want):
-            self.error(Code.TYPE_MISMATCH, f"{what} must be {want.describe()}, not {typ.describe()}", expr.span,
-                       f"this is {typ.describe()}")
+            self.error(Code.TYPE_MISMATCH, "must_be", expr.span, what=word(what), want=want.describe(),
+                       found=typ.describe())
         strict = strict_env if strict_env is not None else replace(env, strict=True)
         narrowed = self.infer(expr, strict)
         if narrowed.optional and not allow_optional and narrowed.kind != "error":
@@ -132,11 +135,8 @@ class Typer:
     def optional_error(self, expr, env: Env, what="this value"):
         expr = self._missing_part(expr)
         key = key_of(expr)
-        shown = f"`{key}`" if key else "this value"
-        self.error(Code.MAY_BE_MISSING, f"{shown} may be missing here, and nothing says what happens then", expr.span,
-                   "may be missing",
-                   f"guard it with `{key or '…'} is set and …` (or an earlier `when {key or '…'} is missing` clause), "
-                   f"or give a default with `{key or '…'} if missing …`", env=env)
+        shown = f"`{key}`" if key else word("this value")
+        self.error(Code.MAY_BE_MISSING, "may_be_missing", expr.span, env=env, shown=shown, key=key or "…")
 
     def _missing_part(self, expr):
         """The part of a field path that may be missing: `limits[k]` in `limits[k].capital_jpy` when
@@ -194,20 +194,19 @@ class Typer:
             if obj.kind == "error":
                 return t.ERROR
             if obj.kind != "record":
-                self.error(Code.TYPE_MISMATCH, f"`{e.name}` is read from {obj.describe()}, which has no fields", e.name_span,
-                           "not a record", env=env)
+                self.error(Code.TYPE_MISMATCH, "no_fields", e.name_span, env=env, name=e.name, found=obj.describe())
                 return t.ERROR
             if obj.record == "payout":
                 if e.name not in self.case_amounts:
-                    self.error(Code.UNKNOWN_FIELD, f"unknown amount `{e.name}` of the payout", e.name_span,
-                               "not an amount of the case", did_you_mean(e.name, self.case_amounts), env=env)
+                    self.error(Code.UNKNOWN_FIELD, "unknown_amount", e.name_span, did_you_mean(e.name, self.case_amounts),
+                               env=env, name=e.name)
                     return t.ERROR
                 return t.YEN
             record = self.schema.records.get(obj.record)
             if record is None or e.name not in record.fields:
                 fields = record.fields if record else {}
-                self.error(Code.UNKNOWN_FIELD, f"unknown field `{e.name}` on {obj.record}", e.name_span,
-                           f"not a field of {obj.record}", did_you_mean(e.name, fields), env=env)
+                self.error(Code.UNKNOWN_FIELD, "unknown_field", e.name_span, did_you_mean(e.name, fields), env=env,
+                           field=e.name, record=obj.record)
                 return t.ERROR
             ftype = record.fields[e.name].type
             return ftype.maybe() if obj.optional else ftype
@@ -217,12 +216,11 @@ class Typer:
             if obj.kind == "error" or key.kind == "error":
                 return t.ERROR
             if obj.kind != "table":
-                self.error(Code.TYPE_MISMATCH, f"only a table can be looked up with `[…]`, not {obj.describe()}", e.span,
-                           "not a table", env=env)
+                self.error(Code.TYPE_MISMATCH, "not_a_table", e.span, env=env, found=obj.describe())
                 return t.ERROR
             if not key.same_kind(obj.key):
-                self.error(Code.TYPE_MISMATCH, f"this table is keyed by {obj.key.describe()}, not {key.describe()}",
-                           e.key.span, "wrong key", env=env)
+                self.error(Code.TYPE_MISMATCH, "table_key", e.key.span, env=env, want=obj.key.describe(),
+                           found=key.describe())
             return obj.inner.maybe()
         if isinstance(e, s.Binary):
             left, right = self.infer(e.left, env), self.infer(e.right, env)
@@ -230,14 +228,14 @@ class Typer:
                 return t.ERROR
             result = t.arithmetic(e.op, left.required(), right.required())
             if result is None:
-                self.error(Code.TYPE_MISMATCH, f"cannot {_OPS[e.op]} {left.required().describe()} and "
-                           f"{right.required().describe()}", e.span, "no such arithmetic", env=env)
+                self.error(Code.TYPE_MISMATCH, "arithmetic", e.span, env=env, op=word(_OPS[e.op]),
+                           left=left.required().describe(), right=right.required().describe())
                 return t.ERROR
             return result.maybe() if (left.optional or right.optional) else result
         if isinstance(e, s.Negate):
             inner = self.infer(e.operand, env)
             if inner.kind not in t.NUMERIC | {"error"}:
-                self.error(Code.TYPE_MISMATCH, f"cannot negate {inner.describe()}", e.span, "not a number", env=env)
+                self.error(Code.TYPE_MISMATCH, "negate", e.span, env=env, found=inner.describe())
                 return t.ERROR
             return inner
         if isinstance(e, s.Compare):
@@ -246,8 +244,8 @@ class Typer:
             if left.kind != "error" and right.kind != "error":
                 ok = t.equatable(left, right) if e.op in ("=", "!=") else t.comparable(left, right)
                 if not ok:
-                    self.error(Code.TYPE_MISMATCH, f"cannot compare {left.describe()} with {right.describe()}", e.span,
-                               "different kinds of value", _compare_help(left, right), env=env)
+                    self.error(Code.TYPE_MISMATCH, "compare", e.span, _compare_help(left, right), env=env,
+                               left=left.describe(), right=right.describe())
             return t.BOOLEAN
         if isinstance(e, s.Logical):
             self.boolean(e.left, env)
@@ -263,11 +261,9 @@ class Typer:
                 return t.BOOLEAN
             inner = self.require(e.operand, inner, env)
             if e.test in ("empty", "not_empty") and inner.kind not in ("list", "text", "table", "error", "nothing"):
-                self.error(Code.TYPE_MISMATCH, f"only a list or a text can be empty, not {inner.describe()}", e.span,
-                           "not a list", env=env)
+                self.error(Code.TYPE_MISMATCH, "empty", e.span, env=env, found=inner.describe())
             if e.test in ("blank", "not_blank") and inner.kind not in ("text", "error"):
-                self.error(Code.TYPE_MISMATCH, f"only a text can be blank, not {inner.describe()}", e.span, "not a text",
-                           env=env)
+                self.error(Code.TYPE_MISMATCH, "blank", e.span, env=env, found=inner.describe())
             return t.BOOLEAN
         if isinstance(e, s.Member):
             item = self.require(e.item, self.infer(e.item, env), env)
@@ -278,12 +274,11 @@ class Typer:
                 elif box.kind == "list":
                     inner = box.inner
                 else:
-                    self.error(Code.TYPE_MISMATCH, f"`in` looks in a list, not in {box.describe()}", e.container.span,
-                               "not a list", env=env)
+                    self.error(Code.TYPE_MISMATCH, "in_list", e.container.span, env=env, found=box.describe())
                     return t.BOOLEAN
                 if not t.equatable(item, inner):
-                    self.error(Code.TYPE_MISMATCH, f"a list of {inner.describe()} cannot hold {item.describe()}", e.span,
-                               "different kinds of value", env=env)
+                    self.error(Code.TYPE_MISMATCH, "list_cannot_hold", e.span, env=env, inner=inner.describe(),
+                               item=item.describe())
             return t.BOOLEAN
         if isinstance(e, s.IfElse):
             self.boolean(e.condition, env)
@@ -303,7 +298,7 @@ class Typer:
             if inner.kind in ("decimal", "integer", "percent"):
                 return t.INTEGER.maybe() if inner.optional else t.INTEGER
             if inner.kind != "error":
-                self.error(Code.TYPE_MISMATCH, f"cannot round {inner.describe()}", e.span, "not a number", env=env)
+                self.error(Code.TYPE_MISMATCH, "round", e.span, env=env, found=inner.describe())
             return t.ERROR
         if isinstance(e, s.Quantifier):
             element = self.element(e.items, env)
@@ -321,8 +316,7 @@ class Typer:
                 if table.kind == "error":
                     return t.ERROR
                 if table.kind != "table":
-                    self.error(Code.TYPE_MISMATCH, f"only a table has keys, not {table.describe()}", e.items.span,
-                               "not a table", env=env)
+                    self.error(Code.TYPE_MISMATCH, "keys", e.items.span, env=env, found=table.describe())
                     return t.ERROR
                 return t.list_of(table.key)
             element = self.element(e.items, env)
@@ -331,36 +325,31 @@ class Typer:
             if e.kind == "list":
                 return t.list_of(body)
             if body.kind not in t.NUMERIC | {"error"}:
-                self.error(Code.TYPE_MISMATCH, f"cannot add up {body.describe()}", e.body.span, "not a number", env=env)
+                self.error(Code.TYPE_MISMATCH, "add_up", e.body.span, env=env, found=body.describe())
                 return t.ERROR
             return body
         if isinstance(e, s.Call):
             return self.call(e, env)
         if isinstance(e, s.Previous):
-            return self.step_amount(e, env, "step_payout", "`previous` reads an amount of the step before, "
-                                    "in `payout on each step`", "only in the steps' payout")
+            return self.step_amount(e, env, "step_payout", "previous")
         if isinstance(e, s.Total):
-            return self.step_amount(e, env, "case_payout", "`total` sums a step amount, in `payout on case`",
-                                    "only in the case's payout")
+            return self.step_amount(e, env, "case_payout", "total")
         if isinstance(e, s.Failure):
             if env.context not in ("step_payout", "case_payout"):
-                self.error(Code.OUT_OF_PLACE, "results of rules can be read only in a payout", e.span,
-                           "not in a payout", env=env)
+                self.error(Code.OUT_OF_PLACE, "results_outside_payout", e.span, env=env)
                 return t.BOOLEAN
             if e.subject is not None:
                 binding = env.names.get(e.subject)
                 if binding is None or binding.kind != "step":
-                    self.error(Code.UNKNOWN_NAME, f"`{e.subject}` is not a step here", e.span, "not a step",
-                               "write `on step` in `payout on each step`, or `on case`", env=env)
+                    self.error(Code.UNKNOWN_NAME, "not_a_step", e.span, env=env, name=e.subject)
             for rid, span in e.excepted:
                 if rid not in self.rule_ids:
-                    self.error(Code.UNKNOWN_RULE, f"unknown rule `{rid}`", span, "no such rule",
-                               did_you_mean(rid, self.rule_ids), env=env)
+                    self.error(Code.UNKNOWN_RULE, "unknown_rule", span, did_you_mean(rid, self.rule_ids), env=env, rule=rid)
             return t.BOOLEAN
         if isinstance(e, s.OutOfOrder):
             if e.order not in self.orders:
-                self.error(Code.UNKNOWN_NAME, f"unknown order `{e.order}`", e.name_span, "not a declared order",
-                           did_you_mean(e.order, self.orders), env=env)
+                self.error(Code.UNKNOWN_NAME, "unknown_order", e.name_span, did_you_mean(e.order, self.orders), env=env,
+                           order=e.order)
             return t.PAIRS
         raise AssertionError(f"unknown node {type(e).__name__}")  # pragma: no cover
 
@@ -384,21 +373,22 @@ class Typer:
                 return t.NOTHING
             for other, item in zip(types[1:], e.value[1:]):
                 if not other.same_kind(types[0]):
-                    self.error(Code.TYPE_MISMATCH, "a list holds values of one kind", item.span,
-                               f"{other.describe()} among {types[0].describe()}", env=env)
+                    self.error(Code.TYPE_MISMATCH, "list_of_one_kind", item.span, env=env, found=other.describe(),
+                               first=types[0].describe())
             return t.list_of(types[0])
-        what = "a record" if e.kind == "record" else "a table"
-        self.error(Code.OUT_OF_PLACE, f"{what} can only be a parameter's value", e.span, "not here", env=env)
+        what = word("a record" if e.kind == "record" else "a table")
+        self.error(Code.OUT_OF_PLACE, "parameter_value_only", e.span, env=env, what=what)
         return t.ERROR
 
-    def step_amount(self, e, env: Env, context: str, message: str, label: str) -> t.Type:
-        """`previous NAME` or `total NAME`: a step amount, read where the form belongs."""
+    def step_amount(self, e, env: Env, context: str, key: str) -> t.Type:
+        """`previous NAME` or `total NAME`: a step amount, read where the form belongs (RB314
+        `key` elsewhere)."""
         if env.context != context:
-            self.error(Code.OUT_OF_PLACE, message, e.span, label, env=env)
+            self.error(Code.OUT_OF_PLACE, key, e.span, env=env)
             return t.ERROR
         if e.name not in self.step_amounts:
-            self.error(Code.UNKNOWN_NAME, f"unknown step amount `{e.name}`", e.name_span, "not an amount of a step",
-                       did_you_mean(e.name, self.step_amounts), env=env)
+            self.error(Code.UNKNOWN_NAME, "unknown_step_amount", e.name_span, did_you_mean(e.name, self.step_amounts),
+                       env=env, name=e.name)
             return t.ERROR
         return t.YEN
 
@@ -407,13 +397,11 @@ class Typer:
         one of them may be."""
         types = [self.infer(arg, env) for arg in e.args]
         if e.function not in FUNCTIONS:
-            self.error(Code.UNKNOWN_NAME, f"unknown function `{e.function}`", e.name_span, "not a function of the language",
-                       did_you_mean(e.function, FUNCTIONS) or "the functions are " + ", ".join(f"`{f}`" for f in FUNCTIONS),
-                       env=env)
+            self.error(Code.UNKNOWN_NAME, "unknown_function", e.name_span, did_you_mean(e.function, FUNCTIONS), env=env,
+                       function=e.function, functions=message.joined(f"`{f}`" for f in FUNCTIONS))
             return t.ERROR
         if len(e.args) < 2:
-            self.error(Code.MISSING_PART, f"`{e.function}` takes two values or more", e.span, "one value only",
-                       f"write `{e.function}(a, b)`", env=env)
+            self.error(Code.MISSING_PART, "function_arguments", e.span, env=env, function=e.function)
             return t.ERROR
         if any(typ.kind == "error" for typ in types):
             return t.ERROR
@@ -421,9 +409,8 @@ class Typer:
         for arg, typ in zip(e.args[1:], types[1:]):
             joined = t.extremum(result, typ.required())
             if joined is None:
-                self.error(Code.TYPE_MISMATCH, f"`{e.function}` of {result.describe()} and {typ.required().describe()}",
-                           arg.span, "a different kind of value", _compare_help(result, typ.required())
-                           or f"`{e.function}` takes values of one kind: yen with yen, dates with dates", env=env)
+                self.error(Code.TYPE_MISMATCH, "function_kinds", arg.span, _compare_help(result, typ.required()),
+                           env=env, function=e.function, left=result.describe(), right=typ.required().describe())
                 return t.ERROR
             result = joined
         return result.maybe() if any(typ.optional for typ in types) else result
@@ -432,15 +419,13 @@ class Typer:
         binding = env.names.get(e.name)
         if binding is None:
             candidates = [n for n in env.names]
-            self.error(Code.UNKNOWN_NAME, f"unknown name `{e.name}`", e.span, "not a field, parameter or `let` here",
-                       did_you_mean(e.name, candidates), env=env)
+            self.error(Code.UNKNOWN_NAME, "unknown_name", e.span, did_you_mean(e.name, candidates), env=env, name=e.name)
             return t.ERROR
         if binding.kind == "payout":
             self.reads_payout = True
         if binding.kind == "let":
             if e.name in env.lets_in_progress:
-                self.error(Code.CYCLE, f"`{e.name}` is defined in terms of itself", e.span, "goes round in a circle",
-                           env=env)
+                self.error(Code.CYCLE, "let_cycle", e.span, env=env, name=e.name)
                 return t.ERROR
             scope = binding.scope if binding.scope is not None else env.names
             inner = replace(env, names=scope, lets_in_progress=env.lets_in_progress + (e.name,), record=False)
@@ -450,8 +435,7 @@ class Typer:
     def boolean(self, expr, env: Env) -> None:
         typ = self.require(expr, self.infer(expr, env), env)
         if typ.kind not in ("boolean", "error"):
-            self.error(Code.TYPE_MISMATCH, f"a condition must be yes or no, not {typ.describe()}", expr.span,
-                       f"this is {typ.describe()}", env=env)
+            self.error(Code.TYPE_MISMATCH, "condition", expr.span, env=env, found=typ.describe())
 
     def element(self, items, env: Env) -> t.Type:
         typ = self.require(items, self.infer(items, env), env)
@@ -460,15 +444,15 @@ class Typer:
         if typ.kind == "nothing":
             return t.ERROR
         if typ.kind != "error":
-            self.error(Code.TYPE_MISMATCH, f"expected a list, found {typ.describe()}", items.span, "not a list", env=env)
+            self.error(Code.TYPE_MISMATCH, "not_a_list", items.span, env=env, found=typ.describe())
         return t.ERROR
 
     def join(self, a: t.Type, b: t.Type, e, env: Env) -> t.Type:
         if a.kind == "error" or b.kind == "error":
             return t.ERROR
         if not a.same_kind(b):
-            self.error(Code.TYPE_MISMATCH, f"the two values are of different kinds: {a.required().describe()} and "
-                       f"{b.required().describe()}", e.span, "both sides must be of one kind", env=env)
+            self.error(Code.TYPE_MISMATCH, "different_kinds", e.span, env=env, left=a.required().describe(),
+                       right=b.required().describe())
             return t.ERROR
         result = a if a.kind != "nothing" else b
         result = replace(result, fractional=a.fractional or b.fractional)
@@ -481,9 +465,9 @@ _OPS = {"+": "add", "-": "subtract", "*": "multiply", "/": "divide"}
 FUNCTIONS = ("min", "max")
 
 
-def _compare_help(left: t.Type, right: t.Type) -> str | None:
+def _compare_help(left: t.Type, right: t.Type) -> Message | None:
     units = {"yen": "yen", "rate": "yen per hour", "hours": "hours", "days": "days"}
     for a, b in ((left, right), (right, left)):
         if a.kind in units and b.kind in ("integer", "decimal"):
-            return f"give the number its unit: `… {units[a.kind]}`"
+            return word("give_unit", unit=units[a.kind])
     return None

@@ -17,7 +17,9 @@ from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
 from . import syntax as s
-from .diagnostic import Code, Diagnostic
+from .catalogue import word
+from .diagnostic import Code, Diagnostic, diagnose
+from .message import Message, joined
 from .grammar import grammar_text
 from .source import Source, Span
 
@@ -69,8 +71,7 @@ MAX_NESTING = 100
 
 
 def _too_deep(span: Span) -> Diagnostic:
-    return Diagnostic(Code.TOO_DEEP, f"expression nested more than {MAX_NESTING} levels deep", span,
-                      "nested too deeply", "name the inner parts with `let` and use the names")
+    return diagnose(Code.TOO_DEEP, "too_deep", span, limit=MAX_NESTING)
 
 
 def _check_nesting(source: Source, tree: Tree, base: int) -> None:
@@ -115,7 +116,7 @@ _TERMINAL_WORDS = {
 }
 
 
-def _expected_words(expected) -> str:
+def _expected_words(expected) -> Message:
     patterns = {t.name: t.pattern for t in _parser().terminals}
     words = set()
     for name in expected:
@@ -128,7 +129,12 @@ def _expected_words(expected) -> str:
     ordered = sorted(words, key=lambda w: (not w[1:2].isalpha() and not w.startswith("a "), w))
     if len(ordered) > 8:
         ordered = ordered[:8] + ["…"]
-    return ", ".join(ordered)
+    return word("expected", words=joined(word(w) if w.startswith("a ") else w for w in ordered))
+
+
+def _expected(expected) -> Message | None:
+    """The help line saying what the parser expected, or None when it expected nothing."""
+    return _expected_words(expected) if expected else None
 
 
 def _accepted(error: UnexpectedInput, fallback):
@@ -148,33 +154,19 @@ def _syntax_diagnostic(source: Source, error: UnexpectedInput, base: int) -> Dia
         start = base + error.pos_in_stream
         char = source.text[start : start + 1]
         if char == '"':
-            return Diagnostic(
-                Code.BAD_TEXT, "unterminated text", Span(source, start, start + 1),
-                "this text has no closing `\"` on its line",
-                "close the text with `\"` on the same line; write `\\\"` for a quote inside it",
-            )
+            return diagnose(Code.BAD_TEXT, "unterminated_text", Span(source, start, start + 1))
         if char in "{}":
-            return Diagnostic(
-                Code.BAD_TEXT, "unbalanced brace in a text", Span(source, start, start + 1),
-                "a brace must open or close an interpolation",
-                "write `\\{` or `\\}` for a literal brace",
-            )
+            return diagnose(Code.BAD_TEXT, "unbalanced_brace", Span(source, start, start + 1))
         shown = char if char.strip() else repr(char)
         allowed = _accepted(error, error.allowed)
-        return Diagnostic(
-            Code.UNEXPECTED_CHARACTER, f"unexpected character `{shown}`", Span(source, start, start + 1),
-            "not part of the rule language",
-            f"expected {_expected_words(allowed)}" if allowed else None,
-        )
+        return diagnose(Code.UNEXPECTED_CHARACTER, "unexpected_character", Span(source, start, start + 1),
+                        help=_expected(allowed), char=shown)
     if isinstance(error, UnexpectedEOF) or (
         isinstance(error, UnexpectedToken) and error.token.type == "$END"
     ):
         end = len(source.text) if base == 0 else base
-        return Diagnostic(
-            Code.UNEXPECTED_END, "the file ends in the middle of a declaration", Span(source, end, end),
-            "more was expected here",
-            f"expected {_expected_words(error.expected)}" if error.expected else None,
-        )
+        return diagnose(Code.UNEXPECTED_END, "unexpected_end", Span(source, end, end),
+                        help=_expected(error.expected))
     assert isinstance(error, UnexpectedToken)
     expected = _accepted(error, error.expected)
     token = error.token
@@ -182,15 +174,10 @@ def _syntax_diagnostic(source: Source, error: UnexpectedInput, base: int) -> Dia
     end = base + (token.end_pos if token.end_pos is not None else token.start_pos + len(token))
     before = source.text[:start].rstrip().rsplit(None, 1)[-1:] or [""]
     if before[0] in ("any", "all", "count", "each", "first"):
-        return Diagnostic(
-            Code.UNEXPECTED_TOKEN, f"unexpected `{token}` after `{before[0]}`", Span(source, start, end),
-            "not expected here",
-            f"inside a larger expression, write `({before[0]} … in … where …)` in parentheses",
-        )
-    return Diagnostic(
-        Code.UNEXPECTED_TOKEN, f"unexpected `{token}`", Span(source, start, end),
-        "not expected here", f"expected {_expected_words(expected)}",
-    )
+        return diagnose(Code.UNEXPECTED_TOKEN, "unexpected_after", Span(source, start, end),
+                        token=token, before=before[0])
+    return diagnose(Code.UNEXPECTED_TOKEN, "unexpected_token", Span(source, start, end),
+                    help=_expected_words(expected), token=token)
 
 
 # ------------------------------------------------------------ tree → syntax
@@ -237,8 +224,8 @@ class _Builder(Transformer):
     def _tspan(self, token: Token) -> Span:
         return Span(self.src, self.base + token.start_pos, self.base + token.end_pos)
 
-    def _fail(self, code: str, message: str, span: Span, label: str, help: str | None = None):
-        raise ParseFailure(Diagnostic(code, message, span, label, help))
+    def _fail(self, code: str, key: str, span: Span, **values):
+        raise ParseFailure(diagnose(code, key, span, **values))
 
     # -- top level
     def start(self, meta, children):
@@ -297,8 +284,7 @@ class _Builder(Transformer):
                 inner = raw[i + 1 : close]
                 offset = self.base + start + i + 1
                 if not inner.strip():
-                    self._fail(Code.BAD_TEXT, "empty interpolation", Span(self.src, offset - 1, offset + 1),
-                               "nothing between the braces", "write a name or expression inside, or `\\{` for a brace")
+                    self._fail(Code.BAD_TEXT, "empty_interpolation", Span(self.src, offset - 1, offset + 1))
                 if buf:
                     parts.append("".join(buf))
                     buf = []
@@ -643,8 +629,7 @@ class _Builder(Transformer):
         try:
             return dt.date.fromisoformat(str(token))
         except ValueError:
-            self._fail(Code.BAD_LITERAL, f"`{token}` is not a date", self._tspan(token), "no such day",
-                       "write a real calendar day as YYYY-MM-DD")
+            self._fail(Code.BAD_LITERAL, "not_a_date", self._tspan(token), token=token)
 
     def number(self, meta, children):
         token = children[0]
@@ -735,11 +720,8 @@ def _parse_expression(source: Source, text: str, offset: int) -> s.Expr:
             isinstance(error, UnexpectedToken) and error.token.type == "$END"
         ):
             end = offset + len(text)
-            raise ParseFailure(Diagnostic(
-                Code.BAD_TEXT, "incomplete expression in an interpolation", Span(source, offset, end),
-                "this expression stops short",
-                f"expected {_expected_words(error.expected)}" if error.expected else None,
-            ))
+            raise ParseFailure(diagnose(Code.BAD_TEXT, "incomplete_interpolation", Span(source, offset, end),
+                                        help=_expected(error.expected)))
         raise ParseFailure(_syntax_diagnostic(source, error, offset))
     _check_nesting(source, tree, offset)
     try:

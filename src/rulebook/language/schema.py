@@ -16,7 +16,9 @@ from collections.abc import Iterator
 from pydantic import BaseModel
 
 from . import datatype as t
-from .diagnostic import Code, Diagnostic, did_you_mean
+from .catalogue import word
+from .diagnostic import Code, Diagnostic, diagnose, did_you_mean
+from .message import joined
 from .source import Span
 
 if TYPE_CHECKING:
@@ -113,20 +115,15 @@ def resolve_type(ref: s.TypeRef, records: set[str], diags: list[Diagnostic]) -> 
         value = resolve_type(ref.inner, records, diags)
         key = resolve_type(ref.key, records, diags)
         if key.kind not in ("text", "integer", "error"):
-            diags.append(Diagnostic(Code.TYPE_MISMATCH, f"a table is keyed by text or integer, not `{key.describe()}`",
-                                    ref.key.span, "not a key type"))
+            diags.append(diagnose(Code.TYPE_MISMATCH, "table_key_type", ref.key.span, found=key.describe().en))
         return t.Type("table", inner=value, key=key)
     name = ref.name
     if name in SCALAR_NAMES:
         return SCALAR_NAMES[name]
     if name in records:
         return t.record(name)
-    diags.append(Diagnostic(
-        Code.UNKNOWN_TYPE, f"unknown type `{name}`", ref.span, "not a type",
-        did_you_mean(name, list(SCALAR_NAMES) + sorted(records))
-        or "types are text, date, boolean, integer, decimal, yen, yen per hour, hours, days, "
-           "business days, months, percent, optional T, list of T, table of T by K, and the records",
-    ))
+    diags.append(diagnose(Code.UNKNOWN_TYPE, "unknown_type", ref.span, name=name,
+                          help=did_you_mean(name, list(SCALAR_NAMES) + sorted(records))))
     return t.ERROR
 
 
@@ -136,8 +133,8 @@ def declare(decls: list[s.RecordDecl], diags: list[Diagnostic], texts=None) -> S
     names = {}
     for decl in decls:
         if decl.name in names:
-            diags.append(Diagnostic(Code.DUPLICATE, f"record `{decl.name}` is declared twice", decl.span,
-                                    "second declaration", f"the first is at {names[decl.name].span}"))
+            diags.append(diagnose(Code.DUPLICATE, "duplicate_record", decl.span, name=decl.name,
+                                  first=names[decl.name].span))
         else:
             names[decl.name] = decl
     records: dict[str, Record] = {}
@@ -145,22 +142,18 @@ def declare(decls: list[s.RecordDecl], diags: list[Diagnostic], texts=None) -> S
         fields: dict[str, Field] = {}
         for f in decl.fields:
             if f.name in fields:
-                diags.append(Diagnostic(Code.DUPLICATE, f"field `{f.name}` is declared twice in `{decl.name}`",
-                                        f.span, "second declaration"))
+                diags.append(diagnose(Code.DUPLICATE, "duplicate_field", f.span, field=f.name, record=decl.name))
                 continue
             if reserved(f.name):
-                diags.append(Diagnostic(
-                    Code.RESERVED_FIELD, f"`{f.name}` cannot name a field",
-                    Span(f.span.source, f.span.start, f.span.start + len(f.name)), "reserved name",
-                    "a field's name starts with a letter, and is neither a Python keyword nor a name of the "
-                    "snapshot's model (`model_…`, `copy`, `json`, `schema`, …): choose another"))
+                diags.append(diagnose(Code.RESERVED_FIELD, "reserved_field",
+                                      Span(f.span.source, f.span.start, f.span.start + len(f.name)), name=f.name))
             fields[f.name] = _field(f, decl, set(names), diags, texts)
         for f in fields.values():
             if f.not_before and f.not_before not in fields:
                 span = next(o.span for o in next(x for x in decl.fields if x.name == f.name).options
                             if o.kind == "not_before")
-                diags.append(Diagnostic(Code.UNKNOWN_FIELD, f"unknown field `{f.not_before}` in `{decl.name}`", span,
-                                        "not a field of this record", did_you_mean(f.not_before, fields)))
+                diags.append(diagnose(Code.UNKNOWN_FIELD, "unknown_field_in", span, help=did_you_mean(f.not_before, fields),
+                                      field=f.not_before, record=decl.name))
         records[decl.name] = Record(decl.name, fields)
     for decl in names.values():
         for f in records[decl.name].fields.values():
@@ -173,27 +166,27 @@ def declare(decls: list[s.RecordDecl], diags: list[Diagnostic], texts=None) -> S
                         if o.kind == "numbered")
             number = inner.fields.get(f.numbered_by)
             if number is None:
-                diags.append(Diagnostic(Code.UNKNOWN_FIELD, f"unknown field `{f.numbered_by}` in `{inner.name}`", span,
-                                        "not a field of the listed record", did_you_mean(f.numbered_by, inner.fields)))
+                diags.append(diagnose(Code.UNKNOWN_FIELD, "unknown_numbering_field", span,
+                                      help=did_you_mean(f.numbered_by, inner.fields), field=f.numbered_by,
+                                      record=inner.name))
             elif number.type.kind != "integer":
-                diags.append(Diagnostic(Code.TYPE_MISMATCH, f"`numbered by` needs an integer field, and `{f.numbered_by}` is "
-                                        f"`{number.type.describe()}`", span, "not an integer field"))
+                diags.append(diagnose(Code.TYPE_MISMATCH, "numbered_by_integer", span, field=f.numbered_by,
+                                      found=number.type.describe().en))
     _refuse_cycles(names, records, diags)
     if ROOT not in records:
-        diags.append(Diagnostic(Code.MISSING_PART, "the schema has no `record case`", decls[0].span if decls else None,
-                                "records are declared here", "declare the snapshot itself as `record case`"))
+        diags.append(diagnose(Code.MISSING_PART, "no_record_case", decls[0].span if decls else None))
     else:
         # The engine reads these two of every snapshot: the verdict names the case and its day.
         decl = names[ROOT]
         for name, want in (("case_id", t.TEXT), ("as_of", t.DATE)):
             found = records[ROOT].fields.get(name)
             if found is None:
-                diags.append(Diagnostic(Code.MISSING_PART, f"`record case` has no `{name}` field", decl.span,
-                                        "the snapshot is declared here", f"declare `{name}: {want.describe()}`"))
+                diags.append(diagnose(Code.MISSING_PART, "case_field_missing", decl.span, name=name,
+                                      want=want.describe().en))
             elif found.type != want:
                 span = next(x for x in decl.fields if x.name == name).span
-                diags.append(Diagnostic(Code.TYPE_MISMATCH, f"`{name}` in `record case` is {found.type.describe()}, "
-                                        f"not {want.describe()}", span, f"must be {want.describe()}"))
+                diags.append(diagnose(Code.TYPE_MISMATCH, "case_field_type", span, name=name,
+                                      found=found.type.describe(), want=want.describe()))
     return Schema(records)
 
 
@@ -227,10 +220,8 @@ def _refuse_cycles(decls: dict, records: dict[str, Record], diags: list[Diagnost
                         reported.add(key)
                         decl = next(x for x in decls[name].fields if x.name == f.name)
                         shown = " → ".join(f"`{rec}.{field}`" for rec, field in circle)
-                        diags.append(Diagnostic(
-                            Code.RECORD_CONTAINS_ITSELF, f"record `{inner}` contains itself: {shown}",
-                            decl.span, f"leads back to `{inner}`",
-                            "a snapshot is a tree of records: hold the other record's id (a text) here instead"))
+                        diags.append(diagnose(Code.RECORD_CONTAINS_ITSELF, "contains_itself", decl.span,
+                                              record=inner, path=shown))
                 elif inner not in state:
                     visit(inner)
                 path.pop()
@@ -257,26 +248,22 @@ def _field(f: s.FieldDecl, decl: s.RecordDecl, records: set[str], diags, texts=N
             elif literal.kind == "number" and ftype.kind in ("integer", "yen") and literal.unit in (None, "yen"):
                 opts.update(default=literal.value, has_default=True)
             else:
-                diags.append(Diagnostic(Code.OPTION_MISPLACED, f"the default does not fit `{ftype.describe()}`",
-                                        option.span, "wrong kind of default"))
+                diags.append(diagnose(Code.OPTION_MISPLACED, "default", option.span, type=ftype.describe().en))
         elif kind == "one_of":
             items = value.value if hasattr(value, "value") else ()
             if ftype.required().kind != "text" or not all(i.kind == "string" for i in items):
-                diags.append(Diagnostic(Code.OPTION_MISPLACED, "`one of` takes a list of texts on a text field",
-                                        option.span, "not a list of texts"))
+                diags.append(diagnose(Code.OPTION_MISPLACED, "one_of", option.span))
             else:
                 opts["one_of"] = tuple(i.value for i in items)
         elif kind == "numbered":
             inner = ftype.inner if ftype.kind == "list" else None
             if inner is None or inner.kind != "record":
-                diags.append(Diagnostic(Code.OPTION_MISPLACED, "`numbered by` goes on a list of records", option.span,
-                                        "not a list of records"))
+                diags.append(diagnose(Code.OPTION_MISPLACED, "numbered_by", option.span))
             else:
                 opts["numbered_by"] = value
         elif kind == "not_before":
             if ftype.required().kind != "date":
-                diags.append(Diagnostic(Code.OPTION_MISPLACED, "`not before` goes on a date field", option.span,
-                                        "not a date field"))
+                diags.append(diagnose(Code.OPTION_MISPLACED, "not_before", option.span))
             opts["not_before"] = value
         elif kind == "exactly":
             opts["exactly"] = value
@@ -284,8 +271,7 @@ def _field(f: s.FieldDecl, decl: s.RecordDecl, records: set[str], diags, texts=N
             opts["not_blank"] = True
         elif kind == "identifier":
             if ftype.required().kind != "text":
-                diags.append(Diagnostic("RB301", "`identifier` goes on a text field", option.span,
-                                        "not a text field"))
+                diags.append(diagnose(Code.TYPE_MISMATCH, "identifier_on_text", option.span))
             else:
                 opts["identifier"] = True
         elif kind == "at_least":
@@ -295,10 +281,9 @@ def _field(f: s.FieldDecl, decl: s.RecordDecl, records: set[str], diags, texts=N
     if opts.get("labels") and opts.get("one_of") is not None:
         for label in next(o for o in f.options if o.kind == "labels").value:
             if label.value in opts["labels"] and label.value not in opts["one_of"]:
-                diags.append(Diagnostic(Code.UNKNOWN_VALUE, f"`{label.value}` is not a value of `{f.name}`", label.span,
-                                        "not one of its values",
-                                        did_you_mean(label.value, opts["one_of"])
-                                        or "its values are " + ", ".join(f"`{x}`" for x in opts["one_of"])))
+                diags.append(diagnose(Code.UNKNOWN_VALUE, "unknown_value", label.span, value=label.value, field=f.name,
+                                      values=joined(f"`{x}`" for x in opts["one_of"]),
+                                      help=did_you_mean(label.value, opts["one_of"])))
     if opts.get("has_default"):
         ftype = ftype.required()
     return Field(f.name, ftype, **opts)
@@ -312,18 +297,16 @@ def _labels(ftype: t.Type, option: s.FieldOption, diags: list[Diagnostic], texts
     if base.kind == "error":
         return None  # its type is unknown: RB206 says so
     if base.kind != "text":
-        diags.append(Diagnostic(Code.OPTION_MISPLACED, f"`labels` name the values of a text field, not of `{ftype.describe()}`",
-                                option.span, "not a text field"))
+        diags.append(diagnose(Code.OPTION_MISPLACED, "labels", option.span, type=ftype.describe().en))
         return None
     out: dict = {}
     for label in option.value:
         if label.value in out:
-            diags.append(Diagnostic(Code.DUPLICATE, f"the value `{label.value}` is labelled twice", label.span,
-                                    "second label"))
+            diags.append(diagnose(Code.DUPLICATE, "duplicate_label", label.span, value=label.value))
             continue
         if texts is None:
             out[label.value] = {item.lang: "".join(p for p in item.text.parts if isinstance(p, str))
                                 for item in label.texts.items}
         else:
-            out[label.value] = texts(label.texts, f"label of `{label.value}`", label.texts.span, plain=True)
+            out[label.value] = texts(label.texts, word("label_of", value=label.value), label.texts.span, plain=True)
     return out

@@ -89,5 +89,5 @@ def find(book, ledger: Ledger, params: dict) -> None:
             for chunk in iter(lambda: list(itertools.islice(found, _BATCH)), []):
                 ledger.keep_findings(chunk)
         except EvaluationError as error:
-            raise AuditError(f"バッチ規則 `{rule.id}` を評価できません: {error}",
+            raise AuditError(f"バッチ規則 `{rule.id}` を評価できません: {error.message.ja}",
                              f"the batch rule `{rule.id}` could not be evaluated: {error}") from None

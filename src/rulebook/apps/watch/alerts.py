@@ -133,7 +133,7 @@ def could_not(case_id: str, label: str, error: EvaluationError) -> dict:
     """The error line of a case the rulebook could not judge or explain on a day (a custom
     rulebook's parameter with no value in force, a division by zero…): the watch goes on."""
     return error_line(Rejected(case_id, [InputError(
-        "", said("not_judged_on", day=label, reason=str(error), code=error.code))]))
+        "", said("not_judged_on", day=label, reason=error.message, code=error.code))]))
 
 
 def error_line(rejected: Rejected, origin: str | None = None, line: int | None = None) -> dict:
