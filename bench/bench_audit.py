@@ -90,8 +90,8 @@ def breakdown(inputs: Path, count: int = 20_000, repeats: int = 5) -> list[tuple
     The stages alone, each over all the cases in a row (which keeps its code and data in the
     processor's caches), then the same stages added one after the other for each case, as in a
     real run: a line's reading, decoding (the schema's decoder; the pydantic model for
-    comparison), the evaluation, the compact line, and what the worker adds (the ledger row,
-    cases.csv's row)."""
+    comparison), the evaluation, the compact line, the batch rules' rows, and what the worker adds
+    (the ledger row, cases.csv's row)."""
     import gc
     import time
 
@@ -146,10 +146,12 @@ def breakdown(inputs: Path, count: int = 20_000, repeats: int = 5) -> list[tuple
         "alone, for comparison: the pydantic model with rulebook's own checks": each(validate, lines1),
         "alone: evaluate the rules": each(evaluate, [(c.case,) for c in decoded]),
         "alone: the compact line": each(line_of, [(o, c.warnings, tally) for o, c in zip(outcomes, decoded)]),
+        "alone: the batch rules' rows": each(book.batch_rows, [(o.case, o.payout, o.case.as_of) for o in outcomes]),
         "in turn: decode": each(validate_line, lines1),
         "in turn: decode, evaluate": decode_evaluate,
         "in turn: decode, evaluate, the compact line": decode_evaluate_write,
-        "in turn: the worker's whole chunk (and the ledger's rows, cases.csv's rows)": chunk_all,
+        "in turn: the worker's whole chunk (and the batch rules' rows, the ledger's rows, cases.csv's rows)":
+            chunk_all,
     }
     gc.collect()
     gc.freeze()

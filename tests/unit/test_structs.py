@@ -16,7 +16,7 @@ from decimal import Decimal
 import msgspec
 import orjson
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
@@ -234,3 +234,29 @@ def test_a_schema_with_a_table_gets_no_decoder_and_every_line_goes_to_the_model(
     assert decoder(book.schema) is None
     text = orjson.dumps(make_case(random.Random(2), 2))
     assert book._validator.validate_line(text).case.__class__ is book.model
+
+
+_TEXTS = st.text(max_size=3) | st.just("x" * 201)  # `jsonable` shortens a text of a list over 200
+_LEAVES = st.none() | st.booleans() | st.integers(-10**6, 10**6) | _TEXTS | st.dates() \
+    | st.decimals(allow_nan=True, allow_infinity=True, places=2)
+
+
+@given(st.recursive(_LEAVES, lambda inner: st.lists(inner, max_size=3) | st.tuples(inner, inner), max_leaves=8),
+       st.integers(0, 3), st.randoms(use_true_random=False))
+@example("x" * 201, 2, random.Random(1))
+@example(["x" * 201], 3, random.Random(2))
+@example(Decimal("NaN"), 2, random.Random(3))
+@settings(max_examples=300, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_a_fact_is_written_as_jsonable_writes_it_whatever_it_holds(book, value, wrap, rng):
+    """`dumps` hands what orjson cannot write to a default that takes short cuts by type (a
+    decoder's plain record as its fields, a parameter's row as a list): the bytes are those of
+    `jsonable` as the default, the reference, for a record of the decoder (a step, with its photos), a row of
+    a parameter's table and the values inside them, long texts, decimals that are not finite."""
+    from rulebook.input.snapshot import jsonable
+    from rulebook.language.value import row_class
+
+    case = validator_decoder(book).decode(orjson.dumps(make_case(rng, 1)))[0]
+    step = case.steps[0] if case.steps else case.plan
+    row = row_class("some_row", ("a", "b"))(value, step)
+    fact = [value, step, row, [row, step], (case.plan, value)][wrap]
+    assert dumps({"facts": {"x": fact}}) == orjson.dumps({"facts": {"x": fact}}, default=jsonable)

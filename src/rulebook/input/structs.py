@@ -151,9 +151,19 @@ class Decoder:
                 fields.append((field.name, kind))
         struct = msgspec.defstruct(name, fields, kw_only=True, forbid_unknown_fields=True, gc=False)
         self.structs[name] = struct
-        if all(f.type.kind in _SCALARS for f in self.schema.records[name].fields.values()):
-            _SCALAR_RECORDS.add(struct)
+        if all(self._plain(f.type) for f in self.schema.records[name].fields.values()):
+            _PLAIN_RECORDS.add(struct)
         return struct
+
+    def _plain(self, typ: t.Type) -> bool:
+        """Whether JSON writes a value of this type as `jsonable` writes it, once each record
+        in it is handed back as its fields: a scalar, a plain record, a list of those (but of
+        texts: `jsonable` shortens a long text in a list)."""
+        if typ.kind == "record":
+            return self.structs[typ.record] in _PLAIN_RECORDS
+        if typ.kind == "list":
+            return typ.inner.kind != "text" and self._plain(typ.inner)
+        return typ.kind in _SCALARS
 
     def decode(self, text: bytes):
         """The case's records, and the number of fields the text gives (as the model counts
@@ -171,13 +181,14 @@ class Decoder:
 
 record_fields = msgspec.structs.asdict  # a decoded record's fields, in order, as a mapping
 # The decoders' records whose every field is a scalar (text, a date, a number, a boolean, or
-# None): their fields are what JSON writes as they are, whatever the record holds.
-_SCALAR_RECORDS: weakref.WeakSet = weakref.WeakSet()
+# None), a plain record or a list of them (`Decoder._plain`): their fields are what JSON
+# writes as they are, whatever the record holds.
+_PLAIN_RECORDS: weakref.WeakSet = weakref.WeakSet()
 
 
-def scalar_record(value) -> bool:
-    """Whether `value` is a decoder's record of scalar fields only."""
-    return type(value) in _SCALAR_RECORDS
+def plain_record(value) -> bool:
+    """Whether `value` is a decoder's record whose fields JSON writes as they are (`_plain`)."""
+    return type(value) in _PLAIN_RECORDS
 
 
 def decoder(schema: Schema) -> Decoder | None:
@@ -275,4 +286,4 @@ def _compile_finish(schema: Schema, structs: dict[str, type]):
     return module.run(schema.field_names, label="batch decoder", settable=settable)["finish"]
 
 
-__all__ = ["Decoder", "decoder", "record_fields", "scalar_record"]
+__all__ = ["Decoder", "decoder", "plain_record", "record_fields"]

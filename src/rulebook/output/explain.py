@@ -17,7 +17,7 @@ from ..engine.evaluate import CLAUSE, FACTS, NO_VALUE, NOT_IN_FORCE, RULE, Evalu
 from ..engine.plan import Plan, TemplatePlan
 from ..engine.runtime import UNSET
 from ..input.snapshot import dumps_json, jsonable
-from ..input.structs import record_fields, scalar_record
+from ..input.structs import plain_record, record_fields
 
 VERDICT_FORMAT = "rulebook.verdict/v1"
 STATUSES = ("pass", "fail", "pending", "not_applicable")
@@ -174,27 +174,61 @@ def rulebook_info(plan: Plan, digest: str) -> dict:
 
 # Values orjson writes as `jsonable` would (dates as ISO text), or hands back to `_json_default`.
 _NATIVE = frozenset({str, bool, int, type(None), dt.date, Decimal})
+# The same, as items of a list (where `jsonable` shortens a text longer than 200 characters).
+_ITEMS = frozenset({bool, int, type(None), dt.date, Decimal})
+
+
+def _decimal(value):
+    if value.is_finite():
+        return int(value) if value == value.to_integral_value() else float(value)
+    return jsonable(value)
+
+
+# How `_json_default` writes a value of a type whose handling depends on its type alone (the
+# decimals, the decoder's plain records), learnt as the types come.
+_BY_TYPE: dict = {Decimal: _decimal}
 
 
 def _json_default(value):
-    """What orjson cannot write itself, written as `jsonable` would: decimals first (the most
-    common), then records whose fields orjson writes the same way itself (it comes back here for
-    a decimal or a record inside)."""
-    if type(value) is Decimal and value.is_finite():
-        return int(value) if value == value.to_integral_value() else float(value)
+    """What orjson cannot write itself, written as `jsonable` would: decimals, then records —
+    the model's, the decoder's, a parameter's row (a tuple) — whose fields orjson writes the
+    same way itself (it comes back here for a decimal or a record inside, and writes a list of
+    such values as `jsonable` does)."""
+    write = _BY_TYPE.get(type(value))
+    if write is not None:
+        return write(value)
     if isinstance(value, BaseModel) and not value.__pydantic_extra__:
         fields = value.__dict__
     elif hasattr(type(value), "__struct_fields__"):  # the schema decoder's records
+        if plain_record(value):  # (scalars, plain records and lists of them in its fields)
+            if len(_BY_TYPE) < 1000:  # (each rulebook loaded has records of its own)
+                _BY_TYPE[type(value)] = record_fields
+            return record_fields(value)
         fields = record_fields(value)
-        if scalar_record(value):  # (a text, a date, a number, a boolean or None in each field)
-            return fields
+    elif isinstance(value, tuple):  # a row of a parameter's table (a named tuple: not orjson's)
+        return list(value) if _items_as_they_are(value) else jsonable(value)
     else:
         return jsonable(value)
     for field in fields.values():
-        if type(field) not in _NATIVE and not isinstance(field, BaseModel) \
-                and not hasattr(type(field), "__struct_fields__"):
-            return jsonable(value)
+        kind = type(field)
+        if kind in _NATIVE or isinstance(field, BaseModel) or hasattr(kind, "__struct_fields__"):
+            continue
+        if (kind is list or kind is tuple) and _items_as_they_are(field):
+            continue
+        return jsonable(value)
     return fields
+
+
+def _items_as_they_are(items) -> bool:
+    """Whether orjson writes these items of a list as `jsonable` would, or hands each back to
+    `_json_default` (a record, a decimal)."""
+    for item in items:
+        kind = type(item)
+        if kind in _ITEMS or (kind is str and len(item) <= 200) or hasattr(kind, "__struct_fields__") \
+                or isinstance(item, BaseModel) or (kind is not tuple and isinstance(item, tuple)):
+            continue
+        return False
+    return True
 
 
 def dumps(verdict: dict) -> bytes:
