@@ -139,6 +139,24 @@ class _Generator:
         self.records: dict[str, str] = {}  # a record of the snapshot that evaluate_case reads → its local
         self.totals: set[int] = set()  # the step amounts that `total` reads: summed as the steps go
 
+    def clause_texts(self, clause, scope: "_RuleScope") -> tuple[ClausePlan, list[ast.expr]]:
+        """A clause's texts (message, fix, due) as a plan, and the values they show: each
+        expression once, numbered in the order the texts first read it."""
+        args: list[ast.expr] = []
+        index: dict[str, int] = {}
+
+        def arg(expr) -> int:
+            key = canonical(expr)
+            if key not in index:
+                index[key] = len(args)
+                args.append(self.expr(expr, scope))
+            return index[key]
+
+        message = {lang: self.template(tmpl, arg) for lang, tmpl in clause.message.items()}
+        fix = {lang: self.template(tmpl, arg) for lang, tmpl in clause.fix.items()} if clause.fix else None
+        due = arg(clause.due) if clause.due is not None else None
+        return ClausePlan(clause.index, clause.status, message, fix, due, str(clause.span)), args
+
     def type_of(self, expr) -> t.Type:
         return self.p.types.get(id(expr), t.ERROR)
 
@@ -338,20 +356,8 @@ class _Generator:
         arg_body: list[ast.stmt] = []
         clause_plans = []
         for clause in rule.clauses:
-            args: list[ast.expr] = []
-            arg_index: dict[str, int] = {}
-
-            def arg(expr) -> int:
-                key = canonical(expr)
-                if key not in arg_index:
-                    arg_index[key] = len(args)
-                    args.append(self.expr(expr, arg_scope))
-                return arg_index[key]
-
-            message = {lang: self.template(tmpl, arg) for lang, tmpl in clause.message.items()}
-            fix = {lang: self.template(tmpl, arg) for lang, tmpl in clause.fix.items()} if clause.fix else None
-            due = arg(clause.due) if clause.due is not None else None
-            clause_plans.append(ClausePlan(clause.index, clause.status, message, fix, due, str(clause.span)))
+            clause_plan, args = self.clause_texts(clause, arg_scope)
+            clause_plans.append(clause_plan)
             test = self.expr(clause.condition, scope) if clause.condition is not None else None
             if clause.condition is not None:  # a later clause is reached only once this one was tested
                 scope.known |= self.settled(clause.condition, scope)

@@ -20,7 +20,6 @@ from __future__ import annotations
 import ast
 
 from ..language.check_batch import CASES, DAY
-from ..language.infer import canonical
 from ..language.program import BatchRule
 from . import codegen as cg
 from .plan import BatchRulePlan, ClausePlan
@@ -99,19 +98,8 @@ class _Batch:
         body: list[ast.stmt] = []
         plans = []
         for clause in rule.clauses:
-            args: list[ast.expr] = []
-            index: dict[str, int] = {}
-
-            def arg(expr) -> int:
-                key = canonical(expr)
-                if key not in index:
-                    index[key] = len(args)
-                    args.append(gen.expr(expr, scope))
-                return index[key]
-
-            message = {lang: gen.template(text, arg) for lang, text in clause.message.items()}
-            fix = {lang: gen.template(text, arg) for lang, text in clause.fix.items()} if clause.fix else None
-            plans.append(ClausePlan(clause.index, clause.status, message, fix, None, str(clause.span)))
+            plan, args = gen.clause_texts(clause, scope)
+            plans.append(plan)
             if args:
                 body.append(cg.if_(cg.compare(cg.name("k"), "==", cg.literal(clause.index)),
                                    [cg.return_(cg.tuple_of(args))]))
