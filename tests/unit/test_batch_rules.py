@@ -352,3 +352,31 @@ def test_a_batch_rule_that_cannot_be_evaluated_fails_its_test_with_the_reason_no
     (folder / "tests" / "batch.yaml").write_text(
         yaml.safe_dump({"base": "snapshots/base.yaml", "batches": [batch]}, allow_unicode=True), encoding="utf-8")
     assert run("test", folder).exit_code == 0
+
+
+def test_an_audit_whose_batch_rule_cannot_be_evaluated_still_writes_everything_and_says_why(tmp_path):
+    """A batch judged on a day no value of `hours_per_day` covers: the case rules judge every case,
+    the batch rule that reads the parameter has no findings and says why (summary.json, the page,
+    the command's last lines, exit 2), and the other batch rules and every file are still written."""
+    folder = rules_copy(tmp_path, lambda f: replace_in(f / "batch.rules", "value 24 hours from 2020-04-01",
+                                                       "value 24 hours from 2021-06-01"))
+    seed = the_seed()
+    cases = [seed, seed | {"case_id": "AGAIN"}, seed]  # a duplicate id: the other rule still finds it
+    out = tmp_path / "out"
+    result = run("audit", write_jsonl(tmp_path / "cases.jsonl", cases), "--out", out, "--jobs", "1",
+                 "--rules", folder, "--lang", "en")
+    assert result.exit_code == 2, result.output
+    assert ("the batch rule `batch.implausible-hours` could not be evaluated, and has no findings: parameter "
+            "`hours_per_day` has no value in force") in result.output
+    assert "3 cases judged" in result.output
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    found = {section["rule"]: section for section in summary["findings"]}
+    assert found["batch.implausible-hours"]["entries"] == [] and "hours_per_day" in \
+        found["batch.implausible-hours"]["error"]["ja"]
+    assert "error" not in found["batch.duplicate-case-id"]
+    assert [e["key"] for e in found["batch.duplicate-case-id"]["entries"]] == [{"case_id": "SEED-EXAMPLE"}]
+    assert summary["cases"] == 3 and summary["implausible_hours"] == []
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert "この規則はこのバッチについて評価できませんでした" in page or \
+        "This rule could not be evaluated over this batch" in page
+    assert len((out / "results.jsonl").read_text(encoding="utf-8").splitlines()) == 3

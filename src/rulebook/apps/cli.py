@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 import orjson
 
-from ..language.message import text_in
+from ..language.message import Message, text_in
 from ..output import vocabulary
 from ..output.terminal import visible
 from .wording import Main, said
@@ -193,6 +193,8 @@ def audit(inputs, out, jobs, compact, lang, as_of, resume, since, dask, hours_pe
     if timings:
         Path(timings).write_bytes(orjson.dumps({"cases": outcome.cases, "errors": outcome.errors,
                                                 "cpu": outcome.timings}))
+    for rule, why in outcome.not_evaluated.items():
+        _say(said("batch_rule_not_evaluated", rule=rule, reason=Message(why["en"], why["ja"])), err=True, lang=lang)
     verdicts = outcome.verdicts
     _say(said("audited", cases=outcome.cases, eligible=verdicts.get("eligible", 0), invalid=outcome.errors,
               incomplete=verdicts.get("incomplete", 0), ineligible=verdicts.get("ineligible", 0), out=out),

@@ -25,6 +25,10 @@ CATALOGUE: dict[str, tuple[str, str]] = {
                 "{invalid} invalid; written to {out}",
                 "{cases}件を判定しました(謝金対象 {eligible}件、未確定 {incomplete}件、謝金対象外 {ineligible}件)。"
                 "入力エラー {invalid}件。{out} に書き出しました"),
+    "batch_rule_not_evaluated": ("rulebook audit: the batch rule `{rule}` could not be evaluated, and has no "
+                                 "findings: {reason}",
+                                 "rulebook audit: バッチのルール `{rule}` を評価できなかったため、所見はありません: "
+                                 "{reason}"),
     # rules
     "rules_counted": ("{count} rules", "要件 {count}件"),
     "batch_rules_counted": (", {count} batch rules", "、バッチの要件 {count}件"),

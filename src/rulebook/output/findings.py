@@ -86,8 +86,12 @@ class FindingTexts:
         }
 
 
-def section(rule: BatchRulePlan, entries: list[dict], total: int) -> dict:
+def section(rule: BatchRulePlan, entries: list[dict], total: int, error: dict | None = None) -> dict:
     """A batch rule's part of summary.json's `findings`: the rule, its title and keys, its first
-    findings (`entries`, each as `FindingTexts.entry` gives it) and how many there are."""
-    return {"rule": rule.id, "title": dict(rule.titles), "stage": rule.stage,
-            "keys": [name for name, _kind in rule.keys], "entries": entries, "entries_total": total}
+    findings (`entries`, each as `FindingTexts.entry` gives it) and how many there are; and, for a
+    rule that could not be evaluated over the batch, `error`: why, in ja and en (no entries)."""
+    out = {"rule": rule.id, "title": dict(rule.titles), "stage": rule.stage,
+           "keys": [name for name, _kind in rule.keys], "entries": entries, "entries_total": total}
+    if error is not None:
+        out["error"] = error
+    return out

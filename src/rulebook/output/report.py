@@ -53,6 +53,7 @@ _WORDS = {
         "where": "入力位置",
         "checks": "事例をまたぐ確認",
         "findings_none": "該当するものはありません。", "no_batch_rules": "このルールブックには事例をまたぐ規則がありません。",
+        "not_evaluated": "この規則はこのバッチについて評価できませんでした",
         "finding": "内容",
         "experts": "IT専門家別", "smes": "中小企業別", "name": "名前",
         "table_none": "ありません。",
@@ -88,6 +89,7 @@ _WORDS = {
         "where": "Where",
         "checks": "Cross-case checks",
         "findings_none": "Nothing found.", "no_batch_rules": "This rulebook has no rules across cases.",
+        "not_evaluated": "This rule could not be evaluated over this batch",
         "finding": "Finding",
         "experts": "By expert", "smes": "By SME", "name": "Name",
         "table_none": "None.",
@@ -324,7 +326,8 @@ def _findings(page: _Page, rules) -> list[dict]:
                             "message": page.text(entry.get("message")), "fix": page.text(entry.get("fix"))})
         head = [(k, False) for k in keys] + [(page.w["case"], False), (page.w["finding"], False)]
         out.append({"rule": rule.get("rule"), "title": page.text(rule.get("title")) or str(rule.get("rule")),
-                    "anchor": f"finding-{i + 1}", "head": head, "entries": entries, "total": rule.get("entries_total")})
+                    "anchor": f"finding-{i + 1}", "head": head, "entries": entries, "total": rule.get("entries_total"),
+                    "error": page.text(rule.get("error"))})
     return out
 
 

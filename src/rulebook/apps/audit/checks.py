@@ -69,8 +69,11 @@ def parameters(book, ledger: Ledger, hours_bound: float | None) -> dict:
     return book.batch.parameters(dt.date.fromisoformat(day) if day else dt.date.max, overrides)
 
 
-def find(book, ledger: Ledger, params: dict) -> None:
-    """Evaluate every batch rule over the ledger's rows and keep each finding in it."""
+def find(book, ledger: Ledger, params: dict) -> dict[str, dict[str, str]]:
+    """Evaluate every batch rule over the ledger's rows and keep each finding in it. A rule that
+    cannot be evaluated over them (a parameter with no value in force on the batch's day) keeps
+    no finding, and the others go on: {rule id: why, in ja and en} of those rules."""
+    not_evaluated: dict[str, dict[str, str]] = {}
     batch = book.batch
     texts = FindingTexts(book.plan, book.schema.labels_by_field())
     ledger.clear_findings()
@@ -89,5 +92,6 @@ def find(book, ledger: Ledger, params: dict) -> None:
             for chunk in iter(lambda: list(itertools.islice(found, _BATCH)), []):
                 ledger.keep_findings(chunk)
         except EvaluationError as error:
-            raise AuditError(f"バッチ規則 `{rule.id}` を評価できません: {error.message.ja}",
-                             f"the batch rule `{rule.id}` could not be evaluated: {error}") from None
+            ledger.drop_findings(rule.index)
+            not_evaluated[rule.id] = error.message.texts()
+    return not_evaluated

@@ -170,6 +170,10 @@ class Ledger:
                             [(rule, seq, dumps(key, ensure_ascii=False), dumps(cases, ensure_ascii=False), count,
                               dumps(entry, ensure_ascii=False)) for rule, seq, key, cases, count, entry in rows])
 
+    def drop_findings(self, rule: int) -> None:
+        """Forget what a rule found before it failed part way."""
+        self.db.execute("DELETE FROM temp.findings WHERE rule = ?", (rule,))
+
     def findings(self, rule: int, limit: int | None = None, first_seen: bool = False):
         """(key, case ids, number of cases, entry) of the first `limit` findings of a rule (all
         of them with None), by key, or by the input position of their first case."""

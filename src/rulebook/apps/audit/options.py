@@ -68,10 +68,12 @@ class Outcome:
     errors: int = 0
     verdicts: Counter = field(default_factory=Counter)
     timings: Timings = field(default_factory=Timings)
+    # batch rules that could not be evaluated over the batch: {rule id: why, in ja and en}
+    not_evaluated: dict = field(default_factory=dict)
 
     @property
     def exit_code(self) -> int:
-        if self.errors:
+        if self.errors or self.not_evaluated:
             return 2
         if self.verdicts.get("ineligible"):
             return 1

@@ -154,11 +154,11 @@ def _run(options: Options, folder: Path, ledger: Ledger, timings: Timings) -> Ou
         ledger.index()
     with timings.stage("batch rules"):
         params = parameters(book, ledger, options.hours_bound)
-        find(book, ledger, params)
+        not_evaluated = find(book, ledger, params)
     with timings.stage("summary"):
-        summary = build_summary(ledger, options, book, params)
+        summary = build_summary(ledger, options, book, params, not_evaluated)
     with timings.stage("files"):
         write_reports(folder, ledger, summary, options, book, params)
-    return Outcome(summary["cases"], summary["errors"], Counter(summary["verdicts"]), timings)
+    return Outcome(summary["cases"], summary["errors"], Counter(summary["verdicts"]), timings, not_evaluated)
 
 

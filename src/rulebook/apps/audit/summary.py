@@ -24,7 +24,9 @@ PEOPLE_KEYS = ("name", "cases", "ineligible", "honorarium_due_jpy", "honorarium_
 MONEY_KEYS = ("honorarium_due_jpy", "honorarium_at_stake_jpy", "claimed_jpy")
 
 
-def build_summary(ledger: Ledger, options: Options, book, params: dict) -> dict:
+def build_summary(ledger: Ledger, options: Options, book, params: dict,
+                  not_evaluated: dict | None = None) -> dict:
+    not_evaluated = not_evaluated or {}
     verdicts = dict.fromkeys(("eligible", "incomplete", "ineligible"), 0)
     for verdict, n in ledger.verdict_counts():
         verdicts[verdict] = n
@@ -77,7 +79,7 @@ def build_summary(ledger: Ledger, options: Options, book, params: dict) -> dict:
         "implausible_hours": hours,
         "implausible_hours_total": hours_total,
         "findings": [section(r, [entry for _key, _cases, _count, entry in ledger.findings(r.index, SUMMARY_LIST)],
-                             ledger.finding_count(r.index)) for r in book.plan.batch_rules],
+                             ledger.finding_count(r.index), not_evaluated.get(r.id)) for r in book.plan.batch_rules],
         "top_cases": top,
         "since": _since(ledger, options.since) if options.since else None,
     }
