@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import ast
 import datetime as dt
+from contextlib import contextmanager
 
 from ..language import datatype as t
 from ..language import syntax as s
@@ -791,10 +792,16 @@ class _Generator:
 
     def _let_settled(self, name: str, scope: _RuleScope) -> set[str]:
         """The slots a let's body surely assigns (the first time it is read)."""
+        with self._in_let_body():
+            return self.settled(self.let_exprs[name], scope)
+
+    @contextmanager
+    def _in_let_body(self):
+        """A let's body reads the rule's names, not the quantifier variables around its use."""
         saved = self.names
         self.names = {}
         try:
-            return self.settled(self.let_exprs[name], scope)
+            yield
         finally:
             self.names = saved
 
@@ -882,13 +889,8 @@ class _Generator:
         return cg.field(cg.name("c"), field)
 
     def bound_let(self, name: str, scope: _RuleScope) -> ast.expr:
-        # A let's body reads the rule's names, not the quantifier variables around its use.
-        saved = self.names
-        self.names = {}
-        try:
+        with self._in_let_body():
             return self._expr(self.let_exprs[name], scope)
-        finally:
-            self.names = saved
 
     def binary(self, op: str, a: ast.expr, b: ast.expr, ta: t.Type, tb: t.Type) -> ast.expr:
         ka, kb = ta.kind, tb.kind
