@@ -455,6 +455,46 @@ def test_a_rule_reading_a_parameter_not_in_force_fails_naming_it(tmp_path):
     assert b'"facts":{"parameter":"hourly","day":"2019-12-31"}' in compact[0][0]
 
 
+LOOPS = '''
+    rule x.loops on case
+      stage s1
+      title ja "繰り返し" en "Loops"
+      source "s"
+      let dear = count of (each s in steps where s.paid_jpy > hourly * s.hours)
+      when any s in steps where s.paid_jpy > hourly * s.hours then fail
+        message ja "{dear}件" en "{dear} steps"
+      when sum of s.paid_jpy for s in steps > cap_jpy then fail
+        message ja "合計" en "total"
+      otherwise pass
+        message ja "なし" en "none"
+    '''
+
+
+def test_a_loop_body_sets_the_facts_it_reads_and_reads_a_parameter_only_when_it_runs(tmp_path):
+    """A quantifier or an aggregate runs as a loop of its own (`compile.loop_helper`): the facts
+    its body reads are shown as read, the parameter it reads is read only when the body runs
+    (an empty list reads none, even on a day it has no value), and a let computed in a message
+    after it gives the same count."""
+    book = book_with(tmp_path, LOOPS)
+    dear = {"number": 1, "hours": 1, "paid_jpy": 5000}
+    out = result(book.judge(case(steps=[dear, {"number": 2, "hours": 2, "paid_jpy": 100}])), "x.loops")
+    assert (out["status"], out["message"]["en"]) == ("fail", "1 steps")
+    assert out["facts"]["hourly"] == 1000
+    cheap = result(book.judge(case(steps=[{"number": 1, "hours": 1, "paid_jpy": 100}])), "x.loops")
+    assert cheap["status"] == "pass" and "hourly" in cheap["facts"]
+    none = result(book.judge(case(steps=[])), "x.loops")
+    assert none["status"] == "pass" and "hourly" not in none["facts"]
+    # before any parameter has a value: with no step `hourly` is not read, and the rule goes on to
+    # the sum's clause, which names `cap_jpy`; a step reads `hourly`, and the rule fails naming it
+    early = result(book.judge(case(as_of="2019-06-01", steps=[])), "x.loops")
+    assert early["status"] == "fail" and early["facts"] == {"parameter": "cap_jpy", "day": "2019-06-01"}
+    early = result(book.judge(case(as_of="2019-06-01", steps=[dear])), "x.loops")
+    assert early["status"] == "fail" and early["facts"] == {"parameter": "hourly", "day": "2019-06-01"}
+    total = result(book.judge(case(steps=[{"number": n, "hours": 200, "paid_jpy": 160000} for n in (1, 2)])),
+                   "x.loops")
+    assert (total["status"], total["message"]["en"]) == ("fail", "total")
+
+
 def test_an_amount_reading_a_parameter_not_in_force_is_zero_with_a_warning(tmp_path):
     book = book_with(tmp_path, TIERED)
     out = book.judge(case(as_of="2019-06-01"))
