@@ -92,6 +92,20 @@ class _RuleScope:
         return f"{self.prefix}_t{self.temps}"
 
 
+def _held(code: ast.expr, scope: _RuleScope) -> tuple[ast.expr, ast.expr]:
+    """A value computed once and read again: (its first use, the later ones). A local or a
+    constant is read again as it is, a value already kept in a fact slot (`slot := …`) from
+    its slot; anything else is kept in a temporary (`:=`)."""
+    if isinstance(code, ast.Name):
+        return code, cg.name(code.id)
+    if isinstance(code, ast.NamedExpr):
+        return code, cg.name(code.target.id)
+    if isinstance(code, ast.Constant):
+        return code, cg.literal(code.value)
+    tmp = scope.temp()
+    return cg.walrus(tmp, code), cg.name(tmp)
+
+
 def _init_slots(scope: _RuleScope) -> ast.stmt:
     """`_f0 = _f1 = … = _U`: every slot starts unread."""
     names = scope.slot_names()
@@ -580,8 +594,8 @@ class _Generator:
             obj_type = self.type_of(e.obj)
             obj = self._expr(e.obj, scope)
             if obj_type.optional:
-                tmp = scope.temp()
-                code = cg.if_else(cg.is_none(cg.walrus(tmp, obj)), cg.literal(None), cg.field(cg.name(tmp), e.name))
+                first, again = _held(obj, scope)
+                code = cg.if_else(cg.is_none(first), cg.literal(None), cg.field(again, e.name))
             else:
                 code = cg.field(obj, e.name)
             if key is not None and typ.kind != "record" and trace:
@@ -598,13 +612,11 @@ class _Generator:
             if typ.optional and (left_type.optional or right_type.optional):
                 tests = []  # only a side that may be missing is tested
                 if left_type.optional:
-                    a = scope.temp()
-                    tests.append(cg.is_none(cg.walrus(a, left)))
-                    left = cg.name(a)
+                    first, left = _held(left, scope)
+                    tests.append(cg.is_none(first))
                 if right_type.optional:
-                    b = scope.temp()
-                    tests.append(cg.is_none(cg.walrus(b, right)))
-                    right = cg.name(b)
+                    first, right = _held(right, scope)
+                    tests.append(cg.is_none(first))
                 missing = tests[0] if len(tests) == 1 else cg.either(*tests)
                 return cg.if_else(missing, cg.literal(None), self.binary(e.op, left, right, left_type, right_type))
             return self.binary(e.op, left, right, left_type, right_type)
@@ -637,16 +649,15 @@ class _Generator:
             condition = self._expr(e.condition, scope)
             return cg.if_else(condition, then, self.after(e.condition, scope, lambda: self._expr(e.otherwise, scope)))
         if isinstance(e, s.IfMissing):
-            tmp = scope.temp()
-            value = self._expr(e.value, scope)
+            first, again = _held(self._expr(e.value, scope), scope)
             default = self.after(e.value, scope, lambda: self._expr(e.default, scope))
-            return cg.if_else(cg.is_set(cg.walrus(tmp, value)), cg.name(tmp), default)
+            return cg.if_else(cg.is_set(first), again, default)
         if isinstance(e, s.Rounded):
             fn = {"down": "_math_floor", "up": "_math_ceil", "half_up": "_round_half_up"}[e.mode]
             operand = self._expr(e.operand, scope)
             if self.type_of(e.operand).optional:  # missing stays missing
-                tmp = scope.temp()
-                return cg.if_else(cg.is_none(cg.walrus(tmp, operand)), cg.literal(None), cg.call(fn, cg.name(tmp)))
+                first, again = _held(operand, scope)
+                return cg.if_else(cg.is_none(first), cg.literal(None), cg.call(fn, again))
             return cg.call(fn, operand)
         if isinstance(e, s.Call):
             return self.extremum(e, scope)
@@ -718,13 +729,13 @@ class _Generator:
         optional = [self.type_of(arg).optional for arg in e.args]
         if not any(optional):
             if len(args) == 2:  # `a if a <= b else b`: quicker than a call of the builtin
-                a, b = scope.temp(), scope.temp()
-                test = cg.compare(cg.walrus(a, args[0]), "<=" if e.function == "min" else ">=", cg.walrus(b, args[1]))
-                return cg.if_else(test, cg.name(a), cg.name(b))
+                (a, a_again), (b, b_again) = _held(args[0], scope), _held(args[1], scope)
+                test = cg.compare(a, "<=" if e.function == "min" else ">=", b)
+                return cg.if_else(test, a_again, b_again)
             return cg.call(e.function, *args)
-        temps = [scope.temp() for _ in args]
-        missing = [cg.is_none(cg.walrus(tmp, arg)) for tmp, arg, maybe in zip(temps, args, optional) if maybe]
-        values = [cg.name(tmp) if maybe else arg for tmp, arg, maybe in zip(temps, args, optional)]
+        held = [_held(arg, scope) if maybe else (arg, arg) for arg, maybe in zip(args, optional)]
+        missing = [cg.is_none(first) for (first, _again), maybe in zip(held, optional) if maybe]
+        values = [again for _first, again in held]
         test = missing[0]
         for more in missing[1:]:
             test = cg.either(test, more)
