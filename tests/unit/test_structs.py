@@ -261,19 +261,3 @@ def test_a_fact_is_written_as_jsonable_writes_it_whatever_it_holds(book, value, 
     fact = [value, step, row, [row, step], (case.plan, value)][wrap]
     assert dumps({"facts": {"x": fact}}) == orjson.dumps({"facts": {"x": fact}}, default=jsonable)
 
-
-def test_a_parameters_table_or_row_is_written_once_and_a_new_one_never_as_an_old_one():
-    """A parameter's table or row is the same object for every case judged on the days it holds,
-    so `dumps` keeps its JSON; values made and dropped one after the other (whose ids Python
-    gives again) are each written as themselves."""
-    from types import MappingProxyType
-
-    from rulebook.input.snapshot import jsonable
-    from rulebook.language.value import row_class
-
-    cls = row_class("some_row", ("a", "b"))
-    for n in range(3000):
-        row = cls(n, "x" * (n % 300))
-        table = MappingProxyType({"k": cls(Decimal(n) / 4, dt.date(2021, 1, 1) + dt.timedelta(n)), "n": n})
-        fact = {"x": [row, table, row, (table, row)]}
-        assert dumps(fact) == orjson.dumps(fact, default=jsonable)
