@@ -495,6 +495,43 @@ def test_a_loop_body_sets_the_facts_it_reads_and_reads_a_parameter_only_when_it_
     assert (total["status"], total["message"]["en"]) == ("fail", "total")
 
 
+def test_a_loop_is_given_only_the_locals_its_body_reads(tmp_path):
+    """A loop in a function of its own is given the caller's locals its body reads, and nothing
+    of the module's own (a helper, a builtin, another loop's function, the constants): an inner
+    loop is called from the outer one's function by its name."""
+    import ast
+
+    from rulebook.engine import codegen
+
+    book = book_with(tmp_path, '''
+        rule x.nested on case
+          stage s1
+          title ja "入れ子" en "Nested"
+          source "s"
+          when any s in steps where count of (each t in steps where t.hours > s.hours) > 1 then fail
+            message ja "a" en "a"
+          when received_on is set and (any s in steps where s.done_on is set and s.done_on + longest < received_on) then fail
+            message ja "b" en "b"
+          otherwise pass
+            message ja "c" en "c"
+        ''')
+    tree = ast.parse(book.plan.source)
+    loops = {fn.name: fn for fn in tree.body if isinstance(fn, ast.FunctionDef) and fn.name.startswith("_loop")}
+    module_names = set(codegen.BUILTINS) | set(codegen.HELPERS) | set(codegen.TABLES) | set(loops)
+    assert len(loops) >= 3
+    for fn in loops.values():
+        assert not {a.arg for a in fn.args.args} & module_names, ast.unparse(fn)
+    calls = {n.func.id for fn in loops.values() for n in ast.walk(fn)
+             if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
+    assert calls & set(loops), "an inner loop is called from the outer loop's function"
+    steps = [{"number": n, "hours": h, "paid_jpy": 1} for n, h in ((1, 1), (2, 2), (3, 3))]
+    assert result(book.judge(case(steps=steps)), "x.nested")["status"] == "fail"
+    assert result(book.judge(case(steps=steps[:2])), "x.nested")["status"] == "pass"
+    late = [{"number": 1, "hours": 1, "paid_jpy": 1, "done_on": "2020-01-01"}]
+    assert result(book.judge(case(steps=late, received_on="2020-08-01")), "x.nested")["status"] == "fail"
+    assert result(book.judge(case(steps=late, received_on="2020-06-01")), "x.nested")["status"] == "pass"
+
+
 def test_an_amount_reading_a_parameter_not_in_force_is_zero_with_a_warning(tmp_path):
     book = book_with(tmp_path, TIERED)
     out = book.judge(case(as_of="2019-06-01"))
