@@ -151,6 +151,7 @@ def shows(tmp_path, expr: str, **facts) -> tuple[str, str]:
     ("2021-02-28 + longest", "2021年8月31日"),
     ("longest + 2021-08-30", "2022年2月28日"),
     ("longest * 2 + 1 month", "13か月"),
+    ("list of s.paid_jpy - 80000 yen for s in steps", "0円、0円、0円"),  # every value, a zero too
 ])
 def test_arithmetic_rounding_min_max_and_months(tmp_path, expr, ja):
     assert shows(tmp_path, expr)[0] == ja

@@ -147,7 +147,7 @@ class _Generator:
         self.amount_locals: dict[str, str] = {}
         self.let_exprs: dict = {}
         self.helpers: list[ast.FunctionDef] = []
-        self.helper_names: dict[str, str] = {}  # a helper's code (ast.dump, its name left out) → its name
+        self.helper_names: dict[tuple, str] = {}  # a loop helper's statements (ast.dump) → its name
         self.functions: list[ast.FunctionDef] = []
         self.blocks: dict[int, _Block] = {}
         self.numbers: dict[int, ast.expr] = {}  # rule index → the step number of `on step numbered`
@@ -862,12 +862,11 @@ class _Generator:
             stmts = [cg.assign("out", cg.list_of()),
                      cg.for_(var, cg.name("items"), kept if kind == "list" else [cg.if_(body, kept)]),
                      give(cg.name("out"))]
-        fn = cg.function("_loop", ["items", *free, *slots], stmts)
-        key = ast.dump(fn)
+        key = tuple(map(ast.dump, stmts))  # (the parameters are the names the statements read and set)
         fname = self.helper_names.get(key)
         if fname is None:  # the same loop written twice is one function
-            fname = self.helper_names[key] = fn.name = f"_loop{len(self.helpers)}"
-            self.helpers.append(fn)
+            fname = self.helper_names[key] = f"_loop{len(self.helpers)}"
+            self.helpers.append(cg.function(fname, ["items", *free, *slots], stmts))
         call = cg.call(fname, items, *map(cg.name, free), *map(cg.name, slots))
         if not slots:
             return call
