@@ -455,6 +455,28 @@ def test_a_rule_reading_a_parameter_not_in_force_fails_naming_it(tmp_path):
     assert b'"facts":{"parameter":"hourly","day":"2019-12-31"}' in compact[0][0]
 
 
+def test_a_parameter_only_a_message_reads_leaves_the_status_and_says_it_has_no_value(tmp_path):
+    """The decision does not read `hourly`; the message does, on a day it has no value: the
+    result keeps its status, and its message names the parameter and that day (no fix)."""
+    book = book_with(tmp_path, '''
+        rule step.told on each step
+          stage s1
+          title ja "説明" en "Told"
+          source "s"
+          parameters dated step.done_on if missing as_of
+          when step.paid_jpy > 0 yen then pass
+            message ja "{hourly}" en "{hourly}"
+          otherwise fail
+            message ja "b" en "b"
+        ''')
+    out = book.judge(case(steps=[{"number": 1, "hours": 1, "paid_jpy": 1, "done_on": "2019-12-31"}]))
+    told = result(out, "step.told", "step:1")
+    assert told["status"] == "pass" and out["verdict"] == "eligible"
+    assert told["message"]["en"] == ("This result cannot be explained: the parameter `hourly` (Rate) has no value "
+                                     "in force on 2019-12-31.")
+    assert told["message"]["ja"] == "この結果の説明に必要なパラメータ「単価」(hourly)には2019年12月31日に有効な値がありません。"
+
+
 def test_an_amount_reading_a_parameter_not_in_force_is_zero_with_a_warning(tmp_path):
     book = book_with(tmp_path, TIERED)
     out = book.judge(case(as_of="2019-06-01"))
