@@ -369,3 +369,19 @@ def test_an_invalid_snapshot_is_reported_field_by_field_with_its_values(book, se
     unnamed = book.judge(dict(seed, case_id=5, as_of="x"))
     assert unnamed["case_id"] is None
     assert [(e["path"], e["value"]) for e in unnamed["errors"]] == [("case_id", 5), ("as_of", "x")]
+
+
+def test_the_due_date_of_a_result_alone_is_the_one_its_verdict_gives(book):
+    """`Rulebook.due` (what `rulebook watch` reminds of, without the texts) gives each result the
+    due date its explained verdict shows, on every example and on days before and after."""
+    shown = 0
+    for path in sorted(EXAMPLES.glob("*-case.yaml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        case = book.validate(data).case
+        for day in (case.as_of - dt.timedelta(days=20), case.as_of, case.as_of + dt.timedelta(days=20)):
+            outcome = book.evaluate(case, day)
+            verdict = book.judge(data, as_of=day)
+            dues = [book.due(outcome, result) for result in outcome.results]
+            assert [d.isoformat() if d else None for d in dues] == [r["due"] for r in verdict["results"]]
+            shown += sum(d is not None for d in dues)
+    assert shown >= 3
