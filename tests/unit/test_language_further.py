@@ -143,6 +143,8 @@ def shows(tmp_path, expr: str, **facts) -> tuple[str, str]:
     ("1000 yen * 12.5% rounded down - 0.5 yen rounded up", "125円"),  # ((125) - 0.5) rounded up
     ("10 yen + 1 yen * 0.5 rounded down + 1 yen", "11円"),     # (10 + 0.5) rounded down + 1
     ("min(3 yen, 1 yen, 2 yen)", "1円"),
+    ("min(3 yen, 2 yen, 1 yen)", "1円"),                      # the third of three
+    ("max(1 yen, 2 yen, 3 yen)", "3円"),
     ("max(3 yen, 7 yen) - min(1 yen, 2 yen)", "6円"),
     ("max(0 yen, 100 yen - 300 yen)", "0円"),
     ("max(2021-01-31, 2021-02-01)", "2021年2月1日"),
