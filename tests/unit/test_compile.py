@@ -1,0 +1,95 @@
+"""What the compiler (engine/compile.py) generates for each construct, beyond the results that
+tests/unit/test_language*.py check: a fact that a rule's code has surely read already is taken
+from its slot, not read again (`_Generator.settled`, `after`), with the same results."""
+
+from __future__ import annotations
+
+import ast
+
+import pytest
+
+from .test_language_further import book_with, case, result
+
+
+def reads(book, rule_id: str, key: str) -> int:
+    """How many places of `evaluate_case` read the fact `key` of the rule into its slot (a
+    `:=` to the slot; a read of a fact known already is a plain read of the slot)."""
+    rule = next(r for r in book.plan.rules if r.id == rule_id)
+    slot = f"_{rule.index}_f{[k for k, _kind in rule.facts].index(key)}"
+    function = next(node for node in ast.walk(ast.parse(book.plan.source))
+                    if isinstance(node, ast.FunctionDef) and node.name == "evaluate_case")
+    return sum(isinstance(node, ast.NamedExpr) and node.target.id == slot for node in ast.walk(function))
+
+
+# (a condition, the fact it surely reads, a case it holds on, a case it does not)
+READ_FIRST = [
+    ("paid_jpy > 10 yen", "paid_jpy", {"paid_jpy": 11}, {"paid_jpy": 10}),
+    ("hourly >= 1000 yen per hour", "hourly", {"as_of": "2021-03-01"}, None),
+    ("as_of > 2021-02-01", "as_of", {"as_of": "2021-03-01"}, {"as_of": "2021-01-01"}),
+    ("big", "big", {"paid_jpy": 11}, {"paid_jpy": 10}),  # a let
+    ("not (paid_jpy > 10 yen)", "paid_jpy", {"paid_jpy": 10}, {"paid_jpy": 11}),
+    ("-paid_jpy < -10 yen", "paid_jpy", {"paid_jpy": 11}, {"paid_jpy": 10}),
+    ("paid_jpy > 10 yen and capital_jpy is set", "paid_jpy", {"paid_jpy": 11, "capital_jpy": 1}, {"paid_jpy": 11}),
+    ("paid_jpy > 10 yen or capital_jpy is set", "paid_jpy", {"paid_jpy": 11}, {"paid_jpy": 10}),
+    ("paid_jpy + 1 yen > 11 yen", "paid_jpy", {"paid_jpy": 11}, {"paid_jpy": 10}),
+    ("(capital_jpy + paid_jpy if missing 0 yen) > 11 yen", "capital_jpy", {"paid_jpy": 11, "capital_jpy": 1},
+     {"paid_jpy": 11}),
+    ("paid_jpy * 50% rounded down > 5 yen", "paid_jpy", {"paid_jpy": 12}, {"paid_jpy": 11}),
+    ("capital_jpy is set", "capital_jpy", {"capital_jpy": 1}, {}),
+    ("(capital_jpy if missing 0 yen) > 0 yen", "capital_jpy", {"capital_jpy": 1}, {}),
+    ("(1 yen if paid_jpy > 10 yen else 0 yen) > 0 yen", "paid_jpy", {"paid_jpy": 11}, {"paid_jpy": 10}),
+    ("(industry if missing \"none\") in [\"retail\"]", "industry", {"industry": "retail"}, {"industry": "food"}),
+    ("size_limits[industry if missing \"none\"] is set", "industry", {"industry": "retail"}, {"industry": "food"}),
+    ("any s in steps where s.hours > 2 hours", "steps", {}, {"steps": []}),
+    ("sum of s.hours for s in steps > 2 hours", "steps", {}, {"steps": []}),
+    ("min(paid_jpy, 100 yen) > 10 yen", "paid_jpy", {"paid_jpy": 11}, {"paid_jpy": 10}),
+    ("min(capital_jpy, paid_jpy) is set", "capital_jpy", {"capital_jpy": 1}, {}),
+]
+
+
+@pytest.mark.parametrize("condition, key, holds, fails", READ_FIRST, ids=[c for c, *_ in READ_FIRST])
+def test_a_fact_the_first_clause_surely_read_is_not_read_again_by_the_next(tmp_path, condition, key, holds, fails):
+    book = book_with(tmp_path, f'''
+        rule x.twice on case
+          stage s1
+          title ja "二度" en "Twice"
+          source "s"
+          let big = paid_jpy > 10 yen
+          when ({condition}) and paid_jpy < 0 yen then fail
+            message ja "a" en "first"
+          when {condition} then pending
+            message ja "a" en "second"
+          otherwise pass
+            message ja "a" en "neither"
+        ''')
+    assert reads(book, "x.twice", key) == 1
+    out = result(book.judge(case(**holds)), "x.twice")
+    assert out["message"]["en"] == "second" and key in out["facts"]  # the fact, read once, is shown
+    if fails is not None:
+        assert result(book.judge(case(**fails)), "x.twice")["message"]["en"] == "neither"
+
+
+# (an expression whose later part reads again a fact its first part surely read, the fact)
+READ_AFTER = [
+    ("paid_jpy > paid_jpy - 1 yen", "paid_jpy"),                     # the right of a comparison
+    ("paid_jpy > 1 yen and paid_jpy < 100000 yen", "paid_jpy"),      # the right of `and`
+    ("(paid_jpy if paid_jpy > 1 yen else 0 yen) > 0 yen", "paid_jpy"),  # the branches of an `if`
+    ("(capital_jpy if missing 0 yen) > 0 yen and capital_jpy is set", "capital_jpy"),
+]
+
+
+@pytest.mark.parametrize("condition, key", READ_AFTER, ids=[c for c, _ in READ_AFTER])
+def test_a_later_part_of_an_expression_takes_what_its_first_part_read(tmp_path, condition, key):
+    book = book_with(tmp_path, f'''
+        rule x.once on case
+          stage s1
+          title ja "一度" en "Once"
+          source "s"
+          when {condition} then pass
+            message ja "a" en "holds"
+          otherwise fail
+            message ja "a" en "not"
+        ''')
+    assert reads(book, "x.once", key) == 1
+    out = result(book.judge(case(industry="retail", capital_jpy=1)), "x.once")
+    assert out["message"]["en"] == "holds" and key in out["facts"]
