@@ -93,3 +93,31 @@ def test_a_later_part_of_an_expression_takes_what_its_first_part_read(tmp_path, 
     assert reads(book, "x.once", key) == 1
     out = result(book.judge(case(industry="retail", capital_jpy=1)), "x.once")
     assert out["message"]["en"] == "holds" and key in out["facts"]
+
+
+@pytest.mark.parametrize("first", [
+    "(paid_jpy + capital_jpy if missing 0 yen) > 1000 yen",   # the side that may be missing is read first
+    "(min(paid_jpy, capital_jpy) if missing 0 yen) > 1000 yen",
+    "(capital_jpy if missing paid_jpy) > 1000 yen",            # the default only when missing
+    "capital_jpy is set and paid_jpy > 1000 yen",              # the right of `and` only after the left
+    "(paid_jpy if capital_jpy is set else 0 yen) > 1000 yen",  # one branch of two
+])
+def test_a_fact_an_earlier_clause_may_not_have_read_is_read_where_it_is_needed(tmp_path, first):
+    """What an earlier clause reads only on some cases is read again by the next: with
+    `capital_jpy` missing, the first clause reads no `paid_jpy`, and the second must."""
+    book = book_with(tmp_path, f'''
+        rule x.maybe on case
+          stage s1
+          title ja "未読" en "Maybe"
+          source "s"
+          when {first} then fail
+            message ja "a" en "first"
+          when paid_jpy > 10 yen then pass
+            message ja "a" en "second"
+          otherwise pending
+            message ja "a" en "neither"
+        ''')
+    out = result(book.judge(case(paid_jpy=11)), "x.maybe")
+    assert (out["status"], out["message"]["en"], out["facts"]["paid_jpy"]) == ("pass", "second", 11)
+    assert result(book.judge(case(paid_jpy=10)), "x.maybe")["status"] == "pending"
+    assert result(book.judge(case(paid_jpy=2000, capital_jpy=5000)), "x.maybe")["status"] == "fail"
