@@ -121,3 +121,24 @@ def test_a_fact_an_earlier_clause_may_not_have_read_is_read_where_it_is_needed(t
     assert (out["status"], out["message"]["en"], out["facts"]["paid_jpy"]) == ("pass", "second", 11)
     assert result(book.judge(case(paid_jpy=10)), "x.maybe")["status"] == "pending"
     assert result(book.judge(case(paid_jpy=2000, capital_jpy=5000)), "x.maybe")["status"] == "fail"
+
+
+def test_a_count_of_a_list_is_not_a_reading_of_the_list(tmp_path):
+    """`count of steps` is its own fact (the number), not the list: a later clause that reads
+    the list reads it."""
+    book = book_with(tmp_path, '''
+        rule x.count on case
+          stage s1
+          title ja "件数" en "Count"
+          source "s"
+          when count of steps > 5 then fail
+            message ja "a" en "many"
+          when any s in steps where s.hours > 2 hours then pass
+            message ja "a" en "long"
+          otherwise pending
+            message ja "a" en "short"
+        ''')
+    out = result(book.judge(case()), "x.count")
+    assert (out["status"], out["message"]["en"]) == ("pass", "long")
+    assert reads(book, "x.count", "steps") == 1
+    assert result(book.judge(case(steps=[{"number": 1, "hours": 1, "paid_jpy": 1}])), "x.count")["status"] == "pending"
