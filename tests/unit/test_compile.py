@@ -142,3 +142,40 @@ def test_a_count_of_a_list_is_not_a_reading_of_the_list(tmp_path):
     assert (out["status"], out["message"]["en"]) == ("pass", "long")
     assert reads(book, "x.count", "steps") == 1
     assert result(book.judge(case(steps=[{"number": 1, "hours": 1, "paid_jpy": 1}])), "x.count")["status"] == "pending"
+
+
+def memo_tests(book, rule_id: str, key: str) -> int:
+    """How many places of `evaluate_case` test whether the let `key` was computed already
+    (`slot is not _U`) before computing it."""
+    rule = next(r for r in book.plan.rules if r.id == rule_id)
+    slot = f"_{rule.index}_f{[k for k, _kind in rule.facts].index(key)}"
+    function = next(node for node in ast.walk(ast.parse(book.plan.source))
+                    if isinstance(node, ast.FunctionDef) and node.name == "evaluate_case")
+    return sum(isinstance(node, ast.Compare) and isinstance(node.left, ast.Name) and node.left.id == slot
+               and isinstance(node.ops[0], ast.IsNot) for node in ast.walk(function))
+
+
+@pytest.mark.parametrize("second, memo", [
+    ("paid_jpy > 100 yen", 0),   # `big` read at one place: computed there, with no test
+    ("big", 2),                  # read by two clauses: remembered (the first may not have read it)
+    ("small", 2),                # read by a clause and by another let
+])
+def test_a_let_read_at_one_place_is_computed_there_and_one_read_at_more_is_remembered(tmp_path, second, memo):
+    small = "let small = not big" if second == "small" else ""
+    book = book_with(tmp_path, f'''
+        rule x.lets on case
+          stage s1
+          title ja "変数" en "Lets"
+          source "s"
+          let big = paid_jpy > 10 yen
+          {small}
+          when paid_jpy < 0 yen and big then fail
+            message ja "a" en "first"
+          when {second} then pass
+            message ja "a" en "second"
+          otherwise pending
+            message ja "a" en "neither"
+        ''')
+    assert memo_tests(book, "x.lets", "big") == memo
+    assert result(book.judge(case(paid_jpy=11 if second != "small" else 10)), "x.lets")["status"] == \
+        ("pending" if second == "paid_jpy > 100 yen" else "pass")
