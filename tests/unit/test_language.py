@@ -432,16 +432,19 @@ parameter bonus_jpy: yen
 '''
 
 
-@pytest.mark.parametrize("payout", ["steps", "case"])
+@pytest.mark.parametrize("payout", ["steps", "case", "steps on their day"])
 def test_next_change_is_the_first_day_on_which_judging_again_can_give_other_results(tmp_path, payout):
     """`next_change` (the day `rulebook watch` judges a case again) on a rulebook whose
     parameters are read on a day of the case (`opened_on`), not the judging day: the day after
     a deadline counted from the case, the editions of a parameter that a rule reads on the
     judging day, the period of force of a rule judged on that day, and the editions of what the payout reads, but only
     on a day the payout reads its parameters on (its own day, or the rulebook's)."""
-    amount = ('payout on each step\n  amount base_jpy = rate * step.hours rounded down + bonus_jpy\n'
-              '    title ja "基本" en "Base"\n') if payout == "steps" else \
-        'payout on case\n  amount bonus_jpy = bonus_jpy\n    title ja "加算" en "Bonus"\n'
+    amount = {
+        "steps": 'payout on each step\n',
+        "steps on their day": 'payout on each step\n  parameters dated step.done_on if missing as_of\n',
+    }.get(payout, "") + ('  amount base_jpy = rate * step.hours rounded down + bonus_jpy\n'
+                         '    title ja "基本" en "Base"\n' if payout != "case" else
+                         'payout on case\n  amount bonus_jpy = bonus_jpy\n    title ja "加算" en "Bonus"\n')
     (tmp_path / "header.rules").write_text(WAKE, encoding="utf-8")
     (tmp_path / "rules.rules").write_text(textwrap.dedent('''
         rule a.deadline on case
@@ -469,6 +472,13 @@ def test_next_change_is_the_first_day_on_which_judging_again_can_give_other_resu
           effective from 2021-04-01 until 2021-09-30
           otherwise pass
             message ja "a" en "in force"
+
+        rule d.rate on case
+          stage s1
+          title ja "単価" en "Rate"
+          source "s"
+          otherwise pass
+            message ja "{rate}" en "{rate}"
         ''') + "\n" + amount, encoding="utf-8")
     book = rulebook.load(tmp_path, cache=False)
 
@@ -484,7 +494,18 @@ def test_next_change_is_the_first_day_on_which_judging_again_can_give_other_resu
     assert next_change(D(2021, 1, 1)) == D(2021, 2, 8)
     assert next_change(D(2021, 2, 8)) == D(2021, 4, 1)
     assert next_change(D(2021, 4, 1)) == D(2021, 10, 1)
-    # the payout reads its parameters on `opened_on`: their editions count on that day only
-    assert next_change(D(2021, 5, 20), opened_on="2021-05-20") == D(2021, 6, 1)
+    # the payout reads its parameters on `opened_on`: their editions count on that day only;
+    # or on each step's `done_on`, on the judging day for a step that has none
+    undated = [{"number": 1, "hours": 1}]
+    if payout == "steps on their day":
+        assert next_change(D(2021, 5, 20), opened_on="2021-05-20") == D(2021, 6, 20)
+        assert next_change(D(2021, 5, 21), opened_on="2021-05-20", steps=undated) == D(2021, 6, 1)
+    else:
+        assert next_change(D(2021, 5, 20), opened_on="2021-05-20") == D(2021, 6, 1)
+        assert next_change(D(2021, 5, 21), opened_on="2021-05-20", steps=undated) == D(2021, 6, 20)
     assert next_change(D(2021, 5, 21), opened_on="2021-05-20") == D(2021, 6, 20)
     assert next_change(D(2021, 10, 1)) is None
+    # a rule that does not say otherwise reads the parameters on `opened_on`
+    out = book.judge(case(opened_on="2020-06-01"))
+    assert result(out, "d.rate")["message"]["en"] == "1,000 yen/hour"
+    assert result(book.judge(case(opened_on="2021-06-01")), "d.rate")["message"]["en"] == "1,200 yen/hour"
