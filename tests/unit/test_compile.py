@@ -179,3 +179,34 @@ def test_a_let_read_at_one_place_is_computed_there_and_one_read_at_more_is_remem
     assert memo_tests(book, "x.lets", "big") == memo
     assert result(book.judge(case(paid_jpy=11 if second != "small" else 10)), "x.lets")["status"] == \
         ("pending" if second == "paid_jpy > 100 yen" else "pass")
+
+
+def test_a_numbered_step_rule_fails_the_step_it_names_or_else_the_case(tmp_path):
+    """`on step numbered N`: its failure is the step's when N is set (the step's payout sees it),
+    the case's when N is missing (the case's payout sees it); the result's subject says which."""
+    book = book_with(tmp_path, '''
+        rule x.numbered on step numbered employees
+          stage s1
+          title ja "番号" en "Numbered"
+          source "s"
+          when step is set and step.done_on is set then pass
+            message ja "a" en "done"
+          otherwise fail
+            message ja "a" en "not done"
+
+        payout on each step
+          amount lost_jpy = 1 yen if some failure on step else 0 yen
+            title ja "損" en "Lost"
+
+        payout on case
+          amount lost_jpy = 10 yen if some failure on case else 0 yen
+            title ja "損" en "Lost"
+        ''')
+    missing = book.judge(case())
+    assert result(missing, "x.numbered")["status"] == "fail"
+    assert missing["payout"]["lost_jpy"] == 10 and [s["lost_jpy"] for s in missing["payout"]["steps"]] == [0, 0, 0]
+    second = book.judge(case(employees=2))
+    assert result(second, "x.numbered", "step:2")["status"] == "fail"
+    assert second["payout"]["lost_jpy"] == 0 and [s["lost_jpy"] for s in second["payout"]["steps"]] == [0, 1, 0]
+    first = book.judge(case(employees=1))
+    assert result(first, "x.numbered", "step:1")["status"] == "pass" and first["payout"]["lost_jpy"] == 0
