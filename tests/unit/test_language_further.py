@@ -535,3 +535,22 @@ def test_iterating_over_a_table_by_its_keys_with_a_lookup_guarded_inline(tmp_pat
     out = result(book.judge(case()), "x.any")
     assert out["status"] == "pass" and out["message"]["en"] == "software"
     assert result(book.judge(case(paid_jpy=300_000_000)), "x.any")["status"] == "fail"
+
+
+@pytest.mark.parametrize("test, holds_for, fails_for", [
+    ("is blank", ["", "  "], ["x", " x "]),
+    ("is not blank", ["x", " x "], ["", "  "]),
+])
+def test_a_text_is_blank_when_it_holds_only_spaces(tmp_path, test, holds_for, fails_for):
+    book = book_with(tmp_path, f'''
+        rule x.blank on case
+          stage s1
+          title ja "空白" en "Blank"
+          source "s"
+          when industry is set and industry {test} then pass
+            message ja "a" en "holds"
+          otherwise fail
+            message ja "a" en "not"
+        ''')
+    assert [result(book.judge(case(industry=text)), "x.blank")["status"] for text in holds_for + fails_for] == \
+        ["pass"] * len(holds_for) + ["fail"] * len(fails_for)
