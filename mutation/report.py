@@ -151,7 +151,8 @@ def render(python: list[dict], rules: list[dict], rules_meta: dict, equivalent: 
         out.append(f"Python (mutmut {python_meta.get('mutmut', '')}): {len(python):,} mutants checked"
                    + (f", one in {sample} of those that mutmut makes" if sample > 1 else ", all those mutmut makes")
                    + scope + (f" (`{command}`; `make mutate` checks them all)" if sample > 1 or only else "")
-                   + f", in {python_meta.get('seconds', '?')} s with {python_meta.get('jobs', '?')} jobs. ")
+                   + f", in {python_meta.get('seconds', '?')} s with {python_meta.get('jobs', '?')} jobs. "
+                   + python_meta.get("note", ""))  # how the run was made, when it was not one command
     if rules_meta:
         out.append(f"Rule files (`mutation/rules.py`): {rules_meta.get('seconds', '?')} s with "
                    f"{rules_meta.get('jobs', '?')} jobs, each mutant against "
