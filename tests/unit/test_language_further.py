@@ -7,6 +7,7 @@ of amounts, and a parameter with no value on the day a rule or an amount reads i
 from __future__ import annotations
 
 import datetime as dt
+import json
 import textwrap
 
 import pytest
@@ -554,3 +555,30 @@ def test_a_text_is_blank_when_it_holds_only_spaces(tmp_path, test, holds_for, fa
         ''')
     assert [result(book.judge(case(industry=text)), "x.blank")["status"] for text in holds_for + fails_for] == \
         ["pass"] * len(holds_for) + ["fail"] * len(fails_for)
+
+
+def test_a_raw_verdict_writes_a_parameter_s_records_as_the_json_ready_one(tmp_path):
+    """`dumps` of a raw verdict (facts left as they are) gives the JSON-ready verdict's JSON when a
+    fact is a parameter's list of records, even with a text of more than 200 characters in one of
+    them (shortened, as everywhere a fact's text is), and a decimal and a date."""
+    from rulebook.output.explain import dumps
+
+    long_name = "第" + "Ⅱ" * 240 + "期"
+    header = HEADER.replace('{name: "第Ⅱ期", first_day: 2021-03-01', '{name: "' + long_name + '", first_day: 2021-03-01')
+    book = book_with(tmp_path, '''
+        rule x.periods on case
+          stage s1
+          title ja "期" en "Periods"
+          source "s"
+          when (any p in periods where p.first_day > 2021-01-01) and (any t in fee_tiers where t.rate > 10%) then pass
+            message ja "a" en "periods"
+          otherwise fail
+            message ja "a" en "none"
+        ''', header=header)
+    raw, _ = book.judge_case(case(), raw=True)
+    ready = book.judge(case())
+    assert json.loads(dumps(raw)) == ready
+    facts = ready["results"][0]["facts"]
+    assert facts["fee_tiers"][0] == [0, 100000, 0.2]  # a parameter's record: its values, in order
+    name, first_day, _last_day = facts["periods"][1]
+    assert first_day == "2021-03-01" and name == long_name[:200] + "…"
