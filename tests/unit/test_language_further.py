@@ -560,7 +560,7 @@ def test_a_text_is_blank_when_it_holds_only_spaces(tmp_path, test, holds_for, fa
 def test_a_raw_verdict_writes_a_parameter_s_records_as_the_json_ready_one(tmp_path):
     """`dumps` of a raw verdict (facts left as they are) gives the JSON-ready verdict's JSON when a
     fact is a parameter's list of records, even with a text of more than 200 characters in one of
-    them (shortened, as everywhere a fact's text is), and a decimal and a date."""
+    them (shortened there, as in any list), and a decimal and a date; a text fact is whole."""
     from rulebook.output.explain import dumps
 
     long_name = "第" + "Ⅱ" * 240 + "期"
@@ -570,14 +570,16 @@ def test_a_raw_verdict_writes_a_parameter_s_records_as_the_json_ready_one(tmp_pa
           stage s1
           title ja "期" en "Periods"
           source "s"
-          when (any p in periods where p.first_day > 2021-01-01) and (any t in fee_tiers where t.rate > 10%) then pass
+          when (any p in periods where p.first_day > 2021-01-01) and (any t in fee_tiers where t.rate > 10%)
+               and industry is set then pass
             message ja "a" en "periods"
           otherwise fail
             message ja "a" en "none"
         ''', header=header)
-    raw, _ = book.judge_case(case(), raw=True)
-    ready = book.judge(case())
+    raw, _ = book.judge_case(case(industry="業" * 250), raw=True)
+    ready = book.judge(case(industry="業" * 250))
     assert json.loads(dumps(raw)) == ready
+    assert ready["results"][0]["facts"]["industry"] == "業" * 250  # a fact's own text is whole
     facts = ready["results"][0]["facts"]
     assert facts["fee_tiers"][0] == [0, 100000, 0.2]  # a parameter's record: its values, in order
     name, first_day, _last_day = facts["periods"][1]
