@@ -11,13 +11,19 @@ import pytest
 from .test_language_further import book_with, case, result
 
 
-def reads(book, rule_id: str, key: str) -> int:
-    """How many places of `evaluate_case` read the fact `key` of the rule into its slot (a
-    `:=` to the slot; a read of a fact known already is a plain read of the slot)."""
+def slot_in_code(book, rule_id: str, key: str) -> tuple[str, ast.FunctionDef]:
+    """The local that holds the fact `key` of the rule, and `evaluate_case`, where it is set."""
     rule = next(r for r in book.plan.rules if r.id == rule_id)
     slot = f"_{rule.index}_f{[k for k, _kind in rule.facts].index(key)}"
     function = next(node for node in ast.walk(ast.parse(book.plan.source))
                     if isinstance(node, ast.FunctionDef) and node.name == "evaluate_case")
+    return slot, function
+
+
+def reads(book, rule_id: str, key: str) -> int:
+    """How many places of `evaluate_case` read the fact `key` of the rule into its slot (a
+    `:=` to the slot; a read of a fact known already is a plain read of the slot)."""
+    slot, function = slot_in_code(book, rule_id, key)
     return sum(isinstance(node, ast.NamedExpr) and node.target.id == slot for node in ast.walk(function))
 
 
@@ -147,10 +153,7 @@ def test_a_count_of_a_list_is_not_a_reading_of_the_list(tmp_path):
 def memo_tests(book, rule_id: str, key: str) -> int:
     """How many places of `evaluate_case` test whether the let `key` was computed already
     (`slot is not _U`) before computing it."""
-    rule = next(r for r in book.plan.rules if r.id == rule_id)
-    slot = f"_{rule.index}_f{[k for k, _kind in rule.facts].index(key)}"
-    function = next(node for node in ast.walk(ast.parse(book.plan.source))
-                    if isinstance(node, ast.FunctionDef) and node.name == "evaluate_case")
+    slot, function = slot_in_code(book, rule_id, key)
     return sum(isinstance(node, ast.Compare) and isinstance(node.left, ast.Name) and node.left.id == slot
                and isinstance(node.ops[0], ast.IsNot) for node in ast.walk(function))
 
