@@ -385,3 +385,26 @@ def test_the_due_date_of_a_result_alone_is_the_one_its_verdict_gives(book):
             assert [d.isoformat() if d else None for d in dues] == [r["due"] for r in verdict["results"]]
             shown += sum(d is not None for d in dues)
     assert shown >= 3
+
+
+def test_a_parameters_table_or_row_is_written_once_and_a_new_one_never_as_an_old_one():
+    """`explain.dumps` keeps the JSON of a parameter's table or row (the same object for every
+    case judged on the days it holds); values made and dropped one after the other, whose ids
+    Python gives again, are each written as themselves, as `jsonable` writes them (a text over
+    200 characters shortened, decimals as numbers)."""
+    from decimal import Decimal
+    from types import MappingProxyType
+
+    import orjson
+
+    from rulebook.input.snapshot import jsonable
+    from rulebook.language.value import row_class
+    from rulebook.output.explain import dumps
+
+    cls = row_class("some_row", ("a", "b"))
+    for n in range(3000):
+        row = cls(n, "x" * (n % 300))
+        rated = cls(Decimal(n) / 4, dt.date(2021, 1, 1) + dt.timedelta(n))
+        table = MappingProxyType({"k": cls(Decimal(n) / 8, dt.date(2021, 1, 1)), "n": n})
+        fact = {"x": [row, table, rated, row, (table, rated)]}
+        assert dumps(fact) == orjson.dumps(fact, default=jsonable)

@@ -332,3 +332,18 @@ def test_the_compiled_rules_read_each_record_of_the_snapshot_once_per_case():
     assert counted.payout == book._evaluator.evaluate(case).payout
     records = [name for name, f in book.schema.root.fields.items() if f.type.kind == "record"]
     assert all(reads[name] in (1, 2) for name in records), reads  # the rules' read, and the order check's
+
+
+def test_the_loops_of_the_compiled_rules_run_in_functions_of_their_own():
+    """Every quantifier and aggregate of the bundled rulebook runs as a plain loop of its own
+    (`_loopN`): no comprehension is left in `evaluate_case`, so none of its locals is a cell and
+    no closure is built per case; the same loop written twice is one function."""
+    book = rulebook.load()
+    tree = ast.parse(book.plan.source)
+    functions = {fn.name: fn for fn in tree.body if isinstance(fn, ast.FunctionDef)}
+    comprehensions = (ast.ListComp, ast.GeneratorExp, ast.SetComp, ast.DictComp)
+    assert not [n for n in ast.walk(functions["evaluate_case"]) if isinstance(n, comprehensions)]
+    assert book._evaluator.evaluate_case.__code__.co_cellvars == ()
+    loops = [fn for name, fn in functions.items() if name.startswith("_loop")]
+    bodies = [ast.dump(ast.Module(fn.body, [])) + repr([a.arg for a in fn.args.args]) for fn in loops]
+    assert loops and len(bodies) == len(set(bodies))

@@ -480,6 +480,83 @@ def test_a_parameter_only_a_message_reads_leaves_the_status_and_says_it_has_no_v
     assert told["message"]["ja"] == "この結果の説明に必要なパラメータ「単価」(hourly)には2019年12月31日に有効な値がありません。"
 
 
+LOOPS = '''
+    rule x.loops on case
+      stage s1
+      title ja "繰り返し" en "Loops"
+      source "s"
+      let dear = count of (each s in steps where s.paid_jpy > hourly * s.hours)
+      when any s in steps where s.paid_jpy > hourly * s.hours then fail
+        message ja "{dear}件" en "{dear} steps"
+      when sum of s.paid_jpy for s in steps > cap_jpy then fail
+        message ja "合計" en "total"
+      otherwise pass
+        message ja "なし" en "none"
+    '''
+
+
+def test_a_loop_body_sets_the_facts_it_reads_and_reads_a_parameter_only_when_it_runs(tmp_path):
+    """A quantifier or an aggregate runs as a loop of its own (`compile.loop_helper`): the facts
+    its body reads are shown as read, the parameter it reads is read only when the body runs
+    (an empty list reads none, even on a day it has no value), and a let computed in a message
+    after it gives the same count."""
+    book = book_with(tmp_path, LOOPS)
+    dear = {"number": 1, "hours": 1, "paid_jpy": 5000}
+    out = result(book.judge(case(steps=[dear, {"number": 2, "hours": 2, "paid_jpy": 100}])), "x.loops")
+    assert (out["status"], out["message"]["en"]) == ("fail", "1 steps")
+    assert out["facts"]["hourly"] == 1000
+    cheap = result(book.judge(case(steps=[{"number": 1, "hours": 1, "paid_jpy": 100}])), "x.loops")
+    assert cheap["status"] == "pass" and "hourly" in cheap["facts"]
+    none = result(book.judge(case(steps=[])), "x.loops")
+    assert none["status"] == "pass" and "hourly" not in none["facts"]
+    # before any parameter has a value: with no step `hourly` is not read, and the rule goes on to
+    # the sum's clause, which names `cap_jpy`; a step reads `hourly`, and the rule fails naming it
+    early = result(book.judge(case(as_of="2019-06-01", steps=[])), "x.loops")
+    assert early["status"] == "fail" and early["facts"] == {"parameter": "cap_jpy", "day": "2019-06-01"}
+    early = result(book.judge(case(as_of="2019-06-01", steps=[dear])), "x.loops")
+    assert early["status"] == "fail" and early["facts"] == {"parameter": "hourly", "day": "2019-06-01"}
+    total = result(book.judge(case(steps=[{"number": n, "hours": 200, "paid_jpy": 160000} for n in (1, 2)])),
+                   "x.loops")
+    assert (total["status"], total["message"]["en"]) == ("fail", "total")
+
+
+def test_a_loop_is_given_only_the_locals_its_body_reads(tmp_path):
+    """A loop in a function of its own is given the caller's locals its body reads, and nothing
+    of the module's own (a helper, a builtin, another loop's function, the constants): an inner
+    loop is called from the outer one's function by its name."""
+    import ast
+
+    from rulebook.engine import codegen
+
+    book = book_with(tmp_path, '''
+        rule x.nested on case
+          stage s1
+          title ja "入れ子" en "Nested"
+          source "s"
+          when any s in steps where count of (each t in steps where t.hours > s.hours) > 1 then fail
+            message ja "a" en "a"
+          when received_on is set and (any s in steps where s.done_on is set and s.done_on + longest < received_on) then fail
+            message ja "b" en "b"
+          otherwise pass
+            message ja "c" en "c"
+        ''')
+    tree = ast.parse(book.plan.source)
+    loops = {fn.name: fn for fn in tree.body if isinstance(fn, ast.FunctionDef) and fn.name.startswith("_loop")}
+    module_names = set(codegen.BUILTINS) | set(codegen.HELPERS) | set(codegen.TABLES) | set(loops)
+    assert len(loops) >= 3
+    for fn in loops.values():
+        assert not {a.arg for a in fn.args.args} & module_names, ast.unparse(fn)
+    calls = {n.func.id for fn in loops.values() for n in ast.walk(fn)
+             if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
+    assert calls & set(loops), "an inner loop is called from the outer loop's function"
+    steps = [{"number": n, "hours": h, "paid_jpy": 1} for n, h in ((1, 1), (2, 2), (3, 3))]
+    assert result(book.judge(case(steps=steps)), "x.nested")["status"] == "fail"
+    assert result(book.judge(case(steps=steps[:2])), "x.nested")["status"] == "pass"
+    late = [{"number": 1, "hours": 1, "paid_jpy": 1, "done_on": "2020-01-01"}]
+    assert result(book.judge(case(steps=late, received_on="2020-08-01")), "x.nested")["status"] == "fail"
+    assert result(book.judge(case(steps=late, received_on="2020-06-01")), "x.nested")["status"] == "pass"
+
+
 def test_an_amount_reading_a_parameter_not_in_force_is_zero_with_a_warning(tmp_path):
     book = book_with(tmp_path, TIERED)
     out = book.judge(case(as_of="2019-06-01"))

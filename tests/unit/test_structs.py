@@ -260,3 +260,4 @@ def test_a_fact_is_written_as_jsonable_writes_it_whatever_it_holds(book, value, 
     row = row_class("some_row", ("a", "b"))(value, step)
     fact = [value, step, row, [row, step], (case.plan, value)][wrap]
     assert dumps({"facts": {"x": fact}}) == orjson.dumps({"facts": {"x": fact}}, default=jsonable)
+

@@ -12,7 +12,8 @@ The module (built as `ast` nodes with `engine.codegen`, kept in the plan as its 
 - `times_N(…)` for a rule that compares the as-of date with a date of the case: the days on
   which those comparisons can change (see `timeline`);
 - `dated_default(c, as_of)`: the day the parameters are taken on;
-- `_loopN(items)`: a plain loop for an `any`, `all` or `count` whose body reads only its item.
+- `_loopN(items, …)`: a quantifier's or an aggregate's loop, in a function of its own (see
+  `loop_helper`): it is given the names its body reads and gives back the fact slots it sets.
 
 Every field, parameter, let and the as-of date a rule reads has one fact slot, assigned where
 it is read (`:=`), so the trace of facts read costs a local store. Names of the rule files
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import ast
 import datetime as dt
+import re
 from contextlib import contextmanager
 
 from ..language import datatype as t
@@ -41,6 +43,7 @@ def compile_program(program: Program) -> Plan:
     return _Generator(program).run()
 
 
+_TEMP = re.compile(r".*_t[0-9]+")  # a temporary of generated code (`_RuleScope.temp`)
 _PY_OPS = {"=": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 
 
@@ -89,6 +92,20 @@ class _RuleScope:
         return f"{self.prefix}_t{self.temps}"
 
 
+def _held(code: ast.expr, scope: _RuleScope) -> tuple[ast.expr, ast.expr]:
+    """A value computed once and read again: (its first use, the later ones). A local or a
+    constant is read again as it is, a value already kept in a fact slot (`slot := …`) from
+    its slot; anything else is kept in a temporary (`:=`)."""
+    if isinstance(code, ast.Name):
+        return code, cg.name(code.id)
+    if isinstance(code, ast.NamedExpr):
+        return code, cg.name(code.target.id)
+    if isinstance(code, ast.Constant):
+        return code, cg.literal(code.value)
+    tmp = scope.temp()
+    return cg.walrus(tmp, code), cg.name(tmp)
+
+
 def _init_slots(scope: _RuleScope) -> ast.stmt:
     """`_f0 = _f1 = … = _U`: every slot starts unread."""
     names = scope.slot_names()
@@ -130,6 +147,7 @@ class _Generator:
         self.amount_locals: dict[str, str] = {}
         self.let_exprs: dict = {}
         self.helpers: list[ast.FunctionDef] = []
+        self.helper_names: dict[str, str] = {}  # a helper's code (ast.dump, its name left out) → its name
         self.functions: list[ast.FunctionDef] = []
         self.blocks: dict[int, _Block] = {}
         self.numbers: dict[int, ast.expr] = {}  # rule index → the step number of `on step numbered`
@@ -573,8 +591,8 @@ class _Generator:
             obj_type = self.type_of(e.obj)
             obj = self._expr(e.obj, scope)
             if obj_type.optional:
-                tmp = scope.temp()
-                code = cg.if_else(cg.is_none(cg.walrus(tmp, obj)), cg.literal(None), cg.field(cg.name(tmp), e.name))
+                first, again = _held(obj, scope)
+                code = cg.if_else(cg.is_none(first), cg.literal(None), cg.field(again, e.name))
             else:
                 code = cg.field(obj, e.name)
             if key is not None and typ.kind != "record" and trace:
@@ -591,13 +609,11 @@ class _Generator:
             if typ.optional and (left_type.optional or right_type.optional):
                 tests = []  # only a side that may be missing is tested
                 if left_type.optional:
-                    a = scope.temp()
-                    tests.append(cg.is_none(cg.walrus(a, left)))
-                    left = cg.name(a)
+                    first, left = _held(left, scope)
+                    tests.append(cg.is_none(first))
                 if right_type.optional:
-                    b = scope.temp()
-                    tests.append(cg.is_none(cg.walrus(b, right)))
-                    right = cg.name(b)
+                    first, right = _held(right, scope)
+                    tests.append(cg.is_none(first))
                 missing = tests[0] if len(tests) == 1 else cg.either(*tests)
                 return cg.if_else(missing, cg.literal(None), self.binary(e.op, left, right, left_type, right_type))
             return self.binary(e.op, left, right, left_type, right_type)
@@ -630,16 +646,15 @@ class _Generator:
             condition = self._expr(e.condition, scope)
             return cg.if_else(condition, then, self.after(e.condition, scope, lambda: self._expr(e.otherwise, scope)))
         if isinstance(e, s.IfMissing):
-            tmp = scope.temp()
-            value = self._expr(e.value, scope)
+            first, again = _held(self._expr(e.value, scope), scope)
             default = self.after(e.value, scope, lambda: self._expr(e.default, scope))
-            return cg.if_else(cg.is_set(cg.walrus(tmp, value)), cg.name(tmp), default)
+            return cg.if_else(cg.is_set(first), again, default)
         if isinstance(e, s.Rounded):
             fn = {"down": "_math_floor", "up": "_math_ceil", "half_up": "_round_half_up"}[e.mode]
             operand = self._expr(e.operand, scope)
             if self.type_of(e.operand).optional:  # missing stays missing
-                tmp = scope.temp()
-                return cg.if_else(cg.is_none(cg.walrus(tmp, operand)), cg.literal(None), cg.call(fn, cg.name(tmp)))
+                first, again = _held(operand, scope)
+                return cg.if_else(cg.is_none(first), cg.literal(None), cg.call(fn, again))
             return cg.call(fn, operand)
         if isinstance(e, s.Call):
             return self.extremum(e, scope)
@@ -652,11 +667,13 @@ class _Generator:
             tmp = scope.temp()
             var = f"v_{e.var}"
             body = self.bound(e.var, lambda: self._expr(e.body, scope))
-            helper = self.loop_helper(e.kind, var, body)
-            if helper is not None:
-                return cg.call(helper, items)
-            seq = cg.name(tmp)
             found = scope.temp() if e.kind == "first" else None
+            helper = self.loop_helper(e.kind, var, body, items, scope)
+            if helper is not None:
+                if e.kind == "first":  # the first item that holds, or None
+                    return cg.if_else(cg.walrus(found, helper), cg.item(cg.name(found), 0), cg.literal(None))
+                return helper
+            seq = cg.name(tmp)
             form = {
                 "any": lambda: cg.call("any", cg.generator(body, var, seq)),
                 "all": lambda: cg.call("all", cg.generator(body, var, seq)),
@@ -678,6 +695,9 @@ class _Generator:
             tmp = scope.temp()
             var = f"v_{e.var}"
             body = self.bound(e.var, lambda: self._expr(e.body, scope))
+            helper = self.loop_helper(e.kind, var, body, items, scope)
+            if helper is not None:
+                return helper
             # (a list for `sum`: quicker than a generator over the few items a case has)
             form = (cg.call("sum", cg.list_comp(body, var, cg.name(tmp))) if e.kind == "sum"
                     else cg.list_comp(body, var, cg.name(tmp)))
@@ -706,13 +726,13 @@ class _Generator:
         optional = [self.type_of(arg).optional for arg in e.args]
         if not any(optional):
             if len(args) == 2:  # `a if a <= b else b`: quicker than a call of the builtin
-                a, b = scope.temp(), scope.temp()
-                test = cg.compare(cg.walrus(a, args[0]), "<=" if e.function == "min" else ">=", cg.walrus(b, args[1]))
-                return cg.if_else(test, cg.name(a), cg.name(b))
+                (a, a_again), (b, b_again) = _held(args[0], scope), _held(args[1], scope)
+                test = cg.compare(a, "<=" if e.function == "min" else ">=", b)
+                return cg.if_else(test, a_again, b_again)
             return cg.call(e.function, *args)
-        temps = [scope.temp() for _ in args]
-        missing = [cg.is_none(cg.walrus(tmp, arg)) for tmp, arg, maybe in zip(temps, args, optional) if maybe]
-        values = [cg.name(tmp) if maybe else arg for tmp, arg, maybe in zip(temps, args, optional)]
+        held = [_held(arg, scope) if maybe else (arg, arg) for arg, maybe in zip(args, optional)]
+        missing = [cg.is_none(first) for (first, _again), maybe in zip(held, optional) if maybe]
+        values = [again for _first, again in held]
         test = missing[0]
         for more in missing[1:]:
             test = cg.either(test, more)
@@ -802,24 +822,60 @@ class _Generator:
         finally:
             self.names = saved
 
-    def loop_helper(self, kind: str, var: str, body: ast.expr) -> str | None:
-        """A plain loop in a function of its own, for `any`, `all` and `count` whose body reads
-        nothing but the loop variable: faster than a generator expression."""
-        if kind not in ("any", "all", "count") or cg.reads(body) - {var}:
+    def loop_helper(self, kind: str, var: str, body: ast.expr, items: ast.expr, scope: _RuleScope) -> ast.expr | None:
+        """A quantifier or an aggregate as a call of a plain loop in a function of its own,
+        `_loopN(items, <the names the body reads>, <the fact slots it sets>)`: faster than a
+        comprehension inlined in `evaluate_case`, which would make every name the comprehension
+        reads or sets a cell of that function and build a closure each time it runs. The names
+        are read when the loop starts (the body sets none of them). The fact slots the body sets
+        go in with their values and come back with the result, `(result, slot, …)`, and are set
+        again from there, so that the rule sees them as a comprehension would have left them.
+        None when the body reads a temporary it does not set (one that may be unbound there)."""
+        stored = {n.target.id for n in ast.walk(body) if isinstance(n, ast.NamedExpr)}
+        slots = sorted(name for name in stored if not _TEMP.fullmatch(name))
+        free = sorted(name for name in cg.reads(body) - stored - {var} if not self.is_global(name))
+        if any(_TEMP.fullmatch(name) for name in free):
             return None
-        fname = f"_loop{len(self.helpers)}"
+
+        def give(value: ast.expr) -> ast.stmt:
+            return cg.return_(cg.tuple_of([value, *map(cg.name, slots)]) if slots else value)
+
         if kind == "any":
-            stmts = [cg.for_(var, cg.name("items"), [cg.if_(body, [cg.return_(cg.literal(True))])]),
-                     cg.return_(cg.literal(False))]
+            stmts = [cg.for_(var, cg.name("items"), [cg.if_(body, [give(cg.literal(True))])]),
+                     give(cg.literal(False))]
         elif kind == "all":
-            stmts = [cg.for_(var, cg.name("items"), [cg.if_(cg.not_(body), [cg.return_(cg.literal(False))])]),
-                     cg.return_(cg.literal(True))]
-        else:
+            stmts = [cg.for_(var, cg.name("items"), [cg.if_(cg.not_(body), [give(cg.literal(False))])]),
+                     give(cg.literal(True))]
+        elif kind == "count":
             stmts = [cg.assign("n", cg.literal(0)),
                      cg.for_(var, cg.name("items"), [cg.if_(body, [cg.add_one("n")])]),
-                     cg.return_(cg.name("n"))]
-        self.helpers.append(cg.function(fname, ["items"], stmts))
-        return fname
+                     give(cg.name("n"))]
+        elif kind == "sum":  # as `sum` adds: 0, then each value in turn
+            stmts = [cg.assign("total", cg.literal(0)),
+                     cg.for_(var, cg.name("items"), [cg.assign("total", cg.binary(cg.name("total"), "+", body))]),
+                     give(cg.name("total"))]
+        else:  # "each" and "first": the items that hold (every item's body runs); "list": the values
+            kept = [cg.do(cg.method(cg.name("out"), "append", body if kind == "list" else cg.name(var)))]
+            stmts = [cg.assign("out", cg.list_of()),
+                     cg.for_(var, cg.name("items"), kept if kind == "list" else [cg.if_(body, kept)]),
+                     give(cg.name("out"))]
+        fn = cg.function("_loop", ["items", *free, *slots], stmts)
+        key = ast.dump(fn)
+        fname = self.helper_names.get(key)
+        if fname is None:  # the same loop written twice is one function
+            fname = self.helper_names[key] = fn.name = f"_loop{len(self.helpers)}"
+            self.helpers.append(fn)
+        call = cg.call(fname, items, *map(cg.name, free), *map(cg.name, slots))
+        if not slots:
+            return call
+        back = scope.temp()  # ((back := _loopN(…)), (slot := back[1]), …, back[0])[-1]
+        sets = [cg.walrus(slot, cg.item(cg.name(back), i)) for i, slot in enumerate(slots, 1)]
+        return cg.item(cg.tuple_of([cg.walrus(back, call), *sets, cg.item(cg.name(back), 0)]), len(slots) + 1)
+
+    def is_global(self, name: str) -> bool:
+        """A name of the generated module's namespace (not a local of the function being built)."""
+        return (name in cg.BUILTINS or name in cg.HELPERS or name in cg.TABLES
+                or any(name == fn.name for fn in self.helpers))
 
     def order_index(self, order: str) -> int:
         return sorted(self.p.orders).index(order)

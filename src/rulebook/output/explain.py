@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from types import MappingProxyType
+
+import orjson
 
 from pydantic import BaseModel
 
@@ -18,6 +21,7 @@ from ..engine.plan import Plan, TemplatePlan
 from ..engine.runtime import UNSET
 from ..input.snapshot import dumps_json, jsonable
 from ..input.structs import plain_record, record_fields
+from ..language.value import Row
 
 VERDICT_FORMAT = "rulebook.verdict/v1"
 STATUSES = ("pass", "fail", "pending", "not_applicable")
@@ -184,9 +188,36 @@ def _decimal(value):
     return jsonable(value)
 
 
+# A parameter's value — a table (a read-only mapping) or a row of a record — is the same object
+# for every case judged on the days it holds: it is written once, its JSON kept by its id with
+# the value itself, which keeps the value alive and so its id its own while it is kept.
+_SHARED: dict[int, tuple] = {}
+
+
+def _shared(value, native):
+    kept = _SHARED.get(id(value))
+    if kept is None:
+        if len(_SHARED) >= 1024:
+            _SHARED.clear()
+        kept = _SHARED[id(value)] = (value, orjson.Fragment(dumps_json(native(value), default=_json_default)))
+    return kept[1]
+
+
+def _table(value: MappingProxyType):
+    return _shared(value, jsonable)
+
+
+def _row(value: Row):
+    return _shared(value, _row_native)
+
+
+def _row_native(value: Row):
+    return list(value) if _items_as_they_are(value) else jsonable(value)
+
+
 # How `_json_default` writes a value of a type whose handling depends on its type alone (the
-# decimals, the decoder's plain records), learnt as the types come.
-_BY_TYPE: dict = {Decimal: _decimal}
+# decimals, the parameters' tables and rows, the decoder's plain records), learnt as the types come.
+_BY_TYPE: dict = {Decimal: _decimal, MappingProxyType: _table}
 
 
 def _json_default(value):
@@ -205,7 +236,11 @@ def _json_default(value):
                 _BY_TYPE[type(value)] = record_fields
             return record_fields(value)
         fields = record_fields(value)
-    elif isinstance(value, tuple):  # a row of a parameter's table (a named tuple: not orjson's)
+    elif isinstance(value, Row):  # a row of a parameter (a named tuple: not orjson's)
+        if len(_BY_TYPE) < 1000:
+            _BY_TYPE[type(value)] = _row
+        return _row(value)
+    elif isinstance(value, tuple):  # a named tuple of some other kind
         return list(value) if _items_as_they_are(value) else jsonable(value)
     else:
         return jsonable(value)
