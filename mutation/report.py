@@ -33,10 +33,10 @@ AREAS = {
     "rules": ("rules/",),
 }
 CAUGHT = {"killed", "timeout", "refused", "caught by type check"}
-# The payout path inside output/explain.py: the verdict and payout around the results, the compact
-# line, and writing them (the rest of the module is texts, due dates and formatting).
-PAYOUT_PATH = {"Explainer.explain", "Explainer._verdict", "Explainer.compact", "Explainer._compact_entry", "dumps",
-               "json_default", "fact"}
+# The payout path inside output/explain.py: the verdict and payout around the results, and writing
+# them (the rest of the module is texts, due dates and formatting; the compact line is written by
+# output/compact.py now).
+PAYOUT_PATH = {"Explainer.explain", "Explainer._verdict", "dumps", "json_default", "fact"}
 PAYOUT_ROW = "the payout path in it (" + ", ".join(sorted(PAYOUT_PATH)) + ")"
 
 
@@ -140,11 +140,19 @@ def render(python: list[dict], rules: list[dict], rules_meta: dict, equivalent: 
             "file no longer loads) over all mutants but the equivalent ones. A mutant no test reaches counts "
             "as not caught.", ""]
     if python_meta:
-        sample = python_meta.get("sample", 1)
+        sample, only = python_meta.get("sample", 1), python_meta.get("only") or []
+        made = len(python) + python_meta["not_checked"]
+        scope = ""
+        if only:
+            scope = (f" in {', '.join(f'`{prefix}*`' for prefix in only)} ({python_meta.get('in_scope', '?'):,} "
+                     f"of the {made:,} mutants mutmut makes; the other modules' mutants were not run)")
+        command = "python -m mutation --python-only" + (f" --sample {sample}" if sample > 1 else "") + \
+            "".join(f" --only {prefix}" for prefix in only)
         out.append(f"Python (mutmut {python_meta.get('mutmut', '')}): {len(python):,} mutants checked"
-                   + (f", one in {sample} of the {len(python) + python_meta['not_checked']:,} that mutmut makes "
-                      f"(`python -m mutation --sample {sample}`; `make mutate` checks them all)" if sample > 1 else "")
-                   + f", in {python_meta.get('seconds', '?')} s with {python_meta.get('jobs', '?')} jobs. ")
+                   + (f", one in {sample} of those that mutmut makes" if sample > 1 else ", all those mutmut makes")
+                   + scope + (f" (`{command}`; `make mutate` checks them all)" if sample > 1 or only else "")
+                   + f", in {python_meta.get('seconds', '?')} s with {python_meta.get('jobs', '?')} jobs. "
+                   + python_meta.get("note", ""))  # how the run was made, when it was not one command
     if rules_meta:
         out.append(f"Rule files (`mutation/rules.py`): {rules_meta.get('seconds', '?')} s with "
                    f"{rules_meta.get('jobs', '?')} jobs, each mutant against "
@@ -233,6 +241,8 @@ def main(argv=None) -> int:
         args.python.write_text(json.dumps(python_meta, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     checked = [m for m in python_meta["mutants"] if m["outcome"] != "not checked"]
     python_meta["not_checked"] = len(python_meta["mutants"]) - len(checked)
+    only = tuple(python_meta.get("only") or ())
+    python_meta["in_scope"] = sum(m["id"].startswith(only) for m in python_meta["mutants"]) if only else 0
     text = render(checked, rules_meta.get("mutants", []), rules_meta, load_equivalent(), python_meta)
     args.out.write_text(text, encoding="utf-8")
     table = summarise(checked, rules_meta.get("mutants", []), load_equivalent())

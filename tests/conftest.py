@@ -47,6 +47,22 @@ def _private_cache(tmp_path_factory):
     yield
 
 
+@pytest.fixture(autouse=True)
+def _fresh_engine_caches():
+    """Under mutmut, the engine's module-level caches (`days.add_months`, `runtime.days`, …) are
+    emptied before each test: mutmut forks each mutant's run from a process that has run the
+    tests already, so a cached answer of the unmutated code would hide the mutant from every
+    test, and the run that learns which tests reach which function would see only the first
+    test that filled the cache."""
+    if "MUTANT_UNDER_TEST" in os.environ:
+        for name, module in list(sys.modules.items()):
+            if name.startswith("rulebook.engine.") and module is not None:
+                for value in list(vars(module).values()):
+                    if callable(getattr(value, "cache_clear", None)):
+                        value.cache_clear()
+    yield
+
+
 def shared(default: str):
     """A fixture's scope: `default`, but one per test under mutmut (`make mutate`), which learns
     which tests reach which function by watching each test: a rulebook built once for the session

@@ -371,6 +371,22 @@ def test_an_invalid_snapshot_is_reported_field_by_field_with_its_values(book, se
     assert [(e["path"], e["value"]) for e in unnamed["errors"]] == [("case_id", 5), ("as_of", "x")]
 
 
+def test_the_due_date_of_a_result_alone_is_the_one_its_verdict_gives(book):
+    """`Rulebook.due` (what `rulebook watch` reminds of, without the texts) gives each result the
+    due date its explained verdict shows, on every example and on days before and after."""
+    shown = 0
+    for path in sorted(EXAMPLES.glob("*-case.yaml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        case = book.validate(data).case
+        for day in (case.as_of - dt.timedelta(days=20), case.as_of, case.as_of + dt.timedelta(days=20)):
+            outcome = book.evaluate(case, day)
+            verdict = book.judge(data, as_of=day)
+            dues = [book.due(outcome, result) for result in outcome.results]
+            assert [d.isoformat() if d else None for d in dues] == [r["due"] for r in verdict["results"]]
+            shown += sum(d is not None for d in dues)
+    assert shown >= 3
+
+
 def test_a_parameters_table_or_row_is_written_once_and_a_new_one_never_as_an_old_one():
     """`explain.dumps` keeps the JSON of a parameter's table or row (the same object for every
     case judged on the days it holds); values made and dropped one after the other, whose ids

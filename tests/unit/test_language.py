@@ -237,10 +237,12 @@ def test_not_applicable_is_spelled_either_way(tmp_path):
     assert [r["status"] for r in out["results"]] == ["not_applicable", "not_applicable"]
 
 
-@pytest.mark.parametrize("where", ["let", "last clause", "message"])
-def test_an_evaluation_error_names_the_rule_that_raised_it(tmp_path, where):
+@pytest.mark.parametrize("where, paid", [("let", 1000), ("last clause", 1000), ("message", 1000),
+                                         ("let", 0), ("last clause", 0)])  # 0 / 0: Decimal's InvalidOperation
+def test_an_evaluation_error_names_the_rule_that_raised_it(tmp_path, where, paid):
     """A division by zero on one case: the case gets `rulebook.error/v1` naming that rule (RB402),
-    whichever rule comes before or after it, and the other cases are judged."""
+    whichever rule comes before or after it, and the other cases are judged. Zero by zero is a
+    division by zero too, in words (Decimal raises another error for it)."""
     let = "let per = paid_jpy / count of steps" if where == "let" else "let per = paid_jpy"
     last = "when paid_jpy / count of steps > 0 yen then pass" if where == "last clause" else \
         "when per > 0 yen then pass"
@@ -272,7 +274,7 @@ def test_an_evaluation_error_names_the_rule_that_raised_it(tmp_path, where):
           otherwise pass
             message ja "a" en "b"
         ''')
-    out = book.judge(case(steps=[]))
+    out = book.judge(case(steps=[], paid_jpy=paid))
     assert out["format"] == "rulebook.error/v1", out
     (error,) = out["errors"]
     assert "rule `x.divides` could not be" in error["message"] and "division by zero" in error["message"]
@@ -417,3 +419,93 @@ def test_quantifiers_over_a_list_with_and_without_outer_names(tmp_path):
     short = case(steps=[{"number": 1, "hours": 1}])
     out = result(book.judge(short), "lists.quantified")
     assert out["status"] == "fail" and out["message"]["en"] == "no no 0 0 no no 0 0"
+
+
+# ------------------------------------------------------------------ the next day a case can change
+
+WAKE = HEADER.replace("  parameters dated as_of\n", "  parameters dated opened_on\n") + '''
+parameter bonus_jpy: yen
+  title ja "加算" en "Bonus"
+  source "s"
+  value 10 yen from 2020-01-01 until 2021-05-31
+  value 20 yen from 2021-06-01
+'''
+
+
+@pytest.mark.parametrize("payout", ["steps", "case", "steps on their day"])
+def test_next_change_is_the_first_day_on_which_judging_again_can_give_other_results(tmp_path, payout):
+    """`next_change` (the day `rulebook watch` judges a case again) on a rulebook whose
+    parameters are read on a day of the case (`opened_on`), not the judging day: the day after
+    a deadline counted from the case, the editions of a parameter that a rule reads on the
+    judging day, the period of force of a rule judged on that day, and the editions of what the payout reads, but only
+    on a day the payout reads its parameters on (its own day, or the rulebook's)."""
+    amount = {
+        "steps": 'payout on each step\n',
+        "steps on their day": 'payout on each step\n  parameters dated step.done_on if missing as_of\n',
+    }.get(payout, "") + ('  amount base_jpy = rate * step.hours rounded down + bonus_jpy\n'
+                         '    title ja "基本" en "Base"\n' if payout != "case" else
+                         'payout on case\n  amount bonus_jpy = bonus_jpy\n    title ja "加算" en "Bonus"\n')
+    (tmp_path / "header.rules").write_text(WAKE, encoding="utf-8")
+    (tmp_path / "rules.rules").write_text(textwrap.dedent('''
+        rule a.deadline on case
+          stage s1
+          title ja "期限" en "Deadline"
+          source "s"
+          when as_of > opened_on + 30 days then fail
+            message ja "a" en "late"
+          otherwise pending
+            message ja "a" en "not yet"
+
+        rule b.rate on case
+          stage s1
+          title ja "単価" en "Rate"
+          source "s"
+          parameters dated as_of
+          otherwise pass
+            message ja "{rate}" en "{rate}"
+
+        rule c.period on case
+          stage s1
+          title ja "期間" en "Period"
+          source "s"
+          parameters dated as_of
+          effective from 2021-04-01 until 2021-09-30
+          otherwise pass
+            message ja "a" en "in force"
+
+        rule d.rate on case
+          stage s1
+          title ja "単価" en "Rate"
+          source "s"
+          otherwise pass
+            message ja "{rate}" en "{rate}"
+        ''') + "\n" + amount, encoding="utf-8")
+    book = rulebook.load(tmp_path, cache=False)
+
+    def next_change(on, **facts):
+        snapshot = book.validate(case(**facts)).case
+        return book.next_change(book.evaluate(snapshot, on))
+
+    D = dt.date
+    # b.rate reads `rate` on the judging day: its edition of 2021-01-01 comes first
+    assert next_change(D(2020, 12, 20)) == D(2021, 1, 1)
+    # then the day after the deadline (2021-01-08 + 30 days), then the period's first day and
+    # the day after its last
+    assert next_change(D(2021, 1, 1)) == D(2021, 2, 8)
+    assert next_change(D(2021, 2, 8)) == D(2021, 4, 1)
+    assert next_change(D(2021, 4, 1)) == D(2021, 10, 1)
+    # the payout reads its parameters on `opened_on`: their editions count on that day only;
+    # or on each step's `done_on`, on the judging day for a step that has none
+    undated = [{"number": 1, "hours": 1}]
+    if payout == "steps on their day":
+        assert next_change(D(2021, 5, 20), opened_on="2021-05-20") == D(2021, 6, 20)
+        assert next_change(D(2021, 5, 21), opened_on="2021-05-20", steps=undated) == D(2021, 6, 1)
+    else:
+        assert next_change(D(2021, 5, 20), opened_on="2021-05-20") == D(2021, 6, 1)
+        assert next_change(D(2021, 5, 21), opened_on="2021-05-20", steps=undated) == D(2021, 6, 20)
+    assert next_change(D(2021, 5, 21), opened_on="2021-05-20") == D(2021, 6, 20)
+    assert next_change(D(2021, 10, 1)) is None
+    # a rule that does not say otherwise reads the parameters on `opened_on`
+    out = book.judge(case(opened_on="2020-06-01"))
+    assert result(out, "d.rate")["message"]["en"] == "1,000 yen/hour"
+    assert result(book.judge(case(opened_on="2021-06-01")), "d.rate")["message"]["en"] == "1,200 yen/hour"

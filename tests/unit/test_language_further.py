@@ -7,6 +7,7 @@ of amounts, and a parameter with no value on the day a rule or an amount reads i
 from __future__ import annotations
 
 import datetime as dt
+import json
 import textwrap
 
 import pytest
@@ -143,6 +144,8 @@ def shows(tmp_path, expr: str, **facts) -> tuple[str, str]:
     ("1000 yen * 12.5% rounded down - 0.5 yen rounded up", "125円"),  # ((125) - 0.5) rounded up
     ("10 yen + 1 yen * 0.5 rounded down + 1 yen", "11円"),     # (10 + 0.5) rounded down + 1
     ("min(3 yen, 1 yen, 2 yen)", "1円"),
+    ("min(3 yen, 2 yen, 1 yen)", "1円"),                      # the third of three
+    ("max(1 yen, 2 yen, 3 yen)", "3円"),
     ("max(3 yen, 7 yen) - min(1 yen, 2 yen)", "6円"),
     ("max(0 yen, 100 yen - 300 yen)", "0円"),
     ("max(2021-01-31, 2021-02-01)", "2021年2月1日"),
@@ -456,6 +459,28 @@ def test_a_rule_reading_a_parameter_not_in_force_fails_naming_it(tmp_path):
     assert b'"facts":{"parameter":"hourly","day":"2019-12-31"}' in compact[0][0]
 
 
+def test_a_parameter_only_a_message_reads_leaves_the_status_and_says_it_has_no_value(tmp_path):
+    """The decision does not read `hourly`; the message does, on a day it has no value: the
+    result keeps its status, and its message names the parameter and that day (no fix)."""
+    book = book_with(tmp_path, '''
+        rule step.told on each step
+          stage s1
+          title ja "説明" en "Told"
+          source "s"
+          parameters dated step.done_on if missing as_of
+          when step.paid_jpy > 0 yen then pass
+            message ja "{hourly}" en "{hourly}"
+          otherwise fail
+            message ja "b" en "b"
+        ''')
+    out = book.judge(case(steps=[{"number": 1, "hours": 1, "paid_jpy": 1, "done_on": "2019-12-31"}]))
+    told = result(out, "step.told", "step:1")
+    assert told["status"] == "pass" and out["verdict"] == "eligible"
+    assert told["message"]["en"] == ("This result cannot be explained: the parameter `hourly` (Rate) has no value "
+                                     "in force on 2019-12-31.")
+    assert told["message"]["ja"] == "この結果の説明に必要なパラメータ「単価」(hourly)には2019年12月31日に有効な値がありません。"
+
+
 LOOPS = '''
     rule x.loops on case
       stage s1
@@ -589,3 +614,51 @@ def test_iterating_over_a_table_by_its_keys_with_a_lookup_guarded_inline(tmp_pat
     out = result(book.judge(case()), "x.any")
     assert out["status"] == "pass" and out["message"]["en"] == "software"
     assert result(book.judge(case(paid_jpy=300_000_000)), "x.any")["status"] == "fail"
+
+
+@pytest.mark.parametrize("test, holds_for, fails_for", [
+    ("is blank", ["", "  "], ["x", " x "]),
+    ("is not blank", ["x", " x "], ["", "  "]),
+])
+def test_a_text_is_blank_when_it_holds_only_spaces(tmp_path, test, holds_for, fails_for):
+    book = book_with(tmp_path, f'''
+        rule x.blank on case
+          stage s1
+          title ja "空白" en "Blank"
+          source "s"
+          when industry is set and industry {test} then pass
+            message ja "a" en "holds"
+          otherwise fail
+            message ja "a" en "not"
+        ''')
+    assert [result(book.judge(case(industry=text)), "x.blank")["status"] for text in holds_for + fails_for] == \
+        ["pass"] * len(holds_for) + ["fail"] * len(fails_for)
+
+
+def test_a_raw_verdict_writes_a_parameter_s_records_as_the_json_ready_one(tmp_path):
+    """`dumps` of a raw verdict (facts left as they are) gives the JSON-ready verdict's JSON when a
+    fact is a parameter's list of records, even with a text of more than 200 characters in one of
+    them (shortened there, as in any list), and a decimal and a date; a text fact is whole."""
+    from rulebook.output.explain import dumps
+
+    long_name = "第" + "Ⅱ" * 240 + "期"
+    header = HEADER.replace('{name: "第Ⅱ期", first_day: 2021-03-01', '{name: "' + long_name + '", first_day: 2021-03-01')
+    book = book_with(tmp_path, '''
+        rule x.periods on case
+          stage s1
+          title ja "期" en "Periods"
+          source "s"
+          when (any p in periods where p.first_day > 2021-01-01) and (any t in fee_tiers where t.rate > 10%)
+               and industry is set then pass
+            message ja "a" en "periods"
+          otherwise fail
+            message ja "a" en "none"
+        ''', header=header)
+    raw, _ = book.judge_case(case(industry="業" * 250), raw=True)
+    ready = book.judge(case(industry="業" * 250))
+    assert json.loads(dumps(raw)) == ready
+    assert ready["results"][0]["facts"]["industry"] == "業" * 250  # a fact's own text is whole
+    facts = ready["results"][0]["facts"]
+    assert facts["fee_tiers"][0] == [0, 100000, 0.2]  # a parameter's record: its values, in order
+    name, first_day, _last_day = facts["periods"][1]
+    assert first_day == "2021-03-01" and name == long_name[:200] + "…"

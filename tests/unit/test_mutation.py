@@ -81,3 +81,22 @@ def test_the_runner_kills_a_mutant_and_lets_an_equivalent_one_survive(mutants):
     results = mutator.run([killed, rounding], jobs=1, tests=("tests/unit/test_rulebook_cases.py",))
     assert [r["outcome"] for r in results] == ["killed", "survived"], results
     assert results[0]["by"].startswith("tests/unit/test_rulebook_cases.py::test_every_case_of_the_file_holds")
+
+
+def test_the_report_says_which_python_mutants_a_sampled_run_checked():
+    """A run of one mutant in N, of some modules only, says so, with the command that repeats it;
+    the score counts the checked mutants alone, an equivalent one apart."""
+    from mutation import report
+
+    python = [{"id": f"rulebook.engine.days.x_f__mutmut_{i}", "module": "rulebook.engine.days", "function": "f",
+               "outcome": outcome} for i, outcome in enumerate(["killed"] * 8 + ["survived", "survived"], 1)]
+    meta = {"sample": 20, "only": ["rulebook.engine."], "in_scope": 200, "not_checked": 390, "mutmut": "3",
+            "seconds": 60, "jobs": 1}
+    text = report.render(python, [], {}, {"rulebook.engine.days.x_f__mutmut_10": "because"}, meta)
+    assert ("10 mutants checked, one in 20 of those that mutmut makes in `rulebook.engine.*` (200 of the 400 "
+            "mutants mutmut makes; the other modules' mutants were not run) "
+            "(`python -m mutation --python-only --sample 20 --only rulebook.engine.`") in text
+    assert "| engine | 10 | 8 | 0 | 1 | 0 | 1 | **88.9%** |" in text
+    assert "- `rulebook.engine.days.x_f__mutmut_10` — equivalent: because" in text
+    full = report.render(python, [], {}, {}, {"sample": 1, "not_checked": 0, "mutmut": "3", "seconds": 1, "jobs": 1})
+    assert "10 mutants checked, all those mutmut makes, in 1 s" in full

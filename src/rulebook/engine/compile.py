@@ -271,9 +271,6 @@ class _Generator:
         def run_case_rules(group: list[RulePlan]) -> None:
             for rule in group:
                 if rule.subject == "case":
-                    block = self.blocks[rule.index]
-                    if "st" in set().union(*(cg.reads(x) for x in [block.init, *block.prelude, *block.decide])):
-                        body.append(cg.assign("st", cg.literal(None)))
                     inline(rule, body, cg.do(cg.method(cg.name("fc"), "add", cg.literal(rule.id))), one=True)
                 elif rule.subject == "numbered_step":
                     n = cg.name("n")

@@ -446,7 +446,7 @@ class Explainer:
             "results": results,
             "payout": payout,
         }
-        messages = [{"ja": getattr(w, "ja", str(w)), "en": str(w)} for w in warnings]  # the input's
+        messages = [{"ja": w.ja, "en": str(w)} for w in warnings]  # the input's (Messages)
         seen = set()
         for name, day, amount, of_step in outcome.unpriced:  # amounts that read a parameter with no value
             if (name, day, amount, of_step) not in seen:

@@ -1,0 +1,215 @@
+"""What the compiler (engine/compile.py) generates for each construct, beyond the results that
+tests/unit/test_language*.py check: a fact that a rule's code has surely read already is taken
+from its slot, not read again (`_Generator.settled`, `after`), with the same results."""
+
+from __future__ import annotations
+
+import ast
+
+import pytest
+
+from .test_language_further import book_with, case, result
+
+
+def slot_in_code(book, rule_id: str, key: str) -> tuple[str, ast.FunctionDef]:
+    """The local that holds the fact `key` of the rule, and `evaluate_case`, where it is set."""
+    rule = next(r for r in book.plan.rules if r.id == rule_id)
+    slot = f"_{rule.index}_f{[k for k, _kind in rule.facts].index(key)}"
+    function = next(node for node in ast.walk(ast.parse(book.plan.source))
+                    if isinstance(node, ast.FunctionDef) and node.name == "evaluate_case")
+    return slot, function
+
+
+def reads(book, rule_id: str, key: str) -> int:
+    """How many places of `evaluate_case` read the fact `key` of the rule into its slot (a
+    `:=` to the slot; a read of a fact known already is a plain read of the slot)."""
+    slot, function = slot_in_code(book, rule_id, key)
+    return sum(isinstance(node, ast.NamedExpr) and node.target.id == slot for node in ast.walk(function))
+
+
+# (a condition, the fact it surely reads, a case it holds on, a case it does not)
+READ_FIRST = [
+    ("paid_jpy > 10 yen", "paid_jpy", {"paid_jpy": 11}, {"paid_jpy": 10}),
+    ("hourly >= 1000 yen per hour", "hourly", {"as_of": "2021-03-01"}, None),
+    ("as_of > 2021-02-01", "as_of", {"as_of": "2021-03-01"}, {"as_of": "2021-01-01"}),
+    ("big", "big", {"paid_jpy": 11}, {"paid_jpy": 10}),  # a let
+    ("not (paid_jpy > 10 yen)", "paid_jpy", {"paid_jpy": 10}, {"paid_jpy": 11}),
+    ("-paid_jpy < -10 yen", "paid_jpy", {"paid_jpy": 11}, {"paid_jpy": 10}),
+    ("paid_jpy > 10 yen and capital_jpy is set", "paid_jpy", {"paid_jpy": 11, "capital_jpy": 1}, {"paid_jpy": 11}),
+    ("paid_jpy > 10 yen or capital_jpy is set", "paid_jpy", {"paid_jpy": 11}, {"paid_jpy": 10}),
+    ("paid_jpy + 1 yen > 11 yen", "paid_jpy", {"paid_jpy": 11}, {"paid_jpy": 10}),
+    ("(capital_jpy + paid_jpy if missing 0 yen) > 11 yen", "capital_jpy", {"paid_jpy": 11, "capital_jpy": 1},
+     {"paid_jpy": 11}),
+    ("paid_jpy * 50% rounded down > 5 yen", "paid_jpy", {"paid_jpy": 12}, {"paid_jpy": 11}),
+    ("capital_jpy is set", "capital_jpy", {"capital_jpy": 1}, {}),
+    ("(capital_jpy if missing 0 yen) > 0 yen", "capital_jpy", {"capital_jpy": 1}, {}),
+    ("(1 yen if paid_jpy > 10 yen else 0 yen) > 0 yen", "paid_jpy", {"paid_jpy": 11}, {"paid_jpy": 10}),
+    ("(industry if missing \"none\") in [\"retail\"]", "industry", {"industry": "retail"}, {"industry": "food"}),
+    ("size_limits[industry if missing \"none\"] is set", "industry", {"industry": "retail"}, {"industry": "food"}),
+    ("any s in steps where s.hours > 2 hours", "steps", {}, {"steps": []}),
+    ("sum of s.hours for s in steps > 2 hours", "steps", {}, {"steps": []}),
+    ("min(paid_jpy, 100 yen) > 10 yen", "paid_jpy", {"paid_jpy": 11}, {"paid_jpy": 10}),
+    ("min(capital_jpy, paid_jpy) is set", "capital_jpy", {"capital_jpy": 1}, {}),
+]
+
+
+@pytest.mark.parametrize("condition, key, holds, fails", READ_FIRST, ids=[c for c, *_ in READ_FIRST])
+def test_a_fact_the_first_clause_surely_read_is_not_read_again_by_the_next(tmp_path, condition, key, holds, fails):
+    book = book_with(tmp_path, f'''
+        rule x.twice on case
+          stage s1
+          title ja "二度" en "Twice"
+          source "s"
+          let big = paid_jpy > 10 yen
+          when ({condition}) and paid_jpy < 0 yen then fail
+            message ja "a" en "first"
+          when {condition} then pending
+            message ja "a" en "second"
+          otherwise pass
+            message ja "a" en "neither"
+        ''')
+    assert reads(book, "x.twice", key) == 1
+    out = result(book.judge(case(**holds)), "x.twice")
+    assert out["message"]["en"] == "second" and key in out["facts"]  # the fact, read once, is shown
+    if fails is not None:
+        assert result(book.judge(case(**fails)), "x.twice")["message"]["en"] == "neither"
+
+
+# (an expression whose later part reads again a fact its first part surely read, the fact)
+READ_AFTER = [
+    ("paid_jpy > paid_jpy - 1 yen", "paid_jpy"),                     # the right of a comparison
+    ("paid_jpy > 1 yen and paid_jpy < 100000 yen", "paid_jpy"),      # the right of `and`
+    ("(paid_jpy if paid_jpy > 1 yen else 0 yen) > 0 yen", "paid_jpy"),  # the branches of an `if`
+    ("(capital_jpy if missing 0 yen) > 0 yen and capital_jpy is set", "capital_jpy"),
+]
+
+
+@pytest.mark.parametrize("condition, key", READ_AFTER, ids=[c for c, _ in READ_AFTER])
+def test_a_later_part_of_an_expression_takes_what_its_first_part_read(tmp_path, condition, key):
+    book = book_with(tmp_path, f'''
+        rule x.once on case
+          stage s1
+          title ja "一度" en "Once"
+          source "s"
+          when {condition} then pass
+            message ja "a" en "holds"
+          otherwise fail
+            message ja "a" en "not"
+        ''')
+    assert reads(book, "x.once", key) == 1
+    out = result(book.judge(case(industry="retail", capital_jpy=1)), "x.once")
+    assert out["message"]["en"] == "holds" and key in out["facts"]
+
+
+@pytest.mark.parametrize("first", [
+    "(paid_jpy + capital_jpy if missing 0 yen) > 1000 yen",   # the side that may be missing is read first
+    "(min(paid_jpy, capital_jpy) if missing 0 yen) > 1000 yen",
+    "(capital_jpy if missing paid_jpy) > 1000 yen",            # the default only when missing
+    "capital_jpy is set and paid_jpy > 1000 yen",              # the right of `and` only after the left
+    "(paid_jpy if capital_jpy is set else 0 yen) > 1000 yen",  # one branch of two
+])
+def test_a_fact_an_earlier_clause_may_not_have_read_is_read_where_it_is_needed(tmp_path, first):
+    """What an earlier clause reads only on some cases is read again by the next: with
+    `capital_jpy` missing, the first clause reads no `paid_jpy`, and the second must."""
+    book = book_with(tmp_path, f'''
+        rule x.maybe on case
+          stage s1
+          title ja "未読" en "Maybe"
+          source "s"
+          when {first} then fail
+            message ja "a" en "first"
+          when paid_jpy > 10 yen then pass
+            message ja "a" en "second"
+          otherwise pending
+            message ja "a" en "neither"
+        ''')
+    out = result(book.judge(case(paid_jpy=11)), "x.maybe")
+    assert (out["status"], out["message"]["en"], out["facts"]["paid_jpy"]) == ("pass", "second", 11)
+    assert result(book.judge(case(paid_jpy=10)), "x.maybe")["status"] == "pending"
+    assert result(book.judge(case(paid_jpy=2000, capital_jpy=5000)), "x.maybe")["status"] == "fail"
+
+
+def test_a_count_of_a_list_is_not_a_reading_of_the_list(tmp_path):
+    """`count of steps` is its own fact (the number), not the list: a later clause that reads
+    the list reads it."""
+    book = book_with(tmp_path, '''
+        rule x.count on case
+          stage s1
+          title ja "件数" en "Count"
+          source "s"
+          when count of steps > 5 then fail
+            message ja "a" en "many"
+          when any s in steps where s.hours > 2 hours then pass
+            message ja "a" en "long"
+          otherwise pending
+            message ja "a" en "short"
+        ''')
+    out = result(book.judge(case()), "x.count")
+    assert (out["status"], out["message"]["en"]) == ("pass", "long")
+    assert reads(book, "x.count", "steps") == 1
+    assert result(book.judge(case(steps=[{"number": 1, "hours": 1, "paid_jpy": 1}])), "x.count")["status"] == "pending"
+
+
+def memo_tests(book, rule_id: str, key: str) -> int:
+    """How many places of `evaluate_case` test whether the let `key` was computed already
+    (`slot is not _U`) before computing it."""
+    slot, function = slot_in_code(book, rule_id, key)
+    return sum(isinstance(node, ast.Compare) and isinstance(node.left, ast.Name) and node.left.id == slot
+               and isinstance(node.ops[0], ast.IsNot) for node in ast.walk(function))
+
+
+@pytest.mark.parametrize("second, memo", [
+    ("paid_jpy > 100 yen", 0),   # `big` read at one place: computed there, with no test
+    ("big", 2),                  # read by two clauses: remembered (the first may not have read it)
+    ("small", 2),                # read by a clause and by another let
+])
+def test_a_let_read_at_one_place_is_computed_there_and_one_read_at_more_is_remembered(tmp_path, second, memo):
+    small = "let small = not big" if second == "small" else ""
+    book = book_with(tmp_path, f'''
+        rule x.lets on case
+          stage s1
+          title ja "変数" en "Lets"
+          source "s"
+          let big = paid_jpy > 10 yen
+          {small}
+          when paid_jpy < 0 yen and big then fail
+            message ja "a" en "first"
+          when {second} then pass
+            message ja "a" en "second"
+          otherwise pending
+            message ja "a" en "neither"
+        ''')
+    assert memo_tests(book, "x.lets", "big") == memo
+    assert result(book.judge(case(paid_jpy=11 if second != "small" else 10)), "x.lets")["status"] == \
+        ("pending" if second == "paid_jpy > 100 yen" else "pass")
+
+
+def test_a_numbered_step_rule_fails_the_step_it_names_or_else_the_case(tmp_path):
+    """`on step numbered N`: its failure is the step's when N is set (the step's payout sees it),
+    the case's when N is missing (the case's payout sees it); the result's subject says which."""
+    book = book_with(tmp_path, '''
+        rule x.numbered on step numbered employees
+          stage s1
+          title ja "番号" en "Numbered"
+          source "s"
+          when step is set and step.done_on is set then pass
+            message ja "a" en "done"
+          otherwise fail
+            message ja "a" en "not done"
+
+        payout on each step
+          amount lost_jpy = 1 yen if some failure on step else 0 yen
+            title ja "損" en "Lost"
+
+        payout on case
+          amount lost_jpy = 10 yen if some failure on case else 0 yen
+            title ja "損" en "Lost"
+        ''')
+    missing = book.judge(case())
+    assert result(missing, "x.numbered")["status"] == "fail"
+    assert missing["payout"]["lost_jpy"] == 10 and [s["lost_jpy"] for s in missing["payout"]["steps"]] == [0, 0, 0]
+    second = book.judge(case(employees=2))
+    assert result(second, "x.numbered", "step:2")["status"] == "fail"
+    assert second["payout"]["lost_jpy"] == 0 and [s["lost_jpy"] for s in second["payout"]["steps"]] == [0, 1, 0]
+    first = book.judge(case(employees=1))
+    assert result(first, "x.numbered", "step:1")["status"] == "pass" and first["payout"]["lost_jpy"] == 0
