@@ -143,7 +143,7 @@ PATHS = ["case_id", "as_of", "format", "sme", "sme.name", "sme.applied_on", "sme
          "unknown_field", "sme.unknown", "steps[0].extra"]
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(st.integers(0, 10**6), st.lists(st.tuples(st.sampled_from(PATHS), JSONISH | st.just(...)), max_size=3))
 def test_damaged_snapshots_are_accepted_or_refused_alike_with_the_same_errors(book, seed, damage):
     case = make_case(random.Random(seed), seed)
@@ -171,7 +171,7 @@ def test_damaged_snapshots_are_accepted_or_refused_alike_with_the_same_errors(bo
         assert fast == model
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.one_of(
     st.decimals(allow_nan=False, allow_infinity=False).map(lambda d: str(d).encode()),
     st.from_regex(rb"\A-?[0-9]{1,20}(\.[0-9]{1,22})?([eE][+-]?[0-9]{1,3})?\Z"),
