@@ -242,22 +242,28 @@ _LEAVES = st.none() | st.booleans() | st.integers(-10**6, 10**6) | _TEXTS | st.d
 
 
 @given(st.recursive(_LEAVES, lambda inner: st.lists(inner, max_size=3) | st.tuples(inner, inner), max_leaves=8),
-       st.integers(0, 3), st.randoms(use_true_random=False))
+       st.integers(0, 6), st.randoms(use_true_random=False))
 @example("x" * 201, 2, random.Random(1))
 @example(["x" * 201], 3, random.Random(2))
 @example(Decimal("NaN"), 2, random.Random(3))
+@example(["x" * 201], 5, random.Random(4))
+@example(["y", "x" * 201], 6, random.Random(5))
 @settings(max_examples=300, suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_a_fact_is_written_as_jsonable_writes_it_whatever_it_holds(book, value, wrap, rng):
     """`dumps` hands what orjson cannot write to a default that takes short cuts by type (a
     decoder's plain record as its fields, a parameter's row as a list): the bytes are those of
     `jsonable` as the default, the reference, for a record of the decoder (a step, with its photos), a row of
-    a parameter's table and the values inside them, long texts, decimals that are not finite."""
+    a parameter's table and the values inside them, long texts, decimals that are not finite; and
+    a record of the decoder whose list of texts holds the texts among them (a record that is
+    not plain: its fields are weighed one by one)."""
     from rulebook.input.snapshot import jsonable
     from rulebook.language.value import row_class
 
     case = validator_decoder(book).decode(orjson.dumps(make_case(rng, 1)))[0]
     step = case.steps[0] if case.steps else case.plan
     row = row_class("some_row", ("a", "b"))(value, step)
-    fact = [value, step, row, [row, step], (case.plan, value)][wrap]
+    texts = [v for v in (value if isinstance(value, (list, tuple)) else [value]) if isinstance(v, str)]
+    expert = msgspec.structs.replace(case.expert, qualifications=texts)
+    fact = [value, step, row, [row, step], (case.plan, value), expert, [step, expert, row]][wrap]
     assert dumps({"facts": {"x": fact}}) == orjson.dumps({"facts": {"x": fact}}, default=jsonable)
 

@@ -240,8 +240,6 @@ def _json_default(value):
         if len(_BY_TYPE) < 1000:
             _BY_TYPE[type(value)] = _row
         return _row(value)
-    elif isinstance(value, tuple):  # a named tuple of some other kind
-        return list(value) if _items_as_they_are(value) else jsonable(value)
     else:
         return jsonable(value)
     for field in fields.values():
