@@ -4,6 +4,12 @@ how the writer appends it and records it in the ledger, and what it leaves in th
 from __future__ import annotations
 
 import os
+import platform
+import subprocess
+import sys
+
+import orjson
+import pytest
 
 from rulebook.apps.audit import writer as writer_module
 from samples import generate
@@ -42,3 +48,103 @@ def test_the_writer_lets_go_of_every_page_it_wrote_once_it_is_on_disk(tmp_path, 
     errors = (out / "errors.jsonl").stat().st_ino
     assert [(start, length) for ino, start, length, _size in advised if ino == errors] == [
         (0, (out / "errors.jsonl").stat().st_size)]
+
+
+def _ledger_rows(folder) -> dict:
+    """Every row of the ledger's tables of cases, errors and batch rows, by table."""
+    import sqlite3
+
+    db = sqlite3.connect(folder / ".ledger.sqlite")
+    try:
+        tables = [name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        assert {"cases", "errors", "batch_0"} <= set(tables)
+        rows = {table: db.execute(f"SELECT * FROM {table} ORDER BY rowid").fetchall()
+                for table in tables if table in ("cases", "errors") or table.startswith("batch_")}
+        rows["statuses"] = db.execute("SELECT * FROM statuses ORDER BY rule, status").fetchall()
+        return rows
+    finally:
+        db.close()
+
+
+def test_the_ledgers_rows_are_the_same_whatever_the_chunks_and_the_jobs(tmp_path):
+    """A worker numbers its rows from the chunk's start and the writer adds where the chunk
+    starts: the ledger holds the same rows — each document's number, each verdict's offset and
+    length in results.jsonl, the batch rules' rows — in one chunk or in many, with 1 or 2 jobs,
+    and each offset finds its case's line."""
+    cases = generate(30, seed=8)
+    cases[3]["case_id"] = cases[1]["case_id"]  # a duplicate: batch rows of two documents with one id
+    path = write_batch(tmp_path / "cases.jsonl", cases, broken={2: b"{not json", 11: b"[1]"})
+    runs = {}
+    for name, jobs, size in (("one chunk", "1", "1000"), ("chunks of 4", "1", "4"), ("2 jobs", "2", "3")):
+        out = tmp_path / name
+        assert audit(path, "--out", out, "--jobs", jobs, "--chunk-size", size, "--compact").exit_code == 2
+        runs[name] = _ledger_rows(out)
+    one = runs["one chunk"]
+    assert all(rows == one for rows in runs.values())
+    assert [row[0] for row in one["cases"]] == [n for n in range(32) if n not in (2, 11)]
+    assert [row[0] for row in one["errors"]] == [2, 11]
+    results = (tmp_path / "2 jobs" / "results.jsonl").read_bytes()
+    for row in one["cases"]:
+        offset, length = row[-2:]
+        line = results[offset:offset + length]
+        assert line.endswith(b"\n") and orjson.loads(line)["case_id"] == row[3]
+    assert sum(row[-1] for row in one["cases"]) == len(results)
+    assert {row[0] for row in one["batch_0"]} == {row[0] for row in one["cases"]}
+
+
+def test_pieces_are_written_whole_in_order_even_when_the_system_writes_part_of_them(tmp_path, monkeypatch):
+    """`write_pieces` writes a chunk's lines in a few `writev` calls (at most IOV_MAX pieces
+    each); a call that writes only part of what it was given is finished piece by piece."""
+    from rulebook.apps.audit import spill
+
+    pieces = [bytes([65 + i % 26]) * (i % 7) + b"\n" for i in range(2500)]
+    calls = []
+    real = os.writev
+
+    def short(fd, group):
+        calls.append(len(group))
+        return real(fd, group[: len(group) // 2] + [group[len(group) // 2][:1]])  # half of them and one byte
+
+    monkeypatch.setattr(spill, "_WRITEV", short)
+    monkeypatch.setattr(spill, "_IOV_MAX", 1000)
+    fd = os.open(tmp_path / "out", os.O_WRONLY | os.O_CREAT)
+    try:
+        assert spill.write_pieces(fd, pieces) == len(b"".join(pieces))
+    finally:
+        os.close(fd)
+    assert (tmp_path / "out").read_bytes() == b"".join(pieces)
+    assert calls == [1000, 1000, 500]
+    spilled = spill.spill(str(tmp_path / "spilled"), pieces[:10])
+    assert spilled.size == len(b"".join(pieces[:10]))
+    with open(tmp_path / "target", "wb", buffering=0) as target:
+        target.write(b"before\n")
+        spill.append(target, spilled)
+        spill.append(target, [b"after", b"\n"])
+    assert (tmp_path / "target").read_bytes() == b"before\n" + b"".join(pieces[:10]) + b"after\n"
+    assert not (tmp_path / "spilled").exists()
+
+
+_FAULTS = """
+import resource, sys
+from rulebook.apps.audit.worker import keep_freed_memory
+if sys.argv[1] == "keep":
+    keep_freed_memory()
+def chunk():
+    lines = [bytes(6000) for _ in range(1500)]  # a chunk's lines: 9 MB, freed after
+    return len(lines)
+chunk()
+before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+for _ in range(5):
+    chunk()
+print(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
+"""
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc's allocator")
+def test_a_worker_keeps_the_memory_a_chunk_freed_for_the_next(tmp_path):
+    """After `keep_freed_memory`, the megabytes a chunk's lines took and freed are used again by
+    the next chunk's instead of being given back to the system and taken again page by page."""
+    faults = {how: int(subprocess.run([sys.executable, "-c", _FAULTS, how], capture_output=True, text=True,
+                                      check=True).stdout) for how in ("default", "keep")}
+    assert faults["default"] > 5 * 2000  # each chunk's 9 MB taken again: 2,200 pages of 4 KiB
+    assert faults["keep"] < faults["default"] / 10

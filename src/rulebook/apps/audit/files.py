@@ -107,8 +107,7 @@ def _write_cases(folder: Path, ledger: Ledger, options: Options) -> None:
             _copy(rows, fh, size)
         return
     words, rules_of = vocabulary.VERDICT[options.lang], {}
-    rows = (case_row((origin, line, case_id, verdict, failed, due, stake, claimed, expert, sme), words, rules_of)
-            for case_id, verdict, failed, due, stake, claimed, expert, sme, origin, line in ledger.case_rows())
+    rows = (case_row(row, words, rules_of) for row in ledger.case_rows())
     _write_csv(folder / CASES_CSV, header, rows, text=CASE_TEXT)
 
 

@@ -80,15 +80,19 @@ class Ledger:
         return self.get("checkpoint", {"units": 0, "docs": 0, "results_bytes": 0, "errors_bytes": 0})
 
     # --------------------------------------------------------------- writing
-    def commit_chunk(self, cases, errors, batch: dict, statuses, checkpoint: dict) -> None:
-        """A chunk's rows (`batch`: batch rule index → its rows) and the new checkpoint, all or nothing."""
+    def commit_chunk(self, cases, errors, batch: dict, statuses, checkpoint: dict, first: int = 0,
+                     offset: int = 0) -> None:
+        """A chunk's rows and the new checkpoint, all or nothing. The rows are numbered from the
+        chunk's start (`worker.Judged`): `first` is added to each document's number, `offset`
+        to each verdict's offset in results.jsonl (`batch`: batch rule index → its rows)."""
         db = self.db
+        first, offset = int(first), int(offset)  # (written into the statements: numbers only)
         db.execute("BEGIN IMMEDIATE")
         try:
-            db.executemany("INSERT INTO cases VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", cases)
-            db.executemany("INSERT INTO errors VALUES (?,?,?,?,?)", errors)
+            db.executemany(f"INSERT INTO cases VALUES (?+{first},?,?,?,?,?,?,?,?,?,?,?+{offset},?)", cases)
+            db.executemany(f"INSERT INTO errors VALUES (?+{first},?,?,?,?)", errors)
             for index, rows in batch.items():
-                db.executemany(f"INSERT INTO batch_{index} VALUES ({','.join('?' * len(rows[0]))})", rows)
+                db.executemany(f"INSERT INTO batch_{index} VALUES (?+{first}{',?' * (len(rows[0]) - 1)})", rows)
             db.executemany(
                 "INSERT INTO statuses VALUES (?,?,?) ON CONFLICT (rule, status) DO UPDATE SET count = count + ?",
                 [(rule, status, n, n) for (rule, status), n in statuses.items()])
@@ -139,8 +143,8 @@ class Ledger:
         return self.query("SELECT offset, length " + self._HELD_BACK, (limit,))
 
     def case_rows(self):
-        """Every case's row, in input order (for cases.csv)."""
-        return self.query("SELECT case_id, verdict, failed, due, at_stake, claimed, expert, sme, origin, line "
+        """Every case's row as the table holds it, in input order (for cases.csv)."""
+        return self.query("SELECT seq, origin, line, case_id, verdict, failed, due, at_stake, claimed, expert, sme "
                           "FROM cases ORDER BY seq")
 
     # ------------------------------------------------------------ batch rules

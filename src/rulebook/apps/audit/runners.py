@@ -8,7 +8,7 @@ import sys
 from collections import deque
 
 from .options import AuditError
-from .worker import init_worker, judge_chunk
+from .worker import init_worker, judge_chunk, keep_freed_memory
 
 
 def _in_order(chunks, submit, ahead: int):
@@ -33,6 +33,7 @@ class LocalRunner:
         self.lang = lang  # cases.csv's language (its rows are made with the chunks)
         self.spill = spill  # the folder the pool's workers write their chunks' results into
         self.pool = None
+        keep_freed_memory()  # this process judges the chunks (1 job) or receives their rows
         if jobs > 1:
             import multiprocessing
             from concurrent.futures import ProcessPoolExecutor

@@ -112,10 +112,11 @@ def failed_rules(failed: str) -> list[str]:
 
 
 def case_row(row, words: dict, rules_of: dict) -> tuple:
-    """The row of cases.csv of a case's ledger row — (origin, line, case_id, verdict, failed,
-    due, at stake, claimed, expert, SME) — with `words` the verdicts' words in the sheet's
-    language, and `rules_of` a cache of the failed results' rules (few distinct)."""
-    origin, line, case_id, verdict, failed, due, stake, claimed, expert, sme = row[:10]
+    """The row of cases.csv of a case's ledger row (`Ledger`'s `cases`: n, origin, line,
+    case_id, verdict, failed, due, at stake, claimed, expert, SME, …), with `words` the
+    verdicts' words in the sheet's language, and `rules_of` a cache of the failed results'
+    rules (few distinct)."""
+    _n, origin, line, case_id, verdict, failed, due, stake, claimed, expert, sme = row[:11]
     rules = rules_of.get(failed)
     if rules is None:
         rules = " ".join(failed_rules(failed))

@@ -1,8 +1,10 @@
 """worker: judging a chunk of units, in whatever process runs it (this one, a pool worker, a
-Dask worker). What goes back to the audit is few objects: the chunk's results and errors as
-bytes, one small record per document for the ledger (with the rows the case adds to the batch
-rules, made by their generated code), the counts per rule and status, and the latest day a case
-was judged on."""
+Dask worker). What goes back to the audit (`Judged`) is few objects, each in the shape the
+writer writes it: the chunk's results and errors as the pieces of their lines (a pool's worker
+writes the results to a file of its own), the ledger's rows as its tables take them (with the
+rows the cases add to the batch rules, made by their generated code), the counts per rule and
+status, the latest day a case was judged on, and cases.csv's rows: nothing for the audit to
+regroup or join."""
 
 from __future__ import annotations
 
@@ -20,6 +22,8 @@ from ...input.documents import Limits, Unit, parse_unit, span_units
 from ...output import vocabulary
 from ...output.explain import dumps
 from .sheets import CASE_TEXT, case_row, encode_rows
+from .spill import Spilled
+from .spill import spill as spill_to
 
 _BOOK = None
 _SETTINGS: dict = {}
@@ -33,6 +37,7 @@ def init_worker(rules: str | None, as_of: dt.date | None, compact: bool, audit: 
 
     if audit is not None:
         _exit_with(audit)
+        keep_freed_memory()
     _BOOK = load(rules)
     _SETTINGS.update(as_of=as_of, compact=compact, key=(rules, as_of, compact))
     # A worker makes many short-lived objects and keeps only the rulebook: move what is loaded
@@ -40,6 +45,30 @@ def init_worker(rules: str | None, as_of: dt.date | None, compact: bool, audit: 
     gc.collect()
     gc.freeze()
     gc.set_threshold(50_000, 20, 20)
+
+
+# glibc's mallopt parameters: give the heap's top back to the system only past this much free,
+# and map blocks of their own only from this size on.
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
+_KEPT_FREE = 64 * 2**20
+
+
+def keep_freed_memory() -> None:
+    """Have the C allocator keep the memory a chunk freed for the next one. By default glibc
+    gives the top of its heap back to the system as soon as 128 KiB there is free, so a process
+    that frees a chunk's megabytes of lines and makes as many for the next takes each page back
+    by a page fault (two and a half times the faults of the audit's workers, and their CPU in
+    the kernel). Kept up to 64 MiB: a worker's memory stays what its largest chunk needed. A C
+    library without `mallopt` (not glibc) is left as it is."""
+    import ctypes
+
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return
+    mallopt.argtypes, mallopt.restype = (ctypes.c_int, ctypes.c_int), ctypes.c_int
+    mallopt(_M_TRIM_THRESHOLD, _KEPT_FREE)
+    mallopt(_M_MMAP_THRESHOLD, _KEPT_FREE // 2)
 
 
 def _exit_with(parent: int, interval: float = 1.0) -> None:
@@ -57,29 +86,40 @@ def _exit_with(parent: int, interval: float = 1.0) -> None:
 
 _RULES_OF: dict = {}  # failed results → the rules cases.csv shows (few distinct), for `case_row`
 _SPILLED = [0]  # chunks this process spilled
+_NL = b"\n"
 
 
-class Spilled(NamedTuple):
-    """A chunk's results written by the worker to a file of their own, for the audit to append
-    to results.jsonl by the kernel (`os.copy_file_range`) rather than receive and write."""
+class Judged(NamedTuple):
+    """What judging a chunk hands back to the audit: few objects, each already in the shape the
+    writer writes it. The ledger's rows are numbered from the chunk's start — a document by its
+    place in the chunk, a verdict's line by its offset in the chunk's results —: the writer
+    adds where the chunk starts (`Ledger.commit_chunk`)."""
 
-    path: str
-    size: int
+    results: list[bytes] | Spilled  # the results' lines as pieces, or written by a pool's worker
+    results_size: int
+    errors: list[bytes]  # the errors' lines as pieces
+    errors_size: int
+    documents: int  # verdicts and errors
+    cases: list[tuple]  # `cases` rows: (n, origin, line, case_id, verdict, failed, due, at stake,
+    #                     claimed, expert, SME, offset, length)
+    error_rows: list[tuple]  # `errors` rows: (n, origin, line, case_id, message)
+    batch: dict[int, list[tuple]]  # batch rule index → its `batch_N` rows: (n, case_id, *row)
+    statuses: Counter  # results per (rule, status)
+    day: str | None  # the latest day a case was judged on (ISO)
+    sheet: bytes | None  # the chunk's rows of cases.csv, in the language asked for
 
 
 def judge_chunk(units: list[Unit], rules: str | None = None, as_of=None, compact: bool = False,
-                lang: str | None = None, spill: str | None = None):
-    """Judge a chunk of units. Returns (results bytes — or `Spilled`, written into the folder
-    `spill` —, errors bytes, one entry per document in input order — (is verdict, length of its
-    line, ledger row, what it adds to the batch rules) —, counts per rule and status, the latest
-    day a case was judged on, the chunk's rows of cases.csv in `lang` as bytes, or None without
-    a `lang`): few objects to send back, and nothing left for the main process to join."""
+                lang: str | None = None, spill: str | None = None) -> Judged:
+    """Judge a chunk of units (see `Judged`); with `spill`, a folder, the results are written
+    to a file of their own there; with `lang`, cases.csv's rows are made in that language."""
     if _BOOK is None or (rules, as_of, compact) != _SETTINGS.get("key"):
         init_worker(rules, as_of, compact)
     book = _BOOK
-    out_lines, err_lines, docs, statuses = [], [], [], Counter()
+    pieces, errs, cases, error_rows, batch, statuses = [], [], [], [], {}, Counter()
     tally = book.compact_writer.tally() if compact else None
     latest = [None]
+    size = [0, 0]  # the chunk's results and errors so far, in bytes
 
     def added(case, payout: dict, origin: str, line: int):
         """What the case adds to the batch rules, and the day it was judged on; or the error
@@ -90,27 +130,42 @@ def judge_chunk(units: list[Unit], rules: str | None = None, as_of=None, compact
             latest[0] = day
         return rows, refusal
 
+    def verdict(line_bytes: bytes, case, case_id, verdict: str, failed: str, payout: dict, origin: str, line: int,
+                rows) -> None:
+        n, offset, length = len(cases) + len(error_rows), size[0], len(line_bytes) + 1
+        pieces.append(line_bytes)
+        pieces.append(_NL)
+        size[0] = offset + length
+        cases.append(_case_row(n, case, case_id, verdict, failed, payout, origin, line, offset, length))
+        for index, kept in rows:
+            into = batch.get(index)
+            if into is None:
+                into = batch[index] = []
+            into.extend([(n, case_id, *row) for row in kept])
+
     def add(out: dict, case, origin: str, line: int) -> None:
-        rows = ()
         if out["format"] == "rulebook.verdict/v1":
             rows, refusal = added(case, out["payout"], origin, line)
-            if refusal is not None:
-                out = refusal
-        is_verdict, line_bytes, row = _record(out, case, origin, line, statuses)
-        (out_lines if is_verdict else err_lines).append(line_bytes)
-        docs.append((is_verdict, len(line_bytes), row, rows if is_verdict else ()))
+            if refusal is None:
+                verdict(dumps(out), case, out["case_id"], out["verdict"], _failed(out, statuses), out["payout"], origin,
+                        line, rows)
+                return
+            out = refusal
+        line_bytes = dumps(out)
+        errs.append(line_bytes)
+        errs.append(_NL)
+        size[1] += len(line_bytes) + 1
+        message = "; ".join(f"{e['path'] or '(snapshot)'}: {e['message']}" for e in out["errors"])
+        error_rows.append((len(cases) + len(error_rows), origin, line, out.get("case_id"), message))
 
     def add_compact(compact, case, origin: str, line: int) -> None:
-        line_bytes, verdict, failed, payout = compact
+        line_bytes, verdict_, failed, payout = compact
         rows, refusal = added(case, payout, origin, line)
         if refusal is not None:  # not a verdict after all: its statuses, counted, are taken back
             book.compact_writer.take_back(tally, orjson.loads(line_bytes)["results"])
             add(refusal, case, origin, line)
             return
-        line_bytes += b"\n"
-        out_lines.append(line_bytes)
-        docs.append((True, len(line_bytes), _row(case, case.case_id, verdict, " ".join(failed), payout, origin, line),
-                     rows))
+        verdict(line_bytes, case, case.case_id, verdict_, " ".join(failed), payout, origin, line, rows)
 
     for unit in _lines_of(units):
         if compact and unit.kind == "line" and unit.error is None:
@@ -138,17 +193,14 @@ def judge_chunk(units: list[Unit], rules: str | None = None, as_of=None, compact
     sheet = None
     if lang is not None:
         words = vocabulary.VERDICT[lang]
-        sheet = encode_rows([case_row(row, words, _RULES_OF) for is_verdict, _length, row, _rows in docs
-                             if is_verdict], CASE_TEXT)
-    out_blob = b"".join(out_lines)
-    if spill is not None and out_blob:
+        sheet = encode_rows([case_row(row, words, _RULES_OF) for row in cases], CASE_TEXT)
+    results = pieces
+    if spill is not None and pieces:
         _SPILLED[0] += 1
-        path = os.path.join(spill, f"{os.getpid()}-{_SPILLED[0]}.jsonl")
-        with open(path, "wb") as fh:
-            fh.write(out_blob)
-        out_blob = Spilled(path, len(out_blob))
+        results = spill_to(os.path.join(spill, f"{os.getpid()}-{_SPILLED[0]}.jsonl"), pieces)
     day = latest[0]
-    return out_blob, b"".join(err_lines), docs, statuses, day.isoformat() if day is not None else None, sheet
+    return Judged(results, size[0], errs, size[1], len(cases) + len(error_rows), cases, error_rows, batch, statuses,
+                  day.isoformat() if day is not None else None, sheet)
 
 
 def _lines_of(units: list[Unit]):
@@ -160,26 +212,24 @@ def _lines_of(units: list[Unit]):
             yield unit
 
 
-def _record(out: dict, case, origin: str, line: int, statuses: Counter):
-    """(verdict?, JSON line, ledger row) of one document; counts its statuses."""
-    line_bytes = dumps(out) + b"\n"
-    if out["format"] != "rulebook.verdict/v1":
-        message = "; ".join(f"{e['path'] or '(snapshot)'}: {e['message']}" for e in out["errors"])
-        return False, line_bytes, (origin, line, out.get("case_id"), message)
+def _failed(out: dict, statuses: Counter) -> str:
+    """The failed results of a verdict ("rule@subject" joined by spaces); counts its statuses."""
     failed = []
     for r in out["results"]:
         key = (r["rule"], r["status"])
         statuses[key] += 1
         if key[1] == "fail":
             failed.append(f"{key[0]}@{r['subject']}")
-    return True, line_bytes, _row(case, out["case_id"], out["verdict"], " ".join(failed), out["payout"], origin, line)
+    return " ".join(failed)
 
 
-def _row(case, case_id, verdict: str, failed: str, payout: dict, origin: str, line: int):
-    """The ledger row of a verdict (the expert and the SME: the people's totals)."""
+def _case_row(n: int, case, case_id, verdict: str, failed: str, payout: dict, origin: str, line: int, offset: int,
+              length: int) -> tuple:
+    """The ledger's row of a verdict (`Ledger`'s `cases`; the expert and the SME: the people's
+    totals)."""
     who = getattr(case, "expert", None)
     expert = (getattr(who, "lancers_user", None) or getattr(who, "name", None)) if who is not None else None
     sme = getattr(getattr(case, "sme", None), "name", None)
     claimed = getattr(getattr(case, "claim", None), "honorarium_jpy", None)
-    return (origin, line, case_id, verdict, failed, payout.get("honorarium_jpy", 0),
-            payout.get("honorarium_at_stake_jpy", 0), claimed, expert, sme)
+    return (n, origin, line, case_id, verdict, failed, payout.get("honorarium_jpy", 0),
+            payout.get("honorarium_at_stake_jpy", 0), claimed, expert, sme, offset, length)

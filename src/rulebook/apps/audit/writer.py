@@ -15,7 +15,8 @@ import threading
 import time
 
 from .ledger import Ledger
-from .worker import Spilled
+from .spill import append, write_pieces
+from .worker import Judged
 
 
 class Writer:
@@ -88,39 +89,29 @@ class Writer:
                 return
             self.kept[fd] = (end - end % _PAGE, end)
 
-    def _write_chunk(self, units: int, judged) -> None:
-        out_blob, err_blob, records, statuses, day, sheet_rows = judged
-        docs, results_bytes, errors_bytes = self.docs, self.results_bytes, self.errors_bytes
-        cases, error_rows, batch = [], [], {}
-        for is_verdict, length, row, added in records:
-            if is_verdict:
-                cases.append((docs, *row, results_bytes, length))
-                results_bytes += length
-                for index, rows in added:
-                    case_id = row[2]
-                    batch.setdefault(index, []).extend((docs, case_id, *r) for r in rows)
-            else:
-                error_rows.append((docs, *row))
-                errors_bytes += length
-            docs += 1
+    def _write_chunk(self, units: int, judged: Judged) -> None:
         results, errors = self.files
-        written = [results, errors]
-        _append(results, out_blob)
-        _append(errors, err_blob)
+        written = [results, errors] if judged.errors else [results]
+        append(results, judged.results)
+        append(errors, judged.errors)
         sheet_bytes = self.sheet_bytes
-        if self.sheet is not None and sheet_rows is not None:
-            _append(self.sheet, sheet_rows)
-            sheet_bytes += len(sheet_rows)
+        if self.sheet is not None and judged.sheet is not None:
+            write_pieces(self.sheet.fileno(), [judged.sheet])
+            sheet_bytes += len(judged.sheet)
             written.append(self.sheet)
         for fh in written:
             os.fsync(fh.fileno())
             self._let_go(fh.fileno())
+        day = judged.day
         if day is not None and (self.batch_day is None or day > self.batch_day):
             self.batch_day = day
-        self.ledger.commit_chunk(cases, error_rows, batch, statuses,
+        docs = self.docs + judged.documents
+        results_bytes, errors_bytes = self.results_bytes + judged.results_size, self.errors_bytes + judged.errors_size
+        self.ledger.commit_chunk(judged.cases, judged.error_rows, judged.batch, judged.statuses,
                                  {"units": self.units + units, "docs": docs, "results_bytes": results_bytes,
                                   "errors_bytes": errors_bytes, "cases_bytes": sheet_bytes,
-                                  "batch_day": self.batch_day})
+                                  "batch_day": self.batch_day},
+                                 first=self.docs, offset=self.results_bytes)
         self.sheet_bytes = sheet_bytes
         self.units += units
         self.docs, self.results_bytes, self.errors_bytes = docs, results_bytes, errors_bytes
@@ -128,30 +119,3 @@ class Writer:
 
 _FADVISE = getattr(os, "posix_fadvise", None)  # (not on macOS)
 _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
-
-
-def _append(fh, data) -> None:
-    """Bytes, or a chunk's results a worker wrote to a file (`Spilled`: copied by the kernel,
-    then removed), written whole at the position of an unbuffered file."""
-    fd = fh.fileno()
-    if isinstance(data, Spilled):
-        with open(data.path, "rb", buffering=0) as source:
-            left = data.size
-            while left:
-                try:
-                    sent = os.copy_file_range(source.fileno(), fd, left)
-                except OSError:  # another file system, or a kernel without it
-                    sent = _write_all(fd, source.read(min(left, 2**20)))
-                if not sent:
-                    raise OSError(f"`{data.path}` is shorter than the worker wrote")
-                left -= sent
-        os.unlink(data.path)
-        return
-    _write_all(fd, data)
-
-
-def _write_all(fd: int, data: bytes) -> int:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view):]
-    return len(data)
