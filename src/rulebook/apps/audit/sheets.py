@@ -53,8 +53,11 @@ _UNSEEN_IN_COLUMN = re.compile(rf"[\x00-\x09\x0b-\x1f\x7f-\x9f{_BIDI_AND_SEPARAT
 def _all_safe(batch: list, text: tuple[int, ...]) -> bool:
     """Whether no cell of the columns `text` of a batch needs neutralising (the usual case, found
     a column at a time, the work in C)."""
+    columns = list(zip(*batch))
     for i in text:
-        column = [row[i] for row in batch]
+        if i >= len(columns):  # rows narrower than the sheet's: look at each
+            return False
+        column = columns[i]
         try:
             joined = "\n" + "\n".join(column)
         except TypeError:  # not only text: look at each
@@ -93,12 +96,17 @@ def _plain(rows: list) -> str | None:
     if not rows:
         return ""
     width = len(rows[0])
-    for row in rows:
-        if len(row) != width or None in row:
-            return None
-    text = "\r\n".join([",".join(map(str, row)) for row in rows]) + "\r\n"
+    if width == 1 or len(set(map(len, rows))) != 1:
+        return None
+    try:  # rows of text only (cases.csv's), joined without a look at each
+        text = "\r\n".join(map(",".join, rows)) + "\r\n"
+    except TypeError:  # a number, or None
+        for row in rows:
+            if None in row:
+                return None
+        text = "\r\n".join([",".join(map(str, row)) for row in rows]) + "\r\n"
     if (text.count(",") != len(rows) * (width - 1) or text.count("\n") != len(rows) or text.count("\r") != len(rows)
-            or '"' in text or width == 1):
+            or '"' in text):
         return None
     return text
 
@@ -115,15 +123,17 @@ def case_row(row, words: dict, rules_of: dict) -> tuple:
     """The row of cases.csv of a case's ledger row (`Ledger`'s `cases`: n, origin, line,
     case_id, verdict, failed, due, at stake, claimed, expert, SME, …), with `words` the
     verdicts' words in the sheet's language, and `rules_of` a cache of the failed results'
-    rules (few distinct)."""
+    rules (few distinct). Every cell is text — the amounts as `str` writes them, as the csv
+    module would —, so that a chunk's rows are joined in one go (`_plain`)."""
     _n, origin, line, case_id, verdict, failed, due, stake, claimed, expert, sme = row[:11]
     rules = rules_of.get(failed)
     if rules is None:
         rules = " ".join(failed_rules(failed))
         if len(rules_of) < 10_000:
             rules_of[failed] = rules
-    return (case_id, words.get(verdict, verdict), rules, due, stake, "" if claimed is None else claimed,
-            expert or "", sme or "", f"{origin}:{line}")
+    return (case_id, words.get(verdict, verdict), rules, "" if due is None else f"{due}",
+            "" if stake is None else f"{stake}", "" if claimed is None else f"{claimed}", expert or "", sme or "",
+            f"{origin}:{line}")
 
 
 __all__ = ["CASE_TEXT", "case_row", "encode_rows", "failed_rules", "spreadsheet_cell"]
