@@ -11,6 +11,7 @@ import sys
 import orjson
 import pytest
 
+from rulebook.apps.audit import worker as worker_module
 from rulebook.apps.audit import writer as writer_module
 from samples import generate
 
@@ -148,3 +149,27 @@ def test_a_worker_keeps_the_memory_a_chunk_freed_for_the_next(tmp_path):
                                       check=True).stdout) for how in ("default", "keep")}
     assert faults["default"] > 5 * 2000  # each chunk's 9 MB taken again: 2,200 pages of 4 KiB
     assert faults["keep"] < faults["default"] / 10
+
+
+def test_the_pools_workers_judge_with_the_audits_rulebook_without_loading_it_again(tmp_path, monkeypatch):
+    """Forked from the audit, which `adopt`ed its rulebook (made ready and moved out of the
+    collector's way) before the pool started, a worker judges with that rulebook as it is: no
+    worker loads one, and the files are those of one job."""
+    from rulebook import book as book_module
+
+    loads = tmp_path / "loads"
+    real = book_module.load
+
+    def load(*args, **kwargs):
+        with open(loads, "a") as fh:
+            fh.write(f"{os.getpid()}\n")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(book_module, "load", load)
+    path = write_batch(tmp_path / "cases.jsonl", generate(20, seed=4), broken={3: b"{not json"})
+    one, two = tmp_path / "one", tmp_path / "two"
+    assert audit(path, "--out", one, "--jobs", "1", "--chunk-size", "4", "--compact").exit_code == 2
+    monkeypatch.setattr(worker_module, "_BOOK", None)  # (not the one the run above left in this process)
+    assert audit(path, "--out", two, "--jobs", "2", "--chunk-size", "4", "--compact").exit_code == 2
+    assert contents(two) == contents(one)
+    assert set(loads.read_text().split()) == {str(os.getpid())}  # only the audit's own process loaded one

@@ -121,7 +121,7 @@ def _run(options: Options, folder: Path, ledger: Ledger, timings: Timings) -> Ou
             if jobs > 1:
                 spill.mkdir()
             runner = LocalRunner(jobs, options.rules, options.as_of, options.compact, options.lang,
-                                 spill=str(spill) if jobs > 1 else None)
+                                 spill=str(spill) if jobs > 1 else None, book=book)
         bar = _progress_bar(options)
         if bar is not None:
             bar.update(point["docs"])

@@ -8,7 +8,7 @@ import sys
 from collections import deque
 
 from .options import AuditError
-from .worker import init_worker, judge_chunk, keep_freed_memory
+from .worker import adopt, init_worker, judge_chunk
 
 
 def _in_order(chunks, submit, ahead: int):
@@ -27,18 +27,22 @@ def _in_order(chunks, submit, ahead: int):
 class LocalRunner:
     """Chunks judged in this process (one job), or in a pool of worker processes."""
 
-    def __init__(self, jobs: int, rules, as_of, compact, lang=None, spill: str | None = None):
+    def __init__(self, jobs: int, rules, as_of, compact, lang=None, spill: str | None = None, book=None):
+        """`book`: the rulebook loaded from `rules` by the audit, judged with in this process
+        (1 job) or handed down to the pool's workers forked from it."""
         self.jobs = jobs
         self.args = (rules, as_of, compact)
         self.lang = lang  # cases.csv's language (its rows are made with the chunks)
         self.spill = spill  # the folder the pool's workers write their chunks' results into
         self.pool = None
-        keep_freed_memory()  # this process judges the chunks (1 job) or receives their rows
+        method = "spawn" if sys.platform == "darwin" else "fork"
+        if book is not None:
+            adopt(book, *self.args, fork=jobs > 1 and method == "fork")
         if jobs > 1:
             import multiprocessing
             from concurrent.futures import ProcessPoolExecutor
 
-            context = multiprocessing.get_context("spawn" if sys.platform == "darwin" else "fork")
+            context = multiprocessing.get_context(method)
             self.pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=init_worker,
                                             initargs=(*self.args, os.getpid()))
             # Start the workers now, before the audit starts its writer thread: a process forked

@@ -30,21 +30,39 @@ _SETTINGS: dict = {}
 
 
 def init_worker(rules: str | None, as_of: dt.date | None, compact: bool, audit: int | None = None) -> None:
-    """Load the rulebook into this process; `audit`: the pid of the audit that started this
-    process as a pool worker (it then ends with it)."""
+    """Load the rulebook into this process — unless it has it already, as a pool's worker forked
+    from an audit that `adopt`ed it —; `audit`: the pid of the audit that started this process
+    as a pool worker (it then ends with it)."""
     global _BOOK
     from ...book import load
 
     if audit is not None:
         _exit_with(audit)
         keep_freed_memory()
-    _BOOK = load(rules)
-    _SETTINGS.update(as_of=as_of, compact=compact, key=(rules, as_of, compact))
+    if _BOOK is None or _SETTINGS.get("key") != (rules, as_of, compact):
+        _BOOK = load(rules)
+        _SETTINGS.update(as_of=as_of, compact=compact, key=(rules, as_of, compact))
+        gc.collect()
     # A worker makes many short-lived objects and keeps only the rulebook: move what is loaded
     # out of the collector's way, and collect the young less often.
-    gc.collect()
     gc.freeze()
     gc.set_threshold(50_000, 20, 20)
+
+
+def adopt(book, rules: str | None, as_of: dt.date | None, compact: bool, fork: bool = False) -> None:
+    """Judge with `book`, the audit's own rulebook (loaded from `rules`), in this process; with
+    `fork`, before pool workers are forked from it: the rulebook made ready to judge (its
+    compact writer made) and moved, with all this process holds, out of the collector's way,
+    so that each worker starts with it as it is — rather than load it again, make its writer
+    again, and have the collector walk (and copy, page by page) all it inherited."""
+    global _BOOK
+    _BOOK = book
+    _SETTINGS.update(as_of=as_of, compact=compact, key=(rules, as_of, compact))
+    if fork:
+        if compact:
+            book.compact_writer  # noqa: B018 - made now, once, for every worker
+        gc.collect()
+        gc.freeze()
 
 
 # glibc's mallopt parameters: give the heap's top back to the system only past this much free,
@@ -95,7 +113,7 @@ class Judged(NamedTuple):
     place in the chunk, a verdict's line by its offset in the chunk's results —: the writer
     adds where the chunk starts (`Ledger.commit_chunk`)."""
 
-    results: list[bytes] | Spilled  # the results' lines as pieces, or written by a pool's worker
+    results: list[bytes] | Spilled  # the results' lines, or written by a pool's worker to a file
     results_size: int
     errors: list[bytes]  # the errors' lines as pieces
     errors_size: int
@@ -194,10 +212,12 @@ def judge_chunk(units: list[Unit], rules: str | None = None, as_of=None, compact
     if lang is not None:
         words = vocabulary.VERDICT[lang]
         sheet = encode_rows([case_row(row, words, _RULES_OF) for row in cases], CASE_TEXT)
-    results = pieces
     if spill is not None and pieces:
         _SPILLED[0] += 1
         results = spill_to(os.path.join(spill, f"{os.getpid()}-{_SPILLED[0]}.jsonl"), pieces)
+    else:  # joined: one block of memory, given back whole once written (pieces held in the
+        # writer's queue would leave the heap that much larger)
+        results = [b"".join(pieces)]
     day = latest[0]
     return Judged(results, size[0], errs, size[1], len(cases) + len(error_rows), cases, error_rows, batch, statuses,
                   day.isoformat() if day is not None else None, sheet)
