@@ -68,7 +68,8 @@ def write_reports(folder: Path, ledger: Ledger, summary: dict, options: Options,
     _write_cases(folder, ledger, options)
     # Every expert's and every SME's totals (summary.json lists the first SUMMARY_PEOPLE of each).
     for column, name in PEOPLE_CSV.items():
-        _write_csv(folder / name, vocabulary.PEOPLE_COLUMNS[options.lang], ledger.people(column, None), text=(0,))
+        _write_csv(folder / name, vocabulary.PEOPLE_COLUMNS[options.lang], ledger.people(column, None, text=True),
+                   text=(0,))
     # Every finding of the batch rules (summary.json lists the first of each rule), and the two
     # checks of before as their rules' findings.
     _write_findings(folder / FINDINGS_CSV, ledger, book, options.lang)

@@ -209,15 +209,19 @@ class Ledger:
         if not self.query("SELECT 1 FROM temp.sqlite_master WHERE name = ?", (f"people_{column}",)).fetchone():
             self.query(f"""
                 CREATE TEMP TABLE people_{column} AS
-                SELECT {column}, COUNT(*), SUM(verdict = 'ineligible'), SUM(due), SUM(at_stake),
-                       SUM(COALESCE(claimed, 0))
+                SELECT {column} AS name, COUNT(*) AS cases, SUM(verdict = 'ineligible') AS ineligible,
+                       SUM(due) AS due, SUM(at_stake) AS at_stake, SUM(COALESCE(claimed, 0)) AS claimed
                 FROM cases WHERE {column} IS NOT NULL GROUP BY {column}
                 ORDER BY SUM(at_stake) - SUM(due) DESC, SUM(at_stake) DESC, {column}""")
         return table
 
-    def people(self, column: str, limit: int | None):
-        """The first `limit` rows of the totals per expert or per SME (all of them with None)."""
-        return self.query(f"SELECT * FROM {self._people_table(column)} ORDER BY rowid LIMIT ?",
+    def people(self, column: str, limit: int | None, text: bool = False):
+        """The first `limit` rows of the totals per expert or per SME (all of them with None);
+        with `text`, the numbers as their digits (a spreadsheet's cells, as the csv module
+        writes them)."""
+        figures = ("cases", "ineligible", "due", "at_stake", "claimed")
+        columns = ", ".join(f"CAST({name} AS TEXT)" for name in figures) if text else ", ".join(figures)
+        return self.query(f"SELECT name, {columns} FROM {self._people_table(column)} ORDER BY rowid LIMIT ?",
                           (-1 if limit is None else limit,))
 
     def people_count(self, column: str) -> int:
