@@ -50,19 +50,20 @@ def init_worker(rules: str | None, as_of: dt.date | None, compact: bool, audit: 
 
 
 def adopt(book, rules: str | None, as_of: dt.date | None, compact: bool, fork: bool = False) -> None:
-    """Judge with `book`, the audit's own rulebook (loaded from `rules`), in this process; with
-    `fork`, before pool workers are forked from it: the rulebook made ready to judge (its
-    compact writer made) and moved, with all this process holds, out of the collector's way,
-    so that each worker starts with it as it is — rather than load it again, make its writer
-    again, and have the collector walk (and copy, page by page) all it inherited."""
+    """Judge with `book`, the audit's own rulebook (loaded from `rules`), in this process, or,
+    with `fork`, in pool workers forked from it: the rulebook made ready to judge (its compact
+    writer made) and moved, with all this process holds, out of the collector's way, so that
+    each worker starts with it as it is — rather than load it again, make its writer again,
+    and have the collector walk (and copy, page by page) all it inherited."""
     global _BOOK
     _BOOK = book
     _SETTINGS.update(as_of=as_of, compact=compact, key=(rules, as_of, compact))
-    if fork:
-        if compact:
-            book.compact_writer  # noqa: B018 - made now, once, for every worker
-        gc.collect()
-        gc.freeze()
+    if fork and compact:
+        book.compact_writer  # noqa: B018 - made now, once, for every worker
+    # What loading left behind collected, what is kept moved out of the collector's way (as
+    # `init_worker` does).
+    gc.collect()
+    gc.freeze()
 
 
 # glibc's mallopt parameters: give the heap's top back to the system only past this much free,
