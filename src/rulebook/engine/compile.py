@@ -47,13 +47,14 @@ def compile_program(program: Program) -> Plan:
 class _Block:
     """A rule's decision, built once, inlined once into `evaluate_case`: it leaves `k`, the
     deciding clause, and hands the result to `keep`, which makes the statement that keeps it
-    (appending to the rule's list, or assigning the case rule's `rN`). A parameter the decision
-    reads that has no value on its day (`runtime.NotInForce`) makes the result a failure of
-    the rule, `NO_VALUE`, naming the parameter and the day."""
+    (appending to the rule's list, or assigning the case rule's `rN`). A clause that fails adds
+    the failure to its subject's (`failed`) in its own branch. A parameter the decision reads
+    that has no value on its day (`runtime.NotInForce`) makes the result a failure of the rule,
+    `NO_VALUE`, naming the parameter and the day."""
 
-    def __init__(self, rule: Rule, init: ast.stmt, prelude: list[ast.stmt], decide: list[ast.stmt],
+    def __init__(self, rule: Rule, init: ast.stmt, prelude: list[ast.stmt], branches: list[tuple[ast.expr | None, int]],
                  facts: list[str], not_in_force: ast.expr | None):
-        self.rule, self.init, self.prelude, self.decide = rule, init, prelude, decide
+        self.rule, self.init, self.prelude, self.branches = rule, init, prelude, branches
         self.facts, self.not_in_force = facts, not_in_force
 
     def statements(self, head, keep, failed: ast.stmt) -> list[ast.stmt]:
@@ -61,7 +62,10 @@ class _Block:
         `failed`: what a failure adds to the failures of its subject."""
         result = cg.tuple_of(head(cg.name("k")) + [cg.name(f) for f in self.facts])
         no_value = cg.binary(cg.tuple_of(head(cg.literal(NO_VALUE))), "+", cg.call("_nf", cg.name("_e")))
-        decided = [cg.try_except(self.decide + [keep(result)], "_NotInForce", "_e",
+        status = {clause.index: clause.status for clause in self.rule.clauses}
+        decide = cg.chain([(test, [cg.assign("k", cg.literal(index))] + ([failed] if status[index] == "fail" else []))
+                           for test, index in self.branches])
+        decided = [cg.try_except(decide + [keep(result)], "_NotInForce", "_e",
                                  [cg.assign("k", cg.literal(NO_VALUE)), keep(no_value), failed])]
         body = [self.init] + self.prelude
         if self.not_in_force is None:
@@ -140,14 +144,6 @@ class _Generator:
         body: list[ast.stmt] = [cg.assign("fc", cg.call("set")), cg.assign("fs", cg.call("set")),
                                 cg.assign("pc", cg.literal(None)), cg.assign("nv", cg.list_of())]
 
-        def fails_test(rule: RulePlan) -> ast.expr | None:
-            fails = [c.index for c in rule.clauses if c.status == "fail"]
-            if not fails:
-                return None
-            if len(fails) == 1:
-                return cg.compare(cg.name("k"), "==", cg.literal(fails[0]))
-            return cg.compare(cg.name("k"), "in", cg.tuple_of([cg.literal(i) for i in fails]))  # a constant
-
         def step_subject(var: str) -> ast.expr:
             n = cg.name(var)
             return cg.if_else(cg.compare(cg.literal(0), "<=", n, ("<", cg.literal(1000))),
@@ -165,9 +161,6 @@ class _Generator:
                 return cg.assign(f"r{rule.index}", result) if one else cg.do(cg.call(f"ap{rule.index}", result))
 
             block = self.blocks[rule.index].statements(head, keep, failed)
-            test = fails_test(rule)
-            if test is not None:
-                block.append(cg.if_(test, [failed]))
             out.extend(block)
             self.marks.append((rule.index, block[0], block[-1]))
 
@@ -271,7 +264,7 @@ class _Generator:
             self.numbers[rule.index] = self.exprs.expr(rule.number, Scope(None, prefix=f"_n{rule.index}", inline=True))
         arg_scope = Scope(step_var)
         arg_scope.lets = scope.lets
-        branches: list[tuple[ast.expr | None, list[ast.stmt]]] = []
+        branches: list[tuple[ast.expr | None, int]] = []  # (condition, clause index)
         arg_body: list[ast.stmt] = []
         clause_plans = []
         for clause in rule.clauses:
@@ -280,7 +273,7 @@ class _Generator:
             test = self.exprs.expr(clause.condition, scope) if clause.condition is not None else None
             if clause.condition is not None:  # a later clause is reached only once this one was tested
                 scope.known |= self.exprs.settled(clause.condition, scope)
-            branches.append((test, [cg.assign("k", cg.literal(clause.index))]))
+            branches.append((test, clause.index))
             if args:
                 arg_body.append(cg.if_(cg.compare(cg.name("k"), "==", cg.literal(clause.index)),
                                        [cg.return_(cg.tuple_of(args))]))
@@ -298,7 +291,7 @@ class _Generator:
             not_in_force = cg.compare(cg.name("_D"), "<", self.m.constant(start))
             if until is not None:
                 not_in_force = cg.either(not_in_force, cg.compare(cg.name("_D"), ">", self.m.constant(until)))
-        self.blocks[rule.index] = _Block(rule, init_slots(scope), prelude, cg.chain(branches),
+        self.blocks[rule.index] = _Block(rule, init_slots(scope), prelude, branches,
                                          scope.slot_names(), not_in_force)
         params_ = ["c", "st", "si", "as_of", "_P", "params_at", "pc", "k"]
         head = self.prologue(rule, arg_scope, arg_body)
