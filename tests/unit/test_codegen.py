@@ -347,3 +347,46 @@ def test_the_loops_of_the_compiled_rules_run_in_functions_of_their_own():
     loops = [fn for name, fn in functions.items() if name.startswith("_loop")]
     bodies = [ast.dump(ast.Module(fn.body, [])) + repr([a.arg for a in fn.args.args]) for fn in loops]
     assert loops and len(bodies) == len(set(bodies))
+
+
+@pytest.mark.parametrize("expr, surely_set", [
+    ("(a := x.f) is None", {"a"}),
+    ("(a := x.f) is None or (b := x.g) > 0", {"a"}),  # only the first operand surely runs
+    ("(a := 1) if t else (a := 2)", {"a"}),  # set on both branches
+    ("(a := 1) if t else (b := 2)", set()),
+    ("(a := 1) if (b := t) else 0", {"b"}),
+    ("len((a := x.f)) > (b := 3)", {"a", "b"}),
+    ("0 < (a := x) < (b := y)", {"a"}),  # a later link of a chain may not run
+    ("a if a is not _U else (a := x.f)", set()),  # read before it is set: it must start unread
+    ("_loop0(items, a) > (a := 1)", set()),  # handed to a loop before it is set
+    ("(a := 1) > 0 and _loop0(items, a)", {"a"}),
+    ("f((a := 1), a, (b := a))", {"a", "b"}),  # arguments left to right
+    ("{'k': (a := 1), 'l': a}", {"a"}),
+    ("[(a := v) for v in (b := items)]", {"b"}),  # the body may run no time
+    ("x[(a := 1):a]", set()),  # a form it does not follow sets nothing, and reads too early
+])
+def test_set_before_read_follows_pythons_order_of_evaluation(expr, surely_set):
+    """The slots the first condition of a rule surely sets, never reading them first, need not
+    start unread (`compile`): a name is counted only if every path sets it before any read."""
+    assert codegen.set_before_read(ast.parse(expr, mode="eval").body, {"a", "b"}) == surely_set
+
+
+def test_a_slot_starts_unread_only_where_the_first_condition_may_leave_it_unset():
+    """In `evaluate_case`, every fact slot that a rule's result holds is either set to unread
+    before the rule, or surely set by its first condition before anything reads it."""
+    book = rulebook.load()
+    tree = ast.parse(book.plan.source)
+    evaluate_case = next(fn for fn in tree.body if isinstance(fn, ast.FunctionDef) and fn.name == "evaluate_case")
+    skipped = 0
+    for node in ast.walk(evaluate_case):
+        if not isinstance(node, ast.Try) or not isinstance(node.body[0], ast.If):
+            continue
+        results = [n for n in ast.walk(node.body[-1]) if isinstance(n, ast.Tuple)]
+        slots = {n.id for n in ast.walk(results[0]) if isinstance(n, ast.Name) and "_f" in n.id}
+        first = node.body[0].test
+        surely = codegen.set_before_read(first, slots)
+        skipped += len(surely)
+        unread = {t.id for parent in ast.walk(evaluate_case) if isinstance(parent, ast.Assign)
+                  and isinstance(parent.value, ast.Name) and parent.value.id == "_U" for t in parent.targets}
+        assert slots - surely <= unread
+    assert skipped > 0
