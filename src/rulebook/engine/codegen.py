@@ -300,69 +300,6 @@ def reads(node: ast.AST) -> set[str]:
     return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
 
 
-def set_before_read(expr: ast.expr, names: Iterable[str]) -> set[str]:
-    """Those of `names` that evaluating `expr` surely sets (`name := …`), whatever its values,
-    and never reads before setting them: a local that the code before `expr` need not set.
-
-    Follows Python's order of evaluation: only the first operand of `and` / `or`, the test of
-    `a if test else b` (and what both branches set), the first comparison of a chain, and the
-    first iterable of a comprehension surely run; a form it does not know sets nothing surely,
-    and any of `names` it reads counts as read before set."""
-    wanted = frozenset(names)
-    early: set[str] = set()  # read where it may not be set yet
-
-    def maybe(node: ast.AST, done: frozenset) -> None:
-        """`node` may run (or not): check its reads, count none of its sets."""
-        visit(node, done)
-
-    def visit(node: ast.AST, done: frozenset) -> frozenset:  # noqa: C901 - one case per form
-        kind = type(node)
-        if kind is ast.Name:
-            if node.id in wanted and node.id not in done:
-                early.add(node.id)
-            return done
-        if kind is ast.Constant:
-            return done
-        if kind is ast.NamedExpr:
-            return visit(node.value, done) | {node.target.id}
-        if kind is ast.BoolOp:
-            first = running = visit(node.values[0], done)
-            for value in node.values[1:]:
-                running = visit(value, running)
-            return first
-        if kind is ast.IfExp:
-            done = visit(node.test, done)
-            return visit(node.body, done) & visit(node.orelse, done)
-        if kind is ast.Compare:
-            done = visit(node.left, done)
-            done = first = visit(node.comparators[0], done)
-            for comparator in node.comparators[1:]:
-                done = visit(comparator, done)
-            return first
-        if kind in (ast.ListComp, ast.GeneratorExp):
-            first = visit(node.generators[0].iter, done)
-            for later in [node.elt, *node.generators[0].ifs, *node.generators[1:]]:
-                maybe(later, first)
-            return first
-        if kind is ast.comprehension:  # a later `for` of a comprehension: it may not run
-            for part in (node.iter, *node.ifs):
-                visit(part, done)
-            return done
-        if kind is ast.Dict:  # key, value, key, value…
-            for key, value in zip(node.keys, node.values):
-                done = visit(value, visit(key, done) if key is not None else done)
-            return done
-        if kind in (ast.Call, ast.BinOp, ast.UnaryOp, ast.Subscript, ast.Attribute, ast.Tuple, ast.List, ast.Starred):
-            for child in ast.iter_child_nodes(node):  # in the order Python evaluates them
-                if not isinstance(child, ast.expr_context):
-                    done = visit(child, done)
-            return done
-        early.update(n.id for n in ast.walk(node) if isinstance(n, ast.Name) and n.id in wanted)
-        return done
-
-    return set(visit(expr, frozenset()) & wanted) - early
-
-
 # ------------------------------------------------------------------ modules
 
 
@@ -505,4 +442,4 @@ def execute(module: ast.Module | str, constants=(), fields: Iterable[str] = (), 
 
 
 __all__ = ["BUILTINS", "HELPERS", "METHODS", "CodegenError", "Module", "execute", "verify", "verify_code",
-           "lines_of", "reads", "set_before_read"]
+           "lines_of"]

@@ -52,7 +52,7 @@ class _Block:
     that has no value on its day (`runtime.NotInForce`) makes the result a failure of the rule,
     `NO_VALUE`, naming the parameter and the day."""
 
-    def __init__(self, rule: Rule, init: list[ast.stmt], prelude: list[ast.stmt], branches: list[tuple[ast.expr | None, int]],
+    def __init__(self, rule: Rule, init: ast.stmt, prelude: list[ast.stmt], branches: list[tuple[ast.expr | None, int]],
                  facts: list[str], not_in_force: ast.expr | None):
         self.rule, self.init, self.prelude, self.branches = rule, init, prelude, branches
         self.facts, self.not_in_force = facts, not_in_force
@@ -67,7 +67,7 @@ class _Block:
                            for test, index in self.branches])
         decided = [cg.try_except(decide + [keep(result)], "_NotInForce", "_e",
                                  [cg.assign("k", cg.literal(NO_VALUE)), keep(no_value), failed])]
-        body = self.init + self.prelude
+        body = [self.init] + self.prelude
         if self.not_in_force is None:
             return body + decided
         skip = [cg.assign("k", cg.literal(NOT_IN_FORCE)),
@@ -291,12 +291,8 @@ class _Generator:
             not_in_force = cg.compare(cg.name("_D"), "<", self.m.constant(start))
             if until is not None:
                 not_in_force = cg.either(not_in_force, cg.compare(cg.name("_D"), ">", self.m.constant(until)))
-        # a slot starts unread, unless the first clause's condition surely sets it before any read
-        first = branches[0][0] if branches else None
-        set_first = cg.set_before_read(first, scope.slot_names()) if first is not None else set()
-        unread = [slot for slot in scope.slot_names() if slot not in set_first]
-        init = [cg.assign(unread, cg.name("_U"))] if unread else []
-        self.blocks[rule.index] = _Block(rule, init, prelude, branches, scope.slot_names(), not_in_force)
+        self.blocks[rule.index] = _Block(rule, init_slots(scope), prelude, branches,
+                                         scope.slot_names(), not_in_force)
         params_ = ["c", "st", "si", "as_of", "_P", "params_at", "pc", "k"]
         head = self.prologue(rule, arg_scope, arg_body)
         self.functions.append(cg.function(f"args_{rule.index}", params_,
