@@ -119,7 +119,8 @@ def _exact(value: Any, default) -> Any:
         return {k: _exact(v, default) for k, v in value.items()}
     if kind is list or kind is tuple:
         return [_exact(v, default) for v in value]
-    if value is None or kind is str or kind is bool or kind is float or kind is orjson.Fragment:
+    if value is None or kind is str or kind is bool or kind is float or kind is orjson.Fragment \
+            or kind is dt.date or kind is dt.datetime:  # (what orjson writes itself, `default` need not)
         return value
     if isinstance(value, Mapping):
         return {k: _exact(v, default) for k, v in value.items()}
