@@ -3,7 +3,7 @@
     python -m mutation [--jobs 2] [--sample N] [--only PREFIX] [--python-only | --rules-only]
 
 1. mutmut over the modules named in pyproject.toml's [tool.mutmut] (the engine's compile,
-   evaluate, runtime and days; output/explain.py; input/snapshot.py), each mutant against the
+   expressions, evaluate, runtime and days; output/explain.py; input/snapshot.py), each mutant against the
    in-process tests that reach the mutated function (mutmut keeps its results in `mutants/`, and a
    second run only runs what changed);
 2. mutation/rules.py over rules/*.rules, each mutant against the tests that read the rulebook;

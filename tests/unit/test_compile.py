@@ -1,6 +1,7 @@
-"""What the compiler (engine/compile.py) generates for each construct, beyond the results that
-tests/unit/test_language*.py check: a fact that a rule's code has surely read already is taken
-from its slot, not read again (`_Generator.settled`, `after`), with the same results."""
+"""What the compiler (engine/compile.py, engine/expressions.py) generates for each construct,
+beyond the results that tests/unit/test_language*.py check: a fact that a rule's code has surely
+read already is taken from its slot, not read again (`ExpressionCompiler.settled`, `after`), with
+the same results."""
 
 from __future__ import annotations
 

@@ -12,6 +12,7 @@ import string
 
 import orjson
 import pytest
+from pathlib import Path
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
@@ -144,6 +145,20 @@ def test_an_invalid_yaml_field_is_reported_at_its_line_and_column(book, tmp_path
     step = next(i for i, line in enumerate(lines) if line.strip().startswith("- number:"))
     assert found["steps[0].planned_end_on"] == (step + 1, lines[step].index("number") + 1)  # at the step
     assert EXAMPLE_YAML.exists()
+
+
+@pytest.mark.parametrize("number", [-9223372036854775809, -2 ** 70])
+def test_an_integer_wider_than_64_bits_in_yaml_is_refused_at_its_field_not_as_the_dates_beside_it(tmp_path, number):
+    """YAML reads dates as dates and a long integer exactly; such an integer is an error at its
+    own field, shown as it was written (the dates around it are snapshot data)."""
+    lines = (Path(__file__).parents[2] / "examples" / "seed-case.yaml").read_text(encoding="utf-8").splitlines()
+    at = next(i for i, line in enumerate(lines) if line.strip().startswith("hours:"))
+    lines[at] = lines[at].split(":")[0] + f": {number}"
+    (tmp_path / "case.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = cli("check", "--format", "json", tmp_path / "case.yaml").stdout
+    assert str(number) in out
+    document = json.loads(out)
+    assert [(e["path"], e["value"], e["line"]) for e in document["errors"]] == [("steps[0].hours", number, at + 1)]
 
 
 def test_an_invalid_json_field_is_reported_at_its_line_in_a_file_and_in_a_batch_line(book, seed, tmp_path):

@@ -203,3 +203,27 @@ def test_the_same_rule_files_in_another_folder_have_their_own_places(cache, tmp_
         assert where and all(Path(path).parent == folder for path in where), where
     assert len(list(cache.glob("*.json"))) == 2  # one plan for each place, each used again
     assert rulebook.load(first).digest == rulebook.load(second).digest  # the rulebook is the same
+
+
+def test_a_check_from_the_cache_imports_neither_the_parser_nor_the_syntax_nor_pydantic(cache):
+    """What a second `rulebook check` of a valid case need not load, it does not: the parser
+    (lark), the syntax tree and the checker are for building a plan, pydantic for a case the
+    decoder cannot read or the JSON Schema. (The cold start's time is `make bench`'s.)"""
+    warm(cache)
+    probe = ("import sys\nfrom rulebook.apps.cli import main\n"
+             "try:\n    main(['check', sys.argv[1]])\nexcept SystemExit:\n    pass\n"
+             "loaded = [m for m in ('lark', 'pydantic', 'pydantic_core', 'rulebook.language.syntax',"
+             " 'rulebook.language.check', 'rulebook.language.parse', 'rulebook.input.model') if m in sys.modules]\n"
+             "print('loaded:', loaded, file=sys.stderr)\n")
+    done = subprocess.run([sys.executable, "-c", probe, str(EXAMPLES / "seed-case.yaml")], capture_output=True,
+                          text=True, env={**os.environ, "RULEBOOK_CACHE": str(cache)}, check=True)
+    assert "判定" in done.stdout
+    assert "loaded: []" in done.stderr, done.stderr
+    # and a case the decoder cannot read still gets pydantic's reasons, in both languages
+    bad = dict(SEED, steps=[dict(SEED["steps"][0], hours="many")])
+    (cache.parent / "bad.yaml").write_text(yaml.safe_dump(bad, allow_unicode=True), encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "rulebook.apps.cli", "check", "--format", "json",
+                           str(cache.parent / "bad.yaml")], capture_output=True, text=True,
+                          env={**os.environ, "RULEBOOK_CACHE": str(cache)})
+    [error] = json.loads(done.stdout)["errors"]
+    assert error["path"] == "steps[0].hours" and error["messages"]["ja"] and error["messages"]["en"]

@@ -247,9 +247,11 @@ def do(value: ast.expr) -> ast.Expr:
     return ast.Expr(value, **_AT)
 
 
-def add_one(target: str) -> ast.AugAssign:
-    """`target += 1`."""
-    return ast.AugAssign(store(target), ast.Add(), literal(1), **_AT)
+def add_one(target: str, key: ast.expr | None = None) -> ast.AugAssign:
+    """`target += 1`, or `target[key] += 1` (an item of a list or mapping the generated code was
+    given or made: `key` evaluated once)."""
+    place = store(target) if key is None else ast.Subscript(name(target), key, ast.Store(), **_AT)
+    return ast.AugAssign(place, ast.Add(), literal(1), **_AT)
 
 
 def if_(test: ast.expr, body: list[ast.stmt], orelse: list[ast.stmt] | None = None) -> ast.If:

@@ -1,7 +1,7 @@
 """compile_batch: the batch rules of a checked program → functions of the generated module.
 
-For batch rule N (see `language.check_batch`), built with the compiler's own expressions
-(`compile._Generator`, which calls this from its `run`):
+For batch rule N (see `language.check_batch`), built with the expression compiler of the
+module (`expressions.ExpressionCompiler`, which `compile` hands over from its `run`):
 
 - `batch_rows_N(c, steps, pc, as_of, _P)`: what one case adds to the rule — a tuple per item
   (the case, or each of its steps) that passes `where`: its keys, the first and last day of its
@@ -22,94 +22,94 @@ import ast
 from ..language.check_batch import CASES, DAY
 from ..language.program import BatchRule
 from . import codegen as cg
+from .expressions import ExpressionCompiler, Scope, format_kind_of, init_slots
 from .plan import BatchRulePlan, ClausePlan
 
 
-def compile_batch(gen, rules: list[BatchRule], new_scope, init_slots, format_kind) -> tuple[BatchRulePlan, ...]:
-    """The plans of the batch rules; their functions are added to `gen.functions`. `new_scope`,
-    `init_slots` and `format_kind` are the compiler's (`compile._RuleScope`, …)."""
+def compile_batch(exprs: ExpressionCompiler, functions: list[ast.FunctionDef],
+                  rules: list[BatchRule]) -> tuple[BatchRulePlan, ...]:
+    """The plans of the batch rules; their functions are added to `functions`."""
     plans = []
     for rule in rules:
-        plans.append(_Batch(gen, rule, new_scope, init_slots, format_kind).run())
-    gen.group_names, gen.let_exprs, gen.names = {}, {}, {}
+        plans.append(_Batch(exprs, functions, rule).run())
+    exprs.group_names, exprs.let_exprs, exprs.names = {}, {}, {}
     return tuple(plans)
 
 
 class _Batch:
-    def __init__(self, gen, rule: BatchRule, new_scope, init_slots, format_kind):
-        self.gen, self.rule = gen, rule
-        self.new_scope, self.init_slots, self.format_kind = new_scope, init_slots, format_kind
+    def __init__(self, exprs: ExpressionCompiler, functions: list[ast.FunctionDef], rule: BatchRule):
+        self.exprs, self.functions, self.rule = exprs, functions, rule
 
     def run(self) -> BatchRulePlan:
-        rule, gen = self.rule, self.gen
-        gen.functions.append(self.rows())
+        rule, exprs = self.rule, self.exprs
+        self.functions.append(self.rows())
         names = [name for name, _expr, _type in rule.keys] + ([DAY] if rule.days else [])
         names += [name for name, *_ in rule.figures] + [CASES]
-        gen.group_names = {name: cg.item(cg.name("g"), i) for i, name in enumerate(names)}
-        gen.let_exprs, gen.names = rule.lets, {}
-        gen.functions.append(self.decide())
+        exprs.group_names = {name: cg.item(cg.name("g"), i) for i, name in enumerate(names)}
+        exprs.let_exprs, exprs.names = rule.lets, {}
+        self.functions.append(self.decide())
         clauses, args = self.args()
-        gen.functions.append(args)
-        gen.functions.append(self.lets())
-        gen.group_names = {}
-        keys = tuple((name, self.format_kind(typ)) for name, _expr, typ in rule.keys)
+        self.functions.append(args)
+        self.functions.append(self.lets())
+        exprs.group_names = {}
+        keys = tuple((name, format_kind_of(typ)) for name, _expr, typ in rule.keys)
         if rule.days:
             keys += ((DAY, "date"),)
         return BatchRulePlan(
             rule.index, rule.id, rule.items, rule.stage, rule.titles, rule.source, keys, rule.days is not None,
-            tuple((name, kind, self.format_kind(typ)) for name, kind, _expr, typ in rule.figures),
-            tuple((name, gen.format_kind(expr)) for name, expr in rule.lets.items()), clauses, str(rule.span))
+            tuple((name, kind, format_kind_of(typ)) for name, kind, _expr, typ in rule.figures),
+            tuple((name, exprs.format_kind(expr)) for name, expr in rule.lets.items()), clauses, str(rule.span))
 
     def scope(self, step_var: str | None, prefix: str):
-        scope = self.new_scope(step_var, prefix=prefix)
-        scope.lets = dict.fromkeys(self.gen.let_exprs)
+        scope = Scope(step_var, prefix=prefix)
+        scope.lets = dict.fromkeys(self.exprs.let_exprs)
         return scope
 
     def rows(self) -> ast.FunctionDef:
-        rule, gen = self.rule, self.gen
-        gen.group_names, gen.let_exprs, gen.names = {}, {}, {}
+        rule, exprs = self.rule, self.exprs
+        exprs.group_names, exprs.let_exprs, exprs.names = {}, {}, {}
         each_step = rule.items == "each_step"
         scope = self.scope("st" if each_step else None, f"_b{rule.index}")
-        test = gen.expr(rule.where, scope) if rule.where is not None else None
-        values = [gen.expr(expr, scope) for _name, expr, _type in rule.keys]
+        test = exprs.expr(rule.where, scope) if rule.where is not None else None
+        values = [exprs.expr(expr, scope) for _name, expr, _type in rule.keys]
         if rule.days:
-            values += [gen.expr(day, scope) for day in rule.days]
-        values += [gen.expr(expr, scope) for _name, kind, expr, _type in rule.figures if kind != "count"]
+            values += [exprs.expr(day, scope) for day in rule.days]
+        values += [exprs.expr(expr, scope) for _name, kind, expr, _type in rule.figures if kind != "count"]
         keep: ast.stmt = cg.do(cg.method(cg.name("out"), "append", cg.tuple_of(values)))
         if test is not None:
             keep = cg.if_(test, [keep])
-        item = [self.init_slots(scope), keep]
+        item = [init_slots(scope), keep]
         body = [cg.for_("st", cg.name("steps"), item)] if each_step else item
         return cg.function(f"batch_rows_{rule.index}", ["c", "steps", "pc", "as_of", "_P"],
                            [cg.assign("out", cg.list_of()), *body, cg.return_(cg.name("out"))])
 
     def decide(self) -> ast.FunctionDef:
-        rule, gen = self.rule, self.gen
+        rule, exprs = self.rule, self.exprs
         scope = self.scope(None, f"_g{rule.index}")
-        branches = [(gen.expr(clause.condition, scope), [cg.assign("k", cg.literal(clause.index))])
+        branches = [(exprs.expr(clause.condition, scope), [cg.assign("k", cg.literal(clause.index))])
                     for clause in rule.clauses]
         branches.append((None, [cg.assign("k", cg.literal(-1))]))
         return cg.function(f"batch_decide_{rule.index}", ["g", "_P"],
-                           [self.init_slots(scope), *cg.chain(branches), cg.return_(cg.name("k"))])
+                           [init_slots(scope), *cg.chain(branches), cg.return_(cg.name("k"))])
 
     def args(self) -> tuple[tuple[ClausePlan, ...], ast.FunctionDef]:
-        rule, gen = self.rule, self.gen
+        rule, exprs = self.rule, self.exprs
         scope = self.scope(None, "")
         body: list[ast.stmt] = []
         plans = []
         for clause in rule.clauses:
-            plan, args = gen.clause_texts(clause, scope)
+            plan, args = exprs.clause_texts(clause, scope)
             plans.append(plan)
             if args:
                 body.append(cg.if_(cg.compare(cg.name("k"), "==", cg.literal(clause.index)),
                                    [cg.return_(cg.tuple_of(args))]))
         function = cg.function(f"batch_args_{rule.index}", ["g", "_P", "k"],
-                               [self.init_slots(scope), *body, cg.return_(cg.tuple_of(()))])
+                               [init_slots(scope), *body, cg.return_(cg.tuple_of(()))])
         return tuple(plans), function
 
     def lets(self) -> ast.FunctionDef:
-        rule, gen = self.rule, self.gen
+        rule, exprs = self.rule, self.exprs
         scope = self.scope(None, "")
-        values = [gen.bound_let(name, scope) for name in rule.lets]
+        values = [exprs.bound_let(name, scope) for name in rule.lets]
         return cg.function(f"batch_lets_{rule.index}", ["g", "_P"],
-                           [self.init_slots(scope), cg.return_(cg.tuple_of(values))])
+                           [init_slots(scope), cg.return_(cg.tuple_of(values))])

@@ -15,8 +15,7 @@ from ..language.diagnostic import Code, message_of
 from ..language.message import Message
 from . import codegen
 from .order import checker
-from .plan import NO_VALUE, NOT_IN_FORCE, Plan
-from .timeline import period_of_force
+from .plan import NO_VALUE, NOT_IN_FORCE, Plan, period_of_force
 from .runtime import NotInForce, Parameters
 
 # A result — one (rule, subject) — is a plain tuple, built by the generated code as fast as a

@@ -114,3 +114,9 @@ class Plan:
     functions: dict = field(default_factory=dict, repr=False, compare=False)
 
 
+def period_of_force(rule) -> tuple[dt.date, ...]:
+    """The days on which a rule's period of force (`effective`) starts or ends (a rule, or its plan)."""
+    if not rule.effective:
+        return ()
+    start, until = rule.effective
+    return (start,) if until is None else (start, until + dt.timedelta(days=1))

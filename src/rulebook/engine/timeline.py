@@ -11,8 +11,8 @@ its parameters are taken on) is `daily`: it may change any day.
 
 Parameter editions and rules in force for a period change a case on the days they start and
 end — only where the case reads the parameter, or the rule's period is compared, on the day it is
-judged (not on a day of the case such as `step.started_on`): `editions`, `period_of_force` and
-`parameters_read` give what `Evaluator.next_change` needs to tell.
+judged (not on a day of the case such as `step.started_on`): `editions`, `parameters_read` (and
+`plan.period_of_force`) give what `Evaluator.next_change` needs to tell.
 """
 
 from __future__ import annotations
@@ -164,14 +164,6 @@ def editions(program: Program) -> dict[str, tuple[dt.date, ...]]:
                 days.add(until + dt.timedelta(days=1))
         out[name] = tuple(sorted(day for day in days if day > dt.date.min))
     return out
-
-
-def period_of_force(rule) -> tuple[dt.date, ...]:
-    """The days on which a rule's period of force (`effective`) starts or ends (a rule, or its plan)."""
-    if not rule.effective:
-        return ()
-    start, until = rule.effective
-    return (start,) if until is None else (start, until + dt.timedelta(days=1))
 
 
 def _texts_and_dues(rule: Rule):

@@ -16,16 +16,10 @@ from pydantic import BaseModel, ConfigDict, Field, Strict, create_model
 
 from ..language import datatype as t
 from ..language.schema import ROOT, Schema
+from .identifiers import IDENTIFIER, IDENTIFIER_NOT_BLANK
 
 _BASE = ConfigDict(extra="allow", frozen=True, str_max_length=100_000)
 
-# What an identifier never holds: C0 and C1 controls, DEL, and the bidirectional formatting
-# characters (marks, embeddings, overrides, isolates) that reorder what a terminal or a page
-# shows. Written with \uXXXX escapes, which pydantic's regex engine, Python and JavaScript
-# (the page reads the JSON Schema) read alike.
-CONTROLS = "\\u0000-\\u001F\\u007F-\\u009F\\u061C\\u200E\\u200F\\u202A-\\u202E\\u2066-\\u2069"
-IDENTIFIER = f"^[^{CONTROLS}]*$"
-IDENTIFIER_NOT_BLANK = f"^[^{CONTROLS}]*[^\\s{CONTROLS}][^{CONTROLS}]*$"
 
 _SCALARS: dict[str, Any] = {
     "text": Annotated[str, Strict()],

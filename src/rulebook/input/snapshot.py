@@ -17,20 +17,25 @@ from __future__ import annotations
 import ast
 import datetime as dt
 import re
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
-from pydantic import BaseModel, ValidationError
 
 from ..engine import codegen as cg
 from ..language.diagnostic import closest
 from ..language.schema import ROOT, Field, Schema
 from .documents.json import Positions as JSONPositions, duplicate_key
 from .errors import ERROR_FORMAT, InputError, Locate, Rejected
+from .identifiers import CONTROL
 from .messages import Message, quote, said
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+    from pydantic_core import ValidationError
 
 __all__ = ["ERROR_FORMAT", "Checked", "InputError", "Rejected", "Validator", "dumps_json", "jsonable",
            "PathError", "parse_path", "path_of", "set_path", "unset_path"]
@@ -54,6 +59,14 @@ def path_of(loc) -> str:
     return out
 
 
+def is_model(value) -> bool:
+    """Whether `value` is a pydantic model. pydantic is imported only when a model is first
+    built (a case the decoder cannot read, the JSON Schema): until then nothing is one, and a
+    run that never needs it (`check` of a valid case) never pays for importing it."""
+    pydantic = sys.modules.get("pydantic")
+    return pydantic is not None and isinstance(value, pydantic.BaseModel)
+
+
 def jsonable(value: Any, depth: int = 0) -> Any:
     """A value as JSON can hold it: dates as ISO text, decimals as numbers, models as mappings."""
     if value is None or isinstance(value, (bool, int, str)):
@@ -73,7 +86,7 @@ def jsonable(value: Any, depth: int = 0) -> Any:
     if depth > 20:
         return "…"
     struct_fields = getattr(type(value), "__struct_fields__", None)  # the batch decoder's records
-    if isinstance(value, BaseModel) or struct_fields is not None:
+    if struct_fields is not None or is_model(value):
         out = {}
         items = value.__dict__.items() if struct_fields is None else \
             ((k, getattr(value, k)) for k in struct_fields)
@@ -106,7 +119,8 @@ def _exact(value: Any, default) -> Any:
         return {k: _exact(v, default) for k, v in value.items()}
     if kind is list or kind is tuple:
         return [_exact(v, default) for v in value]
-    if value is None or kind is str or kind is bool or kind is float or kind is orjson.Fragment:
+    if value is None or kind is str or kind is bool or kind is float or kind is orjson.Fragment \
+            or kind is dt.date or kind is dt.datetime:  # (what orjson writes itself, `default` need not)
         return value
     if isinstance(value, Mapping):
         return {k: _exact(v, default) for k, v in value.items()}
@@ -136,7 +150,7 @@ class _NotData(TypeError):
 def _default(value):
     if isinstance(value, Decimal):
         return orjson.Fragment(str(value).encode())
-    if isinstance(value, BaseModel):
+    if is_model(value):
         return value.model_dump(mode="json")
     raise _NotData(type(value).__name__)
 
@@ -149,7 +163,6 @@ def snapshot_json(data: Any) -> bytes:
 
 _DATE_SHAPE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}")
 _YAML11_BOOLEANS = {"yes", "no", "on", "off", "y", "n"}
-_IDENTIFIER_BAD = re.compile("[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def _message(error: dict, declared: Field | None) -> Message:
@@ -190,7 +203,7 @@ def _message(error: dict, declared: Field | None) -> Message:
     if kind in ("model_type", "dict_type", "model_attributes_type"):
         return said("mapping")
     if kind in ("string_too_short", "string_pattern_mismatch"):
-        bad = _IDENTIFIER_BAD.search(value) if isinstance(value, str) else None
+        bad = CONTROL.search(value) if isinstance(value, str) else None
         if bad is not None:
             return said("identifier_control", code=f"{ord(bad.group()):04X}")
         return said("not_blank")
@@ -268,6 +281,8 @@ class Validator:
                  locate: Locate | None = None) -> Checked:
         """Validate JSON text (str/bytes), a mapping, or a model instance. `locate` finds the line
         and column of a field in the document the mapping was read from (JSON text is its own)."""
+        from pydantic_core import ValidationError  # (imported with the model, `self.model`)
+
         case_id = None
         text = None
         if type(data) is bytes:  # a line of a batch: the common case first
@@ -287,7 +302,7 @@ class Validator:
                 except _NotData as error:
                     raise Rejected(case_id, [InputError("", said("not_snapshot_data", kind=quote(error.kind)))],
                                    origin, line).located(locate) from None
-            elif isinstance(data, BaseModel):
+            elif is_model(data):
                 data = data.model_dump_json()
             elif isinstance(data, (str, bytes, bytearray)):
                 text = data

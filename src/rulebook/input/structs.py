@@ -34,7 +34,7 @@ import msgspec
 from ..engine import codegen as cg
 from ..language import datatype as t
 from ..language.schema import ROOT, Schema
-from .model import IDENTIFIER, IDENTIFIER_NOT_BLANK
+from .identifiers import IDENTIFIER, IDENTIFIER_NOT_BLANK
 
 _TEXT_LIMIT = 100_000  # the model's str_max_length
 _DIGITS = 15  # a decimal of at most this many digits reads the same through a float

@@ -13,8 +13,6 @@ from typing import TYPE_CHECKING
 import keyword
 from collections.abc import Iterator
 
-from pydantic import BaseModel
-
 from . import datatype as t
 from .catalogue import word
 from .diagnostic import Code, Diagnostic, diagnose, did_you_mean
@@ -35,9 +33,13 @@ SCALAR_NAMES = {
 # Names a field cannot have. The engine reads a snapshot's fields as attributes of its model
 # (a pydantic model), so a field cannot be named like something else of that object: nothing
 # that starts with `_` (Python's private and special names), no `model_…` (pydantic's), no
-# attribute of BaseModel (`copy`, `json`, `schema`, …); nor a Python keyword.
+# attribute of BaseModel (`copy`, `json`, `schema`, …); nor a Python keyword. BaseModel's other
+# attributes are named here rather than read from pydantic, which a rulebook loaded from its
+# cache does not import (`test_codegen` holds the list to pydantic's).
 RESERVED_PREFIXES = ("_", "model_")
-RESERVED_NAMES = frozenset(dir(BaseModel)) | frozenset(keyword.kwlist)
+RESERVED_NAMES = frozenset((
+    "construct", "copy", "dict", "from_orm", "json", "parse_file", "parse_obj", "parse_raw", "schema",
+    "schema_json", "update_forward_refs", "validate")) | frozenset(keyword.kwlist)
 
 
 def reserved(name: str) -> bool:

@@ -81,7 +81,7 @@ class CompactWriter:
             subject = cg.item(r, SUBJECT)
 
             def count(slot):
-                return cg.assign_item("tally", slot, cg.binary(cg.item(cg.name("tally"), slot), "+", cg.literal(1)))
+                return cg.add_one("tally", slot)
 
             def entry(status, facts):
                 return cg.dict_of([(cg.literal("rule"), cg.literal(rule.id)), (cg.literal("subject"), subject),

@@ -13,13 +13,11 @@ from types import MappingProxyType
 
 import orjson
 
-from pydantic import BaseModel
-
 from ..engine import codegen as cg
 from ..engine.evaluate import CLAUSE, FACTS, NO_VALUE, NOT_IN_FORCE, RULE, Evaluation, Unexplained
 from ..engine.plan import Plan, TemplatePlan
 from ..engine.runtime import UNSET
-from ..input.snapshot import dumps_json, jsonable
+from ..input.snapshot import dumps_json, is_model, jsonable
 from ..input.structs import plain_record, record_fields
 from ..language.value import Row
 
@@ -228,7 +226,7 @@ def _json_default(value):
     write = _BY_TYPE.get(type(value))
     if write is not None:
         return write(value)
-    if isinstance(value, BaseModel) and not value.__pydantic_extra__:
+    if is_model(value) and not value.__pydantic_extra__:
         fields = value.__dict__
     elif hasattr(type(value), "__struct_fields__"):  # the schema decoder's records
         if plain_record(value):  # (scalars, plain records and lists of them in its fields)
@@ -244,7 +242,7 @@ def _json_default(value):
         return jsonable(value)
     for field in fields.values():
         kind = type(field)
-        if kind in _NATIVE or isinstance(field, BaseModel) or hasattr(kind, "__struct_fields__"):
+        if kind in _NATIVE or hasattr(kind, "__struct_fields__") or is_model(field):
             continue
         if (kind is list or kind is tuple) and _items_as_they_are(field):
             continue
@@ -258,7 +256,7 @@ def _items_as_they_are(items) -> bool:
     for item in items:
         kind = type(item)
         if kind in _ITEMS or (kind is str and len(item) <= 200) or hasattr(kind, "__struct_fields__") \
-                or isinstance(item, BaseModel) or (kind is not tuple and isinstance(item, tuple)):
+                or is_model(item) or (kind is not tuple and isinstance(item, tuple)):
             continue
         return False
     return True
