@@ -98,14 +98,15 @@ def fingerprint(options: Options) -> dict:
             "compact": options.compact, "rules": options.rules}
 
 
-def rulebook_record(rules: str | None) -> dict:
-    """The rulebook an audit judges with: its digest, rulebook's version, and each rule file's digest."""
-    from ...book import RULE_SUFFIX, bundled_rules, load
+def rulebook_record(rules: str | None, digest: str) -> dict:
+    """The rulebook an audit judges with (loaded from `rules`, its digest `digest`): its digest,
+    rulebook's version, and each rule file's digest."""
+    from ...book import RULE_SUFFIX, bundled_rules
 
     folder = Path(rules) if rules is not None else bundled_rules()
     files = {path.relative_to(folder).as_posix(): "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
              for path in sorted(folder.rglob(f"*{RULE_SUFFIX}")) if path.is_file()}
-    return {"digest": load(rules).digest, "version": __version__, "files": files}
+    return {"digest": digest, "version": __version__, "files": files}
 
 
 def _rulebook_changes(before: dict, now: dict) -> tuple[str, str]:
@@ -129,8 +130,9 @@ def _rulebook_changes(before: dict, now: dict) -> tuple[str, str]:
     return "、".join(ja), "; ".join(en)
 
 
-def open_folder(folder: Path, options: Options) -> tuple[FolderLock, Ledger]:
-    """The output folder locked, and its ledger: new, or the one of the same audit to resume."""
+def open_folder(folder: Path, options: Options, digest: str) -> tuple[FolderLock, Ledger]:
+    """The output folder locked, and its ledger: new, or the one of the same audit to resume
+    (`digest`: the loaded rulebook's)."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
         lock = FolderLock(folder)
@@ -139,7 +141,7 @@ def open_folder(folder: Path, options: Options) -> tuple[FolderLock, Ledger]:
     except OSError as error:
         raise _unwritable(folder, error) from None
     try:
-        return lock, _open_ledger(folder, options)
+        return lock, _open_ledger(folder, options, digest)
     except BaseException:
         lock.release()
         raise
@@ -151,7 +153,7 @@ def _unwritable(folder: Path, error: OSError) -> AuditError:
                       f"cannot write to the output folder `{folder}`: {reason}")
 
 
-def _open_ledger(folder: Path, options: Options) -> Ledger:
+def _open_ledger(folder: Path, options: Options, digest: str) -> Ledger:
     try:
         probe = folder / ".write-test"
         probe.write_bytes(b"")
@@ -169,16 +171,16 @@ def _open_ledger(folder: Path, options: Options) -> Ledger:
         previous_ledger(options.since)  # before the work, not after it
     ledger = Ledger(folder)
     try:
-        _check_record(ledger, folder, options)
+        _check_record(ledger, folder, options, digest)
     except BaseException:
         ledger.close()
         raise
     return ledger
 
 
-def _check_record(ledger: Ledger, folder: Path, options: Options) -> None:
+def _check_record(ledger: Ledger, folder: Path, options: Options, digest: str) -> None:
     """Keep the record of a new audit; refuse to resume an audit of other inputs, options or rules."""
-    record, rulebook = fingerprint(options), rulebook_record(options.rules)
+    record, rulebook = fingerprint(options), rulebook_record(options.rules, digest)
     stored = ledger.get("fingerprint")
     if stored is None:  # a new audit (the rulebook first: a fingerprint says the record is whole)
         ledger.set("rulebook", rulebook)

@@ -46,12 +46,15 @@ def _progress_bar(options: Options):
 
 def run(options: Options) -> Outcome:
     """Run (or finish, with options.resume) an audit; the files are written into options.out."""
+    from ...book import load
+
     folder = options.out
+    book = load(options.rules)  # once: the ledger's record of it and the judging
     timings = Timings(start=time.process_time())  # what the process spent before: Python, the rulebook
     with timings.stage("open the folder"):
-        lock, ledger = open_folder(folder, options)
+        lock, ledger = open_folder(folder, options, book.digest)
     try:
-        return _run(options, folder, ledger, timings)
+        return _run(options, folder, ledger, timings, book)
     except OSError as error:
         reason = error.strerror or error
         raise AuditError(f"`{folder}` に書き込めません: {reason}。書き込んだ分はそのままで、--resume でそこから続けられます",
@@ -87,10 +90,7 @@ def _keep_sheet(ledger: Ledger, sheet, point: dict, lang: str) -> None:
     sheet.seek(0, os.SEEK_END)
 
 
-def _run(options: Options, folder: Path, ledger: Ledger, timings: Timings) -> Outcome:
-    from ...book import load
-
-    book = load(options.rules)
+def _run(options: Options, folder: Path, ledger: Ledger, timings: Timings, book) -> Outcome:
     check_legacy_rules(book)
     ledger.prepare_batch([book.batch.layout(rule.index) for rule in book.plan.batch_rules])
     point = ledger.checkpoint()
