@@ -18,6 +18,9 @@ from .ledger import Ledger
 from .spill import append, write_pieces
 from .worker import Judged
 
+_FADVISE = getattr(os, "posix_fadvise", None)  # (not on macOS)
+_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
 
 class Writer:
     """Appends the judged chunks to the files and commits them to the ledger, in a thread of its
@@ -116,6 +119,3 @@ class Writer:
         self.units += units
         self.docs, self.results_bytes, self.errors_bytes = docs, results_bytes, errors_bytes
 
-
-_FADVISE = getattr(os, "posix_fadvise", None)  # (not on macOS)
-_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
