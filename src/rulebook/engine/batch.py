@@ -148,6 +148,8 @@ class _Rule:
 
     def group(self, key: tuple, figures: list, cases: int) -> tuple:
         """The group as the rule's functions read it: keys, figures, `cases`."""
+        if not self.reads:
+            return (*key, *figures, cases)
         values = [*key, *figures, cases]
         for i, read in self.reads:
             values[i] = read(values[i])
@@ -228,15 +230,17 @@ class BatchRules:
 
     def _by_group(self, rule: _Rule, rows, params: dict) -> Iterator[Finding]:
         k = rule.key_count
-        decide, index = rule.decide, rule.plan.index
-        aggregates = [a for a, _kind in rule.values]
+        decide, index, group_of = rule.decide, rule.plan.index, rule.group
+        aggregates = [(k + 2 + j, a == "sum", a == "max") for j, (a, _kind) in enumerate(rule.values)]
         counts = [a == "count" for _name, a, _kind in rule.plan.figures]
+        counted = any(counts)
         for key, group in itertools.groupby(rows, key=itemgetter(*range(k)) if k > 1 else itemgetter(0)):
             key = key if k > 1 else (key,)
-            items = distinct = 0
-            shown: list = []
-            last = first_seq = None
-            totals: list = [None] * len(aggregates)
+            row = next(group)  # the group's first row; most groups have no other
+            last, first_seq = row[k], row[k + 1]
+            shown = [last]
+            totals = list(row[k + 2:])
+            items = distinct = 1
             for row in group:
                 items += 1
                 case_id, seq = row[k], row[k + 1]
@@ -245,19 +249,22 @@ class BatchRules:
                     last = case_id
                     if len(shown) < CASES_SHOWN:
                         shown.append(case_id)
-                if first_seq is None or seq < first_seq:
+                if seq < first_seq:
                     first_seq = seq
-                for j, aggregate in enumerate(aggregates):
-                    value, total = row[k + 2 + j], totals[j]
+                for j, (at, is_sum, is_max) in enumerate(aggregates):
+                    value, total = row[at], totals[j]
                     if total is None:
                         totals[j] = value
-                    elif aggregate == "sum":
+                    elif is_sum:
                         totals[j] = total + value
-                    elif (value > total) == (aggregate == "max"):
+                    elif (value > total) == is_max:
                         totals[j] = value
-            values = iter(totals)
-            figures = [items if count else next(values) for count in counts]
-            group_values = rule.group(key, figures, distinct)
+            if counted:
+                values = iter(totals)
+                figures = [items if count else next(values) for count in counts]
+            else:
+                figures = totals
+            group_values = group_of(key, figures, distinct)
             clause = decide(group_values, params)
             if clause >= 0:
                 yield Finding(index, clause, key, tuple(shown), distinct, first_seq, group_values)
@@ -266,24 +273,29 @@ class BatchRules:
         """The sweep: for each group, its items by first day; on each day one starts, the items
         running then (a heap by last day) give the day's figures."""
         k = rule.key_count
-        decide, index = rule.decide, rule.plan.index
+        decide, index, group_of = rule.decide, rule.plan.index, rule.group
         width = len(rule.values)
+        one = width == 1  # (the usual rule: one figure to add up; no loop over the figures)
         counts = [a == "count" for _name, a, _kind in rule.plan.figures]
+        counted = any(counts)
         push, pop = heapq.heappush, heapq.heappop
         group_key = itemgetter(*range(k)) if k > 1 else itemgetter(0)
+        day_of = itemgetter(k)
         for key, items in itertools.groupby(rows, key=group_key):
             key = key if k > 1 else (key,)
             running: list = []  # (last day, order, case id, values): a heap by last day
             items_of: dict = {}  # running items per case id
             cases = None  # the case ids running, sorted: made at the group's first finding
             totals = [0] * width
-            count = order = 0
-            for day, starting in itertools.groupby(items, key=itemgetter(k)):
+            order = 0
+            for day, starting in itertools.groupby(items, key=day_of):
                 while running and running[0][0] < day:
                     _last, _order, case_id, values = pop(running)
-                    count -= 1
-                    for j in range(width):
-                        totals[j] -= values[j]
+                    if one:
+                        totals[0] -= values[0]
+                    else:
+                        for j in range(width):
+                            totals[j] -= values[j]
                     left = items_of[case_id] - 1
                     if left:
                         items_of[case_id] = left
@@ -295,16 +307,21 @@ class BatchRules:
                     order += 1
                     case_id, values = row[k + 2], row[k + 3:]
                     push(running, (row[k + 1], order, case_id, values))
-                    count += 1
-                    for j in range(width):
-                        totals[j] += values[j]
+                    if one:
+                        totals[0] += values[0]
+                    else:
+                        for j in range(width):
+                            totals[j] += values[j]
                     already = items_of.get(case_id, 0)
                     items_of[case_id] = already + 1
                     if not already and cases is not None:
                         cases.add(case_id)
-                values = iter(totals)
-                figures = [count if is_count else next(values) for is_count in counts]
-                group_values = rule.group(key + (day,), figures, len(items_of))
+                if counted:  # `count`: the items running
+                    values = iter(totals)
+                    figures = [len(running) if is_count else next(values) for is_count in counts]
+                else:
+                    figures = totals
+                group_values = group_of(key + (day,), figures, len(items_of))
                 clause = decide(group_values, params)
                 if clause >= 0:
                     if cases is None:
