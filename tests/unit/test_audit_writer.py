@@ -90,7 +90,36 @@ def test_the_ledgers_rows_are_the_same_whatever_the_chunks_and_the_jobs(tmp_path
         line = results[offset:offset + length]
         assert line.endswith(b"\n") and orjson.loads(line)["case_id"] == row[3]
     assert sum(row[-1] for row in one["cases"]) == len(results)
-    assert {row[0] for row in one["batch_0"]} == {row[0] for row in one["cases"]}
+    # batch_0, the duplicate case ids, is read from the cases (`case_keyed`): no rows of its own;
+    # the SME cap's rows are one per case
+    assert one["batch_0"] == []
+    assert [row[0] for row in one["batch_2"]] == [row[0] for row in one["cases"]]
+
+
+@pytest.mark.parametrize("count", [0, 1, 31, 32, 63, 64, 65, 127, 128, 200, 1000])
+def test_a_chunks_rows_are_in_the_ledger_as_given_however_many_they_are(tmp_path, count):
+    """The ledger inserts a chunk's rows 64 to a statement and the rest in blocks of 32, 16, …:
+    every row is there once, in order, numbered from where its chunk starts, whatever their
+    number; with a case-keyed rule's rows left out."""
+    from rulebook.apps.audit.ledger import Ledger
+
+    ledger = Ledger(tmp_path)
+    ledger.prepare_batch([["k0"], ["k0", "v0"]], case_keyed=[0])
+    expected_cases, expected_batch = [], []
+    for first, offset in ((0, 0), (count, 10**6)):  # two chunks, the second where the first ends
+        cases = [(n, "in.jsonl", n + 1, f"C-{first + n}", "eligible", "", n, 2 * n, None, "e", "s", 7 * n, 7)
+                 for n in range(count)]
+        batch = {0: [(n, f"C-{first + n}", f"C-{first + n}") for n in range(count)],
+                 1: [(n, f"C-{first + n}", f"k{n % 3}", n * 10) for n in range(count)]} if count else {}
+        ledger.commit_chunk(cases, [], batch, {("r", "pass"): count}, {"units": first + count, "docs": first + count},
+                            first=first, offset=offset)
+        expected_cases += [(first + n, *row[1:11], offset + row[11], row[12]) for n, row in enumerate(cases)]
+        expected_batch += [(first + n, *row[1:]) for n, row in enumerate(batch.get(1, []))]
+    assert ledger.query("SELECT * FROM cases ORDER BY rowid").fetchall() == expected_cases
+    assert ledger.query("SELECT * FROM batch_1 ORDER BY rowid").fetchall() == expected_batch
+    assert ledger.query("SELECT COUNT(*) FROM batch_0").fetchone() == (0,)
+    assert ledger.query("SELECT * FROM statuses").fetchall() == [("r", "pass", 2 * count)]
+    ledger.close()
 
 
 def test_pieces_are_written_whole_in_order_even_when_the_system_writes_part_of_them(tmp_path, monkeypatch):

@@ -380,3 +380,59 @@ def test_an_audit_whose_batch_rule_cannot_be_evaluated_still_writes_everything_a
     assert "この規則はこのバッチについて評価できませんでした" in page or \
         "This rule could not be evaluated over this batch" in page
     assert len((out / "results.jsonl").read_text(encoding="utf-8").splitlines()) == 3
+
+
+# ------------------------------------------- a rule whose rows are the ledger's cases
+
+
+@pytest.mark.parametrize("edit, keyed", [
+    (None, True),
+    (("  group by case_id\n", "  where sme.name is set\n  group by case_id\n"), False),  # not every case
+    (("  group by case_id\n", "  group by sme.name as case_id\n"), False),  # another field, named so
+    (("  group by case_id\n", "  group by case_id, sme.name as sme\n"), False),  # more than the id
+    (("  count times\n", "  count times\n  sum due = payout.honorarium_jpy\n"), False),  # a value to add up
+])
+def test_only_a_rule_counting_every_case_by_its_own_id_is_read_from_the_ledgers_cases(tmp_path, edit, keyed):
+    """`BatchRulePlan.case_keyed`: `group by case_id` over cases, with no `where` and counts only,
+    has one row per judged case, its id, which the audit's table of cases holds already; any
+    other shape keeps rows of its own."""
+    def change(folder):
+        if edit is not None:
+            replace_in(folder / "batch.rules", *edit)
+
+    book = rulebook.load(rules_copy(tmp_path, change))
+    shapes = {rule.id: rule.case_keyed for rule in book.plan.batch_rules}
+    assert shapes == {"batch.duplicate-case-id": keyed, "batch.implausible-hours": False,
+                      "batch.sme-honorarium-cap": False}
+
+
+def test_the_duplicate_ids_read_from_the_cases_are_those_of_their_own_rows_even_after_an_earlier_versions_rows(
+        tmp_path, monkeypatch):
+    """The audit keeps no rows for the duplicate-id rule (case-keyed) and reads each case's id
+    from its table of cases: the findings are those of the rule over its rows in memory
+    (`Rulebook.find`). A folder begun by the version that kept them (rows in `batch_0`) and
+    resumed gives the same files: those rows are not read, so nothing is counted twice."""
+    rng = random.Random(43)
+    cases = [make_case(rng, i, expert=i % 5, days=25) for i in range(120)]
+    cases += [copy.deepcopy(c) for c in cases[:12]] + [copy.deepcopy(cases[7]) for _ in range(2)]
+    rng.shuffle(cases)
+    write_jsonl(tmp_path / "cases.jsonl", cases)
+    monkeypatch.chdir(tmp_path)
+    audit("cases.jsonl", "--out", "out", "--jobs", "1", "--compact", "--chunk-size", "25")
+    book = rulebook.load()
+    expected = by_rule(book.find(judged(book, cases)))["batch.duplicate-case-id"]
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))
+    assert by_rule(summary["findings"])["batch.duplicate-case-id"] == expected
+    assert len(expected) == 12 and {e["figures"]["times"] for e in expected} == {2, 4}
+    import sqlite3
+
+    db = sqlite3.connect(tmp_path / "out" / ".ledger.sqlite")
+    assert db.execute("SELECT COUNT(*) FROM batch_0").fetchone() == (0,)
+    # What the version before wrote: every case's id in the rule's own table.
+    db.execute("INSERT INTO batch_0 SELECT seq, case_id, case_id FROM cases")
+    db.commit()
+    db.close()
+    before = {path.name: path.read_bytes() for path in (tmp_path / "out").iterdir() if not path.name.startswith(".")}
+    audit("cases.jsonl", "--out", "out", "--jobs", "1", "--compact", "--chunk-size", "25", "--resume")
+    after = {path.name: path.read_bytes() for path in (tmp_path / "out").iterdir() if not path.name.startswith(".")}
+    assert after == before

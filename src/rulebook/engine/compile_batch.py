@@ -19,11 +19,14 @@ from __future__ import annotations
 
 import ast
 
+from ..language import syntax as s
 from ..language.check_batch import CASES, DAY
 from ..language.program import BatchRule
 from . import codegen as cg
 from .expressions import ExpressionCompiler, Scope, format_kind_of, init_slots
 from .plan import BatchRulePlan, ClausePlan
+
+CASE_ID = "case_id"  # the snapshot's field that names a case (a verdict's `case_id`)
 
 
 def compile_batch(exprs: ExpressionCompiler, functions: list[ast.FunctionDef],
@@ -34,6 +37,13 @@ def compile_batch(exprs: ExpressionCompiler, functions: list[ast.FunctionDef],
         plans.append(_Batch(exprs, functions, rule).run())
     exprs.group_names, exprs.let_exprs, exprs.names = {}, {}, {}
     return tuple(plans)
+
+
+def _case_keyed(rule: BatchRule) -> bool:
+    """Whether the rule groups every case by its own id and only counts (`BatchRulePlan.case_keyed`)."""
+    return (rule.items == "cases" and rule.where is None and rule.days is None and len(rule.keys) == 1
+            and isinstance(rule.keys[0][1], s.Name) and rule.keys[0][1].name == CASE_ID
+            and all(kind == "count" for _name, kind, _expr, _type in rule.figures))
 
 
 class _Batch:
@@ -58,7 +68,8 @@ class _Batch:
         return BatchRulePlan(
             rule.index, rule.id, rule.items, rule.stage, rule.titles, rule.source, keys, rule.days is not None,
             tuple((name, kind, format_kind_of(typ)) for name, kind, _expr, typ in rule.figures),
-            tuple((name, exprs.format_kind(expr)) for name, expr in rule.lets.items()), clauses, str(rule.span))
+            tuple((name, exprs.format_kind(expr)) for name, expr in rule.lets.items()), clauses, str(rule.span),
+            case_keyed=_case_keyed(rule))
 
     def scope(self, step_var: str | None, prefix: str):
         scope = Scope(step_var, prefix=prefix)

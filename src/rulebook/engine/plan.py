@@ -78,6 +78,10 @@ class BatchRulePlan:
     lets: tuple[tuple[str, str], ...]  # (name, format kind)
     clauses: tuple[ClausePlan, ...]
     where: str = ""  # file:line:column of the declaration
+    # Grouped by each case's own id, every case once, counts only (`group by case_id`, no
+    # `where`, no value): its rows are one per case, (case_id), which an audit's ledger holds
+    # already in its table of cases and reads from there.
+    case_keyed: bool = False
 
 
 @dataclass

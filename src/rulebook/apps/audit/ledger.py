@@ -95,14 +95,18 @@ class Ledger:
         # earlier checkpoint, and the output files are fsynced before each commit.
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(_SCHEMA)
+        self.case_keyed: frozenset[int] = frozenset()  # (`prepare_batch`)
 
     def index(self) -> None:
         """The indexes of the summary's queries, made when every row is in."""
         self.db.executescript(_INDEXES)
 
-    def prepare_batch(self, layouts: list[list[str]]) -> None:
+    def prepare_batch(self, layouts: list[list[str]], case_keyed=()) -> None:
         """A table for the rows of each batch rule: the case's place and id, then the rule's
-        columns (`layouts`, names the engine makes: `k0`, `first_day`, `v0`, …)."""
+        columns (`layouts`, names the engine makes: `k0`, `first_day`, `v0`, …). The rules
+        `case_keyed` (their indexes: rules whose rows are each case's id, `BatchRulePlan.case_keyed`)
+        keep no rows of their own: they are read from the table of cases."""
+        self.case_keyed = frozenset(case_keyed)
         for index, columns in enumerate(layouts):
             self.db.execute(f"CREATE TABLE IF NOT EXISTS batch_{index} (seq INTEGER, case_id TEXT"
                             + "".join(f", {name}" for name in columns) + ")")
@@ -134,7 +138,8 @@ class Ledger:
             _insert(db, "cases", cases, shared, {0: 1, 11: 2})
             _insert(db, "errors", errors, shared, {0: 1})
             for index, rows in batch.items():
-                _insert(db, f"batch_{int(index)}", rows, shared, {0: 1})
+                if index not in self.case_keyed:
+                    _insert(db, f"batch_{int(index)}", rows, shared, {0: 1})
             db.executemany(
                 "INSERT INTO statuses VALUES (?,?,?) ON CONFLICT (rule, status) DO UPDATE SET count = count + ?",
                 [(rule, status, n, n) for (rule, status), n in statuses.items()])
@@ -193,6 +198,9 @@ class Ledger:
     def batch_rows(self, index: int, columns: list[str], order: list[str]):
         """The rows of batch rule `index`, `columns` of them, sorted by `order` (through an index
         that holds every column read, made here: a scan in order, no sort in memory)."""
+        if index in self.case_keyed:  # (k0, case_id, seq): each case's id, through the cases' own index
+            self.index()
+            return self.query("SELECT case_id, case_id, seq FROM cases ORDER BY case_id, seq")
         covering = order + [c for c in columns if c not in order]
         self.db.execute(f"CREATE INDEX IF NOT EXISTS batch_{index}_order ON batch_{index} ({', '.join(covering)})")
         return self.query(f"SELECT {', '.join(columns)} FROM batch_{index} ORDER BY {', '.join(order)}")

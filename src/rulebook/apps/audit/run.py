@@ -92,7 +92,8 @@ def _keep_sheet(ledger: Ledger, sheet, point: dict, lang: str) -> None:
 
 def _run(options: Options, folder: Path, ledger: Ledger, timings: Timings, book) -> Outcome:
     check_legacy_rules(book)
-    ledger.prepare_batch([book.batch.layout(rule.index) for rule in book.plan.batch_rules])
+    ledger.prepare_batch([book.batch.layout(rule.index) for rule in book.plan.batch_rules],
+                         [rule.index for rule in book.plan.batch_rules if rule.case_keyed])
     point = ledger.checkpoint()
     results, errors, sheet = (_output(folder / name) for name in (RESULTS, ERRORS, CASES_PART))
     spill = folder / SPILL
