@@ -408,9 +408,9 @@ def test_only_a_rule_counting_every_case_by_its_own_id_is_read_from_the_ledgers_
 
 def test_the_duplicate_ids_read_from_the_cases_are_those_of_their_own_rows_even_after_an_earlier_versions_rows(
         tmp_path, monkeypatch):
-    """The audit keeps no rows for the duplicate-id rule (case-keyed) and reads each case's id
-    from its table of cases: the findings are those of the rule over its rows in memory
-    (`Rulebook.find`). A folder begun by the version that kept them (rows in `batch_0`) and
+    """A case adds no row to the duplicate-id rule (case-keyed): the audit reads each case's id
+    from its table of cases, and `Rulebook.find` from the cases it is given; both find the
+    same. A folder begun by the version that kept them (rows in `batch_0`) and
     resumed gives the same files: those rows are not read, so nothing is counted twice."""
     rng = random.Random(43)
     cases = [make_case(rng, i, expert=i % 5, days=25) for i in range(120)]
@@ -420,7 +420,10 @@ def test_the_duplicate_ids_read_from_the_cases_are_those_of_their_own_rows_even_
     monkeypatch.chdir(tmp_path)
     audit("cases.jsonl", "--out", "out", "--jobs", "1", "--compact", "--chunk-size", "25")
     book = rulebook.load()
-    expected = by_rule(book.find(judged(book, cases)))["batch.duplicate-case-id"]
+    cases_judged = judged(book, cases)
+    # a case adds no row to the case-keyed rule (index 0), and its rows to the others
+    assert {index for case in cases_judged for index, _rows in book.batch.rows(*case)} == {1, 2}
+    expected = by_rule(book.find(cases_judged))["batch.duplicate-case-id"]
     summary = json.loads((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))
     assert by_rule(summary["findings"])["batch.duplicate-case-id"] == expected
     assert len(expected) == 12 and {e["figures"]["times"] for e in expected} == {2, 4}

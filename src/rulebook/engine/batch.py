@@ -163,6 +163,9 @@ class BatchRules:
         functions = link(plan)
         self.plan = plan
         self.rules = tuple(_Rule(rule, functions) for rule in plan.batch_rules)
+        # The rules a case adds rows to (`rows`): not those whose rows are each case's id
+        # (`BatchRulePlan.case_keyed`), which an audit's ledger reads from its cases.
+        self.made = tuple(rule for rule in self.rules if not rule.plan.case_keyed)
         self.params_at = parameters_at(plan.parameters)
 
     def __bool__(self) -> bool:
@@ -170,12 +173,13 @@ class BatchRules:
 
     # ------------------------------------------------------- what a case adds
     def rows(self, case, payout: dict, as_of: dt.date) -> list[tuple[int, list[tuple]]]:
-        """(rule index, rows) for each batch rule the case adds rows to, the rows as kept."""
+        """(rule index, rows) for each batch rule the case adds rows to, the rows as kept; none
+        for a case-keyed rule (`BatchRulePlan.case_keyed`: its one row is the case's id)."""
         plan = self.plan
         steps = getattr(case, plan.steps_field) if plan.steps_field else ()
         params = self.params_at(as_of)
         out = []
-        for rule in self.rules:
+        for rule in self.made:
             try:
                 made = rule.make_rows(case, steps, payout, as_of, params)
             except (KeyError, NotInForce) as error:  # a parameter with no value on the case's day
@@ -335,9 +339,10 @@ class BatchRules:
         latest of those days, as an audit takes them: (parameters, findings by rule and key)."""
         rows: list[list[tuple]] = [[] for _ in self.rules]
         latest = None
+        keyed = [rule.plan.index for rule in self.rules if rule.plan.case_keyed]
         for seq, (case, payout, day) in enumerate(cases):
             latest = day if latest is None or day > latest else latest
-            for index, kept in self.rows(case, payout, day):
+            for index, kept in [*self.rows(case, payout, day), *((index, [(case.case_id,)]) for index in keyed)]:
                 layout = self.layout(index)
                 columns, _order = self.columns(index)
                 for row in kept:
