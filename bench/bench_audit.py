@@ -70,6 +70,9 @@ def run_audit(inputs: Path, jobs: int, work: Path, source: Path | None = None,
     if stages is not None:
         command += ["--timings", str(timings)]
     seconds, cpu, rss, code, stderr = run_measured(command, source)
+    if code == 2 and stages is not None and "--timings" in stderr:  # a baseline without --timings
+        stages = None
+        seconds, cpu, rss, code, stderr = run_measured(command[:-2], source)
     if code not in (0, 1, 3):
         raise SystemExit(f"audit failed ({code}): {stderr}")
     if sizes is not None:
@@ -223,14 +226,15 @@ def main() -> None:
         write_cases(inputs, args.cases)
         size = inputs.stat().st_size
         runs: dict = {(name, jobs): [] for name in trees for jobs in (1, 2)}
-        stages: dict = {1: {}, 2: {}}  # this tree's CPU by stage, of its run with the least CPU
+        # each tree's CPU by stage, of its run with the least CPU (none from a baseline that cannot say)
+        stages: dict = {(name, jobs): {} for jobs in (1, 2) for name in trees}
         for _ in range(args.repeats):
             for jobs in (1, 2):
                 for name, source in trees.items():
-                    said: dict | None = {} if source is None else None
+                    said: dict = {}
                     runs[(name, jobs)].append(run_audit(inputs, jobs, work, source, stages=said))
-                    if said is not None and runs[(name, jobs)][-1][2] <= min(r[2] for r in runs[(name, jobs)]):
-                        stages[jobs] = said
+                    if said and runs[(name, jobs)][-1][2] <= min(r[2] for r in runs[(name, jobs)]):
+                        stages[(name, jobs)] = said
         figures = {key: (min(r[0] for r in rs), max(r[1] for r in rs), min(r[2] for r in rs))
                    for key, rs in runs.items()}
         print(f"rulebook audit --compact — {args.cases:,} generated cases ({size / 2**20:,.0f} MiB of JSON Lines), "
@@ -251,14 +255,16 @@ def main() -> None:
                       f"{figures[('baseline', jobs)][0] / figures[('this tree', jobs)][0]:.2f}× in time, "
                       f"{figures[('baseline', jobs)][2] / figures[('this tree', jobs)][2]:.2f}× in CPU")
         print()
-        print(f"Where a case's time goes in the audits above (this tree, its run with the least CPU; CPU µs "
+        columns = [key for key in stages if stages[key]]
+        print(f"Where a case's time goes in the audits above (each tree's run with the least CPU; CPU µs "
               f"per case, as the audit counts it with --timings):")
         print()
-        print("| stage | 1 job | 2 jobs |")
-        print("| --- | ---: | ---: |")
-        for name in stages[1]:
-            print(f"| {name} | " + " | ".join(f"{stages[jobs].get(name, 0) / args.cases * 1e6:.1f}"
-                                             for jobs in (1, 2)) + " |")
+        print("| stage | " + " | ".join(f"{name}, {jobs} job{'s' if jobs > 1 else ''}" for name, jobs in columns) + " |")
+        print("| --- |" + " ---: |" * len(columns))
+        names = list(dict.fromkeys(n for key in columns for n in stages[key]))
+        for stage in names:
+            print(f"| {stage} | " + " | ".join(f"{stages[key][stage] / args.cases * 1e6:.1f}" if stage in stages[key]
+                                              else "—" for key in columns) + " |")
         print()
         print("(`start`: Python, the imports and the rulebook, before the audit begins; `judge (this process…)`"
               " with 1 job is the judging and the writer thread, with 2 jobs the reading, sending and"
