@@ -119,6 +119,7 @@ class _Rule:
         self.values = [(aggregate, kind) for _name, aggregate, kind in plan.figures if aggregate != "count"]
         self.keep_values = [_SPREAD if aggregate == "spread" else _keep(kind) for aggregate, kind in self.values]
         self.converted_keys = any(self.keep_keys)
+        self.keep = self._keeper()
         # rows kept as `batch_rows_N` makes them: no day, nothing to convert
         self.plain = not plan.days and not any(self.keep_keys) and not any(self.keep_values)
         self.read_keys = [_read(kind) for _name, kind in keys]
@@ -128,23 +129,38 @@ class _Rule:
         reads = self.read_keys + ([dt.date.fromordinal] if plan.days else []) + self.read_figures
         self.reads = [(i, read) for i, read in enumerate(reads) if read is not None]
 
-    def kept(self, row: tuple) -> tuple | None:
-        """A row of `batch_rows_N` as a ledger keeps it (None: a range with no days)."""
-        k = self.key_count
-        keys = row[:k]
-        if self.converted_keys:
-            keys = tuple(v if keep is None else keep(v) for v, keep in zip(keys, self.keep_keys))
-        if not self.plan.days:
-            values = row[k:]
-            return keys + tuple(v if keep is None else keep(v) for v, keep in zip(values, self.keep_values))
-        first, last = row[k].toordinal(), row[k + 1].toordinal()
-        if last < first:
-            return None
-        days = last - first + 1
-        out = [*keys, first, last]
-        for v, keep in zip(row[k + 2:], self.keep_values):
-            out.append(_per_day(v, days) if keep is _SPREAD else v if keep is None else keep(v))
-        return tuple(out)
+    def kept(self, row: tuple, prefix: tuple = ()) -> tuple | None:
+        """A row of `batch_rows_N` as a ledger keeps it, after `prefix` (None: a range with no
+        days)."""
+        return self.keep(row, prefix)
+
+    def _keeper(self):
+        """`kept`, made for this rule once: its indexes and conversions bound."""
+        k, days = self.key_count, self.plan.days
+        keep_keys = self.keep_keys if self.converted_keys else None
+        # (place in the row, conversion) of each value, `_SPREAD`: spread over the range's days
+        values = [(i, keep) for i, keep in enumerate(self.keep_values, k + 2 if days else k)]
+        converted = [(i, keep) for i, keep in values if keep is not None]
+
+        def keep(row: tuple, prefix: tuple) -> tuple | None:
+            out = [*prefix, *row[:k]] if keep_keys is None else [
+                *prefix, *[v if f is None else f(v) for v, f in zip(row[:k], keep_keys)]]
+            if not days:
+                for i, f in values:
+                    out.append(row[i] if f is None else f(row[i]))
+                return tuple(out)
+            first, last = row[k].toordinal(), row[k + 1].toordinal()
+            if last < first:
+                return None
+            count = last - first + 1
+            out.append(first)
+            out.append(last)
+            for i, f in values:
+                out.append(_per_day(row[i], count) if f is _SPREAD else row[i] if f is None else f(row[i]))
+            return tuple(out)
+
+        del converted
+        return keep
 
     def group(self, key: tuple, figures: list, cases: int) -> tuple:
         """The group as the rule's functions read it: keys, figures, `cases`."""
@@ -167,8 +183,9 @@ class BatchRules:
         return bool(self.rules)
 
     # ------------------------------------------------------- what a case adds
-    def rows(self, case, payout: dict, as_of: dt.date) -> list[tuple[int, list[tuple]]]:
-        """(rule index, rows) for each batch rule the case adds rows to, the rows as kept."""
+    def rows(self, case, payout: dict, as_of: dt.date, prefix: tuple = ()) -> list[tuple[int, list[tuple]]]:
+        """(rule index, rows) for each batch rule the case adds rows to, the rows as kept, each
+        after `prefix` (the worker's: the case's place in its chunk and its id)."""
         plan = self.plan
         steps = getattr(case, plan.steps_field) if plan.steps_field else ()
         params = self.params_at(as_of)
@@ -184,7 +201,15 @@ class BatchRules:
                                       rule.plan.id) from None
             if not made:
                 continue
-            kept = made if rule.plain else [row for row in map(rule.kept, made) if row is not None]
+            if rule.plain:
+                kept = [(*prefix, *row) for row in made] if prefix else made
+            else:
+                keep = rule.keep
+                kept = []
+                for row in made:
+                    row = keep(row, prefix)
+                    if row is not None:
+                        kept.append(row)
             if kept:
                 out.append((rule.plan.index, kept))
         return out
