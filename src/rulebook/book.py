@@ -358,6 +358,17 @@ class Rulebook:
         except EvaluationError as error:
             return None, _not_judged(error, case, origin, line)
 
+    def add_batch_rows(self, case, payout: dict, as_of: dt.date | None, origin: str | None, line: int | None,
+                       prefix: tuple, into: list[list[tuple]]):
+        """`batch_rows`, the rows added to `into[rule index]` (a list per batch rule) rather than
+        given back: None, or the `rulebook.error/v1` mapping (and no row added) when a batch rule
+        cannot read the case."""
+        try:
+            self.batch.add_rows(case, payout, as_of or case.as_of, prefix, into)
+        except EvaluationError as error:
+            return _not_judged(error, case, origin, line)
+        return None
+
     def find(self, judged, overrides: dict | None = None) -> list[dict]:
         """The findings of the batch rules over a few judged cases — (validated snapshot, its
         verdict's payout, the day it was judged on) each, in input order — as summary.json's

@@ -178,6 +178,8 @@ class BatchRules:
         self.plan = plan
         self.rules = tuple(_Rule(rule, functions) for rule in plan.batch_rules)
         self.params_at = parameters_at(plan.parameters)
+        self.case_rows = functions.get("batch_case_rows")
+        self.keeps = tuple(None if rule.plain else rule.keep for rule in self.rules)
 
     def __bool__(self) -> bool:
         return bool(self.rules)
@@ -213,6 +215,19 @@ class BatchRules:
             if kept:
                 out.append((rule.plan.index, kept))
         return out
+
+    def add_rows(self, case, payout: dict, as_of: dt.date, prefix: tuple, into: list[list[tuple]]) -> None:
+        """The rows `rows` gives, added to `into[rule index]` — by one generated function for
+        all the rules (`batch_case_rows`); a case that a rule cannot read adds none, and raises
+        what `rows` raises."""
+        if self.case_rows is None:  # no batch rules
+            return
+        steps = getattr(case, self.plan.steps_field) if self.plan.steps_field else ()
+        try:
+            self.case_rows(case, steps, payout, as_of, self.params_at(as_of), prefix, self.keeps, into)
+        except Exception:  # which rule, and why, as `rows` says it
+            for index, kept in self.rows(case, payout, as_of, prefix):
+                into[index].extend(kept)
 
     # ------------------------------------------------------- the findings
     def columns(self, index: int) -> tuple[list[str], list[str]]:

@@ -60,6 +60,8 @@ def adopt(book, rules: str | None, as_of: dt.date | None, compact: bool, fork: b
     _SETTINGS.update(as_of=as_of, compact=compact, key=(rules, as_of, compact))
     if fork and compact:
         book.compact_writer  # noqa: B018 - made now, once, for every worker
+    if not fork:  # this process judges: it keeps the memory a chunk freed, as a pool's worker does
+        keep_freed_memory()
     # What loading left behind collected, what is kept moved out of the collector's way (as
     # `init_worker` does).
     gc.collect()
@@ -135,9 +137,10 @@ def judge_chunk(units: list[Unit], rules: str | None = None, as_of=None, compact
     if _BOOK is None or (rules, as_of, compact) != _SETTINGS.get("key"):
         init_worker(rules, as_of, compact)
     book = _BOOK
-    pieces, errs, cases, error_rows, batch, statuses = [], [], [], [], {}, Counter()
+    pieces, errs, cases, error_rows, statuses = [], [], [], [], Counter()
+    into = [[] for _ in book.plan.batch_rules]  # each batch rule's rows
     tally = book.compact_writer.tally() if compact else None
-    judge, rows_of = book.judge_compact, book.batch_rows
+    judge, add_rows = book.judge_compact, book.add_batch_rows
     latest = None  # the latest day a case was judged on
     size = 0  # the chunk's results so far, in bytes
     err_size = 0  # and its errors
@@ -149,7 +152,7 @@ def judge_chunk(units: list[Unit], rules: str | None = None, as_of=None, compact
         if out["format"] == "rulebook.verdict/v1":
             payout, case_id = out["payout"], out["case_id"]
             day = as_of or case.as_of
-            rows, refusal = rows_of(case, payout, day, origin, line, (n, case_id))
+            refusal = add_rows(case, payout, day, origin, line, (n, case_id), into)
             if refusal is None:
                 if latest is None or day > latest:
                     latest = day
@@ -160,7 +163,6 @@ def judge_chunk(units: list[Unit], rules: str | None = None, as_of=None, compact
                 cases.append(_case_row(n, case, case_id, out["verdict"], _failed(out, statuses), payout, origin, line,
                                        size, length))
                 size += length
-                _add_rows(batch, rows)
                 return
             out = refusal
         line_bytes = dumps(out)
@@ -179,7 +181,7 @@ def judge_chunk(units: list[Unit], rules: str | None = None, as_of=None, compact
                     line_bytes, verdict, failed, payout = done
                     n, case_id = len(cases) + len(error_rows), case.case_id
                     day = as_of or case.as_of
-                    rows, refusal = rows_of(case, payout, day, origin, line, (n, case_id))
+                    refusal = add_rows(case, payout, day, origin, line, (n, case_id), into)
                     if refusal is None:
                         if latest is None or day > latest:
                             latest = day
@@ -189,8 +191,6 @@ def judge_chunk(units: list[Unit], rules: str | None = None, as_of=None, compact
                         cases.append(_case_row(n, case, case_id, verdict, " ".join(failed), payout, origin, line, size,
                                                length))
                         size += length
-                        if rows:
-                            _add_rows(batch, rows)
                         continue
                     # not a verdict after all: its statuses, counted, are taken back
                     book.compact_writer.take_back(tally, orjson.loads(line_bytes)["results"])
@@ -207,6 +207,7 @@ def judge_chunk(units: list[Unit], rules: str | None = None, as_of=None, compact
                 out, case = book.judge_case(doc.data, as_of, origin=doc.location.origin, line=doc.location.line,
                                             compact=compact, raw=True, locate=doc.locate)
             add(out, case, doc.location.origin, doc.location.line)
+    batch = {index: rows for index, rows in enumerate(into) if rows}
     if tally is not None:
         statuses.update(book.compact_writer.counts(tally))
     sheet = None
@@ -221,17 +222,6 @@ def judge_chunk(units: list[Unit], rules: str | None = None, as_of=None, compact
         results = [b"".join(pieces)]
     return Judged(results, size, errs, err_size, len(cases) + len(error_rows), cases, error_rows, batch, statuses,
                   latest.isoformat() if latest is not None else None, sheet)
-
-
-def _add_rows(batch: dict[int, list[tuple]], rows: list[tuple[int, list[tuple]]]) -> None:
-    """A case's rows of the batch rules (`Rulebook.batch_rows`: by rule index) added to the
-    chunk's."""
-    for index, kept in rows:
-        into = batch.get(index)
-        if into is None:
-            batch[index] = kept
-        else:
-            into += kept
 
 
 def _lines_of(units: list[Unit]):
