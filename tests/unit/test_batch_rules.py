@@ -9,7 +9,7 @@ import datetime as dt
 import json
 import random
 import shutil
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import orjson
@@ -128,6 +128,48 @@ def test_a_case_s_rows_made_for_every_rule_at_once_are_those_each_rule_makes(tmp
                 index: [(n, case.case_id, *row) for row in rows] for index, rows in expected.items()}
             shapes.add((len(book.plan.batch_rules), tuple(sorted(expected))))
     assert {(3, (0, 1, 2)), (3, (0, 2)), (4, (0, 1, 2, 3)), (4, (0, 2))} <= shapes
+
+
+DAYS = """
+rule batch.test-days over each step
+  title ja "テスト" en "Test"
+  source "s"
+  where step.started_on is set
+  group by sme.name as sme, step.planned_end_on if missing step.started_on as planned
+  each day from step.started_on to step.completion_reported_on if missing step.planned_end_on
+  count steps
+  sum paid = step.client_payment_jpy spread over its days
+  sum hours = step.hours
+  when steps >= 2 then finding
+    message ja "{steps}件" en "{steps} steps"
+"""
+
+
+def test_a_rule_by_day_keeps_its_dates_as_day_numbers_its_spread_values_per_day_and_fractions_in_millionths(tmp_path):
+    """The rows of a rule by day whose key is a date and whose figures are spread and not
+    (the conversion the program's own rules do not take), against a plain recount."""
+    book = rulebook.load(rules_copy(tmp_path, lambda f: (f / "days.rules").write_text(DAYS, encoding="utf-8")))
+    index = len(book.plan.batch_rules) - 1
+    rng = random.Random(21)
+    cases = [make_case(rng, i) for i in range(120)]
+    counted = 0
+    for n, (snapshot, (case, payout, day)) in enumerate(zip(cases, judged(book, cases))):
+        expected = []
+        for step in snapshot.get("steps") or []:
+            if not step.get("started_on"):
+                continue
+            first = dt.date.fromisoformat(step["started_on"]).toordinal()
+            last = dt.date.fromisoformat(step.get("completion_reported_on") or step["planned_end_on"]).toordinal()
+            if last < first:
+                continue
+            planned = dt.date.fromisoformat(step.get("planned_end_on") or step["started_on"]).toordinal()
+            paid = (Decimal(step["client_payment_jpy"]) * 10**6 / (last - first + 1)).to_integral_value(ROUND_HALF_UP)
+            expected.append((n, case.case_id, snapshot["sme"]["name"], planned, first, last, int(paid),
+                             int(Decimal(str(step["hours"])) * 10**6)))
+        assert dict(book.batch.rows(case, payout, day, (n, case.case_id))).get(index, []) == expected
+        assert rows_at_once(book, case, payout, day, (n, case.case_id)).get(index, []) == expected
+        counted += len(expected)
+    assert counted > 100
 
 
 def test_a_case_a_batch_rule_cannot_read_adds_no_row_to_any_rule_and_says_which_rule(tmp_path):

@@ -69,11 +69,21 @@ def _micro(value) -> int:
 def _per_day(value, days: int) -> int:
     """A value's millionths divided among `days`, rounded half up (in whole numbers when the
     millionths are whole and not negative, as hours with two decimals are)."""
-    numerator, denominator = value.as_integer_ratio()
-    if numerator >= 0 and MICRO % denominator == 0:
+    whole = _WHOLE.get(value)
+    if whole is None:
+        numerator, denominator = value.as_integer_ratio()
+        if numerator < 0 or MICRO % denominator:
+            return int((Decimal(value) * _MICRO / days).quantize(_ONE, rounding=ROUND_HALF_UP))
         whole = numerator * (MICRO // denominator)
-        return (2 * whole + days) // (2 * days)
-    return int((Decimal(value) * _MICRO / days).quantize(_ONE, rounding=ROUND_HALF_UP))
+        if len(_WHOLE) < _WHOLE_KEPT:
+            _WHOLE[value] = whole
+    return (2 * whole + days) // (2 * days)
+
+
+# The whole millionths of the values spread so far (few distinct: hours), by value — equal
+# numbers are one key, whatever their type, and have the same millionths.
+_WHOLE: dict = {}
+_WHOLE_KEPT = 4096
 
 
 _SPREAD = object()  # how a row keeps a value spread over its days (`_per_day`)
@@ -140,7 +150,15 @@ class _Rule:
         keep_keys = self.keep_keys if self.converted_keys else None
         # (place in the row, conversion) of each value, `_SPREAD`: spread over the range's days
         values = [(i, keep) for i, keep in enumerate(self.keep_values, k + 2 if days else k)]
-        converted = [(i, keep) for i, keep in values if keep is not None]
+
+        if days and keep_keys is None and values == [(k + 2, _SPREAD)]:  # (batch.implausible-hours')
+            def keep_spread(row: tuple, prefix: tuple) -> tuple | None:
+                first, last = row[k].toordinal(), row[k + 1].toordinal()
+                if last < first:
+                    return None
+                return (*prefix, *row[:k], first, last, _per_day(row[k + 2], last - first + 1))
+
+            return keep_spread
 
         def keep(row: tuple, prefix: tuple) -> tuple | None:
             out = [*prefix, *row[:k]] if keep_keys is None else [
@@ -159,7 +177,6 @@ class _Rule:
                 out.append(_per_day(row[i], count) if f is _SPREAD else row[i] if f is None else f(row[i]))
             return tuple(out)
 
-        del converted
         return keep
 
     def group(self, key: tuple, figures: list, cases: int) -> tuple:

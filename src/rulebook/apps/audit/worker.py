@@ -60,8 +60,6 @@ def adopt(book, rules: str | None, as_of: dt.date | None, compact: bool, fork: b
     _SETTINGS.update(as_of=as_of, compact=compact, key=(rules, as_of, compact))
     if fork and compact:
         book.compact_writer  # noqa: B018 - made now, once, for every worker
-    if not fork:  # this process judges: it keeps the memory a chunk freed, as a pool's worker does
-        keep_freed_memory()
     # What loading left behind collected, what is kept moved out of the collector's way (as
     # `init_worker` does).
     gc.collect()
