@@ -8,6 +8,9 @@ Two halves, so that a batch is never held in memory:
   last day comes before its first has no days and adds nothing. Hours and other fractions are
   kept in millionths (rounded half up), so that they add up exactly, in any order; a value
   spread over its range's days is its millionths divided by the days, rounded half up.
+  `BatchRules.add_rows(case, payout, as_of, prefix, into)`, the audit's: the same rows, each after
+  `prefix`, added to `into[rule index]` by one generated function for every rule
+  (`batch_case_rows`), nothing added for a case a rule cannot read.
 - `BatchRules.findings(index, rows, day)`: the findings of one rule over its rows, sorted by
   `order(index)` (SQL's ORDER BY or `sorted`): one pass over each group, a group at a time —
   or, with `each day`, a sweep over each group's items by their first day, with a heap of the
