@@ -15,6 +15,9 @@ Nothing here is a list of rule ids: they all come from the plan.
 from __future__ import annotations
 
 from collections import Counter
+from operator import itemgetter
+
+import orjson
 
 from ..engine import codegen as cg
 from ..engine.evaluate import CLAUSE, FACTS, NO_VALUE, NOT_IN_FORCE, RULE, STEP, SUBJECT, Evaluation
@@ -45,6 +48,7 @@ class CompactWriter:
     def __init__(self, plan: Plan, digest: str, explainer=None):
         self.plan = plan
         self.info = rulebook_info(plan, digest)
+        self._info = orjson.Fragment(dumps(self.info))  # the same for every line: written once
         self.explainer = explainer  # writes what this writer does not know (see `line`)
         steps_field = plan.steps_field or "steps"
         # The tally's slots: rule i's results with status STATUSES[s] count in slot 4 * i + s.
@@ -148,7 +152,7 @@ class CompactWriter:
         results = [entries[r[RULE]](r, tally, failed) for r in outcome.results]
         if None in results or getattr(outcome, "unpriced", None):
             return self._explained(outcome, warnings, tally, results)
-        states = [entry["status"] for entry in results]
+        states = list(map(_STATUS, results))
         counts = {"pass": states.count("pass"), "fail": states.count("fail"), "pending": states.count("pending"),
                   "not_applicable": states.count("not_applicable")}
         verdict = "ineligible" if counts["fail"] else "incomplete" if counts["pending"] else "eligible"
@@ -162,8 +166,8 @@ class CompactWriter:
                 steps = [{name: _fact(value) for name, value in step.items()} for step in steps]
                 break
         payout["steps"] = steps
-        out = {"format": VERDICT_FORMAT, "case_id": outcome.case.case_id, "as_of": outcome.as_of.isoformat(),
-               "rulebook": self.info, "verdict": verdict, "counts": counts, "results": results, "payout": payout}
+        out = {"format": VERDICT_FORMAT, "case_id": outcome.case.case_id, "as_of": outcome.as_of,
+               "rulebook": self._info, "verdict": verdict, "counts": counts, "results": results, "payout": payout}
         if warnings:
             out["warnings"] = [str(w) for w in warnings]
             out["warning_messages"] = [{"ja": getattr(w, "ja", str(w)), "en": str(w)} for w in warnings]
@@ -183,6 +187,9 @@ class CompactWriter:
             if entry["status"] == "fail":
                 failed.append(f"{entry['rule']}@{entry['subject']}")
         return dumps(verdict), verdict["verdict"], failed, verdict["payout"]
+
+
+_STATUS = itemgetter("status")
 
 
 def _whole(values) -> bool:
