@@ -320,7 +320,7 @@ class Rulebook:
             self._compact = CompactWriter(self.plan, self.digest, self._explainer)
         return self._compact
 
-    def judge_compact(self, snapshot: Any, as_of: dt.date | None = None, *, origin: str | None = None,
+    def judge_compact(self, snapshot: Any, as_of: dt.date | None = None, origin: str | None = None,
                       line: int | None = None, statuses: Counter | None = None, tally: list | None = None):
         """The compact verdict straight as its JSON line (see `output.compact`), for batches:
         the snapshot is read as `Validator.validate_fast` reads it.
@@ -348,14 +348,26 @@ class Rulebook:
             tally[:] = [a + b for a, b in zip(tally, counted)]
         return done, None, checked.case
 
-    def batch_rows(self, case, payout: dict, as_of: dt.date | None = None, *, origin: str | None = None,
-                   line: int | None = None):
-        """What a judged case adds to the batch rules: ((rule index, rows) …, None), or (None,
-        the `rulebook.error/v1` mapping) when a batch rule cannot read it."""
+    def batch_rows(self, case, payout: dict, as_of: dt.date | None = None, origin: str | None = None,
+                   line: int | None = None, prefix: tuple = ()):
+        """What a judged case adds to the batch rules: ((rule index, rows) …, None), each row
+        after `prefix`; or (None, the `rulebook.error/v1` mapping) when a batch rule cannot read
+        it."""
         try:
-            return self.batch.rows(case, payout, as_of or case.as_of), None
+            return self.batch.rows(case, payout, as_of or case.as_of, prefix), None
         except EvaluationError as error:
             return None, _not_judged(error, case, origin, line)
+
+    def add_batch_rows(self, case, payout: dict, as_of: dt.date | None, origin: str | None, line: int | None,
+                       prefix: tuple, into: list[list[tuple]]):
+        """`batch_rows`, the rows added to `into[rule index]` (a list per batch rule) rather than
+        given back: None, or the `rulebook.error/v1` mapping (and no row added) when a batch rule
+        cannot read the case."""
+        try:
+            self.batch.add_rows(case, payout, as_of or case.as_of, prefix, into)
+        except EvaluationError as error:
+            return _not_judged(error, case, origin, line)
+        return None
 
     def find(self, judged, overrides: dict | None = None) -> list[dict]:
         """The findings of the batch rules over a few judged cases — (validated snapshot, its

@@ -9,7 +9,7 @@ import datetime as dt
 import json
 import random
 import shutil
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import orjson
@@ -20,6 +20,7 @@ from click.testing import CliRunner
 import rulebook
 from rulebook.apps.audit.files import spreadsheet_cell
 from rulebook.apps.cli import main
+from rulebook.engine.evaluate import EvaluationError
 from samples import make_case
 
 from ..conftest import ROOT
@@ -96,6 +97,100 @@ def test_a_day_s_hours_are_kept_in_millionths_rounded_half_up(book):
     seed["steps"][0]["started_on"] = "2021-03-05"  # reported complete before it started: no days
     [(case, payout, day)] = judged(book, [seed])
     assert 1 not in dict(book.batch.rows(case, payout, day))
+
+
+def rows_at_once(book, case, payout, day, prefix) -> dict:
+    """What `BatchRules.add_rows` (the audit's: one generated function for every rule) adds,
+    by rule index."""
+    into = [[] for _ in book.plan.batch_rules]
+    book.batch.add_rows(case, payout, day, prefix, into)
+    return {index: rows for index, rows in enumerate(into) if rows}
+
+
+def test_a_case_s_rows_made_for_every_rule_at_once_are_those_each_rule_makes(tmp_path):
+    """The rows the audit's workers make in one call are `rows`' (each rule's `batch_rows_N`,
+    converted as the ledger keeps them), with the case's place and id before them — for rules
+    whose rows are kept as they are, spread over days (steps reported complete before they began
+    among them), and converted without days (FIGURES: days and hours in a rule over steps)."""
+    rng = random.Random(13)
+    cases = [make_case(rng, i, i % 2 == 0, expert=i % 5, days=30) for i in range(200)]
+    for case in cases[::7]:
+        for step in case.get("steps") or []:
+            if step.get("started_on") and step.get("completion_reported_on"):
+                step["started_on"], step["completion_reported_on"] = step["completion_reported_on"], step["started_on"]
+    folder = rules_copy(tmp_path, lambda f: (f / "figures.rules").write_text(FIGURES, encoding="utf-8"))
+    shapes = set()
+    for book in (rulebook.load(), rulebook.load(folder)):
+        assert [rule.index for rule in book.plan.batch_rules] == list(range(len(book.plan.batch_rules)))
+        for n, (case, payout, day) in enumerate(judged(book, cases)):
+            expected = dict(book.batch.rows(case, payout, day))
+            assert rows_at_once(book, case, payout, day, (n, case.case_id)) == {
+                index: [(n, case.case_id, *row) for row in rows] for index, rows in expected.items()}
+            shapes.add((len(book.plan.batch_rules), tuple(sorted(expected))))
+    # (rule 0, the duplicate ids, is case-keyed: no case adds a row to it, either way)
+    assert {(3, (1, 2)), (3, (2,)), (4, (1, 2, 3)), (4, (2,))} <= shapes
+
+
+DAYS = """
+rule batch.test-days over each step
+  title ja "テスト" en "Test"
+  source "s"
+  where step.started_on is set
+  group by sme.name as sme, step.planned_end_on if missing step.started_on as planned
+  each day from step.started_on to step.completion_reported_on if missing step.planned_end_on
+  count steps
+  sum paid = step.client_payment_jpy spread over its days
+  sum hours = step.hours
+  when steps >= 2 then finding
+    message ja "{steps}件" en "{steps} steps"
+"""
+
+
+def test_a_rule_by_day_keeps_its_dates_as_day_numbers_its_spread_values_per_day_and_fractions_in_millionths(tmp_path):
+    """The rows of a rule by day whose key is a date and whose figures are spread and not
+    (the conversion the program's own rules do not take), against a plain recount."""
+    book = rulebook.load(rules_copy(tmp_path, lambda f: (f / "days.rules").write_text(DAYS, encoding="utf-8")))
+    index = len(book.plan.batch_rules) - 1
+    rng = random.Random(21)
+    cases = [make_case(rng, i) for i in range(120)]
+    counted = 0
+    for n, (snapshot, (case, payout, day)) in enumerate(zip(cases, judged(book, cases))):
+        expected = []
+        for step in snapshot.get("steps") or []:
+            if not step.get("started_on"):
+                continue
+            first = dt.date.fromisoformat(step["started_on"]).toordinal()
+            last = dt.date.fromisoformat(step.get("completion_reported_on") or step["planned_end_on"]).toordinal()
+            if last < first:
+                continue
+            planned = dt.date.fromisoformat(step.get("planned_end_on") or step["started_on"]).toordinal()
+            paid = (Decimal(step["client_payment_jpy"]) * 10**6 / (last - first + 1)).to_integral_value(ROUND_HALF_UP)
+            expected.append((n, case.case_id, snapshot["sme"]["name"], planned, first, last, int(paid),
+                             int(Decimal(str(step["hours"])) * 10**6)))
+        assert dict(book.batch.rows(case, payout, day, (n, case.case_id))).get(index, []) == expected
+        assert rows_at_once(book, case, payout, day, (n, case.case_id)).get(index, []) == expected
+        counted += len(expected)
+    assert counted > 100
+
+
+def test_a_case_a_batch_rule_cannot_read_adds_no_row_to_any_rule_and_says_which_rule(tmp_path):
+    def edit(folder: Path) -> None:
+        replace_in(folder / "batch.rules", "sum hours = step.hours spread",
+                   "sum hours = step.hours + hours_per_day - hours_per_day spread")
+        replace_in(folder / "batch.rules", "value 24 hours from 2020-04-01", "value 24 hours from 2021-06-01")
+
+    book = rulebook.load(rules_copy(tmp_path, edit))
+    [(case, payout, day)] = judged(book, [the_seed()])
+    with pytest.raises(EvaluationError) as raised:
+        book.batch.rows(case, payout, day)
+    into = [[] for _ in book.plan.batch_rules]
+    with pytest.raises(EvaluationError) as at_once:
+        book.batch.add_rows(case, payout, day, (0, case.case_id), into)
+    assert str(at_once.value) == str(raised.value) and "batch.implausible-hours" in str(raised.value)
+    assert into == [[], [], []]  # the rule before it, which could read the case, added nothing either
+    error = book.add_batch_rows(case, payout, day, "cases.jsonl", 3, (0, case.case_id), into)
+    assert error["format"] == "rulebook.error/v1" and error["source"] == {"file": "cases.jsonl", "line": 3}
+    assert into == [[], [], []]
 
 
 # ------------------------------------------------------------- the pass by group

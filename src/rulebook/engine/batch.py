@@ -8,6 +8,9 @@ Two halves, so that a batch is never held in memory:
   last day comes before its first has no days and adds nothing. Hours and other fractions are
   kept in millionths (rounded half up), so that they add up exactly, in any order; a value
   spread over its range's days is its millionths divided by the days, rounded half up.
+  `BatchRules.add_rows(case, payout, as_of, prefix, into)`, the audit's: the same rows, each after
+  `prefix`, added to `into[rule index]` by one generated function for every rule
+  (`batch_case_rows`), nothing added for a case a rule cannot read.
 - `BatchRules.findings(index, rows, day)`: the findings of one rule over its rows, sorted by
   `order(index)` (SQL's ORDER BY or `sorted`): one pass over each group, a group at a time —
   or, with `each day`, a sweep over each group's items by their first day, with a heap of the
@@ -69,11 +72,21 @@ def _micro(value) -> int:
 def _per_day(value, days: int) -> int:
     """A value's millionths divided among `days`, rounded half up (in whole numbers when the
     millionths are whole and not negative, as hours with two decimals are)."""
-    numerator, denominator = value.as_integer_ratio()
-    if numerator >= 0 and MICRO % denominator == 0:
+    whole = _WHOLE.get(value)
+    if whole is None:
+        numerator, denominator = value.as_integer_ratio()
+        if numerator < 0 or MICRO % denominator:
+            return int((Decimal(value) * _MICRO / days).quantize(_ONE, rounding=ROUND_HALF_UP))
         whole = numerator * (MICRO // denominator)
-        return (2 * whole + days) // (2 * days)
-    return int((Decimal(value) * _MICRO / days).quantize(_ONE, rounding=ROUND_HALF_UP))
+        if len(_WHOLE) < _WHOLE_KEPT:
+            _WHOLE[value] = whole
+    return (2 * whole + days) // (2 * days)
+
+
+# The whole millionths of the values spread so far (few distinct: hours), by value — equal
+# numbers are one key, whatever their type, and have the same millionths.
+_WHOLE: dict = {}
+_WHOLE_KEPT = 4096
 
 
 _SPREAD = object()  # how a row keeps a value spread over its days (`_per_day`)
@@ -119,6 +132,7 @@ class _Rule:
         self.values = [(aggregate, kind) for _name, aggregate, kind in plan.figures if aggregate != "count"]
         self.keep_values = [_SPREAD if aggregate == "spread" else _keep(kind) for aggregate, kind in self.values]
         self.converted_keys = any(self.keep_keys)
+        self.keep = self._keeper()
         # rows kept as `batch_rows_N` makes them: no day, nothing to convert
         self.plain = not plan.days and not any(self.keep_keys) and not any(self.keep_values)
         self.read_keys = [_read(kind) for _name, kind in keys]
@@ -128,23 +142,45 @@ class _Rule:
         reads = self.read_keys + ([dt.date.fromordinal] if plan.days else []) + self.read_figures
         self.reads = [(i, read) for i, read in enumerate(reads) if read is not None]
 
-    def kept(self, row: tuple) -> tuple | None:
-        """A row of `batch_rows_N` as a ledger keeps it (None: a range with no days)."""
-        k = self.key_count
-        keys = row[:k]
-        if self.converted_keys:
-            keys = tuple(v if keep is None else keep(v) for v, keep in zip(keys, self.keep_keys))
-        if not self.plan.days:
-            values = row[k:]
-            return keys + tuple(v if keep is None else keep(v) for v, keep in zip(values, self.keep_values))
-        first, last = row[k].toordinal(), row[k + 1].toordinal()
-        if last < first:
-            return None
-        days = last - first + 1
-        out = [*keys, first, last]
-        for v, keep in zip(row[k + 2:], self.keep_values):
-            out.append(_per_day(v, days) if keep is _SPREAD else v if keep is None else keep(v))
-        return tuple(out)
+    def kept(self, row: tuple, prefix: tuple = ()) -> tuple | None:
+        """A row of `batch_rows_N` as a ledger keeps it, after `prefix` (None: a range with no
+        days)."""
+        return self.keep(row, prefix)
+
+    def _keeper(self):
+        """`kept`, made for this rule once: its indexes and conversions bound."""
+        k, days = self.key_count, self.plan.days
+        keep_keys = self.keep_keys if self.converted_keys else None
+        # (place in the row, conversion) of each value, `_SPREAD`: spread over the range's days
+        values = [(i, keep) for i, keep in enumerate(self.keep_values, k + 2 if days else k)]
+
+        if days and keep_keys is None and values == [(k + 2, _SPREAD)]:  # (batch.implausible-hours')
+            def keep_spread(row: tuple, prefix: tuple) -> tuple | None:
+                first, last = row[k].toordinal(), row[k + 1].toordinal()
+                if last < first:
+                    return None
+                return (*prefix, *row[:k], first, last, _per_day(row[k + 2], last - first + 1))
+
+            return keep_spread
+
+        def keep(row: tuple, prefix: tuple) -> tuple | None:
+            out = [*prefix, *row[:k]] if keep_keys is None else [
+                *prefix, *[v if f is None else f(v) for v, f in zip(row[:k], keep_keys)]]
+            if not days:
+                for i, f in values:
+                    out.append(row[i] if f is None else f(row[i]))
+                return tuple(out)
+            first, last = row[k].toordinal(), row[k + 1].toordinal()
+            if last < first:
+                return None
+            count = last - first + 1
+            out.append(first)
+            out.append(last)
+            for i, f in values:
+                out.append(_per_day(row[i], count) if f is _SPREAD else row[i] if f is None else f(row[i]))
+            return tuple(out)
+
+        return keep
 
     def group(self, key: tuple, figures: list, cases: int) -> tuple:
         """The group as the rule's functions read it: keys, figures, `cases`."""
@@ -167,14 +203,17 @@ class BatchRules:
         # (`BatchRulePlan.case_keyed`), which an audit's ledger reads from its cases.
         self.made = tuple(rule for rule in self.rules if not rule.plan.case_keyed)
         self.params_at = parameters_at(plan.parameters)
+        self.case_rows = functions.get("batch_case_rows")
+        self.keeps = tuple(None if rule.plain else rule.keep for rule in self.rules)
 
     def __bool__(self) -> bool:
         return bool(self.rules)
 
     # ------------------------------------------------------- what a case adds
-    def rows(self, case, payout: dict, as_of: dt.date) -> list[tuple[int, list[tuple]]]:
-        """(rule index, rows) for each batch rule the case adds rows to, the rows as kept; none
-        for a case-keyed rule (`BatchRulePlan.case_keyed`: its one row is the case's id)."""
+    def rows(self, case, payout: dict, as_of: dt.date, prefix: tuple = ()) -> list[tuple[int, list[tuple]]]:
+        """(rule index, rows) for each batch rule the case adds rows to, the rows as kept, each
+        after `prefix` (the worker's: the case's place in its chunk and its id); none for a
+        case-keyed rule (`BatchRulePlan.case_keyed`: its one row is the case's id)."""
         plan = self.plan
         steps = getattr(case, plan.steps_field) if plan.steps_field else ()
         params = self.params_at(as_of)
@@ -190,10 +229,31 @@ class BatchRules:
                                       rule.plan.id) from None
             if not made:
                 continue
-            kept = made if rule.plain else [row for row in map(rule.kept, made) if row is not None]
+            if rule.plain:
+                kept = [(*prefix, *row) for row in made] if prefix else made
+            else:
+                keep = rule.keep
+                kept = []
+                for row in made:
+                    row = keep(row, prefix)
+                    if row is not None:
+                        kept.append(row)
             if kept:
                 out.append((rule.plan.index, kept))
         return out
+
+    def add_rows(self, case, payout: dict, as_of: dt.date, prefix: tuple, into: list[list[tuple]]) -> None:
+        """The rows `rows` gives, added to `into[rule index]` — by one generated function for
+        all the rules (`batch_case_rows`); a case that a rule cannot read adds none, and raises
+        what `rows` raises."""
+        if self.case_rows is None:  # no batch rules
+            return
+        steps = getattr(case, self.plan.steps_field) if self.plan.steps_field else ()
+        try:
+            self.case_rows(case, steps, payout, as_of, self.params_at(as_of), prefix, self.keeps, into)
+        except Exception:  # which rule, and why, as `rows` says it
+            for index, kept in self.rows(case, payout, as_of, prefix):
+                into[index].extend(kept)
 
     # ------------------------------------------------------- the findings
     def columns(self, index: int) -> tuple[list[str], list[str]]:

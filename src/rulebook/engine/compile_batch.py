@@ -9,7 +9,15 @@ module (`expressions.ExpressionCompiler`, which `compile` hands over from its `r
 - `batch_decide_N(g, _P)`: the clause that a group picks (its index), or -1 for none. `g` is the
   group: its keys (`day` last, with `each day`), its figures in their order, and `cases`;
 - `batch_args_N(g, _P, k)`: the values the texts of clause k show;
-- `batch_lets_N(g, _P)`: the values of the rule's `let`s, the figures a finding reports.
+- `batch_lets_N(g, _P)`: the values of the rule's `let`s, the figures a finding reports;
+
+and, for all the batch rules at once, `batch_case_rows(c, steps, pc, as_of, _P, pre, keep, into)`:
+what one case adds to every rule (but a case-keyed one, `_case_keyed`: its rows are each case's
+id, which an audit's ledger holds already), in one call — each rule's items and values as `batch_rows_N`
+makes them, each row made as its ledger keeps it (`keep[N]`, the rule's conversion, or, for a
+rule whose rows are kept as they are, None) after `pre`, and added to `into[N]` once all are
+made (a case that a rule cannot read adds nothing: `engine.batch` then asks `batch_rows_N`
+which rule it was).
 
 The group is a plain tuple and its names are its items (`g[i]`): the group's names shadow the
 case's fields, which a group of many cases does not have.
@@ -18,6 +26,7 @@ case's fields, which a group of many cases does not have.
 from __future__ import annotations
 
 import ast
+import copy
 
 from ..language import syntax as s
 from ..language.check_batch import CASES, DAY
@@ -32,10 +41,15 @@ CASE_ID = "case_id"  # the snapshot's field that names a case (a verdict's `case
 def compile_batch(exprs: ExpressionCompiler, functions: list[ast.FunctionDef],
                   rules: list[BatchRule]) -> tuple[BatchRulePlan, ...]:
     """The plans of the batch rules; their functions are added to `functions`."""
-    plans = []
+    plans, items = [], []
     for rule in rules:
-        plans.append(_Batch(exprs, functions, rule).run())
+        batch = _Batch(exprs, functions, rule)
+        plans.append(batch.run())
+        if not plans[-1].case_keyed:  # (a case-keyed rule's rows are each case's id: none made)
+            items.append(batch.items)
     exprs.group_names, exprs.let_exprs, exprs.names = {}, {}, {}
+    if rules:
+        functions.append(_case_rows(items))
     return tuple(plans)
 
 
@@ -44,6 +58,25 @@ def _case_keyed(rule: BatchRule) -> bool:
     return (rule.items == "cases" and rule.where is None and rule.days is None and len(rule.keys) == 1
             and isinstance(rule.keys[0][1], s.Name) and rule.keys[0][1].name == CASE_ID
             and all(kind == "count" for _name, kind, _expr, _type in rule.figures))
+
+
+def _case_rows(items: list[tuple]) -> ast.FunctionDef:
+    """`batch_case_rows` (see the module's docstring) from each rule's (index, over each step,
+    the statement that starts its slots, its `where` or None, its values)."""
+    body: list[ast.stmt] = []
+    for index, each_step, init, test, values in items:
+        rows, keep, kept = f"_rows{index}", f"_keep{index}", f"_kept{index}"
+        as_is = cg.do(cg.method(cg.name(rows), "append", cg.tuple_of([cg.spread(cg.name("pre")), *values])))
+        converted = [cg.assign(kept, cg.call(cg.name(keep), cg.tuple_of(copy.deepcopy(values)), cg.name("pre"))),
+                     cg.if_(cg.is_set(cg.name(kept)), [cg.do(cg.method(cg.name(rows), "append", cg.name(kept)))])]
+        add: ast.stmt = cg.if_(cg.is_none(cg.name(keep)), [as_is], converted)
+        if test is not None:
+            add = cg.if_(test, [add])
+        made = [cg.for_("st", cg.name("steps"), [init, add])] if each_step else [init, add]
+        body += [cg.assign(rows, cg.list_of()), cg.assign(keep, cg.item(cg.name("keep"), index)), *made]
+    for index, *_ in items:
+        body.append(cg.do(cg.method(cg.item(cg.name("into"), index), "extend", cg.name(f"_rows{index}"))))
+    return cg.function("batch_case_rows", ["c", "steps", "pc", "as_of", "_P", "pre", "keep", "into"], body)
 
 
 class _Batch:
@@ -86,6 +119,8 @@ class _Batch:
         if rule.days:
             values += [exprs.expr(day, scope) for day in rule.days]
         values += [exprs.expr(expr, scope) for _name, kind, expr, _type in rule.figures if kind != "count"]
+        # (the same, for `batch_case_rows`)
+        self.items = (rule.index, each_step, init_slots(scope), copy.deepcopy(test), copy.deepcopy(values))
         keep: ast.stmt = cg.do(cg.method(cg.name("out"), "append", cg.tuple_of(values)))
         if test is not None:
             keep = cg.if_(test, [keep])

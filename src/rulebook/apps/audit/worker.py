@@ -135,70 +135,68 @@ def judge_chunk(units: list[Unit], rules: str | None = None, as_of=None, compact
     if _BOOK is None or (rules, as_of, compact) != _SETTINGS.get("key"):
         init_worker(rules, as_of, compact)
     book = _BOOK
-    pieces, errs, cases, error_rows, batch, statuses = [], [], [], [], {}, Counter()
+    pieces, errs, cases, error_rows, statuses = [], [], [], [], Counter()
+    into = [[] for _ in book.plan.batch_rules]  # each batch rule's rows
     tally = book.compact_writer.tally() if compact else None
-    latest = [None]
-    size = [0, 0]  # the chunk's results and errors so far, in bytes
-
-    def added(case, payout: dict, origin: str, line: int):
-        """What the case adds to the batch rules, and the day it was judged on; or the error
-        document of a case that a batch rule cannot read."""
-        day = as_of or case.as_of
-        rows, refusal = book.batch_rows(case, payout, day, origin=origin, line=line)
-        if refusal is None and (latest[0] is None or day > latest[0]):
-            latest[0] = day
-        return rows, refusal
-
-    def verdict(line_bytes: bytes, case, case_id, verdict: str, failed: str, payout: dict, origin: str, line: int,
-                rows) -> None:
-        n, offset, length = len(cases) + len(error_rows), size[0], len(line_bytes) + 1
-        pieces.append(line_bytes)
-        pieces.append(_NL)
-        size[0] = offset + length
-        cases.append(_case_row(n, case, case_id, verdict, failed, payout, origin, line, offset, length))
-        for index, kept in rows:
-            into = batch.get(index)
-            if into is None:
-                into = batch[index] = []
-            into.extend([(n, case_id, *row) for row in kept])
+    judge, add_rows = book.judge_compact, book.add_batch_rows
+    latest = None  # the latest day a case was judged on
+    size = 0  # the chunk's results so far, in bytes
+    err_size = 0  # and its errors
 
     def add(out: dict, case, origin: str, line: int) -> None:
+        """A verdict or an error mapping added (`judge_case`'s)."""
+        nonlocal latest, size, err_size
+        n = len(cases) + len(error_rows)
         if out["format"] == "rulebook.verdict/v1":
-            rows, refusal = added(case, out["payout"], origin, line)
+            payout, case_id = out["payout"], out["case_id"]
+            day = as_of or case.as_of
+            refusal = add_rows(case, payout, day, origin, line, (n, case_id), into)
             if refusal is None:
-                verdict(dumps(out), case, out["case_id"], out["verdict"], _failed(out, statuses), out["payout"], origin,
-                        line, rows)
+                if latest is None or day > latest:
+                    latest = day
+                line_bytes = dumps(out)
+                pieces.append(line_bytes)
+                pieces.append(_NL)
+                length = len(line_bytes) + 1
+                cases.append(_case_row(n, case, case_id, out["verdict"], _failed(out, statuses), payout, origin, line,
+                                       size, length))
+                size += length
                 return
             out = refusal
         line_bytes = dumps(out)
         errs.append(line_bytes)
         errs.append(_NL)
-        size[1] += len(line_bytes) + 1
+        err_size += len(line_bytes) + 1
         message = "; ".join(f"{e['path'] or '(snapshot)'}: {e['message']}" for e in out["errors"])
-        error_rows.append((len(cases) + len(error_rows), origin, line, out.get("case_id"), message))
-
-    def add_compact(compact, case, origin: str, line: int) -> None:
-        line_bytes, verdict_, failed, payout = compact
-        rows, refusal = added(case, payout, origin, line)
-        if refusal is not None:  # not a verdict after all: its statuses, counted, are taken back
-            book.compact_writer.take_back(tally, orjson.loads(line_bytes)["results"])
-            add(refusal, case, origin, line)
-            return
-        verdict(line_bytes, case, case.case_id, verdict_, " ".join(failed), payout, origin, line, rows)
+        error_rows.append((n, origin, line, out.get("case_id"), message))
 
     for unit in _lines_of(units):
-        if compact and unit.kind == "line" and unit.error is None:
-            done, out, case = book.judge_compact(unit.payload, as_of, origin=unit.origin, line=unit.line,
-                                                 tally=tally)
-            if done is not None:
-                add_compact(done, case, unit.origin, unit.line)
-            else:
-                add(out, case, unit.origin, unit.line)
-            continue
         if unit.kind == "line" and unit.error is None:
-            out, case = book.judge_case(unit.payload, as_of, origin=unit.origin, line=unit.line, compact=compact,
-                                        raw=True, batch=True)
-            add(out, case, unit.origin, unit.line)
+            origin, line = unit.origin, unit.line
+            if compact:
+                done, out, case = judge(unit.payload, as_of, origin, line, None, tally)
+                if done is not None:  # the compact line; as `add` adds a verdict, but from its pieces
+                    line_bytes, verdict, failed, payout = done
+                    n, case_id = len(cases) + len(error_rows), case.case_id
+                    day = as_of or case.as_of
+                    refusal = add_rows(case, payout, day, origin, line, (n, case_id), into)
+                    if refusal is None:
+                        if latest is None or day > latest:
+                            latest = day
+                        pieces.append(line_bytes)
+                        pieces.append(_NL)
+                        length = len(line_bytes) + 1
+                        cases.append(_case_row(n, case, case_id, verdict, " ".join(failed), payout, origin, line, size,
+                                               length))
+                        size += length
+                        continue
+                    # not a verdict after all: its statuses, counted, are taken back
+                    book.compact_writer.take_back(tally, orjson.loads(line_bytes)["results"])
+                    out = refusal
+            else:
+                out, case = book.judge_case(unit.payload, as_of, origin=origin, line=line, compact=False, raw=True,
+                                            batch=True)
+            add(out, case, origin, line)
             continue
         for doc in parse_unit(unit, Limits()):
             if doc.error is not None:
@@ -207,6 +205,7 @@ def judge_chunk(units: list[Unit], rules: str | None = None, as_of=None, compact
                 out, case = book.judge_case(doc.data, as_of, origin=doc.location.origin, line=doc.location.line,
                                             compact=compact, raw=True, locate=doc.locate)
             add(out, case, doc.location.origin, doc.location.line)
+    batch = {index: rows for index, rows in enumerate(into) if rows}
     if tally is not None:
         statuses.update(book.compact_writer.counts(tally))
     sheet = None
@@ -219,9 +218,8 @@ def judge_chunk(units: list[Unit], rules: str | None = None, as_of=None, compact
     else:  # joined: one block of memory, given back whole once written (pieces held in the
         # writer's queue would leave the heap that much larger)
         results = [b"".join(pieces)]
-    day = latest[0]
-    return Judged(results, size[0], errs, size[1], len(cases) + len(error_rows), cases, error_rows, batch, statuses,
-                  day.isoformat() if day is not None else None, sheet)
+    return Judged(results, size, errs, err_size, len(cases) + len(error_rows), cases, error_rows, batch, statuses,
+                  latest.isoformat() if latest is not None else None, sheet)
 
 
 def _lines_of(units: list[Unit]):
@@ -247,10 +245,24 @@ def _failed(out: dict, statuses: Counter) -> str:
 def _case_row(n: int, case, case_id, verdict: str, failed: str, payout: dict, origin: str, line: int, offset: int,
               length: int) -> tuple:
     """The ledger's row of a verdict (`Ledger`'s `cases`; the expert and the SME: the people's
-    totals)."""
+    totals): the fields read straight, or, from a case that lacks one (another rulebook's), as
+    `_people` finds them."""
+    try:
+        who = case.expert
+        expert = who.lancers_user or who.name
+        sme = case.sme.name
+        claim = case.claim
+        claimed = claim.honorarium_jpy if claim is not None else None
+    except AttributeError:
+        expert, sme, claimed = _people(case)
+    return (n, origin, line, case_id, verdict, failed, payout.get("honorarium_jpy", 0),
+            payout.get("honorarium_at_stake_jpy", 0), claimed, expert, sme, offset, length)
+
+
+def _people(case) -> tuple:
+    """(expert, SME, honorarium claimed) of a case, each None where the case has no such field."""
     who = getattr(case, "expert", None)
     expert = (getattr(who, "lancers_user", None) or getattr(who, "name", None)) if who is not None else None
     sme = getattr(getattr(case, "sme", None), "name", None)
     claimed = getattr(getattr(case, "claim", None), "honorarium_jpy", None)
-    return (n, origin, line, case_id, verdict, failed, payout.get("honorarium_jpy", 0),
-            payout.get("honorarium_at_stake_jpy", 0), claimed, expert, sme, offset, length)
+    return expert, sme, claimed

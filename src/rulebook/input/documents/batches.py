@@ -100,25 +100,38 @@ class _Bounded:
         return raw
 
 
-def span_units(unit: Unit, limits: Limits = Limits()) -> Iterator[Unit]:
+def span_units(unit: Unit, limits: Limits = Limits()) -> Iterable[Unit]:
     """The "line" units of a "span" unit, read from its file: the same units, with the same line
-    numbers, as reading the whole file would give."""
+    numbers, as reading the whole file would give — a span of the usual size read at once and
+    given as a list, one that holds a huge line read bit by bit."""
     size = unit.end - unit.start
+    if size > 2 * _SPAN_BYTES:
+        return _huge_span_units(unit, limits)
     try:
         with open(unit.origin, "rb") as fh:
             fh.seek(unit.start)
-            # A span of the usual size is read at once; one that holds a huge line, bit by bit.
-            if size > 2 * _SPAN_BYTES:
-                yield from _line_units(unit.origin, _Bounded(fh, size), limits, unit.line)
-                return
             data = fh.read(size)
     except (OSError, ValueError) as exc:
+        return [_fault_unit(_unreadable(unit.origin, exc, unit.line))]
+    return _split_units(unit.origin, data, limits, unit.line)
+
+
+def _huge_span_units(unit: Unit, limits: Limits) -> Iterator[Unit]:
+    """`span_units` of a span that holds a huge line: its lines read one at a time."""
+    try:
+        with open(unit.origin, "rb") as fh:
+            fh.seek(unit.start)
+            yield from _line_units(unit.origin, _Bounded(fh, unit.end - unit.start), limits, unit.line)
+    except (OSError, ValueError) as exc:
         yield _fault_unit(_unreadable(unit.origin, exc, unit.line))
-        return
-    yield from _split_units(unit.origin, data, limits, unit.line)
 
 
-def _split_units(path: str, data: bytes, limits: Limits, first_line: int) -> Iterator[Unit]:
+# A plain line's unit is made as a tuple of its fields (`tuple.__new__`, not the class's own
+# `__new__` and its defaults): these are the rest of them.
+_LINE_REST = (None, None, 0, 0, 0, None)
+
+
+def _split_units(path: str, data: bytes, limits: Limits, first_line: int) -> list[Unit]:
     """The "line" units of JSON Lines bytes held whole, whose first line is line `first_line` of
     the file: the units `_line_units` gives (`lines.json_lines`'s rules, the same line numbers
     and refusals), from one split of the bytes rather than a line read at a time. The rare lines
@@ -129,17 +142,20 @@ def _split_units(path: str, data: bytes, limits: Limits, first_line: int) -> Ite
         pieces.pop()
     most = limits.max_line_bytes  # (a line within it is one `_raw_lines` reads at once)
     last = len(pieces) - 1
-    lineno = first_line - 1
-    for index, raw in enumerate(pieces):
-        lineno += 1
+    make, rest = tuple.__new__, _LINE_REST
+    units: list[Unit] = []
+    add = units.append
+    for lineno, raw in enumerate(pieces, first_line):
         content = raw[:-1] if raw[-1:] == b"\r" else raw
         if len(content) <= most and lineno != 1:
             if content.strip(BLANK):
-                yield Unit(path, lineno, "line", content)
+                add(make(Unit, (path, lineno, "line", content, *rest)))
             continue
-        yield from _line_units(path, io.BytesIO(raw + b"\n" if ended or index < last else raw), limits, lineno)
+        index = lineno - first_line
+        units += _line_units(path, io.BytesIO(raw + b"\n" if ended or index < last else raw), limits, lineno)
         if lineno == 1 and len(content) <= most and wide_bom(content) is not None:
-            return  # `json_lines` reads no further than a UTF-16 or UTF-32 byte-order mark
+            break  # `json_lines` reads no further than a UTF-16 or UTF-32 byte-order mark
+    return units
 
 
 def _unreadable(origin: str, exc: BaseException, line: int) -> Document:
