@@ -143,24 +143,34 @@ def judge_chunk(units: list[Unit], rules: str | None = None, as_of=None, compact
     size = 0  # the chunk's results so far, in bytes
     err_size = 0  # and its errors
 
+    def added(line_bytes: bytes, case, case_id, verdict: str, failed: str, payout: dict, origin: str,
+              line: int) -> dict | None:
+        """A verdict added — its line, its ledger row, its rows of the batch rules —; or, for a
+        case a batch rule cannot read, not added: the error mapping it gets instead."""
+        nonlocal latest, size
+        n = len(cases) + len(error_rows)
+        day = as_of or case.as_of
+        refusal = add_rows(case, payout, day, origin, line, (n, case_id), into)
+        if refusal is not None:
+            return refusal
+        if latest is None or day > latest:
+            latest = day
+        pieces.append(line_bytes)
+        pieces.append(_NL)
+        length = len(line_bytes) + 1
+        cases.append(_case_row(n, case, case_id, verdict, failed, payout, origin, line, size, length))
+        size += length
+        return None
+
     def add(out: dict, case, origin: str, line: int) -> None:
         """A verdict or an error mapping added (`judge_case`'s)."""
-        nonlocal latest, size, err_size
-        n = len(cases) + len(error_rows)
+        nonlocal err_size
         if out["format"] == "rulebook.verdict/v1":
-            payout, case_id = out["payout"], out["case_id"]
-            day = as_of or case.as_of
-            refusal = add_rows(case, payout, day, origin, line, (n, case_id), into)
+            results = out["results"]
+            failed = " ".join(f"{r['rule']}@{r['subject']}" for r in results if r["status"] == "fail")
+            refusal = added(dumps(out), case, out["case_id"], out["verdict"], failed, out["payout"], origin, line)
             if refusal is None:
-                if latest is None or day > latest:
-                    latest = day
-                line_bytes = dumps(out)
-                pieces.append(line_bytes)
-                pieces.append(_NL)
-                length = len(line_bytes) + 1
-                cases.append(_case_row(n, case, case_id, out["verdict"], _failed(out, statuses), payout, origin, line,
-                                       size, length))
-                size += length
+                statuses.update((r["rule"], r["status"]) for r in results)
                 return
             out = refusal
         line_bytes = dumps(out)
@@ -168,31 +178,20 @@ def judge_chunk(units: list[Unit], rules: str | None = None, as_of=None, compact
         errs.append(_NL)
         err_size += len(line_bytes) + 1
         message = "; ".join(f"{e['path'] or '(snapshot)'}: {e['message']}" for e in out["errors"])
-        error_rows.append((n, origin, line, out.get("case_id"), message))
+        error_rows.append((len(cases) + len(error_rows), origin, line, out.get("case_id"), message))
 
     for unit in _lines_of(units):
         if unit.kind == "line" and unit.error is None:
             origin, line = unit.origin, unit.line
             if compact:
                 done, out, case = judge(unit.payload, as_of, origin, line, None, tally)
-                if done is not None:  # the compact line; as `add` adds a verdict, but from its pieces
+                if done is not None:  # the compact line, in its pieces
                     line_bytes, verdict, failed, payout = done
-                    n, case_id = len(cases) + len(error_rows), case.case_id
-                    day = as_of or case.as_of
-                    refusal = add_rows(case, payout, day, origin, line, (n, case_id), into)
-                    if refusal is None:
-                        if latest is None or day > latest:
-                            latest = day
-                        pieces.append(line_bytes)
-                        pieces.append(_NL)
-                        length = len(line_bytes) + 1
-                        cases.append(_case_row(n, case, case_id, verdict, " ".join(failed), payout, origin, line, size,
-                                               length))
-                        size += length
+                    out = added(line_bytes, case, case.case_id, verdict, " ".join(failed), payout, origin, line)
+                    if out is None:
                         continue
                     # not a verdict after all: its statuses, counted, are taken back
                     book.compact_writer.take_back(tally, orjson.loads(line_bytes)["results"])
-                    out = refusal
             else:
                 out, case = book.judge_case(unit.payload, as_of, origin=origin, line=line, compact=False, raw=True,
                                             batch=True)
@@ -229,17 +228,6 @@ def _lines_of(units: list[Unit]):
             yield from span_units(unit)
         else:
             yield unit
-
-
-def _failed(out: dict, statuses: Counter) -> str:
-    """The failed results of a verdict ("rule@subject" joined by spaces); counts its statuses."""
-    failed = []
-    for r in out["results"]:
-        key = (r["rule"], r["status"])
-        statuses[key] += 1
-        if key[1] == "fail":
-            failed.append(f"{key[0]}@{r['subject']}")
-    return " ".join(failed)
 
 
 def _case_row(n: int, case, case_id, verdict: str, failed: str, payout: dict, origin: str, line: int, offset: int,
