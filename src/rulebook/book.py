@@ -320,7 +320,7 @@ class Rulebook:
             self._compact = CompactWriter(self.plan, self.digest, self._explainer)
         return self._compact
 
-    def judge_compact(self, snapshot: Any, as_of: dt.date | None = None, origin: str | None = None,
+    def judge_compact(self, snapshot: Any, as_of: dt.date | None = None, *, origin: str | None = None,
                       line: int | None = None, statuses: Counter | None = None, tally: list | None = None):
         """The compact verdict straight as its JSON line (see `output.compact`), for batches:
         the snapshot is read as `Validator.validate_fast` reads it.
@@ -348,13 +348,12 @@ class Rulebook:
             tally[:] = [a + b for a, b in zip(tally, counted)]
         return done, None, checked.case
 
-    def batch_rows(self, case, payout: dict, as_of: dt.date | None = None, origin: str | None = None,
-                   line: int | None = None, prefix: tuple = ()):
-        """What a judged case adds to the batch rules: ((rule index, rows) …, None), each row
-        after `prefix`; or (None, the `rulebook.error/v1` mapping) when a batch rule cannot read
-        it."""
+    def batch_rows(self, case, payout: dict, as_of: dt.date | None = None, *, origin: str | None = None,
+                   line: int | None = None):
+        """What a judged case adds to the batch rules: ((rule index, rows) …, None), or (None,
+        the `rulebook.error/v1` mapping) when a batch rule cannot read it."""
         try:
-            return self.batch.rows(case, payout, as_of or case.as_of, prefix), None
+            return self.batch.rows(case, payout, as_of or case.as_of), None
         except EvaluationError as error:
             return None, _not_judged(error, case, origin, line)
 

@@ -184,7 +184,7 @@ def judge_chunk(units: list[Unit], rules: str | None = None, as_of=None, compact
         if unit.kind == "line" and unit.error is None:
             origin, line = unit.origin, unit.line
             if compact:
-                done, out, case = judge(unit.payload, as_of, origin, line, None, tally)
+                done, out, case = judge(unit.payload, as_of, origin=origin, line=line, tally=tally)
                 if done is not None:  # the compact line, in its pieces
                     line_bytes, verdict, failed, payout = done
                     out = added(line_bytes, case, case.case_id, verdict, " ".join(failed), payout, origin, line)

@@ -127,8 +127,8 @@ def _huge_span_units(unit: Unit, limits: Limits) -> Iterator[Unit]:
 
 
 # A plain line's unit is made as a tuple of its fields (`tuple.__new__`, not the class's own
-# `__new__` and its defaults): these are the rest of them.
-_LINE_REST = (None, None, 0, 0, 0, None)
+# `__new__`): its first four, then the defaults of the rest, as the class declares them.
+_LINE_REST = tuple(Unit._field_defaults[name] for name in Unit._fields[4:])
 
 
 def _split_units(path: str, data: bytes, limits: Limits, first_line: int) -> list[Unit]:
