@@ -193,20 +193,25 @@ def checker(plan, fields=()):
     """out_of_order(case, steps) for one order graph, with its checks kept by step count;
     `fields` are the schema's declared fields (the names the checks may read)."""
     quick: dict = {}  # by step count: the quick check (every case runs it)
+    broken_pairs: dict = {}  # by step count: the pairs check, the graph's pairs and nodes (a broken case)
     fields = tuple(fields)
 
     def out_of_order(case, steps) -> list[Pair] | tuple:
-        check = quick.get(len(steps))
+        count = len(steps)
+        check = quick.get(count)
         if check is None:
-            check = quick[len(steps)] = _quick_check(plan, len(steps), fields)
+            check = quick[count] = _quick_check(plan, count, fields)
         if not check(case, steps):
             return ()
-        pairs, graph = _pairs_check(plan, len(steps), fields), _graph(plan, len(steps))
+        kept = broken_pairs.get(count)
+        if kept is None:
+            graph = _graph(plan, count)
+            kept = broken_pairs[count] = (_pairs_check(plan, count, fields), graph.pairs, graph.nodes)
+        pairs, graph_pairs, nodes = kept
         broken, values = pairs(case, steps)
-        nodes = graph.nodes
         out = []
         for index in broken:
-            a, b = graph.pairs[index]
+            a, b = graph_pairs[index]
             out.append(Pair(nodes[a][2], values[a], nodes[b][2], values[b]))
         return out
 
