@@ -12,13 +12,19 @@ import pytest
 from .test_language_further import book_with, case, result
 
 
-def slot_in_code(book, rule_id: str, key: str) -> tuple[str, ast.FunctionDef]:
-    """The local that holds the fact `key` of the rule, and `evaluate_case`, where it is set."""
+def slot_in_code(book, rule_id: str, key: str) -> tuple[str, ast.Module]:
+    """The local that holds the fact `key` of the rule, and the rule's block of `evaluate_case`,
+    where it is set (every rule's block uses the same locals for its slots)."""
     rule = next(r for r in book.plan.rules if r.id == rule_id)
-    slot = f"_{rule.index}_f{[k for k, _kind in rule.facts].index(key)}"
+    slot = f"_r_f{[k for k, _kind in rule.facts].index(key)}"
     function = next(node for node in ast.walk(ast.parse(book.plan.source))
                     if isinstance(node, ast.FunctionDef) and node.name == "evaluate_case")
-    return slot, function
+    spans = [(first, last) for first, last, index in book.plan.rule_lines if index == rule.index]
+    block = [node for node in ast.walk(function) if isinstance(node, ast.stmt) and not isinstance(node, ast.FunctionDef)
+             and any(first <= node.lineno and node.end_lineno <= last for first, last in spans)]
+    outer = [node for node in block if not any(other is not node and other.lineno <= node.lineno
+                                                and node.end_lineno <= other.end_lineno for other in block)]
+    return slot, ast.Module(outer, [])
 
 
 def reads(book, rule_id: str, key: str) -> int:

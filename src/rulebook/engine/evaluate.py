@@ -7,7 +7,6 @@ Rules that do not read the payout run first, in rulebook order; then the payout
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from types import MappingProxyType
 
 from ..language.catalogue import word
@@ -77,22 +76,39 @@ def reason(error: Exception) -> Message | str:
     return str(error)
 
 
-def parameters_at(parameters: dict):
-    """A function from a day to the parameter values in force that day (cached: a C-level cache,
-    as the compiled rules call it for every rule and step that reads its parameters on a day of
-    its own): a mapping that raises `NotInForce` for a parameter with no value that day."""
+class _ParametersByDay(dict):
+    """day → the parameters in force that day, made the first time a day is asked for and kept
+    (at most `KEPT` days: all are let go when it is full)."""
 
-    @functools.lru_cache(maxsize=4096)
-    def params_at(day: dt.date) -> Parameters:
+    __slots__ = ("parameters",)
+    KEPT = 4096
+
+    def __init__(self, parameters: dict):
+        super().__init__()
+        self.parameters = parameters
+
+    def __missing__(self, day: dt.date) -> Parameters:
         values_on = {}
-        for name, values in parameters.items():
+        for name, values in self.parameters.items():
             for start, until, value in values:
                 if start <= day and (until is None or day <= until):
                     values_on[name] = MappingProxyType(value) if isinstance(value, dict) else value
                     break
-        return Parameters(values_on, day)
+        made = Parameters(values_on, day)
+        if len(self) >= self.KEPT:
+            self.clear()
+        self[day] = made
+        return made
 
-    return params_at
+
+def parameters_at(parameters: dict):
+    """A function from a day to the parameters in force that day: a mapping that raises
+    `NotInForce` for a parameter with no value that day. It is a kept mapping's lookup, a
+    C-level call that hashes the day and finds it (no function of ours runs for a day asked for
+    before), as the compiled rules call it for every rule and step that reads its parameters on
+    a day of its own (functools.lru_cache took twice the time: it also moves the day to the
+    front of its order of use)."""
+    return _ParametersByDay(parameters).__getitem__
 
 
 class Evaluator:
