@@ -220,3 +220,91 @@ def test_a_numbered_step_rule_fails_the_step_it_names_or_else_the_case(tmp_path)
     assert second["payout"]["lost_jpy"] == 0 and [s["lost_jpy"] for s in second["payout"]["steps"]] == [0, 1, 0]
     first = book.judge(case(employees=1))
     assert result(first, "x.numbered", "step:1")["status"] == "pass" and first["payout"]["lost_jpy"] == 0
+
+
+# ------------------------------------------------------------------ fused loops
+
+FUSED = '''
+    rule x.fused on case
+      stage s1
+      title ja "一度に" en "Fused"
+      source "s"
+      let long = count s in steps where s.hours > 1 hours
+      let done = count s in steps where s.done_on is set
+      let big_done = any s in steps where s.paid_jpy > 50000 yen and s.done_on is set
+      let all_short = all s in steps where s.hours <= 2 hours
+      let late = any s in steps where s.done_on is set and s.done_on > 2021-01-15
+      let cheap = any s in steps where s.paid_jpy < cap_jpy
+      when long > 0 and not big_done then fail
+        message ja "a" en "long {long}"
+      when done > 1 and all_short then pass
+        message ja "a" en "done {done}"
+      when big_done and late then pending
+        message ja "a" en "late"
+      when cheap then fail
+        message ja "a" en "cheap"
+      otherwise pass
+        message ja "a" en "else"
+    '''
+
+
+def fused_cases() -> list[dict]:
+    import random
+
+    pick = random.Random(16)
+    out = []
+    for _ in range(300):
+        steps = [{"number": n, "hours": pick.choice([0.5, 1.5, 2.5]), "paid_jpy": pick.choice([1000, 80000, 400000]),
+                  **({"done_on": pick.choice(["2021-01-10", "2021-01-20"])} if pick.random() < 0.6 else {})}
+                 for n in range(1, pick.randint(0, 4) + 1)]
+        out.append(case(steps=steps))
+    return out
+
+
+def plainly(snapshot: dict) -> tuple[str, str]:
+    """x.fused's status and English message, computed in plain Python."""
+    steps = snapshot["steps"]
+    long = sum(1 for s in steps if s["hours"] > 1)
+    done = sum(1 for s in steps if "done_on" in s)
+    big_done = any(s["paid_jpy"] > 50000 and "done_on" in s for s in steps)
+    all_short = all(s["hours"] <= 2 for s in steps)
+    late = any("done_on" in s and s["done_on"] > "2021-01-15" for s in steps)
+    if long > 0 and not big_done:
+        return "fail", f"long {long}"
+    if done > 1 and all_short:
+        return "pass", f"done {done}"
+    if big_done and late:
+        return "pending", "late"
+    if any(s["paid_jpy"] < 300000 for s in steps):
+        return "fail", "cheap"
+    return "pass", "else"
+
+
+def test_quantifiers_over_one_list_run_as_one_loop_with_the_results_and_facts_of_one_loop_each(tmp_path, monkeypatch):
+    """`count`/`any`/`all` of a rule over the same list, with bodies that read only the item and
+    cannot raise, are computed by one pass (`ExpressionCompiler.fuse`): the same verdicts, facts
+    included, as one loop each (the compiler with fusion off), and the statuses a plain
+    computation gives. A body that compares an optional date, or reads a parameter, keeps its loop."""
+    from rulebook.engine.expressions import ExpressionCompiler
+
+    (tmp_path / "fused").mkdir()
+    (tmp_path / "apart").mkdir()
+    book = book_with(tmp_path / "fused", FUSED)
+    source = ast.parse(book.plan.source)
+    helpers = {fn.name: fn for fn in source.body if isinstance(fn, ast.FunctionDef)}
+    _slot, block = slot_in_code(book, "x.fused", "steps")
+    called = [node.func.id for node in ast.walk(block) if isinstance(node, ast.Call)
+              and isinstance(node.func, ast.Name) and node.func.id.startswith("_loop")]
+    fused = [name for name in set(called) if [a.arg for a in helpers[name].args.args] == ["items"]
+             and isinstance(helpers[name].body[-1].value, ast.Tuple)]
+    assert len(fused) == 1 and len(helpers[fused[0]].body[-1].value.elts) == 4  # long, done, big_done, all_short
+    assert len(set(called)) == 3  # and `late`, `cheap` with a loop of their own
+
+    monkeypatch.setattr(ExpressionCompiler, "fuse", lambda self, exprs, scope: None)
+    apart = book_with(tmp_path / "apart", FUSED)
+    assert "_r_g0" not in apart.plan.source
+    for snapshot in fused_cases():
+        verdict = book.judge(snapshot)
+        assert verdict == apart.judge(snapshot)
+        out = result(verdict, "x.fused")
+        assert (out["status"], out["message"]["en"]) == plainly(snapshot), snapshot

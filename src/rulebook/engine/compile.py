@@ -263,6 +263,7 @@ class _Generator:
         scope.once = _read_once(rule)
         self.exprs.let_exprs = rule.lets
         self.exprs.names = {}
+        self.exprs.fuse([*rule.lets.values(), *(c.condition for c in rule.clauses), rule.dated], scope)
         if rule.subject == "numbered_step":
             self.numbers[rule.index] = self.exprs.expr(rule.number, Scope(None, prefix=f"_n{rule.index}", inline=True))
         arg_scope = Scope(step_var)

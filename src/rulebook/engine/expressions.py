@@ -65,6 +65,10 @@ class Scope:
         # code inlined into `evaluate_case`: the snapshot's records are read from the locals it
         # assigns once, at its top, and its steps from its parameter `steps`
         self.inline = inline
+        # quantifiers computed together in one pass (`ExpressionCompiler.fuse`): id of the
+        # quantifier → (the local keeping the group's values, its place there, the loop helper)
+        self.fused: dict[int, tuple[str, int, str]] = {}
+        self.groups: list[str] = []  # the locals of those groups that the code reads
 
     def slot(self, key: str, kind: str) -> str:
         if key not in self.slots:
@@ -95,9 +99,28 @@ def _held(code: ast.expr, scope: Scope) -> tuple[ast.expr, ast.expr]:
     return cg.walrus(tmp, code), cg.name(tmp)
 
 
+def _outer_quantifiers(expr):
+    """The quantifiers of an expression that are not inside another's body or an aggregate's."""
+    if isinstance(expr, s.Quantifier):
+        yield expr
+        yield from _outer_quantifiers(expr.items)
+        return
+    if isinstance(expr, s.Aggregate):
+        yield from _outer_quantifiers(expr.items)
+        return
+    if isinstance(expr, tuple):
+        for item in expr:
+            yield from _outer_quantifiers(item)
+        return
+    for name in getattr(expr, "__slots__", ()):
+        value = getattr(expr, name, None)
+        if isinstance(value, tuple) or hasattr(value, "__slots__"):
+            yield from _outer_quantifiers(value)
+
+
 def init_slots(scope: Scope) -> ast.stmt:
-    """`_f0 = _f1 = … = _U`: every slot starts unread."""
-    names = scope.slot_names()
+    """`_f0 = _f1 = … = _U`: every slot starts unread (and every fused group not computed)."""
+    names = scope.slot_names() + scope.groups
     return cg.assign(names, cg.name("_U")) if names else cg.pass_()
 
 
@@ -313,6 +336,8 @@ class ExpressionCompiler:
             index = [name for name, _ in self.p.step_payout.amounts].index(e.name)
             self.previous.add(index)
             return cg.name(f"_pv{index}")
+        if isinstance(e, s.Quantifier) and id(e) in scope.fused:
+            return self.fused_loop(e, scope)
         if isinstance(e, s.Quantifier):
             items = self._expr(e.items, scope)
             tmp = scope.temp()
@@ -521,6 +546,104 @@ class ExpressionCompiler:
         back = scope.temp()  # ((back := _loopN(…)), (slot := back[1]), …, back[0])[-1]
         sets = [cg.walrus(slot, cg.item(cg.name(back), i)) for i, slot in enumerate(slots, 1)]
         return cg.item(cg.tuple_of([cg.walrus(back, call), *sets, cg.item(cg.name(back), 0)]), len(slots) + 1)
+
+    # -------------------------------------------------------- fused loops
+
+    def fuse(self, exprs, scope: Scope) -> None:
+        """Quantifiers (`any`, `all`, `count`) of one rule over the same list with the same
+        variable, computed together by one loop (`_loopN(items)` → their values, in a tuple) the
+        first time one of them is needed, and read from there by the others (`scope.fused`).
+        Only those whose list is a field path (read without effect, and the same list wherever it
+        is read in the rule) and whose body reads nothing but the item, with nothing in it that
+        can raise (`_total`): running such a body where the rule would not have is invisible, so
+        the values, the facts read and the errors are those of one loop per quantifier."""
+        groups: dict[tuple[str, str], list] = {}
+        for expr in exprs:
+            for e in _outer_quantifiers(expr):
+                if e.kind in ("any", "all", "count") and self.path_key(e.items, scope) is not None \
+                        and self._total(e.body, e.var) and all(e is not m for m, _ in groups.get((canonical(e.items), e.var), ())):
+                    body = self.lone_body(e, scope)
+                    if body is not None:
+                        groups.setdefault((canonical(e.items), e.var), []).append((e, body))
+        for members in groups.values():
+            if len(members) < 2:
+                continue
+            local = f"{scope.prefix}_g{len({g for g, _, _ in scope.fused.values()})}"
+            helper = self.fused_helper([(e.kind, f"v_{e.var}", body) for e, body in members])
+            for position, (e, _body) in enumerate(members):
+                scope.fused[id(e)] = (local, position, helper)
+
+    def lone_body(self, e: s.Quantifier, scope: Scope) -> ast.expr | None:
+        """The quantifier's body, when it reads nothing but the item and the module's constants
+        (no fact slot, no name of the function around it): else None."""
+        probe = Scope(scope.step_var, prefix=scope.prefix, params=scope.params, inline=scope.inline)
+        probe.lets = scope.lets
+        body = self.bound(e.var, lambda: self._expr(e.body, probe))
+        stored = {n.target.id for n in ast.walk(body) if isinstance(n, ast.NamedExpr)}
+        free = cg.reads(body) - stored - {f"v_{e.var}"}
+        if probe.slots or any(not _TEMP.fullmatch(n) for n in stored) or any(not self.is_global(n) for n in free):
+            return None
+        return body
+
+    def fused_helper(self, members: list[tuple[str, str, ast.expr]]) -> str:
+        """`_loopN(items)`: one pass over the items, each quantifier's value kept in `r{i}` (a
+        count, or whether any / all items hold: once settled, that body is not run again)."""
+        start = {"count": cg.literal(0), "any": cg.literal(False), "all": cg.literal(True)}
+        var = members[0][1]
+        body: list[ast.stmt] = []
+        for i, (kind, _var, test) in enumerate(members):
+            r = f"r{i}"
+            if kind == "count":
+                body.append(cg.if_(test, [cg.add_one(r)]))
+            elif kind == "any":
+                body.append(cg.if_(cg.both(cg.not_(cg.name(r)), test), [cg.assign(r, cg.literal(True))]))
+            else:
+                body.append(cg.if_(cg.both(cg.name(r), cg.not_(test)), [cg.assign(r, cg.literal(False))]))
+        stmts = [cg.assign(f"r{i}", start[kind]) for i, (kind, _v, _t) in enumerate(members)]
+        stmts += [cg.for_(var, cg.name("items"), body),
+                  cg.return_(cg.tuple_of([cg.name(f"r{i}") for i in range(len(members))]))]
+        key = tuple(map(ast.dump, stmts))
+        fname = self.helper_names.get(key)
+        if fname is None:
+            fname = self.helper_names[key] = f"_loop{len(self.helpers)}"
+            self.helpers.append(cg.function(fname, ["items"], stmts))
+        return fname
+
+    def fused_loop(self, e: s.Quantifier, scope: Scope) -> ast.expr:
+        """`(G if G is not _U else (G := _loopN(items)))[i]`: the group's values, computed at the
+        first of its quantifiers that runs (whose list read sets the list's fact slot, as its own
+        loop would have)."""
+        local, position, helper = scope.fused[id(e)]
+        if local not in scope.groups:
+            scope.groups.append(local)
+        items = self._expr(e.items, scope)
+        group = cg.if_else(cg.compare(cg.name(local), "is not", cg.name("_U")), cg.name(local),
+                           cg.walrus(local, cg.call(helper, items)))
+        return cg.item(group, position)
+
+    def _total(self, e, var: str) -> bool:
+        """The expression, in a loop over items named `var`, cannot raise whatever the item: it is
+        made of the item's fields, literals, `=` / `!=`, an order between values that cannot be
+        missing, `and` / `or` / `not`, `is set` / `is missing`, and membership in a literal list."""
+        if isinstance(e, s.Literal):
+            return e.kind != "list" or all(self._total(item, var) for item in e.value)
+        if isinstance(e, s.Name):
+            return e.name == var
+        if isinstance(e, s.Attribute):
+            return self._total(e.obj, var)
+        if isinstance(e, s.Compare):
+            if not (self._total(e.left, var) and self._total(e.right, var)):
+                return False
+            return e.op in ("=", "!=") or not (self.type_of(e.left).optional or self.type_of(e.right).optional)
+        if isinstance(e, s.Logical):
+            return self._total(e.left, var) and self._total(e.right, var)
+        if isinstance(e, s.Not):
+            return self._total(e.operand, var)
+        if isinstance(e, s.Test):
+            return e.test in ("set", "missing") and self._total(e.operand, var)
+        if isinstance(e, s.Member):
+            return isinstance(e.container, s.Literal) and self._total(e.item, var) and self._total(e.container, var)
+        return False
 
     def is_global(self, name: str) -> bool:
         """A name of the generated module's namespace (not a local of the function being built)."""
