@@ -308,3 +308,32 @@ def test_quantifiers_over_one_list_run_as_one_loop_with_the_results_and_facts_of
         assert verdict == apart.judge(snapshot)
         out = result(verdict, "x.fused")
         assert (out["status"], out["message"]["en"]) == plainly(snapshot), snapshot
+
+
+@pytest.mark.parametrize("capital, paid", [(None, 5), (3, 5), (5, 3), (4, 4), (0, 7)])
+@pytest.mark.parametrize("function", ["min", "max"])
+def test_min_and_max_of_two_one_of_which_may_be_missing_pick_as_the_builtins_do(tmp_path, function, capital, paid):
+    """`min(a, b)` / `max(a, b)` with a side that may be missing is missing when it is, else
+    `a if a <= b else b` (`>=` for max) with no call of the builtin: the value, and the fact,
+    the builtin gives."""
+    book = book_with(tmp_path, f'''
+        rule x.pick on case
+          stage s1
+          title ja "選ぶ" en "Pick"
+          source "s"
+          let picked = {function}(capital_jpy, paid_jpy)
+          when picked is missing then pending
+            message ja "a" en "missing"
+          when picked > 4 yen then fail
+            message ja "a" en "over {{picked}}"
+          otherwise pass
+            message ja "a" en "under {{picked}}"
+        ''')
+    _slot, block = slot_in_code(book, "x.pick", "picked")
+    assert not [n for n in ast.walk(block) if isinstance(n, ast.Call) and getattr(n.func, "id", "") == function]
+    out = result(book.judge(case(paid_jpy=paid, **({} if capital is None else {"capital_jpy": capital}))), "x.pick")
+    expected = None if capital is None else {"min": min, "max": max}[function](capital, paid)
+    if expected is None:
+        assert out["status"] == "pending"
+    else:
+        assert (out["status"], out["facts"]["picked"]) == ("fail" if expected > 4 else "pass", expected)

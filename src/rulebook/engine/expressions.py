@@ -413,6 +413,10 @@ class ExpressionCompiler:
         for more in missing[1:]:
             test = cg.either(test, more)
         # the optional ones are read (into their temps) before the others, in the test
+        if len(args) == 2:  # then `a if a <= b else b`, as for two that cannot be missing
+            (a, a_again), (b, b_again) = [_held(again, scope) for again in values]
+            pick = cg.if_else(cg.compare(a, "<=" if e.function == "min" else ">=", b), a_again, b_again)
+            return cg.if_else(test, cg.literal(None), pick)
         return cg.if_else(test, cg.literal(None), cg.call(e.function, *values))
 
     def settled(self, e, scope: Scope) -> set[str]:
