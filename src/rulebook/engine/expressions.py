@@ -336,14 +336,14 @@ class ExpressionCompiler:
             index = [name for name, _ in self.p.step_payout.amounts].index(e.name)
             self.previous.add(index)
             return cg.name(f"_pv{index}")
-        if isinstance(e, s.Quantifier) and id(e) in scope.fused:
-            return self.fused_loop(e, scope)
         if isinstance(e, s.Quantifier):
             items = self._expr(e.items, scope)
             tmp = scope.temp()
             var = f"v_{e.var}"
             body = self.bound(e.var, lambda: self._expr(e.body, scope))
             found = scope.temp() if e.kind == "first" else None
+            if id(e) in scope.fused:  # computed with the other quantifiers of its group (`fuse`)
+                return self.fused_loop(e, items, scope)
             helper = self.loop_helper(e.kind, var, body, items, scope)
             if helper is not None:
                 if e.kind == "first":  # the first item that holds, or None
@@ -613,14 +613,13 @@ class ExpressionCompiler:
             self.helpers.append(cg.function(fname, ["items"], stmts))
         return fname
 
-    def fused_loop(self, e: s.Quantifier, scope: Scope) -> ast.expr:
+    def fused_loop(self, e: s.Quantifier, items: ast.expr, scope: Scope) -> ast.expr:
         """`(G if G is not _U else (G := _loopN(items)))[i]`: the group's values, computed at the
         first of its quantifiers that runs (whose list read sets the list's fact slot, as its own
         loop would have)."""
         local, position, helper = scope.fused[id(e)]
         if local not in scope.groups:
             scope.groups.append(local)
-        items = self._expr(e.items, scope)
         group = cg.if_else(cg.compare(cg.name(local), "is not", cg.name("_U")), cg.name(local),
                            cg.walrus(local, cg.call(helper, items)))
         return cg.item(group, position)
