@@ -6,6 +6,8 @@ the same results."""
 from __future__ import annotations
 
 import ast
+import itertools
+import random
 
 import pytest
 
@@ -249,8 +251,6 @@ FUSED = '''
 
 
 def fused_cases() -> list[dict]:
-    import random
-
     pick = random.Random(16)
     out = []
     for _ in range(300):
@@ -337,3 +337,39 @@ def test_min_and_max_of_two_one_of_which_may_be_missing_pick_as_the_builtins_do(
         assert out["status"] == "pending"
     else:
         assert (out["status"], out["facts"]["picked"]) == ("fail" if expected > 4 else "pass", expected)
+
+
+def test_a_fused_quantifier_read_inside_another_quantifiers_body_gives_the_verdicts_of_one_loop_each(tmp_path, monkeypatch):
+    """A let of a fused group read inside another quantifier's body (its loop helper then keeps
+    the group's local as it keeps a fact slot): the same verdicts as one loop each."""
+    from rulebook.engine.expressions import ExpressionCompiler
+
+    text = '''
+        rule x.nested on case
+          stage s1
+          title ja "入れ子" en "Nested"
+          source "s"
+          let n_long = count s in steps where s.hours > 1 hours
+          let n_done = count s in steps where s.done_on is set
+          when any t in steps where n_long > 1 and t.hours > 2 hours then fail
+            message ja "a" en "long {n_long}"
+          when n_done > 0 then pass
+            message ja "a" en "done {n_done}"
+          otherwise pending
+            message ja "a" en "none"
+        '''
+    (tmp_path / "fused").mkdir()
+    (tmp_path / "apart").mkdir()
+    book = book_with(tmp_path / "fused", text)
+    assert "_r_g0" in book.plan.source
+    monkeypatch.setattr(ExpressionCompiler, "fuse", lambda self, exprs, scope: None)
+    apart = book_with(tmp_path / "apart", text)
+    statuses = set()
+    for hours in itertools.product([0.5, 1.5, 2.5], repeat=3):
+        for done in (None, "2021-01-10"):
+            steps = [{"number": i + 1, "hours": h, "paid_jpy": 1, **({"done_on": done} if done and i == 1 else {})}
+                     for i, h in enumerate(hours)]
+            verdict = book.judge(case(steps=steps))
+            assert verdict == apart.judge(case(steps=steps))
+            statuses.add(result(verdict, "x.nested")["status"])
+    assert statuses == {"fail", "pass", "pending"}
