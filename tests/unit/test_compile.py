@@ -250,6 +250,17 @@ FUSED = '''
     '''
 
 
+def fused_and_apart(tmp_path, monkeypatch, text: str):
+    """The rule file as the compiler makes it, and with its fusion of quantifiers off."""
+    from rulebook.engine.expressions import ExpressionCompiler
+
+    (tmp_path / "fused").mkdir()
+    (tmp_path / "apart").mkdir()
+    book = book_with(tmp_path / "fused", text)
+    monkeypatch.setattr(ExpressionCompiler, "fuse", lambda self, exprs, scope: None)
+    return book, book_with(tmp_path / "apart", text)
+
+
 def fused_cases() -> list[dict]:
     pick = random.Random(16)
     out = []
@@ -285,11 +296,7 @@ def test_quantifiers_over_one_list_run_as_one_loop_with_the_results_and_facts_of
     cannot raise, are computed by one pass (`ExpressionCompiler.fuse`): the same verdicts, facts
     included, as one loop each (the compiler with fusion off), and the statuses a plain
     computation gives. A body that compares an optional date, or reads a parameter, keeps its loop."""
-    from rulebook.engine.expressions import ExpressionCompiler
-
-    (tmp_path / "fused").mkdir()
-    (tmp_path / "apart").mkdir()
-    book = book_with(tmp_path / "fused", FUSED)
+    book, apart = fused_and_apart(tmp_path, monkeypatch, FUSED)
     source = ast.parse(book.plan.source)
     helpers = {fn.name: fn for fn in source.body if isinstance(fn, ast.FunctionDef)}
     _slot, block = slot_in_code(book, "x.fused", "steps")
@@ -299,9 +306,6 @@ def test_quantifiers_over_one_list_run_as_one_loop_with_the_results_and_facts_of
              and isinstance(helpers[name].body[-1].value, ast.Tuple)]
     assert len(fused) == 1 and len(helpers[fused[0]].body[-1].value.elts) == 4  # long, done, big_done, all_short
     assert len(set(called)) == 3  # and `late`, `cheap` with a loop of their own
-
-    monkeypatch.setattr(ExpressionCompiler, "fuse", lambda self, exprs, scope: None)
-    apart = book_with(tmp_path / "apart", FUSED)
     assert "_r_g0" not in apart.plan.source
     for snapshot in fused_cases():
         verdict = book.judge(snapshot)
@@ -342,8 +346,6 @@ def test_min_and_max_of_two_one_of_which_may_be_missing_pick_as_the_builtins_do(
 def test_a_fused_quantifier_read_inside_another_quantifiers_body_gives_the_verdicts_of_one_loop_each(tmp_path, monkeypatch):
     """A let of a fused group read inside another quantifier's body (its loop helper then keeps
     the group's local as it keeps a fact slot): the same verdicts as one loop each."""
-    from rulebook.engine.expressions import ExpressionCompiler
-
     text = '''
         rule x.nested on case
           stage s1
@@ -358,12 +360,8 @@ def test_a_fused_quantifier_read_inside_another_quantifiers_body_gives_the_verdi
           otherwise pending
             message ja "a" en "none"
         '''
-    (tmp_path / "fused").mkdir()
-    (tmp_path / "apart").mkdir()
-    book = book_with(tmp_path / "fused", text)
-    assert "_r_g0" in book.plan.source
-    monkeypatch.setattr(ExpressionCompiler, "fuse", lambda self, exprs, scope: None)
-    apart = book_with(tmp_path / "apart", text)
+    book, apart = fused_and_apart(tmp_path, monkeypatch, text)
+    assert "_r_g0" in book.plan.source and "_r_g0" not in apart.plan.source
     statuses = set()
     for hours in itertools.product([0.5, 1.5, 2.5], repeat=3):
         for done in (None, "2021-01-10"):
