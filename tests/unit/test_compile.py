@@ -371,3 +371,55 @@ def test_a_fused_quantifier_read_inside_another_quantifiers_body_gives_the_verdi
             assert verdict == apart.judge(case(steps=steps))
             statuses.add(result(verdict, "x.nested")["status"])
     assert statuses == {"fail", "pass", "pending"}
+
+
+# ------------------------------------------------------------------ the order check inlined
+
+ORDER_RULE = '''
+    order flow
+      received_on -> {target}.done_on
+
+    rule x.order on case
+      stage s1
+      title ja "順序" en "Order"
+      source "s"
+      let broken = pairs out of order in flow
+      when broken is not empty then fail
+        message ja "a" en "out of order"
+      otherwise pass
+        message ja "a" en "in order"
+    '''
+
+
+@pytest.mark.parametrize("target, inlined", [("step", True), ("first step", False)])
+def test_an_order_whose_steps_hang_from_the_case_is_checked_inline_with_the_verdicts_of_its_checker(
+        tmp_path, monkeypatch, target, inlined):
+    """An order graph with no `first` step and no arrow from a step to the case has its quick
+    check inlined in `evaluate_case` (`order.inline_check`: `_oq0`, for any number of steps), and
+    its pairs are asked of the checker only when that finds one: the verdicts, facts included, of
+    the checker called for every case, and the statuses a plain computation gives."""
+    from rulebook.engine import compile as compile_
+
+    text = ORDER_RULE.format(target=target)
+    (tmp_path / "inline").mkdir()
+    (tmp_path / "called").mkdir()
+    book = book_with(tmp_path / "inline", text)
+    assert ("_oq0" in book.plan.source) is inlined
+    monkeypatch.setattr(compile_, "inlinable", lambda plan: False)
+    called = book_with(tmp_path / "called", text)
+    assert "_oq0" not in called.plan.source
+    pick = random.Random(10)
+    statuses = set()
+    for _ in range(200):
+        steps = [{"number": n, "hours": 1, "paid_jpy": 1,
+                  **({"done_on": f"2021-01-{pick.randint(10, 20)}"} if pick.random() < 0.7 else {})}
+                 for n in range(1, pick.randint(0, 3) + 1)]
+        received = f"2021-01-{pick.randint(10, 20)}" if pick.random() < 0.8 else None
+        snapshot = case(steps=steps, **({"received_on": received} if received else {}))
+        verdict = book.judge(snapshot)
+        assert verdict == called.judge(snapshot)
+        checked = steps[:1] if target == "first step" else steps
+        late = received is not None and any("done_on" in s and s["done_on"] < received for s in checked)
+        assert result(verdict, "x.order")["status"] == ("fail" if late else "pass"), snapshot
+        statuses.add(result(verdict, "x.order")["status"])
+    assert statuses == {"fail", "pass"}

@@ -36,6 +36,7 @@ from ..language.program import Order, Program, Rule
 from . import codegen as cg
 from .compile_batch import compile_batch
 from .expressions import ExpressionCompiler, Scope, format_kind_of, init_slots
+from .order import inline_check, inlinable
 from .plan import NO_VALUE, NOT_IN_FORCE, OrderPlan, Plan, RulePlan
 from .timeline import always_daily, editions, parameters_read, payout_parameters, time_use
 
@@ -259,6 +260,8 @@ class _Generator:
         # slots first and reads none of another's, and a function with fewer locals is quicker
         # to call (CPython makes and clears each of them on every call).
         scope = Scope(step_var, prefix="_r", params=params, inline=True)
+        scope.inline_orders = frozenset(i for i, name in enumerate(sorted(self.p.orders))
+                                        if inlinable(_order_plan(self.p.orders[name], self.p.steps_field, ())))
         scope.lets = dict.fromkeys(rule.lets)
         scope.once = _read_once(rule)
         self.exprs.let_exprs = rule.lets
@@ -289,6 +292,11 @@ class _Generator:
             prelude.append(cg.assign(params, cg.call("params_at", cg.name("_D"))))
         elif rule.effective:
             prelude.append(cg.assign("_D", cg.name("dated_day")))
+        for index in sorted(scope.order_checks):  # the order's quick check, inlined (order.inline_check)
+            order = self.p.orders[sorted(self.p.orders)[index]]
+            prelude += inline_check(_order_plan(order, self.p.steps_field, ()), f"_oq{index}",
+                                    lambda record: self.exprs.root_field(record, scope),
+                                    lambda record: self.p.schema.root.fields[record].type.optional)
         not_in_force = None
         if rule.effective:
             start, until = rule.effective

@@ -69,6 +69,10 @@ class Scope:
         # quantifier → (the local keeping the group's values, its place there, the loop helper)
         self.fused: dict[int, tuple[str, int, str]] = {}
         self.groups: list[str] = []  # the locals of those groups that the code reads
+        # the order graphs (by index in `_ORDER`) whose quick check the function holds inlined,
+        # in `_oq{index}` (compile's `order.inline_check`), and those that the code reads
+        self.inline_orders: frozenset[int] = frozenset()
+        self.order_checks: set[int] = set()
 
     def slot(self, key: str, kind: str) -> str:
         if key not in self.slots:
@@ -393,7 +397,12 @@ class ExpressionCompiler:
             return test if e.negated else cg.not_(test)
         if isinstance(e, s.OutOfOrder):
             steps = self.root_field(self.p.steps_field, scope) if self.p.steps_field else cg.tuple_of(())
-            return cg.call(cg.item(cg.name("_ORDER"), self.order_index(e.order)), cg.name("c"), steps)
+            index = self.order_index(e.order)
+            pairs = cg.call(cg.item(cg.name("_ORDER"), index), cg.name("c"), steps)
+            if index not in scope.inline_orders:
+                return pairs
+            scope.order_checks.add(index)  # the pairs only when the inlined quick check found one
+            return cg.if_else(cg.name(f"_oq{index}"), pairs, cg.tuple_of(()))
         raise AssertionError(type(e).__name__)  # pragma: no cover
 
     def extremum(self, e: s.Call, scope: Scope) -> ast.expr:

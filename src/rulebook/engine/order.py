@@ -167,6 +167,68 @@ def _quick_check(plan, steps: int, fields: tuple[str, ...]):
     return module.run(fields, label="order check")["broken"]
 
 
+def inlinable(plan) -> bool:
+    """Whether `inline_check` can check the graph: no `first` step's node, no arrow from a step's
+    date to the case's, each date a field of the case, of one of its records or of a step."""
+    scopes = [scope for scope, _path in plan.nodes]
+    return ("first" not in scopes and all(not (scopes[a] == "step" and scopes[b] == "case") for a, b in plan.edges)
+            and all(len(path) in ((1, 2) if scope == "case" else (1,)) for scope, path in plan.nodes))
+
+
+def inline_check(plan, flag: str, record, optional) -> list:
+    """Statements that set `flag` to whether some pair of the case's dates is out of order, for
+    any number of steps, to be inlined in a function where `c` is the case, `steps` its steps and
+    `record(name)` the expression of the record `name` (`optional(name)`: it may be None) — the
+    quick check of every step count at once, for a graph `inlinable` accepts: the case's dates
+    in topological order, then, for each step, its own (whose arrows come from the case's dates
+    and the step's), each date's latest predecessor carried along as `_quick_check` carries it."""
+    nodes = plan.nodes
+    preds = [[a for a, b in sorted(plan.edges) if b == i] for i in range(len(nodes))]
+
+    def ordered(scope: str) -> list[int]:
+        members = [i for i, (where, _path) in enumerate(nodes) if where == scope]
+        done: list[int] = []
+        while len(done) < len(members):  # smallest index first, as `_graph` orders them
+            done.append(min(i for i in members if i not in done
+                            and all(a in done for a in preds[i] if nodes[a][0] == scope)))
+        return done
+
+    def read(i: int):
+        scope, path = nodes[i]
+        if scope == "step":
+            return cg.field(cg.name("_ost"), path[0])
+        if len(path) == 1:
+            return cg.field(cg.name("c"), path[0])
+        value = cg.field(record(path[0]), path[1])
+        return cg.if_else(cg.is_none(record(path[0])), cg.literal(None), value) if optional(path[0]) else value
+
+    def check(i: int) -> list:
+        value = cg.walrus("_ov", read(i))
+        if not preds[i]:  # the latest date so far: the node's own, or the earliest day there is
+            return [cg.assign(f"_ok{i}", cg.if_else(cg.is_none(value), cg.name("_MIN"), cg.name("_ov")))]
+        out = []
+        latest = f"_ok{preds[i][0]}"
+        if len(preds[i]) > 1:
+            latest = "_om"
+            out.append(cg.assign("_om", cg.name(f"_ok{preds[i][0]}")))
+            for a in preds[i][1:]:
+                out.append(cg.if_(cg.compare(cg.name(f"_ok{a}"), ">", cg.name("_om")), [cg.assign("_om", cg.name(f"_ok{a}"))]))
+        return out + cg.chain([
+            (cg.is_none(value), [cg.assign(f"_ok{i}", cg.name(latest))]),
+            (cg.compare(cg.name(latest), ">", cg.name("_ov")), [cg.assign(flag, cg.literal(True)),
+                                                                 cg.assign(f"_ok{i}", cg.name(latest))]),
+            (None, [cg.assign(f"_ok{i}", cg.name("_ov"))]),
+        ])
+
+    body = [cg.assign(flag, cg.literal(False))]
+    for i in ordered("case"):
+        body += check(i)
+    each = [statement for i in ordered("step") for statement in check(i)]
+    if each:
+        body.append(cg.for_("_ost", cg.name("steps"), each))
+    return body
+
+
 @functools.lru_cache(maxsize=64)
 def _pairs_check(plan, steps: int, fields: tuple[str, ...]):
     """A function (case, steps) → (the indexes in the graph's `pairs` of those out of order, the
