@@ -30,6 +30,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal, Union
 
 import msgspec
+import orjson
 
 from ..engine import codegen as cg
 from ..language import datatype as t
@@ -73,8 +74,22 @@ def _hours_ok(value: Decimal) -> bool:
     return _decimal_ok(value) and value > 0 and value.as_tuple().exponent >= -2
 
 
+def _canonical(value: Decimal) -> Decimal | None:
+    """A decimal as the model reads it — through a float: `12.50` is 12.5, `1.0` and `1E+1` are
+    1 and 10 — whose text is also what JSON writes for it in a verdict (`jsonable`: a whole
+    number as an integer, another as the float's shortest digits); None for one whose two texts
+    differ (`1.5E-7`, written `1.5e-7`): the model reads that line."""
+    if value == value.to_integral_value():
+        canonical, written = Decimal(int(value)), str(int(value))
+    else:
+        canonical, written = Decimal(repr(float(value))), orjson.dumps(float(value)).decode()
+    return canonical if canonical == value and str(canonical) == written else None
+
+
 def _remembered(check):
-    """A check of a decimal, remembered by the decimal's value (a batch repeats few of them).
+    """A check of a decimal that gives the decimal as the model reads it (`_canonical`), or
+    None when the model must read the line; remembered by the decimal's value (a batch repeats
+    few of them).
 
     Sound because the answer depends only on the value: the model reads a decimal as a number
     (its places counted once normalised); two decimals of one value, written two ways, are read
@@ -82,15 +97,15 @@ def _remembered(check):
     the model, never the reverse."""
     seen: dict = {}
 
-    def remembered(value: Decimal) -> bool:
+    def remembered(value: Decimal) -> Decimal | None:
         if not value.is_finite():  # (a signalling NaN cannot even be hashed)
-            return False
-        ok = seen.get(value)
-        if ok is None:
+            return None
+        read = seen.get(value, seen)
+        if read is seen:
             if len(seen) >= 4096:
                 seen.clear()
-            ok = seen[value] = check(value)
-        return ok
+            read = seen[value] = _canonical(value) if check(value) else None
+        return read
 
     return remembered
 
@@ -213,20 +228,33 @@ def _compile_finish(schema: Schema, structs: dict[str, type]):
     def default(field):
         value = field.default
         if isinstance(value, (tuple, list)):
-            return cg.list_of([module.constant(v) for v in value])
-        return module.constant(value)
+            return cg.list_of([module.constant(read(v)) for v in value])
+        return module.constant(read(value))
 
-    def check(field, value) -> list:
-        """Statements that refuse a value msgspec's type let through but the model would not."""
+    def read(value):
+        """A default as the model reads it (a decimal: `_canonical`; one it cannot: no decoder)."""
+        if isinstance(value, Decimal):
+            value = _canonical(value)
+            if value is None:
+                raise NotImplementedError("a decimal default the model reads otherwise")
+        return value
+
+    def check(field, var: str | None, value) -> list:
+        """Statements that refuse a value msgspec's type let through but the model would not,
+        and put a decimal in its place as the model reads it (`var.field`: where it is)."""
         typ = field.type
         inner = typ.inner if typ.kind == "list" else None
         if typ.kind in _CHECKS:
-            return [cg.if_(cg.not_(cg.call(module.constant(_CHECKS[typ.kind]), value)), [refuse])]
+            return [cg.if_(cg.is_none(cg.walrus("c", cg.call(module.constant(_CHECKS[typ.kind]), value))), [refuse]),
+                    cg.set_field(var, field.name, cg.name("c"))]
         if inner is not None and inner.kind in _CHECKS:
             counter[0] += 1
-            item = f"x{counter[0]}"
-            return [cg.for_(item, value, [cg.if_(cg.not_(cg.call(module.constant(_CHECKS[inner.kind]),
-                                                                    cg.name(item))), [refuse])])]
+            item, index, items = f"x{counter[0]}", f"j{counter[0]}", f"l{counter[0]}"
+            return [cg.assign(items, value),
+                    cg.for_([index, item], cg.call("enumerate", cg.name(items)), [
+                        cg.if_(cg.is_none(cg.walrus("c", cg.call(module.constant(_CHECKS[inner.kind]),
+                                                                  cg.name(item)))), [refuse]),
+                        cg.assign_item(items, cg.name(index), cg.name("c"))])]
         return []
 
     def visit(record_name: str, var: str, out: list) -> None:
@@ -243,14 +271,16 @@ def _compile_finish(schema: Schema, structs: dict[str, type]):
                                   [cg.set_field(var, f.name, default(f) if f.has_default else cg.literal(None))],
                                   given))
                 if f.type.optional:
-                    checks = check(f, cg.name("v"))
+                    checks = check(f, var, cg.name("v"))
                     if checks:
                         out.append(cg.assign("v", cg.field(cg.name(var), f.name)))
                         out.append(cg.if_(cg.is_set(cg.name("v")), checks))
                 else:
-                    out.extend(check(f, value))
+                    out.extend(check(f, var, value))
             else:
-                out.extend(check(f, value))
+                if f.type.kind in _CHECKS:  # put back as the model reads it
+                    settable.add(f.name)
+                out.extend(check(f, var, value))
         for f in record.fields.values():
             if f.not_before:
                 a, b = cg.field(cg.name(var), f.name), cg.field(cg.name(var), f.not_before)
