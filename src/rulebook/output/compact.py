@@ -137,7 +137,6 @@ class CompactWriter:
                 cg.if_(cg.compare(k, "!=", cg.literal(NOT_IN_FORCE)), [cg.return_(cg.literal(None))]),
                 count(cg.literal(base + code["not_applicable"])),
                 cg.return_(entry(cg.literal("not_applicable"), cg.dict_of(())))]))
-            body.append(count(cg.item(module.constant(tuple(base + code[status] for status in statuses)), k)))
             stepped = any(key[0] == "{" for key, _kind in rule.facts)
             if stepped:  # the facts' class of this step: made once per step index
                 facts_class = cg.item(module.constant(_StepFacts(rule.index, rule.facts, steps_field)),
@@ -152,7 +151,8 @@ class CompactWriter:
                     continue
                 convert = _converter(kind)
                 args.append(value if convert is None else cg.call(module.constant(convert), value))
-            body.append(cg.assign("f", cg.call(facts_class, *args)))
+            body.append(cg.assign("f", cg.call(facts_class, *args)))  # (first: a value it cannot take counts nothing)
+            body.append(count(cg.item(module.constant(tuple(base + code[status] for status in statuses)), k)))
             failing = [i for i, status in enumerate(statuses) if status == "fail"]
             if failing:
                 test = cg.compare(k, "==", cg.literal(failing[0])) if len(failing) == 1 else \
@@ -188,7 +188,10 @@ class CompactWriter:
             tally = self.tally()
         entries = self._entries
         failed: list[str] = []
-        results = [entries[r[RULE]](r, tally, failed) for r in outcome.results]
+        try:
+            results = [entries[r[RULE]](r, tally, failed) for r in outcome.results]
+        except TypeError:  # a fact no number can be (an unhashable value, a signalling NaN)
+            return self._explained(outcome, warnings, tally, self._counted(outcome))
         if None in results or getattr(outcome, "unpriced", None):
             return self._explained(outcome, warnings, tally, results)
         states = list(map(_STATUS, results))
@@ -221,6 +224,17 @@ class CompactWriter:
             return _ENCODE(out), verdict, failed, payout
         except TypeError:  # a value msgspec does not write (a case of another kind): the explainer's line
             return self._explained(outcome, warnings, tally, results)
+
+    def _counted(self, outcome: Evaluation) -> list:
+        """The entries of `outcome` that were counted before one could not be made (made again,
+        counted in a tally of their own: the same ones)."""
+        entries, made = self._entries, []
+        for r in outcome.results:
+            try:
+                made.append(entries[r[RULE]](r, self.tally(), []))
+            except TypeError:
+                break
+        return made
 
     def _explained(self, outcome: Evaluation, warnings, tally: list[int], built: list):
         """The line of a case with a result this writer does not know, or amounts the explainer
