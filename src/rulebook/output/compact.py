@@ -106,8 +106,8 @@ class CompactWriter:
 
     def _generate(self, steps_field: str):
         """The entry builders: one generated function per rule, (result, tally, failed) → the
-        result's `Entry`, or None for a result it does not know (a clause number below "no
-        value": a newer engine's), which sends the case to the explainer."""
+        result's `Entry`, or None (and None added to `failed`) for a result it does not know (a
+        clause number below "no value": a newer engine's), which sends the case to the explainer."""
         module = cg.Module()
         names = []
         code = {status: i for i, status in enumerate(STATUSES)}
@@ -134,7 +134,8 @@ class CompactWriter:
                     count(cg.literal(base + code["fail"])),
                     cg.do(cg.method(cg.name("failed"), "append", cg.binary(cg.literal(rule.id + "@"), "+", subject))),
                     cg.return_(entry(cg.literal("fail"), no_value))]),
-                cg.if_(cg.compare(k, "!=", cg.literal(NOT_IN_FORCE)), [cg.return_(cg.literal(None))]),
+                cg.if_(cg.compare(k, "!=", cg.literal(NOT_IN_FORCE)), [  # unknown: said in the failures
+                    cg.do(cg.method(cg.name("failed"), "append", cg.literal(None))), cg.return_(cg.literal(None))]),
                 count(cg.literal(base + code["not_applicable"])),
                 cg.return_(entry(cg.literal("not_applicable"), cg.dict_of(())))]))
             stepped = any(key[0] == "{" for key, _kind in rule.facts)
@@ -192,7 +193,7 @@ class CompactWriter:
             results = [entries[r[RULE]](r, tally, failed) for r in outcome.results]
         except TypeError:  # a fact no number can be (an unhashable value, a signalling NaN)
             return self._explained(outcome, warnings, tally, self._counted(outcome))
-        if None in results or getattr(outcome, "unpriced", None):
+        if None in failed or getattr(outcome, "unpriced", None):  # (a result unknown: None among the failures)
             return self._explained(outcome, warnings, tally, results)
         states = list(map(_STATUS, results))
         counts = {"pass": states.count("pass"), "fail": states.count("fail"), "pending": states.count("pending"),
