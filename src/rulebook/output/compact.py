@@ -26,7 +26,6 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from decimal import Decimal
-from operator import attrgetter
 from types import MappingProxyType
 
 import msgspec
@@ -195,7 +194,7 @@ class CompactWriter:
             return self._explained(outcome, warnings, tally, self._counted(outcome))
         if None in failed or getattr(outcome, "unpriced", None):  # (a result unknown: None among the failures)
             return self._explained(outcome, warnings, tally, results)
-        states = list(map(_STATUS, results))
+        states = [entry.status for entry in results]  # (an attrgetter on a Struct is twice as slow)
         counts = {"pass": states.count("pass"), "fail": states.count("fail"), "pending": states.count("pending"),
                   "not_applicable": states.count("not_applicable")}
         verdict = "ineligible" if counts["fail"] else "incomplete" if counts["pending"] else "eligible"
@@ -253,7 +252,6 @@ class CompactWriter:
         return dumps(verdict), verdict["verdict"], failed, verdict["payout"]
 
 
-_STATUS = attrgetter("status")
 _ENCODE = msgspec.json.Encoder(decimal_format="number").encode
 _Raw = msgspec.Raw
 
