@@ -25,6 +25,7 @@ A schema with a table (a JSON object of any keys) gets no decoder: every line go
 from __future__ import annotations
 
 import datetime as dt
+import re
 import weakref
 from decimal import Decimal
 from typing import Annotated, Any, Literal, Union
@@ -143,11 +144,8 @@ class Decoder:
                 return Literal[field.exactly]
             if field.one_of:
                 return Literal[tuple(field.one_of)]
-            if field.identifier:
-                return _text(min_length=1 if field.not_blank else 0,
-                             pattern=_whole(IDENTIFIER_NOT_BLANK if field.not_blank else IDENTIFIER))
-            if field.not_blank:
-                return _text(min_length=1, pattern=r"\S")
+            if field.identifier or field.not_blank:  # its pattern: checked by `finish` (`_text_checks`)
+                return _text(min_length=1 if field.not_blank else 0)
         if field is not None and field.at_least is not None and typ.kind == "integer":
             return Annotated[int, msgspec.Meta(ge=field.at_least)]
         return _SCALARS[typ.kind]
@@ -206,6 +204,17 @@ def plain_record(value) -> bool:
     return type(value) in _PLAIN_RECORDS
 
 
+# An identifier's pattern (`identifiers`), and a text's that may not be blank, as msgspec
+# checked them (Python's `re`, whole texts) — run by `finish` only on a text that is not
+# printable (`str.isprintable`): a printable text holds none of the characters an identifier
+# refuses (controls, bidirectional marks: all unprintable), so its identifier pattern holds, and
+# it is blank when `strip` leaves nothing (`\s` in a pattern on texts is `str.isspace`). The
+# patterns' searches cost the decoder half its time on the generated cases; this, a call.
+_IDENTIFIER = re.compile(_whole(IDENTIFIER)).search
+_IDENTIFIER_NOT_BLANK = re.compile(_whole(IDENTIFIER_NOT_BLANK)).search
+_PRINTABLE = str.isprintable
+
+
 def decoder(schema: Schema) -> Decoder | None:
     """The schema's decoder, or None when the schema has a part it does not read (a table)."""
     try:
@@ -257,6 +266,23 @@ def _compile_finish(schema: Schema, structs: dict[str, type]):
                         cg.assign_item(items, cg.name(index), cg.name("c"))])]
         return []
 
+    def text_checks(field, value) -> list:
+        """Statements that refuse a text its pattern refuses (see `_IDENTIFIER`): an identifier,
+        a text that may not be blank."""
+        blank = cg.not_(cg.method(value, "strip"))
+        if field.identifier:
+            pattern = module.constant(_IDENTIFIER_NOT_BLANK if field.not_blank else _IDENTIFIER)
+            slow = cg.is_none(cg.call(pattern, value))
+            printable = cg.call(module.constant(_PRINTABLE), value)
+            if field.not_blank:
+                return [cg.if_(printable, [cg.if_(blank, [refuse])], [cg.if_(slow, [refuse])])]
+            return [cg.if_(cg.both(cg.not_(printable), slow), [refuse])]
+        return [cg.if_(blank, [refuse])] if field.not_blank else []
+
+    def texts(field, value) -> list:
+        return text_checks(field, value) if field.type.kind == "text" and field.exactly is None \
+            and not field.one_of else []
+
     def visit(record_name: str, var: str, out: list) -> None:
         record = schema.records[record_name]
         required = [f for f in record.fields.values() if not (f.has_default or f.type.optional)]
@@ -271,16 +297,16 @@ def _compile_finish(schema: Schema, structs: dict[str, type]):
                                   [cg.set_field(var, f.name, default(f) if f.has_default else cg.literal(None))],
                                   given))
                 if f.type.optional:
-                    checks = check(f, var, cg.name("v"))
+                    checks = check(f, var, cg.name("v")) + texts(f, cg.name("v"))
                     if checks:
                         out.append(cg.assign("v", cg.field(cg.name(var), f.name)))
                         out.append(cg.if_(cg.is_set(cg.name("v")), checks))
                 else:
-                    out.extend(check(f, var, value))
+                    out.extend(check(f, var, value) + texts(f, value))
             else:
                 if f.type.kind in _CHECKS:  # put back as the model reads it
                     settable.add(f.name)
-                out.extend(check(f, var, value))
+                out.extend(check(f, var, value) + texts(f, value))
         for f in record.fields.values():
             if f.not_before:
                 a, b = cg.field(cg.name(var), f.name), cg.field(cg.name(var), f.not_before)
