@@ -195,8 +195,9 @@ class CompactWriter:
         if None in failed or getattr(outcome, "unpriced", None):  # (a result unknown: None among the failures)
             return self._explained(outcome, warnings, tally, results)
         states = [entry.status for entry in results]  # (an attrgetter on a Struct is twice as slow)
-        counts = {"pass": states.count("pass"), "fail": states.count("fail"), "pending": states.count("pending"),
-                  "not_applicable": states.count("not_applicable")}
+        fail, pending, not_applicable = len(failed), states.count("pending"), states.count("not_applicable")
+        counts = {"pass": len(states) - fail - pending - not_applicable, "fail": fail, "pending": pending,
+                  "not_applicable": not_applicable}  # (every failure is in `failed`, once)
         verdict = "ineligible" if counts["fail"] else "incomplete" if counts["pending"] else "eligible"
         # The amounts as they are: whole yen, ints (anything else as the verdict's mapping has it,
         # written as `dumps` writes it).
