@@ -24,9 +24,9 @@ from collections import Counter
 from pathlib import Path
 
 from ...input.documents import iter_units
-from .checks import check_legacy_rules, find, parameters
+from .checks import Search, check_legacy_rules, parameters
 from .chunks import cut, skip, weight
-from .files import CASES_LANG, CASES_PART, ERRORS, RESULTS, write_reports
+from .files import CASES_LANG, CASES_PART, ERRORS, RESULTS, write_reports, write_sheets
 from .folder import open_folder
 from .ledger import Ledger
 from .options import AuditError, Options, Outcome, Timings
@@ -153,9 +153,18 @@ def _run(options: Options, folder: Path, ledger: Ledger, timings: Timings, book)
         shutil.rmtree(spill, ignore_errors=True)
     with timings.stage("indexes"):
         ledger.index()
+    # The batch rules' findings are searched for in processes of their own (with more than one
+    # job, and not with Dask, whose threads may still run) while this one writes the
+    # spreadsheets that need none; then the summary and the files that show the findings.
+    children = Timings.children()
     with timings.stage("batch rules"):
         params = parameters(book, ledger, options.hours_bound)
-        not_evaluated = find(book, ledger, params)
+        search = Search(book, ledger, params, 1 if options.dask else jobs)
+    with timings.stage("files"):
+        write_sheets(folder, ledger, options)
+    with timings.stage("batch rules"):
+        not_evaluated = search.finish()
+    timings["batch rules (its processes)"] = Timings.children() - children
     with timings.stage("summary"):
         summary = build_summary(ledger, options, book, params, not_evaluated)
     with timings.stage("files"):
