@@ -33,6 +33,10 @@ from measure import run_measured
 from samples import make_case
 
 HERE = Path(__file__).resolve().parent
+# The stages after the judging, whose wall time the audit's --timings gives beside their CPU, and
+# the CPU of the processes the end forks (the batch rules', with 2 jobs or more).
+END_STAGES = ("indexes", "batch rules", "summary", "files")
+END_CHILDREN = "batch rules (its processes)"
 
 
 def write_cases(path: Path, count: int) -> None:
@@ -55,13 +59,15 @@ def write_cross(path: Path, count: int, one_expert: bool) -> None:
 
 
 def run_audit(inputs: Path, jobs: int, work: Path, source: Path | None = None,
-              sizes: dict | None = None, stages: dict | None = None) -> tuple[float, int, float]:
+              sizes: dict | None = None, stages: dict | None = None, walls: dict | None = None
+              ) -> tuple[float, int, float]:
     """(seconds, peak RSS in KiB of the largest process, CPU seconds of all its processes) of one
     audit, in a fresh process; with `source`, the rulebook of that source tree (its `src` first
     on the path). The CPU time (user and system, of the audit and of its workers) is what a
     case costs a core, whatever else the machine runs at the time. `sizes`, if given, gets the
     size of each file the audit wrote; `stages`, the CPU seconds the audit says it spent by
-    stage (`audit --timings`; not from a baseline that cannot say)."""
+    stage (`audit --timings`; not from a baseline that cannot say); `walls`, the wall seconds
+    of the stages this process timed (not from a baseline whose --timings gives none)."""
     out = work / f"out-{jobs}"
     shutil.rmtree(out, ignore_errors=True)
     command = [str(Path(sys.executable).with_name("rulebook")), "audit", str(inputs), "--out", str(out),
@@ -79,8 +85,12 @@ def run_audit(inputs: Path, jobs: int, work: Path, source: Path | None = None,
         sizes.update((path.name, path.stat().st_size) for path in out.iterdir())
     if stages is not None:
         stages.clear()
-        stages.update(orjson.loads(timings.read_bytes())["cpu"])
+        said = orjson.loads(timings.read_bytes())
+        stages.update(said["cpu"])
         stages["(all of it: the process and its workers, measured from outside)"] = cpu
+        if walls is not None:
+            walls.clear()
+            walls.update(said.get("wall", {}))
     shutil.rmtree(out, ignore_errors=True)
     return float(seconds), int(rss), float(cpu)
 
@@ -228,13 +238,15 @@ def main() -> None:
         runs: dict = {(name, jobs): [] for name in trees for jobs in (1, 2)}
         # each tree's CPU by stage, of its run with the least CPU (none from a baseline that cannot say)
         stages: dict = {(name, jobs): {} for jobs in (1, 2) for name in trees}
+        walls: dict = {(name, jobs): {} for jobs in (1, 2) for name in trees}  # (of the same runs)
         for _ in range(args.repeats):
             for jobs in (1, 2):
                 for name, source in trees.items():
                     said: dict = {}
-                    runs[(name, jobs)].append(run_audit(inputs, jobs, work, source, stages=said))
+                    wall: dict = {}
+                    runs[(name, jobs)].append(run_audit(inputs, jobs, work, source, stages=said, walls=wall))
                     if said and runs[(name, jobs)][-1][2] <= min(r[2] for r in runs[(name, jobs)]):
-                        stages[(name, jobs)] = said
+                        stages[(name, jobs)], walls[(name, jobs)] = said, wall
         figures = {key: (min(r[0] for r in rs), max(r[1] for r in rs), min(r[2] for r in rs))
                    for key, rs in runs.items()}
         print(f"rulebook audit --compact — {args.cases:,} generated cases ({size / 2**20:,.0f} MiB of JSON Lines), "
@@ -265,6 +277,16 @@ def main() -> None:
         for stage in names:
             print(f"| {stage} | " + " | ".join(f"{stages[key][stage] / args.cases * 1e6:.1f}" if stage in stages[key]
                                               else "—" for key in columns) + " |")
+        print()
+        for key in columns:  # the serial end: its wall time against the CPU it took
+            if walls[key]:
+                end = [n for n in END_STAGES if n in walls[key]]
+                cpu = sum(stages[key].get(n, 0.0) for n in end) + stages[key].get(END_CHILDREN, 0.0)
+                wall = sum(walls[key][n] for n in end)
+                print(f"{key[0]}, {key[1]} job{'s' if key[1] > 1 else ''}: the end after the judging "
+                      f"({', '.join(end)}): {wall / args.cases * 1e6:.1f} µs a case of wall time for "
+                      f"{cpu / args.cases * 1e6:.1f} of CPU (this process and the end's own processes), "
+                      f"{wall / cpu:.2f}× its CPU")
         print()
         print("(`start`: Python, the imports and the rulebook, before the audit begins; `judge (this process…)`"
               " with 1 job is the judging and the writer thread, with 2 jobs the reading, sending and"

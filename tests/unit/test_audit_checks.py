@@ -266,3 +266,80 @@ def test_rows_of_text_encoded_are_what_the_csv_module_writes_of_their_safe_cells
     csv.writer(block, lineterminator="\r\n").writerows(
         [[spreadsheet_cell(cell) if i in text else cell for i, cell in enumerate(row)] for row in rows])
     assert encode_rows(rows, text) == block.getvalue().encode("utf-8")
+
+
+# ------------------------------------------- the batch rules searched for in forked processes
+
+
+@pytest.fixture(scope="module")
+def judged_folder(tmp_path_factory) -> Path:
+    """An audit's folder (one job) whose three batch rules all have findings: repeated ids, one
+    expert's overlapping steps, SMEs over their cap."""
+    tmp_path = tmp_path_factory.mktemp("judged")
+    rng = random.Random(47)
+    cases = [make_case(rng, i, expert=i % 3, days=20) for i in range(240)]
+    cases += [copy.deepcopy(c) for c in cases[:25]]
+    seed = the_seed()  # 140,000 yen due: 12 SMEs of 3 cases each over the cap
+    for i in range(36):
+        case = copy.deepcopy(seed)
+        case["case_id"], case["sme"]["name"] = f"CAP-{i}", f"SME {i % 12}"
+        cases.append(case)
+    audit(write_jsonl(tmp_path / "cases.jsonl", cases), "--out", tmp_path / "out", "--jobs", "1", "--compact")
+    return tmp_path / "out"
+
+
+def _search(folder: Path, jobs: int, monkeypatch=None):
+    """(the findings the ledger keeps, by rule, the rules not evaluated, the search's processes) of
+    a `Search` of the batch rules with `jobs`, over the ledger of `folder`."""
+    import rulebook
+    from rulebook.apps.audit.checks import Search, parameters
+    from rulebook.apps.audit.ledger import Ledger
+
+    book = rulebook.load()
+    ledger = Ledger(folder)
+    try:
+        ledger.prepare_batch([book.batch.layout(r.index) for r in book.plan.batch_rules],
+                             [r.index for r in book.plan.batch_rules if r.case_keyed])
+        search = Search(book, ledger, parameters(book, ledger, None), jobs)
+        processes = len(search.children)
+        not_evaluated = search.finish()
+        found = {rule.id: list(ledger.findings(rule.index)) for rule in book.plan.batch_rules}
+    finally:
+        ledger.close()
+    return found, not_evaluated, processes
+
+
+@pytest.mark.parametrize("jobs, processes", [(2, 1), (3, 2), (8, 3)])
+def test_the_findings_searched_for_in_forked_processes_are_those_found_in_one(judged_folder, jobs, processes,
+                                                                             monkeypatch):
+    """Every rule's findings, in order, whoever found them and however many blocks they were sent
+    in (`_BATCH` made small: many blocks, one rule's blocks after another's in one process)."""
+    from rulebook.apps.audit import checks
+
+    monkeypatch.setattr(checks, "_BATCH", 7)
+    alone, not_evaluated, none = _search(judged_folder, 1)
+    assert none == 0 and not_evaluated == {}
+    assert all(len(found) > 7 for found in alone.values()), {rule: len(found) for rule, found in alone.items()}
+    forked = _search(judged_folder, jobs)
+    assert forked == (alone, {}, processes)
+
+
+def test_a_forked_search_that_ends_early_or_fails_stops_the_audit_with_a_message_not_a_hang(judged_folder,
+                                                                                           monkeypatch):
+    import os
+
+    from rulebook.apps.audit import checks
+    from rulebook.apps.audit.options import AuditError
+
+    monkeypatch.setattr(checks, "_found", lambda *args: os._exit(3))
+    with pytest.raises(AuditError) as error:
+        _search(judged_folder, 2)
+    assert "batch.duplicate-case-id" in error.value.en and "exit code 3" in error.value.en
+    assert "終了コード 3" in error.value.ja
+
+    def broken(*args):
+        raise ZeroDivisionError("a bug")
+
+    monkeypatch.setattr(checks, "_found", broken)
+    with pytest.raises(RuntimeError, match="ZeroDivisionError: a bug"):
+        _search(judged_folder, 2)
