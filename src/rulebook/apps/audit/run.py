@@ -31,7 +31,7 @@ from .folder import open_folder
 from .ledger import Ledger
 from .options import AuditError, Options, Outcome, Timings
 from .runners import DaskRunner, LocalRunner
-from .summary import build_summary
+from .summary import build_summary, summary_totals
 from .writer import Writer
 
 
@@ -162,11 +162,16 @@ def _run(options: Options, folder: Path, ledger: Ledger, timings: Timings, book)
         search = Search(book, ledger, params, 1 if options.dask else jobs)
     with timings.stage("files"):
         write_sheets(folder, ledger, options)
+        from ...output.report import ready  # (jinja2: imported by an audit only)
+
+        ready()
+    with timings.stage("summary"):
+        totals = summary_totals(ledger, options, book)
     with timings.stage("batch rules"):
         not_evaluated = search.finish()
     timings["batch rules (its processes)"] = Timings.children() - children
     with timings.stage("summary"):
-        summary = build_summary(ledger, options, book, params, not_evaluated)
+        summary = build_summary(ledger, options, book, params, not_evaluated, totals)
     with timings.stage("files"):
         write_reports(folder, ledger, summary, options, book, params)
     return Outcome(summary["cases"], summary["errors"], Counter(summary["verdicts"]), timings, not_evaluated)
