@@ -1,7 +1,9 @@
 """checks: the cross-case checks — the rulebook's batch rules (`rule … over`, rules/batch.rules) —
 evaluated at the end of an audit over the rows its cases added to the ledger, each rule's rows
-read in order through an index and swept once (`engine.batch`); every finding is kept in the
-ledger with its summary.json entry, for the summary, the spreadsheets and the page.
+read in order (sorted by SQLite) and swept once (`engine.batch`); every finding is kept in the
+ledger with its summary.json entry, for the summary, the spreadsheets and the page. With more
+than one job, the rules are evaluated in processes forked for them while the audit goes on with
+what needs no finding (`Search`).
 
 The two checks the audit had before batch rules, duplicate case ids and implausible hours, keep
 their summary keys (`duplicates`, `implausible_hours`) and spreadsheets (duplicates.csv,
