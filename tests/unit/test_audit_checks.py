@@ -7,6 +7,7 @@ import copy
 import csv
 import datetime as dt
 import json
+import os
 import random
 from fractions import Fraction
 from pathlib import Path
@@ -326,8 +327,6 @@ def test_the_findings_searched_for_in_forked_processes_are_those_found_in_one(ju
 
 def test_a_forked_search_that_ends_early_or_fails_stops_the_audit_with_a_message_not_a_hang(judged_folder,
                                                                                            monkeypatch):
-    import os
-
     from rulebook.apps.audit import checks
     from rulebook.apps.audit.options import AuditError
 
@@ -343,3 +342,53 @@ def test_a_forked_search_that_ends_early_or_fails_stops_the_audit_with_a_message
     monkeypatch.setattr(checks, "_found", broken)
     with pytest.raises(RuntimeError, match="ZeroDivisionError: a bug"):
         _search(judged_folder, 2)
+
+
+_HELD_SEARCH = """
+import os, sys, threading
+from pathlib import Path
+import rulebook
+from rulebook.apps.audit import checks
+from rulebook.apps.audit.ledger import Ledger
+
+def held(*args):  # the forked process: says it is there, then never ends of itself
+    print(os.getpid(), flush=True)
+    threading.Event().wait()
+
+checks._found = held
+book = rulebook.load()
+ledger = Ledger(Path(sys.argv[1]))
+ledger.prepare_batch([book.batch.layout(r.index) for r in book.plan.batch_rules],
+                     [r.index for r in book.plan.batch_rules if r.case_keyed])
+checks.Search(book, ledger, checks.parameters(book, ledger, None), 2).finish()
+"""
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="looks at the process through /proc")
+def test_the_search_s_process_ends_when_the_audit_is_killed(judged_folder, tmp_path):
+    """An audit killed with -9 at its end leaves no process of its search behind (it ends within
+    a second or so: it watches its parent), and nothing in the folder it could block."""
+    import shutil
+    import signal
+    import subprocess
+    import sys
+
+    from ..eventually import wait_for
+
+    folder = tmp_path / "out"
+    shutil.copytree(judged_folder, folder)
+    audit_process = subprocess.Popen([sys.executable, "-c", _HELD_SEARCH, str(folder)], stdout=subprocess.PIPE)
+    try:
+        child = int(audit_process.stdout.readline())
+    finally:
+        os.kill(audit_process.pid, signal.SIGKILL)
+        audit_process.wait()
+
+    def gone() -> bool:
+        try:
+            with open(f"/proc/{child}/stat", "rb") as fh:
+                return fh.read().rsplit(b")", 1)[1].split()[0] == b"Z"
+        except OSError:
+            return True
+
+    wait_for(gone, "the search's process to end", timeout=30)
