@@ -19,6 +19,7 @@ import gc
 import os
 import shutil
 import sys
+import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -33,6 +34,21 @@ from .options import AuditError, Options, Outcome, Timings
 from .runners import DaskRunner, LocalRunner
 from .summary import build_summary, summary_totals
 from .writer import Writer
+
+
+def ready_report() -> None:
+    """The page's template compiled (`output.report.ready`; jinja2 is imported by an audit only)."""
+    from ...output.report import ready
+
+    ready()
+
+
+def _quietly(function) -> None:
+    """`function()`, what it raises left for its next call to raise (a thread's target)."""
+    try:
+        function()
+    except Exception:  # noqa: BLE001, S110 - raised again where it is called next
+        pass
 
 
 def _progress_bar(options: Options):
@@ -127,6 +143,10 @@ def _run(options: Options, folder: Path, ledger: Ledger, timings: Timings, book)
         if bar is not None:
             bar.update(point["docs"])
         writer = Writer(results, errors, ledger, point, sheet)
+        # The page's template compiled while the cases are judged (the end's path is shorter by
+        # it; the end calls `ready` again, which raises what stopped this, if anything).
+        page = threading.Thread(target=_quietly, args=(ready_report,), name="audit-page", daemon=True)
+        page.start()
         collect = gc.get_threshold()
         # The records coming back are many small tuples, none of them in a cycle: collect less often.
         gc.set_threshold(50_000, 20, 20)
@@ -151,6 +171,7 @@ def _run(options: Options, folder: Path, ledger: Ledger, timings: Timings, book)
         errors.close()
         sheet.close()
         shutil.rmtree(spill, ignore_errors=True)
+    page.join()  # (before the end forks: no thread of ours runs across a fork)
     with timings.stage("indexes"):
         ledger.index()
     # The batch rules' findings are searched for in processes of their own (with more than one
@@ -162,9 +183,7 @@ def _run(options: Options, folder: Path, ledger: Ledger, timings: Timings, book)
         search = Search(book, ledger, params, 1 if options.dask else jobs)
     with timings.stage("files"):
         write_sheets(folder, ledger, options)
-        from ...output.report import ready  # (jinja2: imported by an audit only)
-
-        ready()
+        ready_report()
     with timings.stage("summary"):
         totals = summary_totals(ledger, options, book)
     with timings.stage("batch rules"):
