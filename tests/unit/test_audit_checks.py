@@ -392,3 +392,24 @@ def test_the_search_s_process_ends_when_the_audit_is_killed(judged_folder, tmp_p
             return True
 
     wait_for(gone, "the search's process to end", timeout=30)
+
+
+def test_a_failed_search_ends_its_other_processes_rather_than_wait_for_them(judged_folder, monkeypatch):
+    """One process fails while another has long to go (here: forever): the audit says what
+    failed and ends the other, instead of waiting for it."""
+    import threading
+
+    from rulebook.apps.audit import checks
+
+    real = checks._found
+
+    def found(book, ledger, params, texts, rule):
+        if rule.index == 0:
+            raise ZeroDivisionError("a bug")
+        if rule.index == 1:
+            threading.Event().wait()
+        return real(book, ledger, params, texts, rule)
+
+    monkeypatch.setattr(checks, "_found", found)
+    with pytest.raises(RuntimeError, match="ZeroDivisionError: a bug"):
+        _search(judged_folder, 3)  # rules 0 and 2 in one process, 1 in the other

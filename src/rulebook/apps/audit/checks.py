@@ -17,6 +17,7 @@ import contextlib
 import datetime as dt
 import itertools
 import os
+import signal
 import sys
 from decimal import Decimal
 
@@ -149,15 +150,20 @@ class Search:
             self.not_evaluated[rule.id] = error.texts if isinstance(error, _NotEvaluated) else error.message.texts()
 
     def finish(self) -> dict[str, dict[str, str]]:
-        """Every rule's findings kept; {rule id: why} of the rules that could not be evaluated."""
+        """Every rule's findings kept; {rule id: why} of the rules that could not be evaluated.
+        What stops it (a process that failed or died, Ctrl-C) ends the other processes too."""
+        done = False
         try:
             for rule in self.book.plan.batch_rules:
                 if rule.index in self.child_of:
                     process, receive = self.children[self.child_of[rule.index]]
                     self._keep(rule, _received(process, receive, rule))
+            done = True
         finally:
             for process, receive in self.children:
                 receive.close()
+                if not done:
+                    process.terminate()
                 process.join()
             self.children = []
         return self.not_evaluated
@@ -198,6 +204,7 @@ def _search(send, book, folder, params: dict, indexes: list[int], case_keyed, pa
     from .worker import _exit_with
 
     _exit_with(parent)  # (a kill -9 of the audit ends this process too)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # (Ctrl-C is the audit's to handle: `finish`)
     ledger = Ledger(folder, read_only=True)
     ledger.case_keyed = case_keyed
     texts = FindingTexts(book.plan, book.schema.labels_by_field())
