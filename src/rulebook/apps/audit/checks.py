@@ -25,6 +25,7 @@ from ...engine.batch import CASES_SHOWN
 from ...engine.evaluate import EvaluationError
 from ...output.findings import FindingTexts
 from .ledger import Ledger, finding_rows
+from .lifetime import end_with
 from .options import AuditError
 
 __all__ = ["CASES_SHOWN", "LEGACY", "HOURS_PARAMETER", "find", "parameters", "check_legacy_rules"]
@@ -201,9 +202,7 @@ class _NotEvaluated(Exception):
 def _search(send, book, folder, params: dict, indexes: list[int], case_keyed, parent: int) -> None:
     """A forked process's part of `Search`: the rules `indexes`, one after the other, each one's
     findings sent in blocks, then ("end", None) — or what stopped it."""
-    from .worker import _exit_with
-
-    _exit_with(parent)  # (a kill -9 of the audit ends this process too)
+    end_with(parent)  # (a kill -9 of the audit ends this process too)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # (Ctrl-C is the audit's to handle: `finish`)
     ledger = Ledger(folder, read_only=True)
     ledger.case_keyed = case_keyed
