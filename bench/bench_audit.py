@@ -95,6 +95,90 @@ def run_audit(inputs: Path, jobs: int, work: Path, source: Path | None = None,
     return float(seconds), int(rss), float(cpu)
 
 
+# The work after the judging alone, in a new process, on a copy of a judged folder: `finish` as
+# run.py runs it (or, for a tree before it, the end its run.py ran); prints [wall, CPU of this
+# process, CPU of its children] in seconds.
+_END = r"""
+import importlib, json, resource, sqlite3, sys, time
+from pathlib import Path
+
+work, jobs = Path(sys.argv[1]), int(sys.argv[2])
+db = sqlite3.connect(work / ".ledger.sqlite")  # the end makes its indexes again, as an audit's does
+for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%'").fetchall():
+    db.execute(f"DROP INDEX {name}")
+db.commit()
+db.close()
+from rulebook.book import load
+from rulebook.apps.audit.ledger import Ledger
+from rulebook.apps.audit.options import Options, Timings
+run = importlib.import_module("rulebook.apps.audit.run")
+book = load(None)
+options = Options(inputs=["cases.jsonl"], out=work, jobs=jobs, compact=True)
+ledger = Ledger(work)
+rules = book.plan.batch_rules
+ledger.prepare_batch([book.batch.layout(r.index) for r in rules], [r.index for r in rules if r.case_keyed])
+
+def children():
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+wall, cpu, kids = time.perf_counter(), time.process_time(), children()
+if hasattr(run, "finish"):
+    run.finish(options, work, ledger, Timings(), book, jobs)
+else:  # a tree from before `finish`: its end, one piece after the other
+    from rulebook.apps.audit.checks import find, parameters
+    from rulebook.apps.audit.files import write_reports
+    from rulebook.apps.audit.summary import build_summary
+    ledger.index()
+    params = parameters(book, ledger, None)
+    not_evaluated = find(book, ledger, params)
+    write_reports(work, ledger, build_summary(ledger, options, book, params, not_evaluated), options, book, params)
+print(json.dumps([time.perf_counter() - wall, time.process_time() - cpu, children() - kids]))
+"""
+
+
+def end_alone(work: Path, count: int, repeats: int, trees: dict) -> None:
+    """The work after the judging (batch rules, summary, files) alone, on a folder of `count`
+    judged cases (judged once, by this tree, 1 job): its wall time against its CPU with 1 and 2
+    jobs, each tree's code in interleaved rounds of new processes (best of `repeats`)."""
+    import subprocess
+
+    inputs = work / "end.jsonl"
+    write_cases(inputs, count)
+    judged = work / "end-judged"
+    command = [str(Path(sys.executable).with_name("rulebook")), "audit", str(inputs), "--out", str(judged),
+               "--jobs", "1", "--compact", "--no-progress"]
+    code = subprocess.run(command, capture_output=True).returncode
+    if code not in (0, 1, 3):
+        raise SystemExit(f"audit failed ({code})")
+    runs: dict = {(name, jobs): [] for name in trees for jobs in (1, 2)}
+    copy = work / "end-copy"
+    for _ in range(repeats):
+        for (name, jobs), said in runs.items():
+            shutil.rmtree(copy, ignore_errors=True)
+            shutil.copytree(judged, copy, ignore=shutil.ignore_patterns("results.jsonl"))
+            (copy / "results.jsonl").touch()  # (compact: the end reads none of it)
+            env = dict(os.environ)
+            if trees[name] is not None:
+                env["PYTHONPATH"] = str(trees[name] / "src")
+            out = subprocess.run([sys.executable, "-c", _END, str(copy), str(jobs)], capture_output=True, text=True,
+                                 env=env)
+            if out.returncode:
+                raise SystemExit(f"the end failed: {out.stderr}")
+            said.append(orjson.loads(out.stdout.splitlines()[-1]))
+    shutil.rmtree(copy, ignore_errors=True)
+    print(f"The work after the judging alone (batch rules, summary, files), on {count:,} judged cases, "
+          f"best of {repeats} interleaved rounds:")
+    print()
+    print("| code | jobs | seconds | CPU seconds (the process and its own) | time against CPU |")
+    print("| --- | ---: | ---: | ---: | ---: |")
+    for (name, jobs), said in runs.items():
+        wall = min(r[0] for r in said)
+        cpu = min(r[1] + r[2] for r in said)
+        print(f"| {name} | {jobs} | {wall:.2f} | {cpu:.2f} | {wall / cpu:.2f}× |")
+    print()
+
+
 def breakdown(inputs: Path, count: int = 20_000, repeats: int = 5) -> list[tuple[str, float]]:
     """CPU µs per case of each stage of judging a case for the compact results, in this process,
     on the first `count` cases of `inputs` (best of `repeats`, stages interleaved), with the
@@ -219,6 +303,9 @@ def main() -> None:
                         help="also compare N overlapping cases of one expert with N cases of distinct experts "
                              "(with --baseline, that tree's too: code before the fix needs memory in N²)")
     parser.add_argument("--cross-only", action="store_true", help="only the --cross comparison")
+    parser.add_argument("--end", type=int, default=0, metavar="N",
+                        help="also time the work after the judging alone, on N judged cases, with 1 and 2 jobs")
+    parser.add_argument("--end-only", action="store_true", help="only the --end comparison")
     args = parser.parse_args()
     if args.baseline is not None and not (args.baseline / "src" / "rulebook").is_dir():
         parser.error(f"{args.baseline} is not a rulebook source tree (no src/rulebook)")
@@ -232,6 +319,10 @@ def main() -> None:
             if args.cross_only:
                 return
             print()
+        if args.end:
+            end_alone(work, args.end, args.repeats, trees)
+            if args.end_only:
+                return
         inputs = work / "cases.jsonl"
         write_cases(inputs, args.cases)
         size = inputs.stat().st_size

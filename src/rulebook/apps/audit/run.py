@@ -172,15 +172,21 @@ def _run(options: Options, folder: Path, ledger: Ledger, timings: Timings, book)
         sheet.close()
         shutil.rmtree(spill, ignore_errors=True)
     page.join()  # (before the end forks: no thread of ours runs across a fork)
+    return finish(options, folder, ledger, timings, book, 1 if options.dask else jobs)
+
+
+def finish(options: Options, folder: Path, ledger: Ledger, timings: Timings, book, jobs: int) -> Outcome:
+    """The end of an audit, once every case is judged and in the ledger: the batch rules, the
+    summary and the files. With `jobs` over 1, the batch rules' findings are searched for in
+    processes of their own while this one writes the spreadsheets that need none and adds up the
+    summary's totals; then the summary and the files that show the findings. (No thread of the
+    caller's may run: it forks.)"""
     with timings.stage("indexes"):
         ledger.index()
-    # The batch rules' findings are searched for in processes of their own (with more than one
-    # job, and not with Dask, whose threads may still run) while this one writes the
-    # spreadsheets that need none; then the summary and the files that show the findings.
     children = Timings.children()
     with timings.stage("batch rules"):
         params = parameters(book, ledger, options.hours_bound)
-        search = Search(book, ledger, params, 1 if options.dask else jobs)
+        search = Search(book, ledger, params, jobs)
     with timings.stage("files"):
         write_sheets(folder, ledger, options)
         ready_report()
@@ -194,5 +200,3 @@ def _run(options: Options, folder: Path, ledger: Ledger, timings: Timings, book)
     with timings.stage("files"):
         write_reports(folder, ledger, summary, options, book, params)
     return Outcome(summary["cases"], summary["errors"], Counter(summary["verdicts"]), timings, not_evaluated)
-
-
