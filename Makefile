@@ -71,7 +71,7 @@ bench-serve: setup
 	$(BIN)/python bench/bench_serve.py
 
 bench-audit: setup
-	$(BIN)/python bench/bench_audit.py --cases 200000 --big 1000000 --cross 20000
+	$(BIN)/python bench/bench_audit.py --cases 200000 --big 1000000 --cross 20000 --end 200000
 
 bench-watch: setup
 	$(BIN)/python bench/bench_watch.py --recheck

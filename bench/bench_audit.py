@@ -33,6 +33,10 @@ from measure import run_measured
 from samples import make_case
 
 HERE = Path(__file__).resolve().parent
+# The stages after the judging, whose wall time the audit's --timings gives beside their CPU, and
+# the CPU of the processes the end forks (the batch rules', with 2 jobs or more).
+END_STAGES = ("indexes", "batch rules", "summary", "files")
+END_CHILDREN = "batch rules (its processes)"
 
 
 def write_cases(path: Path, count: int) -> None:
@@ -55,13 +59,15 @@ def write_cross(path: Path, count: int, one_expert: bool) -> None:
 
 
 def run_audit(inputs: Path, jobs: int, work: Path, source: Path | None = None,
-              sizes: dict | None = None, stages: dict | None = None) -> tuple[float, int, float]:
+              sizes: dict | None = None, stages: dict | None = None, walls: dict | None = None
+              ) -> tuple[float, int, float]:
     """(seconds, peak RSS in KiB of the largest process, CPU seconds of all its processes) of one
     audit, in a fresh process; with `source`, the rulebook of that source tree (its `src` first
     on the path). The CPU time (user and system, of the audit and of its workers) is what a
     case costs a core, whatever else the machine runs at the time. `sizes`, if given, gets the
     size of each file the audit wrote; `stages`, the CPU seconds the audit says it spent by
-    stage (`audit --timings`; not from a baseline that cannot say)."""
+    stage (`audit --timings`; not from a baseline that cannot say); `walls`, the wall seconds
+    of the stages this process timed (not from a baseline whose --timings gives none)."""
     out = work / f"out-{jobs}"
     shutil.rmtree(out, ignore_errors=True)
     command = [str(Path(sys.executable).with_name("rulebook")), "audit", str(inputs), "--out", str(out),
@@ -79,10 +85,98 @@ def run_audit(inputs: Path, jobs: int, work: Path, source: Path | None = None,
         sizes.update((path.name, path.stat().st_size) for path in out.iterdir())
     if stages is not None:
         stages.clear()
-        stages.update(orjson.loads(timings.read_bytes())["cpu"])
+        said = orjson.loads(timings.read_bytes())
+        stages.update(said["cpu"])
         stages["(all of it: the process and its workers, measured from outside)"] = cpu
+        if walls is not None:
+            walls.clear()
+            walls.update(said.get("wall", {}))
     shutil.rmtree(out, ignore_errors=True)
     return float(seconds), int(rss), float(cpu)
+
+
+# The work after the judging alone, in a new process, on a copy of a judged folder: `finish` as
+# run.py runs it (or, for a tree before it, the end its run.py ran); prints [wall, CPU of this
+# process, CPU of its children] in seconds.
+_END = r"""
+import importlib, json, resource, sqlite3, sys, time
+from pathlib import Path
+
+work, jobs = Path(sys.argv[1]), int(sys.argv[2])
+db = sqlite3.connect(work / ".ledger.sqlite")  # the end makes its indexes again, as an audit's does
+for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%'").fetchall():
+    db.execute(f"DROP INDEX {name}")
+db.commit()
+db.close()
+from rulebook.book import load
+from rulebook.apps.audit.ledger import Ledger
+from rulebook.apps.audit.options import Options, Timings
+run = importlib.import_module("rulebook.apps.audit.run")
+book = load(None)
+options = Options(inputs=["cases.jsonl"], out=work, jobs=jobs, compact=True)
+ledger = Ledger(work)
+rules = book.plan.batch_rules
+ledger.prepare_batch([book.batch.layout(r.index) for r in rules], [r.index for r in rules if r.case_keyed])
+
+def children():
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+wall, cpu, kids = time.perf_counter(), time.process_time(), children()
+if hasattr(run, "finish"):
+    run.finish(options, work, ledger, Timings(), book, jobs)
+else:  # a tree from before `finish`: its end, one piece after the other
+    from rulebook.apps.audit.checks import find, parameters
+    from rulebook.apps.audit.files import write_reports
+    from rulebook.apps.audit.summary import build_summary
+    ledger.index()
+    params = parameters(book, ledger, None)
+    not_evaluated = find(book, ledger, params)
+    write_reports(work, ledger, build_summary(ledger, options, book, params, not_evaluated), options, book, params)
+print(json.dumps([time.perf_counter() - wall, time.process_time() - cpu, children() - kids]))
+"""
+
+
+def end_alone(work: Path, count: int, repeats: int, trees: dict) -> None:
+    """The work after the judging (batch rules, summary, files) alone, on a folder of `count`
+    judged cases (judged once, by this tree, 1 job): its wall time against its CPU with 1 and 2
+    jobs, each tree's code in interleaved rounds of new processes (best of `repeats`)."""
+    import subprocess
+
+    inputs = work / "end.jsonl"
+    write_cases(inputs, count)
+    judged = work / "end-judged"
+    command = [str(Path(sys.executable).with_name("rulebook")), "audit", str(inputs), "--out", str(judged),
+               "--jobs", "1", "--compact", "--no-progress"]
+    code = subprocess.run(command, capture_output=True).returncode
+    if code not in (0, 1, 3):
+        raise SystemExit(f"audit failed ({code})")
+    runs: dict = {(name, jobs): [] for name in trees for jobs in (1, 2)}
+    copy = work / "end-copy"
+    for _ in range(repeats):
+        for (name, jobs), said in runs.items():
+            shutil.rmtree(copy, ignore_errors=True)
+            shutil.copytree(judged, copy, ignore=shutil.ignore_patterns("results.jsonl"))
+            (copy / "results.jsonl").touch()  # (compact: the end reads none of it)
+            env = dict(os.environ)
+            if trees[name] is not None:
+                env["PYTHONPATH"] = str(trees[name] / "src")
+            out = subprocess.run([sys.executable, "-c", _END, str(copy), str(jobs)], capture_output=True, text=True,
+                                 env=env)
+            if out.returncode:
+                raise SystemExit(f"the end failed: {out.stderr}")
+            said.append(orjson.loads(out.stdout.splitlines()[-1]))
+    shutil.rmtree(copy, ignore_errors=True)
+    print(f"The work after the judging alone (batch rules, summary, files), on {count:,} judged cases, "
+          f"best of {repeats} interleaved rounds:")
+    print()
+    print("| code | jobs | seconds | CPU seconds (the process and its own) | time against CPU |")
+    print("| --- | ---: | ---: | ---: | ---: |")
+    for (name, jobs), said in runs.items():
+        wall = min(r[0] for r in said)
+        cpu = min(r[1] + r[2] for r in said)
+        print(f"| {name} | {jobs} | {wall:.2f} | {cpu:.2f} | {wall / cpu:.2f}× |")
+    print()
 
 
 def breakdown(inputs: Path, count: int = 20_000, repeats: int = 5) -> list[tuple[str, float]]:
@@ -209,6 +303,9 @@ def main() -> None:
                         help="also compare N overlapping cases of one expert with N cases of distinct experts "
                              "(with --baseline, that tree's too: code before the fix needs memory in N²)")
     parser.add_argument("--cross-only", action="store_true", help="only the --cross comparison")
+    parser.add_argument("--end", type=int, default=0, metavar="N",
+                        help="also time the work after the judging alone, on N judged cases, with 1 and 2 jobs")
+    parser.add_argument("--end-only", action="store_true", help="only the --end comparison")
     args = parser.parse_args()
     if args.baseline is not None and not (args.baseline / "src" / "rulebook").is_dir():
         parser.error(f"{args.baseline} is not a rulebook source tree (no src/rulebook)")
@@ -222,19 +319,25 @@ def main() -> None:
             if args.cross_only:
                 return
             print()
+        if args.end:
+            end_alone(work, args.end, args.repeats, trees)
+            if args.end_only:
+                return
         inputs = work / "cases.jsonl"
         write_cases(inputs, args.cases)
         size = inputs.stat().st_size
         runs: dict = {(name, jobs): [] for name in trees for jobs in (1, 2)}
         # each tree's CPU by stage, of its run with the least CPU (none from a baseline that cannot say)
         stages: dict = {(name, jobs): {} for jobs in (1, 2) for name in trees}
+        walls: dict = {(name, jobs): {} for jobs in (1, 2) for name in trees}  # (of the same runs)
         for _ in range(args.repeats):
             for jobs in (1, 2):
                 for name, source in trees.items():
                     said: dict = {}
-                    runs[(name, jobs)].append(run_audit(inputs, jobs, work, source, stages=said))
+                    wall: dict = {}
+                    runs[(name, jobs)].append(run_audit(inputs, jobs, work, source, stages=said, walls=wall))
                     if said and runs[(name, jobs)][-1][2] <= min(r[2] for r in runs[(name, jobs)]):
-                        stages[(name, jobs)] = said
+                        stages[(name, jobs)], walls[(name, jobs)] = said, wall
         figures = {key: (min(r[0] for r in rs), max(r[1] for r in rs), min(r[2] for r in rs))
                    for key, rs in runs.items()}
         print(f"rulebook audit --compact — {args.cases:,} generated cases ({size / 2**20:,.0f} MiB of JSON Lines), "
@@ -265,6 +368,16 @@ def main() -> None:
         for stage in names:
             print(f"| {stage} | " + " | ".join(f"{stages[key][stage] / args.cases * 1e6:.1f}" if stage in stages[key]
                                               else "—" for key in columns) + " |")
+        print()
+        for key in columns:  # the serial end: its wall time against the CPU it took
+            if walls[key]:
+                end = [n for n in END_STAGES if n in walls[key]]
+                cpu = sum(stages[key].get(n, 0.0) for n in end) + stages[key].get(END_CHILDREN, 0.0)
+                wall = sum(walls[key][n] for n in end)
+                print(f"{key[0]}, {key[1]} job{'s' if key[1] > 1 else ''}: the end after the judging "
+                      f"({', '.join(end)}): {wall / args.cases * 1e6:.1f} µs a case of wall time for "
+                      f"{cpu / args.cases * 1e6:.1f} of CPU (this process and the end's own processes), "
+                      f"{wall / cpu:.2f}× its CPU")
         print()
         print("(`start`: Python, the imports and the rulebook, before the audit begins; `judge (this process…)`"
               " with 1 job is the judging and the writer thread, with 2 jobs the reading, sending and"

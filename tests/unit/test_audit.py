@@ -220,6 +220,13 @@ def test_kill_9_at_random_moments_then_resume_gives_the_same_files(tmp_path):
         process.wait()
         kills += 1
         extra = ["--jobs", str(rng.choice([1, 2])), "--resume"]
+    # and once more when every result is written: at the end (the batch rules, the summary, the
+    # files), with its processes searching for the findings, or after it
+    process = _audit_process(inputs, out, "--jobs", "2", *(["--resume"] if kills else []))
+    wait_for(lambda: process.poll() is not None or _size(results) >= whole, "the results to be whole", every=0.002)
+    if process.poll() is None:
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait()
     finish = _audit_process(inputs, out, "--jobs", "2", "--resume")
     assert finish.wait(timeout=300) == 2, finish.stderr.read().decode()
     assert kills >= min(wanted, 2), f"{kills} kills"

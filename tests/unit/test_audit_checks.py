@@ -7,6 +7,7 @@ import copy
 import csv
 import datetime as dt
 import json
+import os
 import random
 from fractions import Fraction
 from pathlib import Path
@@ -266,3 +267,149 @@ def test_rows_of_text_encoded_are_what_the_csv_module_writes_of_their_safe_cells
     csv.writer(block, lineterminator="\r\n").writerows(
         [[spreadsheet_cell(cell) if i in text else cell for i, cell in enumerate(row)] for row in rows])
     assert encode_rows(rows, text) == block.getvalue().encode("utf-8")
+
+
+# ------------------------------------------- the batch rules searched for in forked processes
+
+
+@pytest.fixture(scope="module")
+def judged_folder(tmp_path_factory) -> Path:
+    """An audit's folder (one job) whose three batch rules all have findings: repeated ids, one
+    expert's overlapping steps, SMEs over their cap."""
+    tmp_path = tmp_path_factory.mktemp("judged")
+    rng = random.Random(47)
+    cases = [make_case(rng, i, expert=i % 3, days=20) for i in range(240)]
+    cases += [copy.deepcopy(c) for c in cases[:25]]
+    seed = the_seed()  # 140,000 yen due: 12 SMEs of 3 cases each over the cap
+    for i in range(36):
+        case = copy.deepcopy(seed)
+        case["case_id"], case["sme"]["name"] = f"CAP-{i}", f"SME {i % 12}"
+        cases.append(case)
+    audit(write_jsonl(tmp_path / "cases.jsonl", cases), "--out", tmp_path / "out", "--jobs", "1", "--compact")
+    return tmp_path / "out"
+
+
+def _search(folder: Path, jobs: int, monkeypatch=None):
+    """(the findings the ledger keeps, by rule, the rules not evaluated, the search's processes) of
+    a `Search` of the batch rules with `jobs`, over the ledger of `folder`."""
+    import rulebook
+    from rulebook.apps.audit.checks import Search, parameters
+    from rulebook.apps.audit.ledger import Ledger
+
+    book = rulebook.load()
+    ledger = Ledger(folder)
+    try:
+        ledger.prepare_batch([book.batch.layout(r.index) for r in book.plan.batch_rules],
+                             [r.index for r in book.plan.batch_rules if r.case_keyed])
+        search = Search(book, ledger, parameters(book, ledger, None), jobs)
+        processes = len(search.children)
+        not_evaluated = search.finish()
+        found = {rule.id: list(ledger.findings(rule.index)) for rule in book.plan.batch_rules}
+    finally:
+        ledger.close()
+    return found, not_evaluated, processes
+
+
+@pytest.mark.parametrize("jobs, processes", [(2, 1), (3, 2), (8, 3)])
+def test_the_findings_searched_for_in_forked_processes_are_those_found_in_one(judged_folder, jobs, processes,
+                                                                             monkeypatch):
+    """Every rule's findings, in order, whoever found them and however many blocks they were sent
+    in (`_BATCH` made small: many blocks, one rule's blocks after another's in one process)."""
+    from rulebook.apps.audit import checks
+
+    monkeypatch.setattr(checks, "_BATCH", 7)
+    alone, not_evaluated, none = _search(judged_folder, 1)
+    assert none == 0 and not_evaluated == {}
+    assert all(len(found) > 7 for found in alone.values()), {rule: len(found) for rule, found in alone.items()}
+    forked = _search(judged_folder, jobs)
+    assert forked == (alone, {}, processes)
+
+
+def test_a_forked_search_that_ends_early_or_fails_stops_the_audit_with_a_message_not_a_hang(judged_folder,
+                                                                                           monkeypatch):
+    from rulebook.apps.audit import checks
+    from rulebook.apps.audit.options import AuditError
+
+    monkeypatch.setattr(checks, "_found", lambda *args: os._exit(3))
+    with pytest.raises(AuditError) as error:
+        _search(judged_folder, 2)
+    assert "batch.duplicate-case-id" in error.value.en and "exit code 3" in error.value.en
+    assert "終了コード 3" in error.value.ja
+
+    def broken(*args):
+        raise ZeroDivisionError("a bug")
+
+    monkeypatch.setattr(checks, "_found", broken)
+    with pytest.raises(RuntimeError, match="ZeroDivisionError: a bug"):
+        _search(judged_folder, 2)
+
+
+_HELD_SEARCH = """
+import os, sys, threading
+from pathlib import Path
+import rulebook
+from rulebook.apps.audit import checks
+from rulebook.apps.audit.ledger import Ledger
+
+def held(*args):  # the forked process: says it is there, then never ends of itself
+    print(os.getpid(), flush=True)
+    threading.Event().wait()
+
+checks._found = held
+book = rulebook.load()
+ledger = Ledger(Path(sys.argv[1]))
+ledger.prepare_batch([book.batch.layout(r.index) for r in book.plan.batch_rules],
+                     [r.index for r in book.plan.batch_rules if r.case_keyed])
+checks.Search(book, ledger, checks.parameters(book, ledger, None), 2).finish()
+"""
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="looks at the process through /proc")
+def test_the_search_s_process_ends_when_the_audit_is_killed(judged_folder, tmp_path):
+    """An audit killed with -9 at its end leaves no process of its search behind (it ends within
+    a second or so: it watches its parent), and nothing in the folder it could block."""
+    import shutil
+    import signal
+    import subprocess
+    import sys
+
+    from ..eventually import wait_for
+
+    folder = tmp_path / "out"
+    shutil.copytree(judged_folder, folder)
+    audit_process = subprocess.Popen([sys.executable, "-c", _HELD_SEARCH, str(folder)], stdout=subprocess.PIPE)
+    try:
+        child = int(audit_process.stdout.readline())
+    finally:
+        os.kill(audit_process.pid, signal.SIGKILL)
+        audit_process.wait()
+
+    def gone() -> bool:
+        try:
+            with open(f"/proc/{child}/stat", "rb") as fh:
+                return fh.read().rsplit(b")", 1)[1].split()[0] == b"Z"
+        except OSError:
+            return True
+
+    wait_for(gone, "the search's process to end", timeout=30)
+
+
+def test_a_failed_search_ends_its_other_processes_rather_than_wait_for_them(judged_folder, monkeypatch):
+    """One process fails while another has long to go (here: forever): the audit says what
+    failed and ends the other, instead of waiting for it."""
+    import threading
+
+    from rulebook.apps.audit import checks
+
+    real = checks._found
+
+    def found(book, ledger, params, texts, rule):
+        if rule.index == 0:
+            raise ZeroDivisionError("a bug")
+        if rule.index == 1:
+            threading.Event().wait()
+        return real(book, ledger, params, texts, rule)
+
+    monkeypatch.setattr(checks, "_found", found)
+    with pytest.raises(RuntimeError, match="ZeroDivisionError: a bug"):
+        _search(judged_folder, 3)  # rules 0 and 2 in one process, 1 in the other

@@ -449,7 +449,8 @@ def test_a_batch_rule_that_cannot_be_evaluated_fails_its_test_with_the_reason_no
     assert run("test", folder).exit_code == 0
 
 
-def test_an_audit_whose_batch_rule_cannot_be_evaluated_still_writes_everything_and_says_why(tmp_path):
+@pytest.mark.parametrize("jobs", ["1", "2"])  # (2: the batch rules are evaluated in a forked process)
+def test_an_audit_whose_batch_rule_cannot_be_evaluated_still_writes_everything_and_says_why(tmp_path, jobs):
     """A batch judged on a day no value of `hours_per_day` covers: the case rules judge every case,
     the batch rule that reads the parameter has no findings and says why (summary.json, the page,
     the command's last lines, exit 2), and the other batch rules and every file are still written."""
@@ -458,7 +459,7 @@ def test_an_audit_whose_batch_rule_cannot_be_evaluated_still_writes_everything_a
     seed = the_seed()
     cases = [seed, seed | {"case_id": "AGAIN"}, seed]  # a duplicate id: the other rule still finds it
     out = tmp_path / "out"
-    result = run("audit", write_jsonl(tmp_path / "cases.jsonl", cases), "--out", out, "--jobs", "1",
+    result = run("audit", write_jsonl(tmp_path / "cases.jsonl", cases), "--out", out, "--jobs", jobs,
                  "--rules", folder, "--lang", "en")
     assert result.exit_code == 2, result.output
     assert ("the batch rule `batch.implausible-hours` could not be evaluated, and has no findings: parameter "

@@ -182,40 +182,52 @@ def test_damaged_snapshots_are_accepted_or_refused_alike_with_the_same_errors(bo
                      b'"sNaN"', b'"-sNaN"', b'"1.500"', b'"1.50"', b"1.5", b'"15E-1"', b'"0.15E1"',
                      b'"\xd9\xa1"', b"-0", b"0", b"0.00", b"1e-400", b'" 1.5 "'])))
 def test_hours_written_any_way_are_read_alike(book, written):
-    text = orjson.dumps(make_case(random.Random(8), 8))
-    at = text.index(b'"hours":') + len(b'"hours":')
-    end = text.index(b",", at)
-    same_either_way(book, text[:at] + written + text[end:])
+    """... and judged alike: the compact line the decoder's records give (which msgspec writes,
+    a decimal as its text: the decoder gives it as the model reads it, 12.50 as 12.5) is the
+    model's, byte for byte, and so is the full verdict — the steps written whole among the facts
+    (`case.duration`'s), each hours of the two written that way."""
+    text = orjson.dumps(make_case(random.Random(4), 4))  # two steps, written whole among the facts
+    assert text.count(b'"hours":') == 2
+    for _ in range(2):  # each step's
+        at = text.index(b'"hours":', text.index(b'"hours":') + 1 if _ else 0) + len(b'"hours":')
+        end = text.index(b",", at)
+        text = text[:at] + written + text[end:]
+    if same_either_way(book, text)[0] == "ok":
+        compact = book.judge_compact(text)[0][0]  # through the decoder when it reads the line
+        assert compact == dumps(book.judge_case(text, compact=True, raw=True)[0])  # the model's
+        assert dumps(book.judge_case(text, batch=True, raw=True)[0]) == dumps(book.judge_case(text, raw=True)[0])
 
 
 def test_every_character_is_taken_or_refused_in_an_identifier_as_the_model_does(book):
-    """msgspec's patterns run on Python's `re`, the model's on Rust's regex: one character at a
-    time, every code point, the two agree (and so on any text: the patterns are classes of
-    single characters, repeated), for an identifier that may be blank and one that may not."""
+    """The decoder's checks of an identifier (`finish`: a printable text at once, any other by
+    the identifier's pattern on Python's `re`) against the model's (Rust's regex): one
+    character at a time, every code point, the two agree (and so on any text: the patterns are
+    classes of single characters, repeated), for an identifier that may be blank and one that
+    may not — each character put in a decoded case, which the decoder's checks take or refuse."""
     from typing import Annotated
 
     from pydantic import TypeAdapter, ValidationError
 
     chars = [chr(c) for c in range(sys.maxunicode + 1) if not 0xD800 <= c <= 0xDFFF]
-    structs = validator_decoder(book).structs
+    decoding = validator_decoder(book)
+    case = decoding.decode(orjson.dumps(make_case(random.Random(1), 1)))[0]
     lancers = book.model.model_fields["lancers"].annotation
-    for owner, struct, name in ((book.model, structs["case"], "case_id"), (lancers, structs["lancers"], "project_id")):
+    replace = msgspec.structs.replace
+    for owner, name, put in ((book.model, "case_id", lambda c: replace(case, case_id=c)),
+                             (lancers, "project_id", lambda c: replace(case, lancers=replace(case.lancers,
+                                                                                             project_id=c)))):
         info = owner.model_fields[name]
         kind = Annotated[(info.annotation, *info.metadata)] if info.metadata else info.annotation
         slow = TypeAdapter(list[kind])
-        quick = msgspec.json.Decoder(dict(zip(struct.__struct_fields__, (f.type for f in msgspec.structs.fields(struct))))[name])
         try:
             slow.validate_python(chars, strict=True)
             refused = set()
         except ValidationError as error:  # every failing index
             refused = {e["loc"][0] for e in error.errors()}
         assert 60 < len(refused) < 2000  # controls, bidi marks (and blanks, where refused)
+        finish = decoding._finish
         for i, char in enumerate(chars):
-            try:
-                quick.decode(orjson.dumps(char))
-                taken = True
-            except msgspec.ValidationError:
-                taken = False
+            taken = finish(put(char)) >= 0
             assert taken == (i not in refused), (name, hex(ord(char)))
 
 
@@ -248,6 +260,7 @@ _LEAVES = st.none() | st.booleans() | st.integers(-10**6, 10**6) | _TEXTS | st.d
 @example(Decimal("NaN"), 2, random.Random(3))
 @example(["x" * 201], 5, random.Random(4))
 @example(["y", "x" * 201], 6, random.Random(5))
+@example([Decimal("-1E+19"), Decimal("123456789012345678901.00")], 0, random.Random(6))  # past 64 bits
 @settings(max_examples=300, suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_a_fact_is_written_as_jsonable_writes_it_whatever_it_holds(book, value, wrap, rng):
     """`dumps` hands what orjson cannot write to a default that takes short cuts by type (a
@@ -256,7 +269,7 @@ def test_a_fact_is_written_as_jsonable_writes_it_whatever_it_holds(book, value, 
     a parameter's table and the values inside them, long texts, decimals that are not finite; and
     a record of the decoder whose list of texts holds the texts among them (a record that is
     not plain: its fields are weighed one by one)."""
-    from rulebook.input.snapshot import jsonable
+    from rulebook.input.snapshot import dumps_json, jsonable
     from rulebook.language.value import row_class
 
     case = validator_decoder(book).decode(orjson.dumps(make_case(rng, 1)))[0]
@@ -265,5 +278,6 @@ def test_a_fact_is_written_as_jsonable_writes_it_whatever_it_holds(book, value, 
     texts = [v for v in (value if isinstance(value, (list, tuple)) else [value]) if isinstance(v, str)]
     expert = msgspec.structs.replace(case.expert, qualifications=texts)
     fact = [value, step, row, [row, step], (case.plan, value), expert, [step, expert, row]][wrap]
-    assert dumps({"facts": {"x": fact}}) == orjson.dumps({"facts": {"x": fact}}, default=jsonable)
+    # (the reference through `dumps_json`: a decimal past 64 bits is a wide integer, written exactly)
+    assert dumps({"facts": {"x": fact}}) == dumps_json({"facts": {"x": fact}}, default=jsonable)
 

@@ -192,7 +192,8 @@ def audit(inputs, out, jobs, compact, lang, as_of, resume, since, dask, hours_pe
         sys.exit(EXIT_INVALID)
     if timings:
         Path(timings).write_bytes(orjson.dumps({"cases": outcome.cases, "errors": outcome.errors,
-                                                "cpu": outcome.timings}))
+                                                "cpu": outcome.timings,
+                                                "wall": outcome.timings.wall}))
     for rule, why in outcome.not_evaluated.items():
         _say(said("batch_rule_not_evaluated", rule=rule, reason=Message(why["en"], why["ja"])), err=True, lang=lang)
     verdicts = outcome.verdicts

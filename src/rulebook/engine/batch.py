@@ -298,6 +298,8 @@ class BatchRules:
         aggregates = [(k + 2 + j, a == "sum", a == "max") for j, (a, _kind) in enumerate(rule.values)]
         counts = [a == "count" for _name, a, _kind in rule.plan.figures]
         counted = any(counts)
+        only_counted = counted and not aggregates  # (the figures are each the group's items)
+        plain = not rule.reads  # (the group's values read as they are kept: made here at once)
         for key, group in itertools.groupby(rows, key=itemgetter(*range(k)) if k > 1 else itemgetter(0)):
             key = key if k > 1 else (key,)
             row = next(group)  # the group's first row; most groups have no other
@@ -323,12 +325,14 @@ class BatchRules:
                         totals[j] = total + value
                     elif (value > total) == is_max:
                         totals[j] = value
-            if counted:
+            if only_counted:
+                figures = [items] * len(counts)
+            elif counted:
                 values = iter(totals)
                 figures = [items if count else next(values) for count in counts]
             else:
                 figures = totals
-            group_values = group_of(key, figures, distinct)
+            group_values = (*key, *figures, distinct) if plain else group_of(key, figures, distinct)
             clause = decide(group_values, params)
             if clause >= 0:
                 yield Finding(index, clause, key, tuple(shown), distinct, first_seq, group_values)

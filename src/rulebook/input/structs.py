@@ -25,11 +25,13 @@ A schema with a table (a JSON object of any keys) gets no decoder: every line go
 from __future__ import annotations
 
 import datetime as dt
+import re
 import weakref
 from decimal import Decimal
 from typing import Annotated, Any, Literal, Union
 
 import msgspec
+import orjson
 
 from ..engine import codegen as cg
 from ..language import datatype as t
@@ -73,8 +75,22 @@ def _hours_ok(value: Decimal) -> bool:
     return _decimal_ok(value) and value > 0 and value.as_tuple().exponent >= -2
 
 
+def _canonical(value: Decimal) -> Decimal | None:
+    """A decimal as the model reads it — through a float: `12.50` is 12.5, `1.0` and `1E+1` are
+    1 and 10 — whose text is also what JSON writes for it in a verdict (`jsonable`: a whole
+    number as an integer, another as the float's shortest digits); None for one whose two texts
+    differ (`1.5E-7`, written `1.5e-7`): the model reads that line."""
+    if value == value.to_integral_value():
+        canonical, written = Decimal(int(value)), str(int(value))
+    else:
+        canonical, written = Decimal(repr(float(value))), orjson.dumps(float(value)).decode()
+    return canonical if canonical == value and str(canonical) == written else None
+
+
 def _remembered(check):
-    """A check of a decimal, remembered by the decimal's value (a batch repeats few of them).
+    """A check of a decimal that gives the decimal as the model reads it (`_canonical`), or
+    None when the model must read the line; remembered by the decimal's value (a batch repeats
+    few of them).
 
     Sound because the answer depends only on the value: the model reads a decimal as a number
     (its places counted once normalised); two decimals of one value, written two ways, are read
@@ -82,15 +98,15 @@ def _remembered(check):
     the model, never the reverse."""
     seen: dict = {}
 
-    def remembered(value: Decimal) -> bool:
+    def remembered(value: Decimal) -> Decimal | None:
         if not value.is_finite():  # (a signalling NaN cannot even be hashed)
-            return False
-        ok = seen.get(value)
-        if ok is None:
+            return None
+        read = seen.get(value, seen)
+        if read is seen:
             if len(seen) >= 4096:
                 seen.clear()
-            ok = seen[value] = check(value)
-        return ok
+            read = seen[value] = _canonical(value) if check(value) else None
+        return read
 
     return remembered
 
@@ -128,11 +144,8 @@ class Decoder:
                 return Literal[field.exactly]
             if field.one_of:
                 return Literal[tuple(field.one_of)]
-            if field.identifier:
-                return _text(min_length=1 if field.not_blank else 0,
-                             pattern=_whole(IDENTIFIER_NOT_BLANK if field.not_blank else IDENTIFIER))
-            if field.not_blank:
-                return _text(min_length=1, pattern=r"\S")
+            if field.identifier or field.not_blank:  # its pattern: checked by `finish` (`_text_checks`)
+                return _text(min_length=1 if field.not_blank else 0)
         if field is not None and field.at_least is not None and typ.kind == "integer":
             return Annotated[int, msgspec.Meta(ge=field.at_least)]
         return _SCALARS[typ.kind]
@@ -191,6 +204,17 @@ def plain_record(value) -> bool:
     return type(value) in _PLAIN_RECORDS
 
 
+# An identifier's pattern (`identifiers`), and a text's that may not be blank, as msgspec
+# checked them (Python's `re`, whole texts) — run by `finish` only on a text that is not
+# printable (`str.isprintable`): a printable text holds none of the characters an identifier
+# refuses (controls, bidirectional marks: all unprintable), so its identifier pattern holds, and
+# it is blank when `strip` leaves nothing (`\s` in a pattern on texts is `str.isspace`). The
+# patterns' searches cost the decoder half its time on the generated cases; this, a call.
+_IDENTIFIER = re.compile(_whole(IDENTIFIER)).search
+_IDENTIFIER_NOT_BLANK = re.compile(_whole(IDENTIFIER_NOT_BLANK)).search
+_PRINTABLE = str.isprintable
+
+
 def decoder(schema: Schema) -> Decoder | None:
     """The schema's decoder, or None when the schema has a part it does not read (a table)."""
     try:
@@ -213,21 +237,51 @@ def _compile_finish(schema: Schema, structs: dict[str, type]):
     def default(field):
         value = field.default
         if isinstance(value, (tuple, list)):
-            return cg.list_of([module.constant(v) for v in value])
-        return module.constant(value)
+            return cg.list_of([module.constant(read(v)) for v in value])
+        return module.constant(read(value))
 
-    def check(field, value) -> list:
-        """Statements that refuse a value msgspec's type let through but the model would not."""
+    def read(value):
+        """A default as the model reads it (a decimal: `_canonical`; one it cannot: no decoder)."""
+        if isinstance(value, Decimal):
+            value = _canonical(value)
+            if value is None:
+                raise NotImplementedError("a decimal default the model reads otherwise")
+        return value
+
+    def check(field, var: str | None, value) -> list:
+        """Statements that refuse a value msgspec's type let through but the model would not,
+        and put a decimal in its place as the model reads it (`var.field`: where it is)."""
         typ = field.type
         inner = typ.inner if typ.kind == "list" else None
         if typ.kind in _CHECKS:
-            return [cg.if_(cg.not_(cg.call(module.constant(_CHECKS[typ.kind]), value)), [refuse])]
+            return [cg.if_(cg.is_none(cg.walrus("c", cg.call(module.constant(_CHECKS[typ.kind]), value))), [refuse]),
+                    cg.set_field(var, field.name, cg.name("c"))]
         if inner is not None and inner.kind in _CHECKS:
             counter[0] += 1
-            item = f"x{counter[0]}"
-            return [cg.for_(item, value, [cg.if_(cg.not_(cg.call(module.constant(_CHECKS[inner.kind]),
-                                                                    cg.name(item))), [refuse])])]
+            item, index, items = f"x{counter[0]}", f"j{counter[0]}", f"l{counter[0]}"
+            return [cg.assign(items, value),
+                    cg.for_([index, item], cg.call("enumerate", cg.name(items)), [
+                        cg.if_(cg.is_none(cg.walrus("c", cg.call(module.constant(_CHECKS[inner.kind]),
+                                                                  cg.name(item)))), [refuse]),
+                        cg.assign_item(items, cg.name(index), cg.name("c"))])]
         return []
+
+    def text_checks(field, value) -> list:
+        """Statements that refuse a text its pattern refuses (see `_IDENTIFIER`): an identifier,
+        a text that may not be blank."""
+        blank = cg.not_(cg.method(value, "strip"))
+        if field.identifier:
+            pattern = module.constant(_IDENTIFIER_NOT_BLANK if field.not_blank else _IDENTIFIER)
+            slow = cg.is_none(cg.call(pattern, value))
+            printable = cg.call(module.constant(_PRINTABLE), value)
+            if field.not_blank:
+                return [cg.if_(printable, [cg.if_(blank, [refuse])], [cg.if_(slow, [refuse])])]
+            return [cg.if_(cg.both(cg.not_(printable), slow), [refuse])]
+        return [cg.if_(blank, [refuse])] if field.not_blank else []
+
+    def texts(field, value) -> list:
+        return text_checks(field, value) if field.type.kind == "text" and field.exactly is None \
+            and not field.one_of else []
 
     def visit(record_name: str, var: str, out: list) -> None:
         record = schema.records[record_name]
@@ -243,14 +297,16 @@ def _compile_finish(schema: Schema, structs: dict[str, type]):
                                   [cg.set_field(var, f.name, default(f) if f.has_default else cg.literal(None))],
                                   given))
                 if f.type.optional:
-                    checks = check(f, cg.name("v"))
+                    checks = check(f, var, cg.name("v")) + texts(f, cg.name("v"))
                     if checks:
                         out.append(cg.assign("v", cg.field(cg.name(var), f.name)))
                         out.append(cg.if_(cg.is_set(cg.name("v")), checks))
                 else:
-                    out.extend(check(f, value))
+                    out.extend(check(f, var, value) + texts(f, value))
             else:
-                out.extend(check(f, value))
+                if f.type.kind in _CHECKS:  # put back as the model reads it
+                    settable.add(f.name)
+                out.extend(check(f, var, value) + texts(f, value))
         for f in record.fields.values():
             if f.not_before:
                 a, b = cg.field(cg.name(var), f.name), cg.field(cg.name(var), f.not_before)

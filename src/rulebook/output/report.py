@@ -120,6 +120,12 @@ def _template() -> jinja2.Template:
     return env.get_template("report.html")
 
 
+def ready() -> None:
+    """The page's template compiled and its style sheet read now (`render_report` would at its
+    first call): an audit does it while the batch rules are searched for."""
+    _css()
+
+
 class _Page:
     """The values the template shows, in one language: its words, the formats of numbers,
     dates and texts, the rules' titles and the anchors of the cases."""

@@ -1,7 +1,9 @@
 """checks: the cross-case checks — the rulebook's batch rules (`rule … over`, rules/batch.rules) —
 evaluated at the end of an audit over the rows its cases added to the ledger, each rule's rows
-read in order through an index and swept once (`engine.batch`); every finding is kept in the
-ledger with its summary.json entry, for the summary, the spreadsheets and the page.
+read in order (sorted by SQLite) and swept once (`engine.batch`); every finding is kept in the
+ledger with its summary.json entry, for the summary, the spreadsheets and the page. With more
+than one job, the rules are evaluated in processes forked for them while the audit goes on with
+what needs no finding (`Search`).
 
 The two checks the audit had before batch rules, duplicate case ids and implausible hours, keep
 their summary keys (`duplicates`, `implausible_hours`) and spreadsheets (duplicates.csv,
@@ -11,14 +13,19 @@ whose rule of that id is not shaped as the view needs is refused before any case
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import itertools
+import os
+import signal
+import sys
 from decimal import Decimal
 
 from ...engine.batch import CASES_SHOWN
 from ...engine.evaluate import EvaluationError
 from ...output.findings import FindingTexts
-from .ledger import Ledger
+from .ledger import Ledger, finding_rows
+from .lifetime import end_with
 from .options import AuditError
 
 __all__ = ["CASES_SHOWN", "LEGACY", "HOURS_PARAMETER", "find", "parameters", "check_legacy_rules"]
@@ -69,29 +76,154 @@ def parameters(book, ledger: Ledger, hours_bound: float | None) -> dict:
     return book.batch.parameters(dt.date.fromisoformat(day) if day else dt.date.max, overrides)
 
 
-def find(book, ledger: Ledger, params: dict) -> dict[str, dict[str, str]]:
+def find(book, ledger: Ledger, params: dict, jobs: int = 1) -> dict[str, dict[str, str]]:
     """Evaluate every batch rule over the ledger's rows and keep each finding in it. A rule that
     cannot be evaluated over them (a parameter with no value in force on the batch's day) keeps
-    no finding, and the others go on: {rule id: why, in ja and en} of those rules."""
-    not_evaluated: dict[str, dict[str, str]] = {}
+    no finding, and the others go on: {rule id: why, in ja and en} of those rules. With `jobs`
+    over 1, the rules are evaluated in processes of their own (`Search`)."""
+    return Search(book, ledger, params, jobs).finish()
+
+
+def _found(book, ledger: Ledger, params: dict, texts: FindingTexts, rule):
+    """The findings of one batch rule over the ledger's rows, as the ledger keeps them
+    (`finding_rows`), in blocks."""
     batch = book.batch
-    texts = FindingTexts(book.plan, book.schema.labels_by_field())
-    ledger.clear_findings()
-    for rule in book.plan.batch_rules:
-        columns, order = batch.columns(rule.index)
-        rows = ledger.batch_rows(rule.index, columns, order)
+    columns, order = batch.columns(rule.index)
+    found = batch.findings(rule.index, ledger.batch_rows(rule.index, columns, order), params)
+    while block := list(itertools.islice(found, _BATCH)):
+        yield finding_rows(
+            (rule.index, finding.first_seq, list(entry["key"].values()), list(finding.cases), finding.case_count,
+             entry)
+            for finding in block
+            for entry in (texts.entry(finding, batch.args(finding, params), batch.figures(finding, params)),))
 
-        def entries(found):
-            for finding in found:
-                entry = texts.entry(finding, batch.args(finding, params), batch.figures(finding, params))
-                yield (rule.index, finding.first_seq, list(entry["key"].values()), list(finding.cases),
-                       finding.case_count, entry)
 
-        found = entries(batch.findings(rule.index, rows, params))
+class Search:
+    """The batch rules' findings being searched for — in this process, one rule after the other
+    (one job, or no `fork`), or, with `jobs` over 1, in up to `jobs - 1` processes forked for it
+    (each reading the ledger through a connection of its own and sending its findings back in
+    blocks), while this process goes on with what needs no finding (the people's totals, the
+    spreadsheets of cases and people). `finish` keeps the findings in the ledger, rule after
+    rule in the rulebook's order, whoever found them: the same rows, the same files."""
+
+    def __init__(self, book, ledger: Ledger, params: dict, jobs: int = 1):
+        self.book, self.ledger, self.params = book, ledger, params
+        rules = book.plan.batch_rules
+        ledger.index()  # (the case-keyed rules read the cases through theirs)
+        ledger.clear_findings()
+        self.not_evaluated: dict[str, dict[str, str]] = {}
+        self.children: list = []  # (process, the end of its pipe this process reads)
+        self.child_of: dict[int, int] = {}  # rule index → its process's place in `children`
+        # (fork only: a process spawned would load the rulebook again; macOS's fork is unsafe)
+        processes = min(jobs - 1, len(rules)) if hasattr(os, "fork") and sys.platform != "darwin" else 0
+        if processes < 1:
+            texts = FindingTexts(book.plan, book.schema.labels_by_field())
+            for rule in rules:
+                self._keep(rule, _found(book, ledger, params, texts, rule))
+            return
+        import multiprocessing
+
+        context = multiprocessing.get_context("fork")
+        ledger.close()  # (no SQLite connection crosses the fork: see `Ledger.reopen`)
         try:
-            for chunk in iter(lambda: list(itertools.islice(found, _BATCH)), []):
-                ledger.keep_findings(chunk)
-        except EvaluationError as error:
-            ledger.drop_findings(rule.index)
-            not_evaluated[rule.id] = error.message.texts()
-    return not_evaluated
+            for n in range(processes):
+                mine = rules[n::processes]
+                receive, send = context.Pipe(duplex=False)
+                process = context.Process(target=_search, args=(send, book, ledger.path.parent, params,
+                                                                 [rule.index for rule in mine], ledger.case_keyed,
+                                                                 os.getpid()),
+                                          name=f"audit-batch-rules-{n}", daemon=True)
+                process.start()
+                send.close()
+                self.children.append((process, receive))
+                self.child_of.update((rule.index, n) for rule in mine)
+        finally:
+            ledger.reopen()
+            ledger.clear_findings()
+
+    def _keep(self, rule, blocks) -> None:
+        """A rule's findings kept, block by block; a rule that cannot be evaluated keeps none."""
+        try:
+            for block in blocks:
+                self.ledger.keep_findings(block, kept=True)
+        except (EvaluationError, _NotEvaluated) as error:
+            self.ledger.drop_findings(rule.index)
+            self.not_evaluated[rule.id] = error.texts if isinstance(error, _NotEvaluated) else error.message.texts()
+
+    def finish(self) -> dict[str, dict[str, str]]:
+        """Every rule's findings kept; {rule id: why} of the rules that could not be evaluated.
+        What stops it (a process that failed or died, Ctrl-C) ends the other processes too."""
+        done = False
+        try:
+            for rule in self.book.plan.batch_rules:
+                if rule.index in self.child_of:
+                    process, receive = self.children[self.child_of[rule.index]]
+                    self._keep(rule, _received(process, receive, rule))
+            done = True
+        finally:
+            for process, receive in self.children:
+                receive.close()
+                if not done:
+                    process.terminate()
+                process.join()
+            self.children = []
+        return self.not_evaluated
+
+
+def _received(process, receive, rule):
+    """The blocks of a rule's findings a forked process sends (`_search`); what stopped it raised."""
+    while True:
+        try:
+            kind, value = receive.recv()
+        except EOFError:
+            process.join()
+            raise AuditError(f"バッチ規則 `{rule.id}` を評価するプロセスが途中で終了しました(終了コード {process.exitcode})",
+                             f"the process evaluating the batch rule `{rule.id}` ended before it was done "
+                             f"(exit code {process.exitcode})") from None
+        if kind == "rows":
+            yield value
+        elif kind == "not evaluated":
+            raise _NotEvaluated(value)
+        elif kind == "failed":
+            raise value
+        else:
+            return
+
+
+class _NotEvaluated(Exception):
+    """A rule a forked process could not evaluate over the batch (an `EvaluationError` there):
+    why, in ja and en."""
+
+    def __init__(self, texts: dict[str, str]):
+        super().__init__(texts)
+        self.texts = texts
+
+
+def _search(send, book, folder, params: dict, indexes: list[int], case_keyed, parent: int) -> None:
+    """A forked process's part of `Search`: the rules `indexes`, one after the other, each one's
+    findings sent in blocks, then ("end", None) — or what stopped it."""
+    end_with(parent)  # (a kill -9 of the audit ends this process too)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # (Ctrl-C is the audit's to handle: `finish`)
+    ledger = Ledger(folder, read_only=True)
+    ledger.case_keyed = case_keyed
+    texts = FindingTexts(book.plan, book.schema.labels_by_field())
+    rules = {rule.index: rule for rule in book.plan.batch_rules}
+    try:
+        for index in indexes:
+            try:
+                for block in _found(book, ledger, params, texts, rules[index]):
+                    send.send(("rows", block))
+            except EvaluationError as error:
+                send.send(("not evaluated", error.message.texts()))
+                continue
+            send.send(("end", None))
+    except Exception as error:  # noqa: BLE001 - raised again in the audit's process
+        if not isinstance(error, OSError):  # (an OSError is said as the audit says one; others as text)
+            import traceback
+
+            error = RuntimeError("".join(traceback.format_exception(error)))
+        with contextlib.suppress(OSError):  # (the audit gone: no one to tell)
+            send.send(("failed", error))
+    finally:
+        ledger.close()
+        send.close()

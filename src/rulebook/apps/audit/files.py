@@ -63,13 +63,20 @@ def _write_csv(path: Path, header: list[str], rows, text: tuple[int, ...]) -> No
             head = b""
 
 
-def write_reports(folder: Path, ledger: Ledger, summary: dict, options: Options, book, params: dict) -> None:
-    _write_atomically(folder / SUMMARY, orjson.dumps(summary, option=orjson.OPT_INDENT_2) + b"\n")
+def write_sheets(folder: Path, ledger: Ledger, options: Options) -> None:
+    """The spreadsheets that need no finding of the batch rules (written while they are searched
+    for, `checks.Search`): cases.csv, and every expert's and every SME's totals (summary.json
+    lists the first SUMMARY_PEOPLE of each)."""
     _write_cases(folder, ledger, options)
-    # Every expert's and every SME's totals (summary.json lists the first SUMMARY_PEOPLE of each).
     for column, name in PEOPLE_CSV.items():
         _write_csv(folder / name, vocabulary.PEOPLE_COLUMNS[options.lang], ledger.people(column, None, text=True),
                    text=(0,))
+
+
+def write_reports(folder: Path, ledger: Ledger, summary: dict, options: Options, book, params: dict) -> None:
+    """summary.json, the findings' spreadsheets, changes.csv and report.html (`write_sheets`
+    writes the others)."""
+    _write_atomically(folder / SUMMARY, orjson.dumps(summary, option=orjson.OPT_INDENT_2) + b"\n")
     # Every finding of the batch rules (summary.json lists the first of each rule), and the two
     # checks of before as their rules' findings.
     _write_findings(folder / FINDINGS_CSV, ledger, book, options.lang)

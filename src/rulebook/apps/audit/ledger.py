@@ -84,18 +84,43 @@ def _insert(db, table: str, rows: list, shared: tuple[int, int], shifted: dict) 
         size //= 2
 
 
+def finding_rows(rows) -> list[tuple]:
+    """Findings — (rule index, first input position or None, key values, case ids, number of
+    cases, the entry) — as the ledger keeps them (`Ledger.keep_findings`): the lists and the
+    entry as JSON."""
+    dumps = json.dumps
+    return [(rule, seq, dumps(key, ensure_ascii=False), dumps(cases, ensure_ascii=False), count,
+             dumps(entry, ensure_ascii=False)) for rule, seq, key, cases, count, entry in rows]
+
+
 class Ledger:
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path, read_only: bool = False):
+        """The ledger of the audit in `folder`; `read_only`: a connection of its own that only
+        reads (a process forked at the end, `checks.Search`), made with no table."""
         self.path = folder / LEDGER
+        self.case_keyed: frozenset[int] = frozenset()  # (`prepare_batch`)
+        if read_only:
+            self.db = sqlite3.connect(self.path, isolation_level=None)
+            self.db.execute("PRAGMA query_only=ON")
+            return
+        self.db = self._connect()
+        self.db.executescript(_SCHEMA)
+
+    def _connect(self) -> sqlite3.Connection:
         # The audit's writer thread commits the chunks while the main thread waits for the next
         # ones; the two never use the connection at the same time.
-        self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        self.db.execute("PRAGMA journal_mode=WAL")
+        db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        db.execute("PRAGMA journal_mode=WAL")
         # NORMAL is enough: a commit lost with the machine only sends --resume back to an
         # earlier checkpoint, and the output files are fsynced before each commit.
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.executescript(_SCHEMA)
-        self.case_keyed: frozenset[int] = frozenset()  # (`prepare_batch`)
+        db.execute("PRAGMA synchronous=NORMAL")
+        return db
+
+    def reopen(self) -> None:
+        """The connection made anew after `close` — around a fork: SQLite's state must not cross
+        one (a child holding a connection of its parent's, even unused, can upset the locks of
+        its own). What lived only in the connection (temporary tables, attached ledgers) is gone."""
+        self.db = self._connect()
 
     def index(self) -> None:
         """The indexes of the summary's queries, made when every row is in."""
@@ -196,13 +221,13 @@ class Ledger:
 
     # ------------------------------------------------------------ batch rules
     def batch_rows(self, index: int, columns: list[str], order: list[str]):
-        """The rows of batch rule `index`, `columns` of them, sorted by `order` (through an index
-        that holds every column read, made here: a scan in order, no sort in memory)."""
-        if index in self.case_keyed:  # (k0, case_id, seq): each case's id, through the cases' own index
-            self.index()
+        """The rows of batch rule `index`, `columns` of them, sorted by `order`: by SQLite's
+        sorter, which keeps at most the connection's cache in memory and the rest in temporary
+        files (no index is written: a read-only connection can sort, and a sort costs less than
+        an index made then scanned, measured). A case-keyed rule's rows (k0, case_id, seq) are
+        each case's id, through the cases' own index (`index`, made before)."""
+        if index in self.case_keyed:
             return self.query("SELECT case_id, case_id, seq FROM cases ORDER BY case_id, seq")
-        covering = order + [c for c in columns if c not in order]
-        self.db.execute(f"CREATE INDEX IF NOT EXISTS batch_{index}_order ON batch_{index} ({', '.join(covering)})")
         return self.query(f"SELECT {', '.join(columns)} FROM batch_{index} ORDER BY {', '.join(order)}")
 
     def batch_day(self) -> str | None:
@@ -216,13 +241,10 @@ class Ledger:
             CREATE TEMP TABLE findings (rule INTEGER, first_seq INTEGER, key TEXT, cases TEXT, case_count INTEGER,
                                         entry TEXT);  -- key, cases: JSON lists; entry: summary.json's, as JSON""")
 
-    def keep_findings(self, rows) -> None:
+    def keep_findings(self, rows, kept: bool = False) -> None:
         """(rule index, first input position or None, key values, case ids, number of cases,
-        the entry) of findings."""
-        dumps = json.dumps
-        self.db.executemany("INSERT INTO temp.findings VALUES (?,?,?,?,?,?)",
-                            [(rule, seq, dumps(key, ensure_ascii=False), dumps(cases, ensure_ascii=False), count,
-                              dumps(entry, ensure_ascii=False)) for rule, seq, key, cases, count, entry in rows])
+        the entry) of findings; with `kept`, already as `finding_rows` makes them."""
+        self.db.executemany("INSERT INTO temp.findings VALUES (?,?,?,?,?,?)", rows if kept else finding_rows(rows))
 
     def drop_findings(self, rule: int) -> None:
         """Forget what a rule found before it failed part way."""

@@ -44,16 +44,21 @@ class Options:
 
 class Timings(dict):
     """The CPU seconds an audit spent, by stage: where a case's time goes (`make bench-audit`
-    prints them). `stage` times this process (all its threads); the worker processes' and the
-    writer thread's are added apart."""
+    prints them). `stage` times this process (all its threads), and the stage's wall seconds
+    (`wall`); the worker processes' and the writer thread's CPU are added apart."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.wall: dict[str, float] = {}
 
     @contextlib.contextmanager
     def stage(self, name: str):
-        start = time.process_time()
+        start, wall = time.process_time(), time.perf_counter()
         try:
             yield
         finally:
             self[name] = self.get(name, 0.0) + time.process_time() - start
+            self.wall[name] = self.wall.get(name, 0.0) + time.perf_counter() - wall
 
     @staticmethod
     def children() -> float:

@@ -19,20 +19,36 @@ import gc
 import os
 import shutil
 import sys
+import threading
 import time
 from collections import Counter
 from pathlib import Path
 
 from ...input.documents import iter_units
-from .checks import check_legacy_rules, find, parameters
+from .checks import Search, check_legacy_rules, parameters
 from .chunks import cut, skip, weight
-from .files import CASES_LANG, CASES_PART, ERRORS, RESULTS, write_reports
+from .files import CASES_LANG, CASES_PART, ERRORS, RESULTS, write_reports, write_sheets
 from .folder import open_folder
 from .ledger import Ledger
 from .options import AuditError, Options, Outcome, Timings
 from .runners import DaskRunner, LocalRunner
-from .summary import build_summary
+from .summary import build_summary, summary_totals
 from .writer import Writer
+
+
+def ready_report() -> None:
+    """The page's template compiled (`output.report.ready`; jinja2 is imported by an audit only)."""
+    from ...output.report import ready
+
+    ready()
+
+
+def _quietly(function) -> None:
+    """`function()`, what it raises left for its next call to raise (a thread's target)."""
+    try:
+        function()
+    except Exception:  # noqa: BLE001, S110 - raised again where it is called next
+        pass
 
 
 def _progress_bar(options: Options):
@@ -127,6 +143,10 @@ def _run(options: Options, folder: Path, ledger: Ledger, timings: Timings, book)
         if bar is not None:
             bar.update(point["docs"])
         writer = Writer(results, errors, ledger, point, sheet)
+        # The page's template compiled while the cases are judged (the end's path is shorter by
+        # it; the end calls `ready` again, which raises what stopped this, if anything).
+        page = threading.Thread(target=_quietly, args=(ready_report,), name="audit-page", daemon=True)
+        page.start()
         collect = gc.get_threshold()
         # The records coming back are many small tuples, none of them in a cycle: collect less often.
         gc.set_threshold(50_000, 20, 20)
@@ -151,15 +171,32 @@ def _run(options: Options, folder: Path, ledger: Ledger, timings: Timings, book)
         errors.close()
         sheet.close()
         shutil.rmtree(spill, ignore_errors=True)
+    page.join()  # (before the end forks: no thread of ours runs across a fork)
+    return finish(options, folder, ledger, timings, book, 1 if options.dask else jobs)
+
+
+def finish(options: Options, folder: Path, ledger: Ledger, timings: Timings, book, jobs: int) -> Outcome:
+    """The end of an audit, once every case is judged and in the ledger: the batch rules, the
+    summary and the files. With `jobs` over 1, the batch rules' findings are searched for in
+    processes of their own while this one writes the spreadsheets that need none and adds up the
+    summary's totals; then the summary and the files that show the findings. (No thread of the
+    caller's may run: it forks.)"""
     with timings.stage("indexes"):
         ledger.index()
+    children = Timings.children()
     with timings.stage("batch rules"):
         params = parameters(book, ledger, options.hours_bound)
-        not_evaluated = find(book, ledger, params)
+        search = Search(book, ledger, params, jobs)
+    with timings.stage("files"):
+        write_sheets(folder, ledger, options)
+        ready_report()
     with timings.stage("summary"):
-        summary = build_summary(ledger, options, book, params, not_evaluated)
+        totals = summary_totals(ledger, options, book)
+    with timings.stage("batch rules"):
+        not_evaluated = search.finish()
+    timings["batch rules (its processes)"] = Timings.children() - children
+    with timings.stage("summary"):
+        summary = build_summary(ledger, options, book, params, not_evaluated, totals)
     with timings.stage("files"):
         write_reports(folder, ledger, summary, options, book, params)
     return Outcome(summary["cases"], summary["errors"], Counter(summary["verdicts"]), timings, not_evaluated)
-
-

@@ -25,19 +25,10 @@ MONEY_KEYS = ("honorarium_due_jpy", "honorarium_at_stake_jpy", "claimed_jpy")
 
 
 def build_summary(ledger: Ledger, options: Options, book, params: dict,
-                  not_evaluated: dict | None = None) -> dict:
+                  not_evaluated: dict | None = None, totals: dict | None = None) -> dict:
+    """summary.json's content; `totals`: what `summary_totals` gave (made now if None)."""
     not_evaluated = not_evaluated or {}
-    verdicts = dict.fromkeys(("eligible", "incomplete", "ineligible"), 0)
-    for verdict, n in ledger.verdict_counts():
-        verdicts[verdict] = n
-    counts = {(rule, status): n for rule, status, n in ledger.status_counts()}
-    rules = []
-    for entry in book.catalogue():
-        row = {"rule": entry["rule"], "title": entry["title"], "stage": entry["stage"]}
-        for status in ("pass", "fail", "pending", "not_applicable"):
-            row[status] = counts.get((entry["rule"], status), 0)
-        rules.append(row)
-    due, stake, claimed = ledger.money()
+    totals = totals if totals is not None else summary_totals(ledger, options, book)
     duplicates, duplicates_total = [], 0
     rule = legacy_rule(book, "duplicates")
     if rule is not None:
@@ -53,18 +44,48 @@ def build_summary(ledger: Ledger, options: Options, book, params: dict,
                   "case_count": count}
                  for (expert, day), cases, count, entry in ledger.findings(rule.index, SUMMARY_LIST)]
         hours_total = ledger.finding_count(rule.index)
-    top = []
-    for row in ledger.top_cases(options.top):
-        case_id, verdict, failed, due_, stake_, claimed_, expert, sme, origin, line = row
-        top.append({"case_id": case_id, "verdict": verdict, "failed": failed_rules(failed),
-                    "honorarium_due_jpy": due_, "honorarium_at_stake_jpy": stake_, "claimed_jpy": claimed_,
-                    "expert": expert, "sme": sme, "where": f"{origin}:{line}"})
     summary = {
         "format": SUMMARY_FORMAT,
         "rulebook": book.info(),
         "title": dict(book.plan.titles),
         "inputs": list(options.inputs),
         "as_of": options.as_of.isoformat() if options.as_of else None,
+        **{key: totals[key] for key in ("cases", "errors", "verdicts", "rules", "money", "experts", "experts_total",
+                                        "smes", "smes_total")},
+        "duplicates": duplicates,
+        "duplicates_total": duplicates_total,
+        "implausible_hours": hours,
+        "implausible_hours_total": hours_total,
+        "findings": [section(r, [entry for _key, _cases, _count, entry in ledger.findings(r.index, SUMMARY_LIST)],
+                             ledger.finding_count(r.index), not_evaluated.get(r.id)) for r in book.plan.batch_rules],
+        "top_cases": totals["top_cases"],
+        "since": totals["since"],
+    }
+    return summary
+
+
+def summary_totals(ledger: Ledger, options: Options, book) -> dict:
+    """The part of summary.json that needs no finding of the batch rules (made while they are
+    searched for, `checks.Search`): counts, money, people, the top cases, and with --since what
+    changed."""
+    verdicts = dict.fromkeys(("eligible", "incomplete", "ineligible"), 0)
+    for verdict, n in ledger.verdict_counts():
+        verdicts[verdict] = n
+    counts = {(rule, status): n for rule, status, n in ledger.status_counts()}
+    rules = []
+    for entry in book.catalogue():
+        row = {"rule": entry["rule"], "title": entry["title"], "stage": entry["stage"]}
+        for status in ("pass", "fail", "pending", "not_applicable"):
+            row[status] = counts.get((entry["rule"], status), 0)
+        rules.append(row)
+    due, stake, claimed = ledger.money()
+    top = []
+    for row in ledger.top_cases(options.top):
+        case_id, verdict, failed, due_, stake_, claimed_, expert, sme, origin, line = row
+        top.append({"case_id": case_id, "verdict": verdict, "failed": failed_rules(failed),
+                    "honorarium_due_jpy": due_, "honorarium_at_stake_jpy": stake_, "claimed_jpy": claimed_,
+                    "expert": expert, "sme": sme, "where": f"{origin}:{line}"})
+    return {
         "cases": sum(verdicts.values()),
         "errors": ledger.error_count(),
         "verdicts": verdicts,
@@ -74,16 +95,9 @@ def build_summary(ledger: Ledger, options: Options, book, params: dict,
         "experts_total": ledger.people_count("expert"),
         "smes": [dict(zip(PEOPLE_KEYS, row)) for row in ledger.people("sme", SUMMARY_PEOPLE)],
         "smes_total": ledger.people_count("sme"),
-        "duplicates": duplicates,
-        "duplicates_total": duplicates_total,
-        "implausible_hours": hours,
-        "implausible_hours_total": hours_total,
-        "findings": [section(r, [entry for _key, _cases, _count, entry in ledger.findings(r.index, SUMMARY_LIST)],
-                             ledger.finding_count(r.index), not_evaluated.get(r.id)) for r in book.plan.batch_rules],
         "top_cases": top,
         "since": _since(ledger, options.since) if options.since else None,
     }
-    return summary
 
 
 def hours_bound(params: dict) -> float:

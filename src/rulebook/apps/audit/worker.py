@@ -11,8 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import os
-import threading
-import time
 from collections import Counter
 from typing import NamedTuple
 
@@ -21,6 +19,7 @@ import orjson
 from ...input.documents import Limits, Unit, parse_unit, span_units
 from ...output import vocabulary
 from ...output.explain import dumps
+from .lifetime import end_with
 from .sheets import CASE_TEXT, case_row, encode_rows
 from .spill import Spilled
 from .spill import spill as spill_to
@@ -37,7 +36,7 @@ def init_worker(rules: str | None, as_of: dt.date | None, compact: bool, audit: 
     from ...book import load
 
     if audit is not None:
-        _exit_with(audit)
+        end_with(audit)
         keep_freed_memory()
     if _BOOK is None or _SETTINGS.get("key") != (rules, as_of, compact):
         _BOOK = load(rules)
@@ -88,19 +87,6 @@ def keep_freed_memory() -> None:
     mallopt.argtypes, mallopt.restype = (ctypes.c_int, ctypes.c_int), ctypes.c_int
     mallopt(_M_TRIM_THRESHOLD, _KEPT_FREE)
     mallopt(_M_MMAP_THRESHOLD, _KEPT_FREE // 2)
-
-
-def _exit_with(parent: int, interval: float = 1.0) -> None:
-    """End this worker when the audit that started it (`parent`, its pid as the audit knew it,
-    so a death before this runs is seen too) is gone — killed with -9, say: a worker left
-    behind would wait forever to hand back its chunk."""
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(interval)
-        os._exit(1)
-
-    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 _RULES_OF: dict = {}  # failed results → the rules cases.csv shows (few distinct), for `case_row`
