@@ -171,7 +171,11 @@ def fuzz_main(name: str) -> None:
     if not any(a.startswith("-max_len=") for a in argv):
         argv.append(f"-max_len={MAX_LEN}")
     if not any(a.startswith("-timeout=") for a in argv):
-        argv.append("-timeout=0")  # the bound is ours (SIGALRM): libFuzzer's own alarm would clash
+        # The bound is ours (SIGALRM, `bounded`, which hands libFuzzer's alarm back after each
+        # input). libFuzzer's own is a backstop well above it: told none (0), atheris ends an
+        # input that has run for a second when that alarm rings — on a loaded machine, any
+        # input slower than a second.
+        argv.append(f"-timeout={int(SECONDS * 12)}")
     if not any(a.startswith("-rss_limit_mb=") for a in argv):
         argv.append("-rss_limit_mb=2048")  # a backstop above ours, for leaks across inputs
     atheris.Setup(argv, test_one_input)

@@ -103,3 +103,47 @@ def test_atheris_runs_the_target(tmp_path, target):
                          capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr[-3000:]
     assert re.search(r"^Done \d+ runs", out.stderr, re.M), out.stderr[-3000:]  # the corpus, then 200 inputs
+
+
+_SLOW_TARGET = """
+import sys, time, types
+sys.path.insert(0, {root!r})
+from fuzz import harness
+
+target = types.ModuleType("fuzz.fuzz_slow")
+target.NAME = "slow"
+target.setup = lambda: None
+
+
+def check(data, state):  # an input that takes 2.5 s of wall time, as one may on a loaded machine
+    end = time.monotonic() + 2.5
+    while time.monotonic() < end:
+        pass
+
+
+def judged_then_more(target, data, state, judge=harness.judge):
+    judge(target, data, state)
+    end = time.monotonic() + 0.05  # then Python a little longer in the same input, as a process
+    while time.monotonic() < end:  # descheduled on a loaded machine is
+        pass
+
+
+target.check = check
+sys.modules["fuzz.fuzz_slow"] = target
+harness.judge = judged_then_more
+harness.fuzz_main("slow")
+"""
+
+
+def test_atheris_lets_an_input_take_more_than_a_second_within_the_harness_bound(tmp_path):
+    """The bound on an input's time is the harness's (`SECONDS`): libFuzzer's own, which atheris
+    applies after one second when it is told none (`-timeout=0`), must not end a slow input first
+    (under load, a corpus input of a few hundred milliseconds takes more than a second)."""
+    script = tmp_path / "fuzz_slow.py"
+    script.write_text(_SLOW_TARGET.format(root=str(ROOT)))
+    (tmp_path / "corpus").mkdir()
+    out = subprocess.run([sys.executable, str(script), "-runs=2", f"-artifact_prefix={tmp_path}/",
+                          str(tmp_path / "corpus")], capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert "fuzz target exited" not in out.stderr, out.stderr[-3000:]
+    assert re.search(r"^Done 2 runs", out.stderr, re.M), out.stderr[-3000:]
