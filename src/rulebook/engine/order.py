@@ -134,6 +134,31 @@ def _reads(graph: _Graph) -> tuple[list, dict]:
     return body, {i: read(i) for i in range(len(graph.nodes))}
 
 
+def _carry(node: int, preds, read, names: tuple[str, str, str], broken) -> list:
+    """Statements that check one node of an order graph, in topological order: the latest date
+    seen before it (`{prefix}{i}` of each predecessor i; the largest of several in `most`) is
+    carried on as the node's own `{prefix}{node}` — the node's date when set and not earlier;
+    when it is earlier, the pair is broken: the statements `broken(latest)` (the name of the
+    latest date) follow. `read`: the node's date, kept in `value`; `names`: (prefix, value, most)."""
+    prefix, value, most = names
+    date = cg.walrus(value, read)
+    if not preds:  # the latest date so far: the node's own, or the earliest day there is
+        return [cg.assign(f"{prefix}{node}", cg.if_else(cg.is_none(date), cg.name("_MIN"), cg.name(value)))]
+    out = []
+    latest = f"{prefix}{preds[0]}"
+    if len(preds) > 1:
+        latest = most
+        out.append(cg.assign(most, cg.name(f"{prefix}{preds[0]}")))
+        for a in preds[1:]:
+            out.append(cg.if_(cg.compare(cg.name(f"{prefix}{a}"), ">", cg.name(most)),
+                              [cg.assign(most, cg.name(f"{prefix}{a}"))]))
+    return out + cg.chain([
+        (cg.is_none(date), [cg.assign(f"{prefix}{node}", cg.name(latest))]),
+        (cg.compare(cg.name(latest), ">", cg.name(value)), broken(latest)),
+        (None, [cg.assign(f"{prefix}{node}", cg.name(value))]),
+    ])
+
+
 @functools.lru_cache(maxsize=64)
 def _quick_check(plan, steps: int, fields: tuple[str, ...]):
     """A function (case, steps) → True when some pair is out of order, as straight-line code.
@@ -144,23 +169,7 @@ def _quick_check(plan, steps: int, fields: tuple[str, ...]):
     graph = _graph(plan, steps)
     body, reads = _reads(graph)
     for b in graph.topo:
-        preds = graph.preds[b]
-        value = cg.walrus("v", reads[b])
-        if not preds:  # the latest date so far: the node's own, or the earliest day there is
-            body.append(cg.assign(f"k{b}", cg.if_else(cg.is_none(value), cg.name("_MIN"), cg.name("v"))))
-            continue
-        if len(preds) == 1:
-            latest = f"k{preds[0]}"
-        else:
-            latest = "m"
-            body.append(cg.assign("m", cg.name(f"k{preds[0]}")))
-            for a in preds[1:]:
-                body.append(cg.if_(cg.compare(cg.name(f"k{a}"), ">", cg.name("m")), [cg.assign("m", cg.name(f"k{a}"))]))
-        body.extend(cg.chain([
-            (cg.is_none(value), [cg.assign(f"k{b}", cg.name(latest))]),
-            (cg.compare(cg.name(latest), ">", cg.name("v")), [cg.return_(cg.literal(True))]),
-            (None, [cg.assign(f"k{b}", cg.name("v"))]),
-        ]))
+        body.extend(_carry(b, graph.preds[b], reads[b], ("k", "v", "m"), lambda _latest: [cg.return_(cg.literal(True))]))
     body.append(cg.return_(cg.literal(False)))
     module = cg.Module()
     module.add(cg.function("broken", ["c", "steps"], body))
@@ -202,23 +211,9 @@ def inline_check(plan, flag: str, record, optional) -> list:
         value = cg.field(record(path[0]), path[1])
         return cg.if_else(cg.is_none(record(path[0])), cg.literal(None), value) if optional(path[0]) else value
 
-    def check(i: int) -> list:
-        value = cg.walrus("_ov", read(i))
-        if not preds[i]:  # the latest date so far: the node's own, or the earliest day there is
-            return [cg.assign(f"_ok{i}", cg.if_else(cg.is_none(value), cg.name("_MIN"), cg.name("_ov")))]
-        out = []
-        latest = f"_ok{preds[i][0]}"
-        if len(preds[i]) > 1:
-            latest = "_om"
-            out.append(cg.assign("_om", cg.name(f"_ok{preds[i][0]}")))
-            for a in preds[i][1:]:
-                out.append(cg.if_(cg.compare(cg.name(f"_ok{a}"), ">", cg.name("_om")), [cg.assign("_om", cg.name(f"_ok{a}"))]))
-        return out + cg.chain([
-            (cg.is_none(value), [cg.assign(f"_ok{i}", cg.name(latest))]),
-            (cg.compare(cg.name(latest), ">", cg.name("_ov")), [cg.assign(flag, cg.literal(True)),
-                                                                 cg.assign(f"_ok{i}", cg.name(latest))]),
-            (None, [cg.assign(f"_ok{i}", cg.name("_ov"))]),
-        ])
+    def check(i: int) -> list:  # a broken pair sets the flag, and the latest date goes on
+        return _carry(i, preds[i], read(i), ("_ok", "_ov", "_om"),
+                      lambda latest: [cg.assign(flag, cg.literal(True)), cg.assign(f"_ok{i}", cg.name(latest))])
 
     body = [cg.assign(flag, cg.literal(False))]
     for i in ordered("case"):
