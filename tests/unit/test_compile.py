@@ -485,3 +485,31 @@ def test_a_case_amounts_sum_over_the_steps_is_added_up_in_the_loop_over_the_step
         paid = sum(s["paid_jpy"] for s in steps)
         payout = verdict["payout"]
         assert (payout["paid_jpy"], payout["doubled_jpy"], payout["due_jpy"]) == (paid, 2 * paid, 300000), snapshot
+
+
+def test_step_rules_results_are_appended_to_their_lists_by_method_in_rule_then_step_order(tmp_path):
+    """Each step rule's results go to its own list by `outN.append(…)` called as a method, with
+    no bound `append` kept in a local for each rule of every case (1.03× evaluate_case with them);
+    the results come out by rule, then by step."""
+    book = book_with(tmp_path, STEP_RULE + '''
+    rule x.second on each step
+      stage s1
+      title ja "段2" en "Step 2"
+      source "s"
+      when step.hours > 1 hours then pass
+        message ja "a" en "long"
+      otherwise pass
+        message ja "a" en "short"
+    ''')
+    driver = next(fn for fn in ast.parse(book.plan.source).body
+                  if isinstance(fn, ast.FunctionDef) and fn.name == "evaluate_case")
+    assigned = {target.id for node in ast.walk(driver) if isinstance(node, ast.Assign)
+                for target in node.targets if isinstance(target, ast.Name)}
+    appends = {node.func.value.id for node in ast.walk(driver) if isinstance(node, ast.Call)
+               and isinstance(node.func, ast.Attribute) and node.func.attr == "append"
+               and isinstance(node.func.value, ast.Name)}
+    assert {"out0", "out1"} <= appends and not {name for name in assigned if name.startswith("ap")}
+    verdict = book.judge(case())
+    assert [(r["rule"], r["subject"]) for r in verdict["results"]] == [
+        ("x.step", "step:1"), ("x.step", "step:2"), ("x.step", "step:3"),
+        ("x.second", "step:1"), ("x.second", "step:2"), ("x.second", "step:3")]
