@@ -116,7 +116,7 @@ def _from_ordinal(kept: int) -> dt.date:
 
 _DECIMALS: dict[int, Decimal] = {}
 _DAYS: dict[int, dt.date] = {}
-_READ_KEPT = 65536
+_READ_KEPT = 16384  # (at most ≈ 3 MiB of decimals)
 _EXACT = 10**18
 
 
