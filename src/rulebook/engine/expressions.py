@@ -568,13 +568,13 @@ class ExpressionCompiler:
         first time one of them is needed, and read from there by the others (`scope.fused`).
         Only those whose list is a field path (read without effect, and the same list wherever it
         is read in the rule) and whose body reads nothing but the item, with nothing in it that
-        can raise (`_total`): running such a body where the rule would not have is invisible, so
+        can raise (`cannot_raise`): running such a body where the rule would not have is invisible, so
         the values, the facts read and the errors are those of one loop per quantifier."""
         groups: dict[tuple[str, str], list] = {}
         for expr in exprs:
             for e in _outer_quantifiers(expr):
                 if e.kind in ("any", "all", "count") and self.path_key(e.items, scope) is not None \
-                        and self._total(e.body, e.var) and all(e is not m for m, _ in groups.get((canonical(e.items), e.var), ())):
+                        and self.cannot_raise(e.body, e.var) and all(e is not m for m, _ in groups.get((canonical(e.items), e.var), ())):
                     body = self.lone_body(e, scope)
                     if body is not None:
                         groups.setdefault((canonical(e.items), e.var), []).append((e, body))
@@ -633,28 +633,28 @@ class ExpressionCompiler:
                            cg.walrus(local, cg.call(helper, items)))
         return cg.item(group, position)
 
-    def _total(self, e, var: str) -> bool:
+    def cannot_raise(self, e, var: str) -> bool:
         """The expression, in a loop over items named `var`, cannot raise whatever the item: it is
         made of the item's fields, literals, `=` / `!=`, an order between values that cannot be
         missing, `and` / `or` / `not`, `is set` / `is missing`, and membership in a literal list."""
         if isinstance(e, s.Literal):
-            return e.kind != "list" or all(self._total(item, var) for item in e.value)
+            return e.kind != "list" or all(self.cannot_raise(item, var) for item in e.value)
         if isinstance(e, s.Name):
             return e.name == var
         if isinstance(e, s.Attribute):
-            return self._total(e.obj, var)
+            return self.cannot_raise(e.obj, var)
         if isinstance(e, s.Compare):
-            if not (self._total(e.left, var) and self._total(e.right, var)):
+            if not (self.cannot_raise(e.left, var) and self.cannot_raise(e.right, var)):
                 return False
             return e.op in ("=", "!=") or not (self.type_of(e.left).optional or self.type_of(e.right).optional)
         if isinstance(e, s.Logical):
-            return self._total(e.left, var) and self._total(e.right, var)
+            return self.cannot_raise(e.left, var) and self.cannot_raise(e.right, var)
         if isinstance(e, s.Not):
-            return self._total(e.operand, var)
+            return self.cannot_raise(e.operand, var)
         if isinstance(e, s.Test):
-            return e.test in ("set", "missing") and self._total(e.operand, var)
+            return e.test in ("set", "missing") and self.cannot_raise(e.operand, var)
         if isinstance(e, s.Member):
-            return isinstance(e.container, s.Literal) and self._total(e.item, var) and self._total(e.container, var)
+            return isinstance(e.container, s.Literal) and self.cannot_raise(e.item, var) and self.cannot_raise(e.container, var)
         return False
 
     def is_global(self, name: str) -> bool:
