@@ -66,3 +66,30 @@ def test_a_case_a_batch_rule_refuses_mid_chunk_leaves_no_line_and_the_rows_point
     assert dict(judged.statuses) == counted
     sheet = judged.sheet.decode("utf-8").splitlines()
     assert [row.split(",")[0] for row in sheet] == ["A", "B"]
+
+
+def test_the_batch_rows_adder_adds_what_add_batch_rows_adds_and_refuses_what_it_refuses(tmp_path):
+    import datetime as dt
+    import random
+
+    import rulebook
+    from samples import make_case
+
+    """The same rows, in the same lists, for every case; the same error for a case a batch rule
+    cannot read (the edited rules refuse a case judged before 2021-06-01), and no row for it."""
+    for book, refusing in ((rulebook.load(None), False), (rulebook.load(_refusing_rules(tmp_path), cache=False), True)):
+        add = book.batch_rows_adder()
+        rng = random.Random(8)
+        refused = 0
+        for i in range(200):
+            case = book._validator.validate_line(orjson.dumps(make_case(rng, i, days=600))).case
+            payout = book._evaluator.evaluate(case).payout
+            day = None if i % 3 else dt.date(2021, 7, 1)  # (an audit's --as-of now and then)
+            fast = [[] for _ in book.plan.batch_rules]
+            slow = [[] for _ in book.plan.batch_rules]
+            said = add(case, payout, day, "cases.jsonl", i + 1, (i, case.case_id), fast)
+            assert said == book.add_batch_rows(case, payout, day, "cases.jsonl", i + 1, (i, case.case_id), slow)
+            assert fast == slow
+            refused += said is not None
+            assert said is None or not any(fast)
+        assert (0 < refused < 200) if refusing else refused == 0
