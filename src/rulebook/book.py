@@ -322,10 +322,11 @@ class Rulebook:
 
     def judge_compact(self, snapshot: Any, as_of: dt.date | None = None, *, origin: str | None = None,
                       line: int | None = None, statuses: Counter | None = None, tally: list | None = None,
-                      into: bytearray | None = None):
+                      into: bytearray | None = None, at: int = -1):
         """The compact verdict straight as its JSON line (see `output.compact`), for batches:
         the snapshot is read as `Validator.validate_fast` reads it; with `into`, the line and its
-        line break are appended to that buffer and compact's first item is their length.
+        line break are written into that buffer at `at` (by default at its end; the buffer is cut
+        after them) and compact's first item is their length.
 
         Returns (compact, error, validated snapshot or None): compact is (JSON line without its
         line break, verdict, failed "rule@subject", payout) and error None, or compact is None and
@@ -343,11 +344,11 @@ class Rulebook:
         writer = self._compact or self.compact_writer
         if statuses is None:
             if into is not None:
-                return writer.line_into(into, outcome, checked.warnings, tally), None, checked.case
+                return writer.line_into(into, outcome, checked.warnings, tally, at), None, checked.case
             return writer.line(outcome, checked.warnings, tally), None, checked.case
         counted = writer.tally()
         done = writer.line(outcome, checked.warnings, counted) if into is None else \
-            writer.line_into(into, outcome, checked.warnings, counted)
+            writer.line_into(into, outcome, checked.warnings, counted, at)
         statuses.update(writer.counts(counted))
         if tally is not None:
             tally[:] = [a + b for a, b in zip(tally, counted)]

@@ -28,17 +28,26 @@ def _refusing_rules(tmp_path):
     return str(rules_copy(tmp_path, edit))
 
 
+@pytest.mark.parametrize("refused", [1, 2])
 @pytest.mark.parametrize("spill", [False, True])
 @pytest.mark.parametrize("compact", [True, False])
 def test_a_case_a_batch_rule_refuses_mid_chunk_leaves_no_line_and_the_rows_point_at_their_lines(
-        tmp_path, compact, spill):
+        tmp_path, compact, spill, refused):
+    """The refused case between two verdicts or after them (its line then the block's last),
+    in a process's first chunk (compact: a block made empty) and in a later one (a block made as
+    large as the chunk before's, written over)."""
     rules = _refusing_rules(tmp_path)
     seed = the_seed()
-    cases = [seed | {"case_id": "A", "as_of": "2021-06-30"}, seed, seed | {"case_id": "B", "as_of": "2021-07-01"}]
+    cases = [seed | {"case_id": "A", "as_of": "2021-06-30"}, seed | {"case_id": "B", "as_of": "2021-07-01"}]
+    cases.insert(refused, seed)
     inputs = write_jsonl(tmp_path / "cases.jsonl", cases)
     units = list(iter_units([str(inputs)]))
     (tmp_path / "spill").mkdir()
+    worker._LAST_SIZE[0] = 0
+    first = worker.judge_chunk(units, rules, None, compact, "en")
+    assert worker._LAST_SIZE[0] == (first.results_size if compact else 0)
     judged = worker.judge_chunk(units, rules, None, compact, "en", str(tmp_path / "spill") if spill else None)
+    assert judged.cases == first.cases and judged.sheet == first.sheet
     if spill:
         with open(judged.results.path, "rb") as fh:
             block = fh.read()
@@ -55,8 +64,10 @@ def test_a_case_a_batch_rule_refuses_mid_chunk_leaves_no_line_and_the_rows_point
         assert row[4] == json.loads(line)["verdict"]
     [error] = [json.loads(line) for line in b"".join(judged.errors).splitlines()]
     assert error["case_id"] == "SEED-EXAMPLE" and "batch.implausible-hours" in error["errors"][0]["message"]
-    assert [row[:4] for row in judged.error_rows] == [(1, str(inputs), 2, "SEED-EXAMPLE")]
-    assert [row[0] for row in judged.cases] == [0, 2]
+    assert [row[:4] for row in judged.error_rows] == [(refused, str(inputs), refused + 1, "SEED-EXAMPLE")]
+    assert [row[0] for row in judged.cases] == [n for n in range(3) if n != refused]
+    if not spill:
+        assert first.results == judged.results
     # the statuses are those of the two verdicts, the refused case's taken back
     counted = {}
     for line in lines:

@@ -209,11 +209,17 @@ def test_a_parameters_table_and_rows_are_written_once_and_kept_by_their_id(book)
 
 
 def _into(writer, outcome, warnings, prefix: bytes = b"[earlier lines]\n"):
-    """`line_into` on a buffer that holds `prefix`: (what it added, its result, the tally)."""
+    """`line_into` on a buffer that holds `prefix`: (what it added, its result, the tally) — the
+    same written at the buffer's end and written at the end of `prefix` over what follows it
+    (a refused case's line, the zeros of a block made large; longer or shorter than the line)."""
     buffer = bytearray(prefix)
     tally = writer.tally()
     done = writer.line_into(buffer, outcome, warnings, tally)
     assert buffer[:len(prefix)] == prefix
+    for tail in (b"\0" * 20_000, b'{"refused": 1}\n'):
+        over = bytearray(prefix + tail)
+        assert writer.line_into(over, outcome, warnings, writer.tally(), len(prefix)) == done
+        assert over == buffer
     return bytes(buffer[len(prefix):]), done, tally
 
 

@@ -218,23 +218,25 @@ class CompactWriter:
         except TypeError:  # a value msgspec does not write (a case of another kind): the explainer's line
             return self._explained(outcome, warnings, tally, out.results)
 
-    def line_into(self, buffer: bytearray, outcome: Evaluation, warnings=(), tally: list[int] | None = None):
-        """`line`, its JSON line and a line break appended to `buffer` (a chunk's lines in one
-        block, written by msgspec where it stands: no line of its own made and joined): (the
-        line's length with its line break, verdict, failed, payout)."""
+    def line_into(self, buffer: bytearray, outcome: Evaluation, warnings=(), tally: list[int] | None = None,
+                  at: int = -1):
+        """`line`, its JSON line and a line break written into `buffer` at `at` (by default at
+        its end), the buffer cut after them (a chunk's lines in one block, each written by
+        msgspec where it stands: no line of its own made and joined): (the line's length with
+        its line break, verdict, failed, payout)."""
         made = self._verdict(outcome, warnings, tally)
-        start = len(buffer)
+        start = len(buffer) if at < 0 else at
         if made[0] is None:
             _, out, verdict, failed, payout = made[:5]
             try:
-                _ENCODE_INTO(out, buffer, -1)
-            except TypeError:  # (what `line` does; the part written taken back)
-                del buffer[start:]
+                _ENCODE_INTO(out, buffer, start)  # (msgspec cuts the buffer after what it wrote)
+            except TypeError:  # (what `line` does)
                 made = self._explained(outcome, warnings, made[5], out.results)
             else:
                 buffer.append(10)
                 return len(buffer) - start, verdict, failed, payout
         line, verdict, failed, payout = made
+        del buffer[start:]
         buffer += line
         buffer.append(10)
         return len(line) + 1, verdict, failed, payout

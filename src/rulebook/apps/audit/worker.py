@@ -91,6 +91,7 @@ def keep_freed_memory() -> None:
 
 _RULES_OF: dict = {}  # failed results → the rules cases.csv shows (few distinct), for `case_row`
 _SPILLED = [0]  # chunks this process spilled
+_LAST_SIZE = [0]  # the results' size of the last compact chunk this process judged (see `judge_chunk`)
 _NL = b"\n"
 
 
@@ -121,7 +122,10 @@ def judge_chunk(units: list[Unit], rules: str | None = None, as_of=None, compact
     if _BOOK is None or (rules, as_of, compact) != _SETTINGS.get("key"):
         init_worker(rules, as_of, compact)
     book = _BOOK
-    block = bytearray()  # the chunk's results, line after line, each written where it stands
+    # The chunk's results, line after line, each written where it stands (a compact line at
+    # `size`, over what the block held there): made as large as the last chunk's, so that it
+    # seldom grows and holds little more than its lines.
+    block = bytearray(_LAST_SIZE[0]) if compact else bytearray()
     errs, cases, error_rows, statuses = [], [], [], Counter()
     into = [[] for _ in book.plan.batch_rules]  # each batch rule's rows
     tally = book.compact_writer.tally() if compact else None
@@ -155,6 +159,7 @@ def judge_chunk(units: list[Unit], rules: str | None = None, as_of=None, compact
             results = out["results"]
             failed = " ".join(f"{r['rule']}@{r['subject']}" for r in results if r["status"] == "fail")
             line_bytes = dumps(out)
+            del block[size:]
             block.extend(line_bytes)
             block.append(10)
             refusal = added(len(line_bytes) + 1, case, out["case_id"], out["verdict"], failed, out["payout"], origin,
@@ -175,15 +180,15 @@ def judge_chunk(units: list[Unit], rules: str | None = None, as_of=None, compact
         if unit.kind == "line" and unit.error is None:
             origin, line = unit.origin, unit.line
             if compact:
-                done, out, case = judge(unit.payload, as_of, origin=origin, line=line, tally=tally, into=block)
-                if done is not None:  # the compact line, at the end of `block`
+                done, out, case = judge(unit.payload, as_of, origin=origin, line=line, tally=tally, into=block,
+                                        at=size)
+                if done is not None:  # the compact line, in `block` at `size`
                     length, verdict, failed, payout = done
                     out = added(length, case, case.case_id, verdict, " ".join(failed), payout, origin, line)
                     if out is None:
                         continue
                     # not a verdict after all: its line taken out, its statuses, counted, taken back
                     book.compact_writer.take_back(tally, orjson.loads(block[size:])["results"])
-                    del block[size:]
             else:
                 out, case = book.judge_case(unit.payload, as_of, origin=origin, line=line, compact=False, raw=True,
                                             batch=True)
@@ -203,11 +208,14 @@ def judge_chunk(units: list[Unit], rules: str | None = None, as_of=None, compact
     if lang is not None:
         words = vocabulary.VERDICT[lang]
         sheet = encode_rows([case_row(row, words, _RULES_OF) for row in cases], CASE_TEXT)
+    del block[size:]  # (a refused case's line after the last verdict's, the block's own bytes)
+    if compact:
+        _LAST_SIZE[0] = size
     if spill is not None and block:
         _SPILLED[0] += 1
         results = spill_to(os.path.join(spill, f"{os.getpid()}-{_SPILLED[0]}.jsonl"), [block])
     else:  # one block of memory, given back whole once written
-        results = [bytes(block)]
+        results = [block]
     return Judged(results, size, errs, err_size, len(cases) + len(error_rows), cases, error_rows, batch, statuses,
                   latest.isoformat() if latest is not None else None, sheet)
 
