@@ -321,12 +321,9 @@ class Rulebook:
         return self._compact
 
     def judge_compact(self, snapshot: Any, as_of: dt.date | None = None, *, origin: str | None = None,
-                      line: int | None = None, statuses: Counter | None = None, tally: list | None = None,
-                      into: bytearray | None = None, at: int = -1):
+                      line: int | None = None, statuses: Counter | None = None, tally: list | None = None):
         """The compact verdict straight as its JSON line (see `output.compact`), for batches:
-        the snapshot is read as `Validator.validate_fast` reads it; with `into`, the line and its
-        line break are written into that buffer at `at` (by default at its end; the buffer is cut
-        after them) and compact's first item is their length.
+        the snapshot is read as `Validator.validate_fast` reads it.
 
         Returns (compact, error, validated snapshot or None): compact is (JSON line without its
         line break, verdict, failed "rule@subject", payout) and error None, or compact is None and
@@ -343,12 +340,9 @@ class Rulebook:
             return None, _not_judged(error, checked.case, origin, line), checked.case
         writer = self._compact or self.compact_writer
         if statuses is None:
-            if into is not None:
-                return writer.line_into(into, outcome, checked.warnings, tally, at), None, checked.case
             return writer.line(outcome, checked.warnings, tally), None, checked.case
         counted = writer.tally()
-        done = writer.line(outcome, checked.warnings, counted) if into is None else \
-            writer.line_into(into, outcome, checked.warnings, counted, at)
+        done = writer.line(outcome, checked.warnings, counted)
         statuses.update(writer.counts(counted))
         if tally is not None:
             tally[:] = [a + b for a, b in zip(tally, counted)]

@@ -1,7 +1,7 @@
-"""The worker's chunk (`apps/audit/worker.judge_chunk`): its results as one block of lines, each
-case's ledger row pointing at its own line, cases.csv's rows — and a case that a batch rule
-cannot read, in the middle of a chunk, taken back out of the block, whether the lines are
-compact or full."""
+"""The worker's chunk (`apps/audit/worker.judge_chunk`): its results' lines, each case's ledger
+row pointing at its own line, cases.csv's rows — with a case that a batch rule cannot read, in
+the middle of a chunk or last, whose line is not among them, whether the lines are compact or
+full; and the batch rows' adder it uses."""
 
 from __future__ import annotations
 
@@ -33,9 +33,8 @@ def _refusing_rules(tmp_path):
 @pytest.mark.parametrize("compact", [True, False])
 def test_a_case_a_batch_rule_refuses_mid_chunk_leaves_no_line_and_the_rows_point_at_their_lines(
         tmp_path, compact, spill, refused):
-    """The refused case between two verdicts or after them (its line then the block's last),
-    in a process's first chunk (compact: a block made empty) and in a later one (a block made as
-    large as the chunk before's, written over)."""
+    """The refused case between two verdicts or after them; the same chunk judged twice in a
+    process gives the same."""
     rules = _refusing_rules(tmp_path)
     seed = the_seed()
     cases = [seed | {"case_id": "A", "as_of": "2021-06-30"}, seed | {"case_id": "B", "as_of": "2021-07-01"}]
@@ -43,9 +42,7 @@ def test_a_case_a_batch_rule_refuses_mid_chunk_leaves_no_line_and_the_rows_point
     inputs = write_jsonl(tmp_path / "cases.jsonl", cases)
     units = list(iter_units([str(inputs)]))
     (tmp_path / "spill").mkdir()
-    worker._LAST_SIZE[0] = 0
     first = worker.judge_chunk(units, rules, None, compact, "en")
-    assert worker._LAST_SIZE[0] == (first.results_size if compact else 0)
     judged = worker.judge_chunk(units, rules, None, compact, "en", str(tmp_path / "spill") if spill else None)
     assert judged.cases == first.cases and judged.sheet == first.sheet
     if spill:

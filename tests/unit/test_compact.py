@@ -208,40 +208,15 @@ def test_a_parameters_table_and_rows_are_written_once_and_kept_by_their_id(book)
 
 
 
-def _into(writer, outcome, warnings, prefix: bytes = b"[earlier lines]\n"):
-    """`line_into` on a buffer that holds `prefix`: (what it added, its result, the tally) — the
-    same written at the buffer's end and written at the end of `prefix` over what follows it
-    (a refused case's line, the zeros of a block made large; longer or shorter than the line)."""
-    buffer = bytearray(prefix)
-    tally = writer.tally()
-    done = writer.line_into(buffer, outcome, warnings, tally)
-    assert buffer[:len(prefix)] == prefix
-    for tail in (b"\0" * 20_000, b'{"refused": 1}\n'):
-        over = bytearray(prefix + tail)
-        assert writer.line_into(over, outcome, warnings, writer.tally(), len(prefix)) == done
-        assert over == buffer
-    return bytes(buffer[len(prefix):]), done, tally
+def writer_line(book, outcome, warnings) -> bytes:
+    return book.compact_writer.line(outcome, warnings)[0]
 
 
-@given(st.data())
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-def test_a_line_written_into_a_block_is_the_line_and_its_line_break(book, data):
-    """`line_into` (the audit's chunks): the same line as `line` after what the block holds, then
-    a line break; its length with the break; the same verdict, failures, payout and tally — for
-    every kind of fact a slot holds, the explainer's lines included."""
-    outcome, warnings = data.draw(_outcomes(book))
-    writer = book.compact_writer
-    tally = writer.tally()
-    line, verdict, failed, payout = writer.line(outcome, warnings, tally)
-    added, (length, *rest), into_tally = _into(writer, outcome, warnings)
-    assert added == line + b"\n" and length == len(added)
-    assert rest == [verdict, failed, payout]
-    assert into_tally == tally
-
-
-def test_a_value_msgspec_cannot_write_leaves_nothing_of_it_in_the_block_and_gets_the_explainers_line(book):
+def test_a_value_msgspec_cannot_write_gets_the_explainers_line_counted_once(book):
     """A text slot holding the model's record (which msgspec does not write; `dumps` does): the
-    explainer's line, in the block once, nothing msgspec began to write left before it."""
+    explainer's line, and the tally counts its results once."""
+    from collections import Counter
+
     text = orjson.dumps(make_case(random.Random(5), 5))
     outcome, warnings = judged(book, text, model=True)
     rule = next(rule for rule in book.plan.rules if any(kind == "text" for _key, kind in rule.facts))
@@ -254,18 +229,11 @@ def test_a_value_msgspec_cannot_write_leaves_nothing_of_it_in_the_block_and_gets
     with pytest.raises(TypeError):  # (what the writer meets)
         msgspec.json.encode(outcome.case.steps[0])
     reference = explained(book, outcome, warnings)
-    assert writer_line(book, outcome, warnings) == reference
-    added, (length, verdict, _failed, _payout), tally = _into(book.compact_writer, outcome, warnings)
-    assert added == reference + b"\n" and length == len(added)
-    assert verdict == orjson.loads(reference)["verdict"]
-    from collections import Counter
-
+    tally = book.compact_writer.tally()
+    line, verdict, _failed, _payout = book.compact_writer.line(outcome, warnings, tally)
+    assert line == reference and verdict == orjson.loads(reference)["verdict"]
     assert book.compact_writer.counts(tally) == Counter((r["rule"], r["status"])
                                                         for r in orjson.loads(reference)["results"])
-
-
-def writer_line(book, outcome, warnings) -> bytes:
-    return book.compact_writer.line(outcome, warnings)[0]
 
 
 def test_a_case_with_warnings_gets_them_in_both_languages_as_the_explainer_writes_them(book):
@@ -278,6 +246,5 @@ def test_a_case_with_warnings_gets_them_in_both_languages_as_the_explainer_write
     line = writer_line(book, outcome, warnings)
     assert line == explained(book, outcome, warnings)
     assert list(orjson.loads(line))[-3:] == ["payout", "warnings", "warning_messages"]
-    assert _into(book.compact_writer, outcome, warnings)[0] == line + b"\n"
     plain, no_warnings = judged(book, orjson.dumps(make_case(random.Random(6), 6)), model=False)
     assert not no_warnings and b'"warnings"' not in writer_line(book, plain, no_warnings)

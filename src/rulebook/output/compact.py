@@ -209,41 +209,6 @@ class CompactWriter:
     def line(self, outcome: Evaluation, warnings=(), tally: list[int] | None = None):
         """(the JSON line without its line break, verdict, failed results as "rule@subject",
         payout mapping) of one outcome; each result counted into `tally` (see `tally`)."""
-        made = self._verdict(outcome, warnings, tally)
-        if made[0] is not None:  # the explainer's line
-            return made
-        _, out, verdict, failed, payout, tally = made
-        try:
-            return _ENCODE(out), verdict, failed, payout
-        except TypeError:  # a value msgspec does not write (a case of another kind): the explainer's line
-            return self._explained(outcome, warnings, tally, out.results)
-
-    def line_into(self, buffer: bytearray, outcome: Evaluation, warnings=(), tally: list[int] | None = None,
-                  at: int = -1):
-        """`line`, its JSON line and a line break written into `buffer` at `at` (by default at
-        its end), the buffer cut after them (a chunk's lines in one block, each written by
-        msgspec where it stands: no line of its own made and joined): (the line's length with
-        its line break, verdict, failed, payout)."""
-        made = self._verdict(outcome, warnings, tally)
-        start = len(buffer) if at < 0 else at
-        if made[0] is None:
-            _, out, verdict, failed, payout = made[:5]
-            try:
-                _ENCODE_INTO(out, buffer, start)  # (msgspec cuts the buffer after what it wrote)
-            except TypeError:  # (what `line` does)
-                made = self._explained(outcome, warnings, made[5], out.results)
-            else:
-                buffer.append(10)
-                return len(buffer) - start, verdict, failed, payout
-        line, verdict, failed, payout = made
-        del buffer[start:]
-        buffer += line
-        buffer.append(10)
-        return len(line) + 1, verdict, failed, payout
-
-    def _verdict(self, outcome: Evaluation, warnings, tally: list[int] | None):
-        """(None, the verdict's record to write (`_Verdict`), verdict, failed, payout, tally), or the
-        explainer's (line, verdict, failed, payout) for a case this writer does not write."""
         if tally is None:
             tally = self.tally()
         entries = self._entries
@@ -281,7 +246,10 @@ class CompactWriter:
         if warnings:
             out.warnings = [str(w) for w in warnings]
             out.warning_messages = [{"ja": getattr(w, "ja", str(w)), "en": str(w)} for w in warnings]
-        return None, out, verdict, failed, payout, tally
+        try:
+            return _ENCODE(out), verdict, failed, payout
+        except TypeError:  # a value msgspec does not write (a case of another kind): the explainer's line
+            return self._explained(outcome, warnings, tally, results)
 
     def _counted(self, outcome: Evaluation) -> list:
         """The entries of `outcome` that were counted before one could not be made (made again,
@@ -310,8 +278,7 @@ class CompactWriter:
         return dumps(verdict), verdict["verdict"], failed, verdict["payout"]
 
 
-_ENCODER = msgspec.json.Encoder(decimal_format="number")
-_ENCODE, _ENCODE_INTO = _ENCODER.encode, _ENCODER.encode_into
+_ENCODE = msgspec.json.Encoder(decimal_format="number").encode
 _Raw = msgspec.Raw
 
 # ----------------------------------------------------------- facts by kind

@@ -91,7 +91,6 @@ def keep_freed_memory() -> None:
 
 _RULES_OF: dict = {}  # failed results → the rules cases.csv shows (few distinct), for `case_row`
 _SPILLED = [0]  # chunks this process spilled
-_LAST_SIZE = [0]  # the results' size of the last compact chunk this process judged (see `judge_chunk`)
 _NL = b"\n"
 
 
@@ -122,24 +121,18 @@ def judge_chunk(units: list[Unit], rules: str | None = None, as_of=None, compact
     if _BOOK is None or (rules, as_of, compact) != _SETTINGS.get("key"):
         init_worker(rules, as_of, compact)
     book = _BOOK
-    # The chunk's results, line after line, each written where it stands (a compact line at
-    # `size`, over what the block held there): made as large as the last chunk's, so that it
-    # seldom grows and holds little more than its lines.
-    block = bytearray(_LAST_SIZE[0]) if compact else bytearray()
-    errs, cases, error_rows, statuses = [], [], [], Counter()
+    pieces, errs, cases, error_rows, statuses = [], [], [], [], Counter()
     into = [[] for _ in book.plan.batch_rules]  # each batch rule's rows
     tally = book.compact_writer.tally() if compact else None
     judge, add_rows = book.judge_compact, book.batch_rows_adder()
     latest = None  # the latest day a case was judged on
-    size = 0  # the chunk's results so far, in bytes (where the next line starts in `block`)
+    size = 0  # the chunk's results so far, in bytes
     err_size = 0  # and its errors
 
-    def added(length: int, case, case_id, verdict: str, failed: str, payout: dict, origin: str,
+    def added(line_bytes: bytes, case, case_id, verdict: str, failed: str, payout: dict, origin: str,
               line: int) -> dict | None:
-        """A verdict added — its line (of `length` bytes with its line break, at the end of
-        `block`), its ledger row, its rows of the batch rules —; or, for a case a batch rule
-        cannot read, not added (its line taken out of `block` by the caller): the error mapping
-        it gets instead."""
+        """A verdict added — its line, its ledger row, its rows of the batch rules —; or, for a
+        case a batch rule cannot read, not added: the error mapping it gets instead."""
         nonlocal latest, size
         n = len(cases) + len(error_rows)
         day = as_of or case.as_of
@@ -148,6 +141,9 @@ def judge_chunk(units: list[Unit], rules: str | None = None, as_of=None, compact
             return refusal
         if latest is None or day > latest:
             latest = day
+        pieces.append(line_bytes)
+        pieces.append(_NL)
+        length = len(line_bytes) + 1
         cases.append(_case_row(n, case, case_id, verdict, failed, payout, origin, line, size, length))
         size += length
         return None
@@ -158,16 +154,10 @@ def judge_chunk(units: list[Unit], rules: str | None = None, as_of=None, compact
         if out["format"] == "rulebook.verdict/v1":
             results = out["results"]
             failed = " ".join(f"{r['rule']}@{r['subject']}" for r in results if r["status"] == "fail")
-            line_bytes = dumps(out)
-            del block[size:]
-            block.extend(line_bytes)
-            block.append(10)
-            refusal = added(len(line_bytes) + 1, case, out["case_id"], out["verdict"], failed, out["payout"], origin,
-                            line)
+            refusal = added(dumps(out), case, out["case_id"], out["verdict"], failed, out["payout"], origin, line)
             if refusal is None:
                 statuses.update((r["rule"], r["status"]) for r in results)
                 return
-            del block[size:]
             out = refusal
         line_bytes = dumps(out)
         errs.append(line_bytes)
@@ -180,15 +170,14 @@ def judge_chunk(units: list[Unit], rules: str | None = None, as_of=None, compact
         if unit.kind == "line" and unit.error is None:
             origin, line = unit.origin, unit.line
             if compact:
-                done, out, case = judge(unit.payload, as_of, origin=origin, line=line, tally=tally, into=block,
-                                        at=size)
-                if done is not None:  # the compact line, in `block` at `size`
-                    length, verdict, failed, payout = done
-                    out = added(length, case, case.case_id, verdict, " ".join(failed), payout, origin, line)
+                done, out, case = judge(unit.payload, as_of, origin=origin, line=line, tally=tally)
+                if done is not None:  # the compact line, in its pieces
+                    line_bytes, verdict, failed, payout = done
+                    out = added(line_bytes, case, case.case_id, verdict, " ".join(failed), payout, origin, line)
                     if out is None:
                         continue
-                    # not a verdict after all: its line taken out, its statuses, counted, taken back
-                    book.compact_writer.take_back(tally, orjson.loads(block[size:])["results"])
+                    # not a verdict after all: its statuses, counted, are taken back
+                    book.compact_writer.take_back(tally, orjson.loads(line_bytes)["results"])
             else:
                 out, case = book.judge_case(unit.payload, as_of, origin=origin, line=line, compact=False, raw=True,
                                             batch=True)
@@ -208,14 +197,12 @@ def judge_chunk(units: list[Unit], rules: str | None = None, as_of=None, compact
     if lang is not None:
         words = vocabulary.VERDICT[lang]
         sheet = encode_rows([case_row(row, words, _RULES_OF) for row in cases], CASE_TEXT)
-    del block[size:]  # (a refused case's line after the last verdict's, the block's own bytes)
-    if compact:
-        _LAST_SIZE[0] = size
-    if spill is not None and block:
+    if spill is not None and pieces:
         _SPILLED[0] += 1
-        results = spill_to(os.path.join(spill, f"{os.getpid()}-{_SPILLED[0]}.jsonl"), [block])
-    else:  # one block of memory, given back whole once written
-        results = [block]
+        results = spill_to(os.path.join(spill, f"{os.getpid()}-{_SPILLED[0]}.jsonl"), pieces)
+    else:  # joined: one block of memory, given back whole once written (pieces held in the
+        # writer's queue would leave the heap that much larger)
+        results = [b"".join(pieces)]
     return Judged(results, size, errs, err_size, len(cases) + len(error_rows), cases, error_rows, batch, statuses,
                   latest.isoformat() if latest is not None else None, sheet)
 
