@@ -124,6 +124,12 @@ def _cache_dir() -> Path | None:
     return Path(base) / "rulebook"
 
 
+def cache_folder() -> Path | None:
+    """The folder of the plan cache (None when `RULEBOOK_CACHE=off`); an audit keeps its page's
+    compiled template there too (`output.report.ready`)."""
+    return _cache_dir()
+
+
 @functools.cache
 def _engine_fingerprint() -> str:
     """Changes whenever this package's code does, so a cached plan never outlives its compiler."""
@@ -492,4 +498,4 @@ def load(path: str | os.PathLike | None = None, *, cache: bool = True) -> Rulebo
     return Rulebook(plan, schema, digest, folder)
 
 
-__all__ = ["Rulebook", "load", "bundled_rules"]
+__all__ = ["Rulebook", "load", "bundled_rules", "cache_folder"]

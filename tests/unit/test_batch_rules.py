@@ -173,6 +173,64 @@ def test_a_rule_by_day_keeps_its_dates_as_day_numbers_its_spread_values_per_day_
     assert counted > 100
 
 
+def test_the_sweep_by_day_gives_the_findings_of_a_plain_recount_of_each_day(tmp_path):
+    """A rule by day with a date among its keys, a count, a spread sum and a sum of hours (the
+    sweep reads its keys once per group, then each day's figures): each day an item starts on,
+    the items running then, recounted, read as the rule reads them (`_Rule.group`) and decided."""
+    from rulebook.engine.batch import CASES_SHOWN, Finding
+
+    book = rulebook.load(rules_copy(tmp_path, lambda f: (f / "days.rules").write_text(DAYS, encoding="utf-8")))
+    index = len(book.plan.batch_rules) - 1
+    rule = book.batch.rules[index]
+    rng = random.Random(22)
+    cases = [make_case(rng, i) for i in range(300)]
+    for n, snapshot in enumerate(cases):
+        snapshot["sme"]["name"] = f"SME {n % 3}"
+    rows, latest = [], None
+    for n, (case, payout, day) in enumerate(judged(book, cases)):
+        latest = day if latest is None or day > latest else latest
+        for seq, case_id, sme, planned, first, last, *values in dict(book.batch.rows(case, payout, day,
+                                                                                        (n, case.case_id))).get(index, []):
+            rows.append((sme, planned, first, last, case_id, *values))
+    rows.sort(key=lambda row: row[:3])
+    params = book.batch.parameters(latest)
+    expected = []
+    for key in sorted({row[:2] for row in rows}):
+        items = [row for row in rows if row[:2] == key]
+        for day in sorted({row[2] for row in items}):
+            running = [row for row in items if row[2] <= day <= row[3]]
+            figures = [len(running), sum(row[5] for row in running), sum(row[6] for row in running)]
+            ids = sorted({row[4] for row in running})
+            group = rule.group((*key, day), figures, len(ids))
+            clause = rule.decide(group, params)
+            if clause >= 0:
+                expected.append(Finding(index, clause, (*key, day), tuple(ids[:CASES_SHOWN]), len(ids), None, group))
+    assert len(expected) > 20
+    assert isinstance(expected[0].group[1], dt.date) and isinstance(expected[0].group[5], Decimal)
+    assert list(book.batch.findings(index, iter(rows), params)) == expected
+
+
+def test_kept_millionths_and_days_read_back_as_made_anew_and_their_table_bounded(monkeypatch):
+    from decimal import localcontext
+
+    from rulebook.engine import batch
+
+    monkeypatch.setattr(batch, "_DECIMALS", {})
+    monkeypatch.setattr(batch, "_DAYS", {})
+    monkeypatch.setattr(batch, "_READ_KEPT", 16)
+    numbers = [0, 1, -1, 2_500_000, 7_250_000, 10**18 - 1, -(10**18) + 1, 10**18, -(10**18), 10**30 + 7]
+    for _ in range(2):  # (the second time from the table)
+        for n in [*numbers, *range(100, 130)]:
+            assert str(batch._from_micro(n)) == str(Decimal(n).scaleb(-6))
+        for n in range(737_000, 737_040):
+            assert batch._from_ordinal(n) == dt.date.fromordinal(n)
+    assert len(batch._DECIMALS) == len(batch._DAYS) == 16
+    assert not {10**18, -(10**18), 10**30 + 7} & set(batch._DECIMALS)  # (not exact in every context)
+    with localcontext() as context:
+        context.prec = 19
+        assert str(batch._from_micro(10**30 + 7)) == str(Decimal(10**30 + 7).scaleb(-6))
+
+
 def test_a_case_a_batch_rule_cannot_read_adds_no_row_to_any_rule_and_says_which_rule(tmp_path):
     def edit(folder: Path) -> None:
         replace_in(folder / "batch.rules", "sum hours = step.hours spread",

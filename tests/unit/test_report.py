@@ -417,3 +417,118 @@ def test_autoescape_covers_every_field_of_the_summary(audit):
         page = render_report(poison(summary), poison(cases), lang)
         assert "<i " not in page and _tree(page).problems == []
         assert escaped(evil) in page
+
+
+# ------------------------------------------------- the compiled template kept in a cache
+
+def _parses(monkeypatch) -> list[str]:
+    """The names of the templates jinja parses (compiles) from now on."""
+    import jinja2
+
+    parsed: list[str] = []
+    parse = jinja2.Environment._parse
+
+    def spy(self, source, name, filename):
+        parsed.append(name)
+        return parse(self, source, name, filename)
+
+    monkeypatch.setattr(jinja2.Environment, "_parse", spy)
+    return parsed
+
+
+def _fresh_page_caches() -> None:
+    from rulebook.output import report
+
+    report._template.cache_clear()
+    report._environment.cache_clear()
+
+
+def test_the_compiled_page_is_read_back_from_the_cache_and_gives_the_same_page(audit, tmp_path, monkeypatch):
+    cache = tmp_path / "cache"
+    plain, plain_en = render_report(*audit), render_report(*audit, lang="en")
+    _fresh_page_caches()
+    parsed = _parses(monkeypatch)
+    assert render_report(*audit, cache=cache) == plain
+    assert parsed == ["report.html"]
+    [kept] = cache.glob("page-*.jinja")
+    assert kept.stat().st_mode & 0o077 == 0
+    _fresh_page_caches()  # as a new audit's process
+    assert render_report(*audit, cache=cache) == plain
+    assert render_report(*audit, lang="en", cache=cache) == plain_en
+    assert parsed == ["report.html"]  # not compiled again
+
+
+def _page_env(tmp_path, text: str):
+    import jinja2
+
+    from rulebook.output.report import _OPTIONS, _CompiledPages
+
+    (tmp_path / "templates").mkdir(exist_ok=True)
+    (tmp_path / "templates" / "page.html").write_text(text, encoding="utf-8")
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(tmp_path / "templates"),
+                              bytecode_cache=_CompiledPages(tmp_path / "cache"), **_OPTIONS)
+
+
+def test_a_changed_template_is_compiled_again_not_read_from_the_cache(tmp_path, monkeypatch):
+    parsed = _parses(monkeypatch)
+    assert _page_env(tmp_path, "A {{ x }}").get_template("page.html").render(x=1) == "A 1"
+    assert _page_env(tmp_path, "A {{ x }}").get_template("page.html").render(x=2) == "A 2"
+    assert len(parsed) == 1
+    assert _page_env(tmp_path, "B {{ x }}").get_template("page.html").render(x=3) == "B 3"
+    assert len(parsed) == 2
+
+
+def _other_jinjas(payload: bytes) -> bytes:
+    """A compiled template as a jinja of another format would have written it (its magic)."""
+    return b"j3" + payload[2:]
+
+
+@pytest.mark.parametrize("damage", [
+    lambda data: data[:len(data) // 2],  # cut short
+    lambda data: data[:40] + bytes([data[40] ^ 1]) + data[41:],  # a byte changed
+    lambda data: data[:-5] + bytes(5),  # its end zeroed
+    lambda data: b"",  # empty
+    lambda data: data.replace(b"A ", b"Z "),  # the template's text changed inside its code: loads
+], ids=["cut", "flipped", "zeroed", "empty", "code"])
+def test_a_damaged_compiled_template_is_never_used(tmp_path, monkeypatch, damage):
+    parsed = _parses(monkeypatch)
+    _page_env(tmp_path, "A {{ x }}").get_template("page.html")
+    [kept] = (tmp_path / "cache").glob("page-*.jinja")
+    kept.write_bytes(damage(kept.read_bytes()))
+    assert _page_env(tmp_path, "A {{ x }}").get_template("page.html").render(x=1) == "A 1"
+    assert len(parsed) == 2  # compiled again, and written over
+    assert _page_env(tmp_path, "A {{ x }}").get_template("page.html").render(x=1) == "A 1"
+    assert len(parsed) == 2
+
+
+def test_a_compiled_template_of_another_format_with_a_right_digest_is_not_used(tmp_path, monkeypatch):
+    import hashlib
+
+    parsed = _parses(monkeypatch)
+    _page_env(tmp_path, "A {{ x }}").get_template("page.html")
+    [kept] = (tmp_path / "cache").glob("page-*.jinja")
+    payload = _other_jinjas(kept.read_bytes()[32:])
+    kept.write_bytes(hashlib.sha256(payload).digest() + payload)
+    assert _page_env(tmp_path, "A {{ x }}").get_template("page.html").render(x=1) == "A 1"
+    assert len(parsed) == 2
+
+
+def test_another_jinja_version_keeps_its_compiled_template_apart(tmp_path, monkeypatch):
+    import jinja2
+
+    parsed = _parses(monkeypatch)
+    _page_env(tmp_path, "A {{ x }}").get_template("page.html")
+    monkeypatch.setattr(jinja2, "__version__", "0.0-other")
+    assert _page_env(tmp_path, "A {{ x }}").get_template("page.html").render(x=1) == "A 1"
+    assert len(parsed) == 2
+    assert len(list((tmp_path / "cache").glob("page-*.jinja"))) == 2
+
+
+@pytest.mark.parametrize("what", ["file", "folder"])
+def test_a_compiled_template_others_can_write_is_not_used(tmp_path, monkeypatch, what):
+    parsed = _parses(monkeypatch)
+    _page_env(tmp_path, "A {{ x }}").get_template("page.html")
+    [kept] = (tmp_path / "cache").glob("page-*.jinja")
+    (kept if what == "file" else kept.parent).chmod(0o666 if what == "file" else 0o777)
+    assert _page_env(tmp_path, "A {{ x }}").get_template("page.html").render(x=1) == "A 1"
+    assert len(parsed) == 2

@@ -92,6 +92,34 @@ _WHOLE_KEPT = 4096
 _SPREAD = object()  # how a row keeps a value spread over its days (`_per_day`)
 
 
+def _from_micro(kept: int) -> Decimal:
+    """Millionths read back as the decimal they stand for. A sweep reads the same few sums
+    again and again (a day's hours): those below 10**18, exact in any context of 19 digits or
+    more, are kept, up to `_READ_KEPT` of them."""
+    value = _DECIMALS.get(kept)
+    if value is None:
+        value = Decimal(kept).scaleb(-6)
+        if -_EXACT < kept < _EXACT and len(_DECIMALS) < _READ_KEPT:
+            _DECIMALS[kept] = value
+    return value
+
+
+def _from_ordinal(kept: int) -> dt.date:
+    """A day's ordinal read back as the day (kept, up to `_READ_KEPT` of them)."""
+    day = _DAYS.get(kept)
+    if day is None:
+        day = dt.date.fromordinal(kept)
+        if len(_DAYS) < _READ_KEPT:
+            _DAYS[kept] = day
+    return day
+
+
+_DECIMALS: dict[int, Decimal] = {}
+_DAYS: dict[int, dt.date] = {}
+_READ_KEPT = 16384  # (at most ≈ 3 MiB of decimals)
+_EXACT = 10**18
+
+
 def _keep(kind: str):
     """The function that turns a value of this kind into what a row keeps."""
     how = _KEPT.get(kind, "as_is")
@@ -107,10 +135,10 @@ def _keep(kind: str):
 def _read(kind: str, spread: bool = False):
     """The function that turns a kept value back into what the rule reads."""
     if spread or _KEPT.get(kind) == "micro":
-        return lambda n: Decimal(n).scaleb(-6)
+        return _from_micro
     how = _KEPT.get(kind, "as_is")
     if how == "day":
-        return dt.date.fromordinal
+        return _from_ordinal
     if how == "flag":
         return bool
     return None
@@ -139,7 +167,7 @@ class _Rule:
         self.read_figures = [None if aggregate == "count" else _read(kind, aggregate == "spread")
                              for _name, aggregate, kind in plan.figures]
         # (place in the group, how to read it) of each value not read as it is kept
-        reads = self.read_keys + ([dt.date.fromordinal] if plan.days else []) + self.read_figures
+        reads = self.read_keys + ([_from_ordinal] if plan.days else []) + self.read_figures
         self.reads = [(i, read) for i, read in enumerate(reads) if read is not None]
 
     def kept(self, row: tuple, prefix: tuple = ()) -> tuple | None:
@@ -341,7 +369,7 @@ class BatchRules:
         """The sweep: for each group, its items by first day; on each day one starts, the items
         running then (a heap by last day) give the day's figures."""
         k = rule.key_count
-        decide, index, group_of = rule.decide, rule.plan.index, rule.group
+        decide, index = rule.decide, rule.plan.index
         width = len(rule.values)
         one = width == 1  # (the usual rule: one figure to add up; no loop over the figures)
         counts = [a == "count" for _name, a, _kind in rule.plan.figures]
@@ -349,8 +377,15 @@ class BatchRules:
         push, pop = heapq.heappush, heapq.heappop
         group_key = itemgetter(*range(k)) if k > 1 else itemgetter(0)
         day_of = itemgetter(k)
+        # The group's values as the rule reads them (`_Rule.group`), made here: the keys read
+        # once per group, then the day and the figures on each day.
+        read_keys = rule.read_keys if any(rule.read_keys) else None
+        read_figures = rule.read_figures
+        read_one = read_figures[0] if one and not counted else None  # (the usual rule's one figure)
         for key, items in itertools.groupby(rows, key=group_key):
             key = key if k > 1 else (key,)
+            read_key = key if read_keys is None else tuple(
+                value if read is None else read(value) for value, read in zip(key, read_keys))
             running: list = []  # (last day, order, case id, values): a heap by last day
             items_of: dict = {}  # running items per case id
             cases = None  # the case ids running, sorted: made at the group's first finding
@@ -384,12 +419,17 @@ class BatchRules:
                     items_of[case_id] = already + 1
                     if not already and cases is not None:
                         cases.add(case_id)
-                if counted:  # `count`: the items running
-                    values = iter(totals)
-                    figures = [len(running) if is_count else next(values) for is_count in counts]
+                if read_one is not None:
+                    group_values = (*read_key, _from_ordinal(day), read_one(totals[0]), len(items_of))
                 else:
-                    figures = totals
-                group_values = group_of(key + (day,), figures, len(items_of))
+                    if counted:  # `count`: the items running
+                        values = iter(totals)
+                        figures = [len(running) if is_count else next(values) for is_count in counts]
+                    else:
+                        figures = totals
+                    group_values = (*read_key, _from_ordinal(day),
+                                    *[value if read is None else read(value) for value, read in zip(figures, read_figures)],
+                                    len(items_of))
                 clause = decide(group_values, params)
                 if clause >= 0:
                     if cases is None:

@@ -97,9 +97,11 @@ def write_reports(folder: Path, ledger: Ledger, summary: dict, options: Options,
             for (offset, length) in ledger.top_places(options.top):
                 fh.seek(offset)
                 cases.append(orjson.loads(fh.read(length)))
+    from ...book import cache_folder
     from ...output.report import render_report
 
-    _write_atomically(folder / REPORT, render_report(summary, cases, options.lang).encode("utf-8"))
+    page = render_report(summary, cases, options.lang, cache_folder())
+    _write_atomically(folder / REPORT, page.encode("utf-8"))
 
 
 def _write_cases(folder: Path, ledger: Ledger, options: Options) -> None:

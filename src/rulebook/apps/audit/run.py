@@ -37,10 +37,12 @@ from .writer import Writer
 
 
 def ready_report() -> None:
-    """The page's template compiled (`output.report.ready`; jinja2 is imported by an audit only)."""
+    """The page's template compiled, or read back from the plan cache's folder where an audit
+    before kept it (`output.report.ready`; jinja2 is imported by an audit only)."""
+    from ...book import cache_folder
     from ...output.report import ready
 
-    ready()
+    ready(cache_folder())
 
 
 def _quietly(function) -> None:
