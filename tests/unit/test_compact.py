@@ -206,3 +206,45 @@ def test_a_parameters_table_and_rows_are_written_once_and_kept_by_their_id(book)
     for value, raw in compact._SHARED.values():
         assert bytes(raw) == dumps(value)
 
+
+
+def writer_line(book, outcome, warnings) -> bytes:
+    return book.compact_writer.line(outcome, warnings)[0]
+
+
+def test_a_value_msgspec_cannot_write_gets_the_explainers_line_counted_once(book):
+    """A text slot holding the model's record (which msgspec does not write; `dumps` does): the
+    explainer's line, and the tally counts its results once."""
+    from collections import Counter
+
+    text = orjson.dumps(make_case(random.Random(5), 5))
+    outcome, warnings = judged(book, text, model=True)
+    rule = next(rule for rule in book.plan.rules if any(kind == "text" for _key, kind in rule.facts))
+    slot = FACTS + [kind for _key, kind in rule.facts].index("text")
+    odd = [r[:slot] + (outcome.case.steps[0],) + r[slot + 1:] if r[RULE] == rule.index and r[3] >= 0 else r
+           for r in outcome.results]
+    assert odd != outcome.results
+    outcome = Evaluation(outcome.case, outcome.as_of, odd, outcome.step_amounts, outcome.payout, outcome.params,
+                         outcome.steps, outcome.unpriced)
+    with pytest.raises(TypeError):  # (what the writer meets)
+        msgspec.json.encode(outcome.case.steps[0])
+    reference = explained(book, outcome, warnings)
+    tally = book.compact_writer.tally()
+    line, verdict, _failed, _payout = book.compact_writer.line(outcome, warnings, tally)
+    assert line == reference and verdict == orjson.loads(reference)["verdict"]
+    assert book.compact_writer.counts(tally) == Counter((r["rule"], r["status"])
+                                                        for r in orjson.loads(reference)["results"])
+
+
+def test_a_case_with_warnings_gets_them_in_both_languages_as_the_explainer_writes_them(book):
+    """An unknown field (warned about): the line's `warnings` and `warning_messages` after the
+    payout, as the explainer's; none at all on a case without warnings."""
+    case = make_case(random.Random(6), 6)
+    case["sme"]["nmae"] = "typo"
+    outcome, warnings = judged(book, orjson.dumps(case), model=False)
+    assert warnings
+    line = writer_line(book, outcome, warnings)
+    assert line == explained(book, outcome, warnings)
+    assert list(orjson.loads(line))[-3:] == ["payout", "warnings", "warning_messages"]
+    plain, no_warnings = judged(book, orjson.dumps(make_case(random.Random(6), 6)), model=False)
+    assert not no_warnings and b'"warnings"' not in writer_line(book, plain, no_warnings)

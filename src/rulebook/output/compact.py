@@ -56,6 +56,31 @@ def _facts_class(rule_index: int, step: int | None, keys: list[str]) -> type:
                              rename={f"f{i}": key for i, key in enumerate(keys)}, omit_defaults=True, gc=False)
 
 
+class _Counts(msgspec.Struct, gc=False):
+    """A verdict's counts of its results by status, as msgspec writes them."""
+
+    pass_: int = msgspec.field(name="pass")
+    fail: int
+    pending: int
+    not_applicable: int
+
+
+class _Verdict(msgspec.Struct, gc=False):
+    """A compact verdict, as msgspec writes it (its keys in the order `Explainer.explain` gives
+    them; the warnings only where there are some: UNSET is left out)."""
+
+    format: str
+    case_id: object
+    as_of: object
+    rulebook: object
+    verdict: str
+    counts: _Counts
+    results: list
+    payout: object
+    warnings: object = msgspec.UNSET
+    warning_messages: object = msgspec.UNSET
+
+
 class _StepFacts(dict):
     """One step rule's classes of facts by step index (`steps[3].hours`), each made the first
     time it is asked for."""
@@ -196,9 +221,9 @@ class CompactWriter:
             return self._explained(outcome, warnings, tally, results)
         states = [entry.status for entry in results]  # (an attrgetter on a Struct is twice as slow)
         fail, pending, not_applicable = len(failed), states.count("pending"), states.count("not_applicable")
-        counts = {"pass": len(states) - fail - pending - not_applicable, "fail": fail, "pending": pending,
-                  "not_applicable": not_applicable}  # (every failure is in `failed`, once)
-        verdict = "ineligible" if counts["fail"] else "incomplete" if counts["pending"] else "eligible"
+        # (every failure is in `failed`, once)
+        counts = _Counts(len(states) - fail - pending - not_applicable, fail, pending, not_applicable)
+        verdict = "ineligible" if fail else "incomplete" if pending else "eligible"
         # The amounts as they are: whole yen, ints (anything else as the verdict's mapping has it,
         # written as `dumps` writes it).
         payout = dict(outcome.payout)
@@ -216,11 +241,11 @@ class CompactWriter:
         payout["steps"] = steps
         if written is not payout and "steps" not in written:
             written["steps"] = steps
-        out = {"format": VERDICT_FORMAT, "case_id": outcome.case.case_id, "as_of": outcome.as_of,
-               "rulebook": self._info, "verdict": verdict, "counts": counts, "results": results, "payout": written}
+        out = _Verdict(VERDICT_FORMAT, outcome.case.case_id, outcome.as_of, self._info, verdict, counts, results,
+                       written)
         if warnings:
-            out["warnings"] = [str(w) for w in warnings]
-            out["warning_messages"] = [{"ja": getattr(w, "ja", str(w)), "en": str(w)} for w in warnings]
+            out.warnings = [str(w) for w in warnings]
+            out.warning_messages = [{"ja": getattr(w, "ja", str(w)), "en": str(w)} for w in warnings]
         try:
             return _ENCODE(out), verdict, failed, payout
         except TypeError:  # a value msgspec does not write (a case of another kind): the explainer's line

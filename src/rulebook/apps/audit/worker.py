@@ -124,7 +124,7 @@ def judge_chunk(units: list[Unit], rules: str | None = None, as_of=None, compact
     pieces, errs, cases, error_rows, statuses = [], [], [], [], Counter()
     into = [[] for _ in book.plan.batch_rules]  # each batch rule's rows
     tally = book.compact_writer.tally() if compact else None
-    judge, add_rows = book.judge_compact, book.add_batch_rows
+    judge, add_rows = book.judge_compact, book.batch_rows_adder()
     latest = None  # the latest day a case was judged on
     size = 0  # the chunk's results so far, in bytes
     err_size = 0  # and its errors
