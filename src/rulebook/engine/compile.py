@@ -252,8 +252,13 @@ class _Generator:
         results = cg.list_of(cg.spread(cg.name(f"out{r.index}")) if r.subject == "each_step" else cg.name(f"r{r.index}")
                              for r in rules)
         body.append(cg.return_(cg.tuple_of([results, cg.name("sp"), cg.name("pc"), cg.name("nv")])))
+        # the fields read more than once, each once, first (per case, and per step in the steps' loop)
+        optional = {local: self.p.schema.root.fields[record].type.optional
+                    for record, local in self.exprs.records.items()}
+        read_once = _read_fields_once(body, optional)
         # the records the inlined code reads, each once, first (reading a field cannot fail)
         body[:0] = [cg.assign(local, cg.field(cg.name("c"), record)) for record, local in self.exprs.records.items()]
+        body[len(self.exprs.records):len(self.exprs.records)] = read_once
         return cg.function("evaluate_case", ["c", "steps", "as_of", "_P", "params_at", "dated_day"], body)
 
     def dated_function(self, fname: str, expr) -> ast.FunctionDef:
@@ -430,6 +435,76 @@ class _Generator:
                 node.id = "st"
         self.step_sums.append((local, body))
         return cg.name(local)
+
+
+class _FieldReads(ast.NodeTransformer):
+    """The reads of a record's field in `evaluate_case`, counted (`count`) or, once `hoisted`
+    holds their locals, replaced by these: `(None if R is None else R.f)` for a record `R` that
+    may be missing (`optional[R]`), `R.f` for one that may not, and `st.f` for the step of the
+    steps' loop (`R` "st"); a bare `R.f` of a record that may be missing is left alone (the code
+    around it has found the record set)."""
+
+    def __init__(self, optional: dict[str, bool]):
+        self.optional = optional
+        self.counts: dict[tuple[str, str], int] = {}
+        self.hoisted: dict[tuple[str, str], str] = {}
+
+    def key(self, node: ast.AST) -> tuple[str, str] | None:
+        if isinstance(node, ast.IfExp):
+            test, read = node.test, node.orelse
+            if not (isinstance(test, ast.Compare) and isinstance(test.left, ast.Name)
+                    and self.optional.get(test.left.id) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Is)
+                    and isinstance(test.comparators[0], ast.Constant) and test.comparators[0].value is None
+                    and isinstance(node.body, ast.Constant) and node.body.value is None
+                    and isinstance(read, ast.Attribute) and isinstance(read.value, ast.Name)
+                    and read.value.id == test.left.id):
+                return None
+            return (read.value.id, read.attr)
+        if (isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load) and isinstance(node.value, ast.Name)
+                and self.optional.get(node.value.id) is False):
+            return (node.value.id, node.attr)
+        return None
+
+    def visit(self, node: ast.AST):
+        key = self.key(node)
+        if key is None:
+            return self.generic_visit(node)
+        if self.hoisted:
+            return cg.name(self.hoisted[key]) if key in self.hoisted else node
+        self.counts[key] = self.counts.get(key, 0) + 1
+        return node
+
+
+def _read_fields_once(body: list[ast.stmt], optional: dict[str, bool]) -> list[ast.stmt]:
+    """Each field of a snapshot's record that `evaluate_case` (its statements `body`) reads at
+    more than one place is read once, into a local, by the statements returned (to go first,
+    after the records are read); each field of the step that its loop over the steps reads at
+    more than one place, once at the top of the loop's body. The places read the local instead.
+    A validated snapshot does not change while it is judged, and reading a field has no other
+    effect (it cannot fail), so every value is the same; a rule's `or`, `and` or later clause
+    may not have read it, but the order check reads every date of the snapshot whatever the rules
+    decide, and each place was a field read (an attribute of a pydantic model is one of the
+    dearest reads, for there is a `__getattr__`) where a local is the cheapest."""
+    loops = [stmt for stmt in body if isinstance(stmt, ast.For) and isinstance(stmt.target, ast.Tuple)
+             and [getattr(e, "id", None) for e in stmt.target.elts] == ["si", "st"]]
+    for loop in loops:  # the step of the loop over the steps
+        steps = _FieldReads({"st": False})
+        for stmt in loop.body:
+            steps.visit(stmt)
+        steps.hoisted = {key: f"_sv_{key[1]}" for key, count in steps.counts.items() if count > 1}
+        if steps.hoisted:
+            loop.body = ([cg.assign(local, cg.field(cg.name("st"), field)) for (_, field), local in steps.hoisted.items()]
+                         + [steps.visit(stmt) for stmt in loop.body])
+    reads = _FieldReads(optional)
+    for stmt in body:
+        reads.visit(stmt)
+    reads.hoisted = {key: f"_fv{key[0][4:]}_{key[1]}" for key, count in reads.counts.items() if count > 1}
+    if not reads.hoisted:
+        return []
+    body[:] = [reads.visit(stmt) for stmt in body]
+    return [cg.assign(local, cg.if_else(cg.is_none(cg.name(record)), cg.literal(None), cg.field(cg.name(record), field))
+                      if optional[record] else cg.field(cg.name(record), field))
+            for (record, field), local in reads.hoisted.items()]
 
 
 def _read_once(rule: Rule) -> set[str]:
