@@ -60,20 +60,151 @@ class _Block:
 
     def statements(self, head, keep, failed: ast.stmt) -> list[ast.stmt]:
         """`head(clause)`: the result's first fields; `keep(result)`: the statement that keeps it;
-        `failed`: what a failure adds to the failures of its subject."""
-        result = cg.tuple_of(head(cg.name("k")) + [cg.name(f) for f in self.facts])
-        no_value = cg.binary(cg.tuple_of(head(cg.literal(NO_VALUE))), "+", cg.call("_nf", cg.name("_e")))
+        `failed`: what a failure adds to the failures of its subject.
+
+        Each branch keeps its own result, with its clause as a constant (no `k`), when the
+        branches end with an `otherwise` and `_Slots` can tell, for each branch, which slots the
+        decision surely set on the way to it and which it cannot have set: those are read from
+        their slot or are `_U`, and only the other slots (set on some ways and not on others, or
+        read before they are surely set) start as `_U`. Otherwise every slot starts as `_U` and
+        one result is kept after the branches, with `k`."""
         status = {clause.index: clause.status for clause in self.rule.clauses}
-        decide = cg.chain([(test, [cg.assign("k", cg.literal(index))] + ([failed] if status[index] == "fail" else []))
-                           for test, index in self.branches])
-        decided = [cg.try_except(decide + [keep(result)], "_NotInForce", "_e",
-                                 [cg.assign("k", cg.literal(NO_VALUE)), keep(no_value), failed])]
-        body = [self.init] + self.prelude
+        no_value = cg.binary(cg.tuple_of(head(cg.literal(NO_VALUE))), "+", cg.call("_nf", cg.name("_e")))
+        ways = _Slots(self.facts, self.init).ways(self.prelude, [test for test, _ in self.branches])
+        if ways is not None:
+            init, kinds = ways
+            decide = cg.chain([(test, ([failed] if status[index] == "fail" else [])
+                                + [keep(cg.tuple_of(head(cg.literal(index))
+                                                    + [cg.name(f if kind[f] else "_U") for f in self.facts]))])
+                               for (test, index), kind in zip(self.branches, kinds)])
+            decided = [cg.try_except(decide, "_NotInForce", "_e", [keep(no_value), failed])]
+            body = ([init] if init is not None else []) + self.prelude
+        else:
+            result = cg.tuple_of(head(cg.name("k")) + [cg.name(f) for f in self.facts])
+            decide = cg.chain([(test, [cg.assign("k", cg.literal(index))] + ([failed] if status[index] == "fail" else []))
+                               for test, index in self.branches])
+            decided = [cg.try_except(decide + [keep(result)], "_NotInForce", "_e",
+                                     [cg.assign("k", cg.literal(NO_VALUE)), keep(no_value), failed])]
+            body = [self.init] + self.prelude
         if self.not_in_force is None:
             return body + decided
         skip = [cg.assign("k", cg.literal(NOT_IN_FORCE)),
                 keep(cg.tuple_of(head(cg.literal(NOT_IN_FORCE)) + [cg.name("_D")]))]
         return body + [cg.if_(self.not_in_force, skip, decided)]
+
+
+class _Unsure(Exception):
+    """A form `_Slots` does not follow: every slot starts as `_U`, as before."""
+
+
+class _Slots:
+    """Which of a rule's slots its decision surely set, or cannot have set, on the way to each
+    branch (a definite-assignment analysis of the block's `prelude` and its branches' tests, in
+    Python's order of evaluation: `and`/`or` and `x if c else y` evaluate some operands only, a
+    chained comparison its first comparison surely, every other form each operand in turn)."""
+
+    def __init__(self, facts: list[str], init: ast.stmt):
+        self.facts = facts
+        self.targets = [t.id for t in getattr(init, "targets", ())]
+        self.slots = frozenset(self.targets)
+        self.read_early: set[str] = set()  # slots read where they may not be set yet
+        self.assigned: set[str] = set()  # slots set somewhere so far
+
+    def ways(self, prelude: list[ast.stmt], tests: list[ast.expr | None]):
+        """(the statement starting the slots that must start as `_U`, or None; for each branch,
+        {fact: True to read its slot, False for `_U`}) — or None when it cannot tell."""
+        if not tests or tests[-1] is not None or not self.slots:
+            return None
+        try:
+            sure: frozenset = frozenset()
+            for stmt in prelude:
+                if isinstance(stmt, ast.Assign) and all(isinstance(t, ast.Name) for t in stmt.targets):
+                    sure = self.expr(stmt.value, sure) | {t.id for t in stmt.targets}
+                    self.assigned |= {t.id for t in stmt.targets}
+                else:
+                    raise _Unsure
+            reaching = []  # (slots surely set, slots maybe set) at each branch
+            for test in tests:
+                if test is None:
+                    reaching.append((sure, frozenset(self.assigned)))
+                    break
+                when_true, when_false = self.cond(test, sure)
+                reaching.append((when_true, frozenset(self.assigned)))
+                sure = when_false
+        except _Unsure:
+            return None
+        start = set(self.read_early)
+        for surely, maybe in reaching:
+            start |= (maybe - surely) & set(self.facts)
+        start &= self.slots
+        kinds = [{f: f in start or f in surely for f in self.facts} for surely, _maybe in reaching]
+        ordered = [slot for slot in self.targets if slot in start]
+        return (cg.assign(ordered, cg.name("_U")) if ordered else None), kinds
+
+    def cond(self, node: ast.expr, sure: frozenset) -> tuple[frozenset, frozenset]:
+        """(slots surely set when node is true, when it is false)."""
+        if isinstance(node, ast.BoolOp):
+            exits = []  # the sure sets where evaluation stops early
+            for value in node.values:
+                when_true, when_false = self.cond(value, sure)
+                if isinstance(node.op, ast.And):
+                    exits.append(when_false)
+                    sure = when_true
+                else:
+                    exits.append(when_true)
+                    sure = when_false
+            stopped = frozenset.intersection(*exits)
+            return (sure, stopped) if isinstance(node.op, ast.And) else (stopped, sure)
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+            when_true, when_false = self.cond(node.operand, sure)
+            return when_false, when_true
+        after = self.expr(node, sure)
+        return after, after
+
+    def expr(self, node: ast.expr, sure: frozenset) -> frozenset:
+        """The slots surely set once node is evaluated (and it did not raise)."""
+        if isinstance(node, ast.Name):
+            if node.id in self.slots and node.id not in sure:
+                self.read_early.add(node.id)
+            return sure
+        if isinstance(node, ast.NamedExpr):
+            self.assigned.add(node.target.id)
+            return self.expr(node.value, sure) | {node.target.id}
+        if isinstance(node, ast.BoolOp):
+            first = self.expr(node.values[0], sure)
+            later = first
+            for value in node.values[1:]:
+                later = self.expr(value, later)
+            return first
+        if isinstance(node, ast.IfExp):
+            tested = self.expr(node.test, sure)
+            return self.expr(node.body, tested) & self.expr(node.orelse, tested)
+        if isinstance(node, ast.Compare):
+            sure = self.expr(node.left, sure)
+            first = sure = self.expr(node.comparators[0], sure)
+            for value in node.comparators[1:]:
+                sure = self.expr(value, sure)
+            return first
+        if isinstance(node, ast.Constant):
+            return sure
+        if isinstance(node, (ast.Attribute, ast.Starred)):
+            return self.expr(node.value, sure)
+        if isinstance(node, ast.Subscript):
+            return self.expr(node.slice, self.expr(node.value, sure))
+        if isinstance(node, ast.BinOp):
+            return self.expr(node.right, self.expr(node.left, sure))
+        if isinstance(node, ast.UnaryOp):
+            return self.expr(node.operand, sure)
+        if isinstance(node, (ast.Tuple, ast.List)):
+            for item in node.elts:
+                sure = self.expr(item, sure)
+            return sure
+        if isinstance(node, ast.Call) and not node.keywords:
+            sure = self.expr(node.func, sure)
+            for item in node.args:
+                sure = self.expr(item, sure)
+            return sure
+        raise _Unsure
 
 
 class _Generator:
