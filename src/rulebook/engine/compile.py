@@ -29,6 +29,7 @@ them are `expressions`' (the scope of each function, its fact slots, the loop he
 from __future__ import annotations
 
 import ast
+import copy
 import datetime as dt
 
 from ..language import syntax as s
@@ -70,15 +71,18 @@ class _Block:
         one result is kept after the branches, with `k`."""
         status = {clause.index: clause.status for clause in self.rule.clauses}
         no_value = cg.binary(cg.tuple_of(head(cg.literal(NO_VALUE))), "+", cg.call("_nf", cg.name("_e")))
-        ways = _Slots(self.facts, self.init).ways(self.prelude, [test for test, _ in self.branches])
+        prelude, tests = copy.deepcopy((self.prelude, [test for test, _ in self.branches]))
+        slots = _Slots(self.facts, self.init)
+        ways = slots.ways(prelude, tests)
         if ways is not None:
             init, kinds = ways
+            prelude, tests = slots.simplify((prelude, tests))
             decide = cg.chain([(test, ([failed] if status[index] == "fail" else [])
                                 + [keep(cg.tuple_of(head(cg.literal(index))
                                                     + [cg.name(f if kind[f] else "_U") for f in self.facts]))])
-                               for (test, index), kind in zip(self.branches, kinds)])
+                               for test, (_, index), kind in zip(tests, self.branches, kinds)])
             decided = [cg.try_except(decide, "_NotInForce", "_e", [keep(no_value), failed])]
-            body = ([init] if init is not None else []) + self.prelude
+            body = ([init] if init is not None else []) + prelude
         else:
             result = cg.tuple_of(head(cg.name("k")) + [cg.name(f) for f in self.facts])
             decide = cg.chain([(test, [cg.assign("k", cg.literal(index))] + ([failed] if status[index] == "fail" else []))
@@ -109,6 +113,7 @@ class _Slots:
         self.slots = frozenset(self.targets)
         self.read_early: set[str] = set()  # slots read where they may not be set yet
         self.assigned: set[str] = set()  # slots set somewhere so far
+        self.computed: set[int] = set()  # the `S if S is not _U else (S := …)` found where S cannot be set yet
 
     def ways(self, prelude: list[ast.stmt], tests: list[ast.expr | None]):
         """(the statement starting the slots that must start as `_U`, or None; for each branch,
@@ -118,11 +123,7 @@ class _Slots:
         try:
             sure: frozenset = frozenset()
             for stmt in prelude:
-                if isinstance(stmt, ast.Assign) and all(isinstance(t, ast.Name) for t in stmt.targets):
-                    sure = self.expr(stmt.value, sure) | {t.id for t in stmt.targets}
-                    self.assigned |= {t.id for t in stmt.targets}
-                else:
-                    raise _Unsure
+                sure = self.assignment(stmt, sure)
             reaching = []  # (slots surely set, slots maybe set) at each branch
             for test in tests:
                 if test is None:
@@ -161,8 +162,65 @@ class _Slots:
         after = self.expr(node, sure)
         return after, after
 
+    def simplify(self, tree):
+        """The tree with each `S if S is not _U else (S := …)` that `computed` holds made its
+        `(S := …)`: where nothing can have set S yet, it is `_U` there (or, not starting as `_U`,
+        holds another rule's or step's value, which the test would have taken for this one's)."""
+        computed = self.computed
+
+        class Computed(ast.NodeTransformer):
+            def visit_IfExp(self, node):
+                return self.visit(node.orelse) if id(node) in computed else self.generic_visit(node)
+
+        if isinstance(tree, tuple):
+            prelude, tests = tree
+            return ([Computed().visit(stmt) for stmt in prelude],
+                    [Computed().visit(test) if test is not None else None for test in tests])
+        return [Computed().visit(stmt) for stmt in tree]
+
+    def statements(self, statements: list[ast.stmt]) -> list[ast.stmt]:
+        """A payout's statements (`_Generator.payout`: its slots' start, then assignments, each
+        in a `try`) with only the slots read before they are surely set starting as `_U` (no
+        result holds a payout's slots) and the reads `simplify` finds made computations; the
+        statements as they are when `_Slots` cannot tell."""
+        if not statements or not isinstance(statements[0], ast.Assign) or not self.slots:
+            return statements
+        copied = copy.deepcopy(statements[1:])
+        sure: frozenset = frozenset()
+        try:
+            for stmt in copied:
+                if isinstance(stmt, ast.Try) and not stmt.orelse and not stmt.finalbody:
+                    for inner in stmt.body:
+                        self.assignment(inner, sure)
+                    for handler in stmt.handlers:
+                        for inner in handler.body:
+                            self.assignment(inner, sure)
+                else:
+                    sure = self.assignment(stmt, sure)
+        except _Unsure:
+            return statements
+        start = [slot for slot in self.targets if slot in self.read_early]
+        return ([cg.assign(start, cg.name("_U"))] if start else []) + self.simplify(copied)
+
+    def assignment(self, stmt: ast.stmt, sure: frozenset) -> frozenset:
+        """The slots surely set after an assignment to names, or an expression statement."""
+        if isinstance(stmt, ast.Assign) and all(isinstance(t, ast.Name) for t in stmt.targets):
+            self.assigned |= {t.id for t in stmt.targets}
+            return self.expr(stmt.value, sure) | {t.id for t in stmt.targets}
+        if isinstance(stmt, ast.Expr):
+            return self.expr(stmt.value, sure)
+        raise _Unsure
+
     def expr(self, node: ast.expr, sure: frozenset) -> frozenset:
         """The slots surely set once node is evaluated (and it did not raise)."""
+        if (isinstance(node, ast.IfExp) and isinstance(node.body, ast.Name) and node.body.id in self.slots
+                and node.body.id not in self.assigned and isinstance(node.orelse, ast.NamedExpr)
+                and node.orelse.target.id == node.body.id and isinstance(node.test, ast.Compare)
+                and isinstance(node.test.left, ast.Name) and node.test.left.id == node.body.id
+                and len(node.test.ops) == 1 and isinstance(node.test.ops[0], ast.IsNot)
+                and isinstance(node.test.comparators[0], ast.Name) and node.test.comparators[0].id == "_U"):
+            self.computed.add(id(node))
+            return self.expr(node.orelse, sure)
         if isinstance(node, ast.Name):
             if node.id in self.slots and node.id not in sure:
                 self.read_early.add(node.id)
@@ -348,7 +406,7 @@ class _Generator:
             for rule in group:
                 inline(rule, each, cg.do(cg.method(cg.name("fs"), "add", cg.name("n"))))
             if payout is not None:
-                each.extend(payout)
+                each.extend(_Slots([], payout[0]).statements(payout))
                 amounts = len(self.p.step_payout.amounts)
                 each.append(cg.do(cg.method(cg.name("sp"), "append",
                                             cg.tuple_of(cg.name(f"_s{i}") for i in range(amounts)))))
@@ -372,7 +430,7 @@ class _Generator:
         if self.step_payout is None:
             body.append(cg.assign("sp", cg.list_comp(cg.tuple_of(()), "st", cg.name("steps"))))
         if self.case_payout is not None:
-            body.extend(self.case_payout)
+            body.extend(_Slots([], self.case_payout[0]).statements(self.case_payout))
             names = [name for name, _ in self.p.case_payout.amounts]
             body.append(cg.assign("pc", cg.dict_of((cg.literal(n), cg.name(f"_c{i}")) for i, n in enumerate(names))))
         else:
