@@ -18,8 +18,9 @@ short pairs: the cases cut in chunks (`--chunk`, 500), each chunk judged by the 
 evaluated, or the other way round (the order alternates), each in CPU time, the pair's ratio
 kept; `--pairs` of them (400, the chunks in turn), and their median with the quartiles and the
 range printed. Both halves of a pair run some milliseconds apart, so what the machine's other
-users take from one they mostly take from the other too; the best of each side over whole runs,
-divided, moved by ±5% from run to run where the pairs' median moves by about ±1%.
+users take from one they mostly take from the other too. The best of each side over whole runs,
+divided, gave 1.45× to 1.63× for one code in four runs on an idle machine; the pairs' median of
+one code gave 1.50× to 1.54× in three runs, one of them beside the whole test suite.
 
 `--instructions` adds a figure no other program on the machine can move: the instructions the
 CPU runs for the floor and for evaluate on the same cases (`--instructions-cases`, 2,000), counted
@@ -135,12 +136,16 @@ def count_instructions(src: Path, cases: int) -> dict:
     env.pop("RULEBOOK_CACHE", None)
     counts = {}
     with tempfile.TemporaryDirectory() as scratch:
-        for which in ("floor", "evaluate"):
-            done = subprocess.run(["valgrind", "--tool=callgrind", "--toggle-collect=starmap_next",
-                                   f"--callgrind-out-file={scratch}/{which}.out", sys.executable, __file__,
-                                   "--instructions-run", which, "--cases", str(cases)],
-                                  capture_output=True, text=True, env=env, check=True)
-            collected = re.search(r"Collected : (\d+)", done.stderr)
+        runs = {which: subprocess.Popen(["valgrind", "--tool=callgrind", "--toggle-collect=starmap_next",
+                                         f"--callgrind-out-file={scratch}/{which}.out", sys.executable, __file__,
+                                         "--instructions-run", which, "--cases", str(cases)],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
+                for which in ("floor", "evaluate")}  # both at once: a count does not depend on the load
+        for which, run in runs.items():
+            _, stderr = run.communicate()
+            collected = re.search(r"Collected : (\d+)", stderr)
+            if run.returncode or collected is None:
+                sys.exit(f"callgrind's count of {which} failed:\n{stderr}")
             counts[which] = int(collected.group(1)) / cases
     return counts
 
@@ -297,7 +302,8 @@ def compare(args) -> None:
             env = dict(os.environ, PYTHONPATH=str(src))
             env.pop("RULEBOOK_CACHE", None)
             done = subprocess.run([sys.executable, __file__, "--json", "--cases", str(args.cases), "--repeats", "1",
-                                   "--starts", str(args.starts), "--pairs", str(args.pairs), "--chunk", str(args.chunk)],
+                                   "--starts", str(args.starts), "--pairs", str(args.pairs),
+                                   "--chunk", str(args.chunk)],
                                   capture_output=True, text=True, env=env, check=True)
             for phase, value in json.loads(done.stdout.splitlines()[-1]).items():
                 if phase == "ratios":

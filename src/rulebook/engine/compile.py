@@ -85,7 +85,8 @@ class _Block:
             body = ([init] if init is not None else []) + prelude
         else:
             result = cg.tuple_of(head(cg.name("k")) + [cg.name(f) for f in self.facts])
-            decide = cg.chain([(test, [cg.assign("k", cg.literal(index))] + ([failed] if status[index] == "fail" else []))
+            decide = cg.chain([(test, [cg.assign("k", cg.literal(index))]
+                                + ([failed] if status[index] == "fail" else []))
                                for test, index in self.branches])
             decided = [cg.try_except(decide + [keep(result)], "_NotInForce", "_e",
                                      [cg.assign("k", cg.literal(NO_VALUE)), keep(no_value), failed])]
@@ -682,7 +683,8 @@ def _read_fields_once(body: list[ast.stmt], optional: dict[str, bool]) -> list[a
             steps.visit(stmt)
         steps.hoisted = {key: f"_sv_{key[1]}" for key, count in steps.counts.items() if count > 1}
         if steps.hoisted:
-            loop.body = ([cg.assign(local, cg.field(cg.name("st"), field)) for (_, field), local in steps.hoisted.items()]
+            loop.body = ([cg.assign(local, cg.field(cg.name("st"), field))
+                          for (_, field), local in steps.hoisted.items()]
                          + [steps.visit(stmt) for stmt in loop.body])
     reads = _FieldReads(optional)
     for stmt in body:
