@@ -307,6 +307,33 @@ class BatchRules:
         params.update(overrides or {})
         return params
 
+    def lone(self, index: int) -> int | None:
+        """For a rule whose groups of one item can be left unread: the number of its values
+        (`v0…`), else None. A rule without `each day` whose clauses read no key (`decide_reads`)
+        and whose keys are read as kept decides the same for every group of one item with the
+        same values — its figures are that item's values, `cases` 1 —, so a reader may read,
+        of those groups, only the ones whose values `lone_picks` says a clause picks."""
+        rule = self.rules[index]
+        reads = rule.plan.decide_reads
+        if rule.plan.days or reads is None or any(i < rule.key_count for i in reads) or any(rule.read_keys):
+            return None
+        return len(rule.values)
+
+    def lone_picks(self, index: int, values: Iterable[tuple], params: dict) -> list[int] | None:
+        """Of the values (`v0…`) of groups of one item of a rule `lone` allows, the places of
+        those whose group a clause picks; None if a group of them cannot be decided (what `findings`
+        raises: the rule is then read whole, and raises as before)."""
+        rule = self.rules[index]
+        lead = (None,) * rule.key_count + (None, 0)  # (no key is read; the case id and seq unread)
+        picked = []
+        try:
+            for place, value in enumerate(values):
+                if next(self._by_group(rule, [(*lead, *value)], params), None) is not None:
+                    picked.append(place)
+        except Exception:  # noqa: BLE001 - decided by `findings`, on the rows themselves
+            return None
+        return picked
+
     def findings(self, index: int, rows: Iterable[tuple], params: dict) -> Iterator[Finding]:
         """The findings of one rule over its rows (as `columns` and sorted by its order)."""
         rule = self.rules[index]
