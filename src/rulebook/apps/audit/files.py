@@ -23,7 +23,7 @@ from ...output import vocabulary
 from .checks import CASES_SHOWN, legacy_rule
 from .ledger import Ledger
 from .options import Options
-from .sheets import CASE_TEXT, case_row, encode_lines, encode_rows, spreadsheet_cell  # noqa: F401 - spreadsheet_cell: for tests
+from .sheets import CASE_TEXT, case_row, encode_rows, spreadsheet_cell  # noqa: F401 - spreadsheet_cell: for tests
 from .summary import hours_bound, new_failures, previous_ledger
 
 RESULTS, ERRORS, SUMMARY, REPORT, CASES_CSV = "results.jsonl", "errors.jsonl", "summary.json", "report.html", \
@@ -69,14 +69,8 @@ def write_sheets(folder: Path, ledger: Ledger, options: Options) -> None:
     lists the first SUMMARY_PEOPLE of each)."""
     _write_cases(folder, ledger, options)
     for column, name in PEOPLE_CSV.items():
-        header = vocabulary.PEOPLE_COLUMNS[options.lang]
-        lines = ledger.people_lines(column)
-        with _replacing(folder / name) as fh:
-            fh.write(codecs.BOM_UTF8)
-            head = encode_rows([header], ())  # (as `_write_csv`: a sheet without rows has no header either)
-            while block := lines.fetchmany(4096):
-                fh.write(head + encode_lines([line for (line,) in block], len(header)))
-                head = b""
+        _write_csv(folder / name, vocabulary.PEOPLE_COLUMNS[options.lang], ledger.people(column, None, text=True),
+                   text=(0,))
 
 
 def write_reports(folder: Path, ledger: Ledger, summary: dict, options: Options, book, params: dict) -> None:

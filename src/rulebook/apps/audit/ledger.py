@@ -332,13 +332,6 @@ class Ledger:
         return self.query(f"SELECT name, {columns} FROM {self._people_table(column)} ORDER BY rowid LIMIT ?",
                           (-1 if limit is None else limit,))
 
-    def people_lines(self, column: str):
-        """Every row of the totals per expert or per SME (`people`), each as one text: the name,
-        then the numbers as their digits (empty for none), joined by commas (a spreadsheet's
-        row, `sheets.encode_lines`)."""
-        return self.query(f"SELECT name || ',' || cases || ',' || ineligible || ',' || COALESCE(due, '') || ',' || "
-                          f"COALESCE(at_stake, '') || ',' || claimed FROM {self._people_table(column)} ORDER BY rowid")
-
     def people_count(self, column: str) -> int:
         return self.query(f"SELECT COUNT(*) FROM {self._people_table(column)}").fetchone()[0]
 

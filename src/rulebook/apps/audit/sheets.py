@@ -111,29 +111,6 @@ def _plain(rows: list) -> str | None:
     return text
 
 
-# What no line of a block joined by CRLF may hold for `encode_lines` to take it as it is: a
-# character shown escaped (but the line ends', counted apart), a formula's first character at a
-# line's start.
-_UNSEEN_IN_LINES = re.compile(rf"[\x00-\x09\x0b\x0c\x0e-\x1f\x7f-\x9f{_BIDI_AND_SEPARATORS}]")
-_FORMULA_IN_LINES = re.compile(r"(?:\A|\n)[=+\-@\t\r]")
-
-
-def encode_lines(lines: list[str], width: int) -> bytes:
-    """Rows made as text by their query — each a text cell from the input, then `width - 1`
-    cells of digits (or empty), joined by commas — as CSV bytes, as `encode_rows` writes the
-    same rows with their first column neutralised. The usual block is checked at once (the work
-    in C): no quote, no comma nor line break but the separators, nothing shown escaped, no
-    formula; a block that fails is encoded row by row, each line cut at its last commas."""
-    if not lines:
-        return b""
-    text = "\r\n".join(lines) + "\r\n"
-    rows = len(lines)
-    if (text.count(",") == rows * (width - 1) and text.count("\n") == rows and text.count("\r") == rows
-            and '"' not in text and _UNSEEN_IN_LINES.search(text) is None and _FORMULA_IN_LINES.search(text) is None):
-        return text.encode("utf-8")
-    return encode_rows([line.rsplit(",", width - 1) for line in lines], (0,))
-
-
 CASE_TEXT = (0, 6, 7, 8)  # the columns of cases.csv that hold text from the input
 
 
@@ -159,4 +136,4 @@ def case_row(row, words: dict, rules_of: dict) -> tuple:
             f"{origin}:{line}")
 
 
-__all__ = ["CASE_TEXT", "case_row", "encode_lines", "encode_rows", "failed_rules", "spreadsheet_cell"]
+__all__ = ["CASE_TEXT", "case_row", "encode_rows", "failed_rules", "spreadsheet_cell"]
