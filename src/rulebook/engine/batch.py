@@ -117,6 +117,7 @@ def _from_ordinal(kept: int) -> dt.date:
 _DECIMALS: dict[int, Decimal] = {}
 _DAYS: dict[int, dt.date] = {}
 _READ_KEPT = 16384  # (at most ≈ 3 MiB of decimals)
+_DECIDED_KEPT = 16384  # the sums a sweep keeps the clause of (`BatchRules._by_day_one`)
 _EXACT = 10**18
 
 
@@ -337,7 +338,12 @@ class BatchRules:
     def findings(self, index: int, rows: Iterable[tuple], params: dict) -> Iterator[Finding]:
         """The findings of one rule over its rows (as `columns` and sorted by its order)."""
         rule = self.rules[index]
-        found = self._by_day(rule, rows, params) if rule.plan.days else self._by_group(rule, rows, params)
+        if not rule.plan.days:
+            found = self._by_group(rule, rows, params)
+        elif rule.plan.decide_reads == (rule.key_count + 1,) and len(rule.plan.figures) == 1 and rule.values:
+            found = self._by_day_one(rule, rows, params)  # (one figure, not a count: the usual rule)
+        else:
+            found = self._by_day(rule, rows, params)
         try:
             yield from found
         except (KeyError, NotInForce) as error:
@@ -463,6 +469,72 @@ class BatchRules:
                         cases = SortedList(items_of)
                     yield Finding(index, clause, key + (day,), tuple(cases.islice(0, CASES_SHOWN)), len(cases),
                                   None, group_values)
+
+    def _by_day_one(self, rule: _Rule, rows, params: dict) -> Iterator[Finding]:
+        """`_by_day` for the usual rule — one figure, added up, the only value its clauses read
+        (`decide_reads`: not the key, the day nor `cases`) —: a day's clause is the same for
+        the same sum, so each sum (a whole number of millionths, …) is decided once, up to
+        `_DECIDED_KEPT` of them, and the day's values are made only for a sum decided the first
+        time or a finding. The case ids running (how many, and which, for a finding) are counted
+        from the items running once a group has a finding, and kept up to date from then on."""
+        k = rule.key_count
+        decide, index = rule.decide, rule.plan.index
+        push, pop = heapq.heappush, heapq.heappop
+        group_key = itemgetter(*range(k)) if k > 1 else itemgetter(0)
+        day_of = itemgetter(k)
+        read_keys = rule.read_keys if any(rule.read_keys) else None
+        read_one = rule.read_figures[0]
+        last_at, case_at, value_at = k + 1, k + 2, k + 3
+        decided: dict = {}  # sum (int) → the clause it picks
+        for key, items in itertools.groupby(rows, key=group_key):
+            key = key if k > 1 else (key,)
+            read_key = key if read_keys is None else tuple(
+                value if read is None else read(value) for value, read in zip(key, read_keys))
+            running: list = []  # (last day, order, case id, value): a heap by last day
+            items_of = None  # running items per case id: made at the group's first finding
+            cases = None  # the case ids running, sorted: likewise
+            total = 0
+            order = 0
+            for day, starting in itertools.groupby(items, key=day_of):
+                while running and running[0][0] < day:
+                    _last, _order, case_id, value = pop(running)
+                    total -= value
+                    if items_of is not None:
+                        left = items_of[case_id] - 1
+                        if left:
+                            items_of[case_id] = left
+                        else:
+                            del items_of[case_id]
+                            cases.remove(case_id)
+                for row in starting:
+                    order += 1
+                    case_id, value = row[case_at], row[value_at]
+                    push(running, (row[last_at], order, case_id, value))
+                    total += value
+                    if items_of is not None:
+                        already = items_of.get(case_id, 0)
+                        items_of[case_id] = already + 1
+                        if not already:
+                            cases.add(case_id)
+                clause = decided.get(total) if total.__class__ is int else None
+                if clause is None:
+                    running_cases = len(items_of) if items_of is not None else len({item[2] for item in running})
+                    group_values = (*read_key, _from_ordinal(day), read_one(total), running_cases)
+                    clause = decide(group_values, params)
+                    if total.__class__ is int and len(decided) < _DECIDED_KEPT:
+                        decided[total] = clause
+                    if clause < 0:
+                        continue
+                elif clause < 0:
+                    continue
+                if items_of is None:
+                    items_of = {}
+                    for item in running:
+                        items_of[item[2]] = items_of.get(item[2], 0) + 1
+                    cases = SortedList(items_of)
+                group_values = (*read_key, _from_ordinal(day), read_one(total), len(items_of))
+                yield Finding(index, clause, key + (day,), tuple(cases.islice(0, CASES_SHOWN)), len(cases),
+                              None, group_values)
 
     def evaluate(self, cases: Iterable[tuple], overrides: dict | None = None) -> tuple[dict, list[Finding]]:
         """The findings of every batch rule over a few judged cases held in memory — (validated
