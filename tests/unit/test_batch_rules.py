@@ -210,6 +210,62 @@ def test_the_sweep_by_day_gives_the_findings_of_a_plain_recount_of_each_day(tmp_
     assert list(book.batch.findings(index, iter(rows), params)) == expected
 
 
+@pytest.mark.parametrize("kept", [16384, 3])
+def test_the_usual_sweep_by_day_deciding_each_sum_once_gives_the_general_sweep_s_findings(book, monkeypatch, kept):
+    """The hours' rule (one figure added up, the only value its clause reads) is swept by
+    `_by_day_one`, which decides each sum once (at most `_DECIDED_KEPT` of them) and counts the
+    case ids running only once a group has a finding: the same findings as the general sweep,
+    over one expert's overlapping steps and many experts', with a bound low enough for many."""
+    from rulebook.engine import batch
+
+    monkeypatch.setattr(batch, "_DECIDED_KEPT", kept)
+    rule = next(r for r in book.plan.batch_rules if r.id == "batch.implausible-hours")
+    rule_keys = len(rule.keys) - 1  # (the day is the last key)
+    assert rule.decide_reads == (rule_keys + 1,)  # (the keys, the day, then the hours)
+    rng = random.Random(5)
+    cases = [make_case(rng, i, expert=i % 4 if i % 3 else None, days=60) for i in range(400)]
+    for case in cases[::2]:  # steps of a day each, of a few whole hours: the same sums on many days
+        for step in case.get("steps") or []:
+            if step.get("started_on") and step.get("completion_reported_on"):
+                step["completion_reported_on"] = step["started_on"]
+                step["hours"] = rng.choice([4, 8, 12])
+    rows, latest = [], None
+    for n, (case, payout, day) in enumerate(judged(book, cases)):
+        latest = day if latest is None or day > latest else latest
+        for _seq, case_id, *kept_row in dict(book.batch.rows(case, payout, day, (n, case.case_id))).get(rule.index, []):
+            key, (first, last, *values) = kept_row[:rule_keys], kept_row[rule_keys:]
+            rows.append((*key, first, last, case_id, *values))
+    rows.sort(key=lambda row: row[:rule_keys + 1])
+    for bound in ("1", "6", "24"):
+        params = book.batch.parameters(latest, {"hours_per_day": Decimal(bound)})
+        fast = list(book.batch.findings(rule.index, iter(rows), params))
+        general = list(book.batch._by_day(book.batch.rules[rule.index], iter(rows), params))
+        assert fast == general
+        if bound == "1":  # (many findings, the same sum on many days)
+            sums = [f.group[-2] for f in fast]
+            assert len(fast) > 200 and len(set(sums)) < len(sums) - 50 and any(f.case_count > 1 for f in fast)
+
+
+def test_the_group_places_a_decision_reads_are_found_in_its_code():
+    """`decide_reads`: the places of the group a generated function reads, None when it uses
+    the group otherwise; the bundled rules' clauses read their figures, not their keys."""
+    import ast
+
+    from rulebook.engine.compile_batch import _group_reads
+
+    def reads(source: str):
+        return _group_reads(ast.parse(source).body[0])
+
+    assert reads("def f(g, _P):\n    x = g[2] + g[1]\n    return 0 if x > g[2] else -1") == (1, 2)
+    assert reads("def f(g, _P):\n    return len(g)") is None
+    assert reads("def f(g, _P):\n    return g[-1]") is None
+    assert reads("def f(g, _P):\n    return g[0:2]") is None
+    book = rulebook.load()
+    assert {r.id: r.decide_reads for r in book.plan.batch_rules} == {
+        "batch.duplicate-case-id": (1,), "batch.implausible-hours": (2,), "batch.sme-honorarium-cap": (1, 2)}
+    assert [book.batch.lone(r.index) for r in book.plan.batch_rules] == [0, None, 2]
+
+
 def test_kept_millionths_and_days_read_back_as_made_anew_and_their_table_bounded(monkeypatch):
     from decimal import localcontext
 
@@ -593,3 +649,42 @@ def test_the_duplicate_ids_read_from_the_cases_are_those_of_their_own_rows_even_
     audit("cases.jsonl", "--out", "out", "--jobs", "1", "--compact", "--chunk-size", "25", "--resume")
     after = {path.name: path.read_bytes() for path in (tmp_path / "out").iterdir() if not path.name.startswith(".")}
     assert after == before
+
+
+def test_the_groups_of_one_row_left_unread_change_no_finding(tmp_path):
+    """An audit's rules whose clauses read no key (`BatchRules.lone`) read, of the groups of one
+    row, only those whose values a clause picks (`checks._rows`): the same findings, in the same
+    order, as every row read — with lone SMEs over their cap, SMEs of several cases, rows with no
+    SME, a value kept as a real beside the same whole number, and case ids given more than once."""
+    from rulebook.apps.audit.checks import _rows
+    from rulebook.apps.audit.ledger import Ledger
+
+    book = rulebook.load()
+    rules = book.plan.batch_rules
+    ledger = Ledger(tmp_path)
+    ledger.prepare_batch([book.batch.layout(r.index) for r in rules], [r.index for r in rules if r.case_keyed])
+    rng = random.Random(12)
+    cap = next(r for r in rules if r.id == "batch.sme-honorarium-cap").index
+    dup = next(r for r in rules if r.id == "batch.duplicate-case-id").index
+    rows = []
+    for seq in range(600):
+        sme = f"SME {seq}" if seq < 400 else f"SME shared {seq % 60}" if seq < 590 else None
+        rows.append((seq, f"C-{seq % 550:04d}", sme, rng.choice([0, 50_000, 100_000, 150_000]),
+                     rng.choice([0, 100_000, 180_000, 250_000])))
+    rows += [(600, "C-0600", "SME real", 250_000.0, 60_000), (601, "C-0601", "SME whole", 250_000, 60_000),
+             (602, "C-0602", "SME real under", 200_000.0, 60_000)]
+    ledger.db.executemany(f"INSERT INTO batch_{cap} VALUES (?, ?, ?, ?, ?)", rows)
+    ledger.db.executemany("INSERT INTO cases (seq, case_id) VALUES (?, ?)", [(seq, case_id) for seq, case_id, *_ in rows])
+    ledger.index()
+    params = book.batch.parameters(dt.date(2024, 4, 1))
+    for index, lone_rows in ((cap, 186), (dup, 100)):
+        columns, order = book.batch.columns(index)
+        every = list(book.batch.findings(index, ledger.batch_rows(index, columns, order), params))
+        read = list(_rows(book.batch, ledger, params, rules[index], columns, order))
+        assert len(read) < len(rows) - lone_rows  # (most lone groups left unread)
+        assert list(book.batch.findings(index, iter(read), params)) == every
+        assert len(every) > 20
+        if index == cap:
+            found = {f.key[0] for f in every}
+            assert {"SME real", "SME whole"} <= found and "SME real under" not in found and None in found
+    ledger.close()
