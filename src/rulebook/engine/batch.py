@@ -486,55 +486,61 @@ class BatchRules:
         read_one = rule.read_figures[0]
         last_at, case_at, value_at = k + 1, k + 2, k + 3
         decided: dict = {}  # sum (int) → the clause it picks
-        for key, items in itertools.groupby(rows, key=group_key):
-            key = key if k > 1 else (key,)
-            read_key = key if read_keys is None else tuple(
-                value if read is None else read(value) for value, read in zip(key, read_keys))
-            running: list = []  # (last day, order, case id, value): a heap by last day
-            items_of = None  # running items per case id: made at the group's first finding
-            cases = None  # the case ids running, sorted: likewise
-            total = 0
-            order = 0
-            for day, starting in itertools.groupby(items, key=day_of):
-                while running and running[0][0] < day:
-                    _last, _order, case_id, value = pop(running)
-                    total -= value
-                    if items_of is not None:
-                        left = items_of[case_id] - 1
-                        if left:
-                            items_of[case_id] = left
-                        else:
-                            del items_of[case_id]
-                            cases.remove(case_id)
-                for row in starting:
-                    order += 1
-                    case_id, value = row[case_at], row[value_at]
-                    push(running, (row[last_at], order, case_id, value))
-                    total += value
-                    if items_of is not None:
-                        already = items_of.get(case_id, 0)
-                        items_of[case_id] = already + 1
-                        if not already:
-                            cases.add(case_id)
-                clause = decided.get(total) if total.__class__ is int else None
-                if clause is None:
-                    running_cases = len(items_of) if items_of is not None else len({item[2] for item in running})
-                    group_values = (*read_key, _from_ordinal(day), read_one(total), running_cases)
-                    clause = decide(group_values, params)
-                    if total.__class__ is int and len(decided) < _DECIDED_KEPT:
-                        decided[total] = clause
-                    if clause < 0:
-                        continue
-                elif clause < 0:
-                    continue
-                if items_of is None:
-                    items_of = {}
-                    for item in running:
-                        items_of[item[2]] = items_of.get(item[2], 0) + 1
-                    cases = SortedList(items_of)
-                group_values = (*read_key, _from_ordinal(day), read_one(total), len(items_of))
-                yield Finding(index, clause, key + (day,), tuple(cases.islice(0, CASES_SHOWN)), len(cases),
-                              None, group_values)
+        start, end = object(), object()  # (before the first row; after the last: the last day decided)
+        key = day = start
+        read_key = running = items_of = cases = None
+        total = order = 0
+        for row in itertools.chain(rows, ((end,) * (k + 1),)):
+            row_key = row[0] if k == 1 else group_key(row)
+            row_day = row[k]
+            if row_day != day or row_key != key:
+                if day is not start:  # the day before decided: the items running then
+                    clause = decided.get(total) if total.__class__ is int else None
+                    if clause is None:
+                        running_cases = len(items_of) if items_of is not None else len({item[2] for item in running})
+                        clause = decide((*read_key, _from_ordinal(day), read_one(total), running_cases), params)
+                        if total.__class__ is int and len(decided) < _DECIDED_KEPT:
+                            decided[total] = clause
+                    if clause >= 0:
+                        if items_of is None:
+                            items_of = {}
+                            for item in running:
+                                items_of[item[2]] = items_of.get(item[2], 0) + 1
+                            cases = SortedList(items_of)
+                        yield Finding(index, clause, (*key, day) if k > 1 else (key, day),
+                                      tuple(cases.islice(0, CASES_SHOWN)), len(cases), None,
+                                      (*read_key, _from_ordinal(day), read_one(total), len(items_of)))
+                if row_key is end:
+                    return
+                day = row_day
+                if row_key != key:  # a new group
+                    key = row_key
+                    keys = key if k > 1 else (key,)
+                    read_key = keys if read_keys is None else tuple(
+                        value if read is None else read(value) for value, read in zip(keys, read_keys))
+                    running = []  # (last day, order, case id, value): a heap by last day
+                    items_of = cases = None  # running items per case id, the case ids: at a first finding
+                    total = order = 0
+                else:
+                    while running and running[0][0] < day:
+                        _last, _order, case_id, value = pop(running)
+                        total -= value
+                        if items_of is not None:
+                            left = items_of[case_id] - 1
+                            if left:
+                                items_of[case_id] = left
+                            else:
+                                del items_of[case_id]
+                                cases.remove(case_id)
+            order += 1
+            case_id, value = row[case_at], row[value_at]
+            push(running, (row[last_at], order, case_id, value))
+            total += value
+            if items_of is not None:
+                already = items_of.get(case_id, 0)
+                items_of[case_id] = already + 1
+                if not already:
+                    cases.add(case_id)
 
     def evaluate(self, cases: Iterable[tuple], overrides: dict | None = None) -> tuple[dict, list[Finding]]:
         """The findings of every batch rule over a few judged cases held in memory — (validated
