@@ -651,11 +651,15 @@ def test_the_duplicate_ids_read_from_the_cases_are_those_of_their_own_rows_even_
     assert after == before
 
 
-def test_the_groups_of_one_row_left_unread_change_no_finding(tmp_path):
+@pytest.mark.parametrize("limit", [4096, 100, 10])
+def test_the_groups_of_one_row_left_unread_change_no_finding(tmp_path, monkeypatch, limit):
     """An audit's rules whose clauses read no key (`BatchRules.lone`) read, of the groups of one
     row, only those whose values a clause picks (`checks._rows`): the same findings, in the same
     order, as every row read — with lone SMEs over their cap, SMEs of several cases, rows with no
-    SME, a value kept as a real beside the same whole number, and case ids given more than once."""
+    SME, a value kept as a real beside the same whole number, and case ids given more than once;
+    the lone groups' values found among all the rows' (19 + 190), among the lone groups' alone
+    (19, with a limit of 100), or too many to decide first (a limit of 10: every row read)."""
+    from rulebook.apps.audit import checks
     from rulebook.apps.audit.checks import _rows
     from rulebook.apps.audit.ledger import Ledger
 
@@ -669,19 +673,23 @@ def test_the_groups_of_one_row_left_unread_change_no_finding(tmp_path):
     rows = []
     for seq in range(600):
         sme = f"SME {seq}" if seq < 400 else f"SME shared {seq % 60}" if seq < 590 else None
-        rows.append((seq, f"C-{seq % 550:04d}", sme, rng.choice([0, 50_000, 100_000, 150_000]),
-                     rng.choice([0, 100_000, 180_000, 250_000])))
+        due = rng.choice([0, 50_000, 100_000, 150_000]) if seq < 400 else 1_000 * seq
+        rows.append((seq, f"C-{seq % 550:04d}", sme, due, rng.choice([0, 100_000, 180_000, 250_000])))
     rows += [(600, "C-0600", "SME real", 250_000.0, 60_000), (601, "C-0601", "SME whole", 250_000, 60_000),
              (602, "C-0602", "SME real under", 200_000.0, 60_000)]
     ledger.db.executemany(f"INSERT INTO batch_{cap} VALUES (?, ?, ?, ?, ?)", rows)
     ledger.db.executemany("INSERT INTO cases (seq, case_id) VALUES (?, ?)", [(seq, case_id) for seq, case_id, *_ in rows])
     ledger.index()
     params = book.batch.parameters(dt.date(2024, 4, 1))
+    monkeypatch.setattr(checks, "_LONE_VALUES", limit)
     for index, lone_rows in ((cap, 186), (dup, 100)):
         columns, order = book.batch.columns(index)
         every = list(book.batch.findings(index, ledger.batch_rows(index, columns, order), params))
         read = list(_rows(book.batch, ledger, params, rules[index], columns, order))
-        assert len(read) < len(rows) - lone_rows  # (most lone groups left unread)
+        if index == dup or limit > 10:
+            assert len(read) < len(rows) - lone_rows  # (most lone groups left unread)
+        else:
+            assert len(read) == len(rows)
         assert list(book.batch.findings(index, iter(read), params)) == every
         assert len(every) > 20
         if index == cap:

@@ -110,10 +110,15 @@ def _rows(batch, ledger: Ledger, params: dict, rule, columns: list[str], order: 
     width = batch.lone(rule.index)
     if width is not None:
         keys = len(columns) - 2 - width  # (the keys, then case_id and seq, then the values)
-        values = ledger.lone_values(rule.index, keys, width, _LONE_VALUES)
-        picked = None if values is None else batch.lone_picks(rule.index, [v[::2] for v in values], params)
-        if picked is not None and len(picked) <= _LONE_PICKED and (width or not picked):
-            return ledger.batch_rows_but_lone(rule.index, columns, order, keys, [values[i] for i in picked])
+        # The values of all the rows first (no sort); those of the groups of one row alone if
+        # these are too many or too many of them are picked.
+        for lone_only in (False, True):
+            values = ledger.lone_values(rule.index, keys, width, _LONE_VALUES, lone_only)
+            picked = None if values is None else batch.lone_picks(rule.index, [v[::2] for v in values], params)
+            if picked is not None and len(picked) <= _LONE_PICKED and (width or not picked):
+                return ledger.batch_rows_but_lone(rule.index, columns, order, keys, [values[i] for i in picked])
+            if width == 0:
+                break
     return ledger.batch_rows(rule.index, columns, order)
 
 

@@ -253,17 +253,21 @@ class Ledger:
         return self.query(f"SELECT {', '.join(columns)} FROM batch_{index} WHERE {' OR '.join(where)} "
                           f"ORDER BY {', '.join(order)}", args)
 
-    def lone_values(self, index: int, keys: int, width: int, limit: int) -> list[tuple] | None:
-        """The distinct values of the groups of one row of a batch rule (grouped by its first
-        `keys` columns; `width` values `v0…`), each value followed by its SQLite type; None if
-        there are more than `limit`. A case-keyed rule's have none: [()]."""
+    def lone_values(self, index: int, keys: int, width: int, limit: int, lone_only: bool) -> list[tuple] | None:
+        """Distinct values of a batch rule's rows (`width` values `v0…`, each followed by its
+        SQLite type), among them every one a group of one row has (grouped by the first `keys`
+        columns): those of all its rows (one pass, no sort), or, `lone_only`, those of its groups
+        of one row alone; None if there are more than `limit`. A case-keyed rule's rows have
+        none: [()]."""
         if index in self.case_keyed or width == 0:
             return [()]
-        names = ", ".join(f"k{i}" for i in range(keys))
         values = [f"v{i}" for i in range(width)]
-        rows = self.query(f"SELECT DISTINCT {', '.join(f'{v}, typeof({v})' for v in values)} FROM "
-                          f"(SELECT {', '.join(values)} FROM batch_{index} GROUP BY {names} HAVING COUNT(*) = 1) "
-                          "LIMIT ?", (limit + 1,)).fetchall()
+        source = f"batch_{index}"
+        if lone_only:
+            source = (f"(SELECT {', '.join(values)} FROM batch_{index} GROUP BY {', '.join(f'k{i}' for i in range(keys))} "
+                      "HAVING COUNT(*) = 1)")
+        rows = self.query(f"SELECT DISTINCT {', '.join(f'{v}, typeof({v})' for v in values)} FROM {source} LIMIT ?",
+                          (limit + 1,)).fetchall()
         return None if len(rows) > limit else rows
 
     def batch_day(self) -> str | None:
