@@ -210,6 +210,42 @@ def test_the_sweep_by_day_gives_the_findings_of_a_plain_recount_of_each_day(tmp_
     assert list(book.batch.findings(index, iter(rows), params)) == expected
 
 
+PAID_A_DAY = """
+rule batch.test-paid-a-day over each step
+  title ja "テスト" en "Test"
+  source "s"
+  where step.started_on is set
+  group by sme.name as sme
+  each day from step.started_on to step.completion_reported_on if missing step.planned_end_on
+  sum paid = step.client_payment_jpy
+  when paid > 60000 yen then finding
+    message ja "{paid}" en "{paid}"
+"""
+
+
+def test_the_usual_sweep_by_day_of_a_sum_kept_as_it_is_gives_the_general_sweep_s_findings(tmp_path):
+    """A rule by day whose one figure is a sum of whole yen (read as it is kept, not from
+    millionths) is swept by `_by_day_one` too: the general sweep's findings."""
+    book = rulebook.load(rules_copy(tmp_path, lambda f: (f / "paid.rules").write_text(PAID_A_DAY, encoding="utf-8")))
+    rule = book.plan.batch_rules[-1]
+    assert rule.decide_reads == (2,) and book.batch.rules[rule.index].read_figures == [None]
+    rng = random.Random(9)
+    cases = [make_case(rng, i, days=30) for i in range(300)]
+    for n, snapshot in enumerate(cases):
+        snapshot["sme"]["name"] = f"SME {n % 5}"
+    rows, latest = [], None
+    for n, (case, payout, day) in enumerate(judged(book, cases)):
+        latest = day if latest is None or day > latest else latest
+        for _seq, case_id, sme, first, last, paid in dict(book.batch.rows(case, payout, day,
+                                                                           (n, case.case_id))).get(rule.index, []):
+            rows.append((sme, first, last, case_id, paid))
+    rows.sort(key=lambda row: row[:2])
+    params = book.batch.parameters(latest)
+    fast = list(book.batch.findings(rule.index, iter(rows), params))
+    assert fast == list(book.batch._by_day(book.batch.rules[rule.index], iter(rows), params))
+    assert len(fast) > 20 and all(isinstance(f.group[2], int) for f in fast)
+
+
 @pytest.mark.parametrize("kept", [16384, 3])
 def test_the_usual_sweep_by_day_deciding_each_sum_once_gives_the_general_sweep_s_findings(book, monkeypatch, kept):
     """The hours' rule (one figure added up, the only value its clause reads) is swept by

@@ -92,6 +92,10 @@ _WHOLE_KEPT = 4096
 _SPREAD = object()  # how a row keeps a value spread over its days (`_per_day`)
 
 
+def _as_kept(value):
+    return value
+
+
 def _from_micro(kept: int) -> Decimal:
     """Millionths read back as the decimal they stand for. A sweep reads the same few sums
     again and again (a day's hours): those below 10**18, exact in any context of 19 digits or
@@ -483,7 +487,7 @@ class BatchRules:
         group_key = itemgetter(*range(k)) if k > 1 else itemgetter(0)
         day_of = itemgetter(k)
         read_keys = rule.read_keys if any(rule.read_keys) else None
-        read_one = rule.read_figures[0]
+        read_one = rule.read_figures[0] or _as_kept  # (a whole number's sum is read as it is kept)
         last_at, case_at, value_at = k + 1, k + 2, k + 3
         decided: dict = {}  # sum (int) → the clause it picks
         start, end = object(), object()  # (before the first row; after the last: the last day decided)
