@@ -223,12 +223,16 @@ rule batch.test-paid-a-day over each step
 """
 
 
-def test_the_usual_sweep_by_day_of_a_sum_kept_as_it_is_gives_the_general_sweep_s_findings(tmp_path):
+@pytest.mark.parametrize("keys", ["sme.name as sme", "sme.name as sme, step.number as number"])
+def test_the_usual_sweep_by_day_of_a_sum_kept_as_it_is_gives_the_general_sweep_s_findings(tmp_path, keys):
     """A rule by day whose one figure is a sum of whole yen (read as it is kept, not from
-    millionths) is swept by `_by_day_one` too: the general sweep's findings."""
-    book = rulebook.load(rules_copy(tmp_path, lambda f: (f / "paid.rules").write_text(PAID_A_DAY, encoding="utf-8")))
+    millionths), grouped by one key or two, is swept by `_by_day_one` too: the general sweep's
+    findings."""
+    text = PAID_A_DAY.replace("group by sme.name as sme", f"group by {keys}")
+    book = rulebook.load(rules_copy(tmp_path, lambda f: (f / "paid.rules").write_text(text, encoding="utf-8")))
     rule = book.plan.batch_rules[-1]
-    assert rule.decide_reads == (2,) and book.batch.rules[rule.index].read_figures == [None]
+    k = len(rule.keys) - 1
+    assert rule.decide_reads == (k + 1,) and book.batch.rules[rule.index].read_figures == [None]
     rng = random.Random(9)
     cases = [make_case(rng, i, days=30) for i in range(300)]
     for n, snapshot in enumerate(cases):
@@ -236,14 +240,13 @@ def test_the_usual_sweep_by_day_of_a_sum_kept_as_it_is_gives_the_general_sweep_s
     rows, latest = [], None
     for n, (case, payout, day) in enumerate(judged(book, cases)):
         latest = day if latest is None or day > latest else latest
-        for _seq, case_id, sme, first, last, paid in dict(book.batch.rows(case, payout, day,
-                                                                           (n, case.case_id))).get(rule.index, []):
-            rows.append((sme, first, last, case_id, paid))
-    rows.sort(key=lambda row: row[:2])
+        for _seq, case_id, *kept in dict(book.batch.rows(case, payout, day, (n, case.case_id))).get(rule.index, []):
+            rows.append((*kept[:k], kept[k], kept[k + 1], case_id, kept[k + 2]))
+    rows.sort(key=lambda row: row[:k + 1])
     params = book.batch.parameters(latest)
     fast = list(book.batch.findings(rule.index, iter(rows), params))
     assert fast == list(book.batch._by_day(book.batch.rules[rule.index], iter(rows), params))
-    assert len(fast) > 20 and all(isinstance(f.group[2], int) for f in fast)
+    assert len(fast) > 20 and all(isinstance(f.group[k + 1], int) for f in fast)
 
 
 @pytest.mark.parametrize("kept", [16384, 3])

@@ -494,7 +494,8 @@ class BatchRules:
         key = day = start
         read_key = running = items_of = cases = None
         total = order = 0
-        for row in itertools.chain(rows, ((end,) * (k + 1),)):
+        last_row = (end,) * (k + 1)
+        for row in itertools.chain(rows, (last_row,)):
             row_key = row[0] if k == 1 else group_key(row)
             row_day = row[k]
             if row_day != day or row_key != key:
@@ -514,7 +515,7 @@ class BatchRules:
                         yield Finding(index, clause, (*key, day) if k > 1 else (key, day),
                                       tuple(cases.islice(0, CASES_SHOWN)), len(cases), None,
                                       (*read_key, _from_ordinal(day), read_one(total), len(items_of)))
-                if row_key is end:
+                if row is last_row:
                     return
                 day = row_day
                 if row_key != key:  # a new group
