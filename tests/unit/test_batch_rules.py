@@ -210,6 +210,101 @@ def test_the_sweep_by_day_gives_the_findings_of_a_plain_recount_of_each_day(tmp_
     assert list(book.batch.findings(index, iter(rows), params)) == expected
 
 
+PAID_A_DAY = """
+rule batch.test-paid-a-day over each step
+  title ja "テスト" en "Test"
+  source "s"
+  where step.started_on is set
+  group by sme.name as sme
+  each day from step.started_on to step.completion_reported_on if missing step.planned_end_on
+  sum paid = step.client_payment_jpy
+  when paid > 60000 yen then finding
+    message ja "{paid}" en "{paid}"
+"""
+
+
+@pytest.mark.parametrize("keys", ["sme.name as sme", "sme.name as sme, step.number as number"])
+def test_the_usual_sweep_by_day_of_a_sum_kept_as_it_is_gives_the_general_sweep_s_findings(tmp_path, keys):
+    """A rule by day whose one figure is a sum of whole yen (read as it is kept, not from
+    millionths), grouped by one key or two, is swept by `_by_day_one` too: the general sweep's
+    findings."""
+    text = PAID_A_DAY.replace("group by sme.name as sme", f"group by {keys}")
+    book = rulebook.load(rules_copy(tmp_path, lambda f: (f / "paid.rules").write_text(text, encoding="utf-8")))
+    rule = book.plan.batch_rules[-1]
+    k = len(rule.keys) - 1
+    assert rule.decide_reads == (k + 1,) and book.batch.rules[rule.index].read_figures == [None]
+    rng = random.Random(9)
+    cases = [make_case(rng, i, days=30) for i in range(300)]
+    for n, snapshot in enumerate(cases):
+        snapshot["sme"]["name"] = f"SME {n % 5}"
+    rows, latest = [], None
+    for n, (case, payout, day) in enumerate(judged(book, cases)):
+        latest = day if latest is None or day > latest else latest
+        for _seq, case_id, *kept in dict(book.batch.rows(case, payout, day, (n, case.case_id))).get(rule.index, []):
+            rows.append((*kept[:k], kept[k], kept[k + 1], case_id, kept[k + 2]))
+    rows.sort(key=lambda row: row[:k + 1])
+    params = book.batch.parameters(latest)
+    fast = list(book.batch.findings(rule.index, iter(rows), params))
+    assert fast == list(book.batch._by_day(book.batch.rules[rule.index], iter(rows), params))
+    assert len(fast) > 20 and all(isinstance(f.group[k + 1], int) for f in fast)
+
+
+@pytest.mark.parametrize("kept", [16384, 3])
+def test_the_usual_sweep_by_day_deciding_each_sum_once_gives_the_general_sweep_s_findings(book, monkeypatch, kept):
+    """The hours' rule (one figure added up, the only value its clause reads) is swept by
+    `_by_day_one`, which decides each sum once (at most `_DECIDED_KEPT` of them) and counts the
+    case ids running only once a group has a finding: the same findings as the general sweep,
+    over one expert's overlapping steps and many experts', with a bound low enough for many."""
+    from rulebook.engine import batch
+
+    monkeypatch.setattr(batch, "_DECIDED_KEPT", kept)
+    rule = next(r for r in book.plan.batch_rules if r.id == "batch.implausible-hours")
+    rule_keys = len(rule.keys) - 1  # (the day is the last key)
+    assert rule.decide_reads == (rule_keys + 1,)  # (the keys, the day, then the hours)
+    rng = random.Random(5)
+    cases = [make_case(rng, i, expert=i % 4 if i % 3 else None, days=60) for i in range(400)]
+    for case in cases[::2]:  # steps of a day each, of a few whole hours: the same sums on many days
+        for step in case.get("steps") or []:
+            if step.get("started_on") and step.get("completion_reported_on"):
+                step["completion_reported_on"] = step["started_on"]
+                step["hours"] = rng.choice([4, 8, 12])
+    rows, latest = [], None
+    for n, (case, payout, day) in enumerate(judged(book, cases)):
+        latest = day if latest is None or day > latest else latest
+        for _seq, case_id, *kept_row in dict(book.batch.rows(case, payout, day, (n, case.case_id))).get(rule.index, []):
+            key, (first, last, *values) = kept_row[:rule_keys], kept_row[rule_keys:]
+            rows.append((*key, first, last, case_id, *values))
+    rows.sort(key=lambda row: row[:rule_keys + 1])
+    for bound in ("1", "6", "24"):
+        params = book.batch.parameters(latest, {"hours_per_day": Decimal(bound)})
+        fast = list(book.batch.findings(rule.index, iter(rows), params))
+        general = list(book.batch._by_day(book.batch.rules[rule.index], iter(rows), params))
+        assert fast == general
+        if bound == "1":  # (many findings, the same sum on many days)
+            sums = [f.group[-2] for f in fast]
+            assert len(fast) > 200 and len(set(sums)) < len(sums) - 50 and any(f.case_count > 1 for f in fast)
+
+
+def test_the_group_places_a_decision_reads_are_found_in_its_code():
+    """`decide_reads`: the places of the group a generated function reads, None when it uses
+    the group otherwise; the bundled rules' clauses read their figures, not their keys."""
+    import ast
+
+    from rulebook.engine.compile_batch import _group_reads
+
+    def reads(source: str):
+        return _group_reads(ast.parse(source).body[0])
+
+    assert reads("def f(g, _P):\n    x = g[2] + g[1]\n    return 0 if x > g[2] else -1") == (1, 2)
+    assert reads("def f(g, _P):\n    return len(g)") is None
+    assert reads("def f(g, _P):\n    return g[-1]") is None
+    assert reads("def f(g, _P):\n    return g[0:2]") is None
+    book = rulebook.load()
+    assert {r.id: r.decide_reads for r in book.plan.batch_rules} == {
+        "batch.duplicate-case-id": (1,), "batch.implausible-hours": (2,), "batch.sme-honorarium-cap": (1, 2)}
+    assert [book.batch.lone(r.index) for r in book.plan.batch_rules] == [0, None, 2]
+
+
 def test_kept_millionths_and_days_read_back_as_made_anew_and_their_table_bounded(monkeypatch):
     from decimal import localcontext
 
@@ -593,3 +688,50 @@ def test_the_duplicate_ids_read_from_the_cases_are_those_of_their_own_rows_even_
     audit("cases.jsonl", "--out", "out", "--jobs", "1", "--compact", "--chunk-size", "25", "--resume")
     after = {path.name: path.read_bytes() for path in (tmp_path / "out").iterdir() if not path.name.startswith(".")}
     assert after == before
+
+
+@pytest.mark.parametrize("limit", [4096, 100, 10])
+def test_the_groups_of_one_row_left_unread_change_no_finding(tmp_path, monkeypatch, limit):
+    """An audit's rules whose clauses read no key (`BatchRules.lone`) read, of the groups of one
+    row, only those whose values a clause picks (`checks._rows`): the same findings, in the same
+    order, as every row read — with lone SMEs over their cap, SMEs of several cases, rows with no
+    SME, a value kept as a real beside the same whole number, and case ids given more than once;
+    the lone groups' values found among all the rows' (19 + 190), among the lone groups' alone
+    (19, with a limit of 100), or too many to decide first (a limit of 10: every row read)."""
+    from rulebook.apps.audit import checks
+    from rulebook.apps.audit.checks import _rows
+    from rulebook.apps.audit.ledger import Ledger
+
+    book = rulebook.load()
+    rules = book.plan.batch_rules
+    ledger = Ledger(tmp_path)
+    ledger.prepare_batch([book.batch.layout(r.index) for r in rules], [r.index for r in rules if r.case_keyed])
+    rng = random.Random(12)
+    cap = next(r for r in rules if r.id == "batch.sme-honorarium-cap").index
+    dup = next(r for r in rules if r.id == "batch.duplicate-case-id").index
+    rows = []
+    for seq in range(600):
+        sme = f"SME {seq}" if seq < 400 else f"SME shared {seq % 60}" if seq < 590 else None
+        due = rng.choice([0, 50_000, 100_000, 150_000]) if seq < 400 else 1_000 * seq
+        rows.append((seq, f"C-{seq % 550:04d}", sme, due, rng.choice([0, 100_000, 180_000, 250_000])))
+    rows += [(600, "C-0600", "SME real", 250_000.0, 60_000), (601, "C-0601", "SME whole", 250_000, 60_000),
+             (602, "C-0602", "SME real under", 200_000.0, 60_000)]
+    ledger.db.executemany(f"INSERT INTO batch_{cap} VALUES (?, ?, ?, ?, ?)", rows)
+    ledger.db.executemany("INSERT INTO cases (seq, case_id) VALUES (?, ?)", [(seq, case_id) for seq, case_id, *_ in rows])
+    ledger.index()
+    params = book.batch.parameters(dt.date(2024, 4, 1))
+    monkeypatch.setattr(checks, "_LONE_VALUES", limit)
+    for index, lone_rows in ((cap, 186), (dup, 100)):
+        columns, order = book.batch.columns(index)
+        every = list(book.batch.findings(index, ledger.batch_rows(index, columns, order), params))
+        read = list(_rows(book.batch, ledger, params, rules[index], columns, order))
+        if index == dup or limit > 10:
+            assert len(read) < len(rows) - lone_rows  # (most lone groups left unread)
+        else:
+            assert len(read) == len(rows)
+        assert list(book.batch.findings(index, iter(read), params)) == every
+        assert len(every) > 20
+        if index == cap:
+            found = {f.key[0] for f in every}
+            assert {"SME real", "SME whole"} <= found and "SME real under" not in found and None in found
+    ledger.close()

@@ -92,6 +92,10 @@ _WHOLE_KEPT = 4096
 _SPREAD = object()  # how a row keeps a value spread over its days (`_per_day`)
 
 
+def _as_kept(value):
+    return value
+
+
 def _from_micro(kept: int) -> Decimal:
     """Millionths read back as the decimal they stand for. A sweep reads the same few sums
     again and again (a day's hours): those below 10**18, exact in any context of 19 digits or
@@ -117,6 +121,7 @@ def _from_ordinal(kept: int) -> dt.date:
 _DECIMALS: dict[int, Decimal] = {}
 _DAYS: dict[int, dt.date] = {}
 _READ_KEPT = 16384  # (at most ≈ 3 MiB of decimals)
+_DECIDED_KEPT = 16384  # the sums a sweep keeps the clause of (`BatchRules._by_day_one`)
 _EXACT = 10**18
 
 
@@ -307,10 +312,42 @@ class BatchRules:
         params.update(overrides or {})
         return params
 
+    def lone(self, index: int) -> int | None:
+        """For a rule whose groups of one item can be left unread: the number of its values
+        (`v0…`), else None. A rule without `each day` whose clauses read no key (`decide_reads`)
+        and whose keys are read as kept decides the same for every group of one item with the
+        same values — its figures are that item's values, `cases` 1 —, so a reader may read,
+        of those groups, only the ones whose values `lone_picks` says a clause picks."""
+        rule = self.rules[index]
+        reads = rule.plan.decide_reads
+        if rule.plan.days or reads is None or any(i < rule.key_count for i in reads) or any(rule.read_keys):
+            return None
+        return len(rule.values)
+
+    def lone_picks(self, index: int, values: Iterable[tuple], params: dict) -> list[int] | None:
+        """Of the values (`v0…`) of groups of one item of a rule `lone` allows, the places of
+        those whose group a clause picks; None if a group of them cannot be decided (what `findings`
+        raises: the rule is then read whole, and raises as before)."""
+        rule = self.rules[index]
+        lead = (None,) * rule.key_count + (None, 0)  # (no key is read; the case id and seq unread)
+        picked = []
+        try:
+            for place, value in enumerate(values):
+                if next(self._by_group(rule, [(*lead, *value)], params), None) is not None:
+                    picked.append(place)
+        except Exception:  # noqa: BLE001 - decided by `findings`, on the rows themselves
+            return None
+        return picked
+
     def findings(self, index: int, rows: Iterable[tuple], params: dict) -> Iterator[Finding]:
         """The findings of one rule over its rows (as `columns` and sorted by its order)."""
         rule = self.rules[index]
-        found = self._by_day(rule, rows, params) if rule.plan.days else self._by_group(rule, rows, params)
+        if not rule.plan.days:
+            found = self._by_group(rule, rows, params)
+        elif rule.plan.decide_reads == (rule.key_count + 1,) and len(rule.plan.figures) == 1 and rule.values:
+            found = self._by_day_one(rule, rows, params)  # (one figure, not a count: the usual rule)
+        else:
+            found = self._by_day(rule, rows, params)
         try:
             yield from found
         except (KeyError, NotInForce) as error:
@@ -436,6 +473,79 @@ class BatchRules:
                         cases = SortedList(items_of)
                     yield Finding(index, clause, key + (day,), tuple(cases.islice(0, CASES_SHOWN)), len(cases),
                                   None, group_values)
+
+    def _by_day_one(self, rule: _Rule, rows, params: dict) -> Iterator[Finding]:
+        """`_by_day` for the usual rule — one figure, added up, the only value its clauses read
+        (`decide_reads`: not the key, the day nor `cases`) —: a day's clause is the same for
+        the same sum, so each sum (a whole number of millionths, …) is decided once, up to
+        `_DECIDED_KEPT` of them, and the day's values are made only for a sum decided the first
+        time or a finding. The case ids running (how many, and which, for a finding) are counted
+        from the items running once a group has a finding, and kept up to date from then on."""
+        k = rule.key_count
+        decide, index = rule.decide, rule.plan.index
+        push, pop = heapq.heappush, heapq.heappop
+        group_key = itemgetter(*range(k)) if k > 1 else itemgetter(0)
+        day_of = itemgetter(k)
+        read_keys = rule.read_keys if any(rule.read_keys) else None
+        read_one = rule.read_figures[0] or _as_kept  # (a whole number's sum is read as it is kept)
+        last_at, case_at, value_at = k + 1, k + 2, k + 3
+        decided: dict = {}  # sum (int) → the clause it picks
+        start, end = object(), object()  # (before the first row; after the last: the last day decided)
+        key = day = start
+        read_key = running = items_of = cases = None
+        total = order = 0
+        last_row = (end,) * (k + 1)
+        for row in itertools.chain(rows, (last_row,)):
+            row_key = row[0] if k == 1 else group_key(row)
+            row_day = row[k]
+            if row_day != day or row_key != key:
+                if day is not start:  # the day before decided: the items running then
+                    clause = decided.get(total) if total.__class__ is int else None
+                    if clause is None:
+                        running_cases = len(items_of) if items_of is not None else len({item[2] for item in running})
+                        clause = decide((*read_key, _from_ordinal(day), read_one(total), running_cases), params)
+                        if total.__class__ is int and len(decided) < _DECIDED_KEPT:
+                            decided[total] = clause
+                    if clause >= 0:
+                        if items_of is None:
+                            items_of = {}
+                            for item in running:
+                                items_of[item[2]] = items_of.get(item[2], 0) + 1
+                            cases = SortedList(items_of)
+                        yield Finding(index, clause, (*key, day) if k > 1 else (key, day),
+                                      tuple(cases.islice(0, CASES_SHOWN)), len(cases), None,
+                                      (*read_key, _from_ordinal(day), read_one(total), len(items_of)))
+                if row is last_row:
+                    return
+                day = row_day
+                if row_key != key:  # a new group
+                    key = row_key
+                    keys = key if k > 1 else (key,)
+                    read_key = keys if read_keys is None else tuple(
+                        value if read is None else read(value) for value, read in zip(keys, read_keys))
+                    running = []  # (last day, order, case id, value): a heap by last day
+                    items_of = cases = None  # running items per case id, the case ids: at a first finding
+                    total = order = 0
+                else:
+                    while running and running[0][0] < day:
+                        _last, _order, case_id, value = pop(running)
+                        total -= value
+                        if items_of is not None:
+                            left = items_of[case_id] - 1
+                            if left:
+                                items_of[case_id] = left
+                            else:
+                                del items_of[case_id]
+                                cases.remove(case_id)
+            order += 1
+            case_id, value = row[case_at], row[value_at]
+            push(running, (row[last_at], order, case_id, value))
+            total += value
+            if items_of is not None:
+                already = items_of.get(case_id, 0)
+                items_of[case_id] = already + 1
+                if not already:
+                    cases.add(case_id)
 
     def evaluate(self, cases: Iterable[tuple], overrides: dict | None = None) -> tuple[dict, list[Finding]]:
         """The findings of every batch rule over a few judged cases held in memory — (validated

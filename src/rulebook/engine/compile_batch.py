@@ -79,6 +79,23 @@ def _case_rows(items: list[tuple]) -> ast.FunctionDef:
     return cg.function("batch_case_rows", ["c", "steps", "pc", "as_of", "_P", "pre", "keep", "into"], body)
 
 
+def _group_reads(function: ast.FunctionDef) -> tuple[int, ...] | None:
+    """The places of the group `g` that a generated function reads (`g[i]`, i a constant),
+    sorted; None if it uses `g` in any other way."""
+    read: set[int] = set()
+    subscripted: set[int] = set()  # (the `g` nodes read as `g[i]`)
+    for node in ast.walk(function):
+        if (isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and node.value.id == "g"
+                and isinstance(node.slice, ast.Constant) and type(node.slice.value) is int
+                and node.slice.value >= 0 and isinstance(node.ctx, ast.Load)):
+            read.add(node.slice.value)
+            subscripted.add(id(node.value))
+    for node in ast.walk(function):
+        if isinstance(node, ast.Name) and node.id == "g" and id(node) not in subscripted:
+            return None
+    return tuple(sorted(read))
+
+
 class _Batch:
     def __init__(self, exprs: ExpressionCompiler, functions: list[ast.FunctionDef], rule: BatchRule):
         self.exprs, self.functions, self.rule = exprs, functions, rule
@@ -90,7 +107,8 @@ class _Batch:
         names += [name for name, *_ in rule.figures] + [CASES]
         exprs.group_names = {name: cg.item(cg.name("g"), i) for i, name in enumerate(names)}
         exprs.let_exprs, exprs.names = rule.lets, {}
-        self.functions.append(self.decide())
+        decide = self.decide()
+        self.functions.append(decide)
         clauses, args = self.args()
         self.functions.append(args)
         self.functions.append(self.lets())
@@ -102,7 +120,7 @@ class _Batch:
             rule.index, rule.id, rule.items, rule.stage, rule.titles, rule.source, keys, rule.days is not None,
             tuple((name, kind, format_kind_of(typ)) for name, kind, _expr, typ in rule.figures),
             tuple((name, exprs.format_kind(expr)) for name, expr in rule.lets.items()), clauses, str(rule.span),
-            case_keyed=_case_keyed(rule))
+            case_keyed=_case_keyed(rule), decide_reads=_group_reads(decide))
 
     def scope(self, step_var: str | None, prefix: str):
         scope = Scope(step_var, prefix=prefix)

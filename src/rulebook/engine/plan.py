@@ -82,6 +82,10 @@ class BatchRulePlan:
     # `where`, no value): its rows are one per case, (case_id), which an audit's ledger holds
     # already in its table of cases and reads from there.
     case_keyed: bool = False
+    # The places of the group (`g[i]`) that `batch_decide_N` reads, sorted; None when it reads
+    # the group otherwise too (then any of them). A rule whose clauses read no key decides the
+    # same for every group of one item with the same values (`batch.BatchRules.lone`).
+    decide_reads: tuple[int, ...] | None = None
 
 
 @dataclass

@@ -89,13 +89,37 @@ def _found(book, ledger: Ledger, params: dict, texts: FindingTexts, rule):
     (`finding_rows`), in blocks."""
     batch = book.batch
     columns, order = batch.columns(rule.index)
-    found = batch.findings(rule.index, ledger.batch_rows(rule.index, columns, order), params)
+    found = batch.findings(rule.index, _rows(batch, ledger, params, rule, columns, order), params)
     while block := list(itertools.islice(found, _BATCH)):
         yield finding_rows(
             (rule.index, finding.first_seq, list(entry["key"].values()), list(finding.cases), finding.case_count,
              entry)
             for finding in block
             for entry in (texts.entry(finding, batch.args(finding, params), batch.figures(finding, params)),))
+
+
+_LONE_VALUES = 4096  # at most so many distinct values of groups of one row decided first
+_LONE_PICKED = 64  # at most so many of them picked, to be read with the groups of more rows
+
+
+def _rows(batch, ledger: Ledger, params: dict, rule, columns: list[str], order: list[str]):
+    """A rule's rows for `findings`, in order: all of them, or, for a rule that decides alike
+    every group of one row with the same values (`BatchRules.lone`), the groups of more rows and
+    the groups of one row whose values a clause picks — the groups left out would give no
+    finding (most groups, in most batches, are of one row: a case's id, its SME)."""
+    width = batch.lone(rule.index)
+    if width is not None:
+        keys = len(columns) - 2 - width  # (the keys, then case_id and seq, then the values)
+        # The values of all the rows first (no sort); those of the groups of one row alone if
+        # these are too many or too many of them are picked.
+        for lone_only in (False, True):
+            values = ledger.lone_values(rule.index, keys, width, _LONE_VALUES, lone_only)
+            picked = None if values is None else batch.lone_picks(rule.index, [v[::2] for v in values], params)
+            if picked is not None and len(picked) <= _LONE_PICKED and (width or not picked):
+                return ledger.batch_rows_but_lone(rule.index, columns, order, keys, [values[i] for i in picked])
+            if width == 0:
+                break
+    return ledger.batch_rows(rule.index, columns, order)
 
 
 class Search:

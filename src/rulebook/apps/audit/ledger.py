@@ -230,6 +230,46 @@ class Ledger:
             return self.query("SELECT case_id, case_id, seq FROM cases ORDER BY case_id, seq")
         return self.query(f"SELECT {', '.join(columns)} FROM batch_{index} ORDER BY {', '.join(order)}")
 
+    def batch_rows_but_lone(self, index: int, columns: list[str], order: list[str], keys: int,
+                            picked: list[tuple]):
+        """`batch_rows`, but of the groups of one row (by the first `keys` columns) only those
+        whose values (`v0…`, with their SQLite types: `lone_values`) are `picked`: the rows
+        of every group of more than one row, of a group whose key has a NULL, and of those.
+        (SQLite groups and sorts by the same equality, so the groups read are whole.)"""
+        if index in self.case_keyed:  # (no values: one of its lone groups decides for all)
+            return self.query("SELECT case_id, case_id, seq FROM cases WHERE case_id IS NULL OR case_id IN "
+                              "(SELECT case_id FROM cases GROUP BY case_id HAVING COUNT(*) > 1) "
+                              "ORDER BY case_id, seq")
+        names = [f"k{i}" for i in range(keys)]
+        key = names[0] if keys == 1 else f"({', '.join(names)})"
+        where = [f"{name} IS NULL" for name in names]
+        where.append(f"{key} IN (SELECT {', '.join(names)} FROM batch_{index} GROUP BY {', '.join(names)} "
+                     "HAVING COUNT(*) > 1)")
+        args: list = []
+        for values in picked:
+            where.append("(" + " AND ".join(f"v{i} IS ? AND typeof(v{i}) = ?" for i in range(len(values) // 2))
+                         + ")")
+            args += values
+        return self.query(f"SELECT {', '.join(columns)} FROM batch_{index} WHERE {' OR '.join(where)} "
+                          f"ORDER BY {', '.join(order)}", args)
+
+    def lone_values(self, index: int, keys: int, width: int, limit: int, lone_only: bool) -> list[tuple] | None:
+        """Distinct values of a batch rule's rows (`width` values `v0…`, each followed by its
+        SQLite type), among them every one a group of one row has (grouped by the first `keys`
+        columns): those of all its rows (one pass, no sort), or, `lone_only`, those of its groups
+        of one row alone; None if there are more than `limit`. A case-keyed rule's rows have
+        none: [()]."""
+        if index in self.case_keyed or width == 0:
+            return [()]
+        values = [f"v{i}" for i in range(width)]
+        source = f"batch_{index}"
+        if lone_only:
+            source = (f"(SELECT {', '.join(values)} FROM batch_{index} GROUP BY {', '.join(f'k{i}' for i in range(keys))} "
+                      "HAVING COUNT(*) = 1)")
+        rows = self.query(f"SELECT DISTINCT {', '.join(f'{v}, typeof({v})' for v in values)} FROM {source} LIMIT ?",
+                          (limit + 1,)).fetchall()
+        return None if len(rows) > limit else rows
+
     def batch_day(self) -> str | None:
         """The latest day a case of the audit was judged on (ISO), None before any."""
         return self.checkpoint().get("batch_day")
