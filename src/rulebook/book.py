@@ -255,6 +255,9 @@ class Rulebook:
         self.path = path
         self._validator = Validator(functools.partial(_models, schema), schema)
         self._evaluator = Evaluator(plan)
+        # `evaluate` is the evaluator's own (the method below says what it does): a call of
+        # `book.evaluate` is then one Python call, not two
+        self.evaluate = self._evaluator.evaluate
         self._explainer = Explainer(plan, digest, self._evaluator.args, schema.labels_by_field())
         self._compact: CompactWriter | None = None  # made when a batch first asks for it
         self.batch = BatchRules(plan)  # the rules over a batch's cases (the audit's, `rulebook test`'s)

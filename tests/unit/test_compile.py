@@ -169,8 +169,10 @@ def memo_tests(book, rule_id: str, key: str) -> int:
 
 @pytest.mark.parametrize("second, memo", [
     ("paid_jpy > 100 yen", 0),   # `big` read at one place: computed there, with no test
-    ("big", 2),                  # read by two clauses: remembered (the first may not have read it)
-    ("small", 2),                # read by a clause and by another let
+    # read by two clauses: remembered (the first may not have read it); the first place, where
+    # nothing can have computed it yet, computes it with no test (`compile._Slots`)
+    ("big", 1),
+    ("small", 1),                # read by a clause and by another let
 ])
 def test_a_let_read_at_one_place_is_computed_there_and_one_read_at_more_is_remembered(tmp_path, second, memo):
     small = "let small = not big" if second == "small" else ""
@@ -513,3 +515,34 @@ def test_step_rules_results_are_appended_to_their_lists_by_method_in_rule_then_s
     assert [(r["rule"], r["subject"]) for r in verdict["results"]] == [
         ("x.step", "step:1"), ("x.step", "step:2"), ("x.step", "step:3"),
         ("x.second", "step:1"), ("x.second", "step:2"), ("x.second", "step:3")]
+
+
+def test_a_fact_a_step_did_not_reach_is_unread_whatever_the_step_before_it_read(tmp_path):
+    """Each branch keeps its result with the slots it surely set and `_U` for those it cannot
+    have set, and only the slots a branch may or may not have set start as `_U` (`_Slots`): the
+    slots are one set of locals for every rule and step, so a step that decides before reading a
+    fact must not show the value the step before it read."""
+    book = book_with(tmp_path, '''
+    rule x.reach on each step
+      stage s1
+      title ja "到達" en "Reach"
+      source "s"
+      when step.hours < 2 hours then pending
+        message ja "a" en "short"
+      when step.done_on is set then pass
+        message ja "a" en "done"
+      otherwise fail
+        message ja "a" en "not done"
+    ''')
+    driver = next(fn for fn in ast.parse(book.plan.source).body
+                  if isinstance(fn, ast.FunctionDef) and fn.name == "evaluate_case")
+    starts = [target.id for node in ast.walk(driver) if isinstance(node, ast.Assign)
+              and isinstance(node.value, ast.Name) and node.value.id == "_U" for target in node.targets]
+    assert not [slot for slot in starts if slot.startswith("_r_")]  # every slot is surely set or surely not
+    verdict = book.judge(case(steps=[{"number": 1, "hours": 2.5, "paid_jpy": 80000, "done_on": "2021-01-20"},
+                                     {"number": 2, "hours": 1, "paid_jpy": 80000},
+                                     {"number": 3, "hours": 3, "paid_jpy": 80000}]))
+    first, second, third = (result(verdict, "x.reach", f"step:{n}") for n in (1, 2, 3))
+    assert (first["status"], second["status"], third["status"]) == ("pass", "pending", "fail")
+    assert [key for key in first["facts"] if "done_on" in key] and [key for key in third["facts"] if "done_on" in key]
+    assert not [key for key in second["facts"] if "done_on" in key], second["facts"]

@@ -29,6 +29,7 @@ them are `expressions`' (the scope of each function, its fact slots, the loop he
 from __future__ import annotations
 
 import ast
+import copy
 import datetime as dt
 
 from ..language import syntax as s
@@ -60,20 +61,209 @@ class _Block:
 
     def statements(self, head, keep, failed: ast.stmt) -> list[ast.stmt]:
         """`head(clause)`: the result's first fields; `keep(result)`: the statement that keeps it;
-        `failed`: what a failure adds to the failures of its subject."""
-        result = cg.tuple_of(head(cg.name("k")) + [cg.name(f) for f in self.facts])
-        no_value = cg.binary(cg.tuple_of(head(cg.literal(NO_VALUE))), "+", cg.call("_nf", cg.name("_e")))
+        `failed`: what a failure adds to the failures of its subject.
+
+        Each branch keeps its own result, with its clause as a constant (no `k`), when the
+        branches end with an `otherwise` and `_Slots` can tell, for each branch, which slots the
+        decision surely set on the way to it and which it cannot have set: those are read from
+        their slot or are `_U`, and only the other slots (set on some ways and not on others, or
+        read before they are surely set) start as `_U`. Otherwise every slot starts as `_U` and
+        one result is kept after the branches, with `k`."""
         status = {clause.index: clause.status for clause in self.rule.clauses}
-        decide = cg.chain([(test, [cg.assign("k", cg.literal(index))] + ([failed] if status[index] == "fail" else []))
-                           for test, index in self.branches])
-        decided = [cg.try_except(decide + [keep(result)], "_NotInForce", "_e",
-                                 [cg.assign("k", cg.literal(NO_VALUE)), keep(no_value), failed])]
-        body = [self.init] + self.prelude
+        no_value = cg.binary(cg.tuple_of(head(cg.literal(NO_VALUE))), "+", cg.call("_nf", cg.name("_e")))
+        prelude, tests = copy.deepcopy((self.prelude, [test for test, _ in self.branches]))
+        slots = _Slots(self.facts, self.init)
+        ways = slots.ways(prelude, tests)
+        if ways is not None:
+            init, kinds = ways
+            prelude, tests = slots.simplify((prelude, tests))
+            decide = cg.chain([(test, ([failed] if status[index] == "fail" else [])
+                                + [keep(cg.tuple_of(head(cg.literal(index))
+                                                    + [cg.name(f if kind[f] else "_U") for f in self.facts]))])
+                               for test, (_, index), kind in zip(tests, self.branches, kinds)])
+            decided = [cg.try_except(decide, "_NotInForce", "_e", [keep(no_value), failed])]
+            body = ([init] if init is not None else []) + prelude
+        else:
+            result = cg.tuple_of(head(cg.name("k")) + [cg.name(f) for f in self.facts])
+            decide = cg.chain([(test, [cg.assign("k", cg.literal(index))]
+                                + ([failed] if status[index] == "fail" else []))
+                               for test, index in self.branches])
+            decided = [cg.try_except(decide + [keep(result)], "_NotInForce", "_e",
+                                     [cg.assign("k", cg.literal(NO_VALUE)), keep(no_value), failed])]
+            body = [self.init] + self.prelude
         if self.not_in_force is None:
             return body + decided
         skip = [cg.assign("k", cg.literal(NOT_IN_FORCE)),
                 keep(cg.tuple_of(head(cg.literal(NOT_IN_FORCE)) + [cg.name("_D")]))]
         return body + [cg.if_(self.not_in_force, skip, decided)]
+
+
+class _Unsure(Exception):
+    """A form `_Slots` does not follow: every slot starts as `_U`, as before."""
+
+
+class _Slots:
+    """Which of a rule's slots its decision surely set, or cannot have set, on the way to each
+    branch (a definite-assignment analysis of the block's `prelude` and its branches' tests, in
+    Python's order of evaluation: `and`/`or` and `x if c else y` evaluate some operands only, a
+    chained comparison its first comparison surely, every other form each operand in turn)."""
+
+    def __init__(self, facts: list[str], init: ast.stmt):
+        self.facts = facts
+        self.targets = [t.id for t in getattr(init, "targets", ())]
+        self.slots = frozenset(self.targets)
+        self.read_early: set[str] = set()  # slots read where they may not be set yet
+        self.assigned: set[str] = set()  # slots set somewhere so far
+        self.computed: set[int] = set()  # the `S if S is not _U else (S := …)` found where S cannot be set yet
+
+    def ways(self, prelude: list[ast.stmt], tests: list[ast.expr | None]):
+        """(the statement starting the slots that must start as `_U`, or None; for each branch,
+        {fact: True to read its slot, False for `_U`}) — or None when it cannot tell."""
+        if not tests or tests[-1] is not None or not self.slots:
+            return None
+        try:
+            sure: frozenset = frozenset()
+            for stmt in prelude:
+                sure = self.assignment(stmt, sure)
+            reaching = []  # (slots surely set, slots maybe set) at each branch
+            for test in tests:
+                if test is None:
+                    reaching.append((sure, frozenset(self.assigned)))
+                    break
+                when_true, when_false = self.cond(test, sure)
+                reaching.append((when_true, frozenset(self.assigned)))
+                sure = when_false
+        except _Unsure:
+            return None
+        start = set(self.read_early)
+        for surely, maybe in reaching:
+            start |= (maybe - surely) & set(self.facts)
+        start &= self.slots
+        kinds = [{f: f in start or f in surely for f in self.facts} for surely, _maybe in reaching]
+        ordered = [slot for slot in self.targets if slot in start]
+        return (cg.assign(ordered, cg.name("_U")) if ordered else None), kinds
+
+    def cond(self, node: ast.expr, sure: frozenset) -> tuple[frozenset, frozenset]:
+        """(slots surely set when node is true, when it is false)."""
+        if isinstance(node, ast.BoolOp):
+            exits = []  # the sure sets where evaluation stops early
+            for value in node.values:
+                when_true, when_false = self.cond(value, sure)
+                if isinstance(node.op, ast.And):
+                    exits.append(when_false)
+                    sure = when_true
+                else:
+                    exits.append(when_true)
+                    sure = when_false
+            stopped = frozenset.intersection(*exits)
+            return (sure, stopped) if isinstance(node.op, ast.And) else (stopped, sure)
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+            when_true, when_false = self.cond(node.operand, sure)
+            return when_false, when_true
+        after = self.expr(node, sure)
+        return after, after
+
+    def simplify(self, tree):
+        """The tree with each `S if S is not _U else (S := …)` that `computed` holds made its
+        `(S := …)`: where nothing can have set S yet, it is `_U` there (or, not starting as `_U`,
+        holds another rule's or step's value, which the test would have taken for this one's)."""
+        computed = self.computed
+
+        class Computed(ast.NodeTransformer):
+            def visit_IfExp(self, node):
+                return self.visit(node.orelse) if id(node) in computed else self.generic_visit(node)
+
+        if isinstance(tree, tuple):
+            prelude, tests = tree
+            return ([Computed().visit(stmt) for stmt in prelude],
+                    [Computed().visit(test) if test is not None else None for test in tests])
+        return [Computed().visit(stmt) for stmt in tree]
+
+    def statements(self, statements: list[ast.stmt]) -> list[ast.stmt]:
+        """A payout's statements (`_Generator.payout`: its slots' start, then assignments, each
+        in a `try`) with only the slots read before they are surely set starting as `_U` (no
+        result holds a payout's slots) and the reads `simplify` finds made computations; the
+        statements as they are when `_Slots` cannot tell."""
+        if not statements or not isinstance(statements[0], ast.Assign) or not self.slots:
+            return statements
+        copied = copy.deepcopy(statements[1:])
+        sure: frozenset = frozenset()
+        try:
+            for stmt in copied:
+                if isinstance(stmt, ast.Try) and not stmt.orelse and not stmt.finalbody:
+                    for inner in stmt.body:
+                        self.assignment(inner, sure)
+                    for handler in stmt.handlers:
+                        for inner in handler.body:
+                            self.assignment(inner, sure)
+                else:
+                    sure = self.assignment(stmt, sure)
+        except _Unsure:
+            return statements
+        start = [slot for slot in self.targets if slot in self.read_early]
+        return ([cg.assign(start, cg.name("_U"))] if start else []) + self.simplify(copied)
+
+    def assignment(self, stmt: ast.stmt, sure: frozenset) -> frozenset:
+        """The slots surely set after an assignment to names, or an expression statement."""
+        if isinstance(stmt, ast.Assign) and all(isinstance(t, ast.Name) for t in stmt.targets):
+            self.assigned |= {t.id for t in stmt.targets}
+            return self.expr(stmt.value, sure) | {t.id for t in stmt.targets}
+        if isinstance(stmt, ast.Expr):
+            return self.expr(stmt.value, sure)
+        raise _Unsure
+
+    def expr(self, node: ast.expr, sure: frozenset) -> frozenset:
+        """The slots surely set once node is evaluated (and it did not raise)."""
+        if (isinstance(node, ast.IfExp) and isinstance(node.body, ast.Name) and node.body.id in self.slots
+                and node.body.id not in self.assigned and isinstance(node.orelse, ast.NamedExpr)
+                and node.orelse.target.id == node.body.id and isinstance(node.test, ast.Compare)
+                and isinstance(node.test.left, ast.Name) and node.test.left.id == node.body.id
+                and len(node.test.ops) == 1 and isinstance(node.test.ops[0], ast.IsNot)
+                and isinstance(node.test.comparators[0], ast.Name) and node.test.comparators[0].id == "_U"):
+            self.computed.add(id(node))
+            return self.expr(node.orelse, sure)
+        if isinstance(node, ast.Name):
+            if node.id in self.slots and node.id not in sure:
+                self.read_early.add(node.id)
+            return sure
+        if isinstance(node, ast.NamedExpr):
+            self.assigned.add(node.target.id)
+            return self.expr(node.value, sure) | {node.target.id}
+        if isinstance(node, ast.BoolOp):
+            first = self.expr(node.values[0], sure)
+            later = first
+            for value in node.values[1:]:
+                later = self.expr(value, later)
+            return first
+        if isinstance(node, ast.IfExp):
+            tested = self.expr(node.test, sure)
+            return self.expr(node.body, tested) & self.expr(node.orelse, tested)
+        if isinstance(node, ast.Compare):
+            sure = self.expr(node.left, sure)
+            first = sure = self.expr(node.comparators[0], sure)
+            for value in node.comparators[1:]:
+                sure = self.expr(value, sure)
+            return first
+        if isinstance(node, ast.Constant):
+            return sure
+        if isinstance(node, (ast.Attribute, ast.Starred)):
+            return self.expr(node.value, sure)
+        if isinstance(node, ast.Subscript):
+            return self.expr(node.slice, self.expr(node.value, sure))
+        if isinstance(node, ast.BinOp):
+            return self.expr(node.right, self.expr(node.left, sure))
+        if isinstance(node, ast.UnaryOp):
+            return self.expr(node.operand, sure)
+        if isinstance(node, (ast.Tuple, ast.List)):
+            for item in node.elts:
+                sure = self.expr(item, sure)
+            return sure
+        if isinstance(node, ast.Call) and not node.keywords:
+            sure = self.expr(node.func, sure)
+            for item in node.args:
+                sure = self.expr(item, sure)
+            return sure
+        raise _Unsure
 
 
 class _Generator:
@@ -217,7 +407,7 @@ class _Generator:
             for rule in group:
                 inline(rule, each, cg.do(cg.method(cg.name("fs"), "add", cg.name("n"))))
             if payout is not None:
-                each.extend(payout)
+                each.extend(_Slots([], payout[0]).statements(payout))
                 amounts = len(self.p.step_payout.amounts)
                 each.append(cg.do(cg.method(cg.name("sp"), "append",
                                             cg.tuple_of(cg.name(f"_s{i}") for i in range(amounts)))))
@@ -241,7 +431,7 @@ class _Generator:
         if self.step_payout is None:
             body.append(cg.assign("sp", cg.list_comp(cg.tuple_of(()), "st", cg.name("steps"))))
         if self.case_payout is not None:
-            body.extend(self.case_payout)
+            body.extend(_Slots([], self.case_payout[0]).statements(self.case_payout))
             names = [name for name, _ in self.p.case_payout.amounts]
             body.append(cg.assign("pc", cg.dict_of((cg.literal(n), cg.name(f"_c{i}")) for i, n in enumerate(names))))
         else:
@@ -252,8 +442,13 @@ class _Generator:
         results = cg.list_of(cg.spread(cg.name(f"out{r.index}")) if r.subject == "each_step" else cg.name(f"r{r.index}")
                              for r in rules)
         body.append(cg.return_(cg.tuple_of([results, cg.name("sp"), cg.name("pc"), cg.name("nv")])))
+        # the fields read more than once, each once, first (per case, and per step in the steps' loop)
+        optional = {local: self.p.schema.root.fields[record].type.optional
+                    for record, local in self.exprs.records.items()}
+        read_once = _read_fields_once(body, optional)
         # the records the inlined code reads, each once, first (reading a field cannot fail)
         body[:0] = [cg.assign(local, cg.field(cg.name("c"), record)) for record, local in self.exprs.records.items()]
+        body[len(self.exprs.records):len(self.exprs.records)] = read_once
         return cg.function("evaluate_case", ["c", "steps", "as_of", "_P", "params_at", "dated_day"], body)
 
     def dated_function(self, fname: str, expr) -> ast.FunctionDef:
@@ -430,6 +625,77 @@ class _Generator:
                 node.id = "st"
         self.step_sums.append((local, body))
         return cg.name(local)
+
+
+class _FieldReads(ast.NodeTransformer):
+    """The reads of a record's field in `evaluate_case`, counted (`count`) or, once `hoisted`
+    holds their locals, replaced by these: `(None if R is None else R.f)` for a record `R` that
+    may be missing (`optional[R]`), `R.f` for one that may not, and `st.f` for the step of the
+    steps' loop (`R` "st"); a bare `R.f` of a record that may be missing is left alone (the code
+    around it has found the record set)."""
+
+    def __init__(self, optional: dict[str, bool]):
+        self.optional = optional
+        self.counts: dict[tuple[str, str], int] = {}
+        self.hoisted: dict[tuple[str, str], str] = {}
+
+    def key(self, node: ast.AST) -> tuple[str, str] | None:
+        if isinstance(node, ast.IfExp):
+            test, read = node.test, node.orelse
+            if not (isinstance(test, ast.Compare) and isinstance(test.left, ast.Name)
+                    and self.optional.get(test.left.id) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Is)
+                    and isinstance(test.comparators[0], ast.Constant) and test.comparators[0].value is None
+                    and isinstance(node.body, ast.Constant) and node.body.value is None
+                    and isinstance(read, ast.Attribute) and isinstance(read.value, ast.Name)
+                    and read.value.id == test.left.id):
+                return None
+            return (read.value.id, read.attr)
+        if (isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load) and isinstance(node.value, ast.Name)
+                and self.optional.get(node.value.id) is False):
+            return (node.value.id, node.attr)
+        return None
+
+    def visit(self, node: ast.AST):
+        key = self.key(node)
+        if key is None:
+            return self.generic_visit(node)
+        if self.hoisted:
+            return cg.name(self.hoisted[key]) if key in self.hoisted else node
+        self.counts[key] = self.counts.get(key, 0) + 1
+        return node
+
+
+def _read_fields_once(body: list[ast.stmt], optional: dict[str, bool]) -> list[ast.stmt]:
+    """Each field of a snapshot's record that `evaluate_case` (its statements `body`) reads at
+    more than one place is read once, into a local, by the statements returned (to go first,
+    after the records are read); each field of the step that its loop over the steps reads at
+    more than one place, once at the top of the loop's body. The places read the local instead.
+    A validated snapshot does not change while it is judged, and reading a field has no other
+    effect (it cannot fail), so every value is the same; a rule's `or`, `and` or later clause
+    may not have read it, but the order check reads every date of the snapshot whatever the rules
+    decide, and each place was a field read (an attribute of a pydantic model is one of the
+    dearest reads, for there is a `__getattr__`) where a local is the cheapest."""
+    loops = [stmt for stmt in body if isinstance(stmt, ast.For) and isinstance(stmt.target, ast.Tuple)
+             and [getattr(e, "id", None) for e in stmt.target.elts] == ["si", "st"]]
+    for loop in loops:  # the step of the loop over the steps
+        steps = _FieldReads({"st": False})
+        for stmt in loop.body:
+            steps.visit(stmt)
+        steps.hoisted = {key: f"_sv_{key[1]}" for key, count in steps.counts.items() if count > 1}
+        if steps.hoisted:
+            loop.body = ([cg.assign(local, cg.field(cg.name("st"), field))
+                          for (_, field), local in steps.hoisted.items()]
+                         + [steps.visit(stmt) for stmt in loop.body])
+    reads = _FieldReads(optional)
+    for stmt in body:
+        reads.visit(stmt)
+    reads.hoisted = {key: f"_fv{key[0][4:]}_{key[1]}" for key, count in reads.counts.items() if count > 1}
+    if not reads.hoisted:
+        return []
+    body[:] = [reads.visit(stmt) for stmt in body]
+    return [cg.assign(local, cg.if_else(cg.is_none(cg.name(record)), cg.literal(None), cg.field(cg.name(record), field))
+                      if optional[record] else cg.field(cg.name(record), field))
+            for (record, field), local in reads.hoisted.items()]
 
 
 def _read_once(rule: Rule) -> set[str]:
