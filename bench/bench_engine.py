@@ -89,20 +89,13 @@ def pair_ratios(floor_chunk, evaluate_chunk, chunks: list, pairs: int) -> list[f
     ratios = []
     for i in range(pairs):
         chunk = chunks[i % len(chunks)]
-        if i % 2:
+        order = (evaluate_chunk, floor_chunk) if i % 2 else (floor_chunk, evaluate_chunk)
+        took = {}
+        for run in order:
             start = clock()
-            evaluate_chunk(chunk)
-            middle = clock()
-            floor_chunk(chunk)
-            end = clock()
-            evaluated, floored = middle - start, end - middle
-        else:
-            start = clock()
-            floor_chunk(chunk)
-            middle = clock()
-            evaluate_chunk(chunk)
-            end = clock()
-            floored, evaluated = middle - start, end - middle
+            run(chunk)
+            took[run] = clock() - start
+        floored, evaluated = took[floor_chunk], took[evaluate_chunk]
         if floored > 0:
             ratios.append(evaluated / floored)
     return ratios
