@@ -179,6 +179,28 @@ def end_alone(work: Path, count: int, repeats: int, trees: dict) -> None:
     print()
 
 
+def spread(runs: dict, cases: int, trees: dict) -> None:
+    """Run to run: each round's cases per CPU second and its scaling from 1 to 2 jobs (the two
+    audits of one round), their median and range over the rounds — on a shared machine the same
+    code moves by several percent from run to run, and a target is judged on the median, not on
+    the best run."""
+    from statistics import median
+
+    print()
+    print("Run to run (each round's own figures: median, and the range over the rounds):")
+    print()
+    print("| code | jobs | cases per CPU second, median | range |")
+    print("| --- | ---: | ---: | ---: |")
+    for (name, jobs), rs in runs.items():
+        rates = [cases / cpu for _seconds, _rss, cpu in rs]
+        print(f"| {name} | {jobs} | {median(rates):,.0f} | {min(rates):,.0f}–{max(rates):,.0f} |")
+    print()
+    for name in trees:
+        ratios = [one[0] / two[0] for one, two in zip(runs[(name, 1)], runs[(name, 2)])]
+        print(f"{name}: scaling from 1 to 2 jobs, round by round: median {median(ratios):.2f}× "
+              f"(range {min(ratios):.2f}×–{max(ratios):.2f}×; target ≥ 1.8×)")
+
+
 def breakdown(inputs: Path, count: int = 20_000, repeats: int = 5) -> list[tuple[str, float]]:
     """CPU µs per case of each stage of judging a case for the compact results, in this process,
     on the first `count` cases of `inputs` (best of `repeats`, stages interleaved), with the
@@ -357,6 +379,8 @@ def main() -> None:
                 print(f"speedup over the baseline with {jobs} job{'s' if jobs > 1 else ''}: "
                       f"{figures[('baseline', jobs)][0] / figures[('this tree', jobs)][0]:.2f}× in time, "
                       f"{figures[('baseline', jobs)][2] / figures[('this tree', jobs)][2]:.2f}× in CPU")
+        if args.repeats > 1:
+            spread(runs, args.cases, trees)
         print()
         columns = [key for key in stages if stages[key]]
         print(f"Where a case's time goes in the audits above (each tree's run with the least CPU; CPU µs "
