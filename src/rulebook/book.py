@@ -379,26 +379,18 @@ class Rulebook:
 
     def batch_rows_adder(self):
         """`add_batch_rows` made for a loop over many cases (a chunk's): the same arguments and
-        result, its generated code called at once — the case's steps, the parameters of its day
-        —, and only a case it cannot read sent through `add_batch_rows` (which adds what the
-        rules can read, or says which rule cannot: the generated code adds no row before all
-        its rows are made)."""
-        batch = self.batch
-        rows, steps_field, params_at, keeps = batch.case_rows, self.plan.steps_field, batch.params_at, batch.keeps
-        slow = self.add_batch_rows
-        if rows is None or not steps_field:
-            return slow
+        result, with the batch rules' adder bound once (`BatchRules.add_rows`)."""
+        add = self.batch.add_rows
 
-        def add(case, payout: dict, as_of: dt.date | None, origin: str | None, line: int | None, prefix: tuple,
-                into: list[list[tuple]]):
-            day = as_of or case.as_of
+        def add_rows(case, payout: dict, as_of: dt.date | None, origin: str | None, line: int | None, prefix: tuple,
+                     into: list[list[tuple]]):
             try:
-                rows(case, getattr(case, steps_field), payout, day, params_at(day), prefix, keeps, into)
-            except Exception:  # (as `BatchRules.add_rows` catches it)
-                return slow(case, payout, as_of, origin, line, prefix, into)
+                add(case, payout, as_of or case.as_of, prefix, into)
+            except EvaluationError as error:
+                return _not_judged(error, case, origin, line)
             return None
 
-        return add
+        return add_rows
 
     def find(self, judged, overrides: dict | None = None) -> list[dict]:
         """The findings of the batch rules over a few judged cases — (validated snapshot, its

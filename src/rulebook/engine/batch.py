@@ -238,6 +238,9 @@ class BatchRules:
         self.params_at = parameters_at(plan.parameters)
         self.case_rows = functions.get("batch_case_rows")
         self.keeps = tuple(None if rule.plain else rule.keep for rule in self.rules)
+        # add_rows(case, payout, as_of, prefix, into): made once, what it reads bound (a chunk calls
+        # it for every case)
+        self.add_rows = self._rows_adder()
 
     def __bool__(self) -> bool:
         return bool(self.rules)
@@ -275,18 +278,24 @@ class BatchRules:
                 out.append((rule.plan.index, kept))
         return out
 
-    def add_rows(self, case, payout: dict, as_of: dt.date, prefix: tuple, into: list[list[tuple]]) -> None:
-        """The rows `rows` gives, added to `into[rule index]` — by one generated function for
-        all the rules (`batch_case_rows`); a case that a rule cannot read adds none, and raises
-        what `rows` raises."""
-        if self.case_rows is None:  # no batch rules
-            return
-        steps = getattr(case, self.plan.steps_field) if self.plan.steps_field else ()
-        try:
-            self.case_rows(case, steps, payout, as_of, self.params_at(as_of), prefix, self.keeps, into)
-        except Exception:  # which rule, and why, as `rows` says it
-            for index, kept in self.rows(case, payout, as_of, prefix):
-                into[index].extend(kept)
+    def _rows_adder(self):
+        """`add_rows(case, payout, as_of, prefix, into)`: the rows `rows` gives, added to
+        `into[rule index]` — by one generated function for all the rules (`batch_case_rows`);
+        a case that a rule cannot read adds none, and raises what `rows` raises."""
+        case_rows, rows, params_at, keeps, steps_field = (self.case_rows, self.rows, self.params_at, self.keeps,
+                                                          self.plan.steps_field)
+
+        def add_rows(case, payout: dict, as_of: dt.date, prefix: tuple, into: list[list[tuple]]) -> None:
+            if case_rows is None:  # no batch rules
+                return
+            steps = getattr(case, steps_field) if steps_field else ()
+            try:
+                case_rows(case, steps, payout, as_of, params_at(as_of), prefix, keeps, into)
+            except Exception:  # which rule, and why, as `rows` says it
+                for index, kept in rows(case, payout, as_of, prefix):
+                    into[index].extend(kept)
+
+        return add_rows
 
     # ------------------------------------------------------- the findings
     def columns(self, index: int) -> tuple[list[str], list[str]]:
