@@ -34,9 +34,9 @@ from samples import make_case
 
 HERE = Path(__file__).resolve().parent
 # The stages after the judging, whose wall time the audit's --timings gives beside their CPU, and
-# the CPU of the processes the end forks (the batch rules', with 2 jobs or more).
+# the CPU of the processes the end forks (the batch rules', the people's, with 2 jobs or more).
 END_STAGES = ("indexes", "batch rules", "summary", "files")
-END_CHILDREN = "batch rules (its processes)"
+END_CHILDREN = ("batch rules (its processes)", "files (their processes)")
 
 
 def write_cases(path: Path, count: int) -> None:
@@ -396,7 +396,7 @@ def main() -> None:
         for key in columns:  # the serial end: its wall time against the CPU it took
             if walls[key]:
                 end = [n for n in END_STAGES if n in walls[key]]
-                cpu = sum(stages[key].get(n, 0.0) for n in end) + stages[key].get(END_CHILDREN, 0.0)
+                cpu = sum(stages[key].get(n, 0.0) for n in end) + sum(stages[key].get(n, 0.0) for n in END_CHILDREN)
                 wall = sum(walls[key][n] for n in end)
                 print(f"{key[0]}, {key[1]} job{'s' if key[1] > 1 else ''}: the end after the judging "
                       f"({', '.join(end)}): {wall / args.cases * 1e6:.1f} µs a case of wall time for "

@@ -13,19 +13,15 @@ whose rule of that id is not shaped as the view needs is refused before any case
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import itertools
-import os
-import signal
-import sys
 from decimal import Decimal
 
 from ...engine.batch import CASES_SHOWN
 from ...engine.evaluate import EvaluationError
 from ...output.findings import FindingTexts
+from .forks import Child, can_fork, closed, start
 from .ledger import Ledger, finding_rows
-from .lifetime import end_with
 from .options import AuditError
 
 __all__ = ["CASES_SHOWN", "LEGACY", "HOURS_PARAMETER", "find", "parameters", "check_legacy_rules"]
@@ -125,10 +121,10 @@ def _rows(batch, ledger: Ledger, params: dict, rule, columns: list[str], order: 
 class Search:
     """The batch rules' findings being searched for — in this process, one rule after the other
     (one job, or no `fork`), or, with `jobs` over 1, in up to `jobs - 1` processes forked for it
-    (each reading the ledger through a connection of its own and sending its findings back in
-    blocks), while this process goes on with what needs no finding (the people's totals, the
-    spreadsheets of cases and people). `finish` keeps the findings in the ledger, rule after
-    rule in the rulebook's order, whoever found them: the same rows, the same files."""
+    (`forks`: each reading the ledger through a connection of its own and sending its findings
+    back in blocks), while this process goes on with what needs no finding (the spreadsheet of
+    cases, the summary's totals). `finish` keeps the findings in the ledger, rule after rule in
+    the rulebook's order, whoever found them: the same rows, the same files."""
 
     def __init__(self, book, ledger: Ledger, params: dict, jobs: int = 1):
         self.book, self.ledger, self.params = book, ledger, params
@@ -136,33 +132,22 @@ class Search:
         ledger.index()  # (the case-keyed rules read the cases through theirs)
         ledger.clear_findings()
         self.not_evaluated: dict[str, dict[str, str]] = {}
-        self.children: list = []  # (process, the end of its pipe this process reads)
+        self.children: list[Child] = []
         self.child_of: dict[int, int] = {}  # rule index → its process's place in `children`
-        # (fork only: a process spawned would load the rulebook again; macOS's fork is unsafe)
-        processes = min(jobs - 1, len(rules)) if hasattr(os, "fork") and sys.platform != "darwin" else 0
+        processes = min(jobs - 1, len(rules)) if can_fork() else 0
         if processes < 1:
             texts = FindingTexts(book.plan, book.schema.labels_by_field())
             for rule in rules:
                 self._keep(rule, _found(book, ledger, params, texts, rule))
             return
-        import multiprocessing
-
-        context = multiprocessing.get_context("fork")
-        ledger.close()  # (no SQLite connection crosses the fork: see `Ledger.reopen`)
         try:
-            for n in range(processes):
-                mine = rules[n::processes]
-                receive, send = context.Pipe(duplex=False)
-                process = context.Process(target=_search, args=(send, book, ledger.path.parent, params,
-                                                                 [rule.index for rule in mine], ledger.case_keyed,
-                                                                 os.getpid()),
-                                          name=f"audit-batch-rules-{n}", daemon=True)
-                process.start()
-                send.close()
-                self.children.append((process, receive))
-                self.child_of.update((rule.index, n) for rule in mine)
+            with closed(ledger):
+                for n in range(processes):
+                    mine = rules[n::processes]
+                    self.children.append(start(f"audit-batch-rules-{n}", _search, book, ledger.path.parent, params,
+                                               [rule.index for rule in mine], ledger.case_keyed))
+                    self.child_of.update((rule.index, n) for rule in mine)
         finally:
-            ledger.reopen()
             ledger.clear_findings()
 
     def _keep(self, rule, blocks) -> None:
@@ -181,37 +166,22 @@ class Search:
         try:
             for rule in self.book.plan.batch_rules:
                 if rule.index in self.child_of:
-                    process, receive = self.children[self.child_of[rule.index]]
-                    self._keep(rule, _received(process, receive, rule))
+                    self._keep(rule, _received(self.children[self.child_of[rule.index]], rule))
             done = True
         finally:
-            for process, receive in self.children:
-                receive.close()
-                if not done:
-                    process.terminate()
-                process.join()
+            for child in self.children:
+                child.end(done)
             self.children = []
         return self.not_evaluated
 
 
-def _received(process, receive, rule):
+def _received(child: Child, rule):
     """The blocks of a rule's findings a forked process sends (`_search`); what stopped it raised."""
-    while True:
-        try:
-            kind, value = receive.recv()
-        except EOFError:
-            process.join()
-            raise AuditError(f"バッチ規則 `{rule.id}` を評価するプロセスが途中で終了しました(終了コード {process.exitcode})",
-                             f"the process evaluating the batch rule `{rule.id}` ended before it was done "
-                             f"(exit code {process.exitcode})") from None
-        if kind == "rows":
-            yield value
-        elif kind == "not evaluated":
+    for kind, value in child.received(f"バッチ規則 `{rule.id}` を評価するプロセス",
+                                      f"the process evaluating the batch rule `{rule.id}`"):
+        if kind == "not evaluated":
             raise _NotEvaluated(value)
-        elif kind == "failed":
-            raise value
-        else:
-            return
+        yield value
 
 
 class _NotEvaluated(Exception):
@@ -223,31 +193,22 @@ class _NotEvaluated(Exception):
         self.texts = texts
 
 
-def _search(send, book, folder, params: dict, indexes: list[int], case_keyed, parent: int) -> None:
-    """A forked process's part of `Search`: the rules `indexes`, one after the other, each one's
-    findings sent in blocks, then ("end", None) — or what stopped it."""
-    end_with(parent)  # (a kill -9 of the audit ends this process too)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # (Ctrl-C is the audit's to handle: `finish`)
+def _search(book, folder, params: dict, indexes: list[int], case_keyed):
+    """A forked process's part of `Search` (`forks.start`): the rules `indexes`, one after the
+    other, each one's findings sent in blocks ("rows"), then ("end", None) — or why it could not
+    be evaluated ("not evaluated")."""
     ledger = Ledger(folder, read_only=True)
-    ledger.case_keyed = case_keyed
-    texts = FindingTexts(book.plan, book.schema.labels_by_field())
-    rules = {rule.index: rule for rule in book.plan.batch_rules}
     try:
+        ledger.case_keyed = case_keyed
+        texts = FindingTexts(book.plan, book.schema.labels_by_field())
+        rules = {rule.index: rule for rule in book.plan.batch_rules}
         for index in indexes:
             try:
                 for block in _found(book, ledger, params, texts, rules[index]):
-                    send.send(("rows", block))
+                    yield "rows", block
             except EvaluationError as error:
-                send.send(("not evaluated", error.message.texts()))
+                yield "not evaluated", error.message.texts()
                 continue
-            send.send(("end", None))
-    except Exception as error:  # noqa: BLE001 - raised again in the audit's process
-        if not isinstance(error, OSError):  # (an OSError is said as the audit says one; others as text)
-            import traceback
-
-            error = RuntimeError("".join(traceback.format_exception(error)))
-        with contextlib.suppress(OSError):  # (the audit gone: no one to tell)
-            send.send(("failed", error))
+            yield "end", None
     finally:
         ledger.close()
-        send.close()

@@ -21,10 +21,11 @@ import orjson
 
 from ...output import vocabulary
 from .checks import CASES_SHOWN, legacy_rule
+from .forks import can_fork, closed, start
 from .ledger import Ledger
 from .options import Options
 from .sheets import CASE_TEXT, case_row, encode_rows, spreadsheet_cell  # noqa: F401 - spreadsheet_cell: for tests
-from .summary import hours_bound, new_failures, previous_ledger
+from .summary import hours_bound, new_failures, people_totals, previous_ledger
 
 RESULTS, ERRORS, SUMMARY, REPORT, CASES_CSV = "results.jsonl", "errors.jsonl", "summary.json", "report.html", \
     "cases.csv"
@@ -63,19 +64,96 @@ def _write_csv(path: Path, header: list[str], rows, text: tuple[int, ...]) -> No
             head = b""
 
 
-def write_sheets(folder: Path, ledger: Ledger, options: Options) -> None:
-    """The spreadsheets that need no finding of the batch rules (written while they are searched
-    for, `checks.Search`): cases.csv, and every expert's and every SME's totals (summary.json
-    lists the first SUMMARY_PEOPLE of each)."""
-    _write_cases(folder, ledger, options)
-    for column, name in PEOPLE_CSV.items():
-        _write_csv(folder / name, vocabulary.PEOPLE_COLUMNS[options.lang], ledger.people(column, None, text=True),
-                   text=(0,))
+def write_cases(folder: Path, ledger: Ledger, options: Options) -> None:
+    """cases.csv: its header and the rows the workers made (`CASES_PART`), or, when those are not
+    whole in this language, the same rows made from the ledger."""
+    header = vocabulary.CASES_COLUMNS[options.lang]
+    part = folder / CASES_PART
+    if ledger.get(CASES_LANG) == options.lang and part.exists():
+        size = ledger.checkpoint().get("cases_bytes", 0)
+        with _replacing(folder / CASES_CSV) as fh, open(part, "rb") as rows:
+            fh.write(codecs.BOM_UTF8 + (encode_rows([header], ()) if size else b""))
+            fh.flush()
+            _copy(rows, fh, size)
+        return
+    words, rules_of = vocabulary.VERDICT[options.lang], {}
+    rows = (case_row(row, words, rules_of) for row in ledger.case_rows())
+    _write_csv(folder / CASES_CSV, header, rows, text=CASE_TEXT)
+
+
+# The people's sheets made by each forked process (`People`): the ledger's columns, one sheet each.
+PEOPLE_PROCESSES = (("expert",), ("sme",))
+
+
+class People:
+    """experts.csv and smes.csv — every expert's and every SME's totals, those with the most money
+    held back first — and summary.json's part of them (`summary.people_totals`: the first
+    SUMMARY_PEOPLE of each kind, and how many). With `jobs` over 1 (and fork, `forks.can_fork`),
+    made in processes forked for them (`PEOPLE_PROCESSES`), each grouping the cases through a
+    connection of its own that opens the ledger read-only, while this process and the batch
+    rules' go on; otherwise here, at once. `finish` gives summary.json's part."""
+
+    def __init__(self, folder: Path, ledger: Ledger, options: Options, jobs: int = 1):
+        self.totals: dict = {}
+        self.children: list = []  # (forks.Child, the sheets it writes)
+        if jobs < 2 or not can_fork():
+            for column in PEOPLE_CSV:
+                _write_people(folder, ledger, column, options.lang)
+            for column in PEOPLE_CSV:
+                self.totals.update(people_totals(ledger, column))
+            return
+        try:
+            with closed(ledger):
+                for columns in PEOPLE_PROCESSES:
+                    child = start(f"audit-people-{'-'.join(columns)}", _people, folder, columns, options.lang)
+                    self.children.append((child, [PEOPLE_CSV[column] for column in columns]))
+        except BaseException:
+            self.end()
+            raise
+
+    def finish(self) -> dict:
+        """summary.json's part of the people's totals, once their sheets are written; what stopped
+        a process (its error, its death) raised, the others ended."""
+        done = False
+        try:
+            for child, names in self.children:
+                sheets = " / ".join(f"`{name}`" for name in names)
+                for _kind, totals in child.received(f"{sheets} を書くプロセス", f"the process writing {sheets}"):
+                    self.totals.update(totals)
+            done = True
+        finally:
+            self.end(done)
+        return self.totals
+
+    def end(self, done: bool = False) -> None:
+        """The forked processes joined, ended first if not `done` (the audit stops)."""
+        for child, _names in self.children:
+            child.end(done)
+        self.children = []
+
+
+def _write_people(folder: Path, ledger: Ledger, column: str, lang: str) -> None:
+    """experts.csv or smes.csv (`column`: the ledger's `expert` or `sme`)."""
+    _write_csv(folder / PEOPLE_CSV[column], vocabulary.PEOPLE_COLUMNS[lang], ledger.people(column, None, text=True),
+               text=(0,))
+
+
+def _people(folder: Path, columns: tuple[str, ...], lang: str):
+    """A forked process's part of `People` (`forks.start`): each sheet of `columns` written, then
+    its part of summary.json sent ("totals"), then ("end", None)."""
+    ledger = Ledger(folder, read_only=True, temporary=True)  # (temporary tables; the ledger never written)
+    try:
+        for column in columns:
+            _write_people(folder, ledger, column, lang)
+            yield "totals", people_totals(ledger, column)
+        yield "end", None
+    finally:
+        ledger.close()
 
 
 def write_reports(folder: Path, ledger: Ledger, summary: dict, options: Options, book, params: dict) -> None:
-    """summary.json, the findings' spreadsheets, changes.csv and report.html (`write_sheets`
-    writes the others)."""
+    """summary.json, the findings' spreadsheets, changes.csv and report.html (`write_cases` and
+    `People` write the others)."""
     _write_atomically(folder / SUMMARY, orjson.dumps(summary, option=orjson.OPT_INDENT_2) + b"\n")
     # Every finding of the batch rules (summary.json lists the first of each rule), and the two
     # checks of before as their rules' findings.
@@ -102,23 +180,6 @@ def write_reports(folder: Path, ledger: Ledger, summary: dict, options: Options,
 
     page = render_report(summary, cases, options.lang, cache_folder())
     _write_atomically(folder / REPORT, page.encode("utf-8"))
-
-
-def _write_cases(folder: Path, ledger: Ledger, options: Options) -> None:
-    """cases.csv: its header and the rows the workers made (`CASES_PART`), or, when those are not
-    whole in this language, the same rows made from the ledger."""
-    header = vocabulary.CASES_COLUMNS[options.lang]
-    part = folder / CASES_PART
-    if ledger.get(CASES_LANG) == options.lang and part.exists():
-        size = ledger.checkpoint().get("cases_bytes", 0)
-        with _replacing(folder / CASES_CSV) as fh, open(part, "rb") as rows:
-            fh.write(codecs.BOM_UTF8 + (encode_rows([header], ()) if size else b""))
-            fh.flush()
-            _copy(rows, fh, size)
-        return
-    words, rules_of = vocabulary.VERDICT[options.lang], {}
-    rows = (case_row(row, words, rules_of) for row in ledger.case_rows())
-    _write_csv(folder / CASES_CSV, header, rows, text=CASE_TEXT)
 
 
 def _copy(source, target, size: int) -> None:

@@ -94,11 +94,16 @@ def finding_rows(rows) -> list[tuple]:
 
 
 class Ledger:
-    def __init__(self, folder: Path, read_only: bool = False):
+    def __init__(self, folder: Path, read_only: bool = False, temporary: bool = False):
         """The ledger of the audit in `folder`; `read_only`: a connection of its own that only
-        reads (a process forked at the end, `checks.Search`), made with no table."""
+        reads (a process forked at the end, `checks.Search`), made with no table — with
+        `temporary`, one that may make temporary tables (`_people_table`) but opens the ledger's
+        file read-only (`files.People`), rather than one that can make nothing (`query_only`)."""
         self.path = folder / LEDGER
         self.case_keyed: frozenset[int] = frozenset()  # (`prepare_batch`)
+        if read_only and temporary:
+            self.db = sqlite3.connect(f"{self.path.absolute().as_uri()}?mode=ro", uri=True, isolation_level=None)
+            return
         if read_only:
             self.db = sqlite3.connect(self.path, isolation_level=None)
             self.db.execute("PRAGMA query_only=ON")

@@ -27,7 +27,7 @@ from pathlib import Path
 from ...input.documents import iter_units
 from .checks import Search, check_legacy_rules, parameters
 from .chunks import cut, skip, weight
-from .files import CASES_LANG, CASES_PART, ERRORS, RESULTS, write_reports, write_sheets
+from .files import CASES_LANG, CASES_PART, ERRORS, RESULTS, People, write_cases, write_reports
 from .folder import open_folder
 from .ledger import Ledger
 from .options import AuditError, Options, Outcome, Timings
@@ -179,24 +179,33 @@ def _run(options: Options, folder: Path, ledger: Ledger, timings: Timings, book)
 
 def finish(options: Options, folder: Path, ledger: Ledger, timings: Timings, book, jobs: int) -> Outcome:
     """The end of an audit, once every case is judged and in the ledger: the batch rules, the
-    summary and the files. With `jobs` over 1, the batch rules' findings are searched for in
-    processes of their own while this one writes the spreadsheets that need none and adds up the
-    summary's totals; then the summary and the files that show the findings. (No thread of the
-    caller's may run: it forks.)"""
-    with timings.stage("indexes"):
-        ledger.index()
+    summary and the files. With `jobs` over 1, the people's totals and sheets (`People`) and the
+    batch rules' findings (`Search`) are made in processes of their own while this one writes
+    cases.csv and adds up the rest of the summary's totals; then the summary and the files that
+    show the findings. (No thread of the caller's may run: it forks.)"""
     children = Timings.children()
-    with timings.stage("batch rules"):
-        params = parameters(book, ledger, options.hours_bound)
-        search = Search(book, ledger, params, jobs)
     with timings.stage("files"):
-        write_sheets(folder, ledger, options)
-        ready_report()
-    with timings.stage("summary"):
-        totals = summary_totals(ledger, options, book)
-    with timings.stage("batch rules"):
-        not_evaluated = search.finish()
-    timings["batch rules (its processes)"] = Timings.children() - children
+        people = People(folder, ledger, options, jobs)  # (first: the people's totals need no index)
+    try:
+        with timings.stage("indexes"):
+            ledger.index()
+        with timings.stage("batch rules"):
+            params = parameters(book, ledger, options.hours_bound)
+            search = Search(book, ledger, params, jobs)
+        with timings.stage("files"):
+            write_cases(folder, ledger, options)
+            ready_report()
+        with timings.stage("summary"):
+            totals = summary_totals(ledger, options, book, people=False)
+        with timings.stage("batch rules"):
+            not_evaluated = search.finish()
+        timings["batch rules (its processes)"] = Timings.children() - children
+        children = Timings.children()
+        with timings.stage("files"):
+            totals.update(people.finish())
+        timings["files (their processes)"] = Timings.children() - children
+    finally:
+        people.end()
     with timings.stage("summary"):
         summary = build_summary(ledger, options, book, params, not_evaluated, totals)
     with timings.stage("files"):

@@ -64,10 +64,10 @@ def build_summary(ledger: Ledger, options: Options, book, params: dict,
     return summary
 
 
-def summary_totals(ledger: Ledger, options: Options, book) -> dict:
+def summary_totals(ledger: Ledger, options: Options, book, people: bool = True) -> dict:
     """The part of summary.json that needs no finding of the batch rules (made while they are
-    searched for, `checks.Search`): counts, money, people, the top cases, and with --since what
-    changed."""
+    searched for, `checks.Search`): counts, money, people (not with `people` False: what
+    `people_totals` gives, made apart), the top cases, and with --since what changed."""
     verdicts = dict.fromkeys(("eligible", "incomplete", "ineligible"), 0)
     for verdict, n in ledger.verdict_counts():
         verdicts[verdict] = n
@@ -91,13 +91,21 @@ def summary_totals(ledger: Ledger, options: Options, book) -> dict:
         "verdicts": verdicts,
         "rules": rules,
         "money": dict(zip(MONEY_KEYS, (due, stake, claimed))),
-        "experts": [dict(zip(PEOPLE_KEYS, row)) for row in ledger.people("expert", SUMMARY_PEOPLE)],
-        "experts_total": ledger.people_count("expert"),
-        "smes": [dict(zip(PEOPLE_KEYS, row)) for row in ledger.people("sme", SUMMARY_PEOPLE)],
-        "smes_total": ledger.people_count("sme"),
+        **({**people_totals(ledger, "expert"), **people_totals(ledger, "sme")} if people else {}),
         "top_cases": top,
         "since": _since(ledger, options.since) if options.since else None,
     }
+
+
+PEOPLE = {"expert": "experts", "sme": "smes"}  # the ledger's column → summary.json's key
+
+
+def people_totals(ledger: Ledger, column: str) -> dict:
+    """summary.json's part of the totals per expert or per SME: the first SUMMARY_PEOPLE, and how
+    many there are."""
+    key = PEOPLE[column]
+    return {key: [dict(zip(PEOPLE_KEYS, row)) for row in ledger.people(column, SUMMARY_PEOPLE)],
+            f"{key}_total": ledger.people_count(column)}
 
 
 def hours_bound(params: dict) -> float:
