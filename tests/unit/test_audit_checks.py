@@ -413,3 +413,146 @@ def test_a_failed_search_ends_its_other_processes_rather_than_wait_for_them(judg
     monkeypatch.setattr(checks, "_found", found)
     with pytest.raises(RuntimeError, match="ZeroDivisionError: a bug"):
         _search(judged_folder, 3)  # rules 0 and 2 in one process, 1 in the other
+
+
+# ------------------------------------- the people's totals and sheets made in forked processes
+
+
+def _people(judged: Path, folder: Path, jobs: int, lang: str = "ja"):
+    """(experts.csv, smes.csv, summary.json's part of them, how many processes made them) of a
+    `People` with `jobs`, over a copy of the ledger of `judged` in `folder`."""
+    import shutil
+
+    from rulebook.apps.audit.files import People
+    from rulebook.apps.audit.ledger import Ledger
+    from rulebook.apps.audit.options import Options
+
+    shutil.copytree(judged, folder)
+    for name in ("experts.csv", "smes.csv"):
+        (folder / name).unlink()
+    ledger = Ledger(folder)
+    try:
+        people = People(folder, ledger, Options(inputs=[], out=folder, lang=lang), jobs)
+        processes = len(people.children)
+        totals = people.finish()
+        assert people.children == []
+    finally:
+        ledger.close()
+    return (folder / "experts.csv").read_bytes(), (folder / "smes.csv").read_bytes(), totals, processes
+
+
+@pytest.mark.parametrize("groups", [(("expert",), ("sme",)), (("expert", "sme"),)])
+def test_the_people_s_sheets_and_totals_made_in_forked_processes_are_those_made_in_one(judged_folder, tmp_path,
+                                                                                      groups, monkeypatch):
+    """The same sheets and summary.json's part, with the list cut short (SUMMARY_PEOPLE made
+    small: the processes send the first ones, the counts of all)."""
+    from rulebook.apps.audit import files, summary
+
+    monkeypatch.setattr(files, "PEOPLE_PROCESSES", groups)
+    monkeypatch.setattr(summary, "SUMMARY_PEOPLE", 3)
+    for lang in ("ja", "en"):
+        experts, smes, totals, none = _people(judged_folder, tmp_path / f"one-{lang}", 1, lang)
+        assert none == 0
+        assert len(totals["experts"]) == len(totals["smes"]) == 3
+        assert totals["smes_total"] > 200 and totals["experts_total"] > 3
+        assert smes.count(b"\r\n") == totals["smes_total"] + 1  # (the header)
+        assert _people(judged_folder, tmp_path / f"two-{lang}", 2, lang) == (experts, smes, totals, len(groups))
+        assert experts == (judged_folder / "experts.csv").read_bytes() or lang != "ja"  # (the audit's own, in ja)
+
+
+def test_the_people_s_processes_open_the_ledger_read_only(judged_folder, tmp_path):
+    """Their connection may make temporary tables (the totals are grouped into one), never write
+    the ledger."""
+    import shutil
+    import sqlite3
+
+    from rulebook.apps.audit.ledger import Ledger
+
+    shutil.copytree(judged_folder, tmp_path / "out")
+    ledger = Ledger(tmp_path / "out", read_only=True, temporary=True)
+    try:
+        assert ledger.people_count("sme") > 200
+        with pytest.raises(sqlite3.OperationalError, match="readonly"):
+            ledger.set("anything", 1)
+    finally:
+        ledger.close()
+
+
+def test_a_people_s_process_that_dies_or_fails_stops_the_audit_with_a_message_not_a_hang(judged_folder, tmp_path,
+                                                                                        monkeypatch):
+    from rulebook.apps.audit import files
+    from rulebook.apps.audit.options import AuditError
+
+    monkeypatch.setattr(files, "PEOPLE_PROCESSES", (("expert",), ("sme",)))
+    real = files._write_people
+
+    def dies(folder, ledger, column, lang):
+        if column == "sme":
+            os._exit(3)
+        real(folder, ledger, column, lang)
+
+    monkeypatch.setattr(files, "_write_people", dies)
+    with pytest.raises(AuditError) as error:
+        _people(judged_folder, tmp_path / "dies", 2)
+    assert "`smes.csv`" in error.value.en and "exit code 3" in error.value.en
+    assert "`smes.csv`" in error.value.ja and "終了コード 3" in error.value.ja
+    assert not (tmp_path / "dies" / "smes.csv").exists()  # (written whole or not at all)
+
+    def broken(*args):
+        raise ZeroDivisionError("a bug")
+
+    monkeypatch.setattr(files, "_write_people", broken)
+    with pytest.raises(RuntimeError, match="ZeroDivisionError: a bug"):
+        _people(judged_folder, tmp_path / "broken", 2)
+
+    def full(*args):  # said as the audit says a file it cannot write
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(files, "_write_people", full)
+    with pytest.raises(OSError, match="No space left on device"):
+        _people(judged_folder, tmp_path / "full", 2)
+
+
+def test_a_failed_search_ends_the_people_s_processes_rather_than_wait_for_them(judged_folder, tmp_path,
+                                                                               monkeypatch):
+    """The batch rules' process fails while the people's has long to go (here: forever): the
+    audit's end says what failed, and ends the people's process."""
+    import importlib
+    import shutil
+    import threading
+
+    import rulebook
+    from rulebook.apps.audit import checks, files
+    from rulebook.apps.audit.ledger import Ledger
+    from rulebook.apps.audit.options import Options, Timings
+
+    started = []
+
+    def held(*args):
+        threading.Event().wait()
+
+    def broken(*args):
+        raise ZeroDivisionError("a bug")
+
+    real_start = files.start
+
+    def start(*args):
+        started.append(real_start(*args))
+        return started[-1]
+
+    run = importlib.import_module("rulebook.apps.audit.run")  # (the package's `run` is the function)
+    monkeypatch.setattr(files, "_write_people", held)
+    monkeypatch.setattr(files, "start", start)
+    monkeypatch.setattr(checks, "_found", broken)
+    folder = tmp_path / "out"
+    shutil.copytree(judged_folder, folder)
+    book = rulebook.load()
+    ledger = Ledger(folder)
+    try:
+        ledger.prepare_batch([book.batch.layout(r.index) for r in book.plan.batch_rules],
+                             [r.index for r in book.plan.batch_rules if r.case_keyed])
+        with pytest.raises(RuntimeError, match="ZeroDivisionError: a bug"):
+            run.finish(Options(inputs=[], out=folder, compact=True), folder, ledger, Timings(), book, 2)
+    finally:
+        ledger.close()
+    assert started and all(child.process.exitcode is not None for child in started)
