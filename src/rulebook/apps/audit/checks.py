@@ -169,10 +169,14 @@ class Search:
                     self._keep(rule, _received(self.children[self.child_of[rule.index]], rule))
             done = True
         finally:
-            for child in self.children:
-                child.end(done)
-            self.children = []
+            self.end(done)
         return self.not_evaluated
+
+    def end(self, done: bool = False) -> None:
+        """The forked processes joined, ended first if not `done` (the audit stops)."""
+        for child in self.children:
+            child.end(done)
+        self.children = []
 
 
 def _received(child: Child, rule):

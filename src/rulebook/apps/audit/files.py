@@ -81,8 +81,12 @@ def write_cases(folder: Path, ledger: Ledger, options: Options) -> None:
     _write_csv(folder / CASES_CSV, header, rows, text=CASE_TEXT)
 
 
-# The people's sheets made by each forked process (`People`): the ledger's columns, one sheet each.
-PEOPLE_PROCESSES = (("expert",), ("sme",))
+# The people's sheets made by each forked process (`People`): the ledger's columns, one sheet each;
+# a column in none of them is made by the audit's own process, while the others work. The SMEs'
+# sheet is the larger (a case's SME is mostly its own; an expert has many cases): a process of its
+# own; the experts' the audit makes while it waits (one fork fewer: each costs a copy of the pages
+# the process touches, ≈ 13 MB).
+PEOPLE_PROCESSES = (("sme",),)
 
 
 class People:
@@ -91,31 +95,40 @@ class People:
     SUMMARY_PEOPLE of each kind, and how many). With `jobs` over 1 (and fork, `forks.can_fork`),
     made in processes forked for them (`PEOPLE_PROCESSES`), each grouping the cases through a
     connection of its own that opens the ledger read-only, while this process and the batch
-    rules' go on; otherwise here, at once. `finish` gives summary.json's part."""
+    rules' go on; otherwise (and those in no process) here, by `write_here`. `finish` gives
+    summary.json's part."""
 
     def __init__(self, folder: Path, ledger: Ledger, options: Options, jobs: int = 1):
+        self.folder, self.ledger, self.lang = folder, ledger, options.lang
         self.totals: dict = {}
         self.children: list = []  # (forks.Child, the sheets it writes)
+        self.here = list(PEOPLE_CSV)  # the columns this process makes
         if jobs < 2 or not can_fork():
-            for column in PEOPLE_CSV:
-                _write_people(folder, ledger, column, options.lang)
-            for column in PEOPLE_CSV:
-                self.totals.update(people_totals(ledger, column))
             return
         try:
             with closed(ledger):
                 for columns in PEOPLE_PROCESSES:
                     child = start(f"audit-people-{'-'.join(columns)}", _people, folder, columns, options.lang)
                     self.children.append((child, [PEOPLE_CSV[column] for column in columns]))
+                    self.here = [column for column in self.here if column not in columns]
         except BaseException:
             self.end()
             raise
+
+    def write_here(self) -> None:
+        """The sheets and totals this process makes (all of them with one job)."""
+        for column in self.here:
+            _write_people(self.folder, self.ledger, column, self.lang)
+        for column in self.here:
+            self.totals.update(people_totals(self.ledger, column))
+        self.here = []
 
     def finish(self) -> dict:
         """summary.json's part of the people's totals, once their sheets are written; what stopped
         a process (its error, its death) raised, the others ended."""
         done = False
         try:
+            self.write_here()
             for child, names in self.children:
                 sheets = " / ".join(f"`{name}`" for name in names)
                 for _kind, totals in child.received(f"{sheets} を書くプロセス", f"the process writing {sheets}"):

@@ -186,6 +186,7 @@ def finish(options: Options, folder: Path, ledger: Ledger, timings: Timings, boo
     children = Timings.children()
     with timings.stage("files"):
         people = People(folder, ledger, options, jobs)  # (first: the people's totals need no index)
+    search = None
     try:
         with timings.stage("indexes"):
             ledger.index()
@@ -194,6 +195,7 @@ def finish(options: Options, folder: Path, ledger: Ledger, timings: Timings, boo
             search = Search(book, ledger, params, jobs)
         with timings.stage("files"):
             write_cases(folder, ledger, options)
+            people.write_here()
             ready_report()
         with timings.stage("summary"):
             totals = summary_totals(ledger, options, book, people=False)
@@ -204,8 +206,10 @@ def finish(options: Options, folder: Path, ledger: Ledger, timings: Timings, boo
         with timings.stage("files"):
             totals.update(people.finish())
         timings["files (their processes)"] = Timings.children() - children
-    finally:
+    finally:  # (what stopped the end, if anything, ends the processes still running)
         people.end()
+        if search is not None:
+            search.end()
     with timings.stage("summary"):
         summary = build_summary(ledger, options, book, params, not_evaluated, totals)
     with timings.stage("files"):
