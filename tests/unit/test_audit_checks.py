@@ -364,10 +364,29 @@ checks.Search(book, ledger, checks.parameters(book, ledger, None), 2).finish()
 """
 
 
+_HELD_PEOPLE = """
+import os, sys, threading
+from pathlib import Path
+from rulebook.apps.audit import files
+from rulebook.apps.audit.ledger import Ledger
+from rulebook.apps.audit.options import Options
+
+def held(*args):  # the forked process: says it is there, then never ends of itself
+    print(os.getpid(), flush=True)
+    threading.Event().wait()
+
+files._people = held
+folder = Path(sys.argv[1])
+files.People(folder, Ledger(folder), Options(inputs=[], out=folder), 2).finish()
+"""
+
+
 @pytest.mark.skipif(not os.path.isdir("/proc"), reason="looks at the process through /proc")
-def test_the_search_s_process_ends_when_the_audit_is_killed(judged_folder, tmp_path):
-    """An audit killed with -9 at its end leaves no process of its search behind (it ends within
-    a second or so: it watches its parent), and nothing in the folder it could block."""
+@pytest.mark.parametrize("held", [_HELD_SEARCH, _HELD_PEOPLE], ids=["search", "people"])
+def test_the_search_s_process_ends_when_the_audit_is_killed(judged_folder, tmp_path, held):
+    """An audit killed with -9 at its end leaves no process of its search (or of the people's
+    totals) behind (it ends within a second or so: it watches its parent), and nothing in the
+    folder it could block."""
     import shutil
     import signal
     import subprocess
@@ -377,7 +396,7 @@ def test_the_search_s_process_ends_when_the_audit_is_killed(judged_folder, tmp_p
 
     folder = tmp_path / "out"
     shutil.copytree(judged_folder, folder)
-    audit_process = subprocess.Popen([sys.executable, "-c", _HELD_SEARCH, str(folder)], stdout=subprocess.PIPE)
+    audit_process = subprocess.Popen([sys.executable, "-c", held, str(folder)], stdout=subprocess.PIPE)
     try:
         child = int(audit_process.stdout.readline())
     finally:
