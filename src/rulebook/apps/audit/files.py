@@ -85,7 +85,7 @@ def write_cases(folder: Path, ledger: Ledger, options: Options) -> None:
 # a column in none of them is made by the audit's own process, while the others work. The SMEs'
 # sheet is the larger (a case's SME is mostly its own; an expert has many cases): a process of its
 # own; the experts' the audit makes while it waits (one fork fewer: each costs a copy of the pages
-# the process touches, ≈ 13 MB).
+# the process touches, ≈ 20 MB).
 PEOPLE_PROCESSES = (("sme",),)
 
 
