@@ -277,3 +277,20 @@ def test_a_pool_writes_most_chunks_in_their_turn_and_the_files_are_those_of_one_
     assert contents(two) == contents(one)
     assert "Written" in kinds and set(kinds) <= {"Written", "Spilled"}
     assert len(kinds) == -(-300 // 9)
+
+
+def test_a_turn_held_by_a_worker_that_died_stops_the_writer_instead_of_hanging_it(tmp_path, monkeypatch):
+    """The turn's lock is waited for a bounded time (`TURN_WAIT`): a worker killed while it
+    held it (its pool is broken then) cannot leave the writer waiting forever."""
+    import multiprocessing
+
+    from rulebook.apps.audit import spill
+
+    turn = spill.Turn(multiprocessing.get_context("fork"), str(tmp_path / "results.jsonl"), 0)
+    monkeypatch.setattr(spill, "TURN_WAIT", 0.1)
+    turn._lock.acquire()  # as a worker killed in its two numbers' update would leave it
+    with pytest.raises(RuntimeError, match="a worker process ended while it held it"):
+        turn.pass_over(0, 0, 10)
+    turn._lock.release()
+    turn.pass_over(0, 0, 10)
+    assert turn.take(1, [b"x"], 1) is not None

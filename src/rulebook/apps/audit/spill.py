@@ -12,6 +12,7 @@ until the last of them has ended."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 from typing import NamedTuple
 
@@ -22,6 +23,7 @@ except (AttributeError, ValueError, OSError):
     _IOV_MAX = 16
 _IOV_MAX = min(_IOV_MAX, 1024) if _IOV_MAX > 0 else 16
 _WRITEV = getattr(os, "writev", None)
+TURN_WAIT = 30.0  # seconds
 _PWRITEV = getattr(os, "pwritev", None)
 
 
@@ -125,7 +127,7 @@ class Turn:
         """In a worker: chunk `number`'s lines (`size` bytes) written into the file if it is that
         chunk's turn (`Written`), or None (the caller spills them)."""
         state = self._state
-        with self._lock:
+        with self._held():
             if state[0] != number:
                 return None
             at = state[1]
@@ -137,11 +139,23 @@ class Turn:
         """In the writer: chunk `number`, which no worker wrote, is to be written from `at` (its
         `size` bytes) by the writer: the turn moves on to the next chunk."""
         state = self._state
-        with self._lock:
+        with self._held():
             if state[0] != number or state[1] != at:  # (a bug, never the input's doing)
                 raise RuntimeError(f"chunk {number} at {at} is written out of turn: the turn is chunk {state[0]} "
                                    f"at {state[1]}")
             state[0], state[1] = number + 1, at + size
+
+    @contextlib.contextmanager
+    def _held(self):
+        """The turn's lock, held for two numbers' update — waited for a bounded time: a worker
+        killed while it held it (the pool is then broken) must not hang the writer."""
+        if not self._lock.acquire(timeout=TURN_WAIT):
+            raise RuntimeError(f"the turn to write results.jsonl was not free for {TURN_WAIT} s: a worker process "
+                               "ended while it held it")
+        try:
+            yield
+        finally:
+            self._lock.release()
 
     def _descriptor(self) -> int:
         pid = os.getpid()
