@@ -286,6 +286,7 @@ def test_a_turn_held_by_a_worker_that_died_stops_the_writer_instead_of_hanging_i
 
     from rulebook.apps.audit import spill
 
+    (tmp_path / "results.jsonl").write_bytes(b"")
     turn = spill.Turn(multiprocessing.get_context("fork"), str(tmp_path / "results.jsonl"), 0)
     monkeypatch.setattr(spill, "TURN_WAIT", 0.1)
     turn._lock.acquire()  # as a worker killed in its two numbers' update would leave it
@@ -294,3 +295,4 @@ def test_a_turn_held_by_a_worker_that_died_stops_the_writer_instead_of_hanging_i
     turn._lock.release()
     turn.pass_over(0, 0, 10)
     assert turn.take(1, [b"x"], 1) is not None
+    assert (tmp_path / "results.jsonl").read_bytes() == bytes(10) + b"x"
