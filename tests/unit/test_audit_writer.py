@@ -296,3 +296,17 @@ def test_a_turn_held_by_a_worker_that_died_stops_the_writer_instead_of_hanging_i
     turn.pass_over(0, 0, 10)
     assert turn.take(1, [b"x"], 1) is not None
     assert (tmp_path / "results.jsonl").read_bytes() == bytes(10) + b"x"
+
+
+def test_an_audit_that_judges_in_its_own_process_keeps_freed_memory_as_a_worker_does(tmp_path, monkeypatch):
+    """With 1 job the audit's process judges the chunks itself: it keeps the memory a chunk
+    freed for the next (`keep_freed_memory`), as a pool's worker does; with 2 jobs its workers do."""
+    from rulebook.apps.audit import runners
+
+    calls = []
+    monkeypatch.setattr(runners, "keep_freed_memory", lambda: calls.append("kept"))
+    path = write_batch(tmp_path / "cases.jsonl", generate(5, seed=3))
+    assert audit(path, "--out", tmp_path / "two", "--jobs", "2", "--compact").exit_code in (0, 1)
+    assert calls == []
+    assert audit(path, "--out", tmp_path / "one", "--jobs", "1", "--compact").exit_code in (0, 1)
+    assert calls == ["kept"]

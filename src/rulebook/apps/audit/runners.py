@@ -10,7 +10,7 @@ from collections import deque
 
 from .options import AuditError
 from .spill import Turn
-from .worker import adopt, init_worker, judge_chunk, take_turns
+from .worker import adopt, init_worker, judge_chunk, keep_freed_memory, take_turns
 
 
 def _in_order(chunks, submit, ahead: int):
@@ -44,6 +44,8 @@ class LocalRunner:
         method = "spawn" if sys.platform == "darwin" else "fork"
         if book is not None:
             adopt(book, *self.args, fork=jobs > 1 and method == "fork")
+        if jobs == 1:  # this process judges: the memory a chunk frees kept for the next, as a worker keeps it
+            keep_freed_memory()
         if jobs > 1:
             import multiprocessing
             from concurrent.futures import ProcessPoolExecutor
