@@ -125,6 +125,43 @@ def test_a_folder_this_process_holds_is_refused_too(tmp_path):
     assert audit(EXAMPLES / "seed-case.yaml", "--out", tmp_path / "out").exit_code == 0
 
 
+def test_the_next_audit_waits_for_the_processes_an_audit_forked_before_it_writes(tmp_path, monkeypatch):
+    """The fence: a process forked by an audit (a pool's worker, which writes into results.jsonl)
+    holds it after the audit has let go of the folder, so the next audit into the folder takes
+    it only once that process has ended — or, past FENCE_WAIT, stops and says why, in Japanese
+    and English."""
+    import multiprocessing
+
+    from rulebook.apps.audit import folder as folder_module
+    from rulebook.apps.audit.options import AuditError
+
+    out = tmp_path / "out"
+    out.mkdir()
+    context = multiprocessing.get_context("fork")
+    lock = FolderLock(out)
+    worker = context.Process(target=time.sleep, args=(0.5,), daemon=True)  # inherits the fence
+    worker.start()
+    lock.release()  # the audit is gone; its worker lives on a moment
+    FolderLock(out).release()  # waited for it
+    assert worker.exitcode == 0
+
+    lock = FolderLock(out)
+    worker = context.Process(target=time.sleep, args=(60,), daemon=True)
+    worker.start()
+    lock.release()
+    monkeypatch.setattr(folder_module, "FENCE_WAIT", 0.2)
+    try:
+        with pytest.raises(AuditError) as raised:
+            FolderLock(out)
+        assert raised.value.en == (f"processes of an earlier audit into `{out}` are still running; try again once "
+                                   "they have ended")
+        assert raised.value.ja.startswith(f"`{out}` に書き込んでいた以前の監査のプロセスがまだ終わっていません")
+    finally:
+        worker.kill()
+        worker.join()
+    FolderLock(out).release()  # free again, and the folder lock was let go on the failure
+
+
 @pytest.fixture
 def own_rules(tmp_path) -> Path:
     rules = tmp_path / "rules"

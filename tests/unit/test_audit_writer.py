@@ -202,3 +202,111 @@ def test_the_pools_workers_judge_with_the_audits_rulebook_without_loading_it_aga
     assert audit(path, "--out", two, "--jobs", "2", "--chunk-size", "4", "--compact").exit_code == 2
     assert contents(two) == contents(one)
     assert set(loads.read_text().split()) == {str(os.getpid())}  # only the audit's own process loaded one
+
+
+def test_pieces_written_at_an_offset_land_there_even_when_the_system_writes_part_of_them(tmp_path, monkeypatch):
+    """With `at`, `write_pieces` writes from that offset of the file (`pwritev`), whatever the
+    file's position, and finishes a short write piece by piece at the right offsets; a spilled
+    chunk is appended at an offset too."""
+    from rulebook.apps.audit import spill
+
+    pieces = [bytes([65 + i % 26]) * (i % 7) + b"\n" for i in range(2500)]
+    real = os.pwritev
+
+    def short(fd, group, at):
+        return real(fd, group[: len(group) // 2] + [group[len(group) // 2][:1]], at)
+
+    monkeypatch.setattr(spill, "_PWRITEV", short)
+    monkeypatch.setattr(spill, "_IOV_MAX", 1000)
+    whole = b"".join(pieces)
+    fd = os.open(tmp_path / "out", os.O_RDWR | os.O_CREAT)
+    try:
+        os.write(fd, b"x" * 10)
+        assert spill.write_pieces(fd, pieces, at=3) == len(whole)
+        assert os.lseek(fd, 0, os.SEEK_CUR) == 10  # (the position left as it was)
+    finally:
+        os.close(fd)
+    assert (tmp_path / "out").read_bytes() == b"xxx" + whole
+    spilled = spill.spill(str(tmp_path / "spilled"), pieces[:10])
+    with open(tmp_path / "target", "w+b", buffering=0) as target:
+        target.write(b"0123456789")
+        spill.append(target, spilled, at=4)
+    assert (tmp_path / "target").read_bytes() == b"0123" + b"".join(pieces[:10])
+
+
+def test_a_chunk_is_written_by_its_worker_in_its_turn_and_by_the_writer_otherwise(tmp_path):
+    """`Turn`: only the next chunk in input order is written by the worker that judged it, at
+    the offset the chunks before it end at; the writer moves the turn past the chunks it writes
+    itself, and a chunk written out of its turn is a bug it says."""
+    import multiprocessing
+
+    from rulebook.apps.audit.spill import Turn, Written
+
+    path = tmp_path / "results.jsonl"
+    path.write_bytes(b"kept\n")
+    turn = Turn(multiprocessing.get_context("fork"), str(path), 5)
+    assert turn.take(1, [b"one\n"], 4) is None  # chunk 0 is not written yet
+    assert turn.take(0, [b"zero", b"\n"], 5) == Written(5)
+    assert turn.take(2, [b"two\n"], 4) is None
+    with pytest.raises(RuntimeError, match="out of turn"):
+        turn.pass_over(2, 10, 4)
+    turn.pass_over(1, 10, 4)  # the writer writes chunk 1 itself…
+    with open(path, "r+b", buffering=0) as fh:
+        fh.seek(10)
+        fh.write(b"one\n")
+    assert turn.take(2, [b"two\n"], 4) == Written(4)  # …and chunk 2 is its worker's to write
+    assert path.read_bytes() == b"kept\nzero\none\ntwo\n"
+
+
+def test_a_pool_writes_most_chunks_in_their_turn_and_the_files_are_those_of_one_job(tmp_path, monkeypatch):
+    """With 2 jobs, the chunks' results are written by their workers in their turn or spilled and
+    appended by the writer; results.jsonl and every other file are the bytes of a 1-job audit."""
+    path = write_batch(tmp_path / "cases.jsonl", generate(300, seed=11), broken={17: b"{not json"})
+    one = tmp_path / "one"
+    assert audit(path, "--out", one, "--jobs", "1", "--chunk-size", "9", "--compact").exit_code == 2
+    kinds = []
+    real = writer_module.Writer._write_chunk
+
+    def counted(self, units, judged):
+        kinds.append(type(judged.results).__name__)
+        return real(self, units, judged)
+
+    monkeypatch.setattr(writer_module.Writer, "_write_chunk", counted)
+    two = tmp_path / "two"
+    assert audit(path, "--out", two, "--jobs", "2", "--chunk-size", "9", "--compact").exit_code == 2
+    assert contents(two) == contents(one)
+    assert "Written" in kinds and set(kinds) <= {"Written", "Spilled"}
+    assert len(kinds) == -(-300 // 9)
+
+
+def test_a_turn_held_by_a_worker_that_died_stops_the_writer_instead_of_hanging_it(tmp_path, monkeypatch):
+    """The turn's lock is waited for a bounded time (`TURN_WAIT`): a worker killed while it
+    held it (its pool is broken then) cannot leave the writer waiting forever."""
+    import multiprocessing
+
+    from rulebook.apps.audit import spill
+
+    (tmp_path / "results.jsonl").write_bytes(b"")
+    turn = spill.Turn(multiprocessing.get_context("fork"), str(tmp_path / "results.jsonl"), 0)
+    monkeypatch.setattr(spill, "TURN_WAIT", 0.1)
+    turn._lock.acquire()  # as a worker killed in its two numbers' update would leave it
+    with pytest.raises(RuntimeError, match="a worker process ended while it held it"):
+        turn.pass_over(0, 0, 10)
+    turn._lock.release()
+    turn.pass_over(0, 0, 10)
+    assert turn.take(1, [b"x"], 1) is not None
+    assert (tmp_path / "results.jsonl").read_bytes() == bytes(10) + b"x"
+
+
+def test_an_audit_that_judges_in_its_own_process_keeps_freed_memory_as_a_worker_does(tmp_path, monkeypatch):
+    """With 1 job the audit's process judges the chunks itself: it keeps the memory a chunk
+    freed for the next (`keep_freed_memory`), as a pool's worker does; with 2 jobs its workers do."""
+    from rulebook.apps.audit import runners
+
+    calls = []
+    monkeypatch.setattr(runners, "keep_freed_memory", lambda: calls.append("kept"))
+    path = write_batch(tmp_path / "cases.jsonl", generate(5, seed=3))
+    assert audit(path, "--out", tmp_path / "two", "--jobs", "2", "--compact").exit_code in (0, 1)
+    assert calls == []
+    assert audit(path, "--out", tmp_path / "one", "--jobs", "1", "--compact").exit_code in (0, 1)
+    assert calls == ["kept"]

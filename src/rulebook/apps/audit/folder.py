@@ -6,6 +6,13 @@ it when the process ends, however it ends (`kill -9` included), and the worker p
 by the audit do not inherit it, so a `--resume` right after a crash finds the folder free. A
 second audit into a locked folder stops at once with exit status 2, before it writes anything.
 
+The fence is the other lock, a `flock` on `.fence`, which the processes the audit forks do
+inherit: it is held until the audit and the last of its workers have ended. A pool's worker
+writes its chunk's results into results.jsonl itself (`spill.Turn`), and after a `kill -9` of
+the audit it may still be writing for a moment (it ends within a second: `lifetime`); the next
+audit into the folder waits for the fence before it cuts the files back to their checkpoint, so
+no such write lands in what it writes.
+
 The record kept in the ledger: the inputs and options (`fingerprint`), and the rulebook the
 audit judges with — its digest, rulebook's version and the digest of each rule file — so that
 a resume with edited rule files is refused, naming the files that changed, instead of
@@ -19,6 +26,7 @@ import fcntl
 import hashlib
 import os
 import threading
+import time
 from pathlib import Path
 
 from ... import __version__
@@ -28,6 +36,8 @@ from .options import AuditError, Options
 from .summary import previous_ledger
 
 LOCK = ".lock"
+FENCE = ".fence"
+FENCE_WAIT = 30.0  # seconds an audit waits for an earlier audit's processes to end
 
 # Folders locked by this process: a POSIX lock does not keep out the process that holds it, and
 # closing any descriptor of the lock file would release it, so the process keeps its own list.
@@ -53,6 +63,11 @@ class FolderLock:
                 if error.errno in (errno.EACCES, errno.EAGAIN):
                     raise _busy(folder, holder) from None
                 raise
+            try:
+                self.fence = _fence(folder)
+            except BaseException:
+                os.close(fd)
+                raise
             os.ftruncate(fd, 0)
             os.write(fd, f"{os.getpid()}\n".encode())
             self.fd = fd
@@ -61,9 +76,32 @@ class FolderLock:
     def release(self) -> None:
         with _HELD_GUARD:
             if self.fd is not None:
+                os.close(self.fence)  # (held on by the processes this one forked, while they live)
                 os.close(self.fd)
                 self.fd = None
                 _HELD.discard(self.key)
+
+
+def _fence(folder: Path, wait: float | None = None) -> int:
+    """The folder's fence (see the module's docstring) taken, once every process of an earlier
+    audit into it has ended — waited for up to FENCE_WAIT seconds —; its descriptor."""
+    fd = os.open(folder / FENCE, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    deadline = time.monotonic() + (FENCE_WAIT if wait is None else wait)
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return fd
+        except OSError as error:
+            if error.errno not in (errno.EACCES, errno.EAGAIN, errno.EWOULDBLOCK):
+                os.close(fd)
+                raise
+            if time.monotonic() > deadline:
+                os.close(fd)
+                raise AuditError(f"`{folder}` に書き込んでいた以前の監査のプロセスがまだ終わっていません。"
+                                 "それらが終わってからやり直してください",
+                                 f"processes of an earlier audit into `{folder}` are still running; try again once "
+                                 "they have ended") from None
+        time.sleep(0.02)
 
 
 def _holder(fd: int) -> int | None:

@@ -88,7 +88,9 @@ SPILL = ".chunks"  # where worker processes write their chunks' results for the 
 
 def _output(path: Path):
     """An output file opened unbuffered, at no fixed end (not O_APPEND, which the kernel's copy of
-    a spilled chunk refuses): the writer writes at its position, the end once it is cut back."""
+    a spilled chunk refuses, and with which a write at an offset would land at the end): the
+    writer writes at its position, the end once it is cut back — results.jsonl at the offsets it
+    keeps, beside the pool's workers that write theirs in their turn."""
     return open(os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644), "r+b", buffering=0)
 
 
@@ -140,11 +142,12 @@ def _run(options: Options, folder: Path, ledger: Ledger, timings: Timings, book)
             if jobs > 1:
                 spill.mkdir()
             runner = LocalRunner(jobs, options.rules, options.as_of, options.compact, options.lang,
-                                 spill=str(spill) if jobs > 1 else None, book=book)
+                                 spill=str(spill) if jobs > 1 else None, book=book,
+                                 results=(str(folder / RESULTS), point["results_bytes"]))
         bar = _progress_bar(options)
         if bar is not None:
             bar.update(point["docs"])
-        writer = Writer(results, errors, ledger, point, sheet)
+        writer = Writer(results, errors, ledger, point, sheet, turn=runner.turn)
         # The page's template compiled while the cases are judged (the end's path is shorter by
         # it; the end calls `ready` again, which raises what stopped this, if anything).
         page = threading.Thread(target=_quietly, args=(ready_report,), name="audit-page", daemon=True)

@@ -3,12 +3,14 @@ cluster; their results come back in input order, with a bounded number in flight
 
 from __future__ import annotations
 
+import itertools
 import os
 import sys
 from collections import deque
 
 from .options import AuditError
-from .worker import adopt, init_worker, judge_chunk
+from .spill import Turn
+from .worker import adopt, init_worker, judge_chunk, keep_freed_memory, take_turns
 
 
 def _in_order(chunks, submit, ahead: int):
@@ -27,22 +29,31 @@ def _in_order(chunks, submit, ahead: int):
 class LocalRunner:
     """Chunks judged in this process (one job), or in a pool of worker processes."""
 
-    def __init__(self, jobs: int, rules, as_of, compact, lang=None, spill: str | None = None, book=None):
+    def __init__(self, jobs: int, rules, as_of, compact, lang=None, spill: str | None = None, book=None,
+                 results: tuple[str, int] | None = None):
         """`book`: the rulebook loaded from `rules` by the audit, judged with in this process
-        (1 job) or handed down to the pool's workers forked from it."""
+        (1 job) or handed down to the pool's workers forked from it. `results`: (the path of
+        results.jsonl, the offset its next line goes to), for forked workers to write their
+        chunk's results there themselves in its turn (`turn`, which the writer follows)."""
         self.jobs = jobs
         self.args = (rules, as_of, compact)
         self.lang = lang  # cases.csv's language (its rows are made with the chunks)
         self.spill = spill  # the folder the pool's workers write their chunks' results into
         self.pool = None
+        self.turn: Turn | None = None
         method = "spawn" if sys.platform == "darwin" else "fork"
         if book is not None:
             adopt(book, *self.args, fork=jobs > 1 and method == "fork")
+        if jobs == 1:  # this process judges: the memory a chunk frees kept for the next, as a worker keeps it
+            keep_freed_memory()
         if jobs > 1:
             import multiprocessing
             from concurrent.futures import ProcessPoolExecutor
 
             context = multiprocessing.get_context(method)
+            if method == "fork" and results is not None and spill is not None:
+                self.turn = Turn(context, *results)
+            take_turns(self.turn)  # (inherited by the workers: a lock crosses a fork only)
             self.pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=init_worker,
                                             initargs=(*self.args, os.getpid()))
             # Start the workers now, before the audit starts its writer thread: a process forked
@@ -55,13 +66,15 @@ class LocalRunner:
             for chunk in chunks:
                 yield chunk, judge_chunk(chunk, *self.args, self.lang)
             return
+        numbers = itertools.count()
         yield from _in_order(chunks, lambda chunk: self.pool.submit(judge_chunk, chunk, *self.args, self.lang,
-                                                                    self.spill),
+                                                                    self.spill, next(numbers)),
                              self.jobs * 3)
 
     def close(self) -> None:
         if self.pool is not None:
             self.pool.shutdown(cancel_futures=True)
+            take_turns(None)
 
 
 class DaskRunner:
@@ -74,6 +87,7 @@ class DaskRunner:
             raise AuditError("Dask がインストールされていません: pip install 'rulebook[dask]'",
                              "Dask is not installed: pip install 'rulebook[dask]'") from None
         self.cluster = None
+        self.turn = None  # (the cluster's workers send their results back: the writer writes them all)
         if address == "local":
             self.cluster = LocalCluster(n_workers=max(jobs, 1), threads_per_worker=1, processes=True,
                                         dashboard_address=None)

@@ -21,11 +21,18 @@ from ...output import vocabulary
 from ...output.explain import dumps
 from .lifetime import end_with
 from .sheets import CASE_TEXT, case_row, encode_rows
-from .spill import Spilled
+from .spill import Spilled, Turn, Written
 from .spill import spill as spill_to
 
 _BOOK = None
 _SETTINGS: dict = {}
+_TURN: list[Turn | None] = [None]  # whose turn it is to write results.jsonl (`take_turns`)
+
+
+def take_turns(turn: Turn | None) -> None:
+    """Have the pool workers forked from this process write a chunk's results into results.jsonl
+    themselves when it is that chunk's turn (`spill.Turn`; None: never)."""
+    _TURN[0] = turn
 
 
 def init_worker(rules: str | None, as_of: dt.date | None, compact: bool, audit: int | None = None) -> None:
@@ -100,7 +107,8 @@ class Judged(NamedTuple):
     place in the chunk, a verdict's line by its offset in the chunk's results —: the writer
     adds where the chunk starts (`Ledger.commit_chunk`)."""
 
-    results: list[bytes] | Spilled  # the results' lines, or written by a pool's worker to a file
+    results: list[bytes] | Spilled | Written  # the results' lines, or written by a pool's worker: to a file
+    #                                          of its own, or into results.jsonl in its turn
     results_size: int
     errors: list[bytes]  # the errors' lines as pieces
     errors_size: int
@@ -115,9 +123,10 @@ class Judged(NamedTuple):
 
 
 def judge_chunk(units: list[Unit], rules: str | None = None, as_of=None, compact: bool = False,
-                lang: str | None = None, spill: str | None = None) -> Judged:
+                lang: str | None = None, spill: str | None = None, number: int | None = None) -> Judged:
     """Judge a chunk of units (see `Judged`); with `spill`, a folder, the results are written
-    to a file of their own there; with `lang`, cases.csv's rows are made in that language."""
+    into results.jsonl if it is the turn of the chunk `number` (`take_turns`), or else to a file
+    of their own there; with `lang`, cases.csv's rows are made in that language."""
     if _BOOK is None or (rules, as_of, compact) != _SETTINGS.get("key"):
         init_worker(rules, as_of, compact)
     book = _BOOK
@@ -198,13 +207,24 @@ def judge_chunk(units: list[Unit], rules: str | None = None, as_of=None, compact
         words = vocabulary.VERDICT[lang]
         sheet = encode_rows([case_row(row, words, _RULES_OF) for row in cases], CASE_TEXT)
     if spill is not None and pieces:
-        _SPILLED[0] += 1
-        results = spill_to(os.path.join(spill, f"{os.getpid()}-{_SPILLED[0]}.jsonl"), pieces)
+        results = _written_or_spilled(spill, number, pieces, size)
     else:  # joined: one block of memory, given back whole once written (pieces held in the
         # writer's queue would leave the heap that much larger)
         results = [b"".join(pieces)]
     return Judged(results, size, errs, err_size, len(cases) + len(error_rows), cases, error_rows, batch, statuses,
                   latest.isoformat() if latest is not None else None, sheet)
+
+
+def _written_or_spilled(spill: str, number: int | None, pieces: list[bytes], size: int) -> Written | Spilled:
+    """A pool worker's chunk results: written into results.jsonl if it is their turn, or else to
+    a file of their own in the folder `spill`."""
+    turn = _TURN[0]
+    if turn is not None and number is not None:
+        written = turn.take(number, pieces, size)
+        if written is not None:
+            return written
+    _SPILLED[0] += 1
+    return spill_to(os.path.join(spill, f"{os.getpid()}-{_SPILLED[0]}.jsonl"), pieces)
 
 
 def _lines_of(units: list[Unit]):

@@ -15,7 +15,7 @@ import threading
 import time
 
 from .ledger import Ledger
-from .spill import append, write_pieces
+from .spill import Turn, Written, append, write_pieces
 from .worker import Judged
 
 _FADVISE = getattr(os, "posix_fadvise", None)  # (not on macOS)
@@ -27,8 +27,13 @@ class Writer:
     own, while the next chunks are judged. Each chunk as before: its lines written and fsynced,
     then its rows and the new checkpoint committed in one transaction."""
 
-    def __init__(self, results, errors, ledger: Ledger, point: dict, sheet=None):
+    def __init__(self, results, errors, ledger: Ledger, point: dict, sheet=None, turn: Turn | None = None):
+        """`turn`: whose turn it is to write results.jsonl, when pool workers write their chunks'
+        results there themselves (`spill.Turn`): the writer writes those of the other chunks, each
+        in its turn. The results are written at their offsets, wherever the file's position is."""
         self.files = (results, errors)
+        self.turn = turn
+        self.chunks = 0  # chunks written by this writer's audit
         self.sheet = sheet  # cases.csv's rows so far (`files.CASES_PART`)
         self.ledger = ledger
         self.units, self.docs = point["units"], point["docs"]
@@ -77,13 +82,14 @@ class Writer:
         finally:
             self.cpu += time.thread_time() - start
 
-    def _let_go(self, fd: int) -> None:
+    def _let_go(self, fd: int, end: int | None = None) -> None:
         """The pages of a file written and fsynced since the last call, dropped from the page
         cache: from the page where the last call stopped (the kernel keeps a page partly
-        written) to the end."""
+        written) to `end` (the file's position if None)."""
         if _FADVISE is None:
             return
-        end = os.lseek(fd, 0, os.SEEK_CUR)
+        if end is None:
+            end = os.lseek(fd, 0, os.SEEK_CUR)
         start, done = self.kept.get(fd, (0, 0))
         if end > done:
             try:
@@ -94,14 +100,19 @@ class Writer:
 
     def _write_chunk(self, units: int, judged: Judged) -> None:
         results, errors = self.files
-        written = [results, errors] if judged.errors else [results]
-        append(results, judged.results)
+        written = [errors] if judged.errors else []
+        if not isinstance(judged.results, Written):  # (or else a worker wrote them in their turn)
+            if self.turn is not None:
+                self.turn.pass_over(self.chunks, self.results_bytes, judged.results_size)
+            append(results, judged.results, at=self.results_bytes)
         append(errors, judged.errors)
         sheet_bytes = self.sheet_bytes
         if self.sheet is not None and judged.sheet is not None:
             write_pieces(self.sheet.fileno(), [judged.sheet])
             sheet_bytes += len(judged.sheet)
             written.append(self.sheet)
+        os.fsync(results.fileno())
+        self._let_go(results.fileno(), self.results_bytes + judged.results_size)
         for fh in written:
             os.fsync(fh.fileno())
             self._let_go(fh.fileno())
@@ -116,6 +127,7 @@ class Writer:
                                   "batch_day": self.batch_day},
                                  first=self.docs, offset=self.results_bytes)
         self.sheet_bytes = sheet_bytes
+        self.chunks += 1
         self.units += units
         self.docs, self.results_bytes, self.errors_bytes = docs, results_bytes, errors_bytes
 
