@@ -208,6 +208,42 @@ def test_a_parameters_table_and_rows_are_written_once_and_kept_by_their_id(book)
 
 
 
+def test_the_tally_counts_by_clause_and_adds_up_by_rule_and_status(book):
+    """The tally counts a result in its clause's slot (several clauses share a status), a
+    parameter with no value and a rule not in force in the rule's own slots, and what is taken
+    back in the status's slot: `counts` adds them up by (rule, status), a key whose slots add up
+    to nothing left out."""
+    from collections import Counter
+
+    writer = book.compact_writer
+    assert any(len(rule.clauses) > len({c.status for c in rule.clauses}) for rule in book.plan.rules)
+    rng = random.Random(41)
+    tally, expected, lines = writer.tally(), Counter(), []
+    for i in range(120):
+        outcome, warnings = judged(book, orjson.dumps(make_case(rng, i, further=i % 2 == 1)), model=False)
+        line = writer.line(outcome, warnings, tally)[0]
+        results = orjson.loads(line)["results"]
+        expected.update((r["rule"], r["status"]) for r in results)
+        lines.append(results)
+    assert writer.counts(tally) == expected
+    for results in lines[:40]:  # taken back: counted in the status's slot, the clause's stays
+        writer.take_back(tally, results)
+        expected.subtract((r["rule"], r["status"]) for r in results)
+    assert writer.counts(tally) == Counter({key: n for key, n in expected.items() if n})
+    # not in force, and a parameter with no value: the rule's "not_applicable" and "fail"
+    rule = book.plan.rules[0]
+    outcome, warnings = judged(book, orjson.dumps(make_case(rng, 999)), model=False)
+    first = next(r for r in outcome.results if r[RULE] == rule.index)
+    odd = [first[:3] + (-1, outcome.as_of), first[:3] + (-2, "a_parameter", outcome.as_of)]
+    outcome = Evaluation(outcome.case, outcome.as_of, odd, outcome.step_amounts, outcome.payout, outcome.params,
+                         outcome.steps, outcome.unpriced)
+    tally = writer.tally()
+    line, _verdict, failed, _payout = writer.line(outcome, warnings, tally)
+    assert [r["status"] for r in orjson.loads(line)["results"]] == ["not_applicable", "fail"]
+    assert failed == [f"{rule.id}@{first[1]}"]
+    assert writer.counts(tally) == Counter({(rule.id, "not_applicable"): 1, (rule.id, "fail"): 1})
+
+
 def writer_line(book, outcome, warnings) -> bytes:
     return book.compact_writer.line(outcome, warnings)[0]
 

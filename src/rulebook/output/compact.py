@@ -108,9 +108,20 @@ class CompactWriter:
         self._info = msgspec.Raw(dumps(self.info))  # the same for every line: written once
         self.explainer = explainer  # writes what this writer does not know (see `line`)
         steps_field = plan.steps_field or "steps"
-        # The tally's slots: rule i's results with status STATUSES[s] count in slot 4 * i + s.
-        self.slots = [(rule.id, status) for rule in plan.rules for status in STATUSES]
-        self._slot_of = {key: slot for slot, key in enumerate(self.slots)}
+        # The tally's slots, by rule and clause: rule i's result decided by clause k counts in
+        # slot base_i + k; then one slot per status (STATUSES' order: a parameter with no value
+        # counts in its "fail", a rule not in force in its "not_applicable", and what is taken
+        # back or counted from the explainer's verdict in its own status's). `counts` adds the
+        # slots up by (rule, status).
+        self.slots: list[tuple[str, str]] = []
+        self._base: list[int] = []
+        self._slot_of: dict[tuple[str, str], int] = {}
+        for rule in plan.rules:
+            self._base.append(len(self.slots))
+            self.slots += [(rule.id, clause.status) for clause in rule.clauses]
+            for status in STATUSES:
+                self._slot_of[rule.id, status] = len(self.slots)
+                self.slots.append((rule.id, status))
         self._entries = self._generate(steps_field)
         self._steps = self._generate_steps()
 
@@ -126,7 +137,12 @@ class CompactWriter:
 
     def counts(self, tally: list[int]) -> Counter:
         """A tally as counts per (rule id, status)."""
-        return Counter({self.slots[slot]: n for slot, n in enumerate(tally) if n})
+        counted: Counter = Counter()
+        slots = self.slots
+        for slot, n in enumerate(tally):
+            if n:
+                counted[slots[slot]] += n
+        return Counter({key: n for key, n in counted.items() if n})
 
     def _generate(self, steps_field: str):
         """The entry builders: one generated function per rule, (result, tally, failed) → the
@@ -137,7 +153,8 @@ class CompactWriter:
         code = {status: i for i, status in enumerate(STATUSES)}
         entry_class = module.constant(Entry)
         for rule in self.plan.rules:
-            base = len(STATUSES) * rule.index
+            base = self._base[rule.index]
+            after = base + len(rule.clauses)  # the rule's slot of each status (STATUSES' order)
             statuses = tuple(clause.status for clause in rule.clauses)
             r, k = cg.name("r"), cg.name("k")
             subject = cg.item(r, SUBJECT)
@@ -155,12 +172,12 @@ class CompactWriter:
                                    (cg.literal("day"), cg.item(r, FACTS + 1))])
             body.append(cg.if_(cg.compare(k, "<", cg.literal(0)), [
                 cg.if_(cg.compare(k, "==", cg.literal(NO_VALUE)), [
-                    count(cg.literal(base + code["fail"])),
+                    count(cg.literal(after + code["fail"])),
                     cg.do(cg.method(cg.name("failed"), "append", cg.binary(cg.literal(rule.id + "@"), "+", subject))),
                     cg.return_(entry(cg.literal("fail"), no_value))]),
                 cg.if_(cg.compare(k, "!=", cg.literal(NOT_IN_FORCE)), [  # unknown: said in the failures
                     cg.do(cg.method(cg.name("failed"), "append", cg.literal(None))), cg.return_(cg.literal(None))]),
-                count(cg.literal(base + code["not_applicable"])),
+                count(cg.literal(after + code["not_applicable"])),
                 cg.return_(entry(cg.literal("not_applicable"), cg.dict_of(())))]))
             stepped = any(key[0] == "{" for key, _kind in rule.facts)
             if stepped:  # the facts' class of this step: made once per step index
@@ -175,9 +192,12 @@ class CompactWriter:
                     args.append(cg.item(module.constant(_NUMBERS), value))
                     continue
                 convert = _converter(kind)
-                args.append(value if convert is None else cg.call(module.constant(convert), value))
+                # (an unset slot, the most frequent value of these kinds, without the call)
+                args.append(value if convert is None else
+                            cg.if_else(cg.compare(value, "is", cg.name("_U")), value,
+                                       cg.call(module.constant(convert), value)))
             body.append(cg.assign("f", cg.call(facts_class, *args)))  # (first: a value it cannot take counts nothing)
-            body.append(count(cg.item(module.constant(tuple(base + code[status] for status in statuses)), k)))
+            body.append(count(cg.binary(k, "+", cg.literal(base)) if base else k))
             failing = [i for i, status in enumerate(statuses) if status == "fail"]
             if failing:
                 test = cg.compare(k, "==", cg.literal(failing[0])) if len(failing) == 1 else \
@@ -336,7 +356,8 @@ def _record(value):
     if kind in _PLAIN or kind in _PASSING:
         return value
     if isinstance(value, Row):
-        return _shared(value)
+        kept = _SHARED.get(id(value))  # (`_shared`'s look-up, without its call)
+        return kept[1] if kept is not None else _shared(value)
     if hasattr(kind, "__struct_fields__") and plain_record(value):
         if len(_PLAIN) < 1000:  # (each rulebook loaded has records of its own)
             _PLAIN.add(kind)
@@ -356,7 +377,8 @@ def _records(value):
     if kind in _PASSING:
         return value
     if kind is tuple or kind is MappingProxyType:
-        return _shared(value)
+        kept = _SHARED.get(id(value))  # (`_shared`'s look-up, without its call)
+        return kept[1] if kept is not None else _shared(value)
     return _Raw(dumps(value))
 
 
