@@ -29,7 +29,7 @@ from pathlib import Path
 
 import orjson
 
-from measure import run_measured
+from measure import best_of_rounds, run_measured
 from samples import make_case
 
 HERE = Path(__file__).resolve().parent
@@ -212,7 +212,6 @@ def breakdown(inputs: Path, count: int = 20_000, repeats: int = 5) -> list[tuple
     comparison), the evaluation, the compact line, the batch rules' rows, and what the worker adds
     (the ledger row, cases.csv's row)."""
     import gc
-    import time
 
     from rulebook.apps.audit.chunks import cut
     from rulebook.apps.audit.worker import _lines_of, init_worker, judge_chunk
@@ -272,15 +271,8 @@ def breakdown(inputs: Path, count: int = 20_000, repeats: int = 5) -> list[tuple
         "in turn: the worker's whole chunk (and the batch rules' rows, the ledger's rows, cases.csv's rows)":
             chunk_all,
     }
-    gc.collect()
-    gc.freeze()
     gc.set_threshold(50_000, 20, 20)
-    best = dict.fromkeys(stages, float("inf"))
-    for _ in range(repeats):
-        for name, stage in stages.items():
-            start = time.process_time()
-            stage()
-            best[name] = min(best[name], time.process_time() - start)
+    best = best_of_rounds(stages, repeats)
     return [(name, seconds / count * 1e6) for name, seconds in best.items()]
 
 

@@ -17,16 +17,16 @@ The cases are the first `--cases` of `--input` (JSON Lines; by default the gener
 from __future__ import annotations
 
 import argparse
-import gc
 import importlib.util
 import itertools
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+
+from measure import best_of_rounds  # noqa: E402
 
 
 def outcomes(path: Path, count: int):
@@ -104,14 +104,7 @@ def main() -> None:
     for name, writer in writers.items():
         stages[f"the compact line, {name}"] = line(writer, tallies[name])
         stages[f"its entries alone, {name}"] = entries(writer, tallies[name])
-    gc.collect()
-    gc.freeze()
-    best = dict.fromkeys(stages, float("inf"))
-    for _ in range(args.rounds):
-        for name, stage in stages.items():
-            start = time.thread_time()
-            stage()
-            best[name] = min(best[name], time.thread_time() - start)
+    best = best_of_rounds(stages, args.rounds)
     print(f"{count:,} cases, the same lines and counts from both writers; CPU µs a case, best of {args.rounds} "
           "interleaved rounds:")
     for name, seconds in best.items():

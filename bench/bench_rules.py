@@ -18,11 +18,9 @@ find in the processor's caches, and a rule whose failure the payout reads change
 from __future__ import annotations
 
 import argparse
-import gc
 import os
 import re
 import sys
-import time
 from pathlib import Path
 
 os.environ["RULEBOOK_CACHE"] = "off"  # the compiler of this tree, not a cached plan
@@ -31,6 +29,7 @@ sys.path.insert(0, str(HERE))
 
 import floor  # noqa: E402
 import orjson  # noqa: E402
+from measure import best_of_rounds  # noqa: E402
 
 import rulebook  # noqa: E402
 from rulebook.engine import codegen  # noqa: E402
@@ -57,9 +56,10 @@ def without_payout():
     kept = compile_._Generator.payout
 
     def zero(self, section):
-        kept(self, section)  # what it sets up for the driver, as before
+        made = kept(self, section)  # what it sets up for the driver, as before
         local = "_s" if section.subject == "each_step" else "_c"
-        return [codegen.assign([f"{local}{i}" for i in range(len(section.amounts))], codegen.literal(0))]
+        # (its first statement, the slots' start, kept: the driver reads the section by it)
+        return [made[0], codegen.assign([f"{local}{i}" for i in range(len(section.amounts))], codegen.literal(0))]
 
     compile_._Generator.payout = zero
     try:
@@ -110,14 +110,7 @@ def main() -> None:
     phases = {"floor": floor_all, "book.evaluate": evaluate_all, **{k: timed(f) for k, f in variants.items()}}
     for run in phases.values():
         run()  # warm up
-    gc.collect()
-    gc.freeze()
-    best = dict.fromkeys(phases, float("inf"))
-    for _ in range(args.rounds):
-        for name, run in phases.items():
-            start = time.thread_time()
-            run()
-            best[name] = min(best[name], time.thread_time() - start)
+    best = best_of_rounds(phases, args.rounds)
     per_case = {name: seconds / len(models) * 1e6 for name, seconds in best.items()}
     whole = per_case["the whole of evaluate_case"]
     print(f"where evaluation goes — {len(models):,} generated cases, best of {args.rounds} interleaved rounds (CPU time)")

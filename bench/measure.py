@@ -27,3 +27,21 @@ def run_measured(command: list[str], source: Path | None = None) -> tuple[float,
                             env=env)
     wall, cpu, rss, code = result.stdout.split()
     return float(wall), float(cpu), int(rss), int(code), result.stderr
+
+
+def best_of_rounds(stages: dict, rounds: int) -> dict:
+    """Each stage (a function of no argument) run once per round, the stages interleaved, after the
+    collector has moved what is loaded out of its way; the least CPU seconds of this thread each
+    took, by name."""
+    import gc
+    import time
+
+    gc.collect()
+    gc.freeze()
+    best = dict.fromkeys(stages, float("inf"))
+    for _ in range(rounds):
+        for name, stage in stages.items():
+            start = time.thread_time()
+            stage()
+            best[name] = min(best[name], time.thread_time() - start)
+    return best
