@@ -310,3 +310,32 @@ def test_an_audit_that_judges_in_its_own_process_keeps_freed_memory_as_a_worker_
     assert calls == []
     assert audit(path, "--out", tmp_path / "one", "--jobs", "1", "--compact").exit_code in (0, 1)
     assert calls == ["kept"]
+
+
+def _dies(units, *args):
+    """A pool worker's judging that ends its process, as the kernel's OOM killer would."""
+    if units and units[0].line > 1:  # (the first chunk judged as usual)
+        os._exit(9)
+    return worker_module.judge_chunk(units, *args)
+
+
+def test_a_worker_killed_mid_audit_stops_it_with_a_message_and_resume_finishes_it(tmp_path, monkeypatch):
+    """A pool worker that dies while it judges (killed, out of memory) stops the audit with a plain
+    message in ja and en, exit status 2 and no traceback; what was written stays, and `--resume`
+    gives the files of an uninterrupted audit."""
+    from rulebook.apps.audit import runners
+
+    path = write_batch(tmp_path / "cases.jsonl", generate(60, seed=5))
+    whole = tmp_path / "whole"
+    assert audit(path, "--out", whole, "--jobs", "2", "--chunk-size", "10", "--compact").exit_code in (0, 1)
+    out = tmp_path / "out"
+    monkeypatch.setattr(runners, "judge_chunk", _dies)
+    stopped = audit(path, "--out", out, "--jobs", "2", "--chunk-size", "10", "--compact")
+    assert stopped.exit_code == 2
+    assert "判定中のワーカープロセスが途中で終了しました" in stopped.output
+    assert "a worker process ended while it judged a chunk" in stopped.output
+    assert "Traceback" not in stopped.output
+    monkeypatch.undo()
+    resumed = audit(path, "--out", out, "--jobs", "2", "--chunk-size", "10", "--compact", "--resume")
+    assert resumed.exit_code in (0, 1), resumed.output
+    assert contents(out) == contents(whole)

@@ -66,10 +66,18 @@ class LocalRunner:
             for chunk in chunks:
                 yield chunk, judge_chunk(chunk, *self.args, self.lang)
             return
+        from concurrent.futures.process import BrokenProcessPool
+
         numbers = itertools.count()
-        yield from _in_order(chunks, lambda chunk: self.pool.submit(judge_chunk, chunk, *self.args, self.lang,
-                                                                    self.spill, next(numbers)),
-                             self.jobs * 3)
+        try:
+            yield from _in_order(chunks, lambda chunk: self.pool.submit(judge_chunk, chunk, *self.args, self.lang,
+                                                                        self.spill, next(numbers)),
+                                 self.jobs * 3)
+        except BrokenProcessPool:
+            raise AuditError("判定中のワーカープロセスが途中で終了しました(強制終了やメモリ不足など)。"
+                             "書き込んだ分はそのままで、--resume でそこから続けられます",
+                             "a worker process ended while it judged a chunk (killed, or out of memory, say); what "
+                             "was written is intact, and --resume goes on from there") from None
 
     def close(self) -> None:
         if self.pool is not None:
